@@ -1,0 +1,192 @@
+//! The run report: what `scalelab run` prints as text and as JSON. Field names are part of
+//! the public interface (documented in README.md): later versions add fields, never rename.
+
+use crate::engine::Simulation;
+use crate::metrics::{LatencyStats, LatencySummary, SeriesPoint};
+use crate::request::Outcome;
+use crate::rng::RNG_ALGORITHM;
+use crate::time::SimTime;
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct RequestCounts {
+    pub generated: u64,
+    pub completed: u64,
+    pub failed: u64,
+    pub in_flight: u64,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ClassReport {
+    pub requests: RequestCounts,
+    pub latency_ms: LatencySummary,
+    pub throughput_rps: f64,
+    pub error_rate: f64,
+    pub failed_by_reason: BTreeMap<&'static str, u64>,
+}
+
+/// One component's numbers. Common fields first; the rest depend on the kind.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ComponentReport {
+    pub kind: &'static str,
+    /// Time-average share of capacity in use, 0..1.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub utilization: Option<f64>,
+    /// Time-average number of requests waiting (not in service).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub queue_mean: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub queue_max: Option<u64>,
+    #[serde(flatten)]
+    pub extra: BTreeMap<&'static str, f64>,
+}
+
+impl ComponentReport {
+    pub fn new(kind: &'static str) -> ComponentReport {
+        ComponentReport {
+            kind,
+            utilization: None,
+            queue_mean: None,
+            queue_max: None,
+            extra: BTreeMap::new(),
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Report {
+    pub scenario: String,
+    pub seed: u64,
+    pub rng: &'static str,
+    /// Simulated seconds covered (the run's duration, warm-up included).
+    pub sim_seconds: f64,
+    pub warmup_seconds: f64,
+    /// Wall-clock seconds the run took; filled in by the caller (sim-core has no clock).
+    pub wall_seconds: f64,
+    pub events: u64,
+    pub events_per_second: f64,
+    pub trace_hash: String,
+    /// True if the run hit its event limit before its end.
+    pub truncated: bool,
+    pub requests: RequestCounts,
+    /// Latency of successful requests completed after warm-up, in milliseconds.
+    pub latency_ms: LatencySummary,
+    /// Successful completions per simulated second after warm-up.
+    pub throughput_rps: f64,
+    /// Failed / (completed + failed), after warm-up.
+    pub error_rate: f64,
+    pub classes: BTreeMap<String, ClassReport>,
+    pub components: BTreeMap<String, ComponentReport>,
+    /// Per-interval series over simulated time; empty unless asked for.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub series: Vec<SeriesPoint>,
+}
+
+impl Report {
+    /// Sets the wall-clock fields measured by the caller.
+    pub fn set_wall_seconds(&mut self, wall_seconds: f64) {
+        self.wall_seconds = wall_seconds;
+        self.events_per_second = if wall_seconds > 0.0 {
+            self.events as f64 / wall_seconds
+        } else {
+            0.0
+        };
+    }
+}
+
+fn rate(count: u64, seconds: f64) -> f64 {
+    if seconds > 0.0 {
+        count as f64 / seconds
+    } else {
+        0.0
+    }
+}
+
+fn error_rate(completed: u64, failed: u64) -> f64 {
+    let total = completed + failed;
+    if total == 0 {
+        0.0
+    } else {
+        failed as f64 / total as f64
+    }
+}
+
+impl Simulation {
+    /// Builds the report of the run so far.
+    pub fn report(&self, with_series: bool) -> Report {
+        let end = self.window_end();
+        let window_s = end.since(self.metrics.warmup_end()).as_secs_f64();
+        let mut all_latency = LatencyStats::default();
+        let mut totals = RequestCounts::default();
+        let (mut window_completed, mut window_failed) = (0, 0);
+        let mut classes = BTreeMap::new();
+        for (spec, m) in self.model.classes.iter().zip(&self.metrics.classes) {
+            all_latency.merge(&m.latency);
+            let failed = m.failed();
+            let counts = RequestCounts {
+                generated: m.generated,
+                completed: m.completed,
+                failed,
+                in_flight: m.generated - m.completed - failed,
+            };
+            totals.generated += counts.generated;
+            totals.completed += counts.completed;
+            totals.failed += counts.failed;
+            totals.in_flight += counts.in_flight;
+            window_completed += m.window_completed;
+            window_failed += m.window_failed;
+            let failed_by_reason = Outcome::FAILURES
+                .iter()
+                .zip(m.failed_by_reason)
+                .map(|(o, n)| (o.name(), n))
+                .collect();
+            classes.insert(
+                spec.name.clone(),
+                ClassReport {
+                    requests: counts,
+                    latency_ms: m.latency.summary(),
+                    throughput_rps: rate(m.window_completed, window_s),
+                    error_rate: error_rate(m.window_completed, m.window_failed),
+                    failed_by_reason,
+                },
+            );
+        }
+        debug_assert_eq!(
+            totals.in_flight,
+            self.requests.live() as u64,
+            "request conservation"
+        );
+        let latency_ms = all_latency.summary_with_ci(self.metrics.overall_ci95_ns());
+        let components = self
+            .model
+            .components
+            .iter()
+            .zip(&self.components)
+            .map(|(spec, c)| (spec.name.clone(), c.report(end)))
+            .collect();
+        Report {
+            scenario: self.model.name.clone(),
+            seed: self.seed,
+            rng: RNG_ALGORITHM,
+            sim_seconds: (end - SimTime::ZERO).as_secs_f64(),
+            warmup_seconds: self.model.warmup.as_secs_f64(),
+            wall_seconds: 0.0,
+            events: self.events,
+            events_per_second: 0.0,
+            trace_hash: self.trace_hash(),
+            truncated: self.truncated,
+            requests: totals,
+            latency_ms,
+            throughput_rps: rate(window_completed, window_s),
+            error_rate: error_rate(window_completed, window_failed),
+            classes,
+            components,
+            series: if with_series {
+                self.metrics.series.points(end)
+            } else {
+                Vec::new()
+            },
+        }
+    }
+}

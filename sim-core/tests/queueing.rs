@@ -1,0 +1,62 @@
+//! The engine against queueing theory, with models built directly (no scenario files).
+//! The scenario-level checks of issue #2 live in the root package's tests.
+
+use sim_core::ids::{ClassId, ComponentId};
+use sim_core::model::{
+    Arrival, ClassSpec, ClientsSpec, ComponentModel, ComponentSpec, Limits, ServerSpec,
+};
+use sim_core::network::LinkSpec;
+use sim_core::{Delay, Model, SimDuration, Simulation};
+
+fn mmc(lambda: f64, mu: f64, c: u32, customers: f64) -> Model {
+    let duration = SimDuration::from_secs_f64(customers / lambda);
+    Model {
+        name: "mmc".into(),
+        components: vec![
+            ComponentSpec {
+                name: "clients".into(),
+                model: ComponentModel::Clients(ClientsSpec {
+                    arrival: Arrival::Poisson {
+                        rate_per_sec: lambda,
+                    },
+                    class_weights: vec![(ClassId(0), 1.0)],
+                }),
+            },
+            ComponentSpec {
+                name: "server".into(),
+                model: ComponentModel::Server(ServerSpec {
+                    workers: c,
+                    queue_capacity: 10_000_000,
+                    service: Delay::exponential(SimDuration::from_secs_f64(1.0 / mu)),
+                    service_by_class: vec![],
+                }),
+            },
+        ],
+        links: vec![LinkSpec {
+            name: "clients-server".into(),
+            a: ComponentId(0),
+            b: ComponentId(1),
+            latency: Delay::constant(SimDuration::ZERO),
+        }],
+        classes: vec![ClassSpec {
+            name: "job".into(),
+            origin: ComponentId(0),
+            path: vec![ComponentId(1)],
+        }],
+        duration,
+        warmup: SimDuration::from_secs_f64(duration.as_secs_f64() * 0.01),
+        limits: Limits::default(),
+    }
+}
+
+#[test]
+fn mm1_rho_half_quick_check() {
+    let mut sim = Simulation::new(&mmc(5.0, 10.0, 1, 200_000.0), 1).unwrap();
+    sim.run();
+    let r = sim.report(false);
+    let want_ms = 1000.0 / (10.0 - 5.0);
+    let err = (r.latency_ms.mean - want_ms).abs() / want_ms;
+    assert!(err < 0.03, "mean {} vs {want_ms}", r.latency_ms.mean);
+    let c = &r.requests;
+    assert_eq!(c.generated, c.completed + c.failed + c.in_flight);
+}
