@@ -1,1 +1,90 @@
-fn main() {}
+//! scalelab: the command-line entry point.
+
+mod cli;
+mod run;
+mod text_report;
+
+use clap::Parser;
+use cli::{Cli, Command};
+use scenarios::{Overrides, Scenario, builtin};
+use std::process::ExitCode;
+
+/// Exit status for bad input: a scenario that does not parse or validate, a missing file.
+pub const EXIT_INPUT: i32 = 1;
+/// Exit status when `--check-determinism` finds two runs that differ.
+pub const EXIT_DETERMINISM: i32 = 4;
+
+/// Resolves and validates a scenario, printing any errors to stderr. On failure returns
+/// the exit status to use.
+pub fn load(name: &str, overrides: &Overrides) -> Result<Scenario, i32> {
+    let source = scenarios::resolve(name).map_err(|e| {
+        eprintln!("error: {e}");
+        EXIT_INPUT
+    })?;
+    scenarios::parse(&source, overrides).map_err(|d| {
+        eprint!("{d}");
+        let n = d.items.len();
+        eprintln!(
+            "\n{n} error{} in {}",
+            if n == 1 { "" } else { "s" },
+            d.origin
+        );
+        EXIT_INPUT
+    })
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match &cli.command {
+        None => {
+            use clap::CommandFactory;
+            let _ = Cli::command().print_help();
+            Ok(0)
+        }
+        Some(Command::Run(args)) => run::run(args),
+        Some(Command::List) => {
+            for (name, _) in builtin::BUILTIN {
+                let title = load(name, &Overrides::default())
+                    .map(|s| s.title)
+                    .unwrap_or_default();
+                println!("{name:<24} {title}");
+            }
+            Ok(0)
+        }
+        Some(Command::Show { name }) => match builtin::get(name) {
+            Some(text) => {
+                print!("{text}");
+                Ok(0)
+            }
+            None => {
+                let hint = scenarios::diagnostic::did_you_mean(name, builtin::names())
+                    .map(|s| format!("; did you mean `{s}`?"))
+                    .unwrap_or_default();
+                eprintln!(
+                    "error: no built-in scenario named `{name}`{hint} (`scalelab list` shows them)"
+                );
+                Ok(EXIT_INPUT)
+            }
+        },
+        Some(Command::Validate { file, set }) => {
+            let overrides = Overrides {
+                set: set.clone(),
+                duration: None,
+            };
+            match load(file, &overrides) {
+                Ok(_) => {
+                    println!("ok");
+                    Ok(0)
+                }
+                Err(code) => Ok(code),
+            }
+        }
+    };
+    match result {
+        Ok(code) => ExitCode::from(code as u8),
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(EXIT_INPUT as u8)
+        }
+    }
+}

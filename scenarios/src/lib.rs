@@ -1,1 +1,140 @@
+//! scenarios: the scenario file format (TOML), its validation, and the built-in library.
+//!
+//! Parsing runs in two stages: `file` is a serde mirror of the TOML with source spans;
+//! `lower` resolves names, evaluates parameter expressions, converts units, checks limits
+//! and routes, and produces a `Scenario` holding a `sim_core::Model`. Every problem is a
+//! `Diagnostic` with a span, rendered with file, line and column.
 
+pub mod builtin;
+mod components;
+pub mod diagnostic;
+pub mod duration;
+pub mod expr;
+mod file;
+pub mod limits;
+mod lower;
+mod values;
+
+pub use diagnostic::{Diagnostic, Diagnostics};
+pub use duration::parse_duration;
+
+use sim_core::{Model, SimDuration};
+
+/// A parameter as declared, with the value in force.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ParamInfo {
+    pub name: String,
+    pub value: f64,
+    pub default: f64,
+    pub dim: expr::Dim,
+    pub unit: String,
+    pub description: String,
+}
+
+/// A validated scenario, ready to run.
+#[derive(Clone, Debug)]
+pub struct Scenario {
+    pub name: String,
+    pub title: String,
+    /// Where the scenario belongs in the library (`queueing`, `pixelcraft`...).
+    pub group: String,
+    pub lesson: String,
+    pub watch: Vec<String>,
+    pub params: Vec<ParamInfo>,
+    /// The scenario's own default seed (`[run] seed`, else 1).
+    pub seed: u64,
+    pub model: Model,
+}
+
+/// Command-line changes applied while lowering.
+#[derive(Clone, Debug, Default)]
+pub struct Overrides {
+    /// `--set NAME=VALUE`, in order.
+    pub set: Vec<(String, String)>,
+    /// `--duration D`.
+    pub duration: Option<SimDuration>,
+}
+
+/// A scenario's text and where it came from.
+#[derive(Clone, Debug)]
+pub struct Source {
+    /// A path as given, or `builtin:NAME`.
+    pub origin: String,
+    pub text: String,
+}
+
+/// Files larger than this are refused before parsing.
+pub const MAX_FILE_BYTES: u64 = 4 * 1024 * 1024;
+
+/// Finds a built-in scenario by name, or reads a file by path.
+pub fn resolve(name_or_path: &str) -> Result<Source, String> {
+    if let Some(text) = builtin::get(name_or_path) {
+        return Ok(Source {
+            origin: format!("builtin:{name_or_path}"),
+            text: text.to_string(),
+        });
+    }
+    let path = std::path::Path::new(name_or_path);
+    match std::fs::metadata(path) {
+        Ok(m) if m.is_dir() => Err(format!(
+            "`{name_or_path}` is a directory, not a scenario file"
+        )),
+        Ok(m) if m.len() > MAX_FILE_BYTES => Err(format!(
+            "`{name_or_path}` is {} bytes; scenario files are limited to {MAX_FILE_BYTES} bytes",
+            m.len()
+        )),
+        Ok(_) => std::fs::read_to_string(path)
+            .map(|text| Source {
+                origin: name_or_path.to_string(),
+                text,
+            })
+            .map_err(|e| format!("cannot read `{name_or_path}`: {e}")),
+        Err(_) => {
+            let mut msg = format!("no built-in scenario or file named `{name_or_path}`");
+            if let Some(s) = diagnostic::did_you_mean(name_or_path, builtin::names()) {
+                msg.push_str(&format!("; did you mean `{s}`?"));
+            }
+            msg.push_str(" (`scalelab list` shows the built-in scenarios)");
+            Err(msg)
+        }
+    }
+}
+
+/// Parses and validates a scenario, applying `overrides`.
+pub fn parse(source: &Source, overrides: &Overrides) -> Result<Scenario, Diagnostics> {
+    let fail = |items| Diagnostics {
+        origin: source.origin.clone(),
+        source: source.text.clone(),
+        items,
+    };
+    let file: file::ScenarioFile =
+        toml::from_str(&source.text).map_err(|e| fail(vec![toml_error(&e)]))?;
+    lower::lower(file, &source.text, overrides).map_err(fail)
+}
+
+/// Turns a TOML or serde error into a diagnostic, adding a suggestion for unknown keys.
+fn toml_error(e: &toml::de::Error) -> Diagnostic {
+    let message = e.message().trim().to_string();
+    let mut d = Diagnostic {
+        message: message.clone(),
+        help: None,
+        span: e.span(),
+    };
+    // serde's wording: "unknown field `wrokers`, expected one of `a`, `b`" (or "expected `a`").
+    if let Some(rest) = message.strip_prefix("unknown field `") {
+        if let Some((word, expected)) = rest.split_once('`') {
+            let candidates: Vec<&str> = expected.split('`').skip(1).step_by(2).collect();
+            if let Some(s) = diagnostic::did_you_mean(word, candidates.iter().copied()) {
+                d.help = Some(format!("did you mean `{s}`?"));
+            } else if !candidates.is_empty() {
+                d.help = Some(format!(
+                    "remove it; accepted keys here: {}",
+                    candidates.join(", ")
+                ));
+            }
+        }
+    } else if message.starts_with("missing field") {
+        d.help = Some("add it; README.md, 'Scenario format', lists every key".to_string());
+    }
+    d
+}

@@ -1,0 +1,17 @@
+//! Caps on scenario sizes, so that no file can make a run exhaust memory or run for days.
+//! Each refusal names the cap and suggests a smaller value.
+
+pub const MAX_COMPONENTS: usize = 10_000;
+pub const MAX_LINKS: usize = 100_000;
+pub const MAX_CLASSES: usize = 1_000;
+pub const MAX_PATH_LEN: usize = 64;
+pub const MAX_PARAMS: usize = 1_000;
+pub const MAX_WORKERS: u64 = 1_000_000;
+pub const MAX_QUEUE_CAPACITY: u64 = 10_000_000;
+pub const MAX_USERS: u64 = 10_000_000;
+/// Arrivals per simulated second.
+pub const MAX_RATE: f64 = 1e8;
+/// Requests a run may be expected to issue (rate x duration): about a few minutes of CPU.
+pub const MAX_EXPECTED_REQUESTS: f64 = 1e9;
+/// A guard against runaway models: the run stops, flagged as truncated, past this.
+pub const EVENTS_MAX: u64 = 20_000_000_000;

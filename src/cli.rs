@@ -1,0 +1,83 @@
+//! Command-line arguments (clap). Parsing only; the commands live in their own modules.
+
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "scalelab",
+    version,
+    about = "Deterministic simulator of distributed-system architectures: \
+what breaks between 100 users and a million, in numbers."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Run a scenario and print its report.
+    Run(RunArgs),
+    /// List the built-in scenarios, one a line: name and title.
+    List,
+    /// Print a built-in scenario's TOML, to copy and edit.
+    Show {
+        /// A built-in scenario name (see `scalelab list`).
+        name: String,
+    },
+    /// Check a scenario file: prints `ok`, or the errors and exits 1.
+    Validate {
+        /// Path to a scenario file (or a built-in name).
+        file: String,
+        /// Parameter overrides to validate with, as with `run`.
+        #[arg(long = "set", value_name = "NAME=VALUE", value_parser = parse_set)]
+        set: Vec<(String, String)>,
+    },
+}
+
+#[derive(Args, Debug)]
+pub struct RunArgs {
+    /// A built-in scenario name or a scenario file path [default: mm1].
+    pub scenario: Option<String>,
+    /// Run seed; the same seed gives the same run, event for event [default: the scenario's].
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Simulated run length, replacing the scenario's: 500ms, 90s, 10m, 2h, 3d.
+    #[arg(long, value_parser = parse_duration_arg)]
+    pub duration: Option<sim_core::SimDuration>,
+    /// Override a scenario parameter: --set arrival_rate=9.5 (repeatable).
+    #[arg(long = "set", value_name = "NAME=VALUE", value_parser = parse_set)]
+    pub set: Vec<(String, String)>,
+    /// Print one JSON report on stdout instead of the text report.
+    #[arg(long)]
+    pub json: bool,
+    /// Include the per-interval time series in the JSON report.
+    #[arg(long)]
+    pub series: bool,
+    /// Write every processed event to FILE as a JSON line.
+    #[arg(long, value_name = "FILE")]
+    pub trace: Option<PathBuf>,
+    /// Run twice in this process and compare the runs event by event; exit 4 on a mismatch.
+    #[arg(long)]
+    pub check_determinism: bool,
+}
+
+fn parse_set(s: &str) -> Result<(String, String), String> {
+    match s.split_once('=') {
+        Some((k, v)) if !k.trim().is_empty() && !v.trim().is_empty() => {
+            Ok((k.trim().to_string(), v.trim().to_string()))
+        }
+        _ => Err(format!(
+            "expected NAME=VALUE, such as arrival_rate=9.5, found `{s}`"
+        )),
+    }
+}
+
+fn parse_duration_arg(s: &str) -> Result<sim_core::SimDuration, String> {
+    let d = scenarios::parse_duration(s)?;
+    if d.as_nanos() == 0 {
+        return Err("the duration must be above zero".into());
+    }
+    Ok(d)
+}

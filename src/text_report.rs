@@ -1,0 +1,193 @@
+//! The human-readable report of `scalelab run`.
+
+use scenarios::Scenario;
+use sim_core::Report;
+use sim_core::metrics::LatencySummary;
+use std::fmt::Write;
+
+/// Groups digits in threes: 1234567 -> "1,234,567".
+pub fn thousands(n: u64) -> String {
+    let s = n.to_string();
+    let mut out = String::new();
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// A number with about four significant digits, without exponent noise.
+fn num(x: f64) -> String {
+    let a = x.abs();
+    if a == 0.0 {
+        "0".into()
+    } else if a >= 1000.0 || (x.fract() == 0.0 && a < 1e15) {
+        format!("{x:.0}")
+    } else if a >= 100.0 {
+        format!("{x:.1}")
+    } else if a >= 1.0 {
+        format!("{x:.2}")
+    } else {
+        format!("{x:.3}")
+    }
+}
+
+fn latency_line(l: &LatencySummary) -> String {
+    let ci = l
+        .mean_ci95
+        .map(|c| format!(" ± {}", num(c)))
+        .unwrap_or_default();
+    format!(
+        "mean {}{ci}   p50 {}   p90 {}   p95 {}   p99 {}   p99.9 {}   max {}",
+        num(l.mean),
+        num(l.p50),
+        num(l.p90),
+        num(l.p95),
+        num(l.p99),
+        num(l.p999),
+        num(l.max)
+    )
+}
+
+/// Wraps text to `width` columns, indenting every line.
+fn wrap(text: &str, width: usize, indent: &str) -> String {
+    let mut out = String::new();
+    let mut line = String::new();
+    for word in text.split_whitespace() {
+        if !line.is_empty() && line.len() + 1 + word.len() > width {
+            let _ = writeln!(out, "{indent}{line}");
+            line.clear();
+        }
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        line.push_str(word);
+    }
+    if !line.is_empty() {
+        let _ = writeln!(out, "{indent}{line}");
+    }
+    out
+}
+
+pub fn render(s: &Scenario, r: &Report) -> String {
+    let mut o = String::new();
+    let _ = writeln!(o, "{} - {}", r.scenario, s.title);
+    if !s.lesson.is_empty() {
+        o.push_str(&wrap(&s.lesson, 88, "  "));
+    }
+    if !s.watch.is_empty() {
+        let _ = writeln!(o, "  Watch:");
+        for w in &s.watch {
+            let _ = writeln!(o, "   - {w}");
+        }
+    }
+    let overridden: Vec<String> = s
+        .params
+        .iter()
+        .filter(|p| p.value != p.default)
+        .map(|p| format!("{}={}", p.name, p.value))
+        .collect();
+    let _ = writeln!(o);
+    let _ = writeln!(
+        o,
+        "seed {} ({})   simulated {}s (warm-up {}s)   {} events in {:.2}s wall ({:.1}M events/s)",
+        r.seed,
+        r.rng,
+        num(r.sim_seconds),
+        num(r.warmup_seconds),
+        thousands(r.events),
+        r.wall_seconds,
+        r.events_per_second / 1e6
+    );
+    let _ = writeln!(o, "trace hash {}", r.trace_hash);
+    if !overridden.is_empty() {
+        let _ = writeln!(o, "parameters set: {}", overridden.join(", "));
+    }
+    if r.truncated {
+        let _ = writeln!(
+            o,
+            "WARNING: the run hit its event limit and stopped early; numbers cover the part that ran."
+        );
+    }
+    let q = &r.requests;
+    let _ = writeln!(
+        o,
+        "\nrequests    generated {}   completed {}   failed {}   in flight {}",
+        thousands(q.generated),
+        thousands(q.completed),
+        thousands(q.failed),
+        thousands(q.in_flight)
+    );
+    let _ = writeln!(
+        o,
+        "throughput  {} req/s   error rate {:.2}%",
+        num(r.throughput_rps),
+        r.error_rate * 100.0
+    );
+    let _ = writeln!(o, "latency ms  {}", latency_line(&r.latency_ms));
+    if r.classes.len() > 1 {
+        let _ = writeln!(
+            o,
+            "\nclass        req/s      err%   mean ms    p50 ms    p99 ms"
+        );
+        for (name, c) in &r.classes {
+            let _ = writeln!(
+                o,
+                "{name:<12} {:>9} {:>8.2} {:>9} {:>9} {:>9}",
+                num(c.throughput_rps),
+                c.error_rate * 100.0,
+                num(c.latency_ms.mean),
+                num(c.latency_ms.p50),
+                num(c.latency_ms.p99)
+            );
+        }
+    }
+    let _ = writeln!(
+        o,
+        "\ncomponent    kind        util   queue mean  queue max  details"
+    );
+    for (name, c) in &r.components {
+        let util = c
+            .utilization
+            .map(|u| format!("{:.1}%", u * 100.0))
+            .unwrap_or_else(|| "-".into());
+        let qmean = c.queue_mean.map(num).unwrap_or_else(|| "-".into());
+        let qmax = c
+            .queue_max
+            .map(|m| thousands(m))
+            .unwrap_or_else(|| "-".into());
+        let details: Vec<String> = c
+            .extra
+            .iter()
+            .map(|(k, v)| format!("{k}={}", num(*v)))
+            .collect();
+        let _ = writeln!(
+            o,
+            "{name:<12} {:<10} {util:>6} {qmean:>11} {qmax:>10}  {}",
+            c.kind,
+            details.join(" ")
+        );
+    }
+    o
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn thousands_groups_digits() {
+        assert_eq!(thousands(0), "0");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(1000), "1,000");
+        assert_eq!(thousands(1234567), "1,234,567");
+    }
+
+    #[test]
+    fn wrap_keeps_lines_short() {
+        let w = wrap("aaa bbb ccc ddd", 7, "> ");
+        assert_eq!(w, "> aaa bbb\n> ccc ddd\n");
+    }
+}
