@@ -46,6 +46,9 @@ pub struct RunArgs {
     /// Simulated run length, replacing the scenario's: 500ms, 90s, 10m, 2h, 3d.
     #[arg(long, value_parser = parse_duration_arg)]
     pub duration: Option<sim_core::SimDuration>,
+    /// Warm-up excluded from the statistics, replacing the scenario's: 30s, 5m.
+    #[arg(long, value_parser = scenarios::parse_duration)]
+    pub warmup: Option<sim_core::SimDuration>,
     /// Override a scenario parameter: --set arrival_rate=9.5 (repeatable).
     #[arg(long = "set", value_name = "NAME=VALUE", value_parser = parse_set)]
     pub set: Vec<(String, String)>,

@@ -21,7 +21,7 @@ pub fn load(name: &str, overrides: &Overrides) -> Result<Scenario, i32> {
         eprintln!("error: {e}");
         EXIT_INPUT
     })?;
-    scenarios::parse(&source, overrides).map_err(|d| {
+    let scenario = scenarios::parse(&source, overrides).map_err(|d| {
         eprint!("{d}");
         let n = d.items.len();
         eprintln!(
@@ -30,7 +30,11 @@ pub fn load(name: &str, overrides: &Overrides) -> Result<Scenario, i32> {
             d.origin
         );
         EXIT_INPUT
-    })
+    })?;
+    for note in &scenario.notes {
+        eprintln!("note: {note}");
+    }
+    Ok(scenario)
 }
 
 fn main() -> ExitCode {
@@ -69,7 +73,7 @@ fn main() -> ExitCode {
         Some(Command::Validate { file, set }) => {
             let overrides = Overrides {
                 set: set.clone(),
-                duration: None,
+                ..Overrides::default()
             };
             match load(file, &overrides) {
                 Ok(_) => {

@@ -18,6 +18,7 @@ pub fn run(args: &RunArgs) -> anyhow::Result<i32> {
     let overrides = Overrides {
         set: args.set.clone(),
         duration: args.duration,
+        warmup: args.warmup,
     };
     let scenario = match load(name, &overrides) {
         Ok(s) => s,

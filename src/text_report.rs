@@ -10,7 +10,7 @@ pub fn thousands(n: u64) -> String {
     let s = n.to_string();
     let mut out = String::new();
     for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
@@ -156,7 +156,7 @@ pub fn render(s: &Scenario, r: &Report) -> String {
         let qmean = c.queue_mean.map(num).unwrap_or_else(|| "-".into());
         let qmax = c
             .queue_max
-            .map(|m| thousands(m))
+            .map(thousands)
             .unwrap_or_else(|| "-".into());
         let details: Vec<String> = c
             .extra

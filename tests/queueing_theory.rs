@@ -10,7 +10,7 @@ fn run(name: &str, set: &[(&str, &str)], seed: u64) -> Report {
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect(),
-        duration: None,
+        ..Overrides::default()
     };
     let source = scenarios::resolve(name).expect("built-in");
     let scenario: Scenario = scenarios::parse(&source, &overrides).expect("valid");

@@ -66,6 +66,7 @@ fn floor_char_boundary(s: &str, mut i: usize) -> usize {
 impl fmt::Display for Diagnostics {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         for (n, d) in self.items.iter().enumerate() {
+            let mut gutter = 1;
             if n > 0 {
                 writeln!(f)?;
             }
@@ -76,6 +77,7 @@ impl fmt::Display for Diagnostics {
                     writeln!(f, "  --> {}:{line}:{col}", self.origin)?;
                     let text = self.source.lines().nth(line - 1).unwrap_or("");
                     let width = line.to_string().len();
+                    gutter = width;
                     let end = span
                         .end
                         .max(span.start + 1)
@@ -96,7 +98,7 @@ impl fmt::Display for Diagnostics {
                 None => writeln!(f, "  --> {}", self.origin)?,
             }
             if let Some(help) = &d.help {
-                writeln!(f, "  = help: {help}")?;
+                writeln!(f, "{:gutter$} = help: {help}", "")?;
             }
         }
         Ok(())
@@ -169,6 +171,6 @@ mod tests {
             text.contains("1 | path = [\"web-1\"]\n  |         ^^^^^^^\n"),
             "{text}"
         );
-        assert!(text.contains("= help: did you mean `web1`?"), "{text}");
+        assert!(text.contains("\n  = help: did you mean `web1`?"), "{text}");
     }
 }

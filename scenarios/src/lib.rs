@@ -44,6 +44,8 @@ pub struct Scenario {
     /// The scenario's own default seed (`[run] seed`, else 1).
     pub seed: u64,
     pub model: Model,
+    /// Adjustments made while applying overrides, for the user to see.
+    pub notes: Vec<String>,
 }
 
 /// Command-line changes applied while lowering.
@@ -53,6 +55,8 @@ pub struct Overrides {
     pub set: Vec<(String, String)>,
     /// `--duration D`.
     pub duration: Option<SimDuration>,
+    /// `--warmup D`.
+    pub warmup: Option<SimDuration>,
 }
 
 /// A scenario's text and where it came from.

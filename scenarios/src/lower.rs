@@ -16,7 +16,7 @@ use sim_core::model::{
 use sim_core::network::{LinkSpec, Network};
 use sim_core::{Delay, SimDuration};
 use std::collections::BTreeMap;
-use toml::Value;
+use toml::{Spanned, Value};
 
 /// The id of the implicit component that the `[workload]` table describes.
 pub const CLIENTS: &str = "clients";
@@ -90,24 +90,7 @@ pub fn lower(
         kinds.push(kind);
     }
     let resolve =
-        |name: &toml::Spanned<String>, errors: &mut Vec<Diagnostic>| -> Option<ComponentId> {
-            match names.iter().position(|n| n == name.get_ref()) {
-                Some(i) => Some(ComponentId(i as u32)),
-                None => {
-                    let d = Diagnostic::at(
-                        format!("unknown component `{}`", name.get_ref()),
-                        name.span(),
-                    );
-                    errors.push(
-                        match did_you_mean(name.get_ref(), names.iter().map(String::as_str)) {
-                            Some(s) => d.help(format!("did you mean `{s}`?")),
-                            None => d.help(format!("declared components: {}", names.join(", "))),
-                        },
-                    );
-                    None
-                }
-            }
-        };
+        |name: &Spanned<String>, errors: &mut Vec<Diagnostic>| resolve(&names, name, errors);
 
     // Links.
     let mut links = Vec::new();
@@ -200,7 +183,7 @@ pub fn lower(
             None => 1.0,
         };
         weights.push((ClassId(ci as u16), weight));
-        if let Some(path) = class_path(c, &names, &kinds, &resolve, &mut errors) {
+        if let Some(path) = class_path(c, &names, &kinds, &mut errors) {
             classes.push(ClassSpec {
                 name: c.name.get_ref().clone(),
                 origin: ComponentId(0),
@@ -225,20 +208,29 @@ pub fn lower(
             .map_err(|e| errors.push(e))
             .ok(),
     };
-    let warmup = match &file.run.warmup {
-        Some(w) => v.duration(w, "warmup").map_err(|e| errors.push(e)).ok(),
-        None => Some(SimDuration::ZERO),
+    let warmup = match (&overrides.warmup, &file.run.warmup) {
+        (Some(w), _) => Some(*w),
+        (None, Some(w)) => v.duration(w, "warmup").map_err(|e| errors.push(e)).ok(),
+        (None, None) => Some(SimDuration::ZERO),
     };
     let arrival = workload(&file.workload, &v, &mut errors);
 
     if !errors.is_empty() {
         return Err(errors);
     }
-    let (duration, warmup, arrival) = (
+    let (duration, mut warmup, arrival) = (
         duration.expect("no errors"),
         warmup.expect("no errors"),
         arrival.expect("no errors"),
     );
+    let mut notes = Vec::new();
+    if overrides.duration.is_some() && overrides.warmup.is_none() && warmup >= duration {
+        let shorter = SimDuration(duration.as_nanos() / 10);
+        notes.push(format!(
+            "the scenario's warm-up ({warmup}) does not fit in --duration {duration}; using {shorter} (set it with --warmup)"
+        ));
+        warmup = shorter;
+    }
     if duration == SimDuration::ZERO {
         return Err(vec![
             Diagnostic::at("the run's duration is zero", file.run.duration.span())
@@ -246,6 +238,11 @@ pub fn lower(
         ]);
     }
     if warmup >= duration {
+        if overrides.warmup.is_some() {
+            return Err(vec![Diagnostic::new(format!(
+                "--warmup {warmup} is not shorter than the run ({duration})"
+            ))]);
+        }
         let span = file
             .run
             .warmup
@@ -314,7 +311,30 @@ pub fn lower(
         params: param_infos,
         seed: file.run.seed.unwrap_or(1),
         model,
+        notes,
     })
+}
+
+/// The component called `name`, or an error with a suggestion.
+fn resolve(
+    names: &[String],
+    name: &Spanned<String>,
+    errors: &mut Vec<Diagnostic>,
+) -> Option<ComponentId> {
+    if let Some(i) = names.iter().position(|n| n == name.get_ref()) {
+        return Some(ComponentId(i as u32));
+    }
+    let d = Diagnostic::at(
+        format!("unknown component `{}`", name.get_ref()),
+        name.span(),
+    );
+    errors.push(
+        match did_you_mean(name.get_ref(), names.iter().map(String::as_str)) {
+            Some(s) => d.help(format!("did you mean `{s}`?")),
+            None => d.help(format!("declared components: {}", names.join(", "))),
+        },
+    );
+    None
 }
 
 /// Component and class names become report keys and stream keys: keep them plain.
@@ -520,7 +540,6 @@ fn class_path(
     c: &ClassFile,
     names: &[String],
     kinds: &[String],
-    resolve: &dyn Fn(&toml::Spanned<String>, &mut Vec<Diagnostic>) -> Option<ComponentId>,
     errors: &mut Vec<Diagnostic>,
 ) -> Option<Vec<ComponentId>> {
     let steps = c.path.get_ref();
@@ -549,7 +568,7 @@ fn class_path(
     let mut path = Vec::new();
     let mut ok = true;
     for step in steps {
-        match resolve(step, errors) {
+        match resolve(names, step, errors) {
             Some(id) if !serves_requests(&kinds[id.index()]) => {
                 errors.push(Diagnostic::at(
                     format!(
