@@ -29,6 +29,9 @@ pub fn run(args: &RunArgs) -> anyhow::Result<i32> {
         return check_determinism(&scenario, seed);
     }
     let mut sim = Simulation::new(&scenario.model, seed).map_err(|e| anyhow::anyhow!("{e}"))?;
+    if args.series {
+        sim.collect_series_percentiles();
+    }
     let started = Instant::now();
     match &args.trace {
         Some(path) => write_trace(&mut sim, path)?,

@@ -116,7 +116,7 @@ impl Delay {
             Delay::LogNormal { dist, .. } => dist.sample(rng),
             Delay::Pareto { dist, .. } => dist.sample(rng),
         };
-        SimDuration::from_secs_f64(ns * 1e-9)
+        SimDuration::from_nanos_f64(ns)
     }
 
     /// The distribution's mean, for capacity estimates and reports.

@@ -103,6 +103,33 @@ impl<E> EventQueue<E> {
         }
     }
 
+    /// Removes and returns the earliest event if it is due at or before `limit`.
+    #[inline]
+    pub fn pop_until(&mut self, limit: SimTime) -> Option<Scheduled<E>> {
+        let take_fifo = match (self.now_fifo.front(), self.heap.peek()) {
+            (Some(f), Some(h)) => (f.time, f.seq) < (h.0.time, h.0.seq),
+            (Some(_), None) => true,
+            (None, Some(h)) if h.0.time <= limit => false,
+            (None, _) => return None,
+        };
+        let entry = if take_fifo {
+            // FIFO entries are at `now`, never past a limit that `now` has not passed.
+            self.now_fifo.pop_front()
+        } else {
+            if self.heap.peek().is_some_and(|h| h.0.time > limit) {
+                return None;
+            }
+            self.heap.pop().map(|e| e.0)
+        }?;
+        if entry.time > limit {
+            // Only reachable if the caller lowered the limit below `now`: put it back.
+            self.now_fifo.push_front(entry);
+            return None;
+        }
+        self.now = entry.time;
+        Some(entry)
+    }
+
     /// Removes and returns the earliest event by (time, seq).
     #[inline]
     pub fn pop(&mut self) -> Option<Scheduled<E>> {
@@ -167,6 +194,14 @@ mod tests {
                     seq += 1;
                 }
             }
+            // A limit stops the queue exactly at the first later event.
+            let limit = SimTime(q.now().0 + 2);
+            while shadow.first_key_value().is_some_and(|((t, _), _)| *t <= limit) {
+                let ((t, s), v) = shadow.pop_first().unwrap();
+                let e = q.pop_until(limit).unwrap();
+                prop_assert_eq!((e.time, e.seq, e.event), (t, s, v));
+            }
+            prop_assert!(q.pop_until(limit).is_none());
             while let Some((k, v)) = shadow.pop_first() {
                 let e = q.pop().unwrap();
                 prop_assert_eq!((e.time, e.seq, e.event), (k.0, k.1, v));

@@ -55,14 +55,15 @@ impl SimDuration {
     /// Rounds a non-negative number of seconds to the nearest nanosecond, saturating at
     /// `u64::MAX` nanoseconds (about 584 years); NaN and negatives become zero.
     pub fn from_secs_f64(secs: f64) -> Self {
-        let ns = (secs * NANOS_PER_SEC as f64).round();
-        if ns.is_nan() || ns <= 0.0 {
-            SimDuration(0)
-        } else if ns >= u64::MAX as f64 {
-            SimDuration(u64::MAX)
-        } else {
-            SimDuration(ns as u64)
-        }
+        Self::from_nanos_f64(secs * NANOS_PER_SEC as f64)
+    }
+
+    /// Rounds a non-negative number of nanoseconds to the nearest one. On the sampling hot
+    /// path: `+ 0.5` and a saturating cast instead of `f64::round`, a libm call (ties
+    /// round up either way; `as` maps NaN and negatives to zero, huge values to MAX).
+    #[inline]
+    pub fn from_nanos_f64(ns: f64) -> Self {
+        SimDuration((ns + 0.5) as u64)
     }
 
     pub fn as_nanos(self) -> u64 {
@@ -142,6 +143,9 @@ mod tests {
         assert_eq!(SimDuration::from_secs_f64(-3.0).as_nanos(), 0);
         assert_eq!(SimDuration::from_secs_f64(f64::NAN).as_nanos(), 0);
         assert_eq!(SimDuration::from_secs_f64(1e30).as_nanos(), u64::MAX);
+        assert_eq!(SimDuration::from_nanos_f64(2.5).as_nanos(), 3);
+        assert_eq!(SimDuration::from_nanos_f64(2.49).as_nanos(), 2);
+        assert_eq!(SimDuration::from_nanos_f64(-0.7).as_nanos(), 0);
     }
 
     #[test]

@@ -1,8 +1,9 @@
 //! The trace hash: a rolling 64-bit digest of every processed event, in processing order.
 //! Two runs are the same run exactly when their trace hashes agree. The algorithm is fixed
 //! here (not std's `DefaultHasher`, whose output may change between Rust releases):
-//! for each word w of an event, h = rotl((h ^ w) * K, 31); the report shows the
-//! SplitMix64 finalizer of h in hex.
+//! for each event, the words w1 = time in ns and w2 = component << 40 | tag << 32 | payload
+//! are folded in as h = rotl((h ^ w) * K, 31); the report shows the SplitMix64 finalizer
+//! of h in hex. (Component ids stay below 2^24: scenarios cap components far lower.)
 
 use crate::ids::ComponentId;
 use crate::time::SimTime;
@@ -60,9 +61,9 @@ impl TraceHash {
 
     #[inline]
     pub fn add(&mut self, e: &TraceEvent) {
+        debug_assert!(e.component.0 < 1 << 24);
         self.word(e.time.0);
-        self.word(u64::from(e.component.0) << 32 | (e.tag as u64) << 24);
-        self.word(u64::from(e.payload));
+        self.word(u64::from(e.component.0) << 40 | (e.tag as u64) << 32 | u64::from(e.payload));
     }
 
     /// The digest as a 16-digit hex string.

@@ -84,7 +84,12 @@ impl LatencyStats {
     }
 
     pub fn summary(&self) -> LatencySummary {
-        self.summary_with_ci(self.batches.ci95_half_width())
+        self.summary_with_ci(self.ci95_ns())
+    }
+
+    /// Half-width of the 95% confidence interval of the mean, in ns.
+    pub fn ci95_ns(&self) -> Option<f64> {
+        self.batches.ci95_half_width()
     }
 
     pub fn summary_with_ci(&self, ci95_ns: Option<f64>) -> LatencySummary {

@@ -41,8 +41,10 @@ impl ClassMetrics {
 pub struct Metrics {
     warmup_end: SimTime,
     pub classes: Vec<ClassMetrics>,
-    /// Batch means over all classes' window latencies, for the overall mean's interval.
+    /// Batch means over all classes' window latencies, for the overall mean's interval
+    /// (kept only with several classes: with one, the class's own batches serve).
     overall_batches: BatchMeans,
+    classes_len: usize,
     pub series: Series,
 }
 
@@ -52,6 +54,7 @@ impl Metrics {
             warmup_end: SimTime::ZERO + warmup,
             classes: vec![ClassMetrics::default(); class_count],
             overall_batches: BatchMeans::default(),
+            classes_len: class_count,
             series: Series::new(duration),
         }
     }
@@ -62,6 +65,9 @@ impl Metrics {
 
     /// Half-width of the 95% confidence interval of the overall mean latency, in ns.
     pub fn overall_ci95_ns(&self) -> Option<f64> {
+        if self.classes_len == 1 {
+            return self.classes[0].latency.ci95_ns();
+        }
         self.overall_batches.ci95_half_width()
     }
 
@@ -89,7 +95,9 @@ impl Metrics {
                 if in_window {
                     c.window_completed += 1;
                     c.latency.record(latency);
-                    self.overall_batches.add(latency.as_nanos() as f64);
+                    if self.classes_len > 1 {
+                        self.overall_batches.add(latency.as_nanos() as f64);
+                    }
                 }
                 self.series.on_completed(now, latency);
             }
