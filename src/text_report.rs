@@ -154,10 +154,7 @@ pub fn render(s: &Scenario, r: &Report) -> String {
             .map(|u| format!("{:.1}%", u * 100.0))
             .unwrap_or_else(|| "-".into());
         let qmean = c.queue_mean.map(num).unwrap_or_else(|| "-".into());
-        let qmax = c
-            .queue_max
-            .map(thousands)
-            .unwrap_or_else(|| "-".into());
+        let qmax = c.queue_max.map(thousands).unwrap_or_else(|| "-".into());
         let details: Vec<String> = c
             .extra
             .iter()
