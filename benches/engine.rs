@@ -18,14 +18,7 @@ use std::time::Duration;
 const CUSTOMERS: &str = "200000";
 
 fn scenario(name: &str, set: &[(&str, &str)]) -> Scenario {
-    let overrides = Overrides {
-        set: set
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect(),
-        ..Overrides::default()
-    };
-    scenarios::parse(&scenarios::resolve(name).unwrap(), &overrides).unwrap()
+    scenarios::load(name, &Overrides::with_set(set)).expect("valid built-in")
 }
 
 /// Runs the engine; returns (customers completed, events processed).

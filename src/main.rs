@@ -17,18 +17,8 @@ pub const EXIT_DETERMINISM: i32 = 4;
 /// Resolves and validates a scenario, printing any errors to stderr. On failure returns
 /// the exit status to use.
 pub fn load(name: &str, overrides: &Overrides) -> Result<Scenario, i32> {
-    let source = scenarios::resolve(name).map_err(|e| {
-        eprintln!("error: {e}");
-        EXIT_INPUT
-    })?;
-    let scenario = scenarios::parse(&source, overrides).map_err(|d| {
-        eprint!("{d}");
-        let n = d.items.len();
-        eprintln!(
-            "\n{n} error{} in {}",
-            if n == 1 { "" } else { "s" },
-            d.origin
-        );
+    let scenario = scenarios::load(name, overrides).map_err(|e| {
+        eprint!("{e}");
         EXIT_INPUT
     })?;
     for note in &scenario.notes {

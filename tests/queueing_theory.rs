@@ -1,19 +1,11 @@
 //! The engine against queueing theory, through the built-in `mm1` and `mmc` scenarios
 //! with fixed seeds (issue #2, item 2). Run in release mode: `cargo test --release`.
 
-use scenarios::{Overrides, Scenario};
+use scenarios::Overrides;
 use sim_core::{Report, Simulation};
 
 fn run(name: &str, set: &[(&str, &str)], seed: u64) -> Report {
-    let overrides = Overrides {
-        set: set
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect(),
-        ..Overrides::default()
-    };
-    let source = scenarios::resolve(name).expect("built-in");
-    let scenario: Scenario = scenarios::parse(&source, &overrides).expect("valid");
+    let scenario = scenarios::load(name, &Overrides::with_set(set)).expect("valid built-in");
     let mut sim = Simulation::new(&scenario.model, seed).expect("routable");
     sim.run();
     sim.report(false)

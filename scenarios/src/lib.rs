@@ -59,6 +59,53 @@ pub struct Overrides {
     pub warmup: Option<SimDuration>,
 }
 
+impl Overrides {
+    /// Overrides that set parameters, as `--set NAME=VALUE` does.
+    pub fn with_set(pairs: &[(&str, &str)]) -> Overrides {
+        Overrides {
+            set: pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+            ..Overrides::default()
+        }
+    }
+}
+
+/// Why a scenario could not be loaded.
+#[derive(Clone, Debug)]
+pub enum LoadError {
+    /// No such built-in or file, or the file could not be read.
+    NotFound(String),
+    /// The scenario does not parse or validate.
+    Invalid(Diagnostics),
+}
+
+impl std::fmt::Display for LoadError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            LoadError::NotFound(e) => writeln!(f, "error: {e}"),
+            LoadError::Invalid(d) => {
+                let n = d.items.len();
+                write!(
+                    f,
+                    "{d}\n{n} error{} in {}\n",
+                    if n == 1 { "" } else { "s" },
+                    d.origin
+                )
+            }
+        }
+    }
+}
+
+impl std::error::Error for LoadError {}
+
+/// Resolves a built-in name or a file path and parses it with `overrides`.
+pub fn load(name_or_path: &str, overrides: &Overrides) -> Result<Scenario, LoadError> {
+    let source = resolve(name_or_path).map_err(LoadError::NotFound)?;
+    parse(&source, overrides).map_err(LoadError::Invalid)
+}
+
 /// A scenario's text and where it came from.
 #[derive(Clone, Debug)]
 pub struct Source {
