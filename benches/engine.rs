@@ -74,14 +74,7 @@ fn hand_written(lambda: f64, mu: f64, end_ns: u64) -> (u64, f64) {
 }
 
 fn mm1(c: &mut Criterion) {
-    let s = scenario(
-        "mm1",
-        &[
-            ("arrival_rate", "9"),
-            ("service_rate", "10"),
-            ("customers", CUSTOMERS),
-        ],
-    );
+    let s = scenario("mm1", &[("arrival_rate", "9"), ("service_rate", "10"), ("customers", CUSTOMERS)]);
     let end_ns = s.model.duration.as_nanos();
     let (engine_customers, engine_events) = engine(&s);
     let (base_customers, base_mean_ns) = hand_written(9.0, 10.0, end_ns);
@@ -94,14 +87,11 @@ fn mm1(c: &mut Criterion) {
     let mut g = c.benchmark_group("mm1_rho0.9_customers");
     g.sample_size(20).measurement_time(Duration::from_secs(8));
     g.throughput(Throughput::Elements(engine_customers));
-    g.bench_function(BenchmarkId::new("engine", CUSTOMERS), |b| {
-        b.iter(|| black_box(engine(&s)))
-    });
+    g.bench_function(BenchmarkId::new("engine", CUSTOMERS), |b| b.iter(|| black_box(engine(&s))));
     g.throughput(Throughput::Elements(base_customers));
-    g.bench_function(
-        BenchmarkId::new("hand_written_binaryheap", CUSTOMERS),
-        |b| b.iter(|| black_box(hand_written(9.0, 10.0, end_ns))),
-    );
+    g.bench_function(BenchmarkId::new("hand_written_binaryheap", CUSTOMERS), |b| {
+        b.iter(|| black_box(hand_written(9.0, 10.0, end_ns)))
+    });
     g.finish();
 
     // The same engine run measured in events, for the events/s figure.
@@ -113,14 +103,7 @@ fn mm1(c: &mut Criterion) {
 }
 
 fn mmc(c: &mut Criterion) {
-    let s = scenario(
-        "mmc",
-        &[
-            ("servers", "10"),
-            ("utilization", "0.8"),
-            ("customers", CUSTOMERS),
-        ],
-    );
+    let s = scenario("mmc", &[("servers", "10"), ("utilization", "0.8"), ("customers", CUSTOMERS)]);
     let (customers, events) = engine(&s);
     let mut g = c.benchmark_group("mmc_c10_rho0.8");
     g.sample_size(20).measurement_time(Duration::from_secs(8));

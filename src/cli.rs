@@ -71,9 +71,7 @@ fn parse_set(s: &str) -> Result<(String, String), String> {
         Some((k, v)) if !k.trim().is_empty() && !v.trim().is_empty() => {
             Ok((k.trim().to_string(), v.trim().to_string()))
         }
-        _ => Err(format!(
-            "expected NAME=VALUE, such as arrival_rate=9.5, found `{s}`"
-        )),
+        _ => Err(format!("expected NAME=VALUE, such as arrival_rate=9.5, found `{s}`")),
     }
 }
 

@@ -38,9 +38,7 @@ fn main() -> ExitCode {
         Some(Command::Run(args)) => run::run(args),
         Some(Command::List) => {
             for (name, _) in builtin::BUILTIN {
-                let title = load(name, &Overrides::default())
-                    .map(|s| s.title)
-                    .unwrap_or_default();
+                let title = load(name, &Overrides::default()).map(|s| s.title).unwrap_or_default();
                 println!("{name:<24} {title}");
             }
             Ok(0)
@@ -54,17 +52,12 @@ fn main() -> ExitCode {
                 let hint = scenarios::diagnostic::did_you_mean(name, builtin::names())
                     .map(|s| format!("; did you mean `{s}`?"))
                     .unwrap_or_default();
-                eprintln!(
-                    "error: no built-in scenario named `{name}`{hint} (`scalelab list` shows them)"
-                );
+                eprintln!("error: no built-in scenario named `{name}`{hint} (`scalelab list` shows them)");
                 Ok(EXIT_INPUT)
             }
         },
         Some(Command::Validate { file, set }) => {
-            let overrides = Overrides {
-                set: set.clone(),
-                ..Overrides::default()
-            };
+            let overrides = Overrides { set: set.clone(), ..Overrides::default() };
             match load(file, &overrides) {
                 Ok(_) => {
                     println!("ok");

@@ -15,11 +15,7 @@ use std::time::Instant;
 
 pub fn run(args: &RunArgs) -> anyhow::Result<i32> {
     let name = args.scenario.as_deref().unwrap_or(DEFAULT_SCENARIO);
-    let overrides = Overrides {
-        set: args.set.clone(),
-        duration: args.duration,
-        warmup: args.warmup,
-    };
+    let overrides = Overrides { set: args.set.clone(), duration: args.duration, warmup: args.warmup };
     let scenario = match load(name, &overrides) {
         Ok(s) => s,
         Err(code) => return Ok(code),
@@ -49,8 +45,7 @@ pub fn run(args: &RunArgs) -> anyhow::Result<i32> {
 
 /// One JSON object a line: `{"i":0,"t_ns":0,"component":"clients","event":"start","payload":0}`.
 fn write_trace(sim: &mut Simulation, path: &Path) -> anyhow::Result<()> {
-    let file = std::fs::File::create(path)
-        .with_context(|| format!("cannot create trace file `{}`", path.display()))?;
+    let file = std::fs::File::create(path).with_context(|| format!("cannot create trace file `{}`", path.display()))?;
     let mut out = BufWriter::with_capacity(1 << 20, file);
     let mut result = Ok(());
     sim.run_observed(|sim, e| {
@@ -58,9 +53,7 @@ fn write_trace(sim: &mut Simulation, path: &Path) -> anyhow::Result<()> {
             result = write_event(&mut out, sim, e);
         }
     });
-    result
-        .and_then(|_| out.flush())
-        .with_context(|| format!("cannot write trace file `{}`", path.display()))
+    result.and_then(|_| out.flush()).with_context(|| format!("cannot write trace file `{}`", path.display()))
 }
 
 fn write_event(out: &mut impl Write, sim: &Simulation, e: &TraceEvent) -> std::io::Result<()> {
@@ -78,13 +71,9 @@ fn write_event(out: &mut impl Write, sim: &Simulation, e: &TraceEvent) -> std::i
 
 fn describe(sim: &Simulation, e: Option<&TraceEvent>) -> String {
     match e {
-        Some(e) => format!(
-            "{} at {} on `{}` (payload {})",
-            e.tag.name(),
-            e.time,
-            sim.component_name(e.component),
-            e.payload
-        ),
+        Some(e) => {
+            format!("{} at {} on `{}` (payload {})", e.tag.name(), e.time, sim.component_name(e.component), e.payload)
+        }
         None => "end of run".to_string(),
     }
 }
@@ -102,10 +91,7 @@ fn check_determinism(scenario: &Scenario, seed: u64) -> anyhow::Result<i32> {
             println!("determinism check FAILED: the runs diverge at event #{index}");
             println!("  run 1: {}", describe(&a, ea.as_ref()));
             println!("  run 2: {}", describe(&b, eb.as_ref()));
-            println!(
-                "  replay: scalelab run {} --seed {seed} --check-determinism",
-                scenario.name
-            );
+            println!("  replay: scalelab run {} --seed {seed} --check-determinism", scenario.name);
             return Ok(EXIT_DETERMINISM);
         }
         if ea.is_none() {

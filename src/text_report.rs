@@ -35,10 +35,7 @@ fn num(x: f64) -> String {
 }
 
 fn latency_line(l: &LatencySummary) -> String {
-    let ci = l
-        .mean_ci95
-        .map(|c| format!(" ± {}", num(c)))
-        .unwrap_or_default();
+    let ci = l.mean_ci95.map(|c| format!(" ± {}", num(c))).unwrap_or_default();
     format!(
         "mean {}{ci}   p50 {}   p90 {}   p95 {}   p99 {}   p99.9 {}   max {}",
         num(l.mean),
@@ -83,12 +80,8 @@ pub fn render(s: &Scenario, r: &Report) -> String {
             let _ = writeln!(o, "   - {w}");
         }
     }
-    let overridden: Vec<String> = s
-        .params
-        .iter()
-        .filter(|p| p.value != p.default)
-        .map(|p| format!("{}={}", p.name, p.value))
-        .collect();
+    let overridden: Vec<String> =
+        s.params.iter().filter(|p| p.value != p.default).map(|p| format!("{}={}", p.name, p.value)).collect();
     let _ = writeln!(o);
     let _ = writeln!(
         o,
@@ -106,10 +99,7 @@ pub fn render(s: &Scenario, r: &Report) -> String {
         let _ = writeln!(o, "parameters set: {}", overridden.join(", "));
     }
     if r.truncated {
-        let _ = writeln!(
-            o,
-            "WARNING: the run hit its event limit and stopped early; numbers cover the part that ran."
-        );
+        let _ = writeln!(o, "WARNING: the run hit its event limit and stopped early; numbers cover the part that ran.");
     }
     let q = &r.requests;
     let _ = writeln!(
@@ -120,18 +110,10 @@ pub fn render(s: &Scenario, r: &Report) -> String {
         thousands(q.failed),
         thousands(q.in_flight)
     );
-    let _ = writeln!(
-        o,
-        "throughput  {} req/s   error rate {:.2}%",
-        num(r.throughput_rps),
-        r.error_rate * 100.0
-    );
+    let _ = writeln!(o, "throughput  {} req/s   error rate {:.2}%", num(r.throughput_rps), r.error_rate * 100.0);
     let _ = writeln!(o, "latency ms  {}", latency_line(&r.latency_ms));
     if r.classes.len() > 1 {
-        let _ = writeln!(
-            o,
-            "\nclass        req/s      err%   mean ms    p50 ms    p99 ms"
-        );
+        let _ = writeln!(o, "\nclass        req/s      err%   mean ms    p50 ms    p99 ms");
         for (name, c) in &r.classes {
             let _ = writeln!(
                 o,
@@ -144,28 +126,13 @@ pub fn render(s: &Scenario, r: &Report) -> String {
             );
         }
     }
-    let _ = writeln!(
-        o,
-        "\ncomponent    kind        util   queue mean  queue max  details"
-    );
+    let _ = writeln!(o, "\ncomponent    kind        util   queue mean  queue max  details");
     for (name, c) in &r.components {
-        let util = c
-            .utilization
-            .map(|u| format!("{:.1}%", u * 100.0))
-            .unwrap_or_else(|| "-".into());
+        let util = c.utilization.map(|u| format!("{:.1}%", u * 100.0)).unwrap_or_else(|| "-".into());
         let qmean = c.queue_mean.map(num).unwrap_or_else(|| "-".into());
         let qmax = c.queue_max.map(thousands).unwrap_or_else(|| "-".into());
-        let details: Vec<String> = c
-            .extra
-            .iter()
-            .map(|(k, v)| format!("{k}={}", num(*v)))
-            .collect();
-        let _ = writeln!(
-            o,
-            "{name:<12} {:<10} {util:>6} {qmean:>11} {qmax:>10}  {}",
-            c.kind,
-            details.join(" ")
-        );
+        let details: Vec<String> = c.extra.iter().map(|(k, v)| format!("{k}={}", num(*v))).collect();
+        let _ = writeln!(o, "{name:<12} {:<10} {util:>6} {qmean:>11} {qmax:>10}  {}", c.kind, details.join(" "));
     }
     o
 }

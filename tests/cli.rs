@@ -31,16 +31,8 @@ fn list_shows_every_builtin_with_its_title() {
     let o = scalelab(&["list"]);
     assert!(o.status.success());
     let text = stdout(&o);
-    assert!(
-        text.lines()
-            .any(|l| l.starts_with("mm1 ") && l.contains("M/M/1")),
-        "{text}"
-    );
-    assert!(
-        text.lines()
-            .any(|l| l.starts_with("mmc ") && l.contains("M/M/c")),
-        "{text}"
-    );
+    assert!(text.lines().any(|l| l.starts_with("mm1 ") && l.contains("M/M/1")), "{text}");
+    assert!(text.lines().any(|l| l.starts_with("mmc ") && l.contains("M/M/c")), "{text}");
 }
 
 #[test]
@@ -67,12 +59,7 @@ fn run_without_a_scenario_runs_the_default_and_prints_a_report() {
     assert!(o.status.success(), "{}", stderr(&o));
     let text = stdout(&o);
     assert!(text.starts_with("mm1 - M/M/1"), "{text}");
-    for needle in [
-        "trace hash ",
-        "requests    generated",
-        "latency ms  mean",
-        "server       server",
-    ] {
+    for needle in ["trace hash ", "requests    generated", "latency ms  mean", "server       server"] {
         assert!(text.contains(needle), "missing {needle:?} in\n{text}");
     }
 }
@@ -105,11 +92,7 @@ fn same_seed_gives_identical_reports_and_traces_across_processes() {
     };
     let (t1, t2, t3) = (tmp("a.jsonl"), tmp("b.jsonl"), tmp("c.jsonl"));
     let (r1, r2, r3) = (run("7", &t1), run("7", &t2), run("8", &t3));
-    let (j1, j2, j3) = (
-        without_wall_clock(&r1),
-        without_wall_clock(&r2),
-        without_wall_clock(&r3),
-    );
+    let (j1, j2, j3) = (without_wall_clock(&r1), without_wall_clock(&r2), without_wall_clock(&r3));
     // Byte-identical apart from the wall-clock fields.
     let strip = |r: &str| {
         r.lines()
@@ -119,28 +102,14 @@ fn same_seed_gives_identical_reports_and_traces_across_processes() {
     };
     assert_eq!(strip(&r1), strip(&r2));
     assert_eq!(j1["trace_hash"], j2["trace_hash"]);
-    let (f1, f2, f3) = (
-        std::fs::read(&t1).unwrap(),
-        std::fs::read(&t2).unwrap(),
-        std::fs::read(&t3).unwrap(),
-    );
+    let (f1, f2, f3) = (std::fs::read(&t1).unwrap(), std::fs::read(&t2).unwrap(), std::fs::read(&t3).unwrap());
     assert_eq!(f1, f2, "trace files differ");
-    assert_eq!(
-        f1.iter().filter(|b| **b == b'\n').count() as u64,
-        j1["events"].as_u64().unwrap()
-    );
+    assert_eq!(f1.iter().filter(|b| **b == b'\n').count() as u64, j1["events"].as_u64().unwrap());
     // Another seed, another run.
     assert_ne!(j1["trace_hash"], j3["trace_hash"]);
     assert_ne!(f1, f3);
-    let first = String::from_utf8_lossy(&f1)
-        .lines()
-        .next()
-        .unwrap()
-        .to_string();
-    assert_eq!(
-        first,
-        r#"{"i":0,"t_ns":0,"component":"clients","event":"start","payload":0}"#
-    );
+    let first = String::from_utf8_lossy(&f1).lines().next().unwrap().to_string();
+    assert_eq!(first, r#"{"i":0,"t_ns":0,"component":"clients","event":"start","payload":0}"#);
 }
 
 #[test]
@@ -162,16 +131,7 @@ fn json_report_has_the_documented_fields() {
     for key in ["generated", "completed", "failed", "in_flight"] {
         assert!(v["requests"][key].is_u64(), "requests.{key}");
     }
-    for key in [
-        "mean",
-        "mean_ci95",
-        "p50",
-        "p90",
-        "p95",
-        "p99",
-        "p999",
-        "max",
-    ] {
+    for key in ["mean", "mean_ci95", "p50", "p90", "p95", "p99", "p999", "max"] {
         assert!(v["latency_ms"].get(key).is_some(), "latency_ms.{key}");
     }
     assert!(v["classes"]["job"]["latency_ms"]["p99"].is_f64());
@@ -181,27 +141,15 @@ fn json_report_has_the_documented_fields() {
         assert!(server.get(key).is_some(), "components.server.{key}");
     }
     let r = &v["requests"];
-    let sum = r["completed"].as_u64().unwrap()
-        + r["failed"].as_u64().unwrap()
-        + r["in_flight"].as_u64().unwrap();
+    let sum = r["completed"].as_u64().unwrap() + r["failed"].as_u64().unwrap() + r["in_flight"].as_u64().unwrap();
     assert_eq!(r["generated"].as_u64().unwrap(), sum, "conservation");
 }
 
 #[test]
 fn check_determinism_runs_twice_and_passes() {
-    let o = scalelab(&[
-        "run",
-        "mm1",
-        "--set",
-        "customers=20000",
-        "--check-determinism",
-    ]);
+    let o = scalelab(&["run", "mm1", "--set", "customers=20000", "--check-determinism"]);
     assert!(o.status.success(), "{}{}", stdout(&o), stderr(&o));
-    assert!(
-        stdout(&o).starts_with("determinism check passed: "),
-        "{}",
-        stdout(&o)
-    );
+    assert!(stdout(&o).starts_with("determinism check passed: "), "{}", stdout(&o));
 }
 
 #[test]
@@ -212,20 +160,8 @@ fn duration_flag_takes_units_and_refuses_bare_numbers() {
     assert_eq!(v["sim_seconds"], 90.0);
     // The scenario's 1111 s warm-up cannot fit, so it is shortened, and the user is told.
     assert_eq!(v["warmup_seconds"], 9.0);
-    assert!(
-        stderr(&o).contains("note: the scenario's warm-up (1111.111s) does not fit"),
-        "{}",
-        stderr(&o)
-    );
-    let o = scalelab(&[
-        "run",
-        "mm1",
-        "--duration",
-        "90s",
-        "--warmup",
-        "30s",
-        "--json",
-    ]);
+    assert!(stderr(&o).contains("note: the scenario's warm-up (1111.111s) does not fit"), "{}", stderr(&o));
+    let o = scalelab(&["run", "mm1", "--duration", "90s", "--warmup", "30s", "--json"]);
     let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
     assert_eq!(v["warmup_seconds"], 30.0);
     let bad = scalelab(&["run", "mm1", "--duration", "90"]);
@@ -237,50 +173,28 @@ fn duration_flag_takes_units_and_refuses_bare_numbers() {
 fn set_of_an_unknown_parameter_is_refused_with_a_suggestion() {
     let o = scalelab(&["run", "mm1", "--set", "arival_rate=3"]);
     assert_eq!(o.status.code(), Some(1));
-    assert!(
-        stderr(&o).contains("no parameter `arival_rate`"),
-        "{}",
-        stderr(&o)
-    );
-    assert!(
-        stderr(&o).contains("did you mean `arrival_rate`?"),
-        "{}",
-        stderr(&o)
-    );
+    assert!(stderr(&o).contains("no parameter `arival_rate`"), "{}", stderr(&o));
+    assert!(stderr(&o).contains("did you mean `arrival_rate`?"), "{}", stderr(&o));
 }
 
 #[test]
 fn set_changes_the_run() {
     let mean = |rate: &str| {
-        let o = scalelab(&[
-            "run",
-            "mm1",
-            "--set",
-            &format!("arrival_rate={rate}"),
-            "--set",
-            "customers=200000",
-            "--json",
-        ]);
+        let o =
+            scalelab(&["run", "mm1", "--set", &format!("arrival_rate={rate}"), "--set", "customers=200000", "--json"]);
         let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
         v["latency_ms"]["mean"].as_f64().unwrap()
     };
     let (low, high) = (mean("2"), mean("8"));
     // Theory: 125 ms at rho 0.2, 500 ms at rho 0.8.
-    assert!(
-        (low - 125.0).abs() < 5.0 && (high - 500.0).abs() < 30.0,
-        "{low} {high}"
-    );
+    assert!((low - 125.0).abs() < 5.0 && (high - 500.0).abs() < 30.0, "{low} {high}");
 }
 
 #[test]
 fn a_missing_file_is_a_clear_error() {
     let o = scalelab(&["run", "no/such/file.toml"]);
     assert_eq!(o.status.code(), Some(1));
-    assert!(
-        stderr(&o).contains("no built-in scenario or file named `no/such/file.toml`"),
-        "{}",
-        stderr(&o)
-    );
+    assert!(stderr(&o).contains("no built-in scenario or file named `no/such/file.toml`"), "{}", stderr(&o));
 }
 
 #[test]
@@ -304,53 +218,27 @@ fn each_kind_of_bad_scenario_gets_a_located_error() {
         ("syntax_error", "2:27", "invalid basic string"),
         ("unknown_top_level_key", "5:1", "unknown field `durration`"),
         ("unknown_component_key", "14:1", "did you mean `workers`?"),
-        (
-            "wrong_type",
-            "14:11",
-            "expected a plain number, found a boolean",
-        ),
-        (
-            "wrong_type_serde",
-            "2:9",
-            "invalid type: integer `42`, expected a string",
-        ),
+        ("wrong_type", "14:11", "expected a plain number, found a boolean"),
+        ("wrong_type_serde", "2:9", "invalid type: integer `42`, expected a string"),
         ("dangling_reference", "21:9", "did you mean `web1`?"),
-        (
-            "absurd_size",
-            "14:11",
-            "outside the accepted range 1 to 1000000",
-        ),
+        ("absurd_size", "14:11", "outside the accepted range 1 to 1000000"),
         ("absurd_run_length", "9:8", "the limit is 1e9"),
         ("duration_without_unit", "5:12", "durations need a unit"),
         ("unknown_parameter", "18:23", "did you mean `service_rate`?"),
         ("no_route", "26:17", "no link path from `web1` to `db`"),
-        (
-            "unknown_distribution",
-            "14:12",
-            "unknown distribution `expo`",
-        ),
+        ("unknown_distribution", "14:12", "unknown distribution `expo`"),
     ];
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/bad_scenarios");
     let on_disk = std::fs::read_dir(&dir).unwrap().count();
-    assert_eq!(
-        on_disk,
-        cases.len(),
-        "every file in tests/bad_scenarios has a case here"
-    );
+    assert_eq!(on_disk, cases.len(), "every file in tests/bad_scenarios has a case here");
     for (name, at, needle) in cases {
         let path = format!("tests/bad_scenarios/{name}.toml");
         for command in ["validate", "run"] {
             let o = scalelab(&[command, &path]);
             let err = stderr(&o);
             assert_eq!(o.status.code(), Some(1), "{command} {name}: {err}");
-            assert!(
-                err.contains(&format!("--> {path}:{at}\n")),
-                "{name}: expected position {at} in\n{err}"
-            );
-            assert!(
-                err.contains(needle),
-                "{name}: expected {needle:?} in\n{err}"
-            );
+            assert!(err.contains(&format!("--> {path}:{at}\n")), "{name}: expected position {at} in\n{err}");
+            assert!(err.contains(needle), "{name}: expected {needle:?} in\n{err}");
             assert!(!err.contains("panicked"), "{name}: {err}");
         }
         insta::assert_snapshot!(name, stderr(&scalelab(&["validate", &path])));

@@ -44,10 +44,7 @@ fn toml(s: &Spec) -> String {
         "name = \"prop\"\ntitle = \"generated\"\n[run]\nduration = \"20s\"\nwarmup = \"2s\"\n[workload]\n",
     );
     if s.closed {
-        t += &format!(
-            "arrival = \"closed\"\nusers = {}\nthink = \"exp(100ms)\"\n",
-            s.users
-        );
+        t += &format!("arrival = \"closed\"\nusers = {}\nthink = \"exp(100ms)\"\n", s.users);
     } else {
         t += &format!("arrival = \"poisson\"\nrate = {}\n", s.rate);
     }
@@ -58,18 +55,12 @@ fn toml(s: &Spec) -> String {
         t += &format!(
             "[[components]]\nid = \"{id}\"\nkind = \"server\"\nworkers = {workers}\nqueue_capacity = {queue}\nservice = \"{service}\"\n"
         );
-        t += &format!(
-            "[[links]]\nbetween = [\"{prev}\", \"{id}\"]\nlatency = \"{}\"\n",
-            s.link_latency
-        );
+        t += &format!("[[links]]\nbetween = [\"{prev}\", \"{id}\"]\nlatency = \"{}\"\n", s.link_latency);
         path.push(format!("\"{id}\""));
         prev = id;
     }
     t += &format!("[[classes]]\nname = \"a\"\npath = [{}]\n", path.join(", "));
-    t += &format!(
-        "[[classes]]\nname = \"b\"\nweight = 0.5\npath = [{}]\n",
-        path[..1].join(", ")
-    );
+    t += &format!("[[classes]]\nname = \"b\"\nweight = 0.5\npath = [{}]\n", path[..1].join(", "));
     t
 }
 

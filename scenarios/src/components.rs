@@ -25,17 +25,11 @@ pub struct Fields<'a> {
 
 impl<'a> Fields<'a> {
     pub fn new(table: &'a Spanned<BTreeMap<Spanned<String>, Spanned<Value>>>) -> Fields<'a> {
-        Fields {
-            span: table.span(),
-            map: table.get_ref(),
-        }
+        Fields { span: table.span(), map: table.get_ref() }
     }
 
     pub fn get(&self, key: &str) -> Option<&'a Spanned<Value>> {
-        self.map
-            .iter()
-            .find(|(k, _)| k.get_ref() == key)
-            .map(|(_, v)| v)
+        self.map.iter().find(|(k, _)| k.get_ref() == key).map(|(_, v)| v)
     }
 
     /// A string field, such as `id` or `kind`.
@@ -43,16 +37,11 @@ impl<'a> Fields<'a> {
         match self.get(key) {
             Some(v) => match v.get_ref() {
                 Value::String(s) => Ok((s.clone(), v.span())),
-                _ => Err(
-                    Diagnostic::at(format!("`{key}` must be a string"), v.span())
-                        .help(format!("for example {key} = \"{example}\"")),
-                ),
+                _ => Err(Diagnostic::at(format!("`{key}` must be a string"), v.span())
+                    .help(format!("for example {key} = \"{example}\""))),
             },
-            None => Err(Diagnostic::at(
-                format!("this component has no `{key}`"),
-                self.span.clone(),
-            )
-            .help(format!("add {key} = \"{example}\""))),
+            None => Err(Diagnostic::at(format!("this component has no `{key}`"), self.span.clone())
+                .help(format!("add {key} = \"{example}\""))),
         }
     }
 
@@ -60,24 +49,13 @@ impl<'a> Fields<'a> {
     pub fn unknown_keys(&self, kind: &str, allowed: &[&str]) -> Vec<Diagnostic> {
         self.map
             .keys()
-            .filter(|k| {
-                !["id", "kind"].contains(&k.get_ref().as_str())
-                    && !allowed.contains(&k.get_ref().as_str())
-            })
+            .filter(|k| !["id", "kind"].contains(&k.get_ref().as_str()) && !allowed.contains(&k.get_ref().as_str()))
             .map(|k| {
-                let d = Diagnostic::at(
-                    format!(
-                        "unknown key `{}` for a component of kind `{kind}`",
-                        k.get_ref()
-                    ),
-                    k.span(),
-                );
+                let d =
+                    Diagnostic::at(format!("unknown key `{}` for a component of kind `{kind}`", k.get_ref()), k.span());
                 match did_you_mean(k.get_ref(), allowed.iter().copied()) {
                     Some(s) => d.help(format!("did you mean `{s}`?")),
-                    None => d.help(format!(
-                        "a `{kind}` accepts: id, kind, {}",
-                        allowed.join(", ")
-                    )),
+                    None => d.help(format!("a `{kind}` accepts: id, kind, {}", allowed.join(", "))),
                 }
             })
             .collect()
@@ -85,12 +63,7 @@ impl<'a> Fields<'a> {
 }
 
 /// Lowers the kind-specific part of one component.
-pub fn lower(
-    kind: &str,
-    kind_span: Range<usize>,
-    f: &Fields,
-    v: &Values,
-) -> Result<ComponentModel, Vec<Diagnostic>> {
+pub fn lower(kind: &str, kind_span: Range<usize>, f: &Fields, v: &Values) -> Result<ComponentModel, Vec<Diagnostic>> {
     let Some((_, allowed)) = KINDS.iter().find(|(k, _)| *k == kind) else {
         let names: Vec<&str> = KINDS.iter().map(|(k, _)| *k).collect();
         let d = Diagnostic::at(format!("unknown component kind `{kind}`"), kind_span);
@@ -116,18 +89,13 @@ pub fn lower(
 
 fn server(f: &Fields, v: &Values) -> Result<ComponentModel, Vec<Diagnostic>> {
     let mut errors = Vec::new();
-    let workers = f
-        .get("workers")
-        .map_or(Ok(1), |x| v.count(x, "workers", 1, MAX_WORKERS));
-    let queue_capacity = f.get("queue_capacity").map_or(Ok(1000), |x| {
-        v.count(x, "queue_capacity", 0, MAX_QUEUE_CAPACITY)
-    });
+    let workers = f.get("workers").map_or(Ok(1), |x| v.count(x, "workers", 1, MAX_WORKERS));
+    let queue_capacity =
+        f.get("queue_capacity").map_or(Ok(1000), |x| v.count(x, "queue_capacity", 0, MAX_QUEUE_CAPACITY));
     let service = match f.get("service") {
         Some(x) => v.delay(x, "service"),
-        None => Err(
-            Diagnostic::at("this server has no `service` time", f.span.clone())
-                .help("add service = \"exp(20ms)\" (or const, uniform, lognormal, pareto)"),
-        ),
+        None => Err(Diagnostic::at("this server has no `service` time", f.span.clone())
+            .help("add service = \"exp(20ms)\" (or const, uniform, lognormal, pareto)")),
     };
     let (workers, queue_capacity, service) = match (workers, queue_capacity, service) {
         (Ok(w), Ok(q), Ok(s)) => (w, q, s),

@@ -15,19 +15,11 @@ pub struct Diagnostic {
 
 impl Diagnostic {
     pub fn new(message: impl Into<String>) -> Diagnostic {
-        Diagnostic {
-            message: message.into(),
-            help: None,
-            span: None,
-        }
+        Diagnostic { message: message.into(), help: None, span: None }
     }
 
     pub fn at(message: impl Into<String>, span: Range<usize>) -> Diagnostic {
-        Diagnostic {
-            message: message.into(),
-            help: None,
-            span: Some(span),
-        }
+        Diagnostic { message: message.into(), help: None, span: Some(span) }
     }
 
     pub fn help(mut self, help: impl Into<String>) -> Diagnostic {
@@ -78,22 +70,14 @@ impl fmt::Display for Diagnostics {
                     let text = self.source.lines().nth(line - 1).unwrap_or("");
                     let width = line.to_string().len();
                     gutter = width;
-                    let end = span
-                        .end
-                        .max(span.start + 1)
-                        .min(span.start + text.len().max(1));
-                    let marks = self.source.get(span.start..end).map_or(1, |s| {
-                        s.lines().next().map_or(1, |l| l.chars().count().max(1))
-                    });
+                    let end = span.end.max(span.start + 1).min(span.start + text.len().max(1));
+                    let marks = self
+                        .source
+                        .get(span.start..end)
+                        .map_or(1, |s| s.lines().next().map_or(1, |l| l.chars().count().max(1)));
                     writeln!(f, "{:width$} |", "")?;
                     writeln!(f, "{line} | {text}")?;
-                    writeln!(
-                        f,
-                        "{:width$} | {}{}",
-                        "",
-                        " ".repeat(col - 1),
-                        "^".repeat(marks)
-                    )?;
+                    writeln!(f, "{:width$} | {}{}", "", " ".repeat(col - 1), "^".repeat(marks))?;
                 }
                 None => writeln!(f, "  --> {}", self.origin)?,
             }
@@ -106,10 +90,7 @@ impl fmt::Display for Diagnostics {
 }
 
 /// The candidate closest to `word` by edit distance, if it is close enough to be a typo.
-pub fn did_you_mean<'a>(
-    word: &str,
-    candidates: impl IntoIterator<Item = &'a str>,
-) -> Option<&'a str> {
+pub fn did_you_mean<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
     let limit = (word.chars().count() / 3).max(1) + 1;
     candidates
         .into_iter()
@@ -125,9 +106,7 @@ fn edit_distance(a: &str, b: &str) -> usize {
     for (i, ca) in a.chars().enumerate() {
         let mut cur = vec![i + 1; b.len() + 1];
         for (j, cb) in b.iter().enumerate() {
-            cur[j + 1] = (prev[j] + usize::from(ca != *cb))
-                .min(prev[j + 1] + 1)
-                .min(cur[j] + 1);
+            cur[j + 1] = (prev[j] + usize::from(ca != *cb)).min(prev[j + 1] + 1).min(cur[j] + 1);
         }
         prev = cur;
     }
@@ -149,10 +128,7 @@ mod tests {
     #[test]
     fn suggestions_catch_typos_only() {
         assert_eq!(did_you_mean("web-1", ["web1", "db"]), Some("web1"));
-        assert_eq!(
-            did_you_mean("workrs", ["workers", "service"]),
-            Some("workers")
-        );
+        assert_eq!(did_you_mean("workrs", ["workers", "service"]), Some("workers"));
         assert_eq!(did_you_mean("database", ["web1", "cache"]), None);
     }
 
@@ -161,16 +137,11 @@ mod tests {
         let d = Diagnostics {
             origin: "x.toml".into(),
             source: "path = [\"web-1\"]\n".into(),
-            items: vec![
-                Diagnostic::at("unknown component `web-1`", 8..15).help("did you mean `web1`?"),
-            ],
+            items: vec![Diagnostic::at("unknown component `web-1`", 8..15).help("did you mean `web1`?")],
         };
         let text = d.to_string();
         assert!(text.contains("  --> x.toml:1:9\n"), "{text}");
-        assert!(
-            text.contains("1 | path = [\"web-1\"]\n  |         ^^^^^^^\n"),
-            "{text}"
-        );
+        assert!(text.contains("1 | path = [\"web-1\"]\n  |         ^^^^^^^\n"), "{text}");
         assert!(text.contains("\n  = help: did you mean `web1`?"), "{text}");
     }
 }

@@ -3,15 +3,8 @@
 use sim_core::SimDuration;
 
 /// Units accepted after a number, with their length in nanoseconds.
-pub const UNITS: [(&str, f64); 7] = [
-    ("ns", 1.0),
-    ("us", 1e3),
-    ("ms", 1e6),
-    ("s", 1e9),
-    ("m", 60e9),
-    ("h", 3600e9),
-    ("d", 86400e9),
-];
+pub const UNITS: [(&str, f64); 7] =
+    [("ns", 1.0), ("us", 1e3), ("ms", 1e6), ("s", 1e9), ("m", 60e9), ("h", 3600e9), ("d", 86400e9)];
 
 /// The longest duration accepted anywhere: ten years of simulated time.
 pub const MAX_DURATION: SimDuration = SimDuration(10 * 365 * 86_400 * 1_000_000_000);
@@ -30,23 +23,14 @@ pub fn parse_duration(text: &str) -> Result<SimDuration, String> {
     if unit.is_empty() {
         return Err(format!("`{t}` has no unit; {hint}"));
     }
-    let ns_per =
-        unit_nanos(unit).ok_or_else(|| format!("unknown time unit `{unit}` in `{t}`; {hint}"))?;
-    let value: f64 = num
-        .trim()
-        .parse()
-        .map_err(|_| format!("`{t}` is not a duration; {hint}"))?;
+    let ns_per = unit_nanos(unit).ok_or_else(|| format!("unknown time unit `{unit}` in `{t}`; {hint}"))?;
+    let value: f64 = num.trim().parse().map_err(|_| format!("`{t}` is not a duration; {hint}"))?;
     if !value.is_finite() || value < 0.0 {
-        return Err(format!(
-            "`{t}`: a duration must be a finite, non-negative number"
-        ));
+        return Err(format!("`{t}`: a duration must be a finite, non-negative number"));
     }
     let ns = value * ns_per;
     if ns > MAX_DURATION.as_nanos() as f64 {
-        return Err(format!(
-            "`{t}` is longer than the limit of {}",
-            MAX_DURATION
-        ));
+        return Err(format!("`{t}` is longer than the limit of {}", MAX_DURATION));
     }
     Ok(SimDuration::from_secs_f64(ns / 1e9))
 }
@@ -70,11 +54,7 @@ mod tests {
     #[test]
     fn refuses_missing_or_unknown_units_and_absurd_lengths() {
         assert!(parse_duration("90").unwrap_err().contains("no unit"));
-        assert!(
-            parse_duration("5 parsecs")
-                .unwrap_err()
-                .contains("unknown time unit")
-        );
+        assert!(parse_duration("5 parsecs").unwrap_err().contains("unknown time unit"));
         assert!(parse_duration("-1s").unwrap_err().contains("non-negative"));
         assert!(parse_duration("1000000d").unwrap_err().contains("limit"));
     }

@@ -33,10 +33,7 @@ pub struct Quantity {
 
 impl Quantity {
     pub fn number(value: f64) -> Quantity {
-        Quantity {
-            value,
-            dim: Dim::Number,
-        }
+        Quantity { value, dim: Dim::Number }
     }
 }
 
@@ -49,11 +46,7 @@ pub struct ExprError {
 }
 
 fn err<T>(message: impl Into<String>, range: Range<usize>) -> Result<T, ExprError> {
-    Err(ExprError {
-        message: message.into(),
-        help: None,
-        range,
-    })
+    Err(ExprError { message: message.into(), help: None, range })
 }
 
 /// The values an expression may name.
@@ -64,24 +57,14 @@ pub trait Scope {
 
 /// Evaluates `text`. Expressions are short, so a fresh recursive-descent parse is fine.
 pub fn eval(text: &str, scope: &dyn Scope) -> Result<Quantity, ExprError> {
-    let mut p = Parser {
-        text,
-        pos: 0,
-        scope,
-    };
+    let mut p = Parser { text, pos: 0, scope };
     let q = p.expr()?;
     p.skip_ws();
     if p.pos < text.len() {
-        return err(
-            format!("unexpected `{}`", &text[p.pos..]),
-            p.pos..text.len(),
-        );
+        return err(format!("unexpected `{}`", &text[p.pos..]), p.pos..text.len());
     }
     if !q.value.is_finite() {
-        return err(
-            "the value is not finite (a division by zero?)",
-            0..text.len(),
-        );
+        return err("the value is not finite (a division by zero?)", 0..text.len());
     }
     Ok(q)
 }
@@ -121,11 +104,7 @@ impl Parser<'_> {
                     start..self.pos,
                 );
             }
-            left.value = if op == '+' {
-                left.value + right.value
-            } else {
-                left.value - right.value
-            };
+            left.value = if op == '+' { left.value + right.value } else { left.value - right.value };
         }
         Ok(left)
     }
@@ -157,14 +136,7 @@ impl Parser<'_> {
                     start..self.pos,
                 );
             };
-            left = Quantity {
-                value: if op == '*' {
-                    left.value * right.value
-                } else {
-                    left.value / right.value
-                },
-                dim,
-            };
+            left = Quantity { value: if op == '*' { left.value * right.value } else { left.value / right.value }, dim };
         }
         Ok(left)
     }
@@ -184,21 +156,12 @@ impl Parser<'_> {
             Some('-') => {
                 self.pos += 1;
                 let q = self.factor()?;
-                Ok(Quantity {
-                    value: -q.value,
-                    dim: q.dim,
-                })
+                Ok(Quantity { value: -q.value, dim: q.dim })
             }
             Some(c) if c.is_ascii_digit() || c == '.' => self.number(),
             Some(c) if c.is_ascii_alphabetic() || c == '_' => self.name(),
-            Some(c) => err(
-                format!("unexpected `{c}`"),
-                self.pos..self.pos + c.len_utf8(),
-            ),
-            None => err(
-                "expected a number, a duration or a parameter name here",
-                self.pos..self.pos,
-            ),
+            Some(c) => err(format!("unexpected `{c}`"), self.pos..self.pos + c.len_utf8()),
+            None => err("expected a number, a duration or a parameter name here", self.pos..self.pos),
         }
     }
 
@@ -209,12 +172,9 @@ impl Parser<'_> {
         let bytes = rest.as_bytes();
         while end < bytes.len() {
             let c = bytes[end];
-            let exponent_sign =
-                (c == b'+' || c == b'-') && end > 0 && matches!(bytes[end - 1], b'e' | b'E');
+            let exponent_sign = (c == b'+' || c == b'-') && end > 0 && matches!(bytes[end - 1], b'e' | b'E');
             let exponent = (c == b'e' || c == b'E')
-                && bytes
-                    .get(end + 1)
-                    .is_some_and(|n| n.is_ascii_digit() || *n == b'-' || *n == b'+');
+                && bytes.get(end + 1).is_some_and(|n| n.is_ascii_digit() || *n == b'-' || *n == b'+');
             if c.is_ascii_digit() || c == b'.' || c == b'_' || exponent || exponent_sign {
                 end += 1;
             } else {
@@ -225,16 +185,12 @@ impl Parser<'_> {
         let value: f64 = match digits.parse() {
             Ok(v) => v,
             Err(_) => {
-                return err(
-                    format!("`{}` is not a number", &rest[..end]),
-                    start..start + end,
-                );
+                return err(format!("`{}` is not a number", &rest[..end]), start..start + end);
             }
         };
         self.pos = start + end;
-        let unit_len = self.text[self.pos..]
-            .find(|c: char| !c.is_ascii_alphabetic())
-            .unwrap_or(self.text.len() - self.pos);
+        let unit_len =
+            self.text[self.pos..].find(|c: char| !c.is_ascii_alphabetic()).unwrap_or(self.text.len() - self.pos);
         if unit_len == 0 {
             return Ok(Quantity::number(value));
         }
@@ -247,10 +203,7 @@ impl Parser<'_> {
             });
         };
         self.pos += unit_len;
-        Ok(Quantity {
-            value: value * ns / 1e9,
-            dim: Dim::Time,
-        })
+        Ok(Quantity { value: value * ns / 1e9, dim: Dim::Time })
     }
 
     fn name(&mut self) -> Result<Quantity, ExprError> {
@@ -266,13 +219,8 @@ impl Parser<'_> {
                 let names = self.scope.names();
                 let help = match did_you_mean(name, names.iter().copied()) {
                     Some(s) => format!("did you mean `{s}`?"),
-                    None if names.is_empty() => {
-                        "declare it under [params], with a default".to_string()
-                    }
-                    None => format!(
-                        "declare it under [params]; known parameters: {}",
-                        names.join(", ")
-                    ),
+                    None if names.is_empty() => "declare it under [params], with a default".to_string(),
+                    None => format!("declare it under [params]; known parameters: {}", names.join(", ")),
                 };
                 Err(ExprError {
                     message: format!("unknown parameter `{name}`"),
@@ -292,15 +240,9 @@ mod tests {
     impl Scope for Params {
         fn lookup(&self, name: &str) -> Option<Quantity> {
             match name {
-                "service_rate" => Some(Quantity {
-                    value: 10.0,
-                    dim: Dim::Rate,
-                }),
+                "service_rate" => Some(Quantity { value: 10.0, dim: Dim::Rate }),
                 "servers" => Some(Quantity::number(4.0)),
-                "think" => Some(Quantity {
-                    value: 2.0,
-                    dim: Dim::Time,
-                }),
+                "think" => Some(Quantity { value: 2.0, dim: Dim::Time }),
                 _ => None,
             }
         }
@@ -315,27 +257,9 @@ mod tests {
 
     #[test]
     fn arithmetic_with_dimensions() {
-        assert_eq!(
-            ok("0.8 * servers * service_rate"),
-            Quantity {
-                value: 32.0,
-                dim: Dim::Rate
-            }
-        );
-        assert_eq!(
-            ok("1 / service_rate"),
-            Quantity {
-                value: 0.1,
-                dim: Dim::Time
-            }
-        );
-        assert_eq!(
-            ok("think + 500ms"),
-            Quantity {
-                value: 2.5,
-                dim: Dim::Time
-            }
-        );
+        assert_eq!(ok("0.8 * servers * service_rate"), Quantity { value: 32.0, dim: Dim::Rate });
+        assert_eq!(ok("1 / service_rate"), Quantity { value: 0.1, dim: Dim::Time });
+        assert_eq!(ok("think + 500ms"), Quantity { value: 2.5, dim: Dim::Time });
         assert_eq!(ok("(1 + 2) * 3"), Quantity::number(9.0));
         assert_eq!(ok("1e6"), Quantity::number(1e6));
         assert_eq!(ok("1_000_000"), Quantity::number(1e6));
@@ -349,24 +273,10 @@ mod tests {
         assert_eq!(e.range, 4..16);
         assert_eq!(e.help.as_deref(), Some("did you mean `service_rate`?"));
         let e = eval("think + servers", &Params).unwrap_err();
-        assert!(
-            e.message.starts_with("cannot add a duration"),
-            "{}",
-            e.message
-        );
-        assert!(
-            eval("(1 + 2", &Params)
-                .unwrap_err()
-                .message
-                .contains("never closed")
-        );
+        assert!(e.message.starts_with("cannot add a duration"), "{}", e.message);
+        assert!(eval("(1 + 2", &Params).unwrap_err().message.contains("never closed"));
         assert!(eval("5 parsecs", &Params).is_err());
-        assert!(
-            eval("1 / 0", &Params)
-                .unwrap_err()
-                .message
-                .contains("not finite")
-        );
+        assert!(eval("1 / 0", &Params).unwrap_err().message.contains("not finite"));
         assert_eq!(eval("3 3", &Params).unwrap_err().range, 2..3);
     }
 }

@@ -62,13 +62,7 @@ pub struct Overrides {
 impl Overrides {
     /// Overrides that set parameters, as `--set NAME=VALUE` does.
     pub fn with_set(pairs: &[(&str, &str)]) -> Overrides {
-        Overrides {
-            set: pairs
-                .iter()
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-                .collect(),
-            ..Overrides::default()
-        }
+        Overrides { set: pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(), ..Overrides::default() }
     }
 }
 
@@ -87,12 +81,7 @@ impl std::fmt::Display for LoadError {
             LoadError::NotFound(e) => writeln!(f, "error: {e}"),
             LoadError::Invalid(d) => {
                 let n = d.items.len();
-                write!(
-                    f,
-                    "{d}\n{n} error{} in {}\n",
-                    if n == 1 { "" } else { "s" },
-                    d.origin
-                )
+                write!(f, "{d}\n{n} error{} in {}\n", if n == 1 { "" } else { "s" }, d.origin)
             }
         }
     }
@@ -120,25 +109,16 @@ pub const MAX_FILE_BYTES: u64 = 4 * 1024 * 1024;
 /// Finds a built-in scenario by name, or reads a file by path.
 pub fn resolve(name_or_path: &str) -> Result<Source, String> {
     if let Some(text) = builtin::get(name_or_path) {
-        return Ok(Source {
-            origin: format!("builtin:{name_or_path}"),
-            text: text.to_string(),
-        });
+        return Ok(Source { origin: format!("builtin:{name_or_path}"), text: text.to_string() });
     }
     let path = std::path::Path::new(name_or_path);
     match std::fs::metadata(path) {
-        Ok(m) if m.is_dir() => Err(format!(
-            "`{name_or_path}` is a directory, not a scenario file"
-        )),
-        Ok(m) if m.len() > MAX_FILE_BYTES => Err(format!(
-            "`{name_or_path}` is {} bytes; scenario files are limited to {MAX_FILE_BYTES} bytes",
-            m.len()
-        )),
+        Ok(m) if m.is_dir() => Err(format!("`{name_or_path}` is a directory, not a scenario file")),
+        Ok(m) if m.len() > MAX_FILE_BYTES => {
+            Err(format!("`{name_or_path}` is {} bytes; scenario files are limited to {MAX_FILE_BYTES} bytes", m.len()))
+        }
         Ok(_) => std::fs::read_to_string(path)
-            .map(|text| Source {
-                origin: name_or_path.to_string(),
-                text,
-            })
+            .map(|text| Source { origin: name_or_path.to_string(), text })
             .map_err(|e| format!("cannot read `{name_or_path}`: {e}")),
         Err(_) => {
             let mut msg = format!("no built-in scenario or file named `{name_or_path}`");
@@ -153,24 +133,15 @@ pub fn resolve(name_or_path: &str) -> Result<Source, String> {
 
 /// Parses and validates a scenario, applying `overrides`.
 pub fn parse(source: &Source, overrides: &Overrides) -> Result<Scenario, Diagnostics> {
-    let fail = |items| Diagnostics {
-        origin: source.origin.clone(),
-        source: source.text.clone(),
-        items,
-    };
-    let file: file::ScenarioFile =
-        toml::from_str(&source.text).map_err(|e| fail(vec![toml_error(&e)]))?;
+    let fail = |items| Diagnostics { origin: source.origin.clone(), source: source.text.clone(), items };
+    let file: file::ScenarioFile = toml::from_str(&source.text).map_err(|e| fail(vec![toml_error(&e)]))?;
     lower::lower(file, &source.text, overrides).map_err(fail)
 }
 
 /// Turns a TOML or serde error into a diagnostic, adding a suggestion for unknown keys.
 fn toml_error(e: &toml::de::Error) -> Diagnostic {
     let message = e.message().trim().to_string();
-    let mut d = Diagnostic {
-        message: message.clone(),
-        help: None,
-        span: e.span(),
-    };
+    let mut d = Diagnostic { message: message.clone(), help: None, span: e.span() };
     // serde's wording: "unknown field `wrokers`, expected one of `a`, `b`" (or "expected `a`").
     if let Some(rest) = message.strip_prefix("unknown field `") {
         if let Some((word, expected)) = rest.split_once('`') {
@@ -178,10 +149,7 @@ fn toml_error(e: &toml::de::Error) -> Diagnostic {
             if let Some(s) = diagnostic::did_you_mean(word, candidates.iter().copied()) {
                 d.help = Some(format!("did you mean `{s}`?"));
             } else if !candidates.is_empty() {
-                d.help = Some(format!(
-                    "remove it; accepted keys here: {}",
-                    candidates.join(", ")
-                ));
+                d.help = Some(format!("remove it; accepted keys here: {}", candidates.join(", ")));
             }
         }
     } else if message.starts_with("missing field") {

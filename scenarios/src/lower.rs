@@ -10,9 +10,7 @@ use crate::limits::*;
 use crate::values::{Params, Values};
 use crate::{Overrides, ParamInfo, Scenario};
 use sim_core::ids::{ClassId, ComponentId};
-use sim_core::model::{
-    Arrival, ClassSpec, ClientsSpec, ComponentModel, ComponentSpec, Limits, Model,
-};
+use sim_core::model::{Arrival, ClassSpec, ClientsSpec, ComponentModel, ComponentSpec, Limits, Model};
 use sim_core::network::{LinkSpec, Network};
 use sim_core::{Delay, SimDuration};
 use std::collections::BTreeMap;
@@ -21,27 +19,17 @@ use toml::{Spanned, Value};
 /// The id of the implicit component that the `[workload]` table describes.
 pub const CLIENTS: &str = "clients";
 
-pub fn lower(
-    file: ScenarioFile,
-    source: &str,
-    overrides: &Overrides,
-) -> Result<Scenario, Vec<Diagnostic>> {
+pub fn lower(file: ScenarioFile, source: &str, overrides: &Overrides) -> Result<Scenario, Vec<Diagnostic>> {
     let mut errors = Vec::new();
     let (params, param_infos) = params(&file, source, overrides, &mut errors);
-    let v = Values {
-        source,
-        params: &params,
-    };
+    let v = Values { source, params: &params };
 
     // Components: the clients first (id 0), then the declared ones in file order.
     let mut names: Vec<String> = vec![CLIENTS.to_string()];
     let mut kinds: Vec<String> = vec![CLIENTS.to_string()];
     let mut models: Vec<Option<ComponentModel>> = vec![None];
     if file.components.len() > MAX_COMPONENTS {
-        errors.push(Diagnostic::new(format!(
-            "{} components; the limit is {MAX_COMPONENTS}",
-            file.components.len()
-        )));
+        errors.push(Diagnostic::new(format!("{} components; the limit is {MAX_COMPONENTS}", file.components.len())));
     }
     for table in file.components.iter().take(MAX_COMPONENTS) {
         let f = Fields::new(table);
@@ -89,61 +77,37 @@ pub fn lower(
         names.push(id);
         kinds.push(kind);
     }
-    let resolve =
-        |name: &Spanned<String>, errors: &mut Vec<Diagnostic>| resolve(&names, name, errors);
+    let resolve = |name: &Spanned<String>, errors: &mut Vec<Diagnostic>| resolve(&names, name, errors);
 
     // Links.
     let mut links = Vec::new();
     if file.links.len() > MAX_LINKS {
-        errors.push(Diagnostic::new(format!(
-            "{} links; the limit is {MAX_LINKS}",
-            file.links.len()
-        )));
+        errors.push(Diagnostic::new(format!("{} links; the limit is {MAX_LINKS}", file.links.len())));
     }
     for l in file.links.iter().take(MAX_LINKS) {
         let ends = l.between.get_ref();
         if ends.len() != 2 {
             errors.push(
-                Diagnostic::at(
-                    format!("a link joins exactly two components, found {}", ends.len()),
-                    l.between.span(),
-                )
-                .help("write between = [\"web1\", \"db\"]"),
+                Diagnostic::at(format!("a link joins exactly two components, found {}", ends.len()), l.between.span())
+                    .help("write between = [\"web1\", \"db\"]"),
             );
             continue;
         }
-        let (a, b) = (
-            resolve(&ends[0], &mut errors),
-            resolve(&ends[1], &mut errors),
-        );
+        let (a, b) = (resolve(&ends[0], &mut errors), resolve(&ends[1], &mut errors));
         let latency = match &l.latency {
             Some(x) => v.delay(x, "latency").map_err(|e| errors.push(e)).ok(),
             None => Some(Delay::constant(SimDuration::ZERO)),
         };
         if let (Some(a), Some(b), Some(latency)) = (a, b, latency) {
             if a == b {
-                errors.push(Diagnostic::at(
-                    "a link cannot join a component to itself",
-                    l.between.span(),
-                ));
+                errors.push(Diagnostic::at("a link cannot join a component to itself", l.between.span()));
                 continue;
             }
             let base = format!("{}-{}", names[a.index()], names[b.index()]);
-            let same = links
-                .iter()
-                .filter(|x: &&LinkSpec| x.name == base || x.name.starts_with(&format!("{base}#")))
-                .count();
-            let name = if same == 0 {
-                base
-            } else {
-                format!("{base}#{}", same + 1)
-            };
-            links.push(LinkSpec {
-                name,
-                a,
-                b,
-                latency,
-            });
+            let same =
+                links.iter().filter(|x: &&LinkSpec| x.name == base || x.name.starts_with(&format!("{base}#"))).count();
+            let name = if same == 0 { base } else { format!("{base}#{}", same + 1) };
+            links.push(LinkSpec { name, a, b, latency });
         }
     }
 
@@ -155,10 +119,7 @@ pub fn lower(
         );
     }
     if file.classes.len() > MAX_CLASSES {
-        errors.push(Diagnostic::new(format!(
-            "{} classes; the limit is {MAX_CLASSES}",
-            file.classes.len()
-        )));
+        errors.push(Diagnostic::new(format!("{} classes; the limit is {MAX_CLASSES}", file.classes.len())));
     }
     let mut classes = Vec::new();
     let mut weights = Vec::new();
@@ -166,29 +127,16 @@ pub fn lower(
         if let Err(e) = check_id(c.name.get_ref()) {
             errors.push(Diagnostic::at(e, c.name.span()));
         }
-        if file.classes[..ci]
-            .iter()
-            .any(|o| o.name.get_ref() == c.name.get_ref())
-        {
-            errors.push(Diagnostic::at(
-                format!("two classes are called `{}`", c.name.get_ref()),
-                c.name.span(),
-            ));
+        if file.classes[..ci].iter().any(|o| o.name.get_ref() == c.name.get_ref()) {
+            errors.push(Diagnostic::at(format!("two classes are called `{}`", c.name.get_ref()), c.name.span()));
         }
         let weight = match &c.weight {
-            Some(w) => v
-                .number_in(w, Dim::Number, "weight", 0.0, 1e12)
-                .map_err(|e| errors.push(e))
-                .unwrap_or(1.0),
+            Some(w) => v.number_in(w, Dim::Number, "weight", 0.0, 1e12).map_err(|e| errors.push(e)).unwrap_or(1.0),
             None => 1.0,
         };
         weights.push((ClassId(ci as u16), weight));
         if let Some(path) = class_path(c, &names, &kinds, &mut errors) {
-            classes.push(ClassSpec {
-                name: c.name.get_ref().clone(),
-                origin: ComponentId(0),
-                path,
-            });
+            classes.push(ClassSpec { name: c.name.get_ref().clone(), origin: ComponentId(0), path });
         }
         class_services(ci, c, &names, &mut models, &v, &mut errors);
     }
@@ -203,10 +151,7 @@ pub fn lower(
     // Run length.
     let duration = match &overrides.duration {
         Some(d) => Some(*d),
-        None => v
-            .duration(&file.run.duration, "duration")
-            .map_err(|e| errors.push(e))
-            .ok(),
+        None => v.duration(&file.run.duration, "duration").map_err(|e| errors.push(e)).ok(),
     };
     let warmup = match (&overrides.warmup, &file.run.warmup) {
         (Some(w), _) => Some(*w),
@@ -218,11 +163,8 @@ pub fn lower(
     if !errors.is_empty() {
         return Err(errors);
     }
-    let (duration, mut warmup, arrival) = (
-        duration.expect("no errors"),
-        warmup.expect("no errors"),
-        arrival.expect("no errors"),
-    );
+    let (duration, mut warmup, arrival) =
+        (duration.expect("no errors"), warmup.expect("no errors"), arrival.expect("no errors"));
     let mut notes = Vec::new();
     if overrides.duration.is_some() && overrides.warmup.is_none() && warmup >= duration {
         let shorter = SimDuration(duration.as_nanos() / 10);
@@ -239,21 +181,12 @@ pub fn lower(
     }
     if warmup >= duration {
         if overrides.warmup.is_some() {
-            return Err(vec![Diagnostic::new(format!(
-                "--warmup {warmup} is not shorter than the run ({duration})"
-            ))]);
+            return Err(vec![Diagnostic::new(format!("--warmup {warmup} is not shorter than the run ({duration})"))]);
         }
-        let span = file
-            .run
-            .warmup
-            .as_ref()
-            .map_or(file.run.duration.span(), |w| w.span());
+        let span = file.run.warmup.as_ref().map_or(file.run.duration.span(), |w| w.span());
         return Err(vec![
-            Diagnostic::at(
-                format!("the warm-up ({warmup}) is not shorter than the run ({duration})"),
-                span,
-            )
-            .help("shorten the warm-up or lengthen the run"),
+            Diagnostic::at(format!("the warm-up ({warmup}) is not shorter than the run ({duration})"), span)
+                .help("shorten the warm-up or lengthen the run"),
         ]);
     }
     let expected = match &arrival {
@@ -263,31 +196,23 @@ pub fn lower(
         }
     };
     if expected > MAX_EXPECTED_REQUESTS {
-        let span = file
-            .workload
-            .rate
-            .as_ref()
-            .or(file.workload.users.as_ref())
-            .map_or(file.run.duration.span(), |x| x.span());
-        return Err(vec![Diagnostic::at(
-            format!("this run would issue about {expected:.3e} requests; the limit is {MAX_EXPECTED_REQUESTS:.0e}"),
-            span,
-        )
-        .help("shorten the run (--duration) or lower the load")]);
+        let span =
+            file.workload.rate.as_ref().or(file.workload.users.as_ref()).map_or(file.run.duration.span(), |x| x.span());
+        return Err(vec![
+            Diagnostic::at(
+                format!("this run would issue about {expected:.3e} requests; the limit is {MAX_EXPECTED_REQUESTS:.0e}"),
+                span,
+            )
+            .help("shorten the run (--duration) or lower the load"),
+        ]);
     }
 
     let mut components = vec![ComponentSpec {
         name: CLIENTS.to_string(),
-        model: ComponentModel::Clients(ClientsSpec {
-            arrival,
-            class_weights: weights,
-        }),
+        model: ComponentModel::Clients(ClientsSpec { arrival, class_weights: weights }),
     }];
     for (name, model) in names.iter().zip(models).skip(1) {
-        components.push(ComponentSpec {
-            name: name.clone(),
-            model: model.expect("no errors"),
-        });
+        components.push(ComponentSpec { name: name.clone(), model: model.expect("no errors") });
     }
     let model = Model {
         name: file.name.get_ref().clone(),
@@ -296,10 +221,7 @@ pub fn lower(
         classes,
         duration,
         warmup,
-        limits: Limits {
-            events_max: EVENTS_MAX,
-            ..Limits::default()
-        },
+        limits: Limits { events_max: EVENTS_MAX, ..Limits::default() },
     };
     check_routes(&model, &file)?;
     Ok(Scenario {
@@ -316,38 +238,22 @@ pub fn lower(
 }
 
 /// The component called `name`, or an error with a suggestion.
-fn resolve(
-    names: &[String],
-    name: &Spanned<String>,
-    errors: &mut Vec<Diagnostic>,
-) -> Option<ComponentId> {
+fn resolve(names: &[String], name: &Spanned<String>, errors: &mut Vec<Diagnostic>) -> Option<ComponentId> {
     if let Some(i) = names.iter().position(|n| n == name.get_ref()) {
         return Some(ComponentId(i as u32));
     }
-    let d = Diagnostic::at(
-        format!("unknown component `{}`", name.get_ref()),
-        name.span(),
-    );
-    errors.push(
-        match did_you_mean(name.get_ref(), names.iter().map(String::as_str)) {
-            Some(s) => d.help(format!("did you mean `{s}`?")),
-            None => d.help(format!("declared components: {}", names.join(", "))),
-        },
-    );
+    let d = Diagnostic::at(format!("unknown component `{}`", name.get_ref()), name.span());
+    errors.push(match did_you_mean(name.get_ref(), names.iter().map(String::as_str)) {
+        Some(s) => d.help(format!("did you mean `{s}`?")),
+        None => d.help(format!("declared components: {}", names.join(", "))),
+    });
     None
 }
 
 /// Component and class names become report keys and stream keys: keep them plain.
 fn check_id(id: &str) -> Result<(), String> {
-    if id.is_empty()
-        || id.len() > 64
-        || !id
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
-    {
-        return Err(format!(
-            "`{id}` is not a valid name: use 1 to 64 letters, digits, `_` or `-`"
-        ));
+    if id.is_empty() || id.len() > 64 || !id.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') {
+        return Err(format!("`{id}` is not a valid name: use 1 to 64 letters, digits, `_` or `-`"));
     }
     Ok(())
 }
@@ -361,17 +267,11 @@ fn params(
     let mut values = BTreeMap::new();
     let mut infos = Vec::new();
     if file.params.len() > MAX_PARAMS {
-        errors.push(Diagnostic::new(format!(
-            "{} params; the limit is {MAX_PARAMS}",
-            file.params.len()
-        )));
+        errors.push(Diagnostic::new(format!("{} params; the limit is {MAX_PARAMS}", file.params.len())));
     }
     // Defaults are literals or expressions over no parameters, so their order is free.
     let empty = Params(BTreeMap::new());
-    let v = Values {
-        source,
-        params: &empty,
-    };
+    let v = Values { source, params: &empty };
     for (name, p) in &file.params {
         if let Err(e) = check_id(name.get_ref()) {
             errors.push(Diagnostic::at(e, name.span()));
@@ -390,39 +290,26 @@ fn params(
             }
             _ => Dim::Number,
         };
-        let default = match v.quantity(&p.default, dim, &format!("default of `{}`", name.get_ref()))
-        {
+        let default = match v.quantity(&p.default, dim, &format!("default of `{}`", name.get_ref())) {
             Ok(x) => x,
             Err(e) => {
                 errors.push(e);
                 continue;
             }
         };
-        values.insert(
-            name.get_ref().clone(),
-            Quantity {
-                value: default,
-                dim,
-            },
-        );
+        values.insert(name.get_ref().clone(), Quantity { value: default, dim });
         infos.push(ParamInfo {
             name: name.get_ref().clone(),
             value: default,
             default,
             dim,
-            unit: p
-                .unit
-                .as_ref()
-                .map(|u| u.get_ref().clone())
-                .unwrap_or_default(),
+            unit: p.unit.as_ref().map(|u| u.get_ref().clone()).unwrap_or_default(),
             description: p.description.clone(),
         });
     }
     for (name, text) in &overrides.set {
         let Some(info) = infos.iter_mut().find(|i| &i.name == name) else {
-            let d = Diagnostic::new(format!(
-                "--set {name}={text}: the scenario has no parameter `{name}`"
-            ));
+            let d = Diagnostic::new(format!("--set {name}={text}: the scenario has no parameter `{name}`"));
             let names: Vec<&str> = file.params.keys().map(|k| k.get_ref().as_str()).collect();
             errors.push(match did_you_mean(name, names.iter().copied()) {
                 Some(s) => d.help(format!("did you mean `{s}`?")),
@@ -434,23 +321,14 @@ fn params(
         match eval(text, &empty) {
             Ok(q) if q.dim == info.dim || (info.dim == Dim::Rate && q.dim == Dim::Number) => {
                 info.value = q.value;
-                values.insert(
-                    name.clone(),
-                    Quantity {
-                        value: q.value,
-                        dim: info.dim,
-                    },
-                );
+                values.insert(name.clone(), Quantity { value: q.value, dim: info.dim });
             }
             Ok(q) => errors.push(Diagnostic::new(format!(
                 "--set {name}={text}: `{name}` is {}, but `{text}` is {}",
                 info.dim.describe(),
                 q.dim.describe()
             ))),
-            Err(e) => errors.push(Diagnostic::new(format!(
-                "--set {name}={text}: {}",
-                e.message
-            ))),
+            Err(e) => errors.push(Diagnostic::new(format!("--set {name}={text}: {}", e.message))),
         }
     }
     (Params(values), infos)
@@ -458,53 +336,32 @@ fn params(
 
 fn workload(w: &WorkloadFile, v: &Values, errors: &mut Vec<Diagnostic>) -> Option<Arrival> {
     let missing = |key: &str, example: &str| {
-        Diagnostic::at(
-            format!("a `{}` workload needs `{key}`", w.arrival.get_ref()),
-            w.arrival.span(),
-        )
-        .help(format!("add {key} = {example}"))
+        Diagnostic::at(format!("a `{}` workload needs `{key}`", w.arrival.get_ref()), w.arrival.span())
+            .help(format!("add {key} = {example}"))
     };
     let misplaced = |key: &str, x: &toml::Spanned<Value>| {
-        Diagnostic::at(
-            format!(
-                "`{key}` does not apply to a `{}` workload",
-                w.arrival.get_ref()
-            ),
-            x.span(),
-        )
+        Diagnostic::at(format!("`{key}` does not apply to a `{}` workload", w.arrival.get_ref()), x.span())
     };
     match w.arrival.get_ref().as_str() {
         "poisson" => {
             for (key, x) in [("users", &w.users), ("think", &w.think)] {
                 if let Some(x) = x {
-                    errors.push(
-                        misplaced(key, x)
-                            .help("`users` and `think` belong to arrival = \"closed\""),
-                    );
+                    errors.push(misplaced(key, x).help("`users` and `think` belong to arrival = \"closed\""));
                 }
             }
             let Some(rate) = &w.rate else {
                 errors.push(missing("rate", "100  # requests per second"));
                 return None;
             };
-            let rate = v
-                .number_in(rate, Dim::Rate, "rate", f64::MIN_POSITIVE, MAX_RATE)
-                .map_err(|e| errors.push(e))
-                .ok()?;
+            let rate = v.positive(rate, Dim::Rate, "rate", MAX_RATE).map_err(|e| errors.push(e)).ok()?;
             Some(Arrival::Poisson { rate_per_sec: rate })
         }
         "closed" => {
             if let Some(x) = &w.rate {
-                errors.push(
-                    misplaced("rate", x)
-                        .help("a closed workload's rate follows from users and think time"),
-                );
+                errors.push(misplaced("rate", x).help("a closed workload's rate follows from users and think time"));
             }
             let users = match &w.users {
-                Some(u) => v
-                    .count(u, "users", 1, MAX_USERS)
-                    .map_err(|e| errors.push(e))
-                    .ok(),
+                Some(u) => v.count(u, "users", 1, MAX_USERS).map_err(|e| errors.push(e)).ok(),
                 None => {
                     errors.push(missing("users", "100"));
                     None
@@ -517,16 +374,10 @@ fn workload(w: &WorkloadFile, v: &Values, errors: &mut Vec<Diagnostic>) -> Optio
                     None
                 }
             };
-            Some(Arrival::Closed {
-                users: users? as u32,
-                think: think?,
-            })
+            Some(Arrival::Closed { users: users? as u32, think: think? })
         }
         other => {
-            let d = Diagnostic::at(
-                format!("unknown arrival process `{other}`"),
-                w.arrival.span(),
-            );
+            let d = Diagnostic::at(format!("unknown arrival process `{other}`"), w.arrival.span());
             errors.push(match did_you_mean(other, ["poisson", "closed"]) {
                 Some(s) => d.help(format!("did you mean `{s}`?")),
                 None => d.help("use \"poisson\" (open loop) or \"closed\" (users with think time)"),
@@ -545,22 +396,14 @@ fn class_path(
     let steps = c.path.get_ref();
     if steps.is_empty() {
         errors.push(
-            Diagnostic::at(
-                format!("class `{}` has an empty path", c.name.get_ref()),
-                c.path.span(),
-            )
-            .help(
-                "list the components a request visits, such as path = [\"lb\", \"web1\", \"db\"]",
-            ),
+            Diagnostic::at(format!("class `{}` has an empty path", c.name.get_ref()), c.path.span())
+                .help("list the components a request visits, such as path = [\"lb\", \"web1\", \"db\"]"),
         );
         return None;
     }
     if steps.len() > MAX_PATH_LEN {
         errors.push(Diagnostic::at(
-            format!(
-                "the path has {} steps; the limit is {MAX_PATH_LEN}",
-                steps.len()
-            ),
+            format!("the path has {} steps; the limit is {MAX_PATH_LEN}", steps.len()),
             c.path.span(),
         ));
         return None;
@@ -571,11 +414,7 @@ fn class_path(
         match resolve(names, step, errors) {
             Some(id) if !serves_requests(&kinds[id.index()]) => {
                 errors.push(Diagnostic::at(
-                    format!(
-                        "`{}` is a `{}`, which does not serve requests",
-                        names[id.index()],
-                        kinds[id.index()]
-                    ),
+                    format!("`{}` is a `{}`, which does not serve requests", names[id.index()], kinds[id.index()]),
                     step.span(),
                 ));
                 ok = false;
@@ -597,23 +436,11 @@ fn class_services(
     errors: &mut Vec<Diagnostic>,
 ) {
     for (target, value) in &c.service {
-        let on_path = c
-            .path
-            .get_ref()
-            .iter()
-            .any(|s| s.get_ref() == target.get_ref());
-        let Some(i) = names
-            .iter()
-            .position(|n| n == target.get_ref())
-            .filter(|_| on_path)
-        else {
+        let on_path = c.path.get_ref().iter().any(|s| s.get_ref() == target.get_ref());
+        let Some(i) = names.iter().position(|n| n == target.get_ref()).filter(|_| on_path) else {
             errors.push(
                 Diagnostic::at(
-                    format!(
-                        "`{}` is not on class `{}`'s path",
-                        target.get_ref(),
-                        c.name.get_ref()
-                    ),
+                    format!("`{}` is not on class `{}`'s path", target.get_ref(), c.name.get_ref()),
                     target.span(),
                 )
                 .help("service overrides apply to components on the class's path"),
@@ -621,9 +448,7 @@ fn class_services(
             continue;
         };
         match (v.delay(value, "service"), &mut models[i]) {
-            (Ok(d), Some(ComponentModel::Server(s))) => {
-                s.service_by_class.push((ClassId(ci as u16), d))
-            }
+            (Ok(d), Some(ComponentModel::Server(s))) => s.service_by_class.push((ClassId(ci as u16), d)),
             (Ok(_), _) => {}
             (Err(e), _) => errors.push(e),
         }
@@ -635,34 +460,17 @@ fn check_routes(model: &Model, file: &ScenarioFile) -> Result<(), Vec<Diagnostic
     let mut errors = Vec::new();
     for (class, cf) in model.classes.iter().zip(file.classes.iter()) {
         let mut at = class.origin;
-        for (step, span) in class
-            .path
-            .iter()
-            .zip(cf.path.get_ref().iter().map(|s| s.span()))
-        {
+        for (step, span) in class.path.iter().zip(cf.path.get_ref().iter().map(|s| s.span())) {
             if net.route(at, *step).is_none() {
-                let (from, to) = (
-                    &model.components[at.index()].name,
-                    &model.components[step.index()].name,
-                );
+                let (from, to) = (&model.components[at.index()].name, &model.components[step.index()].name);
                 errors.push(
-                    Diagnostic::at(
-                        format!(
-                            "class `{}`: no link path from `{from}` to `{to}`",
-                            class.name
-                        ),
-                        span,
-                    )
-                    .help(format!("add [[links]] between = [\"{from}\", \"{to}\"]")),
+                    Diagnostic::at(format!("class `{}`: no link path from `{from}` to `{to}`", class.name), span)
+                        .help(format!("add [[links]] between = [\"{from}\", \"{to}\"]")),
                 );
                 break;
             }
             at = *step;
         }
     }
-    if errors.is_empty() {
-        Ok(())
-    } else {
-        Err(errors)
-    }
+    if errors.is_empty() { Ok(()) } else { Err(errors) }
 }

@@ -29,15 +29,7 @@ pub struct Values<'a> {
 }
 
 /// The distributions a delay string may name, for suggestions.
-const DISTRIBUTIONS: [&str; 7] = [
-    "exp",
-    "exponential",
-    "const",
-    "constant",
-    "uniform",
-    "lognormal",
-    "pareto",
-];
+const DISTRIBUTIONS: [&str; 7] = ["exp", "exponential", "const", "constant", "uniform", "lognormal", "pareto"];
 
 fn type_name(v: &Value) -> &'static str {
     match v {
@@ -55,18 +47,11 @@ impl Values<'_> {
     /// Byte offset of a string value's first character (after its opening quotes).
     fn content_start(&self, span: &Range<usize>) -> usize {
         let rest = self.source.get(span.start..).unwrap_or("");
-        if rest.starts_with("\"\"\"") || rest.starts_with("'''") {
-            span.start + 3
-        } else {
-            span.start + 1
-        }
+        if rest.starts_with("\"\"\"") || rest.starts_with("'''") { span.start + 3 } else { span.start + 1 }
     }
 
     fn expr_error(&self, e: ExprError, base: usize) -> Diagnostic {
-        let d = Diagnostic::at(
-            e.message,
-            base + e.range.start..base + e.range.end.max(e.range.start + 1),
-        );
+        let d = Diagnostic::at(e.message, base + e.range.start..base + e.range.end.max(e.range.start + 1));
         match e.help {
             Some(h) => d.help(h),
             None => d,
@@ -86,90 +71,63 @@ impl Values<'_> {
             }
             other => {
                 return Err(Diagnostic::at(
-                    format!(
-                        "{what}: expected {}, found {}",
-                        want.describe(),
-                        type_name(other)
-                    ),
+                    format!("{what}: expected {}, found {}", want.describe(), type_name(other)),
                     span,
                 ));
             }
         };
         let fits = q.dim == want || (want == Dim::Rate && q.dim == Dim::Number);
         if !fits {
-            let mut d = Diagnostic::at(
-                format!(
-                    "{what}: expected {}, found {}",
-                    want.describe(),
-                    q.dim.describe()
-                ),
-                span,
-            );
+            let mut d =
+                Diagnostic::at(format!("{what}: expected {}, found {}", want.describe(), q.dim.describe()), span);
             if want == Dim::Time && q.dim == Dim::Number {
-                d = d.help(format!(
-                    "durations need a unit: write \"{}s\" or \"{}ms\"",
-                    q.value, q.value
-                ));
+                d = d.help(format!("durations need a unit: write \"{}s\" or \"{}ms\"", q.value, q.value));
             }
             return Err(d);
         }
         if !q.value.is_finite() {
-            return Err(Diagnostic::at(
-                format!("{what}: the value is not finite"),
-                span,
-            ));
+            return Err(Diagnostic::at(format!("{what}: the value is not finite"), span));
         }
         Ok(q.value)
     }
 
     /// A number within `[min, max]`.
-    pub fn number_in(
-        &self,
-        v: &Spanned<Value>,
-        want: Dim,
-        what: &str,
-        min: f64,
-        max: f64,
-    ) -> Result<f64, Diagnostic> {
+    pub fn number_in(&self, v: &Spanned<Value>, want: Dim, what: &str, min: f64, max: f64) -> Result<f64, Diagnostic> {
         let x = self.quantity(v, want, what)?;
         if x < min || x > max {
-            return Err(Diagnostic::at(
-                format!("{what} is {x}, outside the accepted range {min} to {max}"),
-                v.span(),
-            )
-            .help(format!("choose a value between {min} and {max}")));
+            return Err(Diagnostic::at(format!("{what} is {x}, outside the accepted range {min} to {max}"), v.span())
+                .help(format!("choose a value between {min} and {max}")));
+        }
+        Ok(x)
+    }
+
+    /// A number above zero and at most `max`.
+    pub fn positive(&self, v: &Spanned<Value>, want: Dim, what: &str, max: f64) -> Result<f64, Diagnostic> {
+        let x = self.quantity(v, want, what)?;
+        if x <= 0.0 {
+            return Err(Diagnostic::at(format!("{what} must be above zero, found {x}"), v.span()));
+        }
+        if x > max {
+            return Err(Diagnostic::at(format!("{what} is {x}, above the limit of {max}"), v.span())
+                .help("the limit keeps a run within memory and time; use a smaller value"));
         }
         Ok(x)
     }
 
     /// A whole number within `[min, max]`.
-    pub fn count(
-        &self,
-        v: &Spanned<Value>,
-        what: &str,
-        min: u64,
-        max: u64,
-    ) -> Result<u64, Diagnostic> {
+    pub fn count(&self, v: &Spanned<Value>, what: &str, min: u64, max: u64) -> Result<u64, Diagnostic> {
         let x = self.quantity(v, Dim::Number, what)?;
         if x.fract() != 0.0 {
-            return Err(Diagnostic::at(
-                format!("{what} must be a whole number, found {x}"),
-                v.span(),
-            ));
+            return Err(Diagnostic::at(format!("{what} must be a whole number, found {x}"), v.span()));
         }
         if x < min as f64 || x > max as f64 {
             let help = if x > max as f64 {
-                format!(
-                    "{max} is the limit, so that a run stays within memory and time; use a smaller value"
-                )
+                format!("{max} is the limit, so that a run stays within memory and time; use a smaller value")
             } else {
                 format!("use at least {min}")
             };
-            return Err(Diagnostic::at(
-                format!("{what} is {x}, outside the accepted range {min} to {max}"),
-                v.span(),
-            )
-            .help(help));
+            return Err(Diagnostic::at(format!("{what} is {x}, outside the accepted range {min} to {max}"), v.span())
+                .help(help));
         }
         Ok(x as u64)
     }
@@ -192,10 +150,7 @@ impl Values<'_> {
             }
             other => {
                 return Err(Diagnostic::at(
-                    format!(
-                        "{what}: expected a delay string, found {}",
-                        type_name(other)
-                    ),
+                    format!("{what}: expected a delay string, found {}", type_name(other)),
                     span,
                 ));
             }
@@ -208,8 +163,7 @@ impl Values<'_> {
         };
         let name_range = base..base + name.len();
         if !DISTRIBUTIONS.contains(&name) {
-            let mut d =
-                Diagnostic::at(format!("{what}: unknown distribution `{name}`"), name_range);
+            let mut d = Diagnostic::at(format!("{what}: unknown distribution `{name}`"), name_range);
             d = d.help(match did_you_mean(name, DISTRIBUTIONS) {
                 Some(s) => {
                     format!("did you mean `{s}`? (known: exp, const, uniform, lognormal, pareto)")
@@ -218,31 +172,20 @@ impl Values<'_> {
             });
             return Err(d);
         }
-        let mut args = Args {
-            values: self,
-            args,
-            base: base + args_at,
-            what,
-            used: vec![],
-        };
+        let mut args = Args { values: self, args, base: base + args_at, what, used: vec![] };
         let time = |secs: f64| SimDuration::from_secs_f64(secs);
         let delay = match name {
             "exp" | "exponential" => {
                 if let Some(rate) = args.named("rate", Dim::Rate)? {
                     if rate <= 0.0 {
-                        return Err(Diagnostic::at(
-                            format!("{what}: the rate must be above zero"),
-                            span,
-                        ));
+                        return Err(Diagnostic::at(format!("{what}: the rate must be above zero"), span));
                     }
                     Delay::exponential(time(1.0 / rate))
                 } else {
                     Delay::exponential(time(args.positional_or("mean", 0, Dim::Time)?))
                 }
             }
-            "const" | "constant" => {
-                Delay::constant(time(args.positional_or("value", 0, Dim::Time)?))
-            }
+            "const" | "constant" => Delay::constant(time(args.positional_or("value", 0, Dim::Time)?)),
             "uniform" => {
                 let low = args.positional_or("low", 0, Dim::Time)?;
                 let high = args.positional_or("high", 1, Dim::Time)?;
@@ -252,14 +195,12 @@ impl Values<'_> {
             "lognormal" => {
                 let mean = args.positional_or("mean", 0, Dim::Time)?;
                 let cv = args.positional_or("cv", 1, Dim::Number)?;
-                Delay::lognormal(time(mean), cv)
-                    .map_err(|e| Diagnostic::at(format!("{what}: {e}"), span.clone()))?
+                Delay::lognormal(time(mean), cv).map_err(|e| Diagnostic::at(format!("{what}: {e}"), span.clone()))?
             }
             "pareto" => {
                 let min = args.positional_or("min", 0, Dim::Time)?;
                 let alpha = args.positional_or("alpha", 1, Dim::Number)?;
-                Delay::pareto(time(min), alpha)
-                    .map_err(|e| Diagnostic::at(format!("{what}: {e}"), span.clone()))?
+                Delay::pareto(time(min), alpha).map_err(|e| Diagnostic::at(format!("{what}: {e}"), span.clone()))?
             }
             _ => unreachable!("listed in DISTRIBUTIONS"),
         };
@@ -272,18 +213,11 @@ impl Values<'_> {
         let q = eval(text, self.params).map_err(|e| self.expr_error(e, base))?;
         if q.dim != Dim::Time {
             let d = Diagnostic::at(
-                format!(
-                    "{what}: expected {}, found {}",
-                    Dim::Time.describe(),
-                    q.dim.describe()
-                ),
+                format!("{what}: expected {}, found {}", Dim::Time.describe(), q.dim.describe()),
                 base..base + text.len(),
             );
             return Err(if q.dim == Dim::Number {
-                d.help(format!(
-                    "add a unit, such as \"{}ms\", or name a distribution: \"exp({}ms)\"",
-                    q.value, q.value
-                ))
+                d.help(format!("add a unit, such as \"{}ms\", or name a distribution: \"exp({}ms)\"", q.value, q.value))
             } else {
                 d
             });
@@ -292,19 +226,24 @@ impl Values<'_> {
     }
 }
 
+/// Seconds for a message: `1.111e11s (about 3523 years)` rather than eleven decimals.
+fn seconds(secs: f64) -> String {
+    const YEAR: f64 = 365.0 * 86_400.0;
+    if secs.abs() >= YEAR {
+        format!("{secs:.3e}s (about {:.0} years)", secs / YEAR)
+    } else {
+        format!("{}", SimDuration::from_secs_f64(secs.abs()))
+    }
+}
+
 fn check_duration(secs: f64, what: &str, span: Range<usize>) -> Result<SimDuration, Diagnostic> {
     if secs < 0.0 {
-        return Err(Diagnostic::at(
-            format!("{what} is negative ({secs}s)"),
-            span,
-        ));
+        return Err(Diagnostic::at(format!("{what} is negative (-{})", seconds(secs)), span));
     }
     if secs > MAX_DURATION.as_secs_f64() {
-        return Err(Diagnostic::at(
-            format!("{what} is {secs}s, longer than the limit of {MAX_DURATION}"),
-            span,
-        )
-        .help("use a shorter duration"));
+        let msg =
+            format!("{what} is {}, longer than the limit of {}", seconds(secs), seconds(MAX_DURATION.as_secs_f64()));
+        return Err(Diagnostic::at(msg, span).help("use a shorter duration"));
     }
     Ok(SimDuration::from_secs_f64(secs))
 }
@@ -331,10 +270,7 @@ fn parse_call(text: &str) -> Option<(&str, usize, Vec<Arg<'_>>)> {
     let inner = &text[inner_start..text.trim_end().len() - 1];
     let mut args = Vec::new();
     let (mut depth, mut start) = (0i32, 0usize);
-    for (i, c) in inner
-        .char_indices()
-        .chain(std::iter::once((inner.len(), ',')))
-    {
+    for (i, c) in inner.char_indices().chain(std::iter::once((inner.len(), ','))) {
         match c {
             '(' => depth += 1,
             ')' => depth -= 1,
@@ -371,12 +307,7 @@ impl Args<'_, '_> {
         let q = eval(a.expr, self.values.params).map_err(|e| self.values.expr_error(e, base))?;
         if q.dim != want && !(want == Dim::Rate && q.dim == Dim::Number) {
             return Err(Diagnostic::at(
-                format!(
-                    "{}: `{label}` must be {}, found {}",
-                    self.what,
-                    want.describe(),
-                    q.dim.describe()
-                ),
+                format!("{}: `{label}` must be {}, found {}", self.what, want.describe(), q.dim.describe()),
                 base..base + a.expr.len(),
             ));
         }
@@ -395,13 +326,7 @@ impl Args<'_, '_> {
         if let Some(v) = self.named(name, want)? {
             return Ok(v);
         }
-        match self
-            .args
-            .iter()
-            .enumerate()
-            .filter(|(_, a)| a.name.is_none())
-            .nth(index)
-        {
+        match self.args.iter().enumerate().filter(|(_, a)| a.name.is_none()).nth(index) {
             Some((i, _)) => self.eval(i, want, name),
             None => Err(Diagnostic::at(
                 format!("{}: missing argument `{name}`", self.what),
@@ -417,16 +342,10 @@ impl Args<'_, '_> {
                 let a = &self.args[i];
                 let start = self.base + a.at;
                 Err(Diagnostic::at(
-                    format!(
-                        "{}: `{dist}` does not take the argument `{}`",
-                        self.what,
-                        a.name.unwrap_or(a.expr.trim())
-                    ),
+                    format!("{}: `{dist}` does not take the argument `{}`", self.what, a.name.unwrap_or(a.expr.trim())),
                     start..start + a.expr.len(),
                 )
-                .help(format!(
-                    "see README.md, 'Delay distributions', for what `{dist}` takes"
-                )))
+                .help(format!("see README.md, 'Delay distributions', for what `{dist}` takes")))
             }
         }
     }
@@ -438,46 +357,24 @@ mod tests {
 
     fn delay(text: &str) -> Result<Delay, Diagnostic> {
         let mut p = BTreeMap::new();
-        p.insert(
-            "service_rate".to_string(),
-            Quantity {
-                value: 10.0,
-                dim: Dim::Rate,
-            },
-        );
+        p.insert("service_rate".to_string(), Quantity { value: 10.0, dim: Dim::Rate });
         let params = Params(p);
         let source = format!("x = \"{text}\"");
         let v = Spanned::new(4..source.len(), Value::String(text.into()));
-        Values {
-            source: &source,
-            params: &params,
-        }
-        .delay(&v, "service")
+        Values { source: &source, params: &params }.delay(&v, "service")
     }
 
     #[test]
     fn every_distribution_form_parses() {
         let ms = SimDuration::from_millis;
         assert_eq!(delay("exp(20ms)").unwrap(), Delay::exponential(ms(20)));
-        assert_eq!(
-            delay("exp(mean = 1 / service_rate)").unwrap(),
-            Delay::exponential(ms(100))
-        );
-        assert_eq!(
-            delay("exponential(rate = service_rate)").unwrap(),
-            Delay::exponential(ms(100))
-        );
+        assert_eq!(delay("exp(mean = 1 / service_rate)").unwrap(), Delay::exponential(ms(100)));
+        assert_eq!(delay("exponential(rate = service_rate)").unwrap(), Delay::exponential(ms(100)));
         assert_eq!(delay("5ms").unwrap(), Delay::constant(ms(5)));
         assert_eq!(delay("const(2 * 5ms)").unwrap(), Delay::constant(ms(10)));
         assert_eq!(delay("uniform(5ms, 15ms)").unwrap().mean(), ms(10));
-        assert_eq!(
-            delay("lognormal(mean = 20ms, cv = 0.5)").unwrap().mean(),
-            ms(20)
-        );
-        assert_eq!(
-            delay("pareto(min = 5ms, alpha = 2)").unwrap().mean(),
-            ms(10)
-        );
+        assert_eq!(delay("lognormal(mean = 20ms, cv = 0.5)").unwrap().mean(), ms(20));
+        assert_eq!(delay("pareto(min = 5ms, alpha = 2)").unwrap().mean(), ms(10));
     }
 
     #[test]
@@ -492,16 +389,7 @@ mod tests {
         let e = delay("lognormal(mean = 20ms)").unwrap_err();
         assert!(e.message.contains("missing argument `cv`"), "{}", e.message);
         let e = delay("exp(20ms, shape = 3)").unwrap_err();
-        assert!(
-            e.message.contains("does not take the argument `shape`"),
-            "{}",
-            e.message
-        );
-        assert!(
-            delay("pareto(min = 5ms, alpha = 0.5)")
-                .unwrap_err()
-                .message
-                .contains("above 1")
-        );
+        assert!(e.message.contains("does not take the argument `shape`"), "{}", e.message);
+        assert!(delay("pareto(min = 5ms, alpha = 0.5)").unwrap_err().message.contains("above 1"));
     }
 }

@@ -19,17 +19,9 @@ pub enum Delay {
     Uniform { low_ns: f64, high_ns: f64 },
     /// Log-normal with the given mean and coefficient of variation: the usual shape of
     /// measured service and network latencies (a long right tail, never negative).
-    LogNormal {
-        mean_ns: f64,
-        cv: f64,
-        dist: LogNormal<f64>,
-    },
+    LogNormal { mean_ns: f64, cv: f64, dist: LogNormal<f64> },
     /// Pareto (heavy tail) with minimum `scale_ns` and tail index `shape`.
-    Pareto {
-        scale_ns: f64,
-        shape: f64,
-        dist: Pareto<f64>,
-    },
+    Pareto { scale_ns: f64, shape: f64, dist: Pareto<f64> },
 }
 
 /// Why a distribution's parameters were refused.
@@ -48,35 +40,25 @@ impl Delay {
     }
 
     pub fn exponential(mean: SimDuration) -> Delay {
-        Delay::Exponential {
-            mean_ns: mean.as_nanos() as f64,
-        }
+        Delay::Exponential { mean_ns: mean.as_nanos() as f64 }
     }
 
     pub fn uniform(low: SimDuration, high: SimDuration) -> Result<Delay, DelayError> {
         if high < low {
-            return Err(DelayError(format!(
-                "uniform: high ({high}) is below low ({low})"
-            )));
+            return Err(DelayError(format!("uniform: high ({high}) is below low ({low})")));
         }
-        Ok(Delay::Uniform {
-            low_ns: low.as_nanos() as f64,
-            high_ns: high.as_nanos() as f64,
-        })
+        Ok(Delay::Uniform { low_ns: low.as_nanos() as f64, high_ns: high.as_nanos() as f64 })
     }
 
     pub fn lognormal(mean: SimDuration, cv: f64) -> Result<Delay, DelayError> {
         if !(cv.is_finite() && cv > 0.0 && cv <= 100.0) {
-            return Err(DelayError(format!(
-                "lognormal: cv must be in (0, 100], found {cv}"
-            )));
+            return Err(DelayError(format!("lognormal: cv must be in (0, 100], found {cv}")));
         }
         let mean_ns = mean.as_nanos() as f64;
         if mean_ns <= 0.0 {
             return Err(DelayError("lognormal: mean must be above zero".into()));
         }
-        let dist = LogNormal::from_mean_cv(mean_ns, cv)
-            .map_err(|e| DelayError(format!("lognormal: {e}")))?;
+        let dist = LogNormal::from_mean_cv(mean_ns, cv).map_err(|e| DelayError(format!("lognormal: {e}")))?;
         Ok(Delay::LogNormal { mean_ns, cv, dist })
     }
 
@@ -88,16 +70,10 @@ impl Delay {
         }
         let scale_ns = scale.as_nanos() as f64;
         if scale_ns <= 0.0 {
-            return Err(DelayError(
-                "pareto: scale (the minimum) must be above zero".into(),
-            ));
+            return Err(DelayError("pareto: scale (the minimum) must be above zero".into()));
         }
         let dist = Pareto::new(scale_ns, shape).map_err(|e| DelayError(format!("pareto: {e}")))?;
-        Ok(Delay::Pareto {
-            scale_ns,
-            shape,
-            dist,
-        })
+        Ok(Delay::Pareto { scale_ns, shape, dist })
     }
 
     /// Draws one delay.
@@ -126,9 +102,7 @@ impl Delay {
             Delay::Exponential { mean_ns } => *mean_ns,
             Delay::Uniform { low_ns, high_ns } => (low_ns + high_ns) / 2.0,
             Delay::LogNormal { mean_ns, .. } => *mean_ns,
-            Delay::Pareto {
-                scale_ns, shape, ..
-            } => scale_ns * shape / (shape - 1.0),
+            Delay::Pareto { scale_ns, shape, .. } => scale_ns * shape / (shape - 1.0),
         };
         SimDuration::from_secs_f64(ns * 1e-9)
     }
@@ -151,9 +125,7 @@ impl fmt::Display for Delay {
             Delay::LogNormal { mean_ns, cv, .. } => {
                 write!(f, "lognormal(mean={}, cv={cv})", d(*mean_ns))
             }
-            Delay::Pareto {
-                scale_ns, shape, ..
-            } => {
+            Delay::Pareto { scale_ns, shape, .. } => {
                 write!(f, "pareto(min={}, alpha={shape})", d(*scale_ns))
             }
         }
@@ -167,10 +139,7 @@ mod tests {
 
     fn sample_mean(d: &Delay, n: usize) -> f64 {
         let mut rng = stream(1, "test");
-        (0..n)
-            .map(|_| d.sample(&mut rng).as_nanos() as f64)
-            .sum::<f64>()
-            / n as f64
+        (0..n).map(|_| d.sample(&mut rng).as_nanos() as f64).sum::<f64>() / n as f64
     }
 
     #[test]
@@ -185,21 +154,13 @@ mod tests {
         for d in &cases {
             let want = d.mean().as_nanos() as f64;
             let got = sample_mean(d, 400_000);
-            assert!(
-                (got - want).abs() / want < 0.01,
-                "{d}: mean {got} vs {want}"
-            );
+            assert!((got - want).abs() / want < 0.01, "{d}: mean {got} vs {want}");
         }
     }
 
     #[test]
     fn invalid_parameters_are_refused_with_a_reason() {
-        assert!(
-            Delay::pareto(SimDuration::from_millis(1), 1.0)
-                .unwrap_err()
-                .0
-                .contains("above 1")
-        );
+        assert!(Delay::pareto(SimDuration::from_millis(1), 1.0).unwrap_err().0.contains("above 1"));
         assert!(Delay::lognormal(SimDuration::from_millis(1), -1.0).is_err());
         assert!(Delay::uniform(SimDuration::from_millis(2), SimDuration::from_millis(1)).is_err());
     }

@@ -31,11 +31,7 @@ struct ClassRoute {
 /// positions before the engine ever sees the model.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ModelError {
-    NoRoute {
-        class: String,
-        from: String,
-        to: String,
-    },
+    NoRoute { class: String, from: String, to: String },
 }
 
 impl std::fmt::Display for ModelError {
@@ -71,21 +67,14 @@ impl Ctx<'_> {
     /// Wakes this component with `Timer(token)` after `after`.
     #[inline]
     pub fn set_timer(&mut self, after: SimDuration, token: u32) {
-        self.queue.push(
-            self.now + after,
-            Event {
-                target: self.me,
-                kind: EventKind::Timer(token),
-            },
-        );
+        self.queue.push(self.now + after, Event { target: self.me, kind: EventKind::Timer(token) });
     }
 
     #[inline]
     fn send(&mut self, class: ClassId, hop_route: usize, to: ComponentId, kind: EventKind) {
         let route = &self.classes[class.index()].routes[hop_route];
         let delay = self.network.sample(route);
-        self.queue
-            .push(self.now + delay, Event { target: to, kind });
+        self.queue.push(self.now + delay, Event { target: to, kind });
     }
 
     /// Issues a new request of `class` for closed-loop `user` and sends it to the first
@@ -95,8 +84,7 @@ impl Ctx<'_> {
     pub fn issue(&mut self, class: ClassId, user: u32) -> bool {
         self.metrics.on_generated(self.now, class);
         if self.requests.live() >= self.in_flight_max as usize {
-            self.metrics
-                .on_finished(self.now, class, self.now, Outcome::Shed);
+            self.metrics.on_finished(self.now, class, self.now, Outcome::Shed);
             return false;
         }
         let req = self.requests.insert(Request {
@@ -143,11 +131,7 @@ impl Ctx<'_> {
         debug_assert!(r.hop > 0, "a response at the client cannot be relayed");
         r.hop -= 1;
         let (class, hop, origin) = (r.class, r.hop as usize, r.origin);
-        let to = if hop == 0 {
-            origin
-        } else {
-            self.classes[class.index()].path[hop - 1]
-        };
+        let to = if hop == 0 { origin } else { self.classes[class.index()].path[hop - 1] };
         self.send(class, hop, to, EventKind::Response(req));
     }
 
@@ -155,8 +139,7 @@ impl Ctx<'_> {
     #[inline]
     pub fn finish(&mut self, req: RequestId) -> Request {
         let r = self.requests.remove(req);
-        self.metrics
-            .on_finished(self.now, r.class, r.created, r.outcome);
+        self.metrics.on_finished(self.now, r.class, r.created, r.outcome);
         r
     }
 }
@@ -194,34 +177,17 @@ impl Simulation {
                 routes.push(route);
                 at = next;
             }
-            classes.push(ClassRoute {
-                path: c.path.clone(),
-                routes,
-            });
+            classes.push(ClassRoute { path: c.path.clone(), routes });
         }
         let mut queue = EventQueue::new();
         for i in 0..model.components.len() {
-            queue.push(
-                SimTime::ZERO,
-                Event {
-                    target: ComponentId(i as u32),
-                    kind: EventKind::Start,
-                },
-            );
+            queue.push(SimTime::ZERO, Event { target: ComponentId(i as u32), kind: EventKind::Start });
         }
         Ok(Simulation {
             seed,
             queue,
-            components: model
-                .components
-                .iter()
-                .map(|c| Component::new(&c.model, model))
-                .collect(),
-            rngs: model
-                .components
-                .iter()
-                .map(|c| stream(seed, &c.name))
-                .collect(),
+            components: model.components.iter().map(|c| Component::new(&c.model, model)).collect(),
+            rngs: model.components.iter().map(|c| stream(seed, &c.name)).collect(),
             network,
             classes,
             requests: Requests::new(),
@@ -285,13 +251,7 @@ impl Simulation {
             EventKind::Request(r) => (EventTag::Request, r.0),
             EventKind::Response(r) => (EventTag::Response, r.0),
         };
-        let trace_event = TraceEvent {
-            index: self.events,
-            time: s.time,
-            component: s.event.target,
-            tag,
-            payload,
-        };
+        let trace_event = TraceEvent { index: self.events, time: s.time, component: s.event.target, tag, payload };
         self.trace.add(&trace_event);
         self.events += 1;
         let i = s.event.target.index();
@@ -325,10 +285,6 @@ impl Simulation {
     /// The simulated instant the report's window closes: the run's end, or the last event
     /// processed if the run was truncated.
     pub(crate) fn window_end(&self) -> SimTime {
-        if self.truncated {
-            self.queue.now()
-        } else {
-            self.end
-        }
+        if self.truncated { self.queue.now() } else { self.end }
     }
 }

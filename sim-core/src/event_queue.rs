@@ -54,12 +54,7 @@ impl<E> Default for EventQueue<E> {
 
 impl<E> EventQueue<E> {
     pub fn new() -> Self {
-        EventQueue {
-            heap: BinaryHeap::new(),
-            now_fifo: VecDeque::new(),
-            now: SimTime::ZERO,
-            next_seq: 0,
-        }
+        EventQueue { heap: BinaryHeap::new(), now_fifo: VecDeque::new(), now: SimTime::ZERO, next_seq: 0 }
     }
 
     /// The time of the last popped event.
@@ -78,11 +73,7 @@ impl<E> EventQueue<E> {
     /// Schedules `event` at `time`, which must not be in the past.
     #[inline]
     pub fn push(&mut self, time: SimTime, event: E) {
-        assert!(
-            time >= self.now,
-            "event scheduled in the past: {time} < {}",
-            self.now
-        );
+        assert!(time >= self.now, "event scheduled in the past: {time} < {}", self.now);
         let seq = self.next_seq;
         self.next_seq += 1;
         let entry = Scheduled { time, seq, event };
@@ -138,11 +129,7 @@ impl<E> EventQueue<E> {
             (Some(_), None) => true,
             (None, _) => false,
         };
-        let entry = if take_fifo {
-            self.now_fifo.pop_front()
-        } else {
-            self.heap.pop().map(|e| e.0)
-        }?;
+        let entry = if take_fifo { self.now_fifo.pop_front() } else { self.heap.pop().map(|e| e.0) }?;
         debug_assert!(entry.time >= self.now);
         self.now = entry.time;
         Some(entry)

@@ -30,10 +30,7 @@ pub struct Limits {
 
 impl Default for Limits {
     fn default() -> Self {
-        Limits {
-            events_max: 2_000_000_000,
-            in_flight_max: 5_000_000,
-        }
+        Limits { events_max: 2_000_000_000, in_flight_max: 5_000_000 }
     }
 }
 

@@ -43,16 +43,9 @@ impl Network {
             graph.add_node(ComponentId(i as u32));
         }
         for (i, l) in links.iter().enumerate() {
-            graph.add_edge(
-                NodeIndex::new(l.a.index()),
-                NodeIndex::new(l.b.index()),
-                LinkId(i as u32),
-            );
+            graph.add_edge(NodeIndex::new(l.a.index()), NodeIndex::new(l.b.index()), LinkId(i as u32));
         }
-        let rngs = links
-            .iter()
-            .map(|l| stream(seed, &format!("link:{}", l.name)))
-            .collect();
+        let rngs = links.iter().map(|l| stream(seed, &format!("link:{}", l.name))).collect();
         Network { graph, links, rngs }
     }
 
@@ -79,16 +72,11 @@ impl Network {
             }
             for e in self.graph.edges(NodeIndex::new(u)) {
                 let link = *e.weight();
-                let v = if e.source().index() == u {
-                    e.target()
-                } else {
-                    e.source()
-                };
+                let v = if e.source().index() == u { e.target() } else { e.source() };
                 // +1 per hop so that among zero-latency routes the shortest wins.
                 let nd = d + self.links[link.index()].latency.mean().as_nanos() + 1;
                 let better = nd < dist[v.index()]
-                    || (nd == dist[v.index()]
-                        && via[v.index()].is_some_and(|(p, _)| u < p.index()));
+                    || (nd == dist[v.index()] && via[v.index()].is_some_and(|(p, _)| u < p.index()));
                 if better {
                     dist[v.index()] = nd;
                     via[v.index()] = Some((NodeIndex::new(u), link));
@@ -107,9 +95,7 @@ impl Network {
             at = prev;
         }
         links.reverse();
-        let instant = links
-            .iter()
-            .all(|l| self.links[l.index()].latency.is_zero());
+        let instant = links.iter().all(|l| self.links[l.index()].latency.is_zero());
         Some(Route { links, instant })
     }
 
@@ -121,10 +107,7 @@ impl Network {
         }
         let mut total = SimDuration::ZERO;
         for l in &route.links {
-            total = total
-                + self.links[l.index()]
-                    .latency
-                    .sample(&mut self.rngs[l.index()]);
+            total = total + self.links[l.index()].latency.sample(&mut self.rngs[l.index()]);
         }
         total
     }
@@ -146,11 +129,7 @@ mod tests {
     #[test]
     fn routes_take_the_lowest_latency_path_in_both_directions() {
         // 0 -5ms- 1 -5ms- 2, and a slow direct 0 -20ms- 2.
-        let mut net = Network::new(
-            3,
-            vec![link("a", 0, 1, 5), link("b", 1, 2, 5), link("c", 0, 2, 20)],
-            1,
-        );
+        let mut net = Network::new(3, vec![link("a", 0, 1, 5), link("b", 1, 2, 5), link("c", 0, 2, 20)], 1);
         let r = net.route(ComponentId(0), ComponentId(2)).unwrap();
         assert_eq!(r.links, vec![LinkId(0), LinkId(1)]);
         assert_eq!(net.sample(&r), SimDuration::from_millis(10));
@@ -162,11 +141,6 @@ mod tests {
     fn unconnected_components_have_no_route() {
         let net = Network::new(3, vec![link("a", 0, 1, 1)], 1);
         assert!(net.route(ComponentId(0), ComponentId(2)).is_none());
-        assert!(
-            net.route(ComponentId(1), ComponentId(1))
-                .unwrap()
-                .links
-                .is_empty()
-        );
+        assert!(net.route(ComponentId(1), ComponentId(1)).unwrap().links.is_empty());
     }
 }

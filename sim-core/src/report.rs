@@ -44,13 +44,7 @@ pub struct ComponentReport {
 
 impl ComponentReport {
     pub fn new(kind: &'static str) -> ComponentReport {
-        ComponentReport {
-            kind,
-            utilization: None,
-            queue_mean: None,
-            queue_max: None,
-            extra: BTreeMap::new(),
-        }
+        ComponentReport { kind, utilization: None, queue_mean: None, queue_max: None, extra: BTreeMap::new() }
     }
 }
 
@@ -87,29 +81,17 @@ impl Report {
     /// Sets the wall-clock fields measured by the caller.
     pub fn set_wall_seconds(&mut self, wall_seconds: f64) {
         self.wall_seconds = wall_seconds;
-        self.events_per_second = if wall_seconds > 0.0 {
-            self.events as f64 / wall_seconds
-        } else {
-            0.0
-        };
+        self.events_per_second = if wall_seconds > 0.0 { self.events as f64 / wall_seconds } else { 0.0 };
     }
 }
 
 fn rate(count: u64, seconds: f64) -> f64 {
-    if seconds > 0.0 {
-        count as f64 / seconds
-    } else {
-        0.0
-    }
+    if seconds > 0.0 { count as f64 / seconds } else { 0.0 }
 }
 
 fn error_rate(completed: u64, failed: u64) -> f64 {
     let total = completed + failed;
-    if total == 0 {
-        0.0
-    } else {
-        failed as f64 / total as f64
-    }
+    if total == 0 { 0.0 } else { failed as f64 / total as f64 }
 }
 
 impl Simulation {
@@ -136,11 +118,8 @@ impl Simulation {
             totals.in_flight += counts.in_flight;
             window_completed += m.window_completed;
             window_failed += m.window_failed;
-            let failed_by_reason = Outcome::FAILURES
-                .iter()
-                .zip(m.failed_by_reason)
-                .map(|(o, n)| (o.name(), n))
-                .collect();
+            let failed_by_reason =
+                Outcome::FAILURES.iter().zip(m.failed_by_reason).map(|(o, n)| (o.name(), n)).collect();
             classes.insert(
                 spec.name.clone(),
                 ClassReport {
@@ -152,11 +131,7 @@ impl Simulation {
                 },
             );
         }
-        debug_assert_eq!(
-            totals.in_flight,
-            self.requests.live() as u64,
-            "request conservation"
-        );
+        debug_assert_eq!(totals.in_flight, self.requests.live() as u64, "request conservation");
         let latency_ms = all_latency.summary_with_ci(self.metrics.overall_ci95_ns());
         let components = self
             .model
@@ -182,11 +157,7 @@ impl Simulation {
             error_rate: error_rate(window_completed, window_failed),
             classes,
             components,
-            series: if with_series {
-                self.metrics.series.points(end)
-            } else {
-                Vec::new()
-            },
+            series: if with_series { self.metrics.series.points(end) } else { Vec::new() },
         }
     }
 }

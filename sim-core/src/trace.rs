@@ -80,13 +80,7 @@ mod tests {
     use super::*;
 
     fn ev(index: u64, t: u64, payload: u32) -> TraceEvent {
-        TraceEvent {
-            index,
-            time: SimTime(t),
-            component: ComponentId(1),
-            tag: EventTag::Request,
-            payload,
-        }
+        TraceEvent { index, time: SimTime(t), component: ComponentId(1), tag: EventTag::Request, payload }
     }
 
     #[test]

@@ -2,9 +2,7 @@
 //! The scenario-level checks of issue #2 live in the root package's tests.
 
 use sim_core::ids::{ClassId, ComponentId};
-use sim_core::model::{
-    Arrival, ClassSpec, ClientsSpec, ComponentModel, ComponentSpec, Limits, ServerSpec,
-};
+use sim_core::model::{Arrival, ClassSpec, ClientsSpec, ComponentModel, ComponentSpec, Limits, ServerSpec};
 use sim_core::network::LinkSpec;
 use sim_core::{Delay, Model, SimDuration, Simulation};
 
@@ -16,9 +14,7 @@ fn mmc(lambda: f64, mu: f64, c: u32, customers: f64) -> Model {
             ComponentSpec {
                 name: "clients".into(),
                 model: ComponentModel::Clients(ClientsSpec {
-                    arrival: Arrival::Poisson {
-                        rate_per_sec: lambda,
-                    },
+                    arrival: Arrival::Poisson { rate_per_sec: lambda },
                     class_weights: vec![(ClassId(0), 1.0)],
                 }),
             },
@@ -38,11 +34,7 @@ fn mmc(lambda: f64, mu: f64, c: u32, customers: f64) -> Model {
             b: ComponentId(1),
             latency: Delay::constant(SimDuration::ZERO),
         }],
-        classes: vec![ClassSpec {
-            name: "job".into(),
-            origin: ComponentId(0),
-            path: vec![ComponentId(1)],
-        }],
+        classes: vec![ClassSpec { name: "job".into(), origin: ComponentId(0), path: vec![ComponentId(1)] }],
         duration,
         warmup: SimDuration::from_secs_f64(duration.as_secs_f64() * 0.01),
         limits: Limits::default(),

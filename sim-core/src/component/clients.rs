@@ -31,17 +31,10 @@ impl Clients {
             })
             .collect();
         let interarrival = match spec.arrival {
-            Arrival::Poisson { rate_per_sec } => {
-                Delay::exponential(SimDuration::from_secs_f64(1.0 / rate_per_sec))
-            }
+            Arrival::Poisson { rate_per_sec } => Delay::exponential(SimDuration::from_secs_f64(1.0 / rate_per_sec)),
             Arrival::Closed { .. } => Delay::constant(SimDuration::ZERO),
         };
-        Clients {
-            arrival: spec.arrival.clone(),
-            interarrival,
-            classes,
-            issued: 0,
-        }
+        Clients { arrival: spec.arrival.clone(), interarrival, classes, issued: 0 }
     }
 
     pub fn on_event(&mut self, kind: EventKind, ctx: &mut Ctx) {
@@ -95,11 +88,7 @@ impl Clients {
         }
         let total = self.classes.last().expect("at least one class").1;
         let u = ctx.rng.random::<f64>() * total;
-        self.classes
-            .iter()
-            .find(|(_, cum)| u < *cum)
-            .unwrap_or(&self.classes[self.classes.len() - 1])
-            .0
+        self.classes.iter().find(|(_, cum)| u < *cum).unwrap_or(&self.classes[self.classes.len() - 1]).0
     }
 
     pub fn report(&self) -> ComponentReport {

@@ -91,10 +91,7 @@ impl Server {
             self.busy_avg.set(ctx.now, u64::from(self.busy));
         }
         debug_assert!(self.busy <= self.workers);
-        debug_assert!(
-            self.queue.is_empty() || self.busy == self.workers,
-            "work-conserving"
-        );
+        debug_assert!(self.queue.is_empty() || self.busy == self.workers, "work-conserving");
     }
 
     pub fn report(&self, end: SimTime) -> ComponentReport {

@@ -16,12 +16,7 @@ pub struct BatchMeans {
 
 impl Default for BatchMeans {
     fn default() -> Self {
-        BatchMeans {
-            batch_size: 1,
-            current_sum: 0.0,
-            current_count: 0,
-            batches: Vec::with_capacity(MAX_BATCHES),
-        }
+        BatchMeans { batch_size: 1, current_sum: 0.0, current_count: 0, batches: Vec::with_capacity(MAX_BATCHES) }
     }
 }
 
@@ -41,11 +36,7 @@ impl BatchMeans {
     }
 
     fn halve(&mut self) {
-        let merged: Vec<f64> = self
-            .batches
-            .chunks(2)
-            .map(|p| (p[0] + p[1]) / 2.0)
-            .collect();
+        let merged: Vec<f64> = self.batches.chunks(2).map(|p| (p[0] + p[1]) / 2.0).collect();
         self.batches = merged;
         self.batch_size *= 2;
     }
@@ -81,11 +72,7 @@ mod tests {
     #[test]
     fn t_quantiles_match_tables() {
         for (df, want) in [(9, 2.262), (20, 2.086), (31, 2.040), (63, 1.998)] {
-            assert!(
-                (student_t975(df) - want).abs() < 0.003,
-                "df {df}: {}",
-                student_t975(df)
-            );
+            assert!((student_t975(df) - want).abs() < 0.003, "df {df}: {}", student_t975(df));
         }
     }
 
@@ -111,9 +98,6 @@ mod tests {
         }
         let want = 1.96 * 0.288_675 / (n as f64).sqrt();
         let got = b.ci95_half_width().unwrap();
-        assert!(
-            (got / want - 1.0).abs() < 0.35,
-            "half-width {got} vs {want}"
-        );
+        assert!((got / want - 1.0).abs() < 0.35, "half-width {got} vs {want}");
     }
 }

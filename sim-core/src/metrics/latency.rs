@@ -23,8 +23,7 @@ pub struct LatencyStats {
 impl Default for LatencyStats {
     fn default() -> Self {
         LatencyStats {
-            histogram: Histogram::new_with_bounds(1, HISTOGRAM_MAX_NS, 3)
-                .expect("static histogram bounds are valid"),
+            histogram: Histogram::new_with_bounds(1, HISTOGRAM_MAX_NS, 3).expect("static histogram bounds are valid"),
             count: 0,
             sum_ns: 0,
             max_ns: 0,
@@ -65,19 +64,13 @@ impl LatencyStats {
 
     /// Exact mean in nanoseconds.
     pub fn mean_ns(&self) -> f64 {
-        if self.count == 0 {
-            0.0
-        } else {
-            self.sum_ns as f64 / self.count as f64
-        }
+        if self.count == 0 { 0.0 } else { self.sum_ns as f64 / self.count as f64 }
     }
 
     /// Adds another class's observations, for the all-classes summary. The confidence
     /// interval is not mergeable and is taken from `self`'s batches only when `other` is empty.
     pub fn merge(&mut self, other: &LatencyStats) {
-        self.histogram
-            .add(&other.histogram)
-            .expect("histograms share bounds");
+        self.histogram.add(&other.histogram).expect("histograms share bounds");
         self.count += other.count;
         self.sum_ns += other.sum_ns;
         self.max_ns = self.max_ns.max(other.max_ns);

@@ -79,13 +79,7 @@ impl Metrics {
 
     /// Records the end of a request issued at `created`.
     #[inline]
-    pub fn on_finished(
-        &mut self,
-        now: SimTime,
-        class: ClassId,
-        created: SimTime,
-        outcome: Outcome,
-    ) {
+    pub fn on_finished(&mut self, now: SimTime, class: ClassId, created: SimTime, outcome: Outcome) {
         let in_window = now >= self.warmup_end;
         let c = &mut self.classes[class.index()];
         match outcome {
@@ -103,10 +97,7 @@ impl Metrics {
             }
             Outcome::Pending => unreachable!("a finished request has an outcome"),
             failure => {
-                let i = Outcome::FAILURES
-                    .iter()
-                    .position(|f| *f == failure)
-                    .expect("listed failure");
+                let i = Outcome::FAILURES.iter().position(|f| *f == failure).expect("listed failure");
                 c.failed_by_reason[i] += 1;
                 if in_window {
                     c.window_failed += 1;

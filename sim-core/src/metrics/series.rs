@@ -172,10 +172,7 @@ mod tests {
         }
         assert!(s.samples.len() <= MAX_SAMPLES);
         let p = s.points(SimTime(NANOS_PER_SEC));
-        let (p50, p99) = (
-            p[0].latency_p50_ms.unwrap() * 1e6,
-            p[0].latency_p99_ms.unwrap() * 1e6,
-        );
+        let (p50, p99) = (p[0].latency_p50_ms.unwrap() * 1e6, p[0].latency_p99_ms.unwrap() * 1e6);
         assert!((p50 - 500.0).abs() < 20.0, "{p50}");
         assert!((p99 - 990.0).abs() < 20.0, "{p99}");
     }

@@ -14,10 +14,7 @@ pub struct TimeWeighted {
 
 impl TimeWeighted {
     pub fn new(window_start: SimTime) -> Self {
-        TimeWeighted {
-            window_start,
-            ..Default::default()
-        }
+        TimeWeighted { window_start, ..Default::default() }
     }
 
     #[inline]
@@ -47,26 +44,14 @@ impl TimeWeighted {
     /// The time average over [window start, `end`].
     pub fn mean(&self, end: SimTime) -> f64 {
         let from = self.last_change.max(self.window_start);
-        let tail = if end > from {
-            u128::from(self.value) * u128::from(end.0 - from.0)
-        } else {
-            0
-        };
+        let tail = if end > from { u128::from(self.value) * u128::from(end.0 - from.0) } else { 0 };
         let span = end.0.saturating_sub(self.window_start.0);
-        if span == 0 {
-            self.value as f64
-        } else {
-            (self.area + tail) as f64 / span as f64
-        }
+        if span == 0 { self.value as f64 } else { (self.area + tail) as f64 / span as f64 }
     }
 
     /// The largest value seen inside the window (the value at the window start counts).
     pub fn max(&self) -> u64 {
-        if self.last_change < self.window_start {
-            self.max.max(self.value)
-        } else {
-            self.max
-        }
+        if self.last_change < self.window_start { self.max.max(self.value) } else { self.max }
     }
 }
 
