@@ -7,6 +7,7 @@ use crate::{EXIT_DETERMINISM, load};
 use anyhow::Context;
 use scenarios::builtin::DEFAULT_SCENARIO;
 use scenarios::{Overrides, Scenario};
+use sim_core::lockstep::first_divergence;
 use sim_core::trace::TraceEvent;
 use sim_core::{Report, Simulation};
 use std::io::{BufWriter, Write};
@@ -84,19 +85,12 @@ fn check_determinism(scenario: &Scenario, seed: u64) -> anyhow::Result<i32> {
     let mut a = Simulation::new(&scenario.model, seed).map_err(|e| anyhow::anyhow!("{e}"))?;
     let mut b = Simulation::new(&scenario.model, seed).map_err(|e| anyhow::anyhow!("{e}"))?;
     let started = Instant::now();
-    loop {
-        let (ea, eb) = (a.step(), b.step());
-        if ea != eb {
-            let index = ea.or(eb).map_or(a.events(), |e| e.index);
-            println!("determinism check FAILED: the runs diverge at event #{index}");
-            println!("  run 1: {}", describe(&a, ea.as_ref()));
-            println!("  run 2: {}", describe(&b, eb.as_ref()));
-            println!("  replay: scalelab run {} --seed {seed} --check-determinism", scenario.name);
-            return Ok(EXIT_DETERMINISM);
-        }
-        if ea.is_none() {
-            break;
-        }
+    if let Some(d) = first_divergence(&mut a, &mut b) {
+        println!("determinism check FAILED: the runs diverge at event #{}", d.index);
+        println!("  run 1: {}", describe(&a, d.a.as_ref()));
+        println!("  run 2: {}", describe(&b, d.b.as_ref()));
+        println!("  replay: scalelab run {} --seed {seed} --check-determinism", scenario.name);
+        return Ok(EXIT_DETERMINISM);
     }
     let (ra, rb): (Report, Report) = (a.report(true), b.report(true));
     if ra != rb {

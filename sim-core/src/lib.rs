@@ -10,6 +10,7 @@ pub mod distribution;
 pub mod engine;
 pub mod event_queue;
 pub mod ids;
+pub mod lockstep;
 pub mod metrics;
 pub mod model;
 pub mod network;
