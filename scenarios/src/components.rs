@@ -2,22 +2,58 @@
 //! are read as spanned key/value maps and checked here, key by key.
 
 use crate::diagnostic::{Diagnostic, did_you_mean};
+use crate::expr::Dim;
 use crate::limits::{MAX_QUEUE_CAPACITY, MAX_WORKERS};
 use crate::values::Values;
-use sim_core::model::{ComponentModel, ServerSpec};
+use sim_core::component::load_balancer::{HealthCheck, LoadBalancerSpec, Policy};
+use sim_core::ids::ServiceId;
+use sim_core::model::{CallMode, ComponentModel, KeyspaceSpec, Routing, ServerSpec, Sessions};
 use std::collections::BTreeMap;
 use std::ops::Range;
 use toml::{Spanned, Value};
 
-/// Component kinds a scenario may declare, with the keys each accepts (besides `id`, `kind`).
-pub const KINDS: [(&str, &[&str]); 1] = [("server", &["workers", "queue_capacity", "service"])];
+/// Keys every kind accepts besides its own.
+const COMMON: [&str; 3] = ["id", "kind", "count"];
 
-/// Kinds that serve requests, and so may stand on a class's path.
+/// Component kinds a scenario may declare, with the keys each accepts.
+pub const KINDS: [(&str, &[&str]); 2] = [
+    ("server", &["workers", "queue_capacity", "service", "call_mode", "error_rate", "sessions"]),
+    ("load_balancer", &["backends", "policy", "weights", "health_check", "max_connections"]),
+];
+
+/// Kinds that serve requests, and so may stand on a class's path (all of them so far).
 pub fn serves_requests(kind: &str) -> bool {
-    kind == "server"
+    KINDS.iter().any(|(k, _)| *k == kind)
 }
 
-/// One component table, with the keys read so far.
+/// Names other components may refer to.
+pub struct Resolver<'a> {
+    pub names: &'a [String],
+    /// Instances per service.
+    pub counts: &'a [u32],
+    pub kinds: &'a [String],
+    pub keyspaces: &'a [(String, KeyspaceSpec)],
+}
+
+impl Resolver<'_> {
+    fn service(&self, v: &Spanned<Value>, key: &str) -> Result<ServiceId, Diagnostic> {
+        let Value::String(name) = v.get_ref() else {
+            return Err(Diagnostic::at(format!("`{key}` must name a component"), v.span()));
+        };
+        match self.names.iter().position(|n| n == name) {
+            Some(i) if i > 0 => Ok(ServiceId(i as u32)),
+            _ => {
+                let d = Diagnostic::at(format!("unknown component `{name}`"), v.span());
+                Err(match did_you_mean(name, self.names.iter().skip(1).map(String::as_str)) {
+                    Some(s) => d.help(format!("did you mean `{s}`?")),
+                    None => d.help(format!("declared components: {}", self.names[1..].join(", "))),
+                })
+            }
+        }
+    }
+}
+
+/// One component table, with its span.
 pub struct Fields<'a> {
     pub span: Range<usize>,
     map: &'a BTreeMap<Spanned<String>, Spanned<Value>>,
@@ -45,25 +81,85 @@ impl<'a> Fields<'a> {
         }
     }
 
+    /// One of `choices`, or `default` when absent.
+    pub fn choice<'c>(&self, key: &str, choices: &[&'c str], default: &'c str) -> Result<&'c str, Diagnostic> {
+        let Some(v) = self.get(key) else { return Ok(default) };
+        let Value::String(s) = v.get_ref() else {
+            return Err(Diagnostic::at(format!("`{key}` must be one of: {}", choices.join(", ")), v.span()));
+        };
+        choices.iter().find(|c| **c == s).copied().ok_or_else(|| {
+            let d = Diagnostic::at(format!("unknown {key} `{s}`"), v.span());
+            match did_you_mean(s, choices.iter().copied()) {
+                Some(x) => d.help(format!("did you mean `{x}`?")),
+                None => d.help(format!("choose one of: {}", choices.join(", "))),
+            }
+        })
+    }
+
     /// Keys not in `allowed`, each with a suggestion.
     pub fn unknown_keys(&self, kind: &str, allowed: &[&str]) -> Vec<Diagnostic> {
         self.map
             .keys()
-            .filter(|k| !["id", "kind"].contains(&k.get_ref().as_str()) && !allowed.contains(&k.get_ref().as_str()))
+            .filter(|k| !COMMON.contains(&k.get_ref().as_str()) && !allowed.contains(&k.get_ref().as_str()))
             .map(|k| {
                 let d =
                     Diagnostic::at(format!("unknown key `{}` for a component of kind `{kind}`", k.get_ref()), k.span());
                 match did_you_mean(k.get_ref(), allowed.iter().copied()) {
                     Some(s) => d.help(format!("did you mean `{s}`?")),
-                    None => d.help(format!("a `{kind}` accepts: id, kind, {}", allowed.join(", "))),
+                    None => d.help(format!("a `{kind}` accepts: {}, {}", COMMON.join(", "), allowed.join(", "))),
                 }
             })
             .collect()
     }
 }
 
-/// Lowers the kind-specific part of one component.
-pub fn lower(kind: &str, kind_span: Range<usize>, f: &Fields, v: &Values) -> Result<ComponentModel, Vec<Diagnostic>> {
+/// A nested inline table (`health_check = { interval = "30s" }`) read like a component:
+/// its values share the table's span.
+struct Sub {
+    span: Range<usize>,
+    map: BTreeMap<String, Value>,
+}
+
+impl Sub {
+    fn new(v: &Spanned<Value>, key: &str, allowed: &[&str]) -> Result<Sub, Diagnostic> {
+        let Value::Table(t) = v.get_ref() else {
+            return Err(Diagnostic::at(format!("`{key}` must be a table"), v.span())
+                .help(format!("for example {key} = {{ {} = ... }}", allowed[0])));
+        };
+        if let Some(k) = t.keys().find(|k| !allowed.contains(&k.as_str())) {
+            let d = Diagnostic::at(format!("unknown key `{k}` in `{key}`"), v.span());
+            return Err(match did_you_mean(k, allowed.iter().copied()) {
+                Some(s) => d.help(format!("did you mean `{s}`?")),
+                None => d.help(format!("`{key}` accepts: {}", allowed.join(", "))),
+            });
+        }
+        Ok(Sub { span: v.span(), map: t.iter().map(|(k, v)| (k.clone(), v.clone())).collect() })
+    }
+
+    fn get(&self, key: &str) -> Option<Spanned<Value>> {
+        self.map.get(key).map(|v| Spanned::new(self.span.clone(), v.clone()))
+    }
+}
+
+/// Collects the errors of several independent reads.
+#[derive(Default)]
+struct Errors(Vec<Diagnostic>);
+
+impl Errors {
+    fn take<T>(&mut self, r: Result<T, Diagnostic>) -> Option<T> {
+        r.map_err(|e| self.0.push(e)).ok()
+    }
+}
+
+/// Lowers the kind-specific part of one component: its model and how callers route to
+/// its instances.
+pub fn lower(
+    kind: &str,
+    kind_span: Range<usize>,
+    f: &Fields,
+    v: &Values,
+    r: &Resolver,
+) -> Result<(ComponentModel, Routing), Vec<Diagnostic>> {
     let Some((_, allowed)) = KINDS.iter().find(|(k, _)| *k == kind) else {
         let names: Vec<&str> = KINDS.iter().map(|(k, _)| *k).collect();
         let d = Diagnostic::at(format!("unknown component kind `{kind}`"), kind_span);
@@ -72,44 +168,130 @@ pub fn lower(kind: &str, kind_span: Range<usize>, f: &Fields, v: &Values) -> Res
             None => d.help(format!("known kinds: {}", names.join(", "))),
         }]);
     };
-    let mut errors = f.unknown_keys(kind, allowed);
-    let model = match kind {
-        "server" => server(f, v),
+    let mut e = Errors(f.unknown_keys(kind, allowed));
+    let lowered = match kind {
+        "server" => server(f, v, &mut e).map(|m| (m, Routing::RoundRobin)),
+        "load_balancer" => load_balancer(f, v, r, &mut e).map(|m| (m, Routing::RoundRobin)),
         _ => unreachable!("every listed kind is lowered"),
     };
-    match model {
-        Ok(m) if errors.is_empty() => Ok(m),
-        Ok(_) => Err(errors),
-        Err(mut e) => {
-            errors.append(&mut e);
-            Err(errors)
-        }
+    match lowered {
+        Some(x) if e.0.is_empty() => Ok(x),
+        _ => Err(e.0),
     }
 }
 
-fn server(f: &Fields, v: &Values) -> Result<ComponentModel, Vec<Diagnostic>> {
-    let mut errors = Vec::new();
-    let workers = f.get("workers").map_or(Ok(1), |x| v.count(x, "workers", 1, MAX_WORKERS));
+fn server(f: &Fields, v: &Values, e: &mut Errors) -> Option<ComponentModel> {
+    let workers = e.take(f.get("workers").map_or(Ok(1), |x| v.count(x, "workers", 1, MAX_WORKERS)));
     let queue_capacity =
-        f.get("queue_capacity").map_or(Ok(1000), |x| v.count(x, "queue_capacity", 0, MAX_QUEUE_CAPACITY));
-    let service = match f.get("service") {
+        e.take(f.get("queue_capacity").map_or(Ok(1000), |x| v.count(x, "queue_capacity", 0, MAX_QUEUE_CAPACITY)));
+    let service = e.take(match f.get("service") {
         Some(x) => v.delay(x, "service"),
         None => Err(Diagnostic::at("this server has no `service` time", f.span.clone())
             .help("add service = \"exp(20ms)\" (or const, uniform, lognormal, pareto)")),
+    });
+    let call_mode = e.take(f.choice("call_mode", &["blocking", "async"], "blocking"));
+    let error_rate =
+        e.take(f.get("error_rate").map_or(Ok(0.0), |x| v.number_in(x, Dim::Number, "error_rate", 0.0, 1.0)));
+    let sessions = e.take(f.choice("sessions", &["none", "local"], "none"));
+    Some(ComponentModel::Server(ServerSpec {
+        workers: workers? as u32,
+        queue_capacity: queue_capacity? as u32,
+        service: service?,
+        service_by_class: Vec::new(),
+        call_mode: if call_mode? == "async" { CallMode::Async } else { CallMode::Blocking },
+        error_rate: error_rate?,
+        sessions: if sessions? == "local" { Sessions::Local } else { Sessions::None },
+    }))
+}
+
+fn load_balancer(f: &Fields, v: &Values, r: &Resolver, e: &mut Errors) -> Option<ComponentModel> {
+    let backends = e.take(match f.get("backends") {
+        Some(x) => r.service(x, "backends"),
+        None => {
+            Err(Diagnostic::at("this load balancer has no `backends`", f.span.clone()).help("add backends = \"web\""))
+        }
+    });
+    let policy = e.take(f.choice(
+        "policy",
+        &["round_robin", "least_connections", "client_hash", "weighted_round_robin", "power_of_two"],
+        "round_robin",
+    ));
+    let weights = match f.get("weights") {
+        Some(w) => match w.get_ref() {
+            Value::Array(items) => {
+                let mut out = Vec::new();
+                for item in items {
+                    match item {
+                        Value::Integer(i) if (1..=1_000_000).contains(i) => out.push(*i as u32),
+                        _ => {
+                            e.0.push(Diagnostic::at("weights are whole numbers from 1 to 1000000", w.span()));
+                            return None;
+                        }
+                    }
+                }
+                Some((out, w.span()))
+            }
+            _ => {
+                e.0.push(Diagnostic::at("`weights` must be an array, such as [3, 1, 1]", w.span()));
+                return None;
+            }
+        },
+        None => None,
     };
-    let (workers, queue_capacity, service) = match (workers, queue_capacity, service) {
-        (Ok(w), Ok(q), Ok(s)) => (w, q, s),
-        (w, q, s) => {
-            errors.extend(w.err());
-            errors.extend(q.err());
-            errors.extend(s.err());
-            return Err(errors);
+    let health = match f.get("health_check") {
+        None => Some(HealthCheck::default()),
+        Some(x) if x.get_ref() == &Value::Boolean(false) => None,
+        Some(x) => {
+            let sub = e.take(Sub::new(
+                x,
+                "health_check",
+                &["interval", "timeout", "healthy_threshold", "unhealthy_threshold"],
+            ))?;
+            let d = HealthCheck::default();
+            let dur = |k: &str, dflt| sub.get(k).map_or(Ok(dflt), |x| v.duration(&x, k));
+            let cnt = |k: &str, dflt: u32| sub.get(k).map_or(Ok(dflt), |x| v.count(&x, k, 1, 100).map(|c| c as u32));
+            Some(HealthCheck {
+                interval: e.take(dur("interval", d.interval))?,
+                timeout: e.take(dur("timeout", d.timeout))?,
+                healthy_threshold: e.take(cnt("healthy_threshold", d.healthy_threshold))?,
+                unhealthy_threshold: e.take(cnt("unhealthy_threshold", d.unhealthy_threshold))?,
+            })
         }
     };
-    Ok(ComponentModel::Server(ServerSpec {
-        workers: workers as u32,
-        queue_capacity: queue_capacity as u32,
-        service,
-        service_by_class: Vec::new(),
+    let max_connections =
+        e.take(f.get("max_connections").map_or(Ok(50_000), |x| v.count(x, "max_connections", 1, 100_000_000)));
+    let policy = match (policy?, weights) {
+        ("weighted_round_robin", Some((w, span))) => {
+            let n = r.counts[backends?.index()] as usize;
+            if w.len() != n {
+                e.0.push(
+                    Diagnostic::at(format!("{} weights for {n} backends", w.len()), span)
+                        .help("give one weight per backend instance"),
+                );
+                return None;
+            }
+            Policy::WeightedRoundRobin(w)
+        }
+        ("weighted_round_robin", None) => {
+            e.0.push(
+                Diagnostic::at("weighted_round_robin needs `weights`, one per backend", f.span.clone())
+                    .help("add weights = [3, 1, 1]"),
+            );
+            return None;
+        }
+        (_, Some((_, span))) => {
+            e.0.push(Diagnostic::at("`weights` apply only to policy = \"weighted_round_robin\"", span));
+            return None;
+        }
+        ("least_connections", None) => Policy::LeastConnections,
+        ("client_hash", None) => Policy::ClientHash,
+        ("power_of_two", None) => Policy::PowerOfTwo,
+        _ => Policy::RoundRobin,
+    };
+    Some(ComponentModel::LoadBalancer(LoadBalancerSpec {
+        backends: backends?,
+        policy,
+        health,
+        max_connections: max_connections? as u32,
     }))
 }

@@ -26,6 +26,39 @@ pub struct ScenarioFile {
     #[serde(default)]
     pub links: Vec<LinkFile>,
     pub classes: Vec<ClassFile>,
+    #[serde(default)]
+    pub keyspaces: BTreeMap<Spanned<String>, KeyspaceFile>,
+    #[serde(default)]
+    pub faults: Vec<FaultFile>,
+}
+
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+pub struct KeyspaceFile {
+    pub count: Spanned<Value>,
+    /// Zipf exponent; 0 (the default) is uniform.
+    #[serde(default)]
+    pub zipf: Option<Spanned<Value>>,
+}
+
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+pub struct FaultFile {
+    pub at: Spanned<Value>,
+    #[serde(default)]
+    pub crash: Option<Spanned<String>>,
+    #[serde(default)]
+    pub restart: Option<Spanned<String>>,
+    #[serde(default)]
+    pub slow: Option<Spanned<String>>,
+    #[serde(default)]
+    pub drain: Option<Spanned<String>>,
+    /// `slow`: service times are multiplied by this.
+    #[serde(default)]
+    pub factor: Option<Spanned<Value>>,
+    /// `slow`: for how long (forever if absent).
+    #[serde(default, rename = "for")]
+    pub lasting: Option<Spanned<Value>>,
 }
 
 #[derive(Deserialize, Debug)]
@@ -54,10 +87,14 @@ pub struct WorkloadFile {
     pub arrival: Spanned<String>,
     #[serde(default)]
     pub rate: Option<Spanned<Value>>,
+    /// Closed loop: the users sending requests. Open loop: how many distinct users the
+    /// requests come from (default 1000).
     #[serde(default)]
     pub users: Option<Spanned<Value>>,
     #[serde(default)]
     pub think: Option<Spanned<Value>>,
+    #[serde(default)]
+    pub read_your_writes: Option<bool>,
 }
 
 #[derive(Deserialize, Debug)]
@@ -75,6 +112,20 @@ pub struct ClassFile {
     #[serde(default)]
     pub weight: Option<Spanned<Value>>,
     pub path: Spanned<Vec<Spanned<String>>>,
+    /// What the last service of the path calls in turn: `["db:write", "s3", "jobs"]`.
+    #[serde(default)]
+    pub calls: Option<Spanned<Vec<Spanned<String>>>>,
+    /// Make the `calls` all at once and wait for the slowest, instead of one after another.
+    #[serde(default)]
+    pub parallel: bool,
+    /// `read` (default), `write` or `scan`.
+    #[serde(default)]
+    pub op: Option<Spanned<String>>,
+    #[serde(default)]
+    pub keyspace: Option<Spanned<String>>,
+    /// Every call of the class gives up after this long (default 30s; "none" never).
+    #[serde(default)]
+    pub timeout: Option<Spanned<Value>>,
     /// Per-component service-time overrides for this class: `{ web = "exp(30ms)" }`.
     #[serde(default)]
     pub service: BTreeMap<Spanned<String>, Spanned<Value>>,

@@ -6,6 +6,9 @@ pub const MAX_LINKS: usize = 100_000;
 pub const MAX_CLASSES: usize = 1_000;
 pub const MAX_PATH_LEN: usize = 64;
 pub const MAX_PARAMS: usize = 1_000;
+pub const MAX_KEYSPACES: usize = 1_000;
+/// Keys in one keyspace (data keys keep 48 bits for the rank).
+pub const MAX_KEYS: u64 = 1_000_000_000_000;
 pub const MAX_WORKERS: u64 = 1_000_000;
 pub const MAX_QUEUE_CAPACITY: u64 = 10_000_000;
 pub const MAX_USERS: u64 = 10_000_000;

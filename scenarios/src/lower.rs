@@ -1,65 +1,84 @@
 //! Stage two: from the serde mirror to a validated `Scenario` whose model the engine can
 //! run. Names are resolved, units converted, limits checked and routes verified; every
 //! problem found is collected (not just the first) with its place in the file.
+//!
+//! Each `[[components]]` entry is a service; `count = N` makes N instances named
+//! `id-1` .. `id-N` (just `id` when N is 1). Classes name services; links join services
+//! (every instance of one to every instance of the other) or single instances.
 
-use crate::components::{self, Fields, serves_requests};
+use crate::components::{self, Fields, Resolver};
 use crate::diagnostic::{Diagnostic, did_you_mean};
 use crate::expr::{Dim, Quantity, eval};
-use crate::file::{ClassFile, ScenarioFile, WorkloadFile};
+use crate::file::{ClassFile, FaultFile, ScenarioFile, WorkloadFile};
 use crate::limits::*;
 use crate::values::{Params, Values};
 use crate::{Overrides, ParamInfo, Scenario};
-use sim_core::ids::{ClassId, ComponentId};
-use sim_core::model::{Arrival, ClassSpec, ClientsSpec, ComponentModel, ComponentSpec, Limits, Model};
-use sim_core::network::{LinkSpec, Network};
+use sim_core::ids::{ClassId, ComponentId, KeyspaceId, ServiceId};
+use sim_core::model::{
+    Arrival, ClassSpec, ClientsSpec, ComponentModel, ComponentSpec, FaultAction, FaultSpec, FlowNode, KeyspaceSpec,
+    Limits, Model, Routing, ServiceSpec,
+};
+use sim_core::network::LinkSpec;
+use sim_core::request::Op;
 use sim_core::{Delay, SimDuration};
 use std::collections::BTreeMap;
+use std::ops::Range;
 use toml::{Spanned, Value};
 
 /// The id of the implicit component that the `[workload]` table describes.
 pub const CLIENTS: &str = "clients";
 
+/// Calls time out after this long unless the class says otherwise.
+const DEFAULT_TIMEOUT: SimDuration = SimDuration::from_secs(30);
+
+/// A declared service before its model is lowered.
+struct Decl<'a> {
+    name: String,
+    span: Range<usize>,
+    kind: String,
+    kind_span: Range<usize>,
+    count: u32,
+    fields: Option<Fields<'a>>,
+}
+
 pub fn lower(file: ScenarioFile, source: &str, overrides: &Overrides) -> Result<Scenario, Vec<Diagnostic>> {
     let mut errors = Vec::new();
     let (params, param_infos) = params(&file, source, overrides, &mut errors);
     let v = Values { source, params: &params };
+    let keyspaces = keyspaces(&file, &v, &mut errors);
 
-    // Components: the clients first (id 0), then the declared ones in file order.
-    let mut names: Vec<String> = vec![CLIENTS.to_string()];
-    let mut kinds: Vec<String> = vec![CLIENTS.to_string()];
-    let mut models: Vec<Option<ComponentModel>> = vec![None];
+    // Services: the clients first (service 0, instance 0), then the declared ones.
+    let mut decls: Vec<Decl> =
+        vec![Decl { name: CLIENTS.into(), span: 0..0, kind: CLIENTS.into(), kind_span: 0..0, count: 1, fields: None }];
     if file.components.len() > MAX_COMPONENTS {
         errors.push(Diagnostic::new(format!("{} components; the limit is {MAX_COMPONENTS}", file.components.len())));
     }
     for table in file.components.iter().take(MAX_COMPONENTS) {
         let f = Fields::new(table);
-        let id = match f.string("id", "web1") {
-            Ok((id, span)) => {
-                if let Err(e) = check_id(&id) {
-                    errors.push(Diagnostic::at(e, span));
-                    continue;
-                }
-                if id == CLIENTS {
-                    errors.push(
-                        Diagnostic::at("`clients` is reserved for the [workload] population", span)
-                            .help("choose another id"),
-                    );
-                    continue;
-                }
-                if names.contains(&id) {
-                    errors.push(
-                        Diagnostic::at(format!("two components are called `{id}`"), span)
-                            .help("component ids must be unique"),
-                    );
-                    continue;
-                }
-                id
-            }
+        let (name, span) = match f.string("id", "web") {
+            Ok(x) => x,
             Err(e) => {
                 errors.push(e);
                 continue;
             }
         };
+        if let Err(e) = check_id(&name) {
+            errors.push(Diagnostic::at(e, span));
+            continue;
+        }
+        if name == CLIENTS {
+            errors.push(
+                Diagnostic::at("`clients` is reserved for the [workload] population", span).help("choose another id"),
+            );
+            continue;
+        }
+        if decls.iter().any(|d| d.name == name) {
+            errors.push(
+                Diagnostic::at(format!("two components are called `{name}`"), span)
+                    .help("component ids must be unique"),
+            );
+            continue;
+        }
         let (kind, kind_span) = match f.string("kind", "server") {
             Ok(k) => k,
             Err(e) => {
@@ -67,55 +86,71 @@ pub fn lower(file: ScenarioFile, source: &str, overrides: &Overrides) -> Result<
                 continue;
             }
         };
-        match components::lower(&kind, kind_span, &f, &v) {
-            Ok(m) => models.push(Some(m)),
+        let count = match f.get("count") {
+            Some(c) => v.count(c, "count", 1, MAX_COMPONENTS as u64).map_err(|e| errors.push(e)).unwrap_or(1) as u32,
+            None => 1,
+        };
+        decls.push(Decl { name, span, kind, kind_span, count, fields: Some(f) });
+    }
+    let service_names: Vec<String> = decls.iter().map(|d| d.name.clone()).collect();
+    let service_kinds: Vec<String> = decls.iter().map(|d| d.kind.clone()).collect();
+    let counts: Vec<u32> = decls.iter().map(|d| d.count).collect();
+    let resolver = Resolver { names: &service_names, counts: &counts, kinds: &service_kinds, keyspaces: &keyspaces };
+
+    // Instances.
+    let mut instance_names: Vec<String> = Vec::new();
+    let mut instance_service: Vec<usize> = Vec::new();
+    let mut service_instances: Vec<Vec<ComponentId>> = Vec::new();
+    for (si, d) in decls.iter().enumerate() {
+        let mut ids = Vec::new();
+        for k in 1..=d.count {
+            let name = if d.count == 1 { d.name.clone() } else { format!("{}-{k}", d.name) };
+            if instance_names.contains(&name) || (d.count > 1 && service_names.contains(&name)) {
+                errors.push(
+                    Diagnostic::at(format!("instance name `{name}` is taken twice"), d.span.clone())
+                        .help("rename the component, or the one whose id looks like an instance name"),
+                );
+            }
+            ids.push(ComponentId(instance_names.len() as u32));
+            instance_names.push(name);
+            instance_service.push(si);
+        }
+        service_instances.push(ids);
+    }
+    if instance_names.len() > MAX_COMPONENTS {
+        errors.push(
+            Diagnostic::new(format!("{} instances in all; the limit is {MAX_COMPONENTS}", instance_names.len()))
+                .help("lower some `count`"),
+        );
+        return Err(errors);
+    }
+
+    // Component models (needs every service name for references such as a balancer's
+    // backends).
+    let mut models: Vec<Option<ComponentModel>> = vec![None];
+    let mut routings: Vec<Routing> = vec![Routing::RoundRobin];
+    for d in decls.iter().skip(1) {
+        let f = d.fields.as_ref().expect("declared components have fields");
+        match components::lower(&d.kind, d.kind_span.clone(), f, &v, &resolver) {
+            Ok((m, routing)) => {
+                models.push(Some(m));
+                routings.push(routing);
+            }
             Err(mut e) => {
                 errors.append(&mut e);
                 models.push(None);
+                routings.push(Routing::RoundRobin);
             }
         }
-        names.push(id);
-        kinds.push(kind);
     }
-    let resolve = |name: &Spanned<String>, errors: &mut Vec<Diagnostic>| resolve(&names, name, errors);
 
-    // Links.
-    let mut links = Vec::new();
-    if file.links.len() > MAX_LINKS {
-        errors.push(Diagnostic::new(format!("{} links; the limit is {MAX_LINKS}", file.links.len())));
-    }
-    for l in file.links.iter().take(MAX_LINKS) {
-        let ends = l.between.get_ref();
-        if ends.len() != 2 {
-            errors.push(
-                Diagnostic::at(format!("a link joins exactly two components, found {}", ends.len()), l.between.span())
-                    .help("write between = [\"web1\", \"db\"]"),
-            );
-            continue;
-        }
-        let (a, b) = (resolve(&ends[0], &mut errors), resolve(&ends[1], &mut errors));
-        let latency = match &l.latency {
-            Some(x) => v.delay(x, "latency").map_err(|e| errors.push(e)).ok(),
-            None => Some(Delay::constant(SimDuration::ZERO)),
-        };
-        if let (Some(a), Some(b), Some(latency)) = (a, b, latency) {
-            if a == b {
-                errors.push(Diagnostic::at("a link cannot join a component to itself", l.between.span()));
-                continue;
-            }
-            let base = format!("{}-{}", names[a.index()], names[b.index()]);
-            let same =
-                links.iter().filter(|x: &&LinkSpec| x.name == base || x.name.starts_with(&format!("{base}#"))).count();
-            let name = if same == 0 { base } else { format!("{base}#{}", same + 1) };
-            links.push(LinkSpec { name, a, b, latency });
-        }
-    }
+    let links = links(&file, &service_names, &instance_names, &service_instances, &v, &mut errors);
 
     // Classes.
     if file.classes.is_empty() {
         errors.push(
             Diagnostic::new("the scenario has no [[classes]]")
-                .help("add one: [[classes]] name = \"view\" path = [\"web1\"]"),
+                .help("add one: [[classes]] name = \"view\" path = [\"web\"]"),
         );
     }
     if file.classes.len() > MAX_CLASSES {
@@ -135,10 +170,10 @@ pub fn lower(file: ScenarioFile, source: &str, overrides: &Overrides) -> Result<
             None => 1.0,
         };
         weights.push((ClassId(ci as u16), weight));
-        if let Some(path) = class_path(c, &names, &kinds, &mut errors) {
-            classes.push(ClassSpec { name: c.name.get_ref().clone(), origin: ComponentId(0), path });
+        if let Some(class) = class(c, &resolver, &v, &mut errors) {
+            classes.push(class);
         }
-        class_services(ci, c, &names, &mut models, &v, &mut errors);
+        class_services(ci, c, &service_names, &mut models, &v, &mut errors);
     }
     if !weights.is_empty() && weights.iter().all(|(_, w)| *w == 0.0) {
         errors.push(
@@ -147,6 +182,9 @@ pub fn lower(file: ScenarioFile, source: &str, overrides: &Overrides) -> Result<
         );
     }
     weights.retain(|(_, w)| *w > 0.0);
+    check_flows(&file, &classes, &decls, &models, &routings, &mut errors);
+
+    let faults = faults(&file.faults, &instance_names, &service_names, &service_instances, &v, &mut errors);
 
     // Run length.
     let duration = match &overrides.duration {
@@ -158,13 +196,13 @@ pub fn lower(file: ScenarioFile, source: &str, overrides: &Overrides) -> Result<
         (None, Some(w)) => v.duration(w, "warmup").map_err(|e| errors.push(e)).ok(),
         (None, None) => Some(SimDuration::ZERO),
     };
-    let arrival = workload(&file.workload, &v, &mut errors);
+    let workload = workload(&file.workload, &v, &mut errors);
 
     if !errors.is_empty() {
         return Err(errors);
     }
-    let (duration, mut warmup, arrival) =
-        (duration.expect("no errors"), warmup.expect("no errors"), arrival.expect("no errors"));
+    let (duration, mut warmup, (arrival, users)) =
+        (duration.expect("no errors"), warmup.expect("no errors"), workload.expect("no errors"));
     let mut notes = Vec::new();
     if overrides.duration.is_some() && overrides.warmup.is_none() && warmup >= duration {
         let shorter = SimDuration(duration.as_nanos() / 10);
@@ -207,23 +245,49 @@ pub fn lower(file: ScenarioFile, source: &str, overrides: &Overrides) -> Result<
         ]);
     }
 
-    let mut components = vec![ComponentSpec {
-        name: CLIENTS.to_string(),
-        model: ComponentModel::Clients(ClientsSpec { arrival, class_weights: weights }),
-    }];
-    for (name, model) in names.iter().zip(models).skip(1) {
-        components.push(ComponentSpec { name: name.clone(), model: model.expect("no errors") });
+    let mut components = Vec::with_capacity(instance_names.len());
+    for (i, name) in instance_names.iter().enumerate() {
+        let si = instance_service[i];
+        let model = if si == 0 {
+            ComponentModel::Clients(ClientsSpec {
+                arrival: arrival.clone(),
+                class_weights: weights.clone(),
+                users,
+                read_your_writes: file.workload.read_your_writes.unwrap_or(false),
+            })
+        } else {
+            models[si].clone().expect("no errors")
+        };
+        components.push(ComponentSpec { name: name.clone(), service: ServiceId(si as u32), model });
     }
+    let services = decls
+        .iter()
+        .enumerate()
+        .map(|(si, d)| ServiceSpec {
+            name: d.name.clone(),
+            instances: service_instances[si].clone(),
+            routing: routings[si].clone(),
+        })
+        .collect();
     let model = Model {
         name: file.name.get_ref().clone(),
         components,
+        services,
         links,
         classes,
+        keyspaces: keyspaces.into_iter().map(|(_, k)| k).collect(),
+        faults,
         duration,
         warmup,
         limits: Limits { events_max: EVENTS_MAX, ..Limits::default() },
     };
     check_routes(&model, &file)?;
+    if let Err(e) = sim_core::Simulation::new(&model, 0) {
+        let sim_core::ModelError::NoRoute { from, to } = &e;
+        let d = Diagnostic::new(e.to_string())
+            .help(format!("add [[links]] between = [\"{from}\", \"{to}\"] (or between their services)"));
+        return Err(vec![d]);
+    }
     Ok(Scenario {
         name: file.name.get_ref().clone(),
         title: file.title.get_ref().clone(),
@@ -237,10 +301,61 @@ pub fn lower(file: ScenarioFile, source: &str, overrides: &Overrides) -> Result<
     })
 }
 
-/// The component called `name`, or an error with a suggestion.
-fn resolve(names: &[String], name: &Spanned<String>, errors: &mut Vec<Diagnostic>) -> Option<ComponentId> {
+/// Every instance pair a flow joins must be connected by links; the error points at the
+/// path step (or call) that cannot be reached.
+fn check_routes(model: &Model, file: &ScenarioFile) -> Result<(), Vec<Diagnostic>> {
+    let n = model.components.len();
+    let mut parent: Vec<usize> = (0..n).collect();
+    fn root(p: &mut [usize], mut i: usize) -> usize {
+        while p[i] != i {
+            p[i] = p[p[i]];
+            i = p[i];
+        }
+        i
+    }
+    for l in &model.links {
+        let (a, b) = (root(&mut parent, l.a.index()), root(&mut parent, l.b.index()));
+        parent[a] = b;
+    }
+    let mut errors = Vec::new();
+    for (class, cf) in model.classes.iter().zip(&file.classes) {
+        let spans: Vec<Range<usize>> =
+            cf.path.get_ref().iter().chain(cf.calls.iter().flat_map(|c| c.get_ref())).map(|s| s.span()).collect();
+        let mut edges = vec![(vec![class.origin], 0usize)];
+        for node in &class.flow {
+            for &c in &node.calls {
+                edges.push((model.services[node.service.index()].instances.clone(), c as usize));
+            }
+        }
+        'edges: for (callers, callee) in edges {
+            for &a in &callers {
+                for &b in &model.services[class.flow[callee].service.index()].instances {
+                    if root(&mut parent, a.index()) != root(&mut parent, b.index()) {
+                        let (from, to) = (&model.components[a.index()].name, &model.components[b.index()].name);
+                        let (fs, ts) = (
+                            &model.services[model.components[a.index()].service.index()].name,
+                            &model.services[class.flow[callee].service.index()].name,
+                        );
+                        errors.push(
+                            Diagnostic::at(
+                                format!("class `{}`: no link path from `{from}` to `{to}`", class.name),
+                                spans[callee].clone(),
+                            )
+                            .help(format!("add [[links]] between = [\"{fs}\", \"{ts}\"]")),
+                        );
+                        break 'edges;
+                    }
+                }
+            }
+        }
+    }
+    if errors.is_empty() { Ok(()) } else { Err(errors) }
+}
+
+/// The service called `name`, or an error with a suggestion.
+fn resolve(names: &[String], name: &Spanned<String>, errors: &mut Vec<Diagnostic>) -> Option<usize> {
     if let Some(i) = names.iter().position(|n| n == name.get_ref()) {
-        return Some(ComponentId(i as u32));
+        return Some(i);
     }
     let d = Diagnostic::at(format!("unknown component `{}`", name.get_ref()), name.span());
     errors.push(match did_you_mean(name.get_ref(), names.iter().map(String::as_str)) {
@@ -248,6 +363,380 @@ fn resolve(names: &[String], name: &Spanned<String>, errors: &mut Vec<Diagnostic
         None => d.help(format!("declared components: {}", names.join(", "))),
     });
     None
+}
+
+fn keyspaces(file: &ScenarioFile, v: &Values, errors: &mut Vec<Diagnostic>) -> Vec<(String, KeyspaceSpec)> {
+    let mut out = Vec::new();
+    for (name, k) in &file.keyspaces {
+        if let Err(e) = check_id(name.get_ref()) {
+            errors.push(Diagnostic::at(e, name.span()));
+            continue;
+        }
+        let count = v.count(&k.count, "count", 1, MAX_KEYS).map_err(|e| errors.push(e)).ok();
+        let zipf_s = match &k.zipf {
+            Some(z) => v.number_in(z, Dim::Number, "zipf", 0.0, 10.0).map_err(|e| errors.push(e)).ok(),
+            None => Some(0.0),
+        };
+        if let (Some(count), Some(zipf_s)) = (count, zipf_s) {
+            out.push((name.get_ref().clone(), KeyspaceSpec { name: name.get_ref().clone(), count, zipf_s }));
+        }
+    }
+    if out.len() > MAX_KEYSPACES {
+        errors.push(Diagnostic::new(format!("{} keyspaces; the limit is {MAX_KEYSPACES}", out.len())));
+    }
+    out
+}
+
+/// Links join services (every instance of one to every instance of the other) or single
+/// instances by name.
+fn links(
+    file: &ScenarioFile,
+    service_names: &[String],
+    instance_names: &[String],
+    service_instances: &[Vec<ComponentId>],
+    v: &Values,
+    errors: &mut Vec<Diagnostic>,
+) -> Vec<LinkSpec> {
+    let mut links: Vec<LinkSpec> = Vec::new();
+    let ends = |name: &Spanned<String>, errors: &mut Vec<Diagnostic>| -> Option<Vec<ComponentId>> {
+        if let Some(i) = service_names.iter().position(|n| n == name.get_ref()) {
+            return Some(service_instances[i].clone());
+        }
+        if let Some(i) = instance_names.iter().position(|n| n == name.get_ref()) {
+            return Some(vec![ComponentId(i as u32)]);
+        }
+        let all = service_names.iter().chain(instance_names).map(String::as_str);
+        let d = Diagnostic::at(format!("unknown component `{}`", name.get_ref()), name.span());
+        errors.push(match did_you_mean(name.get_ref(), all) {
+            Some(s) => d.help(format!("did you mean `{s}`?")),
+            None => d.help(format!("declared components: {}", service_names.join(", "))),
+        });
+        None
+    };
+    for l in &file.links {
+        let pair = l.between.get_ref();
+        if pair.len() != 2 {
+            errors.push(
+                Diagnostic::at(format!("a link joins exactly two components, found {}", pair.len()), l.between.span())
+                    .help("write between = [\"web\", \"db\"]"),
+            );
+            continue;
+        }
+        let (a, b) = (ends(&pair[0], errors), ends(&pair[1], errors));
+        let latency = match &l.latency {
+            Some(x) => v.delay(x, "latency").map_err(|e| errors.push(e)).ok(),
+            None => Some(Delay::constant(SimDuration::ZERO)),
+        };
+        let (Some(a), Some(b), Some(latency)) = (a, b, latency) else { continue };
+        if a.len() * b.len() + links.len() > MAX_LINKS {
+            errors.push(
+                Diagnostic::at(format!("these links pass the limit of {MAX_LINKS}"), l.between.span())
+                    .help("join fewer instances, or put a load balancer between large groups"),
+            );
+            return links;
+        }
+        for &x in &a {
+            for &y in &b {
+                if x == y {
+                    errors.push(Diagnostic::at("a link cannot join a component to itself", l.between.span()));
+                    continue;
+                }
+                let base = format!("{}-{}", instance_names[x.index()], instance_names[y.index()]);
+                let same = links.iter().filter(|k| k.name == base || k.name.starts_with(&format!("{base}#"))).count();
+                let name = if same == 0 { base } else { format!("{base}#{}", same + 1) };
+                links.push(LinkSpec { name, a: x, b: y, latency: latency.clone() });
+            }
+        }
+    }
+    links
+}
+
+/// `read`, `write` or `scan`.
+fn op(text: &Spanned<String>, errors: &mut Vec<Diagnostic>) -> Option<Op> {
+    op_named(text.get_ref(), text.span(), errors)
+}
+
+fn op_named(name: &str, span: Range<usize>, errors: &mut Vec<Diagnostic>) -> Option<Op> {
+    match name {
+        "read" => Some(Op::Read),
+        "write" => Some(Op::Write),
+        "scan" => Some(Op::Scan),
+        other => {
+            let d = Diagnostic::at(format!("unknown operation `{other}`"), span);
+            errors.push(match did_you_mean(other, ["read", "write", "scan"]) {
+                Some(s) => d.help(format!("did you mean `{s}`?")),
+                None => d.help("use read, write or scan"),
+            });
+            None
+        }
+    }
+}
+
+/// A class's flow: the path as nested calls, the last service making the `calls`.
+fn class(c: &ClassFile, r: &Resolver, v: &Values, errors: &mut Vec<Diagnostic>) -> Option<ClassSpec> {
+    let steps = c.path.get_ref();
+    if steps.is_empty() {
+        errors.push(
+            Diagnostic::at(format!("class `{}` has an empty path", c.name.get_ref()), c.path.span())
+                .help("list the services a request visits, such as path = [\"lb\", \"web\", \"db\"]"),
+        );
+        return None;
+    }
+    let calls = c.calls.as_ref().map(|x| x.get_ref().as_slice()).unwrap_or(&[]);
+    if steps.len() + calls.len() > MAX_PATH_LEN {
+        errors.push(Diagnostic::at(
+            format!("the flow has {} steps; the limit is {MAX_PATH_LEN}", steps.len() + calls.len()),
+            c.path.span(),
+        ));
+        return None;
+    }
+    let class_op = match &c.op {
+        Some(o) => op(o, errors)?,
+        None => Op::Read,
+    };
+    let mut flow = Vec::new();
+    let mut ok = true;
+    let serving = |si: usize, span: Range<usize>, errors: &mut Vec<Diagnostic>| {
+        if !components::serves_requests(&r.kinds[si]) {
+            errors.push(Diagnostic::at(
+                format!("`{}` is a `{}`, which does not serve requests", r.names[si], r.kinds[si]),
+                span,
+            ));
+            return false;
+        }
+        true
+    };
+    for (i, step) in steps.iter().enumerate() {
+        match resolve(r.names, step, errors) {
+            Some(si) if serving(si, step.span(), errors) => {
+                let next = if i + 1 < steps.len() { vec![(i + 1) as u16] } else { vec![] };
+                flow.push(FlowNode { service: ServiceId(si as u32), op: class_op, calls: next, parallel: false });
+            }
+            _ => ok = false,
+        }
+    }
+    for call in calls {
+        let (name, op_text) = match call.get_ref().split_once(':') {
+            Some((n, o)) => (n, Some(o)),
+            None => (call.get_ref().as_str(), None),
+        };
+        let named = Spanned::new(call.span(), name.to_string());
+        let call_op = match op_text {
+            Some(o) => op_named(o, call.span(), errors),
+            None => Some(class_op),
+        };
+        match (resolve(r.names, &named, errors), call_op) {
+            (Some(si), Some(o)) if serving(si, call.span(), errors) => {
+                let id = flow.len() as u16;
+                flow.push(FlowNode { service: ServiceId(si as u32), op: o, calls: vec![], parallel: false });
+                let last_path = steps.len() - 1;
+                if ok {
+                    flow[last_path].calls.push(id);
+                }
+            }
+            _ => ok = false,
+        }
+    }
+    if !ok {
+        return None;
+    }
+    flow[steps.len() - 1].parallel = c.parallel;
+    let keyspace = match &c.keyspace {
+        Some(k) => match r.keyspaces.iter().position(|(n, _)| n == k.get_ref()) {
+            Some(i) => Some(KeyspaceId(i as u16)),
+            None => {
+                let d = Diagnostic::at(format!("unknown keyspace `{}`", k.get_ref()), k.span());
+                errors.push(match did_you_mean(k.get_ref(), r.keyspaces.iter().map(|(n, _)| n.as_str())) {
+                    Some(s) => d.help(format!("did you mean `{s}`?")),
+                    None => d.help("declare it: [keyspaces.images] count = 100000, zipf = 0.8"),
+                });
+                return None;
+            }
+        },
+        None => None,
+    };
+    let timeout = match &c.timeout {
+        Some(t) if t.get_ref().as_str() == Some("none") => None,
+        Some(t) => Some(v.duration(t, "timeout").map_err(|e| errors.push(e)).ok()?),
+        None => Some(DEFAULT_TIMEOUT),
+    };
+    Some(ClassSpec { name: c.name.get_ref().clone(), origin: ComponentId(0), flow, keyspace, timeout })
+}
+
+/// Applies a class's `service = { web = "exp(30ms)" }` overrides to the servers named.
+fn class_services(
+    ci: usize,
+    c: &ClassFile,
+    names: &[String],
+    models: &mut [Option<ComponentModel>],
+    v: &Values,
+    errors: &mut Vec<Diagnostic>,
+) {
+    for (target, value) in &c.service {
+        let on_flow = c
+            .path
+            .get_ref()
+            .iter()
+            .chain(c.calls.iter().flat_map(|x| x.get_ref()))
+            .any(|s| s.get_ref().split(':').next() == Some(target.get_ref().as_str()));
+        let Some(i) = names.iter().position(|n| n == target.get_ref()).filter(|_| on_flow) else {
+            errors.push(
+                Diagnostic::at(
+                    format!("`{}` is not on class `{}`'s path", target.get_ref(), c.name.get_ref()),
+                    target.span(),
+                )
+                .help("service overrides apply to components on the class's path or calls"),
+            );
+            continue;
+        };
+        match (v.delay(value, "service"), &mut models[i]) {
+            (Ok(d), Some(ComponentModel::Server(s))) => s.service_by_class.push((ClassId(ci as u16), d)),
+            (Ok(_), Some(_)) => errors.push(Diagnostic::at(
+                format!("`{}` is not a server; per-class service times apply to servers", target.get_ref()),
+                target.span(),
+            )),
+            (Ok(_), None) => {}
+            (Err(e), _) => errors.push(e),
+        }
+    }
+}
+
+/// Kind-specific rules about where a component may stand in a flow.
+fn check_flows(
+    file: &ScenarioFile,
+    classes: &[ClassSpec],
+    decls: &[Decl],
+    models: &[Option<ComponentModel>],
+    routings: &[Routing],
+    errors: &mut Vec<Diagnostic>,
+) {
+    for (class, cf) in classes.iter().zip(&file.classes) {
+        for node in &class.flow {
+            let si = node.service.index();
+            if let Some(ComponentModel::LoadBalancer(lb)) = &models[si] {
+                let next: Vec<usize> = node.calls.iter().map(|&c| class.flow[c as usize].service.index()).collect();
+                if next != [lb.backends.index()] {
+                    errors.push(
+                        Diagnostic::at(
+                            format!(
+                                "class `{}`: load balancer `{}` must be followed by its backends `{}`",
+                                class.name,
+                                decls[si].name,
+                                decls[lb.backends.index()].name
+                            ),
+                            cf.path.span(),
+                        )
+                        .help(format!(
+                            "put `{}` right after `{}` in the path",
+                            decls[lb.backends.index()].name,
+                            decls[si].name
+                        )),
+                    );
+                }
+            }
+            let root = std::ptr::eq(node, &class.flow[0]);
+            if matches!(routings[si], Routing::Sharded(_)) && root && node.op == Op::Scan {
+                errors.push(Diagnostic::at(
+                    format!(
+                        "class `{}`: a scan of sharded `{}` needs a component in front to gather the answers",
+                        class.name, decls[si].name
+                    ),
+                    cf.path.span(),
+                ));
+            }
+        }
+    }
+}
+
+fn faults(
+    list: &[FaultFile],
+    instance_names: &[String],
+    service_names: &[String],
+    service_instances: &[Vec<ComponentId>],
+    v: &Values,
+    errors: &mut Vec<Diagnostic>,
+) -> Vec<FaultSpec> {
+    let mut out = Vec::new();
+    for f in list {
+        let Ok(at) = v.duration(&f.at, "at").map_err(|e| errors.push(e)) else { continue };
+        let actions = [("crash", &f.crash), ("restart", &f.restart), ("slow", &f.slow), ("drain", &f.drain)];
+        let given: Vec<_> = actions.iter().filter(|(_, t)| t.is_some()).collect();
+        if given.len() != 1 {
+            errors.push(
+                Diagnostic::at("a fault names exactly one of crash, restart, slow or drain", f.at.span())
+                    .help("for example { at = \"5m\", crash = \"web-2\" }"),
+            );
+            continue;
+        }
+        let (action, target) = (given[0].0, given[0].1.as_ref().expect("given"));
+        let instance = match instance_names.iter().position(|n| n == target.get_ref()) {
+            Some(i) => ComponentId(i as u32),
+            None => {
+                let hint = service_names
+                    .iter()
+                    .position(|n| n == target.get_ref())
+                    .filter(|&s| service_instances[s].len() > 1)
+                    .map(|s| {
+                        format!(
+                            "`{}` has {} instances; name one, such as `{}`",
+                            target.get_ref(),
+                            service_instances[s].len(),
+                            instance_names[service_instances[s][0].index()]
+                        )
+                    });
+                let d = Diagnostic::at(format!("unknown instance `{}`", target.get_ref()), target.span());
+                errors.push(match (hint, did_you_mean(target.get_ref(), instance_names.iter().map(String::as_str))) {
+                    (Some(h), _) => d.help(h),
+                    (None, Some(s)) => d.help(format!("did you mean `{s}`?")),
+                    (None, None) => d,
+                });
+                continue;
+            }
+        };
+        if instance.0 == 0 {
+            errors.push(Diagnostic::at("the clients cannot fail", target.span()));
+            continue;
+        }
+        if action != "slow" && (f.factor.is_some() || f.lasting.is_some()) {
+            errors.push(Diagnostic::at("`factor` and `for` belong to `slow` faults", f.at.span()));
+            continue;
+        }
+        let action = match action {
+            "crash" => FaultAction::Crash,
+            "restart" => FaultAction::Restart,
+            "drain" => FaultAction::Drain,
+            _ => {
+                let factor = match &f.factor {
+                    Some(x) => match v.number_in(x, Dim::Number, "factor", 0.001, 1e6) {
+                        Ok(x) => x,
+                        Err(e) => {
+                            errors.push(e);
+                            continue;
+                        }
+                    },
+                    None => {
+                        errors.push(
+                            Diagnostic::at("a `slow` fault needs a `factor`", f.at.span()).help("add factor = 5"),
+                        );
+                        continue;
+                    }
+                };
+                if let Some(l) = &f.lasting {
+                    match v.duration(l, "for") {
+                        Ok(d) => out.push(FaultSpec { at: at + d, target: instance, action: FaultAction::Slow(1.0) }),
+                        Err(e) => {
+                            errors.push(e);
+                            continue;
+                        }
+                    }
+                }
+                FaultAction::Slow(factor)
+            }
+        };
+        out.push(FaultSpec { at, target: instance, action });
+    }
+    out.sort_by_key(|f| f.at);
+    out
 }
 
 /// Component and class names become report keys and stream keys: keep them plain.
@@ -334,7 +823,7 @@ fn params(
     (Params(values), infos)
 }
 
-fn workload(w: &WorkloadFile, v: &Values, errors: &mut Vec<Diagnostic>) -> Option<Arrival> {
+fn workload(w: &WorkloadFile, v: &Values, errors: &mut Vec<Diagnostic>) -> Option<(Arrival, u32)> {
     let missing = |key: &str, example: &str| {
         Diagnostic::at(format!("a `{}` workload needs `{key}`", w.arrival.get_ref()), w.arrival.span())
             .help(format!("add {key} = {example}"))
@@ -344,17 +833,19 @@ fn workload(w: &WorkloadFile, v: &Values, errors: &mut Vec<Diagnostic>) -> Optio
     };
     match w.arrival.get_ref().as_str() {
         "poisson" => {
-            for (key, x) in [("users", &w.users), ("think", &w.think)] {
-                if let Some(x) = x {
-                    errors.push(misplaced(key, x).help("`users` and `think` belong to arrival = \"closed\""));
-                }
+            if let Some(x) = &w.think {
+                errors.push(misplaced("think", x).help("`think` belongs to arrival = \"closed\""));
             }
+            let users = match &w.users {
+                Some(u) => v.count(u, "users", 1, MAX_USERS).map_err(|e| errors.push(e)).ok()? as u32,
+                None => 1000,
+            };
             let Some(rate) = &w.rate else {
                 errors.push(missing("rate", "100  # requests per second"));
                 return None;
             };
             let rate = v.positive(rate, Dim::Rate, "rate", MAX_RATE).map_err(|e| errors.push(e)).ok()?;
-            Some(Arrival::Poisson { rate_per_sec: rate })
+            Some((Arrival::Poisson { rate_per_sec: rate }, users))
         }
         "closed" => {
             if let Some(x) = &w.rate {
@@ -374,7 +865,8 @@ fn workload(w: &WorkloadFile, v: &Values, errors: &mut Vec<Diagnostic>) -> Optio
                     None
                 }
             };
-            Some(Arrival::Closed { users: users? as u32, think: think? })
+            let users = users? as u32;
+            Some((Arrival::Closed { users, think: think? }, users))
         }
         other => {
             let d = Diagnostic::at(format!("unknown arrival process `{other}`"), w.arrival.span());
@@ -385,92 +877,4 @@ fn workload(w: &WorkloadFile, v: &Values, errors: &mut Vec<Diagnostic>) -> Optio
             None
         }
     }
-}
-
-fn class_path(
-    c: &ClassFile,
-    names: &[String],
-    kinds: &[String],
-    errors: &mut Vec<Diagnostic>,
-) -> Option<Vec<ComponentId>> {
-    let steps = c.path.get_ref();
-    if steps.is_empty() {
-        errors.push(
-            Diagnostic::at(format!("class `{}` has an empty path", c.name.get_ref()), c.path.span())
-                .help("list the components a request visits, such as path = [\"lb\", \"web1\", \"db\"]"),
-        );
-        return None;
-    }
-    if steps.len() > MAX_PATH_LEN {
-        errors.push(Diagnostic::at(
-            format!("the path has {} steps; the limit is {MAX_PATH_LEN}", steps.len()),
-            c.path.span(),
-        ));
-        return None;
-    }
-    let mut path = Vec::new();
-    let mut ok = true;
-    for step in steps {
-        match resolve(names, step, errors) {
-            Some(id) if !serves_requests(&kinds[id.index()]) => {
-                errors.push(Diagnostic::at(
-                    format!("`{}` is a `{}`, which does not serve requests", names[id.index()], kinds[id.index()]),
-                    step.span(),
-                ));
-                ok = false;
-            }
-            Some(id) => path.push(id),
-            None => ok = false,
-        }
-    }
-    ok.then_some(path)
-}
-
-/// Applies a class's `service = { web1 = "exp(30ms)" }` overrides to the servers named.
-fn class_services(
-    ci: usize,
-    c: &ClassFile,
-    names: &[String],
-    models: &mut [Option<ComponentModel>],
-    v: &Values,
-    errors: &mut Vec<Diagnostic>,
-) {
-    for (target, value) in &c.service {
-        let on_path = c.path.get_ref().iter().any(|s| s.get_ref() == target.get_ref());
-        let Some(i) = names.iter().position(|n| n == target.get_ref()).filter(|_| on_path) else {
-            errors.push(
-                Diagnostic::at(
-                    format!("`{}` is not on class `{}`'s path", target.get_ref(), c.name.get_ref()),
-                    target.span(),
-                )
-                .help("service overrides apply to components on the class's path"),
-            );
-            continue;
-        };
-        match (v.delay(value, "service"), &mut models[i]) {
-            (Ok(d), Some(ComponentModel::Server(s))) => s.service_by_class.push((ClassId(ci as u16), d)),
-            (Ok(_), _) => {}
-            (Err(e), _) => errors.push(e),
-        }
-    }
-}
-
-fn check_routes(model: &Model, file: &ScenarioFile) -> Result<(), Vec<Diagnostic>> {
-    let net = Network::new(model.components.len(), model.links.clone(), 0);
-    let mut errors = Vec::new();
-    for (class, cf) in model.classes.iter().zip(file.classes.iter()) {
-        let mut at = class.origin;
-        for (step, span) in class.path.iter().zip(cf.path.get_ref().iter().map(|s| s.span())) {
-            if net.route(at, *step).is_none() {
-                let (from, to) = (&model.components[at.index()].name, &model.components[step.index()].name);
-                errors.push(
-                    Diagnostic::at(format!("class `{}`: no link path from `{from}` to `{to}`", class.name), span)
-                        .help(format!("add [[links]] between = [\"{from}\", \"{to}\"]")),
-                );
-                break;
-            }
-            at = *step;
-        }
-    }
-    if errors.is_empty() { Ok(()) } else { Err(errors) }
 }

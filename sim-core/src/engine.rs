@@ -1,15 +1,18 @@
-//! The engine: pops the earliest event by (time, seq), hands it to its target component
-//! with a `Ctx`, and folds it into the trace hash. It knows the component enum only to
-//! dispatch; what a component does is the component's business.
+//! The engine: pops the earliest event by (time, seq), applies what the engine itself
+//! owns (crashed instances refuse requests and drop everything else, stale ids and
+//! restarted callers are recognized, timeouts fire), hands the rest to the target
+//! component as an `Input`, and folds every event into the trace hash.
 
-use crate::component::{Component, EventKind};
+use crate::component::{Component, EventKind, Input};
+use crate::ctx::{ChildResult, Ctx};
 use crate::event_queue::EventQueue;
-use crate::ids::{ClassId, ComponentId, RequestId};
+use crate::ids::{ComponentId, ServiceId};
 use crate::metrics::Metrics;
-use crate::model::Model;
+use crate::model::{FaultAction, FlowNode, Model, Routing};
 use crate::network::{Network, Route};
-use crate::request::{Outcome, Request, Requests};
+use crate::request::{Holder, Op, Outcome, Requests};
 use crate::rng::{SimRng, stream};
+use crate::sharding::ShardMap;
 use crate::time::{SimDuration, SimTime};
 use crate::trace::{EventTag, TraceEvent, TraceHash};
 
@@ -20,127 +23,87 @@ pub struct Event {
     pub kind: EventKind,
 }
 
-/// A class's path with the route for each hop: `routes[i]` joins hop `i` and hop `i + 1`,
-/// where hop 0 is the issuing client and hop `i + 1` is `path[i]`.
-struct ClassRoute {
-    path: Vec<ComponentId>,
-    routes: Vec<Route>,
-}
-
 /// Why a model cannot be simulated. The scenario validator reports these with file
 /// positions before the engine ever sees the model.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ModelError {
-    NoRoute { class: String, from: String, to: String },
+    NoRoute { from: String, to: String },
 }
 
 impl std::fmt::Display for ModelError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            ModelError::NoRoute { class, from, to } => {
-                write!(f, "class `{class}`: no link path from `{from}` to `{to}`")
-            }
+            ModelError::NoRoute { from, to } => write!(f, "no link path from `{from}` to `{to}`"),
         }
     }
 }
 
-/// What a component may do while it handles one event.
-pub struct Ctx<'a> {
-    pub now: SimTime,
-    pub me: ComponentId,
-    pub rng: &'a mut SimRng,
-    pub requests: &'a mut Requests,
-    pub metrics: &'a mut Metrics,
-    queue: &'a mut EventQueue<Event>,
-    network: &'a mut Network,
-    classes: &'a [ClassRoute],
-    in_flight_max: u32,
+/// Run-time state of a service: its routing and what DNS says about it.
+pub struct ServiceState {
+    pub instances: Vec<ComponentId>,
+    pub routing: Routing,
+    /// Round-robin position of client-side routing.
+    pub next: u64,
+    /// Index (into `instances`) of the primary that DNS names.
+    pub dns_primary: usize,
+    pub shard_map: Option<ShardMap>,
 }
 
-impl Ctx<'_> {
-    /// Draws from `delay` with this component's random stream.
-    #[inline]
-    pub fn draw(&mut self, delay: &crate::distribution::Delay) -> SimDuration {
-        delay.sample(self.rng)
-    }
+/// Everything the engine owns besides the components: the queue, the network, services,
+/// flows and the life state of every instance.
+pub struct World {
+    pub(crate) queue: EventQueue<Event>,
+    network: Network,
+    /// Routes found so far, per source instance: (destination, route), sorted.
+    routes: Vec<Vec<(u32, Route)>>,
+    /// Per source instance, the destination it sent to last and that route's index in
+    /// `routes`: most instances talk to one or two others, so this usually hits.
+    last_route: Vec<(u32, u32)>,
+    pub services: Vec<ServiceState>,
+    pub(crate) flows: Vec<Vec<FlowNode>>,
+    pub(crate) timeouts: Vec<Option<SimDuration>>,
+    /// Services that store versioned data (databases, caches): reads from them are judged
+    /// for staleness, writes acknowledged by them update the oracle.
+    pub versioned: Vec<bool>,
+    /// Whether any service is versioned (if none, the oracle has nothing to do).
+    any_versioned: bool,
+    pub down: Vec<bool>,
+    /// Incremented at every crash: timers and answers from before it are dropped.
+    pub epoch: Vec<u32>,
+    pub(crate) in_flight_max: u32,
+    /// Requests refused because their target was down, per instance.
+    pub refused: Vec<u64>,
+    pub crashes: Vec<u64>,
+}
 
-    /// Wakes this component with `Timer(token)` after `after`.
+impl World {
+    /// Samples the one-way latency from `from` to `to`. Scenario validation guarantees
+    /// that every pair a flow, probe or protocol uses is connected.
     #[inline]
-    pub fn set_timer(&mut self, after: SimDuration, token: u32) {
-        self.queue.push(self.now + after, Event { target: self.me, kind: EventKind::Timer(token) });
-    }
-
-    #[inline]
-    fn send(&mut self, class: ClassId, hop_route: usize, to: ComponentId, kind: EventKind) {
-        let route = &self.classes[class.index()].routes[hop_route];
-        let delay = self.network.sample(route);
-        self.queue.push(self.now + delay, Event { target: to, kind });
-    }
-
-    /// Issues a new request of `class` for closed-loop `user` and sends it to the first
-    /// component of its path. Returns false (and records a shed failure) when the run's
-    /// in-flight limit is reached.
-    #[inline]
-    pub fn issue(&mut self, class: ClassId, user: u32) -> bool {
-        self.metrics.on_generated(self.now, class);
-        if self.requests.live() >= self.in_flight_max as usize {
-            self.metrics.on_finished(self.now, class, self.now, Outcome::Shed);
-            return false;
-        }
-        let req = self.requests.insert(Request {
-            class,
-            hop: 0,
-            origin: self.me,
-            user,
-            created: self.now,
-            outcome: Outcome::Pending,
-        });
-        self.forward(req);
-        true
-    }
-
-    /// This hop is done with `req`: send it to the next component of its path, or, at the
-    /// last one, answer successfully back along the path.
-    #[inline]
-    pub fn forward(&mut self, req: RequestId) {
-        let r = self.requests.get_mut(req);
-        let class = r.class;
-        let hop = r.hop as usize;
-        let path = &self.classes[class.index()].path;
-        if hop < path.len() {
-            r.hop += 1;
-            let to = path[hop];
-            self.send(class, hop, to, EventKind::Request(req));
+    pub(crate) fn latency(&mut self, from: ComponentId, to: ComponentId) -> SimDuration {
+        let (last, at) = self.last_route[from.index()];
+        let i = if last == to.0 {
+            at as usize
         } else {
-            r.outcome = Outcome::Ok;
-            self.relay(req);
-        }
+            let list = &mut self.routes[from.index()];
+            let i = match list.binary_search_by_key(&to.0, |(d, _)| *d) {
+                Ok(i) => i,
+                Err(i) => {
+                    let route = self.network.route(from, to).expect("validated: every used pair is connected");
+                    list.insert(i, (to.0, route));
+                    // Later entries moved up by one: the cached index may be stale.
+                    i
+                }
+            };
+            self.last_route[from.index()] = (to.0, i as u32);
+            i
+        };
+        let route = &self.routes[from.index()][i].1;
+        if route.instant { SimDuration::ZERO } else { self.network.sample(route) }
     }
 
-    /// Ends `req` here with a failure, answered back along its path.
-    #[inline]
-    pub fn fail(&mut self, req: RequestId, outcome: Outcome) {
-        self.requests.get_mut(req).outcome = outcome;
-        self.relay(req);
-    }
-
-    /// Passes `req`'s response one hop back towards its client.
-    #[inline]
-    pub fn relay(&mut self, req: RequestId) {
-        let r = self.requests.get_mut(req);
-        debug_assert!(r.hop > 0, "a response at the client cannot be relayed");
-        r.hop -= 1;
-        let (class, hop, origin) = (r.class, r.hop as usize, r.origin);
-        let to = if hop == 0 { origin } else { self.classes[class.index()].path[hop - 1] };
-        self.send(class, hop, to, EventKind::Response(req));
-    }
-
-    /// The client received `req`'s response: record it and free the request.
-    #[inline]
-    pub fn finish(&mut self, req: RequestId) -> Request {
-        let r = self.requests.remove(req);
-        self.metrics.on_finished(self.now, r.class, r.created, r.outcome);
-        r
+    pub fn service_instances(&self, service: ServiceId) -> &[ComponentId] {
+        &self.services[service.index()].instances
     }
 }
 
@@ -148,11 +111,9 @@ impl Ctx<'_> {
 pub struct Simulation {
     pub(crate) model: Model,
     pub(crate) seed: u64,
-    queue: EventQueue<Event>,
     pub(crate) components: Vec<Component>,
     rngs: Vec<SimRng>,
-    network: Network,
-    classes: Vec<ClassRoute>,
+    pub(crate) world: World,
     pub(crate) requests: Requests,
     pub(crate) metrics: Metrics,
     trace: TraceHash,
@@ -163,41 +124,94 @@ pub struct Simulation {
 
 impl Simulation {
     pub fn new(model: &Model, seed: u64) -> Result<Simulation, ModelError> {
-        let network = Network::new(model.components.len(), model.links.clone(), seed);
-        let mut classes = Vec::with_capacity(model.classes.len());
-        for c in &model.classes {
-            let mut routes = Vec::with_capacity(c.path.len());
-            let mut at = c.origin;
-            for &next in &c.path {
-                let route = network.route(at, next).ok_or_else(|| ModelError::NoRoute {
-                    class: c.name.clone(),
-                    from: model.components[at.index()].name.clone(),
-                    to: model.components[next.index()].name.clone(),
-                })?;
-                routes.push(route);
-                at = next;
-            }
-            classes.push(ClassRoute { path: c.path.clone(), routes });
-        }
+        let n = model.components.len();
+        let network = Network::new(n, model.links.clone(), seed);
+        let services = model
+            .services
+            .iter()
+            .map(|s| ServiceState {
+                instances: s.instances.clone(),
+                routing: s.routing.clone(),
+                next: 0,
+                dns_primary: 0,
+                shard_map: match &s.routing {
+                    Routing::Sharded(scheme) => Some(ShardMap::new(scheme.clone(), s.instances.len() as u32)),
+                    _ => None,
+                },
+            })
+            .collect();
         let mut queue = EventQueue::new();
-        for i in 0..model.components.len() {
+        for i in 0..n {
             queue.push(SimTime::ZERO, Event { target: ComponentId(i as u32), kind: EventKind::Start });
         }
-        Ok(Simulation {
-            seed,
+        for (i, f) in model.faults.iter().enumerate() {
+            queue.push(SimTime::ZERO + f.at, Event { target: f.target, kind: EventKind::Fault(i as u32) });
+        }
+        let world = World {
             queue,
-            components: model.components.iter().map(|c| Component::new(&c.model, model)).collect(),
-            rngs: model.components.iter().map(|c| stream(seed, &c.name)).collect(),
             network,
-            classes,
+            routes: vec![Vec::new(); n],
+            last_route: vec![(u32::MAX, 0); n],
+            services,
+            flows: model.classes.iter().map(|c| c.flow.clone()).collect(),
+            timeouts: model.classes.iter().map(|c| c.timeout).collect(),
+            versioned: model
+                .services
+                .iter()
+                .map(|s| s.instances.iter().any(|c| model.components[c.index()].model.stores_data()))
+                .collect(),
+            any_versioned: model.components.iter().any(|c| c.model.stores_data()),
+            down: vec![false; n],
+            epoch: vec![0; n],
+            in_flight_max: model.limits.in_flight_max,
+            refused: vec![0; n],
+            crashes: vec![0; n],
+        };
+        let sim = Simulation {
+            seed,
+            components: model
+                .components
+                .iter()
+                .enumerate()
+                .map(|(i, c)| Component::new(ComponentId(i as u32), c, model))
+                .collect(),
+            rngs: model.components.iter().map(|c| stream(seed, &c.name)).collect(),
+            world,
             requests: Requests::new(),
-            metrics: Metrics::new(model.classes.len(), model.warmup, model.duration),
+            metrics: Metrics::new(model),
             trace: TraceHash::default(),
             events: 0,
             end: SimTime::ZERO + model.duration,
             truncated: false,
             model: model.clone(),
-        })
+        };
+        sim.check_routes()?;
+        Ok(sim)
+    }
+
+    /// Every pair of instances that a flow can join must be connected by links.
+    fn check_routes(&self) -> Result<(), ModelError> {
+        for (class, flow) in self.model.classes.iter().zip(&self.world.flows) {
+            let mut edges = vec![(vec![class.origin], flow[0].service)];
+            for node in flow {
+                for &c in &node.calls {
+                    edges.push((self.world.services[node.service.index()].instances.clone(), flow[c as usize].service));
+                }
+            }
+            for (callers, service) in edges {
+                for &a in &callers {
+                    for &b in &self.world.services[service.index()].instances {
+                        if self.world.network.route(a, b).is_none() {
+                            return Err(ModelError::NoRoute {
+                                from: self.model.components[a.index()].name.clone(),
+                                to: self.model.components[b.index()].name.clone(),
+                            });
+                        }
+                    }
+                }
+            }
+        }
+        Ok(())
     }
 
     /// Collects per-interval latency percentiles for the time series (for charts). Off by
@@ -208,7 +222,7 @@ impl Simulation {
 
     /// Current simulated time (that of the last processed event).
     pub fn now(&self) -> SimTime {
-        self.queue.now()
+        self.world.queue.now()
     }
 
     /// The end of the run.
@@ -234,40 +248,160 @@ impl Simulation {
 
     /// True once the run is over: past its end, out of events, or at the event limit.
     pub fn is_done(&self) -> bool {
-        self.truncated || self.queue.peek_time().is_none_or(|t| t > self.end)
+        self.truncated || self.world.queue.peek_time().is_none_or(|t| t > self.end)
     }
 
     /// Processes the next event, if the run is not over, and returns it.
     #[inline]
     pub fn step(&mut self) -> Option<TraceEvent> {
         if self.events >= self.model.limits.events_max {
-            self.truncated = self.queue.peek_time().is_some_and(|t| t <= self.end);
+            self.truncated = self.world.queue.peek_time().is_some_and(|t| t <= self.end);
             return None;
         }
-        let s = self.queue.pop_until(self.end)?;
-        let (tag, payload) = match s.event.kind {
-            EventKind::Start => (EventTag::Start, 0),
-            EventKind::Timer(t) => (EventTag::Timer, t),
-            EventKind::Request(r) => (EventTag::Request, r.0),
-            EventKind::Response(r) => (EventTag::Response, r.0),
-        };
+        let s = self.world.queue.pop_until(self.end)?;
+        let (tag, payload) = s.event.kind.trace();
         let trace_event = TraceEvent { index: self.events, time: s.time, component: s.event.target, tag, payload };
         self.trace.add(&trace_event);
         self.events += 1;
-        let i = s.event.target.index();
+        self.handle(s.time, s.event);
+        Some(trace_event)
+    }
+
+    #[inline(always)]
+    fn handle(&mut self, now: SimTime, event: Event) {
+        let t = event.target;
+        let i = t.index();
+        let down = self.world.down[i];
+        let input = match event.kind {
+            EventKind::Start => Input::Start,
+            EventKind::Timer { token, epoch } => {
+                if down || epoch != self.world.epoch[i] {
+                    return;
+                }
+                Input::Timer(token)
+            }
+            EventKind::Request(id) => {
+                let r = self.requests.get_mut(id).expect("a request on the wire is live");
+                if down {
+                    // Connection refused: the caller hears so after the way back.
+                    r.outcome = Outcome::Refused;
+                    let caller = r.caller;
+                    self.world.refused[i] += 1;
+                    let delay = self.world.latency(t, caller);
+                    self.world.queue.push(now + delay, Event { target: caller, kind: EventKind::Response(id) });
+                    return;
+                }
+                r.holder = Holder::At(t);
+                Input::Request(id)
+            }
+            EventKind::Response(id) => {
+                let Some(c) = self.requests.get(id) else { return };
+                if c.abandoned || down || c.caller_epoch != self.world.epoch[i] {
+                    self.requests.remove(id);
+                    return;
+                }
+                let result = ChildResult::of(id, c, c.outcome);
+                let c = self.requests.remove(id);
+                self.judge(&c);
+                Input::ChildDone(result)
+            }
+            EventKind::Timeout(id) => {
+                let Some(c) = self.requests.get_mut(id) else { return };
+                if c.abandoned || c.caller_epoch != self.world.epoch[i] || c.caller != t {
+                    return;
+                }
+                let result = ChildResult::of(id, c, Outcome::TimedOut);
+                if c.holder == Holder::Orphaned {
+                    self.requests.remove(id);
+                } else {
+                    // Someone still holds it (or it is on the wire): whoever answers frees it.
+                    c.abandoned = true;
+                }
+                if down {
+                    return;
+                }
+                Input::ChildDone(result)
+            }
+            EventKind::Ping { from, token } => {
+                if down {
+                    return;
+                }
+                let healthy = self.components[i].healthy();
+                let delay = self.world.latency(t, from);
+                self.world.queue.push(now + delay, Event { target: from, kind: EventKind::Pong { token, healthy } });
+                return;
+            }
+            EventKind::Pong { token, healthy } => {
+                if down {
+                    return;
+                }
+                Input::Pong { token, healthy }
+            }
+            EventKind::Message { from, token } => {
+                if down {
+                    return;
+                }
+                Input::Message { from, token }
+            }
+            EventKind::Fault(f) => match self.model.faults[f as usize].action {
+                FaultAction::Crash => {
+                    if !down {
+                        self.crash(now, t);
+                    }
+                    return;
+                }
+                FaultAction::Restart if down => {
+                    self.world.down[i] = false;
+                    Input::Restart
+                }
+                FaultAction::Restart => return,
+                FaultAction::Slow(factor) => Input::Slow(factor),
+                FaultAction::Drain => Input::Drain,
+            },
+        };
         let mut ctx = Ctx {
-            now: s.time,
-            me: s.event.target,
+            now,
+            me: t,
             rng: &mut self.rngs[i],
             requests: &mut self.requests,
             metrics: &mut self.metrics,
-            queue: &mut self.queue,
-            network: &mut self.network,
-            classes: &self.classes,
-            in_flight_max: self.model.limits.in_flight_max,
+            world: &mut self.world,
         };
-        self.components[i].on_event(s.event.kind, &mut ctx);
-        Some(trace_event)
+        self.components[i].on_input(input, &mut ctx);
+    }
+
+    /// Feeds a finished call on versioned data to the consistency oracle.
+    #[inline]
+    fn judge(&mut self, r: &crate::request::Request) {
+        if !self.world.any_versioned || r.outcome != Outcome::Ok {
+            return;
+        }
+        let service = self.world.flows[r.class.index()][r.node as usize].service;
+        if !self.world.versioned[service.index()] {
+            return;
+        }
+        match r.op {
+            Op::Write if r.version > 0 => self.metrics.on_write_acked(r.key, r.version),
+            Op::Read => self.metrics.on_read(service, r.class, r.version, r.expected_version, r.min_version),
+            _ => {}
+        }
+    }
+
+    /// The instance dies: its state is lost, what it held is orphaned (the callers'
+    /// timeouts free it), and its timers and pending answers become stale.
+    fn crash(&mut self, now: SimTime, t: ComponentId) {
+        let i = t.index();
+        self.world.down[i] = true;
+        self.world.epoch[i] += 1;
+        self.world.crashes[i] += 1;
+        for id in self.requests.held_by(t) {
+            if self.requests.get(id).expect("held requests are live").abandoned {
+                self.requests.remove(id);
+            } else {
+                self.requests.get_mut(id).expect("live").holder = Holder::Orphaned;
+            }
+        }
+        self.components[i].on_crash(now);
     }
 
     /// Runs to the end, calling `observe` after every event.
@@ -285,6 +419,23 @@ impl Simulation {
     /// The simulated instant the report's window closes: the run's end, or the last event
     /// processed if the run was truncated.
     pub(crate) fn window_end(&self) -> SimTime {
-        if self.truncated { self.queue.now() } else { self.end }
+        if self.truncated { self.world.queue.now() } else { self.end }
+    }
+}
+
+impl EventKind {
+    /// The trace's view of an event: its kind and one identifying number.
+    fn trace(&self) -> (EventTag, u32) {
+        match *self {
+            EventKind::Start => (EventTag::Start, 0),
+            EventKind::Timer { token, .. } => (EventTag::Timer, token),
+            EventKind::Request(r) => (EventTag::Request, r.slot),
+            EventKind::Response(r) => (EventTag::Response, r.slot),
+            EventKind::Timeout(r) => (EventTag::Timeout, r.slot),
+            EventKind::Ping { token, .. } => (EventTag::Ping, token),
+            EventKind::Pong { token, .. } => (EventTag::Pong, token),
+            EventKind::Message { token, .. } => (EventTag::Message, token),
+            EventKind::Fault(f) => (EventTag::Fault, f),
+        }
     }
 }

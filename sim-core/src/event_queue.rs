@@ -18,11 +18,28 @@ pub struct Scheduled<E> {
     pub event: E,
 }
 
-struct HeapEntry<E>(Scheduled<E>);
+/// A heap entry ordered by one packed key, `time << 64 | seq`: a single u128 comparison
+/// per sift step instead of a tuple's two.
+struct HeapEntry<E> {
+    key: u128,
+    event: E,
+}
+
+impl<E> HeapEntry<E> {
+    fn new(time: SimTime, seq: u64, event: E) -> Self {
+        HeapEntry { key: u128::from(time.0) << 64 | u128::from(seq), event }
+    }
+    fn time(&self) -> SimTime {
+        SimTime((self.key >> 64) as u64)
+    }
+    fn into_scheduled(self) -> Scheduled<E> {
+        Scheduled { time: self.time(), seq: self.key as u64, event: self.event }
+    }
+}
 
 impl<E> PartialEq for HeapEntry<E> {
     fn eq(&self, other: &Self) -> bool {
-        self.0.seq == other.0.seq
+        self.key == other.key
     }
 }
 impl<E> Eq for HeapEntry<E> {}
@@ -33,8 +50,9 @@ impl<E> PartialOrd for HeapEntry<E> {
 }
 impl<E> Ord for HeapEntry<E> {
     /// Reversed, so that std's max-heap pops the earliest (time, seq) first.
+    #[inline]
     fn cmp(&self, other: &Self) -> Ordering {
-        (other.0.time, other.0.seq).cmp(&(self.0.time, self.0.seq))
+        other.key.cmp(&self.key)
     }
 }
 
@@ -76,47 +94,38 @@ impl<E> EventQueue<E> {
         assert!(time >= self.now, "event scheduled in the past: {time} < {}", self.now);
         let seq = self.next_seq;
         self.next_seq += 1;
-        let entry = Scheduled { time, seq, event };
         if time == self.now {
-            self.now_fifo.push_back(entry);
+            self.now_fifo.push_back(Scheduled { time, seq, event });
         } else {
-            self.heap.push(HeapEntry(entry));
+            self.heap.push(HeapEntry::new(time, seq, event));
         }
     }
 
     /// The (time, seq) of the next event, without removing it.
     pub fn peek_time(&self) -> Option<SimTime> {
         match (self.now_fifo.front(), self.heap.peek()) {
-            (Some(f), Some(h)) => Some(f.time.min(h.0.time)),
+            (Some(f), Some(h)) => Some(f.time.min(h.time())),
             (Some(f), None) => Some(f.time),
-            (None, Some(h)) => Some(h.0.time),
+            (None, Some(h)) => Some(h.time()),
             (None, None) => None,
         }
     }
 
-    /// Removes and returns the earliest event if it is due at or before `limit`.
+    /// Removes and returns the earliest event if it is due at or before `limit` (which
+    /// must not be before `now`).
     #[inline]
     pub fn pop_until(&mut self, limit: SimTime) -> Option<Scheduled<E>> {
-        let take_fifo = match (self.now_fifo.front(), self.heap.peek()) {
-            (Some(f), Some(h)) => (f.time, f.seq) < (h.0.time, h.0.seq),
-            (Some(_), None) => true,
-            (None, Some(h)) if h.0.time <= limit => false,
-            (None, _) => return None,
-        };
-        let entry = if take_fifo {
-            // FIFO entries are at `now`, never past a limit that `now` has not passed.
-            self.now_fifo.pop_front()
-        } else {
-            if self.heap.peek().is_some_and(|h| h.0.time > limit) {
-                return None;
+        debug_assert!(limit >= self.now);
+        if let Some(f) = self.now_fifo.front() {
+            // FIFO entries are due now; the heap goes first only with an earlier (time, seq).
+            let fifo_key = u128::from(f.time.0) << 64 | u128::from(f.seq);
+            if self.heap.peek().is_none_or(|h| h.key > fifo_key) {
+                return self.now_fifo.pop_front();
             }
-            self.heap.pop().map(|e| e.0)
-        }?;
-        if entry.time > limit {
-            // Only reachable if the caller lowered the limit below `now`: put it back.
-            self.now_fifo.push_front(entry);
+        } else if self.heap.peek()?.time() > limit {
             return None;
         }
+        let entry = self.heap.pop().expect("peeked").into_scheduled();
         self.now = entry.time;
         Some(entry)
     }
@@ -124,15 +133,7 @@ impl<E> EventQueue<E> {
     /// Removes and returns the earliest event by (time, seq).
     #[inline]
     pub fn pop(&mut self) -> Option<Scheduled<E>> {
-        let take_fifo = match (self.now_fifo.front(), self.heap.peek()) {
-            (Some(f), Some(h)) => (f.time, f.seq) < (h.0.time, h.0.seq),
-            (Some(_), None) => true,
-            (None, _) => false,
-        };
-        let entry = if take_fifo { self.now_fifo.pop_front() } else { self.heap.pop().map(|e| e.0) }?;
-        debug_assert!(entry.time >= self.now);
-        self.now = entry.time;
-        Some(entry)
+        self.pop_until(SimTime::MAX)
     }
 }
 

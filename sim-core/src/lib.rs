@@ -6,10 +6,12 @@
 //! iterates a hash map, so a seed and a model determine a run event for event.
 
 pub mod component;
+pub mod ctx;
 pub mod distribution;
 pub mod engine;
 pub mod event_queue;
 pub mod ids;
+pub mod keymap;
 pub mod lockstep;
 pub mod metrics;
 pub mod model;
@@ -17,6 +19,7 @@ pub mod network;
 pub mod report;
 pub mod request;
 pub mod rng;
+pub mod sharding;
 pub mod time;
 pub mod trace;
 

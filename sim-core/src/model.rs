@@ -2,16 +2,22 @@
 //! into. Every value here has been checked, so the engine only asserts invariants.
 
 use crate::distribution::Delay;
-use crate::ids::{ClassId, ComponentId};
+use crate::ids::{ClassId, ComponentId, KeyspaceId, ServiceId};
 use crate::network::LinkSpec;
+use crate::request::Op;
+use crate::sharding::Sharding;
 use crate::time::SimDuration;
 
 #[derive(Clone, Debug)]
 pub struct Model {
     pub name: String,
+    /// Every instance (network node), in id order. Instance 0 is the clients.
     pub components: Vec<ComponentSpec>,
+    pub services: Vec<ServiceSpec>,
     pub links: Vec<LinkSpec>,
     pub classes: Vec<ClassSpec>,
+    pub keyspaces: Vec<KeyspaceSpec>,
+    pub faults: Vec<FaultSpec>,
     /// Simulated run length, warm-up included.
     pub duration: SimDuration,
     /// Initial stretch excluded from latency, throughput and time-average statistics.
@@ -24,7 +30,7 @@ pub struct Model {
 pub struct Limits {
     /// The run stops (and says it was truncated) after this many events.
     pub events_max: u64,
-    /// Clients shed new requests while this many are in flight.
+    /// Clients shed new requests while this many calls are in flight.
     pub in_flight_max: u32,
 }
 
@@ -36,22 +42,50 @@ impl Default for Limits {
 
 #[derive(Clone, Debug)]
 pub struct ComponentSpec {
-    /// Stable name from the scenario (`web1`): keys the random stream and the report.
+    /// Stable name (`web-3`): keys the random stream and the report.
     pub name: String,
+    pub service: ServiceId,
     pub model: ComponentModel,
+}
+
+/// A named group of interchangeable instances, and how a caller picks one.
+#[derive(Clone, Debug)]
+pub struct ServiceSpec {
+    pub name: String,
+    pub instances: Vec<ComponentId>,
+    pub routing: Routing,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Routing {
+    /// Each caller takes the instances in turn (client-side round robin); a load balancer
+    /// in front replaces this with its own policy.
+    RoundRobin,
+    /// By key: each instance is a shard.
+    Sharded(Sharding),
+    /// Instance 0 starts as the primary, the others are replicas. Writes go to the primary
+    /// that DNS names; reads to the replicas in turn when `reads_from_replicas`.
+    PrimaryReplica { reads_from_replicas: bool },
 }
 
 #[derive(Clone, Debug)]
 pub enum ComponentModel {
     Clients(ClientsSpec),
     Server(ServerSpec),
+    LoadBalancer(crate::component::load_balancer::LoadBalancerSpec),
 }
 
 impl ComponentModel {
+    /// Kinds that store versioned data, whose reads can be stale.
+    pub fn stores_data(&self) -> bool {
+        false
+    }
+
     pub fn kind(&self) -> &'static str {
         match self {
             ComponentModel::Clients(_) => "clients",
             ComponentModel::Server(_) => "server",
+            ComponentModel::LoadBalancer(_) => "load_balancer",
         }
     }
 }
@@ -62,6 +96,23 @@ pub struct ClientsSpec {
     pub arrival: Arrival,
     /// The classes this population issues, with relative weights (all positive).
     pub class_weights: Vec<(ClassId, f64)>,
+    /// Distinct users behind an open-loop workload (request i comes from a uniformly drawn
+    /// user); a closed loop has exactly `users` users.
+    pub users: u32,
+    /// Read-your-writes: each user's reads carry the version of its own last write.
+    pub read_your_writes: bool,
+}
+
+impl Model {
+    /// Whether anything in the model tells users apart (client-hash balancing, local
+    /// sessions, read-your-writes). If nothing does, clients skip drawing a user id.
+    pub fn uses_user_ids(&self) -> bool {
+        self.components.iter().any(|c| match &c.model {
+            ComponentModel::Clients(s) => s.read_your_writes,
+            ComponentModel::Server(s) => s.sessions == Sessions::Local,
+            ComponentModel::LoadBalancer(lb) => lb.policy == crate::component::load_balancer::Policy::ClientHash,
+        })
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -72,8 +123,26 @@ pub enum Arrival {
     Closed { users: u32, think: Delay },
 }
 
+/// Whether a server keeps its worker while it waits for the calls it makes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CallMode {
+    /// Thread-per-request servers (Java, Rails, PHP): the worker waits for downstream calls.
+    Blocking,
+    /// Event-loop servers (Node/Express, nginx): the worker is free while calls are out.
+    Async,
+}
+
+/// Where a server keeps user sessions.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Sessions {
+    /// No sessions, or in a shared store that the class's flow calls explicitly.
+    None,
+    /// In the server's memory: lost on crash, and a user routed elsewhere has none.
+    Local,
+}
+
 /// A pool of `workers` identical workers behind one FIFO queue of bounded capacity: the
-/// M/M/c station of queueing theory when service is exponential.
+/// M/M/c/K station of queueing theory when service is exponential.
 #[derive(Clone, Debug)]
 pub struct ServerSpec {
     pub workers: u32,
@@ -81,13 +150,73 @@ pub struct ServerSpec {
     pub service: Delay,
     /// Service-time overrides for particular classes.
     pub service_by_class: Vec<(ClassId, Delay)>,
+    pub call_mode: CallMode,
+    /// Share of requests answered with an error after service (a failing job, a bug).
+    pub error_rate: f64,
+    pub sessions: Sessions,
 }
 
-/// A request class: the components a request visits in order, starting from `origin`;
-/// the response travels the same path back.
+impl ServerSpec {
+    /// A plain FIFO pool with the given service time, for tests and simple models.
+    pub fn pool(workers: u32, queue_capacity: u32, service: Delay) -> ServerSpec {
+        ServerSpec {
+            workers,
+            queue_capacity,
+            service,
+            service_by_class: Vec::new(),
+            call_mode: CallMode::Blocking,
+            error_rate: 0.0,
+            sessions: Sessions::None,
+        }
+    }
+}
+
+/// A request class: the tree of calls one user action makes, and its data.
 #[derive(Clone, Debug)]
 pub struct ClassSpec {
     pub name: String,
     pub origin: ComponentId,
-    pub path: Vec<ComponentId>,
+    /// Flow nodes; node 0 is the call the client makes.
+    pub flow: Vec<FlowNode>,
+    pub keyspace: Option<KeyspaceId>,
+    /// Every call of this class (the client's included) gives up after this long.
+    pub timeout: Option<SimDuration>,
+}
+
+/// One call in a class's flow: the service it goes to, its operation, and the calls the
+/// serving instance makes in turn, in order (or all at once when `parallel`).
+#[derive(Clone, Debug)]
+pub struct FlowNode {
+    pub service: ServiceId,
+    pub op: Op,
+    pub calls: Vec<u16>,
+    pub parallel: bool,
+}
+
+/// A population of keys whose popularity follows Zipf's law with exponent `zipf_s`
+/// (0 = uniform): rank 1 is the hottest key.
+#[derive(Clone, Debug)]
+pub struct KeyspaceSpec {
+    pub name: String,
+    pub count: u64,
+    pub zipf_s: f64,
+}
+
+#[derive(Clone, Debug)]
+pub struct FaultSpec {
+    pub at: SimDuration,
+    pub target: ComponentId,
+    pub action: FaultAction,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum FaultAction {
+    /// The process dies: its state is lost, messages to it are refused.
+    Crash,
+    /// The process starts again, empty.
+    Restart,
+    /// Service times are multiplied by the factor (1 restores normal speed).
+    Slow(f64),
+    /// Graceful shutdown: refuse new requests, finish the ones in hand, then stop.
+    Drain,
 }

@@ -20,6 +20,10 @@ pub struct RequestCounts {
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct ClassReport {
     pub requests: RequestCounts,
+    /// Reads that returned data older than a write acknowledged before they began.
+    pub stale_reads: u64,
+    /// Reads older than the reading user's own last write.
+    pub read_your_writes_violations: u64,
     pub latency_ms: LatencySummary,
     pub throughput_rps: f64,
     pub error_rate: f64,
@@ -38,13 +42,27 @@ pub struct ComponentReport {
     pub queue_mean: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub queue_max: Option<u64>,
+    /// Requests sent to each target instance (load balancers).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub sent_to: BTreeMap<String, u64>,
     #[serde(flatten)]
-    pub extra: BTreeMap<&'static str, f64>,
+    pub extra: BTreeMap<String, f64>,
+    /// Filled by the component; turned into `sent_to` with names by the report builder.
+    #[serde(skip)]
+    pub per_target: Vec<(crate::ids::ComponentId, u64)>,
 }
 
 impl ComponentReport {
     pub fn new(kind: &'static str) -> ComponentReport {
-        ComponentReport { kind, utilization: None, queue_mean: None, queue_max: None, extra: BTreeMap::new() }
+        ComponentReport {
+            kind,
+            utilization: None,
+            queue_mean: None,
+            queue_max: None,
+            sent_to: BTreeMap::new(),
+            extra: BTreeMap::new(),
+            per_target: Vec::new(),
+        }
     }
 }
 
@@ -124,6 +142,8 @@ impl Simulation {
                 spec.name.clone(),
                 ClassReport {
                     requests: counts,
+                    stale_reads: m.stale_reads,
+                    read_your_writes_violations: m.read_your_writes_violations,
                     latency_ms: m.latency.summary(),
                     throughput_rps: rate(m.window_completed, window_s),
                     error_rate: error_rate(m.window_completed, m.window_failed),
@@ -131,14 +151,26 @@ impl Simulation {
                 },
             );
         }
-        debug_assert_eq!(totals.in_flight, self.requests.live() as u64, "request conservation");
         let latency_ms = all_latency.summary_with_ci(self.metrics.overall_ci95_ns());
         let components = self
             .model
             .components
             .iter()
             .zip(&self.components)
-            .map(|(spec, c)| (spec.name.clone(), c.report(end)))
+            .enumerate()
+            .map(|(i, (spec, c))| {
+                let mut r = c.report(end);
+                for (target, n) in std::mem::take(&mut r.per_target) {
+                    r.sent_to.insert(self.model.components[target.index()].name.clone(), n);
+                }
+                if self.world.crashes[i] > 0 {
+                    r.extra.insert("crashes".into(), self.world.crashes[i] as f64);
+                }
+                if self.world.refused[i] > 0 {
+                    r.extra.insert("refused_while_down".into(), self.world.refused[i] as f64);
+                }
+                (spec.name.clone(), r)
+            })
             .collect();
         Report {
             scenario: self.model.name.clone(),

@@ -1,9 +1,24 @@
 //! The table of in-flight requests. Events carry only a `RequestId`; the request's state
-//! lives here, in a slab whose slots are reused, so the hot path allocates nothing.
+//! lives here, in a slab whose slots are reused (with a generation per slot), so the hot
+//! path allocates nothing and a stale id is always recognized.
+//!
+//! A request is one call: from its `caller` to the instance that serves it. A component
+//! that calls downstream creates a child whose `parent` is the request it is serving;
+//! roots are issued by clients and have no parent.
 
 use crate::ids::{ClassId, ComponentId, RequestId};
 use crate::time::SimTime;
 use serde::Serialize;
+
+/// What a call asks of the data it touches.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Op {
+    Read,
+    Write,
+    /// A query that every shard must answer (scatter-gather).
+    Scan,
+}
 
 /// How a request ended, or `Pending` while it is in flight.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -11,14 +26,30 @@ use serde::Serialize;
 pub enum Outcome {
     Pending,
     Ok,
-    /// A component's bounded queue was full (an HTTP 503).
+    /// A bounded queue or a connection limit was full (an HTTP 503).
     Rejected,
     /// The run's in-flight limit was reached, so the client did not send it.
     Shed,
+    /// The instance was down: connection refused.
+    Refused,
+    /// No answer within the caller's timeout.
+    TimedOut,
+    /// The component answered with an error (a failing job, a refused write).
+    Error,
+    /// No healthy instance was available to serve it.
+    Unavailable,
 }
 
 impl Outcome {
-    pub const FAILURES: [Outcome; 2] = [Outcome::Rejected, Outcome::Shed];
+    pub const FAILURES: [Outcome; 7] = [
+        Outcome::Rejected,
+        Outcome::Shed,
+        Outcome::Refused,
+        Outcome::TimedOut,
+        Outcome::Error,
+        Outcome::Unavailable,
+        Outcome::Pending,
+    ];
 
     pub fn name(self) -> &'static str {
         match self {
@@ -26,26 +57,72 @@ impl Outcome {
             Outcome::Ok => "ok",
             Outcome::Rejected => "rejected",
             Outcome::Shed => "shed",
+            Outcome::Refused => "refused",
+            Outcome::TimedOut => "timed_out",
+            Outcome::Error => "error",
+            Outcome::Unavailable => "unavailable",
         }
+    }
+
+    /// Index into `FAILURES`, for per-reason counters.
+    pub fn failure_index(self) -> usize {
+        Outcome::FAILURES.iter().position(|f| *f == self).expect("a failure outcome")
     }
 }
 
-/// One request's state while it travels its class's path.
+/// Who holds a request right now: the instance serving it, or nobody while a message
+/// about it is on the wire or after its holder crashed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Holder {
+    InTransit,
+    At(ComponentId),
+    /// Its holder crashed; the caller's timeout will free it.
+    Orphaned,
+}
+
+/// One call's state.
 #[derive(Clone, Copy, Debug)]
 pub struct Request {
     pub class: ClassId,
-    /// 0 at the client that issued it; `i + 1` while at the `i`-th component of the path.
-    pub hop: u16,
-    pub origin: ComponentId,
-    /// Which closed-loop user sent it (0 for open-loop arrivals).
-    pub user: u32,
-    pub created: SimTime,
+    /// Position in the class's flow: which service this call is for, and what it calls next.
+    pub node: u16,
+    /// How many of the flow node's calls this request has made so far.
+    pub next_call: u16,
+    /// Parallel calls still outstanding (scatter-gather).
+    pub pending: u16,
+    pub op: Op,
     pub outcome: Outcome,
+    /// The caller gave up (timeout): whoever answers frees the request instead.
+    pub abandoned: bool,
+    pub holder: Holder,
+    pub key: u64,
+    pub user: u32,
+    pub parent: Option<RequestId>,
+    pub caller: ComponentId,
+    /// The caller's crash epoch when it made the call: an answer to a caller that has
+    /// restarted since is dropped.
+    pub caller_epoch: u32,
+    pub created: SimTime,
+    /// The data version read or written (a log sequence number), 0 if none.
+    pub version: u64,
+    /// Read-your-writes: the read must see at least this version.
+    pub min_version: u64,
+    /// For stale-read counting: the newest version acknowledged when the read began.
+    pub expected_version: u64,
+    /// Free for the holder's bookkeeping (a server's worker, a balancer's backend).
+    pub tag: u32,
+}
+
+/// A slot: its generation beside its request, so a lookup touches one place.
+#[derive(Clone, Copy)]
+struct Slot {
+    generation: u32,
+    request: Request,
 }
 
 #[derive(Default)]
 pub struct Requests {
-    slots: Vec<Request>,
+    slots: Vec<Slot>,
     free: Vec<u32>,
     live: usize,
 }
@@ -60,37 +137,112 @@ impl Requests {
     pub fn insert(&mut self, req: Request) -> RequestId {
         self.live += 1;
         if let Some(slot) = self.free.pop() {
-            self.slots[slot as usize] = req;
-            RequestId(slot)
+            let s = &mut self.slots[slot as usize];
+            s.request = req;
+            RequestId { slot, generation: s.generation }
         } else {
-            let id = u32::try_from(self.slots.len()).expect("more than 2^32 requests in flight");
-            self.slots.push(req);
-            RequestId(id)
+            let slot = u32::try_from(self.slots.len()).expect("more than 2^32 requests in flight");
+            self.slots.push(Slot { generation: 0, request: req });
+            RequestId { slot, generation: 0 }
         }
     }
 
-    /// Frees a finished request's slot for reuse.
+    /// Frees a finished request's slot; every id of it becomes stale.
     #[inline]
     pub fn remove(&mut self, id: RequestId) -> Request {
-        let req = self.slots[id.index()];
-        debug_assert!(!self.free.contains(&id.0), "request {id:?} freed twice");
-        self.free.push(id.0);
+        let s = &mut self.slots[id.slot as usize];
+        assert_eq!(s.generation, id.generation, "request {id:?} freed twice");
+        s.generation = s.generation.wrapping_add(1);
+        self.free.push(id.slot);
         self.live -= 1;
-        req
+        s.request
+    }
+
+    /// The request, if `id` is still live.
+    #[inline]
+    pub fn get(&self, id: RequestId) -> Option<&Request> {
+        // A freed slot's generation is bumped at once, so an id matches only while live.
+        match self.slots.get(id.slot as usize) {
+            Some(s) if s.generation == id.generation => Some(&s.request),
+            _ => None,
+        }
     }
 
     #[inline]
-    pub fn get(&self, id: RequestId) -> &Request {
-        &self.slots[id.index()]
+    pub fn get_mut(&mut self, id: RequestId) -> Option<&mut Request> {
+        match self.slots.get_mut(id.slot as usize) {
+            Some(s) if s.generation == id.generation => Some(&mut s.request),
+            _ => None,
+        }
     }
 
+    /// The live request in `slot`, for a holder that keyed a timer by slot: a request
+    /// cannot be freed while its holder keeps it, so the slot still names it.
     #[inline]
-    pub fn get_mut(&mut self, id: RequestId) -> &mut Request {
-        &mut self.slots[id.index()]
+    pub fn id_in_slot(&self, slot: u32) -> RequestId {
+        RequestId { slot, generation: self.slots[slot as usize].generation }
     }
 
-    /// Requests issued and not yet finished.
+    /// Requests issued and not yet finished (roots and calls).
     pub fn live(&self) -> usize {
         self.live
+    }
+
+    /// Ids of the live requests held by `holder`, in slot order (for crash handling).
+    pub fn held_by(&self, holder: crate::ids::ComponentId) -> Vec<RequestId> {
+        let free: std::collections::BTreeSet<u32> = self.free.iter().copied().collect();
+        (0..self.slots.len() as u32)
+            .filter(|s| !free.contains(s) && self.slots[*s as usize].request.holder == Holder::At(holder))
+            .map(|slot| RequestId { slot, generation: self.slots[slot as usize].generation })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn req() -> Request {
+        Request {
+            class: ClassId(0),
+            node: 0,
+            next_call: 0,
+            pending: 0,
+            op: Op::Read,
+            outcome: Outcome::Pending,
+            abandoned: false,
+            holder: Holder::InTransit,
+            key: 0,
+            user: 0,
+            parent: None,
+            caller: ComponentId(0),
+            caller_epoch: 0,
+            created: SimTime::ZERO,
+            version: 0,
+            min_version: 0,
+            expected_version: 0,
+            tag: 0,
+        }
+    }
+
+    #[test]
+    fn stale_ids_are_recognized_after_slot_reuse() {
+        let mut t = Requests::new();
+        let a = t.insert(req());
+        t.remove(a);
+        let b = t.insert(req());
+        assert_eq!(a.slot, b.slot, "the slot is reused");
+        assert!(t.get(a).is_none(), "the old id is stale");
+        assert!(t.get(b).is_some());
+        assert_eq!(t.live(), 1);
+    }
+
+    #[test]
+    #[should_panic(expected = "freed twice")]
+    fn double_free_is_a_programmer_error() {
+        let mut t = Requests::new();
+        let a = t.insert(req());
+        t.remove(a);
+        t.remove(a);
     }
 }

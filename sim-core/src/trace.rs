@@ -19,6 +19,11 @@ pub enum EventTag {
     Timer,
     Request,
     Response,
+    Timeout,
+    Ping,
+    Pong,
+    Message,
+    Fault,
 }
 
 impl EventTag {
@@ -28,6 +33,11 @@ impl EventTag {
             EventTag::Timer => "timer",
             EventTag::Request => "request",
             EventTag::Response => "response",
+            EventTag::Timeout => "timeout",
+            EventTag::Ping => "ping",
+            EventTag::Pong => "pong",
+            EventTag::Message => "message",
+            EventTag::Fault => "fault",
         }
     }
 }

@@ -1,40 +1,64 @@
 //! The engine against queueing theory, with models built directly (no scenario files).
 //! The scenario-level checks of issue #2 live in the root package's tests.
 
-use sim_core::ids::{ClassId, ComponentId};
-use sim_core::model::{Arrival, ClassSpec, ClientsSpec, ComponentModel, ComponentSpec, Limits, ServerSpec};
+use sim_core::ids::{ClassId, ComponentId, ServiceId};
+use sim_core::model::{
+    Arrival, ClassSpec, ClientsSpec, ComponentModel, ComponentSpec, FlowNode, Limits, Routing, ServerSpec, ServiceSpec,
+};
 use sim_core::network::LinkSpec;
+use sim_core::request::Op;
 use sim_core::{Delay, Model, SimDuration, Simulation};
+
+fn clients(lambda: f64) -> ComponentSpec {
+    ComponentSpec {
+        name: "clients".into(),
+        service: ServiceId(0),
+        model: ComponentModel::Clients(ClientsSpec {
+            arrival: Arrival::Poisson { rate_per_sec: lambda },
+            class_weights: vec![(ClassId(0), 1.0)],
+            users: 1,
+            read_your_writes: false,
+        }),
+    }
+}
+
+fn server(name: &str, service: u32, c: u32, mean: SimDuration) -> ComponentSpec {
+    ComponentSpec {
+        name: name.into(),
+        service: ServiceId(service),
+        model: ComponentModel::Server(ServerSpec::pool(c, 10_000_000, Delay::exponential(mean))),
+    }
+}
+
+fn service(name: &str, instances: &[u32]) -> ServiceSpec {
+    ServiceSpec {
+        name: name.into(),
+        instances: instances.iter().map(|&i| ComponentId(i)).collect(),
+        routing: Routing::RoundRobin,
+    }
+}
 
 fn mmc(lambda: f64, mu: f64, c: u32, customers: f64) -> Model {
     let duration = SimDuration::from_secs_f64(customers / lambda);
     Model {
         name: "mmc".into(),
-        components: vec![
-            ComponentSpec {
-                name: "clients".into(),
-                model: ComponentModel::Clients(ClientsSpec {
-                    arrival: Arrival::Poisson { rate_per_sec: lambda },
-                    class_weights: vec![(ClassId(0), 1.0)],
-                }),
-            },
-            ComponentSpec {
-                name: "server".into(),
-                model: ComponentModel::Server(ServerSpec {
-                    workers: c,
-                    queue_capacity: 10_000_000,
-                    service: Delay::exponential(SimDuration::from_secs_f64(1.0 / mu)),
-                    service_by_class: vec![],
-                }),
-            },
-        ],
+        components: vec![clients(lambda), server("server", 1, c, SimDuration::from_secs_f64(1.0 / mu))],
+        services: vec![service("clients", &[0]), service("server", &[1])],
         links: vec![LinkSpec {
             name: "clients-server".into(),
             a: ComponentId(0),
             b: ComponentId(1),
             latency: Delay::constant(SimDuration::ZERO),
         }],
-        classes: vec![ClassSpec { name: "job".into(), origin: ComponentId(0), path: vec![ComponentId(1)] }],
+        classes: vec![ClassSpec {
+            name: "job".into(),
+            origin: ComponentId(0),
+            flow: vec![FlowNode { service: ServiceId(1), op: Op::Read, calls: vec![], parallel: false }],
+            keyspace: None,
+            timeout: None,
+        }],
+        keyspaces: vec![],
+        faults: vec![],
         duration,
         warmup: SimDuration::from_secs_f64(duration.as_secs_f64() * 0.01),
         limits: Limits::default(),
@@ -78,20 +102,13 @@ fn adding_an_idle_component_leaves_every_other_draw_unchanged() {
     let base = mmc(8.0, 10.0, 1, 50_000.0);
     let mut extended = base.clone();
     // A component that nothing routes to, declared *before* the server.
-    extended.components.insert(
-        1,
-        ComponentSpec {
-            name: "spare".into(),
-            model: ComponentModel::Server(ServerSpec {
-                workers: 1,
-                queue_capacity: 1,
-                service: Delay::exponential(SimDuration::from_millis(1)),
-                service_by_class: vec![],
-            }),
-        },
-    );
+    extended.components.insert(1, server("spare", 1, 1, SimDuration::from_millis(1)));
+    extended.components[2].service = ServiceId(2);
+    extended.services[1].instances = vec![ComponentId(1)];
+    extended.services.push(service("server", &[2]));
+    extended.services[1].name = "spare".into();
     extended.links[0].b = ComponentId(2);
-    extended.classes[0].path = vec![ComponentId(2)];
+    extended.classes[0].flow[0].service = ServiceId(2);
     let run = |m: &Model| {
         let mut sim = Simulation::new(m, 11).unwrap();
         sim.run();

@@ -1,26 +1,61 @@
 //! Clients: the workload. Open loop (Poisson arrivals, independent of how the system
 //! copes, as real users on the internet behave) or closed loop (a fixed population that
 //! waits for each answer and thinks before the next request, as a load test does).
+//!
+//! Each request comes from a user (drawn uniformly from `users` in an open loop) and, if
+//! its class has a keyspace, touches a key drawn from that keyspace's Zipf popularity.
+//! With read-your-writes on, each user's requests carry the version of its last write, so
+//! a replica that has not caught up sends the read to the primary.
 
-use super::EventKind;
+use super::Input;
+use crate::ctx::Ctx;
 use crate::distribution::Delay;
-use crate::engine::Ctx;
 use crate::ids::ClassId;
-use crate::model::{Arrival, ClientsSpec};
+use crate::model::{Arrival, ClientsSpec, Model};
 use crate::report::ComponentReport;
+use crate::request::{Op, Outcome};
+use crate::sharding::data_key;
 use crate::time::SimDuration;
-use rand::RngExt;
+use rand_distr::{Distribution, Zipf};
+
+/// Draws keys of one keyspace: rank 0 is the most popular.
+#[derive(Clone, Debug)]
+pub struct KeySampler {
+    keyspace: u16,
+    count: u64,
+    zipf: Option<Zipf<f64>>,
+}
+
+impl KeySampler {
+    pub fn new(keyspace: u16, count: u64, zipf_s: f64) -> KeySampler {
+        let zipf = (zipf_s > 0.0).then(|| Zipf::new(count as f64, zipf_s).expect("validated: count >= 1, s > 0"));
+        KeySampler { keyspace, count, zipf }
+    }
+
+    #[inline]
+    pub fn sample(&self, ctx: &mut Ctx) -> u64 {
+        let rank = match &self.zipf {
+            Some(z) => (z.sample(ctx.rng) as u64).saturating_sub(1).min(self.count - 1),
+            None => ctx.below(self.count),
+        };
+        data_key(self.keyspace, rank)
+    }
+}
 
 pub struct Clients {
     arrival: Arrival,
     interarrival: Delay,
     /// Cumulative class weights, for picking a class per request.
     classes: Vec<(ClassId, f64)>,
+    keys: Vec<Option<KeySampler>>,
+    users: u32,
+    /// Per user, the version of its last acknowledged write (read-your-writes only).
+    last_write: Option<Vec<u64>>,
     issued: u64,
 }
 
 impl Clients {
-    pub fn new(spec: &ClientsSpec) -> Clients {
+    pub fn new(spec: &ClientsSpec, model: &Model) -> Clients {
         let mut total = 0.0;
         let classes = spec
             .class_weights
@@ -34,15 +69,38 @@ impl Clients {
             Arrival::Poisson { rate_per_sec } => Delay::exponential(SimDuration::from_secs_f64(1.0 / rate_per_sec)),
             Arrival::Closed { .. } => Delay::constant(SimDuration::ZERO),
         };
-        Clients { arrival: spec.arrival.clone(), interarrival, classes, issued: 0 }
+        let keys = model
+            .classes
+            .iter()
+            .map(|c| {
+                c.keyspace.map(|k| {
+                    let ks = &model.keyspaces[k.index()];
+                    KeySampler::new(k.0, ks.count, ks.zipf_s)
+                })
+            })
+            .collect();
+        let users = match spec.arrival {
+            Arrival::Closed { users, .. } => users,
+            Arrival::Poisson { .. } if model.uses_user_ids() => spec.users,
+            Arrival::Poisson { .. } => 1,
+        };
+        Clients {
+            arrival: spec.arrival.clone(),
+            interarrival,
+            classes,
+            keys,
+            users,
+            last_write: spec.read_your_writes.then(|| vec![0; users as usize]),
+            issued: 0,
+        }
     }
 
-    pub fn on_event(&mut self, kind: EventKind, ctx: &mut Ctx) {
-        match kind {
-            EventKind::Start => match &self.arrival {
+    pub fn on_input(&mut self, input: Input, ctx: &mut Ctx) {
+        match input {
+            Input::Start => match &self.arrival {
                 Arrival::Poisson { .. } => {
                     let d = ctx.draw(&self.interarrival);
-                    ctx.set_timer(d, 0)
+                    ctx.set_timer(d, 0);
                 }
                 Arrival::Closed { users, think } => {
                     // Each user starts after one think time, so they do not all fire at t=0.
@@ -52,24 +110,39 @@ impl Clients {
                     }
                 }
             },
-            EventKind::Timer(user) => {
-                if let Arrival::Poisson { .. } = self.arrival {
-                    {
+            Input::Timer(token) => {
+                let user = match self.arrival {
+                    Arrival::Poisson { .. } => {
                         let d = ctx.draw(&self.interarrival);
-                        ctx.set_timer(d, 0)
-                    };
-                }
+                        ctx.set_timer(d, 0);
+                        if self.users > 1 { ctx.below(u64::from(self.users)) as u32 } else { 0 }
+                    }
+                    Arrival::Closed { .. } => token,
+                };
                 let class = self.pick_class(ctx);
+                let key = match &self.keys[class.index()] {
+                    Some(k) => k.sample(ctx),
+                    None => 0,
+                };
+                let min_version = self.last_write.as_ref().map_or(0, |w| w[user as usize]);
                 self.issued += 1;
-                if !ctx.issue(class, user) {
+                if !ctx.issue(class, user, key, min_version) {
                     self.after_answer(user, ctx);
                 }
             }
-            EventKind::Response(req) => {
-                let r = ctx.finish(req);
-                self.after_answer(r.user, ctx);
+            Input::ChildDone(result) => {
+                ctx.finish_root(&result);
+                if let Some(w) = &mut self.last_write
+                    && result.op == Op::Write
+                    && result.outcome == Outcome::Ok
+                {
+                    let u = result.user as usize;
+                    w[u] = w[u].max(result.version);
+                }
+                self.after_answer(result.user, ctx);
             }
-            EventKind::Request(_) => unreachable!("clients are never on a request's path"),
+            Input::Request(_) => unreachable!("clients are never called"),
+            Input::Pong { .. } | Input::Message { .. } | Input::Restart | Input::Slow(_) | Input::Drain => {}
         }
     }
 
@@ -87,13 +160,14 @@ impl Clients {
             return self.classes[0].0;
         }
         let total = self.classes.last().expect("at least one class").1;
-        let u = ctx.rng.random::<f64>() * total;
+        let u = (ctx.below(1 << 53) as f64 / (1u64 << 53) as f64) * total;
         self.classes.iter().find(|(_, cum)| u < *cum).unwrap_or(&self.classes[self.classes.len() - 1]).0
     }
 
     pub fn report(&self) -> ComponentReport {
         let mut r = ComponentReport::new("clients");
-        r.extra.insert("issued", self.issued as f64);
+        r.extra.insert("issued".into(), self.issued as f64);
+        r.extra.insert("users".into(), f64::from(self.users));
         r
     }
 }

@@ -1,57 +1,126 @@
-//! Component models. Each is a state machine: it receives one event at a time through
-//! `on_event` and acts only through its `Ctx` (timers, sends along the network, request
-//! table, metrics). Components never call each other.
+//! Component models. Each is a state machine: the engine hands it one `Input` at a time
+//! and it acts only through its `Ctx` (timers, calls along the request's flow, answers,
+//! pings and messages). Components never call each other. Each file states its model and
+//! its assumptions in its doc comment.
 
-mod clients;
-mod server;
+pub mod clients;
+pub mod load_balancer;
+pub mod server;
+mod token_slab;
 
-pub use clients::Clients;
-pub use server::Server;
+pub use token_slab::TokenSlab;
 
-use crate::engine::Ctx;
-use crate::model::{ComponentModel, Model};
+use crate::ctx::{ChildResult, Ctx};
+use crate::ids::{ComponentId, RequestId};
+use crate::model::{ComponentModel, ComponentSpec, Model};
 use crate::report::ComponentReport;
 use crate::time::SimTime;
 
-/// What an event asks of its target component.
+/// An event as it travels: small plain data.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum EventKind {
     /// Delivered once to every component at time zero.
     Start,
-    /// A timer the component set for itself, with its token.
+    /// A timer the component set for itself; `epoch` drops timers from before a crash.
+    Timer {
+        token: u32,
+        epoch: u32,
+    },
+    /// A request arrives to be served.
+    Request(RequestId),
+    /// An answer comes back to the caller.
+    Response(RequestId),
+    /// The caller's patience for this call ran out.
+    Timeout(RequestId),
+    /// A health probe; the engine answers it for a live target.
+    Ping {
+        from: ComponentId,
+        token: u32,
+    },
+    Pong {
+        token: u32,
+        healthy: bool,
+    },
+    /// A protocol message between instances (replication, job hand-off).
+    Message {
+        from: ComponentId,
+        token: u32,
+    },
+    /// The scenario's fault number `n` happens to the target.
+    Fault(u32),
+}
+
+/// What the engine hands a component.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Input {
+    Start,
     Timer(u32),
-    /// A request arrives to be processed here.
-    Request(crate::ids::RequestId),
-    /// A response comes back from the next component on the request's path.
-    Response(crate::ids::RequestId),
+    Request(RequestId),
+    /// One of this component's calls ended (answered, refused or timed out).
+    ChildDone(ChildResult),
+    Pong {
+        token: u32,
+        healthy: bool,
+    },
+    Message {
+        from: ComponentId,
+        token: u32,
+    },
+    /// Back up after a crash, with empty state.
+    Restart,
+    /// Service times are now multiplied by this factor.
+    Slow(f64),
+    /// Finish what is in hand, accept nothing new.
+    Drain,
 }
 
 /// The closed set of component models.
 pub enum Component {
-    Clients(Clients),
-    Server(Server),
+    Clients(clients::Clients),
+    Server(server::Server),
+    LoadBalancer(load_balancer::LoadBalancer),
 }
 
 impl Component {
-    pub fn new(model: &ComponentModel, m: &Model) -> Component {
-        match model {
-            ComponentModel::Clients(spec) => Component::Clients(Clients::new(spec)),
-            ComponentModel::Server(spec) => Component::Server(Server::new(spec, m)),
+    pub fn new(id: ComponentId, spec: &ComponentSpec, model: &Model) -> Component {
+        match &spec.model {
+            ComponentModel::Clients(s) => Component::Clients(clients::Clients::new(s, model)),
+            ComponentModel::Server(s) => Component::Server(server::Server::new(s, model)),
+            ComponentModel::LoadBalancer(s) => Component::LoadBalancer(load_balancer::LoadBalancer::new(id, s, model)),
         }
     }
 
     #[inline]
-    pub fn on_event(&mut self, kind: EventKind, ctx: &mut Ctx) {
+    pub fn on_input(&mut self, input: Input, ctx: &mut Ctx) {
         match self {
-            Component::Clients(c) => c.on_event(kind, ctx),
-            Component::Server(s) => s.on_event(kind, ctx),
+            Component::Clients(c) => c.on_input(input, ctx),
+            Component::Server(c) => c.on_input(input, ctx),
+            Component::LoadBalancer(c) => c.on_input(input, ctx),
+        }
+    }
+
+    /// The process died at `now`: forget everything that lived in memory.
+    pub fn on_crash(&mut self, now: SimTime) {
+        match self {
+            Component::Clients(_) => {}
+            Component::Server(c) => c.on_crash(now),
+            Component::LoadBalancer(c) => c.on_crash(),
+        }
+    }
+
+    /// What a health probe sees (the engine answers probes only for live instances).
+    pub fn healthy(&self) -> bool {
+        match self {
+            Component::Server(c) => c.healthy(),
+            _ => true,
         }
     }
 
     pub fn report(&self, end: SimTime) -> ComponentReport {
         match self {
             Component::Clients(c) => c.report(),
-            Component::Server(s) => s.report(end),
+            Component::Server(c) => c.report(end),
+            Component::LoadBalancer(c) => c.report(end),
         }
     }
 }

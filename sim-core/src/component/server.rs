@@ -1,17 +1,24 @@
-//! Server: `workers` identical workers share one FIFO queue of bounded capacity. A request
-//! that finds a free worker starts service at once; otherwise it waits; if the queue is
-//! full it is rejected (a 503). With exponential service this is the M/M/c/K station whose
-//! numbers queueing theory predicts, which is how the engine is validated.
+//! Server: a web or application server, or any worker pool. `workers` identical workers
+//! share one FIFO accept queue of `queue_capacity`; a request that finds the queue full is
+//! rejected at once (a 503). A worker serves a request for a service time drawn from the
+//! class's distribution (multiplied by the slow-down factor, if a fault set one), then the
+//! request makes its flow's calls. A *blocking* server keeps the worker until the calls
+//! are answered (thread per request); an *async* one frees it at once (an event loop).
+//! With exponential service and no calls this is the M/M/c/K station of queueing theory.
+//!
+//! Failure modes: `error_rate` answers a share of requests with an error; a crash loses
+//! the queue, the requests in service and local sessions; a drain refuses new requests
+//! and reports unhealthy to probes while the ones in hand finish.
 
-use super::EventKind;
+use super::Input;
+use crate::ctx::Ctx;
 use crate::distribution::Delay;
-use crate::engine::Ctx;
 use crate::ids::RequestId;
 use crate::metrics::TimeWeighted;
-use crate::model::{Model, ServerSpec};
+use crate::model::{CallMode, Model, ServerSpec, Sessions};
 use crate::report::ComponentReport;
 use crate::request::Outcome;
-use crate::time::SimTime;
+use crate::time::{SimDuration, SimTime};
 use std::collections::VecDeque;
 
 pub struct Server {
@@ -19,12 +26,21 @@ pub struct Server {
     queue_capacity: u32,
     /// Service time per class (index = class id).
     service: Vec<Delay>,
+    call_mode: CallMode,
+    error_rate: f64,
+    sessions: Sessions,
+    /// Users with a session in this server's memory (local sessions only).
+    session_users: Vec<bool>,
+    slowdown: f64,
+    draining: bool,
     busy: u32,
     queue: VecDeque<RequestId>,
     busy_avg: TimeWeighted,
     queue_avg: TimeWeighted,
     served: u64,
     rejected: u64,
+    errors: u64,
+    session_misses: u64,
 }
 
 impl Server {
@@ -38,28 +54,52 @@ impl Server {
             workers: spec.workers,
             queue_capacity: spec.queue_capacity,
             service,
+            call_mode: spec.call_mode,
+            error_rate: spec.error_rate,
+            sessions: spec.sessions,
+            session_users: Vec::new(),
+            slowdown: 1.0,
+            draining: false,
             busy: 0,
             queue: VecDeque::new(),
             busy_avg: TimeWeighted::new(warmup_end),
             queue_avg: TimeWeighted::new(warmup_end),
             served: 0,
             rejected: 0,
+            errors: 0,
+            session_misses: 0,
         }
     }
 
-    pub fn on_event(&mut self, kind: EventKind, ctx: &mut Ctx) {
-        match kind {
-            EventKind::Start => {}
-            EventKind::Request(req) => self.on_request(req, ctx),
-            // The timer token is the request whose service just ended.
-            EventKind::Timer(slot) => self.on_service_done(RequestId(slot), ctx),
-            EventKind::Response(req) => ctx.relay(req),
+    pub fn healthy(&self) -> bool {
+        !self.draining
+    }
+
+    pub fn on_input(&mut self, input: Input, ctx: &mut Ctx) {
+        match input {
+            Input::Request(req) => self.on_request(req, ctx),
+            // The timer token is the slot of the request whose service ended.
+            Input::Timer(slot) => self.on_service_done(ctx.requests.id_in_slot(slot), ctx),
+            Input::ChildDone(result) => {
+                let parent = result.parent.expect("a server's calls have a parent");
+                let waiting = ctx.holds(parent);
+                ctx.resume(&result);
+                if self.call_mode == CallMode::Blocking && waiting && !ctx.holds(parent) {
+                    self.release(ctx);
+                }
+            }
+            Input::Slow(factor) => self.slowdown = factor,
+            Input::Drain => self.draining = true,
+            Input::Start | Input::Restart | Input::Pong { .. } | Input::Message { .. } => {}
         }
     }
 
     #[inline]
     fn on_request(&mut self, req: RequestId, ctx: &mut Ctx) {
-        if self.busy < self.workers {
+        if self.draining {
+            self.rejected += 1;
+            ctx.respond(req, Outcome::Rejected);
+        } else if self.busy < self.workers {
             self.busy += 1;
             self.busy_avg.set(ctx.now, u64::from(self.busy));
             self.start(req, ctx);
@@ -68,21 +108,40 @@ impl Server {
             self.queue_avg.set(ctx.now, self.queue.len() as u64);
         } else {
             self.rejected += 1;
-            ctx.fail(req, Outcome::Rejected);
+            ctx.respond(req, Outcome::Rejected);
         }
     }
 
     #[inline]
     fn start(&mut self, req: RequestId, ctx: &mut Ctx) {
-        let class = ctx.requests.get(req).class;
-        let d = ctx.draw(&self.service[class.index()]);
-        ctx.set_timer(d, req.0);
+        let class = ctx.requests.get(req).expect("held").class;
+        let mut d = ctx.draw(&self.service[class.index()]);
+        if self.slowdown != 1.0 {
+            d = SimDuration::from_nanos_f64(d.as_nanos() as f64 * self.slowdown);
+        }
+        ctx.set_timer(d, req.slot);
     }
 
     #[inline]
     fn on_service_done(&mut self, req: RequestId, ctx: &mut Ctx) {
         self.served += 1;
-        ctx.forward(req);
+        if self.error_rate > 0.0 && ctx.chance(self.error_rate) {
+            self.errors += 1;
+            ctx.respond(req, Outcome::Error);
+        } else {
+            if self.sessions == Sessions::Local {
+                self.touch_session(req, ctx);
+            }
+            ctx.proceed(req);
+        }
+        if self.call_mode == CallMode::Async || !ctx.holds(req) {
+            self.release(ctx);
+        }
+    }
+
+    /// Frees a worker and gives it the next waiting request.
+    #[inline]
+    fn release(&mut self, ctx: &mut Ctx) {
         if let Some(next) = self.queue.pop_front() {
             self.queue_avg.set(ctx.now, self.queue.len() as u64);
             self.start(next, ctx);
@@ -91,7 +150,28 @@ impl Server {
             self.busy_avg.set(ctx.now, u64::from(self.busy));
         }
         debug_assert!(self.busy <= self.workers);
-        debug_assert!(self.queue.is_empty() || self.busy == self.workers, "work-conserving");
+    }
+
+    /// A user without a session here has to log in again: counted, then remembered.
+    fn touch_session(&mut self, req: RequestId, ctx: &mut Ctx) {
+        let user = ctx.requests.get(req).expect("held").user as usize;
+        if self.session_users.len() <= user {
+            self.session_users.resize(user + 1, false);
+        }
+        if !self.session_users[user] {
+            self.session_misses += 1;
+            self.session_users[user] = true;
+        }
+    }
+
+    pub fn on_crash(&mut self, now: SimTime) {
+        self.busy = 0;
+        self.queue.clear();
+        self.session_users.clear();
+        self.draining = false;
+        self.slowdown = 1.0;
+        self.busy_avg.set(now, 0);
+        self.queue_avg.set(now, 0);
     }
 
     pub fn report(&self, end: SimTime) -> ComponentReport {
@@ -99,10 +179,16 @@ impl Server {
         r.utilization = Some(self.busy_avg.mean(end) / f64::from(self.workers));
         r.queue_mean = Some(self.queue_avg.mean(end));
         r.queue_max = Some(self.queue_avg.max());
-        r.extra.insert("workers", f64::from(self.workers));
-        r.extra.insert("busy_mean", self.busy_avg.mean(end));
-        r.extra.insert("served", self.served as f64);
-        r.extra.insert("rejected", self.rejected as f64);
+        r.extra.insert("workers".into(), f64::from(self.workers));
+        r.extra.insert("busy_mean".into(), self.busy_avg.mean(end));
+        r.extra.insert("served".into(), self.served as f64);
+        r.extra.insert("rejected".into(), self.rejected as f64);
+        if self.error_rate > 0.0 {
+            r.extra.insert("errors".into(), self.errors as f64);
+        }
+        if self.sessions == Sessions::Local {
+            r.extra.insert("session_misses".into(), self.session_misses as f64);
+        }
         r
     }
 }

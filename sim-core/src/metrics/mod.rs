@@ -1,5 +1,6 @@
 //! Run-wide request metrics: counters over the whole run, latency over the measurement
-//! window (after warm-up), and a time series for charts.
+//! window (after warm-up), a time series for charts, and the consistency oracle that
+//! counts stale reads.
 
 mod batch_means;
 mod latency;
@@ -11,9 +12,11 @@ pub use latency::{LatencyStats, LatencySummary};
 pub use series::{MAX_BUCKETS, Series, SeriesPoint};
 pub use time_weighted::TimeWeighted;
 
-use crate::ids::ClassId;
+use crate::ids::{ClassId, ServiceId};
+use crate::keymap::KeyMap;
+use crate::model::Model;
 use crate::request::Outcome;
-use crate::time::{SimDuration, SimTime};
+use crate::time::SimTime;
 
 /// Counters and latency of one request class.
 #[derive(Clone, Default)]
@@ -30,6 +33,10 @@ pub struct ClassMetrics {
     pub window_failed: u64,
     /// Latency of successful requests that completed inside the window.
     pub latency: LatencyStats,
+    /// Reads that returned a version older than one already acknowledged when they began.
+    pub stale_reads: u64,
+    /// Reads that returned a version older than the reading user's own last write.
+    pub read_your_writes_violations: u64,
 }
 
 impl ClassMetrics {
@@ -44,18 +51,23 @@ pub struct Metrics {
     /// Batch means over all classes' window latencies, for the overall mean's interval
     /// (kept only with several classes: with one, the class's own batches serve).
     overall_batches: BatchMeans,
-    classes_len: usize,
     pub series: Series,
+    /// The newest acknowledged version of each data key: the oracle stale reads are judged
+    /// against. It observes; nothing in the model reads it.
+    acked: KeyMap<u64>,
+    /// Reads judged stale, per service.
+    pub stale_reads_by_service: Vec<u64>,
 }
 
 impl Metrics {
-    pub fn new(class_count: usize, warmup: SimDuration, duration: SimDuration) -> Metrics {
+    pub fn new(model: &Model) -> Metrics {
         Metrics {
-            warmup_end: SimTime::ZERO + warmup,
-            classes: vec![ClassMetrics::default(); class_count],
+            warmup_end: SimTime::ZERO + model.warmup,
+            classes: vec![ClassMetrics::default(); model.classes.len()],
             overall_batches: BatchMeans::default(),
-            classes_len: class_count,
-            series: Series::new(duration),
+            series: Series::new(model.duration),
+            acked: KeyMap::new(0),
+            stale_reads_by_service: vec![0; model.services.len()],
         }
     }
 
@@ -65,7 +77,7 @@ impl Metrics {
 
     /// Half-width of the 95% confidence interval of the overall mean latency, in ns.
     pub fn overall_ci95_ns(&self) -> Option<f64> {
-        if self.classes_len == 1 {
+        if self.classes.len() == 1 {
             return self.classes[0].latency.ci95_ns();
         }
         self.overall_batches.ci95_half_width()
@@ -77,33 +89,54 @@ impl Metrics {
         self.series.on_generated(now);
     }
 
-    /// Records the end of a request issued at `created`.
+    /// Records the end of a root request issued at `created`.
     #[inline]
     pub fn on_finished(&mut self, now: SimTime, class: ClassId, created: SimTime, outcome: Outcome) {
         let in_window = now >= self.warmup_end;
+        let several = self.classes.len() > 1;
         let c = &mut self.classes[class.index()];
-        match outcome {
-            Outcome::Ok => {
-                let latency = now - created;
-                c.completed += 1;
-                if in_window {
-                    c.window_completed += 1;
-                    c.latency.record(latency);
-                    if self.classes_len > 1 {
-                        self.overall_batches.add(latency.as_nanos() as f64);
-                    }
+        if outcome == Outcome::Ok {
+            let latency = now - created;
+            c.completed += 1;
+            if in_window {
+                c.window_completed += 1;
+                c.latency.record(latency);
+                if several {
+                    self.overall_batches.add(latency.as_nanos() as f64);
                 }
-                self.series.on_completed(now, latency);
             }
-            Outcome::Pending => unreachable!("a finished request has an outcome"),
-            failure => {
-                let i = Outcome::FAILURES.iter().position(|f| *f == failure).expect("listed failure");
-                c.failed_by_reason[i] += 1;
-                if in_window {
-                    c.window_failed += 1;
-                }
-                self.series.on_failed(now);
+            self.series.on_completed(now, latency);
+        } else {
+            c.failed_by_reason[outcome.failure_index()] += 1;
+            if in_window {
+                c.window_failed += 1;
             }
+            self.series.on_failed(now);
+        }
+    }
+
+    /// The newest version of `key` acknowledged to any caller so far.
+    #[inline]
+    pub fn acked_version(&self, key: u64) -> u64 {
+        self.acked.get_or(key)
+    }
+
+    /// A write of `key` at `version` was acknowledged to its caller.
+    pub fn on_write_acked(&mut self, key: u64, version: u64) {
+        if version > self.acked.get_or(key) {
+            self.acked.insert(key, version);
+        }
+    }
+
+    /// A read of `service` returned `version`; it began when `expected` was the newest
+    /// acknowledged version and its user had last written `own_write`.
+    pub fn on_read(&mut self, service: ServiceId, class: ClassId, version: u64, expected: u64, own_write: u64) {
+        if version < expected {
+            self.stale_reads_by_service[service.index()] += 1;
+            self.classes[class.index()].stale_reads += 1;
+        }
+        if version < own_write {
+            self.classes[class.index()].read_your_writes_violations += 1;
         }
     }
 }

@@ -1,0 +1,317 @@
+//! What a component may do while it handles one input: timers, calls along its request's
+//! flow, answers, pings and messages to other instances, draws from its own random
+//! stream. Every effect goes through here, so the engine keeps the invariants (requests
+//! are conserved; a call is answered at most once; a stale id is never acted on).
+
+use crate::component::EventKind;
+use crate::distribution::Delay;
+use crate::engine::{Event, World};
+use crate::ids::{ClassId, ComponentId, RequestId, ServiceId};
+use crate::metrics::Metrics;
+use crate::model::Routing;
+use crate::request::{Holder, Op, Outcome, Request, Requests};
+use crate::rng::SimRng;
+use crate::time::{SimDuration, SimTime};
+use rand::Rng;
+
+/// What a caller learns when one of its calls ends (answered or timed out). The child
+/// request itself is gone by then.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ChildResult {
+    pub child: RequestId,
+    pub parent: Option<RequestId>,
+    pub class: ClassId,
+    pub node: u16,
+    pub op: Op,
+    pub key: u64,
+    pub user: u32,
+    pub created: SimTime,
+    pub outcome: Outcome,
+    pub version: u64,
+}
+
+impl ChildResult {
+    pub(crate) fn of(id: RequestId, r: &Request, outcome: Outcome) -> ChildResult {
+        ChildResult {
+            child: id,
+            parent: r.parent,
+            class: r.class,
+            node: r.node,
+            op: r.op,
+            key: r.key,
+            user: r.user,
+            created: r.created,
+            outcome,
+            version: r.version,
+        }
+    }
+}
+
+pub struct Ctx<'a> {
+    pub now: SimTime,
+    pub me: ComponentId,
+    pub rng: &'a mut SimRng,
+    pub requests: &'a mut Requests,
+    pub metrics: &'a mut Metrics,
+    pub world: &'a mut World,
+}
+
+impl Ctx<'_> {
+    /// Draws from `delay` with this component's random stream.
+    #[inline]
+    pub fn draw(&mut self, delay: &Delay) -> SimDuration {
+        delay.sample(self.rng)
+    }
+
+    /// A uniform draw in `0..n` (multiply-shift: portable, no rejection loop).
+    #[inline]
+    pub fn below(&mut self, n: u64) -> u64 {
+        ((u128::from(self.rng.next_u64()) * u128::from(n)) >> 64) as u64
+    }
+
+    /// True with probability `p`.
+    #[inline]
+    pub fn chance(&mut self, p: f64) -> bool {
+        p > 0.0 && (self.rng.next_u64() >> 11) as f64 * (1.0 / (1u64 << 53) as f64) < p
+    }
+
+    /// Wakes this component with `Timer(token)` after `after`.
+    #[inline]
+    pub fn set_timer(&mut self, after: SimDuration, token: u32) {
+        let epoch = self.world.epoch[self.me.index()];
+        self.world.queue.push(self.now + after, Event { target: self.me, kind: EventKind::Timer { token, epoch } });
+    }
+
+    #[inline]
+    fn send(&mut self, from: ComponentId, to: ComponentId, kind: EventKind) {
+        let delay = self.world.latency(from, to);
+        self.world.queue.push(self.now + delay, Event { target: to, kind });
+    }
+
+    /// Sends a health probe; the target's engine answers `Pong { token, healthy }` if it is up.
+    pub fn ping(&mut self, to: ComponentId, token: u32) {
+        self.send(self.me, to, EventKind::Ping { from: self.me, token });
+    }
+
+    /// Sends a protocol message (replication, job hand-off) to another instance.
+    pub fn message(&mut self, to: ComponentId, token: u32) {
+        self.send(self.me, to, EventKind::Message { from: self.me, token });
+    }
+
+    /// True while this component holds `req` (it has not answered it yet).
+    #[inline]
+    pub fn holds(&self, req: RequestId) -> bool {
+        self.requests.get(req).is_some_and(|r| r.holder == Holder::At(self.me))
+    }
+
+    /// Issues a new root request of `class` and sends it to its first service. Returns
+    /// false (after recording a shed failure) when the run's in-flight limit is reached.
+    pub fn issue(&mut self, class: ClassId, user: u32, key: u64, min_version: u64) -> bool {
+        self.metrics.on_generated(self.now, class);
+        if self.requests.live() >= self.world.in_flight_max as usize {
+            self.metrics.on_finished(self.now, class, self.now, Outcome::Shed);
+            return false;
+        }
+        let node = &self.world.flows[class.index()][0];
+        let root = self.requests.insert(Request {
+            class,
+            node: 0,
+            next_call: 0,
+            pending: 0,
+            op: node.op,
+            outcome: Outcome::Pending,
+            abandoned: false,
+            holder: Holder::InTransit,
+            key,
+            user,
+            parent: None,
+            caller: self.me,
+            caller_epoch: self.world.epoch[self.me.index()],
+            created: self.now,
+            version: 0,
+            min_version,
+            expected_version: 0,
+            tag: 0,
+        });
+        self.route_call(root);
+        true
+    }
+
+    /// This instance is done with its own work on `req`: make the next call of its flow
+    /// node (all of them at once for a parallel node), or answer `Ok` when none is left.
+    pub fn proceed(&mut self, req: RequestId) {
+        let r = self.requests.get(req).expect("proceed on a live request");
+        let node = &self.world.flows[r.class.index()][r.node as usize];
+        let next = r.next_call as usize;
+        if next >= node.calls.len() {
+            self.respond(req, Outcome::Ok);
+        } else if node.parallel {
+            let calls = node.calls.clone();
+            self.requests.get_mut(req).expect("live").next_call = calls.len() as u16;
+            for c in calls {
+                self.call(req, c);
+            }
+        } else {
+            let c = node.calls[next];
+            self.requests.get_mut(req).expect("live").next_call += 1;
+            self.call(req, c);
+        }
+    }
+
+    /// Takes the next call of `req`'s flow node, if any is left, and returns its node.
+    pub fn next_call_node(&mut self, req: RequestId) -> Option<u16> {
+        let r = self.requests.get_mut(req).expect("live");
+        let calls = &self.world.flows[r.class.index()][r.node as usize].calls;
+        let node = *calls.get(r.next_call as usize)?;
+        r.next_call += 1;
+        Some(node)
+    }
+
+    /// Calls flow node `node` on behalf of `parent`, choosing the instance by the
+    /// service's routing.
+    pub fn call(&mut self, parent: RequestId, node: u16) {
+        let child = self.new_child(parent, node);
+        self.route_call(child);
+    }
+
+    /// Calls flow node `node` on `instance` (a load balancer's choice).
+    pub fn call_to(&mut self, parent: RequestId, node: u16, instance: ComponentId) {
+        let child = self.new_child(parent, node);
+        self.dispatch(child, instance);
+    }
+
+    fn new_child(&mut self, parent: RequestId, node: u16) -> RequestId {
+        let p = self.requests.get_mut(parent).expect("a call's parent is live");
+        p.pending += 1;
+        let p = *p;
+        let op = self.world.flows[p.class.index()][node as usize].op;
+        self.requests.insert(Request {
+            class: p.class,
+            node,
+            next_call: 0,
+            pending: 0,
+            op,
+            outcome: Outcome::Pending,
+            abandoned: false,
+            holder: Holder::InTransit,
+            key: p.key,
+            user: p.user,
+            parent: Some(parent),
+            caller: self.me,
+            caller_epoch: self.world.epoch[self.me.index()],
+            created: self.now,
+            version: 0,
+            min_version: p.min_version,
+            expected_version: 0,
+            tag: 0,
+        })
+    }
+
+    /// The service of a flow node.
+    pub fn service_of_node(&self, class: ClassId, node: u16) -> ServiceId {
+        self.world.flows[class.index()][node as usize].service
+    }
+
+    /// Sends `req` to an instance of its flow node's service, chosen by the routing rule;
+    /// a scan of a sharded service goes to every shard (the parent waits for all).
+    fn route_call(&mut self, req: RequestId) {
+        let r = self.requests.get(req).expect("live");
+        let (class, op, key) = (r.class, r.op, r.key);
+        let service = self.world.flows[class.index()][r.node as usize].service;
+        let state = &mut self.world.services[service.index()];
+        let instance = match &state.routing {
+            Routing::RoundRobin if state.instances.len() == 1 => state.instances[0],
+            Routing::RoundRobin => {
+                let n = state.instances.len() as u64;
+                state.next = if state.next + 1 >= n { 0 } else { state.next + 1 };
+                state.instances[state.next as usize]
+            }
+            Routing::Sharded(_) if op == Op::Scan => {
+                self.scatter(req, service);
+                return;
+            }
+            Routing::Sharded(_) => {
+                let map = state.shard_map.as_ref().expect("sharded services have a map");
+                state.instances[map.shard(key) as usize]
+            }
+            Routing::PrimaryReplica { reads_from_replicas } => {
+                let replicas = state.instances.len() - 1;
+                if op == Op::Write || !*reads_from_replicas || replicas == 0 {
+                    state.instances[state.dns_primary]
+                } else {
+                    // Reads go to the replicas in turn (never to the primary DNS names).
+                    let mut i = 1 + (state.next % replicas as u64) as usize;
+                    state.next += 1;
+                    if i == state.dns_primary {
+                        i = 0;
+                    }
+                    state.instances[i]
+                }
+            }
+        };
+        if op == Op::Read && self.world.versioned[service.index()] {
+            let expected = self.metrics.acked_version(key);
+            self.requests.get_mut(req).expect("live").expected_version = expected;
+        }
+        self.dispatch_class(req, class, instance);
+    }
+
+    /// Replaces a scan with one child per shard, all children of the scan's parent.
+    fn scatter(&mut self, scan: RequestId, service: ServiceId) {
+        let r = self.requests.remove(scan);
+        let parent = r.parent.expect("a scan is a call from a component");
+        self.requests.get_mut(parent).expect("live").pending -= 1;
+        let instances = self.world.services[service.index()].instances.clone();
+        for instance in instances {
+            let child = self.new_child(parent, r.node);
+            self.dispatch(child, instance);
+        }
+    }
+
+    fn dispatch(&mut self, req: RequestId, instance: ComponentId) {
+        let class = self.requests.get(req).expect("live").class;
+        self.dispatch_class(req, class, instance);
+    }
+
+    #[inline]
+    fn dispatch_class(&mut self, req: RequestId, class: ClassId, instance: ComponentId) {
+        if let Some(t) = self.world.timeouts[class.index()] {
+            self.world.queue.push(self.now + t, Event { target: self.me, kind: EventKind::Timeout(req) });
+        }
+        self.send(self.me, instance, EventKind::Request(req));
+    }
+
+    /// Answers `req` to its caller with `outcome`.
+    pub fn respond(&mut self, req: RequestId, outcome: Outcome) {
+        let r = self.requests.get_mut(req).expect("respond to a live request");
+        debug_assert_eq!(r.holder, Holder::At(self.me), "only the holder answers");
+        r.outcome = outcome;
+        r.holder = Holder::InTransit;
+        let caller = r.caller;
+        self.send(self.me, caller, EventKind::Response(req));
+    }
+
+    /// The standard continuation when a call ends: a failure is answered upwards at once;
+    /// a success counts down the parent's outstanding calls and, when none is left, moves
+    /// the parent on to its next call. Does nothing if the parent was already answered.
+    pub fn resume(&mut self, result: &ChildResult) {
+        let Some(parent) = result.parent else { return };
+        let me = self.me;
+        let Some(p) = self.requests.get_mut(parent) else { return };
+        if p.holder != Holder::At(me) {
+            return;
+        }
+        p.pending -= 1;
+        p.version = p.version.max(result.version);
+        if result.outcome != Outcome::Ok {
+            self.respond(parent, result.outcome);
+        } else if p.pending == 0 {
+            self.proceed(parent);
+        }
+    }
+
+    /// The client got the answer to one of its root requests: record it.
+    pub fn finish_root(&mut self, result: &ChildResult) {
+        self.metrics.on_finished(self.now, result.class, result.created, result.outcome);
+    }
+}
