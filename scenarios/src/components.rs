@@ -3,11 +3,14 @@
 
 use crate::diagnostic::{Diagnostic, did_you_mean};
 use crate::expr::Dim;
-use crate::limits::{MAX_QUEUE_CAPACITY, MAX_WORKERS};
+use crate::limits::{MAX_CACHE_ENTRIES, MAX_QUEUE_CAPACITY, MAX_WORKERS};
 use crate::values::Values;
+use sim_core::component::cache::{CacheSpec, WritePolicy};
 use sim_core::component::load_balancer::{HealthCheck, LoadBalancerSpec, Policy};
 use sim_core::ids::ServiceId;
 use sim_core::model::{CallMode, ComponentModel, KeyspaceSpec, Routing, ServerSpec, Sessions};
+use sim_core::sharding::Sharding;
+use sim_core::{Delay, SimDuration};
 use std::collections::BTreeMap;
 use std::ops::Range;
 use toml::{Spanned, Value};
@@ -16,9 +19,10 @@ use toml::{Spanned, Value};
 const COMMON: [&str; 3] = ["id", "kind", "count"];
 
 /// Component kinds a scenario may declare, with the keys each accepts.
-pub const KINDS: [(&str, &[&str]); 2] = [
+pub const KINDS: [(&str, &[&str]); 3] = [
     ("server", &["workers", "queue_capacity", "service", "call_mode", "error_rate", "sessions"]),
     ("load_balancer", &["backends", "policy", "weights", "health_check", "max_connections"]),
+    ("cache", &["capacity", "ttl", "latency", "write_policy", "single_flight", "flush_interval", "sharding"]),
 ];
 
 /// Kinds that serve requests, and so may stand on a class's path (all of them so far).
@@ -94,6 +98,17 @@ impl<'a> Fields<'a> {
                 None => d.help(format!("choose one of: {}", choices.join(", "))),
             }
         })
+    }
+
+    /// A true/false field, `default` when absent.
+    pub fn boolean(&self, key: &str, default: bool) -> Result<bool, Diagnostic> {
+        match self.get(key) {
+            None => Ok(default),
+            Some(v) => match v.get_ref() {
+                Value::Boolean(b) => Ok(*b),
+                _ => Err(Diagnostic::at(format!("`{key}` must be true or false"), v.span())),
+            },
+        }
     }
 
     /// Keys not in `allowed`, each with a suggestion.
@@ -172,6 +187,7 @@ pub fn lower(
     let lowered = match kind {
         "server" => server(f, v, &mut e).map(|m| (m, Routing::RoundRobin)),
         "load_balancer" => load_balancer(f, v, r, &mut e).map(|m| (m, Routing::RoundRobin)),
+        "cache" => cache(f, v, &mut e).and_then(|m| Some((m, sharding(f, &mut e)?))),
         _ => unreachable!("every listed kind is lowered"),
     };
     match lowered {
@@ -201,6 +217,47 @@ fn server(f: &Fields, v: &Values, e: &mut Errors) -> Option<ComponentModel> {
         call_mode: if call_mode? == "async" { CallMode::Async } else { CallMode::Blocking },
         error_rate: error_rate?,
         sessions: if sessions? == "local" { Sessions::Local } else { Sessions::None },
+    }))
+}
+
+/// How callers spread keys over a cache cluster's instances (`sharding`: hash mod N, the
+/// default, or consistent hashing).
+fn sharding(f: &Fields, e: &mut Errors) -> Option<Routing> {
+    let scheme = e.take(f.choice("sharding", &["hash_mod", "consistent"], "hash_mod"))?;
+    Some(Routing::Sharded(match scheme {
+        "consistent" => Sharding::Consistent { vnodes: 256 },
+        _ => Sharding::HashMod,
+    }))
+}
+
+fn cache(f: &Fields, v: &Values, e: &mut Errors) -> Option<ComponentModel> {
+    let capacity = e.take(match f.get("capacity") {
+        Some(x) => v.count(x, "capacity", 1, MAX_CACHE_ENTRIES),
+        None => Err(Diagnostic::at("this cache has no `capacity` (entries it holds)", f.span.clone())
+            .help("add capacity = 10000")),
+    });
+    let ttl = match f.get("ttl") {
+        Some(x) if x.get_ref().as_str() == Some("none") => Some(None),
+        Some(x) => e.take(v.duration(x, "ttl")).map(Some),
+        None => Some(None),
+    };
+    let latency =
+        e.take(f.get("latency").map_or(Ok(Delay::constant(SimDuration::from_micros(500))), |x| v.delay(x, "latency")));
+    let policy = e.take(f.choice("write_policy", &["cache_aside", "write_through", "write_behind"], "cache_aside"));
+    let single_flight = e.take(f.boolean("single_flight", false));
+    let flush_interval =
+        e.take(f.get("flush_interval").map_or(Ok(SimDuration::from_secs(1)), |x| v.duration(x, "flush_interval")));
+    Some(ComponentModel::Cache(CacheSpec {
+        capacity: capacity? as u32,
+        ttl: ttl?,
+        latency: latency?,
+        write_policy: match policy? {
+            "write_through" => WritePolicy::WriteThrough,
+            "write_behind" => WritePolicy::WriteBehind,
+            _ => WritePolicy::CacheAside,
+        },
+        single_flight: single_flight?,
+        flush_interval: flush_interval?,
     }))
 }
 

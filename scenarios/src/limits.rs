@@ -18,3 +18,5 @@ pub const MAX_RATE: f64 = 1e8;
 pub const MAX_EXPECTED_REQUESTS: f64 = 1e9;
 /// A guard against runaway models: the run stops, flagged as truncated, past this.
 pub const EVENTS_MAX: u64 = 20_000_000_000;
+/// Entries one cache instance may hold (each costs memory in the simulator too).
+pub const MAX_CACHE_ENTRIES: u64 = 50_000_000;

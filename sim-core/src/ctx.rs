@@ -174,6 +174,51 @@ impl Ctx<'_> {
         self.route_call(child);
     }
 
+    /// A call this component makes on its own account (a cache flushing a dirty entry, a
+    /// queue handing a job to a worker): it belongs to no request, so its answer arrives
+    /// as a `ChildDone` with no parent. `timeout` replaces the class's.
+    pub fn detached_call(
+        &mut self,
+        class: ClassId,
+        node: u16,
+        key: u64,
+        user: u32,
+        instance: Option<ComponentId>,
+        timeout: Option<SimDuration>,
+    ) -> RequestId {
+        let op = self.world.flows[class.index()][node as usize].op;
+        let req = self.requests.insert(Request {
+            class,
+            node,
+            next_call: 0,
+            pending: 0,
+            op,
+            outcome: Outcome::Pending,
+            abandoned: false,
+            holder: Holder::InTransit,
+            key,
+            user,
+            parent: None,
+            caller: self.me,
+            caller_epoch: self.world.epoch[self.me.index()],
+            created: self.now,
+            version: 0,
+            min_version: 0,
+            expected_version: 0,
+            tag: 0,
+        });
+        match instance {
+            Some(i) => {
+                if let Some(t) = timeout {
+                    self.world.queue.push(self.now + t, Event { target: self.me, kind: EventKind::Timeout(req) });
+                }
+                self.send(self.me, i, EventKind::Request(req));
+            }
+            None => self.route_call(req),
+        }
+        req
+    }
+
     /// Calls flow node `node` on `instance` (a load balancer's choice).
     pub fn call_to(&mut self, parent: RequestId, node: u16, instance: ComponentId) {
         let child = self.new_child(parent, node);

@@ -323,10 +323,8 @@ impl Simulation {
                 Input::ChildDone(result)
             }
             EventKind::Ping { from, token } => {
-                if down {
-                    return;
-                }
-                let healthy = self.components[i].healthy();
+                // A crashed process's host refuses the connection: the probe fails at once.
+                let healthy = !down && self.components[i].healthy();
                 let delay = self.world.latency(t, from);
                 self.world.queue.push(now + delay, Event { target: from, kind: EventKind::Pong { token, healthy } });
                 return;

@@ -73,12 +73,13 @@ pub enum ComponentModel {
     Clients(ClientsSpec),
     Server(ServerSpec),
     LoadBalancer(crate::component::load_balancer::LoadBalancerSpec),
+    Cache(crate::component::cache::CacheSpec),
 }
 
 impl ComponentModel {
     /// Kinds that store versioned data, whose reads can be stale.
     pub fn stores_data(&self) -> bool {
-        false
+        matches!(self, ComponentModel::Cache(_))
     }
 
     pub fn kind(&self) -> &'static str {
@@ -86,6 +87,7 @@ impl ComponentModel {
             ComponentModel::Clients(_) => "clients",
             ComponentModel::Server(_) => "server",
             ComponentModel::LoadBalancer(_) => "load_balancer",
+            ComponentModel::Cache(_) => "cache",
         }
     }
 }
@@ -111,6 +113,7 @@ impl Model {
             ComponentModel::Clients(s) => s.read_your_writes,
             ComponentModel::Server(s) => s.sessions == Sessions::Local,
             ComponentModel::LoadBalancer(lb) => lb.policy == crate::component::load_balancer::Policy::ClientHash,
+            ComponentModel::Cache(_) => false,
         })
     }
 }

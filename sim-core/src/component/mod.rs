@@ -3,11 +3,14 @@
 //! pings and messages). Components never call each other. Each file states its model and
 //! its assumptions in its doc comment.
 
+pub mod cache;
 pub mod clients;
 pub mod load_balancer;
+mod lru;
 pub mod server;
 mod token_slab;
 
+pub use lru::Lru;
 pub use token_slab::TokenSlab;
 
 use crate::ctx::{ChildResult, Ctx};
@@ -79,6 +82,7 @@ pub enum Component {
     Clients(clients::Clients),
     Server(server::Server),
     LoadBalancer(load_balancer::LoadBalancer),
+    Cache(cache::Cache),
 }
 
 impl Component {
@@ -87,6 +91,7 @@ impl Component {
             ComponentModel::Clients(s) => Component::Clients(clients::Clients::new(s, model)),
             ComponentModel::Server(s) => Component::Server(server::Server::new(s, model)),
             ComponentModel::LoadBalancer(s) => Component::LoadBalancer(load_balancer::LoadBalancer::new(id, s, model)),
+            ComponentModel::Cache(s) => Component::Cache(cache::Cache::new(s, model)),
         }
     }
 
@@ -96,6 +101,7 @@ impl Component {
             Component::Clients(c) => c.on_input(input, ctx),
             Component::Server(c) => c.on_input(input, ctx),
             Component::LoadBalancer(c) => c.on_input(input, ctx),
+            Component::Cache(c) => c.on_input(input, ctx),
         }
     }
 
@@ -105,6 +111,7 @@ impl Component {
             Component::Clients(_) => {}
             Component::Server(c) => c.on_crash(now),
             Component::LoadBalancer(c) => c.on_crash(),
+            Component::Cache(c) => c.on_crash(),
         }
     }
 
@@ -121,6 +128,7 @@ impl Component {
             Component::Clients(c) => c.report(),
             Component::Server(c) => c.report(end),
             Component::LoadBalancer(c) => c.report(end),
+            Component::Cache(c) => c.report(),
         }
     }
 }

@@ -1,0 +1,230 @@
+//! Component models against theory or hand-derived expectations (issue #3), with fixed
+//! seeds. Each test stands alone: `cargo test --release --test components <name>`.
+
+use scenarios::{Overrides, Source};
+use sim_core::{Report, Simulation};
+
+fn run_toml(toml: &str, seed: u64) -> Report {
+    let source = Source { origin: "test.toml".into(), text: toml.to_string() };
+    let scenario = scenarios::parse(&source, &Overrides::default()).unwrap_or_else(|d| panic!("{d}"));
+    let mut sim = Simulation::new(&scenario.model, seed).expect("routable");
+    sim.run();
+    sim.report(true)
+}
+
+fn extra(r: &Report, component: &str, key: &str) -> f64 {
+    *r.components[component]
+        .extra
+        .get(key)
+        .unwrap_or_else(|| panic!("{component}.{key} in {:?}", r.components[component]))
+}
+
+/// clients -> lb -> web x5, with the given balancer settings and extra TOML.
+fn balanced(policy: &str, lb_extra: &str, web_extra: &str, rest: &str, rate: f64, duration: &str) -> String {
+    format!(
+        r#"
+name = "lb-test"
+title = "load balancer test"
+[run]
+duration = "{duration}"
+warmup = "10s"
+[workload]
+arrival = "poisson"
+rate = {rate}
+users = 200
+[[components]]
+id = "lb"
+kind = "load_balancer"
+backends = "web"
+policy = "{policy}"
+{lb_extra}
+[[components]]
+id = "web"
+kind = "server"
+count = 5
+workers = 4
+queue_capacity = 100000
+service = "exp(20ms)"
+{web_extra}
+[[links]]
+between = ["clients", "lb"]
+[[links]]
+between = ["lb", "web"]
+[[classes]]
+name = "page"
+path = ["lb", "web"]
+{rest}
+"#
+    )
+}
+
+fn sent(r: &Report) -> Vec<u64> {
+    (1..=5).map(|i| r.components["lb"].sent_to[&format!("web-{i}")]).collect()
+}
+
+#[test]
+fn round_robin_spreads_requests_within_one() {
+    let r = run_toml(&balanced("round_robin", "health_check = false", "", "", 500.0, "60s"), 1);
+    let s = sent(&r);
+    let (lo, hi) = (s.iter().min().unwrap(), s.iter().max().unwrap());
+    assert!(hi - lo <= 1, "round robin sent {s:?}");
+    assert!(s.iter().sum::<u64>() > 25_000);
+}
+
+#[test]
+fn weighted_round_robin_matches_its_weights_within_one_percent() {
+    let r = run_toml(
+        &balanced("weighted_round_robin", "health_check = false\nweights = [5, 3, 1, 1, 2]", "", "", 500.0, "60s"),
+        1,
+    );
+    let s = sent(&r);
+    let total: u64 = s.iter().sum();
+    for (got, w) in s.iter().zip([5.0, 3.0, 1.0, 1.0, 2.0]) {
+        let share = *got as f64 / total as f64;
+        let want = w / 12.0;
+        assert!((share - want).abs() / want < 0.01, "share {share} vs {want}: {s:?}");
+    }
+}
+
+#[test]
+fn client_hash_keeps_each_client_on_one_server() {
+    // With sessions in server memory, a user re-logs in whenever it lands on a server that
+    // has not seen it. Sticky routing: exactly one login per user. Round robin: many.
+    let sticky =
+        run_toml(&balanced("client_hash", "health_check = false", "sessions = \"local\"", "", 300.0, "60s"), 2);
+    let misses: f64 = (1..=5).map(|i| extra(&sticky, &format!("web-{i}"), "session_misses")).sum();
+    assert_eq!(misses, 200.0, "one session per user with client hash");
+    let spread =
+        run_toml(&balanced("round_robin", "health_check = false", "sessions = \"local\"", "", 300.0, "60s"), 2);
+    let misses: f64 = (1..=5).map(|i| extra(&spread, &format!("web-{i}"), "session_misses")).sum();
+    assert!(misses > 900.0, "round robin makes each user log in on most servers: {misses}");
+}
+
+#[test]
+fn with_one_slow_server_least_connections_and_two_choices_beat_round_robin_at_p99() {
+    // web-5 serves five times slower. At 150 req/s round robin still keeps it below
+    // saturation (75% busy), so every request completes and p99 compares like with like
+    // (with timeouts, an overloaded server's requests would fail and leave the latency
+    // statistics: survivorship).
+    let slow = "timeout = \"none\"\n[[faults]]\nat = \"0s\"\nslow = \"web-5\"\nfactor = 5";
+    let run = |policy: &str| run_toml(&balanced(policy, "health_check = false", "", slow, 150.0, "600s"), 3);
+    let (rr, lc, p2c) = (run("round_robin"), run("least_connections"), run("power_of_two"));
+    for r in [&rr, &lc, &p2c] {
+        assert_eq!(r.requests.failed, 0);
+    }
+    let (rr, lc, p2c) = (rr.latency_ms.p99, lc.latency_ms.p99, p2c.latency_ms.p99);
+    assert!(lc < rr * 0.7, "least connections p99 {lc} vs round robin {rr}");
+    assert!(p2c < rr * 0.7, "two choices p99 {p2c} vs round robin {rr}");
+}
+
+#[test]
+fn a_crashed_server_gets_traffic_until_three_failed_probes_mark_it_down() {
+    let faults = "[[faults]]\nat = \"100s\"\ncrash = \"web-3\"";
+    let r = run_toml(
+        &balanced(
+            "round_robin",
+            "health_check = { interval = \"30s\", timeout = \"5s\", unhealthy_threshold = 3 }",
+            "",
+            faults,
+            200.0,
+            "300s",
+        ),
+        4,
+    );
+    let failing: Vec<f64> = r.series.iter().filter(|p| p.failed > 0).map(|p| p.t_s).collect();
+    let (first, last) = (failing[0], *failing.last().unwrap());
+    assert!((100.0..101.0).contains(&first), "failures start at the crash: {first}");
+    // Probes every 30 s; the third refused probe marks it down 60 to 90 s after the crash.
+    let window = last + 1.0 - first;
+    assert!((60.0..=91.0).contains(&window), "failures for {window} s");
+    let failed = r.classes["page"].failed_by_reason["refused"];
+    // About a fifth of the traffic fails for that window.
+    let expected = 200.0 / 5.0 * window;
+    assert!((failed as f64 - expected).abs() / expected < 0.15, "{failed} refused vs about {expected}");
+    // The requests in service at web-3 when it died are lost: their callers time out.
+    let timed_out = r.classes["page"].failed_by_reason["timed_out"];
+    assert!(timed_out <= 4 + 10, "at most web-3's workers and queue: {timed_out}");
+    assert_eq!(r.requests.failed, failed + timed_out, "nothing else failed");
+    assert_eq!(extra(&r, "lb", "marked_down"), 1.0);
+}
+
+/// Che's approximation for an LRU cache of `c` entries under independent requests with
+/// popularities `p`: the characteristic time T solves sum(1 - e^(-p_i T)) = c, and the
+/// hit ratio is sum(p_i (1 - e^(-p_i T))).
+fn che_hit_ratio(n: usize, s: f64, c: f64) -> f64 {
+    let weights: Vec<f64> = (1..=n).map(|i| (i as f64).powf(-s)).collect();
+    let total: f64 = weights.iter().sum();
+    let p: Vec<f64> = weights.iter().map(|w| w / total).collect();
+    let filled = |t: f64| p.iter().map(|pi| 1.0 - (-pi * t).exp()).sum::<f64>();
+    let (mut lo, mut hi) = (0.0, 1e12);
+    for _ in 0..200 {
+        let mid = (lo + hi) / 2.0;
+        if filled(mid) < c { lo = mid } else { hi = mid }
+    }
+    p.iter().map(|pi| pi * (1.0 - (-pi * lo).exp())).sum()
+}
+
+fn cache_scenario(capacity: u32, cache_extra: &str, keys: &str, rate: f64, duration: &str, db_service: &str) -> String {
+    format!(
+        r#"
+name = "cache-test"
+title = "cache test"
+[run]
+duration = "{duration}"
+warmup = "20s"
+[keyspaces.items]
+{keys}
+[workload]
+arrival = "poisson"
+rate = {rate}
+[[components]]
+id = "cache"
+kind = "cache"
+capacity = {capacity}
+{cache_extra}
+[[components]]
+id = "db"
+kind = "server"
+workers = 2000
+queue_capacity = 100000
+service = "{db_service}"
+[[links]]
+between = ["clients", "cache"]
+[[links]]
+between = ["cache", "db"]
+[[classes]]
+name = "get"
+path = ["cache", "db"]
+keyspace = "items"
+"#
+    )
+}
+
+#[test]
+fn lru_hit_ratio_under_zipf_matches_ches_approximation() {
+    for capacity in [1_000u32, 10_000] {
+        let r = run_toml(&cache_scenario(capacity, "", "count = 100000\nzipf = 0.8", 10_000.0, "140s", "1ms"), 5);
+        let measured = extra(&r, "cache", "hit_ratio");
+        let che = che_hit_ratio(100_000, 0.8, f64::from(capacity));
+        assert!((measured - che).abs() < 0.02, "capacity {capacity}: hit ratio {measured} vs Che {che}");
+    }
+}
+
+#[test]
+fn a_hot_key_expiring_under_load_stampedes_the_database_unless_single_flight() {
+    // One hot key, 10 s TTL, 1000 req/s, a 50 ms database read: the key is fetched at the
+    // start and after each expiry (t = 0, ~10 s, ~20 s).
+    let toml = |extra: &str| cache_scenario(10, &format!("ttl = \"10s\"\n{extra}"), "count = 1", 1000.0, "25s", "50ms");
+    let r = run_toml(&toml(""), 6);
+    let (misses, fetches) = (extra(&r, "cache", "misses"), extra(&r, "cache", "fetches"));
+    assert_eq!(fetches, misses, "without protection every waiting request queries the database");
+    // About 50 requests arrive during each 50 ms fetch, three fetch windows.
+    assert!((120.0..=180.0).contains(&misses), "{misses} misses");
+    assert_eq!(extra(&r, "db", "served"), fetches);
+
+    let r = run_toml(&toml("single_flight = true"), 6);
+    assert_eq!(extra(&r, "cache", "fetches"), 3.0, "one query per expiry with single flight");
+    assert_eq!(extra(&r, "db", "served"), 3.0);
+    assert_eq!(extra(&r, "cache", "coalesced"), extra(&r, "cache", "misses") - 3.0);
+    assert_eq!(r.requests.failed, 0);
+}
