@@ -82,7 +82,8 @@ pub enum Component {
     Clients(clients::Clients),
     Server(server::Server),
     LoadBalancer(load_balancer::LoadBalancer),
-    Cache(cache::Cache),
+    /// Boxed: its tables are large and the component table stays compact.
+    Cache(Box<cache::Cache>),
 }
 
 impl Component {
@@ -91,7 +92,7 @@ impl Component {
             ComponentModel::Clients(s) => Component::Clients(clients::Clients::new(s, model)),
             ComponentModel::Server(s) => Component::Server(server::Server::new(s, model)),
             ComponentModel::LoadBalancer(s) => Component::LoadBalancer(load_balancer::LoadBalancer::new(id, s, model)),
-            ComponentModel::Cache(s) => Component::Cache(cache::Cache::new(s, model)),
+            ComponentModel::Cache(s) => Component::Cache(Box::new(cache::Cache::new(s, model))),
         }
     }
 
