@@ -228,3 +228,112 @@ fn a_hot_key_expiring_under_load_stampedes_the_database_unless_single_flight() {
     assert_eq!(extra(&r, "cache", "coalesced"), extra(&r, "cache", "misses") - 3.0);
     assert_eq!(r.requests.failed, 0);
 }
+
+/// clients -> db (a primary and two replicas); 80% reads, 20% writes over 100 keys.
+fn replicated(db_extra: &str, faults: &str, rate: f64, duration: &str) -> String {
+    format!(
+        r#"
+name = "db-test"
+title = "database test"
+[run]
+duration = "{duration}"
+warmup = "10s"
+[keyspaces.items]
+count = 100
+[workload]
+arrival = "poisson"
+rate = {rate}
+users = 50
+[[components]]
+id = "db"
+kind = "database"
+replicas = 2
+max_connections = 100
+pool_queue = 10000
+read_time = "exp(2ms)"
+write_time = "exp(5ms)"
+{db_extra}
+[[links]]
+between = ["clients", "db"]
+latency = "500us"
+[[links]]
+between = ["db", "db"]
+latency = "1ms"
+[[classes]]
+name = "read"
+weight = 4
+path = ["db"]
+keyspace = "items"
+[[classes]]
+name = "write"
+weight = 1
+op = "write"
+path = ["db"]
+keyspace = "items"
+{faults}
+"#
+    )
+}
+
+#[test]
+fn async_replicas_serve_stale_reads_and_read_your_writes_routing_prevents_reading_behind_ones_own_write() {
+    let r = run_toml(&replicated("lag = \"exp(500ms)\"", "", 200.0, "120s"), 7);
+    let stale = r.classes["read"].stale_reads;
+    let reads = r.classes["read"].requests.completed;
+    assert!(stale as f64 > 0.05 * reads as f64, "replicas 500 ms behind: {stale} stale of {reads}");
+    let behind_own = r.classes["read"].read_your_writes_violations;
+    assert!(behind_own > 0, "without the rule, users read behind their own writes: {behind_own}");
+
+    let r = run_toml(&replicated("lag = \"exp(500ms)\"\nread_your_writes = true", "", 200.0, "120s"), 7);
+    assert_eq!(r.classes["read"].read_your_writes_violations, 0, "never behind one's own write");
+    let redirects: f64 = (1..=3).map(|i| extra(&r, &format!("db-{i}"), "read_your_writes_redirects")).sum();
+    assert!(redirects > 0.0, "some reads went to the primary");
+    assert!(r.classes["read"].stale_reads > 0, "other users' writes can still be missing");
+
+    // With synchronous replication, an acknowledged write is on every replica.
+    let r = run_toml(&replicated("replication = \"sync\"", "", 200.0, "120s"), 7);
+    assert_eq!(r.classes["read"].stale_reads, 0);
+    assert_eq!(r.classes["read"].read_your_writes_violations, 0);
+}
+
+#[test]
+fn failover_refuses_writes_for_detection_plus_promotion_plus_dns_and_async_loses_acknowledged_writes() {
+    let crash = "[[faults]]\nat = \"60s\"\ncrash = \"db-1\"";
+    let run = |db: &str| run_toml(&replicated(db, crash, 100.0, "600s"), 8);
+    let r = run("lag = \"exp(1s)\"");
+    let failing: Vec<f64> = r.series.iter().filter(|p| p.failed > 0).map(|p| p.t_s).collect();
+    let (first, last) = (failing[0], *failing.last().unwrap());
+    let dns = extra(&r, "db-1", "failover_dns_s");
+    let (detected, promoted) = (extra(&r, "db-1", "failover_detected_s"), extra(&r, "db-1", "failover_promoted_s"));
+    // The seeds' delays: detection 30-60 s, promotion 60-120 s, DNS 30 s.
+    assert!((30.0..=65.0).contains(&(detected - 60.0)), "detected after {}", detected - 60.0);
+    assert!((60.0..=120.0).contains(&(promoted - detected)), "promoted after {}", promoted - detected);
+    assert!((dns - promoted - 30.0).abs() < 1e-6);
+    assert!((first - 60.0).abs() < 1.0, "writes fail from the crash on: {first}");
+    assert!((last + 1.0 - dns).abs() <= 1.0, "and until DNS names the new primary: last {last}, dns {dns}");
+    let write_failures = r.classes["write"].requests.failed;
+    let expected = 20.0 * (dns - 60.0);
+    assert!(
+        (write_failures as f64 - expected).abs() / expected < 0.1,
+        "{write_failures} failed writes vs about {expected}"
+    );
+    assert!(
+        r.classes["read"].requests.failed < 20,
+        "reads on the replicas go on: {}",
+        r.classes["read"].requests.failed
+    );
+    let lost = extra(&r, "db-1", "lost_writes");
+    assert!(lost > 0.0, "async: writes acknowledged but never shipped are lost");
+    let async_write_p50 = r.classes["write"].latency_ms.p50;
+
+    let r = run("replication = \"sync\"");
+    assert_eq!(extra(&r, "db-1", "lost_writes"), 0.0, "sync: nothing acknowledged is lost");
+    let dns = extra(&r, "db-1", "failover_dns_s");
+    let last = r.series.iter().rev().find(|p| p.failed > 0).map(|p| p.t_s).unwrap();
+    assert!((last + 1.0 - dns).abs() <= 1.0, "writes resume once DNS switches: last failure {last}, dns {dns}");
+    let sync_write_p50 = r.classes["write"].latency_ms.p50;
+    assert!(
+        sync_write_p50 > async_write_p50 + 1.5,
+        "sync waits for a replica round trip: {sync_write_p50} vs {async_write_p50}"
+    );
+}

@@ -6,6 +6,7 @@ use crate::expr::Dim;
 use crate::limits::{MAX_CACHE_ENTRIES, MAX_QUEUE_CAPACITY, MAX_WORKERS};
 use crate::values::Values;
 use sim_core::component::cache::{CacheSpec, WritePolicy};
+use sim_core::component::database::{DatabaseSpec, Failover, Replication};
 use sim_core::component::load_balancer::{HealthCheck, LoadBalancerSpec, Policy};
 use sim_core::ids::ServiceId;
 use sim_core::model::{CallMode, ComponentModel, KeyspaceSpec, Routing, ServerSpec, Sessions};
@@ -19,11 +20,38 @@ use toml::{Spanned, Value};
 const COMMON: [&str; 3] = ["id", "kind", "count"];
 
 /// Component kinds a scenario may declare, with the keys each accepts.
-pub const KINDS: [(&str, &[&str]); 3] = [
+pub const KINDS: [(&str, &[&str]); 4] = [
     ("server", &["workers", "queue_capacity", "service", "call_mode", "error_rate", "sessions"]),
     ("load_balancer", &["backends", "policy", "weights", "health_check", "max_connections"]),
     ("cache", &["capacity", "ttl", "latency", "write_policy", "single_flight", "flush_interval", "sharding"]),
+    (
+        "database",
+        &[
+            "replicas",
+            "max_connections",
+            "pool_queue",
+            "read_time",
+            "write_time",
+            "replication",
+            "lag",
+            "reads_from_replicas",
+            "read_your_writes",
+            "failover",
+        ],
+    ),
 ];
+
+/// Instances a component declares: `count`, or for a database one primary plus `replicas`.
+pub fn instance_count(kind: &str, f: &Fields, v: &Values) -> Result<u32, Diagnostic> {
+    if kind == "database" {
+        if let Some(c) = f.get("count") {
+            return Err(Diagnostic::at("a database's instances are its primary and its `replicas`", c.span())
+                .help("write replicas = 2 instead of count"));
+        }
+        return f.get("replicas").map_or(Ok(1), |x| v.count(x, "replicas", 0, 16).map(|r| r as u32 + 1));
+    }
+    f.get("count").map_or(Ok(1), |c| v.count(c, "count", 1, crate::limits::MAX_COMPONENTS as u64).map(|c| c as u32))
+}
 
 /// Kinds that serve requests, and so may stand on a class's path (all of them so far).
 pub fn serves_requests(kind: &str) -> bool {
@@ -188,6 +216,7 @@ pub fn lower(
         "server" => server(f, v, &mut e).map(|m| (m, Routing::RoundRobin)),
         "load_balancer" => load_balancer(f, v, r, &mut e).map(|m| (m, Routing::RoundRobin)),
         "cache" => cache(f, v, &mut e).and_then(|m| Some((m, sharding(f, &mut e)?))),
+        "database" => database(f, v, &mut e),
         _ => unreachable!("every listed kind is lowered"),
     };
     match lowered {
@@ -259,6 +288,59 @@ fn cache(f: &Fields, v: &Values, e: &mut Errors) -> Option<ComponentModel> {
         single_flight: single_flight?,
         flush_interval: flush_interval?,
     }))
+}
+
+fn database(f: &Fields, v: &Values, e: &mut Errors) -> Option<(ComponentModel, Routing)> {
+    let replicas = e.take(f.get("replicas").map_or(Ok(0), |x| v.count(x, "replicas", 0, 16)))?;
+    let max_connections =
+        e.take(f.get("max_connections").map_or(Ok(200), |x| v.count(x, "max_connections", 1, MAX_WORKERS)));
+    let pool_queue = e.take(f.get("pool_queue").map_or(Ok(0), |x| v.count(x, "pool_queue", 0, MAX_QUEUE_CAPACITY)));
+    let ms = |n| Delay::constant(SimDuration::from_millis(n));
+    let read_time = e.take(f.get("read_time").map_or(Ok(ms(5)), |x| v.delay(x, "read_time")));
+    let write_time = e.take(f.get("write_time").map_or(Ok(ms(10)), |x| v.delay(x, "write_time")));
+    let mode = e.take(f.choice("replication", &["async", "sync"], "async"));
+    let lag = e.take(f.get("lag").map_or(Ok(Delay::exponential(SimDuration::from_millis(200))), |x| v.delay(x, "lag")));
+    let reads_from_replicas = e.take(f.boolean("reads_from_replicas", replicas > 0));
+    let read_your_writes = e.take(f.boolean("read_your_writes", false));
+    let failover = match f.get("failover") {
+        Some(x) if x.get_ref() == &Value::Boolean(false) => Some(None),
+        None if replicas == 0 => Some(None),
+        x => {
+            let secs = SimDuration::from_secs;
+            let defaults = Failover {
+                heartbeat: secs(5),
+                detection: Delay::uniform(secs(30), secs(60)).expect("ordered"),
+                promotion: Delay::uniform(secs(60), secs(120)).expect("ordered"),
+                dns: Delay::constant(secs(30)),
+            };
+            match x {
+                None => Some(Some(defaults)),
+                Some(x) => {
+                    let sub = e.take(Sub::new(x, "failover", &["heartbeat", "detection", "promotion", "dns"]))?;
+                    let delay = |k: &str, d: Delay| sub.get(k).map_or(Ok(d), |x| v.delay(&x, k));
+                    Some(Some(Failover {
+                        heartbeat: e.take(
+                            sub.get("heartbeat").map_or(Ok(defaults.heartbeat), |x| v.duration(&x, "heartbeat")),
+                        )?,
+                        detection: e.take(delay("detection", defaults.detection))?,
+                        promotion: e.take(delay("promotion", defaults.promotion))?,
+                        dns: e.take(delay("dns", defaults.dns))?,
+                    }))
+                }
+            }
+        }
+    };
+    let replication = if mode? == "sync" { Replication::Sync } else { Replication::Async { lag: lag? } };
+    let spec = DatabaseSpec {
+        max_connections: max_connections? as u32,
+        pool_queue: pool_queue? as u32,
+        read_time: read_time?,
+        write_time: write_time?,
+        replication,
+        failover: failover?,
+        read_your_writes: read_your_writes?,
+    };
+    Some((ComponentModel::Database(spec), Routing::PrimaryReplica { reads_from_replicas: reads_from_replicas? }))
 }
 
 fn load_balancer(f: &Fields, v: &Values, r: &Resolver, e: &mut Errors) -> Option<ComponentModel> {

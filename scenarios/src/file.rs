@@ -93,8 +93,6 @@ pub struct WorkloadFile {
     pub users: Option<Spanned<Value>>,
     #[serde(default)]
     pub think: Option<Spanned<Value>>,
-    #[serde(default)]
-    pub read_your_writes: Option<bool>,
 }
 
 #[derive(Deserialize, Debug)]

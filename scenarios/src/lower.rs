@@ -86,10 +86,7 @@ pub fn lower(file: ScenarioFile, source: &str, overrides: &Overrides) -> Result<
                 continue;
             }
         };
-        let count = match f.get("count") {
-            Some(c) => v.count(c, "count", 1, MAX_COMPONENTS as u64).map_err(|e| errors.push(e)).unwrap_or(1) as u32,
-            None => 1,
-        };
+        let count = components::instance_count(&kind, &f, &v).map_err(|e| errors.push(e)).unwrap_or(1);
         decls.push(Decl { name, span, kind, kind_span, count, fields: Some(f) });
     }
     let service_names: Vec<String> = decls.iter().map(|d| d.name.clone()).collect();
@@ -249,12 +246,7 @@ pub fn lower(file: ScenarioFile, source: &str, overrides: &Overrides) -> Result<
     for (i, name) in instance_names.iter().enumerate() {
         let si = instance_service[i];
         let model = if si == 0 {
-            ComponentModel::Clients(ClientsSpec {
-                arrival: arrival.clone(),
-                class_weights: weights.clone(),
-                users,
-                read_your_writes: file.workload.read_your_writes.unwrap_or(false),
-            })
+            ComponentModel::Clients(ClientsSpec { arrival: arrival.clone(), class_weights: weights.clone(), users })
         } else {
             models[si].clone().expect("no errors")
         };
@@ -435,10 +427,19 @@ fn links(
             );
             return links;
         }
+        // `between = ["db", "db"]` joins a service's instances to each other.
+        let mesh = pair[0].get_ref() == pair[1].get_ref();
+        if mesh && a.len() < 2 {
+            errors.push(
+                Diagnostic::at("a link cannot join a component to itself", l.between.span()).help(
+                    "a service joined to itself links its instances to each other; this one has a single instance",
+                ),
+            );
+            continue;
+        }
         for &x in &a {
             for &y in &b {
-                if x == y {
-                    errors.push(Diagnostic::at("a link cannot join a component to itself", l.between.span()));
+                if x == y || (mesh && x > y) {
                     continue;
                 }
                 let base = format!("{}-{}", instance_names[x.index()], instance_names[y.index()]);

@@ -95,7 +95,23 @@ impl Ctx<'_> {
 
     /// Sends a protocol message (replication, job hand-off) to another instance.
     pub fn message(&mut self, to: ComponentId, token: u32) {
-        self.send(self.me, to, EventKind::Message { from: self.me, token });
+        self.message_after(to, token, SimDuration::ZERO);
+    }
+
+    /// Sends a message that leaves after `delay` (replication lag, for instance).
+    pub fn message_after(&mut self, to: ComponentId, token: u32, delay: SimDuration) {
+        let latency = self.world.latency(self.me, to);
+        let event = Event { target: to, kind: EventKind::Message { from: self.me, token } };
+        self.world.queue.push(self.now + delay + latency, event);
+    }
+
+    /// Hands `req` to another instance of the same service (a replica sending a read to
+    /// the primary): its answer goes straight to the original caller.
+    pub fn redirect(&mut self, req: RequestId, instance: ComponentId) {
+        let r = self.requests.get_mut(req).expect("redirect a live request");
+        debug_assert_eq!(r.holder, Holder::At(self.me), "only the holder redirects");
+        r.holder = Holder::InTransit;
+        self.send(self.me, instance, EventKind::Request(req));
     }
 
     /// True while this component holds `req` (it has not answered it yet).
@@ -280,17 +296,12 @@ impl Ctx<'_> {
                 state.instances[map.shard(key) as usize]
             }
             Routing::PrimaryReplica { reads_from_replicas } => {
-                let replicas = state.instances.len() - 1;
-                if op == Op::Write || !*reads_from_replicas || replicas == 0 {
+                if op == Op::Write || !*reads_from_replicas || state.readers.is_empty() {
                     state.instances[state.dns_primary]
                 } else {
-                    // Reads go to the replicas in turn (never to the primary DNS names).
-                    let mut i = 1 + (state.next % replicas as u64) as usize;
-                    state.next += 1;
-                    if i == state.dns_primary {
-                        i = 0;
-                    }
-                    state.instances[i]
+                    // Reads go to the replicas behind the reader endpoint, in turn.
+                    state.next = if state.next + 1 >= state.readers.len() as u64 { 0 } else { state.next + 1 };
+                    state.instances[state.readers[state.next as usize]]
                 }
             }
         };

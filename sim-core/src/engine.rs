@@ -3,12 +3,13 @@
 //! restarted callers are recognized, timeouts fire), hands the rest to the target
 //! component as an `Input`, and folds every event into the trace hash.
 
+use crate::component::database::DbGroup;
 use crate::component::{Component, EventKind, Input};
 use crate::ctx::{ChildResult, Ctx};
 use crate::event_queue::EventQueue;
 use crate::ids::{ComponentId, ServiceId};
 use crate::metrics::Metrics;
-use crate::model::{FaultAction, FlowNode, Model, Routing};
+use crate::model::{ComponentModel, FaultAction, FlowNode, Model, Routing};
 use crate::network::{Network, Route};
 use crate::request::{Holder, Op, Outcome, Requests};
 use crate::rng::{SimRng, stream};
@@ -46,6 +47,8 @@ pub struct ServiceState {
     pub next: u64,
     /// Index (into `instances`) of the primary that DNS names.
     pub dns_primary: usize,
+    /// Indices of the instances behind the reader endpoint (replicas in service).
+    pub readers: Vec<usize>,
     pub shard_map: Option<ShardMap>,
 }
 
@@ -74,6 +77,8 @@ pub struct World {
     /// Requests refused because their target was down, per instance.
     pub refused: Vec<u64>,
     pub crashes: Vec<u64>,
+    /// Per service: the shared state of a database cluster.
+    pub db: Vec<Option<DbGroup>>,
 }
 
 impl World {
@@ -134,6 +139,7 @@ impl Simulation {
                 routing: s.routing.clone(),
                 next: 0,
                 dns_primary: 0,
+                readers: (1..s.instances.len()).collect(),
                 shard_map: match &s.routing {
                     Routing::Sharded(scheme) => Some(ShardMap::new(scheme.clone(), s.instances.len() as u32)),
                     _ => None,
@@ -166,6 +172,15 @@ impl Simulation {
             in_flight_max: model.limits.in_flight_max,
             refused: vec![0; n],
             crashes: vec![0; n],
+            db: model
+                .services
+                .iter()
+                .enumerate()
+                .map(|(i, s)| {
+                    matches!(model.components[s.instances[0].index()].model, ComponentModel::Database(_))
+                        .then(|| DbGroup::new(ServiceId(i as u32), s.instances.clone()))
+                })
+                .collect(),
         };
         let sim = Simulation {
             seed,
@@ -380,7 +395,7 @@ impl Simulation {
         }
         match r.op {
             Op::Write if r.version > 0 => self.metrics.on_write_acked(r.key, r.version),
-            Op::Read => self.metrics.on_read(service, r.class, r.version, r.expected_version, r.min_version),
+            Op::Read => self.metrics.on_read(service, r.class, r.version, r.expected_version),
             _ => {}
         }
     }

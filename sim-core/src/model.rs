@@ -74,12 +74,13 @@ pub enum ComponentModel {
     Server(ServerSpec),
     LoadBalancer(crate::component::load_balancer::LoadBalancerSpec),
     Cache(crate::component::cache::CacheSpec),
+    Database(crate::component::database::DatabaseSpec),
 }
 
 impl ComponentModel {
     /// Kinds that store versioned data, whose reads can be stale.
     pub fn stores_data(&self) -> bool {
-        matches!(self, ComponentModel::Cache(_))
+        matches!(self, ComponentModel::Cache(_) | ComponentModel::Database(_))
     }
 
     pub fn kind(&self) -> &'static str {
@@ -88,6 +89,7 @@ impl ComponentModel {
             ComponentModel::Server(_) => "server",
             ComponentModel::LoadBalancer(_) => "load_balancer",
             ComponentModel::Cache(_) => "cache",
+            ComponentModel::Database(_) => "database",
         }
     }
 }
@@ -101,20 +103,24 @@ pub struct ClientsSpec {
     /// Distinct users behind an open-loop workload (request i comes from a uniformly drawn
     /// user); a closed loop has exactly `users` users.
     pub users: u32,
-    /// Read-your-writes: each user's reads carry the version of its own last write.
-    pub read_your_writes: bool,
 }
 
 impl Model {
+    /// Whether any component stores versioned data, whose reads can be stale.
+    pub fn has_versioned_data(&self) -> bool {
+        self.components.iter().any(|c| c.model.stores_data())
+    }
+
     /// Whether anything in the model tells users apart (client-hash balancing, local
-    /// sessions, read-your-writes). If nothing does, clients skip drawing a user id.
+    /// sessions, each user's own writes). If nothing does, clients skip drawing a user id.
     pub fn uses_user_ids(&self) -> bool {
-        self.components.iter().any(|c| match &c.model {
-            ComponentModel::Clients(s) => s.read_your_writes,
-            ComponentModel::Server(s) => s.sessions == Sessions::Local,
-            ComponentModel::LoadBalancer(lb) => lb.policy == crate::component::load_balancer::Policy::ClientHash,
-            ComponentModel::Cache(_) => false,
-        })
+        self.has_versioned_data()
+            || self.components.iter().any(|c| match &c.model {
+                ComponentModel::Clients(_) => false,
+                ComponentModel::Server(s) => s.sessions == Sessions::Local,
+                ComponentModel::LoadBalancer(lb) => lb.policy == crate::component::load_balancer::Policy::ClientHash,
+                ComponentModel::Cache(_) | ComponentModel::Database(_) => false,
+            })
     }
 }
 

@@ -159,7 +159,7 @@ impl Simulation {
             .zip(&self.components)
             .enumerate()
             .map(|(i, (spec, c))| {
-                let mut r = c.report(end);
+                let mut r = c.report(end, &self.world);
                 for (target, n) in std::mem::take(&mut r.per_target) {
                     r.sent_to.insert(self.model.components[target.index()].name.clone(), n);
                 }

@@ -4,8 +4,9 @@
 //!
 //! Each request comes from a user (drawn uniformly from `users` in an open loop) and, if
 //! its class has a keyspace, touches a key drawn from that keyspace's Zipf popularity.
-//! With read-your-writes on, each user's requests carry the version of its last write, so
-//! a replica that has not caught up sends the read to the primary.
+//! When the model stores versioned data, each user's requests carry the version of its
+//! own last write: a database with read-your-writes routing sends a read that a replica
+//! cannot yet serve to the primary, and the run counts reads older than their user's write.
 
 use super::Input;
 use crate::ctx::Ctx;
@@ -49,8 +50,10 @@ pub struct Clients {
     classes: Vec<(ClassId, f64)>,
     keys: Vec<Option<KeySampler>>,
     users: u32,
-    /// Per user, the version of its last acknowledged write (read-your-writes only).
-    last_write: Option<Vec<u64>>,
+    /// Per user, the key and version of its last acknowledged write (with versioned data
+    /// only): reads carry the version so a read-your-writes router can honour it, and a
+    /// read of that key older than it counts as reading behind one's own write.
+    last_write: Option<Vec<(u64, u64)>>,
     issued: u64,
 }
 
@@ -90,7 +93,7 @@ impl Clients {
             classes,
             keys,
             users,
-            last_write: spec.read_your_writes.then(|| vec![0; users as usize]),
+            last_write: model.has_versioned_data().then(|| vec![(0, 0); users as usize]),
             issued: 0,
         }
     }
@@ -124,7 +127,7 @@ impl Clients {
                     Some(k) => k.sample(ctx),
                     None => 0,
                 };
-                let min_version = self.last_write.as_ref().map_or(0, |w| w[user as usize]);
+                let min_version = self.last_write.as_ref().map_or(0, |w| w[user as usize].1);
                 self.issued += 1;
                 if !ctx.issue(class, user, key, min_version) {
                     self.after_answer(user, ctx);
@@ -133,11 +136,16 @@ impl Clients {
             Input::ChildDone(result) => {
                 ctx.finish_root(&result);
                 if let Some(w) = &mut self.last_write
-                    && result.op == Op::Write
                     && result.outcome == Outcome::Ok
                 {
-                    let u = result.user as usize;
-                    w[u] = w[u].max(result.version);
+                    let own = &mut w[result.user as usize];
+                    match result.op {
+                        Op::Write if result.version > own.1 => *own = (result.key, result.version),
+                        Op::Read if own.0 == result.key && result.version < own.1 => {
+                            ctx.metrics.classes[result.class.index()].read_your_writes_violations += 1;
+                        }
+                        _ => {}
+                    }
                 }
                 self.after_answer(result.user, ctx);
             }

@@ -5,6 +5,7 @@
 
 pub mod cache;
 pub mod clients;
+pub mod database;
 pub mod load_balancer;
 mod lru;
 pub mod server;
@@ -84,6 +85,7 @@ pub enum Component {
     LoadBalancer(load_balancer::LoadBalancer),
     /// Boxed: its tables are large and the component table stays compact.
     Cache(Box<cache::Cache>),
+    Database(Box<database::Database>),
 }
 
 impl Component {
@@ -93,6 +95,7 @@ impl Component {
             ComponentModel::Server(s) => Component::Server(server::Server::new(s, model)),
             ComponentModel::LoadBalancer(s) => Component::LoadBalancer(load_balancer::LoadBalancer::new(id, s, model)),
             ComponentModel::Cache(s) => Component::Cache(Box::new(cache::Cache::new(s, model))),
+            ComponentModel::Database(s) => Component::Database(Box::new(database::Database::new(id, s, model))),
         }
     }
 
@@ -103,6 +106,7 @@ impl Component {
             Component::Server(c) => c.on_input(input, ctx),
             Component::LoadBalancer(c) => c.on_input(input, ctx),
             Component::Cache(c) => c.on_input(input, ctx),
+            Component::Database(c) => c.on_input(input, ctx),
         }
     }
 
@@ -113,6 +117,7 @@ impl Component {
             Component::Server(c) => c.on_crash(now),
             Component::LoadBalancer(c) => c.on_crash(),
             Component::Cache(c) => c.on_crash(),
+            Component::Database(c) => c.on_crash(now),
         }
     }
 
@@ -124,12 +129,13 @@ impl Component {
         }
     }
 
-    pub fn report(&self, end: SimTime) -> ComponentReport {
+    pub fn report(&self, end: SimTime, world: &crate::engine::World) -> ComponentReport {
         match self {
             Component::Clients(c) => c.report(),
             Component::Server(c) => c.report(end),
             Component::LoadBalancer(c) => c.report(end),
             Component::Cache(c) => c.report(),
+            Component::Database(c) => c.report(end, world.db[c.service().index()].as_ref()),
         }
     }
 }

@@ -129,14 +129,11 @@ impl Metrics {
     }
 
     /// A read of `service` returned `version`; it began when `expected` was the newest
-    /// acknowledged version and its user had last written `own_write`.
-    pub fn on_read(&mut self, service: ServiceId, class: ClassId, version: u64, expected: u64, own_write: u64) {
+    /// acknowledged version.
+    pub fn on_read(&mut self, service: ServiceId, class: ClassId, version: u64, expected: u64) {
         if version < expected {
             self.stale_reads_by_service[service.index()] += 1;
             self.classes[class.index()].stale_reads += 1;
-        }
-        if version < own_write {
-            self.classes[class.index()].read_your_writes_violations += 1;
         }
     }
 }

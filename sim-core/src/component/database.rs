@@ -1,0 +1,529 @@
+//! Database: a primary and N replicas (PostgreSQL, MySQL or a MongoDB replica set).
+//!
+//! Each instance has `max_connections` connections, each running one query at a time for
+//! `read_time` or `write_time`; with a pooler (`pool_queue` > 0) excess queries wait for a
+//! connection, without one they are refused. Writes go to the primary, which gives each a
+//! log sequence number (LSN). With asynchronous replication the primary acknowledges at
+//! once and ships the change to every replica after `lag` plus the link latency; a replica
+//! applies the log up to the newest LSN it has heard of. So a read on a replica can return
+//! an old version: the run counts such stale reads. With synchronous replication the
+//! primary acknowledges only once every replica has applied the write: no stale reads on
+//! acknowledged data and nothing lost on failover, at the cost of write latency.
+//!
+//! Read-your-writes: a read that carries its user's last write LSN and reaches a replica
+//! that has not applied it yet is redirected to the primary.
+//!
+//! Failover: replicas probe the primary every `heartbeat`. Once it has failed to answer for
+//! a `detection` time (drawn per incident: the seeds' 30-60 s), the lowest-numbered live
+//! replica starts a promotion (60-120 s); the most up-to-date live replica becomes primary
+//! and starts taking writes, and `dns` later (30 s) callers learn its address. Until then
+//! writes go to the dead primary and fail. Under async replication, writes the old primary
+//! acknowledged but never shipped are lost: counted. The cluster's shared state (the log,
+//! every instance's data, who is primary) lives in `DbGroup`, the model's control plane.
+
+use super::Input;
+use crate::ctx::Ctx;
+use crate::distribution::Delay;
+use crate::ids::{ComponentId, RequestId, ServiceId};
+use crate::keymap::KeyMap;
+use crate::metrics::TimeWeighted;
+use crate::model::Model;
+use crate::report::ComponentReport;
+use crate::request::{Op, Outcome};
+use crate::time::{SimDuration, SimTime};
+use std::collections::VecDeque;
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Replication {
+    Async { lag: Delay },
+    Sync,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Failover {
+    pub heartbeat: SimDuration,
+    pub detection: Delay,
+    pub promotion: Delay,
+    pub dns: Delay,
+}
+
+#[derive(Clone, Debug)]
+pub struct DatabaseSpec {
+    pub max_connections: u32,
+    pub pool_queue: u32,
+    pub read_time: Delay,
+    pub write_time: Delay,
+    pub replication: Replication,
+    pub failover: Option<Failover>,
+    /// A replica that has not applied the reading user's last write sends the read to
+    /// the primary.
+    pub read_your_writes: bool,
+}
+
+/// The cluster's shared state: the replication log, each instance's data and applied
+/// position, and who the primary is.
+pub struct DbGroup {
+    pub service: ServiceId,
+    pub instances: Vec<ComponentId>,
+    /// Index (into `instances`) of the instance taking writes.
+    pub primary: usize,
+    next_lsn: u64,
+    /// Key written at each LSN from `log_base` on (`None`: lost in a failover).
+    log: VecDeque<Option<u64>>,
+    log_base: u64,
+    versions: Vec<KeyMap<u64>>,
+    pub applied: Vec<u64>,
+    /// Instances in the replica set (a failed-over primary leaves it until it restarts).
+    members: Vec<bool>,
+    /// LSNs acknowledged to callers and not yet applied everywhere, oldest first.
+    acked: VecDeque<u64>,
+    pub lost_writes: u64,
+    pub failovers: u64,
+    /// A promotion is under way.
+    promoting: bool,
+    /// The last failover's timeline: primary declared dead, replica promoted, DNS switched.
+    pub detected_at: Option<SimTime>,
+    pub promoted_at: Option<SimTime>,
+    pub dns_switched_at: Option<SimTime>,
+}
+
+impl DbGroup {
+    pub fn new(service: ServiceId, instances: Vec<ComponentId>) -> DbGroup {
+        let n = instances.len();
+        DbGroup {
+            service,
+            instances,
+            primary: 0,
+            next_lsn: 1,
+            log: VecDeque::new(),
+            log_base: 1,
+            versions: vec![KeyMap::new(0); n],
+            applied: vec![0; n],
+            members: vec![true; n],
+            acked: VecDeque::new(),
+            lost_writes: 0,
+            failovers: 0,
+            promoting: false,
+            detected_at: None,
+            promoted_at: None,
+            dns_switched_at: None,
+        }
+    }
+
+    fn write(&mut self, at: usize, key: u64) -> u64 {
+        let lsn = self.next_lsn;
+        self.next_lsn += 1;
+        self.log.push_back(Some(key));
+        self.versions[at].insert(key, lsn);
+        self.applied[at] = lsn;
+        lsn
+    }
+
+    /// Instance `at` applies the log up to `lsn`.
+    fn apply_up_to(&mut self, at: usize, lsn: u64) {
+        while self.applied[at] < lsn {
+            let next = self.applied[at] + 1;
+            if next >= self.log_base
+                && let Some(Some(key)) = self.log.get((next - self.log_base) as usize)
+            {
+                self.versions[at].insert(*key, next);
+            }
+            self.applied[at] = next;
+        }
+    }
+
+    /// Forgets what every instance has applied (log entries and acknowledgements).
+    fn trim(&mut self, down: &[bool]) {
+        let oldest = (0..self.instances.len())
+            .filter(|&i| self.members[i] && !down[self.instances[i].index()])
+            .map(|i| self.applied[i])
+            .min()
+            .unwrap_or(0);
+        while self.acked.front().is_some_and(|&l| l <= oldest) {
+            self.acked.pop_front();
+        }
+        while self.log_base <= oldest && !self.log.is_empty() {
+            self.log.pop_front();
+            self.log_base += 1;
+        }
+    }
+}
+
+/// Timer tokens above the request slots.
+const HEARTBEAT: u32 = u32::MAX;
+const PROMOTE: u32 = u32::MAX - 1;
+const DNS: u32 = u32::MAX - 2;
+/// Timer token bit for shipping queued changes to replica `token & !SHIP`.
+const SHIP: u32 = 1 << 30;
+/// Message tokens: replication carries an LSN (below 2^31); acks set the top bit.
+const ACK_BIT: u32 = 1 << 31;
+
+pub struct Database {
+    spec: DatabaseSpec,
+    service: ServiceId,
+    index: usize,
+    busy: u32,
+    queue: VecDeque<RequestId>,
+    busy_avg: TimeWeighted,
+    /// Sync replication: writes waiting for replica acks: (lsn, request, acks missing).
+    waiting_sync: VecDeque<(u64, RequestId, u32)>,
+    /// Primary side: changes waiting to leave for each replica, as (departure, LSN). The
+    /// lag is spent here, so a crash loses what has not left; the stream is ordered.
+    outbox: Vec<VecDeque<(SimTime, u64)>>,
+    /// Replica side of failover: which primary we watch, and when it last answered.
+    watching: usize,
+    primary_seen: SimTime,
+    /// Drawn when the primary first stops answering; cleared when it answers again.
+    detection_timeout: Option<SimDuration>,
+    promoted_to: Option<usize>,
+    reads: u64,
+    writes: u64,
+    rejected: u64,
+    redirected: u64,
+}
+
+impl Database {
+    pub fn new(me: ComponentId, spec: &DatabaseSpec, model: &Model) -> Database {
+        let service = model.components[me.index()].service;
+        let index = model.services[service.index()].instances.iter().position(|&i| i == me).expect("listed");
+        Database {
+            spec: spec.clone(),
+            service,
+            index,
+            busy: 0,
+            queue: VecDeque::new(),
+            busy_avg: TimeWeighted::new(SimTime::ZERO + model.warmup),
+            waiting_sync: VecDeque::new(),
+            outbox: vec![VecDeque::new(); model.services[service.index()].instances.len()],
+            watching: 0,
+            primary_seen: SimTime::ZERO,
+            detection_timeout: None,
+            promoted_to: None,
+            reads: 0,
+            writes: 0,
+            rejected: 0,
+            redirected: 0,
+        }
+    }
+
+    pub fn service(&self) -> ServiceId {
+        self.service
+    }
+
+    fn group<'a>(&self, ctx: &'a mut Ctx) -> &'a mut DbGroup {
+        ctx.world.db[self.service.index()].as_mut().expect("databases have a group")
+    }
+
+    pub fn on_input(&mut self, input: Input, ctx: &mut Ctx) {
+        match input {
+            Input::Start | Input::Restart => self.on_start(ctx),
+            Input::Request(req) => self.on_request(req, ctx),
+            Input::Timer(HEARTBEAT) => self.heartbeat(ctx),
+            Input::Timer(PROMOTE) => self.promote(ctx),
+            Input::Timer(DNS) => self.switch_dns(ctx),
+            Input::Timer(t) if t & SHIP != 0 && t < PROMOTE - 1 => self.ship((t & !SHIP) as usize, ctx),
+            Input::Timer(slot) => self.on_query_done(ctx.requests.id_in_slot(slot), ctx),
+            Input::Message { from, token } if token & ACK_BIT != 0 => {
+                self.on_ack(from, u64::from(token & !ACK_BIT), ctx)
+            }
+            Input::Message { token, .. } => {
+                let at = self.index;
+                self.group(ctx).apply_up_to(at, u64::from(token));
+                if self.spec.replication == Replication::Sync {
+                    let primary = self.group(ctx).primary;
+                    let to = self.group(ctx).instances[primary];
+                    ctx.message(to, token | ACK_BIT);
+                }
+            }
+            Input::Pong { healthy, .. } => {
+                if healthy {
+                    self.primary_seen = ctx.now;
+                    self.detection_timeout = None;
+                }
+            }
+            Input::ChildDone(result) => ctx.resume(&result),
+            Input::Slow(_) | Input::Drain => {}
+        }
+    }
+
+    fn on_start(&mut self, ctx: &mut Ctx) {
+        let at = self.index;
+        let group = self.group(ctx);
+        group.members[at] = true;
+        if group.primary != at && group.applied[at] < group.applied[group.primary] {
+            // Back from a crash behind the primary: restore its snapshot (divergent
+            // writes of an old primary are rolled back, as pg_rewind would).
+            let p = group.primary;
+            group.versions[at] = group.versions[p].clone();
+            group.applied[at] = group.applied[p];
+        }
+        self.primary_seen = ctx.now;
+        if let Some(f) = &self.spec.failover {
+            let first = SimDuration(ctx.below(f.heartbeat.as_nanos().max(1)));
+            ctx.set_timer(first, HEARTBEAT);
+        }
+    }
+
+    fn on_request(&mut self, req: RequestId, ctx: &mut Ctx) {
+        if self.busy < self.spec.max_connections {
+            self.busy += 1;
+            self.busy_avg.set(ctx.now, u64::from(self.busy));
+            self.start(req, ctx);
+        } else if self.queue.len() < self.spec.pool_queue as usize {
+            self.queue.push_back(req);
+        } else {
+            self.rejected += 1;
+            ctx.respond(req, Outcome::Rejected);
+        }
+    }
+
+    fn start(&mut self, req: RequestId, ctx: &mut Ctx) {
+        let op = ctx.requests.get(req).expect("held").op;
+        let d = if op == Op::Write { ctx.draw(&self.spec.write_time) } else { ctx.draw(&self.spec.read_time) };
+        ctx.set_timer(d, req.slot);
+    }
+
+    fn on_query_done(&mut self, req: RequestId, ctx: &mut Ctx) {
+        let r = *ctx.requests.get(req).expect("held");
+        let at = self.index;
+        let primary = self.group(ctx).primary;
+        match r.op {
+            Op::Write if primary != at => {
+                // A replica (or a deposed primary) is read-only.
+                ctx.respond(req, Outcome::Error);
+            }
+            Op::Write => {
+                self.writes += 1;
+                let lsn = self.group(ctx).write(at, r.key);
+                ctx.requests.get_mut(req).expect("held").version = lsn;
+                let g = self.group(ctx);
+                let replicas: Vec<(usize, ComponentId)> = g
+                    .instances
+                    .iter()
+                    .enumerate()
+                    .filter(|(i, _)| *i != at && g.members[*i])
+                    .map(|(i, &c)| (i, c))
+                    .collect();
+                for &(i, replica) in &replicas {
+                    match &self.spec.replication {
+                        Replication::Sync => ctx.message(replica, lsn as u32),
+                        Replication::Async { lag } => {
+                            let lag = ctx.draw(lag);
+                            let leaves = (ctx.now + lag).max(self.outbox[i].back().map_or(SimTime::ZERO, |e| e.0));
+                            if self.outbox[i].is_empty() {
+                                ctx.set_timer(leaves - ctx.now, SHIP | i as u32);
+                            }
+                            self.outbox[i].push_back((leaves, lsn));
+                        }
+                    }
+                }
+                if self.spec.replication == Replication::Sync && !replicas.is_empty() {
+                    self.waiting_sync.push_back((lsn, req, replicas.len() as u32));
+                } else {
+                    self.group(ctx).acked.push_back(lsn);
+                    ctx.proceed(req);
+                }
+            }
+            Op::Read | Op::Scan => {
+                let applied = self.group(ctx).applied[at];
+                if self.spec.read_your_writes && primary != at && r.min_version > applied {
+                    // Read-your-writes: this replica has not caught up with the user's write.
+                    self.redirected += 1;
+                    let to = self.group(ctx).instances[primary];
+                    ctx.redirect(req, to);
+                } else {
+                    self.reads += 1;
+                    let version = self.group(ctx).versions[at].get_or(r.key);
+                    ctx.requests.get_mut(req).expect("held").version = version;
+                    ctx.proceed(req);
+                }
+            }
+        }
+        self.release(ctx);
+        if self.writes.is_multiple_of(4096) {
+            let world = &mut *ctx.world;
+            let group = world.db[self.service.index()].as_mut().expect("databases have a group");
+            group.trim(&world.down);
+        }
+    }
+
+    /// Sends replica `i` every queued change that is due (the newest LSN covers them all).
+    fn ship(&mut self, i: usize, ctx: &mut Ctx) {
+        let mut newest = None;
+        while self.outbox[i].front().is_some_and(|e| e.0 <= ctx.now) {
+            newest = self.outbox[i].pop_front().map(|e| e.1);
+        }
+        let to = self.group(ctx).instances[i];
+        if let Some(lsn) = newest {
+            ctx.message(to, lsn as u32);
+        }
+        if let Some(&(next, _)) = self.outbox[i].front() {
+            ctx.set_timer(next - ctx.now, SHIP | i as u32);
+        }
+    }
+
+    fn release(&mut self, ctx: &mut Ctx) {
+        if let Some(next) = self.queue.pop_front() {
+            self.start(next, ctx);
+        } else {
+            self.busy -= 1;
+            self.busy_avg.set(ctx.now, u64::from(self.busy));
+        }
+    }
+
+    /// Sync replication: a replica applied up to `lsn`.
+    fn on_ack(&mut self, _from: ComponentId, lsn: u64, ctx: &mut Ctx) {
+        let mut done = Vec::new();
+        for w in self.waiting_sync.iter_mut() {
+            if w.0 <= lsn && w.2 > 0 {
+                w.2 -= 1;
+                if w.2 == 0 {
+                    done.push(w.1);
+                }
+            }
+        }
+        self.waiting_sync.retain(|w| w.2 > 0);
+        for req in done {
+            if ctx.holds(req) {
+                ctx.proceed(req);
+            }
+        }
+    }
+
+    /// Replicas probe the primary; a long enough silence starts a failover.
+    fn heartbeat(&mut self, ctx: &mut Ctx) {
+        let f = self.spec.failover.clone().expect("heartbeats only with failover");
+        ctx.set_timer(f.heartbeat, HEARTBEAT);
+        let at = self.index;
+        let (primary, promoting) = {
+            let g = self.group(ctx);
+            (g.primary, g.promoting)
+        };
+        if primary == at {
+            return;
+        }
+        if self.watching != primary {
+            // A new primary: its silence counts from now.
+            self.watching = primary;
+            self.primary_seen = ctx.now;
+            self.detection_timeout = None;
+        }
+        let to = self.group(ctx).instances[primary];
+        ctx.ping(to, 0);
+        let silent = ctx.now.since(self.primary_seen);
+        if silent <= f.heartbeat {
+            return;
+        }
+        let timeout = match self.detection_timeout {
+            Some(t) => t,
+            None => {
+                let t = ctx.draw(&f.detection);
+                self.detection_timeout = Some(t);
+                t
+            }
+        };
+        // The lowest-numbered live replica coordinates.
+        let coordinator = {
+            let world = &*ctx.world;
+            let g = world.db[self.service.index()].as_ref().expect("databases have a group");
+            (0..g.instances.len()).find(|&i| i != primary && !world.down[g.instances[i].index()])
+        };
+        if silent >= timeout && !promoting && coordinator == Some(at) {
+            let now = ctx.now;
+            let g = self.group(ctx);
+            g.promoting = true;
+            g.detected_at = Some(now);
+            let d = ctx.draw(&f.promotion);
+            ctx.set_timer(d, PROMOTE);
+        }
+    }
+
+    /// The most up-to-date live replica becomes primary; writes it never got are lost.
+    fn promote(&mut self, ctx: &mut Ctx) {
+        let world = &mut *ctx.world;
+        let down = &world.down;
+        let g = world.db[self.service.index()].as_mut().expect("databases have a group");
+        let Some(new) = (0..g.instances.len())
+            .filter(|&i| i != g.primary && !down[g.instances[i].index()])
+            .max_by_key(|&i| (g.applied[i], std::cmp::Reverse(i)))
+        else {
+            g.promoting = false;
+            return;
+        };
+        let kept = g.applied[new];
+        g.lost_writes += g.acked.iter().filter(|&&l| l > kept).count() as u64;
+        g.acked.retain(|&l| l <= kept);
+        for l in kept + 1..g.next_lsn {
+            if l >= g.log_base
+                && let Some(e) = g.log.get_mut((l - g.log_base) as usize)
+            {
+                *e = None;
+            }
+        }
+        let old = g.primary;
+        g.members[old] = false;
+        g.primary = new;
+        g.failovers += 1;
+        g.promoting = false;
+        g.promoted_at = Some(ctx.now);
+        self.promoted_to = Some(new);
+        let f = self.spec.failover.clone().expect("promotion only with failover");
+        let d = ctx.draw(&f.dns);
+        ctx.set_timer(d, DNS);
+    }
+
+    /// DNS now names the new primary: callers' writes reach it.
+    fn switch_dns(&mut self, ctx: &mut Ctx) {
+        if let Some(new) = self.promoted_to.take() {
+            let world = &mut *ctx.world;
+            let state = &mut world.services[self.service.index()];
+            state.dns_primary = new;
+            // The reader endpoint now lists the live replicas of the new primary.
+            state.readers =
+                (0..state.instances.len()).filter(|&i| i != new && !world.down[state.instances[i].index()]).collect();
+            state.next = 0;
+            let now = ctx.now;
+            self.group(ctx).dns_switched_at = Some(now);
+        }
+    }
+
+    pub fn on_crash(&mut self, now: SimTime) {
+        self.busy = 0;
+        self.queue.clear();
+        self.waiting_sync.clear();
+        self.detection_timeout = None;
+        self.outbox.iter_mut().for_each(VecDeque::clear);
+        self.busy_avg.set(now, 0);
+    }
+
+    pub fn report(&self, end: SimTime, group: Option<&DbGroup>) -> ComponentReport {
+        let mut r = ComponentReport::new("database");
+        r.utilization = Some(self.busy_avg.mean(end) / f64::from(self.spec.max_connections));
+        r.queue_max = None;
+        let mut put = |k: &str, v: f64| {
+            r.extra.insert(k.into(), v);
+        };
+        put("reads", self.reads as f64);
+        put("writes", self.writes as f64);
+        put("rejected", self.rejected as f64);
+        put("read_your_writes_redirects", self.redirected as f64);
+        if let Some(g) = group {
+            put("role_primary", f64::from(u8::from(g.primary == self.index)));
+            put("applied_lsn", g.applied[self.index] as f64);
+            if self.index == 0 {
+                put("lost_writes", g.lost_writes as f64);
+                put("failovers", g.failovers as f64);
+                for (k, t) in [
+                    ("failover_detected_s", g.detected_at),
+                    ("failover_promoted_s", g.promoted_at),
+                    ("failover_dns_s", g.dns_switched_at),
+                ] {
+                    if let Some(t) = t {
+                        put(k, t.as_secs_f64());
+                    }
+                }
+            }
+        }
+        r
+    }
+}
