@@ -6,8 +6,12 @@ use crate::expr::Dim;
 use crate::limits::{MAX_CACHE_ENTRIES, MAX_QUEUE_CAPACITY, MAX_WORKERS};
 use crate::values::Values;
 use sim_core::component::cache::{CacheSpec, WritePolicy};
+use sim_core::component::cdn::{CdnSpec, EdgeCache, Region};
 use sim_core::component::database::{DatabaseSpec, Failover, Replication};
 use sim_core::component::load_balancer::{HealthCheck, LoadBalancerSpec, Policy};
+use sim_core::component::object_store::ObjectStoreSpec;
+use sim_core::component::queue::{Autoscale, QueueSpec};
+use sim_core::component::websocket::{PubSubSpec, WebSocketSpec};
 use sim_core::ids::ServiceId;
 use sim_core::model::{CallMode, ComponentModel, KeyspaceSpec, Routing, ServerSpec, Sessions};
 use sim_core::sharding::Sharding;
@@ -20,7 +24,7 @@ use toml::{Spanned, Value};
 const COMMON: [&str; 3] = ["id", "kind", "count"];
 
 /// Component kinds a scenario may declare, with the keys each accepts.
-pub const KINDS: [(&str, &[&str]); 4] = [
+pub const KINDS: [(&str, &[&str]); 9] = [
     ("server", &["workers", "queue_capacity", "service", "call_mode", "error_rate", "sessions"]),
     ("load_balancer", &["backends", "policy", "weights", "health_check", "max_connections"]),
     ("cache", &["capacity", "ttl", "latency", "write_policy", "single_flight", "flush_interval", "sharding"]),
@@ -39,6 +43,11 @@ pub const KINDS: [(&str, &[&str]); 4] = [
             "failover",
         ],
     ),
+    ("queue", &["consumers", "capacity", "latency", "visibility_timeout", "max_receives", "backoff", "autoscale"]),
+    ("cdn", &["regions", "capacity", "hit_ratio", "ttl"]),
+    ("object_store", &["get_latency", "put_latency", "object_size", "bandwidth"]),
+    ("websocket", &["max_connections", "update_rate", "rooms", "adapter"]),
+    ("pubsub", &["subscribers", "latency"]),
 ];
 
 /// Instances a component declares: `count`, or for a database one primary plus `replicas`.
@@ -217,6 +226,11 @@ pub fn lower(
         "load_balancer" => load_balancer(f, v, r, &mut e).map(|m| (m, Routing::RoundRobin)),
         "cache" => cache(f, v, &mut e).and_then(|m| Some((m, sharding(f, &mut e)?))),
         "database" => database(f, v, &mut e),
+        "queue" => queue(f, v, r, &mut e).map(|m| (m, Routing::RoundRobin)),
+        "cdn" => cdn(f, v, &mut e).map(|m| (m, Routing::RoundRobin)),
+        "object_store" => object_store(f, v, &mut e).map(|m| (m, Routing::RoundRobin)),
+        "websocket" => websocket(f, v, r, &mut e).map(|m| (m, Routing::RoundRobin)),
+        "pubsub" => pubsub(f, v, r, &mut e).map(|m| (m, Routing::RoundRobin)),
         _ => unreachable!("every listed kind is lowered"),
     };
     match lowered {
@@ -341,6 +355,145 @@ fn database(f: &Fields, v: &Values, e: &mut Errors) -> Option<(ComponentModel, R
         read_your_writes: read_your_writes?,
     };
     Some((ComponentModel::Database(spec), Routing::PrimaryReplica { reads_from_replicas: reads_from_replicas? }))
+}
+
+fn required<'a>(f: &Fields<'a>, key: &str, example: &str) -> Result<&'a Spanned<Value>, Diagnostic> {
+    f.get(key).ok_or_else(|| {
+        Diagnostic::at(format!("this component has no `{key}`"), f.span.clone()).help(format!("add {key} = {example}"))
+    })
+}
+
+fn queue(f: &Fields, v: &Values, r: &Resolver, e: &mut Errors) -> Option<ComponentModel> {
+    let consumers = e.take(required(f, "consumers", "\"worker\"").and_then(|x| r.service(x, "consumers")));
+    let capacity = e.take(f.get("capacity").map_or(Ok(1_000_000), |x| v.count(x, "capacity", 1, MAX_QUEUE_CAPACITY)));
+    let latency =
+        e.take(f.get("latency").map_or(Ok(Delay::constant(SimDuration::from_millis(5))), |x| v.delay(x, "latency")));
+    let visibility = e.take(
+        f.get("visibility_timeout").map_or(Ok(SimDuration::from_secs(30)), |x| v.duration(x, "visibility_timeout")),
+    );
+    let max_receives = e.take(f.get("max_receives").map_or(Ok(3), |x| v.count(x, "max_receives", 1, 100)));
+    let backoff = e.take(f.get("backoff").map_or(Ok(SimDuration::from_secs(1)), |x| v.duration(x, "backoff")));
+    let autoscale = match f.get("autoscale") {
+        None => Some(None),
+        Some(x) => {
+            let sub = e.take(Sub::new(x, "autoscale", &["min", "max", "jobs_per_instance", "interval", "startup"]))?;
+            let cnt = |k: &str, d: u64| sub.get(k).map_or(Ok(d), |x| v.count(&x, k, 1, 100_000));
+            let dur = |k: &str, d: SimDuration| sub.get(k).map_or(Ok(d), |x| v.duration(&x, k));
+            Some(Some(Autoscale {
+                min: e.take(cnt("min", 1))? as u32,
+                max: e.take(cnt("max", 10))? as u32,
+                jobs_per_instance: e.take(cnt("jobs_per_instance", 100))? as u32,
+                interval: e.take(dur("interval", SimDuration::from_secs(30)))?,
+                startup: e.take(dur("startup", SimDuration::from_secs(60)))?,
+            }))
+        }
+    };
+    Some(ComponentModel::Queue(QueueSpec {
+        consumers: consumers?,
+        capacity: capacity?,
+        latency: latency?,
+        visibility_timeout: visibility?,
+        max_receives: max_receives? as u32,
+        backoff: backoff?,
+        autoscale: autoscale?,
+    }))
+}
+
+fn cdn(f: &Fields, v: &Values, e: &mut Errors) -> Option<ComponentModel> {
+    let regions_value =
+        e.take(required(f, "regions", "{ us = { share = 1, edge_latency = \"20ms\", origin_latency = \"80ms\" } }"))?;
+    let Value::Table(table) = regions_value.get_ref() else {
+        e.0.push(Diagnostic::at("`regions` must be a table of regions", regions_value.span()));
+        return None;
+    };
+    let mut regions = Vec::new();
+    for (name, region) in table {
+        let spanned = Spanned::new(regions_value.span(), region.clone());
+        let sub =
+            e.take(Sub::new(&spanned, &format!("regions.{name}"), &["share", "edge_latency", "origin_latency"]))?;
+        let share = match sub.get("share") {
+            Some(x) => e.take(v.positive(&x, Dim::Number, "share", 1e6))?,
+            None => 1.0,
+        };
+        let delay =
+            |k: &str, d: u64| sub.get(k).map_or(Ok(Delay::constant(SimDuration::from_millis(d))), |x| v.delay(&x, k));
+        regions.push(Region {
+            name: name.clone(),
+            share,
+            edge_latency: e.take(delay("edge_latency", 20))?,
+            origin_latency: e.take(delay("origin_latency", 80))?,
+        });
+    }
+    if regions.is_empty() {
+        e.0.push(Diagnostic::at("a CDN needs at least one region", regions_value.span()));
+        return None;
+    }
+    let cache = match (f.get("capacity"), f.get("hit_ratio")) {
+        (Some(c), None) => {
+            let capacity = e.take(v.count(c, "capacity", 1, MAX_CACHE_ENTRIES))? as u32;
+            let ttl = match f.get("ttl") {
+                Some(x) => Some(e.take(v.duration(x, "ttl"))?),
+                None => None,
+            };
+            EdgeCache::Lru { capacity, ttl }
+        }
+        (None, Some(h)) => {
+            if let Some(t) = f.get("ttl") {
+                e.0.push(Diagnostic::at("`ttl` applies to edges with a `capacity`, not a fixed `hit_ratio`", t.span()));
+                return None;
+            }
+            EdgeCache::HitRatio(e.take(v.number_in(h, Dim::Number, "hit_ratio", 0.0, 1.0))?)
+        }
+        _ => {
+            e.0.push(
+                Diagnostic::at("a CDN needs either `capacity` (entries per edge, LRU) or `hit_ratio`", f.span.clone())
+                    .help("add capacity = 100000, or hit_ratio = 0.95 as a what-if"),
+            );
+            return None;
+        }
+    };
+    Some(ComponentModel::Cdn(CdnSpec { regions, cache }))
+}
+
+fn object_store(f: &Fields, v: &Values, e: &mut Errors) -> Option<ComponentModel> {
+    let lat = |k: &str, ms: u64| {
+        f.get(k).map_or_else(
+            || Delay::lognormal(SimDuration::from_millis(ms), 0.5).map_err(|x| Diagnostic::new(x.0)),
+            |x| v.delay(x, k),
+        )
+    };
+    let get_latency = e.take(lat("get_latency", 30));
+    let put_latency = e.take(lat("put_latency", 50));
+    let object_size = e.take(f.get("object_size").map_or(Ok(2_000_000), |x| v.bytes(x, "object_size")));
+    let bandwidth = e.take(f.get("bandwidth").map_or(Ok(100e6), |x| v.bandwidth(x, "bandwidth")));
+    Some(ComponentModel::ObjectStore(ObjectStoreSpec {
+        get_latency: get_latency?,
+        put_latency: put_latency?,
+        object_size: object_size?,
+        bandwidth: bandwidth?,
+    }))
+}
+
+fn websocket(f: &Fields, v: &Values, r: &Resolver, e: &mut Errors) -> Option<ComponentModel> {
+    let adapter = e.take(required(f, "adapter", "\"redis-pubsub\"").and_then(|x| r.service(x, "adapter")));
+    let max_connections =
+        e.take(f.get("max_connections").map_or(Ok(10_000), |x| v.count(x, "max_connections", 1, 10_000_000)));
+    let update_rate =
+        e.take(f.get("update_rate").map_or(Ok(1.0), |x| v.number_in(x, Dim::Rate, "update_rate", 0.0, 1000.0)));
+    let rooms = e.take(f.get("rooms").map_or(Ok(100), |x| v.count(x, "rooms", 1, 10_000_000)));
+    Some(ComponentModel::WebSocket(WebSocketSpec {
+        max_connections: max_connections? as u32,
+        update_rate: update_rate?,
+        rooms: rooms? as u32,
+        adapter: adapter?,
+    }))
+}
+
+fn pubsub(f: &Fields, v: &Values, r: &Resolver, e: &mut Errors) -> Option<ComponentModel> {
+    let subscribers = e.take(required(f, "subscribers", "\"ws\"").and_then(|x| r.service(x, "subscribers")));
+    let latency =
+        e.take(f.get("latency").map_or(Ok(Delay::constant(SimDuration::from_millis(1))), |x| v.delay(x, "latency")));
+    Some(ComponentModel::PubSub(PubSubSpec { subscribers: subscribers?, latency: latency? }))
 }
 
 fn load_balancer(f: &Fields, v: &Values, r: &Resolver, e: &mut Errors) -> Option<ComponentModel> {

@@ -635,6 +635,27 @@ fn check_flows(
                     );
                 }
             }
+            if let Some(ComponentModel::Queue(q)) = &models[si] {
+                let next: Vec<usize> = node.calls.iter().map(|&c| class.flow[c as usize].service.index()).collect();
+                if !next.is_empty() && next != [q.consumers.index()] {
+                    errors.push(
+                        Diagnostic::at(
+                            format!(
+                                "class `{}`: queue `{}` hands jobs to its consumers `{}` only",
+                                class.name,
+                                decls[si].name,
+                                decls[q.consumers.index()].name
+                            ),
+                            cf.path.span(),
+                        )
+                        .help(format!(
+                            "put `{}` right after `{}`",
+                            decls[q.consumers.index()].name,
+                            decls[si].name
+                        )),
+                    );
+                }
+            }
             let root = std::ptr::eq(node, &class.flow[0]);
             if matches!(routings[si], Routing::Sharded(_)) && root && node.op == Op::Scan {
                 errors.push(Diagnostic::at(

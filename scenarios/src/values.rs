@@ -101,6 +101,33 @@ impl Values<'_> {
         Ok(x)
     }
 
+    /// A size in bytes: a whole number, or a string with a unit (`"2MB"`, `"512KiB"`, `"1TB"`;
+    /// decimal KB/MB/GB/TB, binary KiB/MiB/GiB/TiB).
+    pub fn bytes(&self, v: &Spanned<Value>, what: &str) -> Result<u64, Diagnostic> {
+        let help = "write a size such as \"2MB\", \"512KiB\" or a whole number of bytes";
+        let x = match v.get_ref() {
+            Value::Integer(i) if *i >= 0 => *i as f64,
+            Value::String(s) => parse_bytes(s)
+                .ok_or_else(|| Diagnostic::at(format!("{what}: `{s}` is not a size"), v.span()).help(help))?,
+            _ => return Err(Diagnostic::at(format!("{what}: expected a size"), v.span()).help(help)),
+        };
+        if !(1.0..=1e18).contains(&x) {
+            return Err(Diagnostic::at(format!("{what} must be between 1 byte and 1 EB"), v.span()));
+        }
+        Ok(x as u64)
+    }
+
+    /// A bandwidth in bytes per second: `"100MB/s"`, `"1GiB/s"`.
+    pub fn bandwidth(&self, v: &Spanned<Value>, what: &str) -> Result<f64, Diagnostic> {
+        let err = || Diagnostic::at(format!("{what}: expected a bandwidth"), v.span()).help("write it as \"100MB/s\"");
+        let Value::String(s) = v.get_ref() else { return Err(err()) };
+        let x = s.trim().strip_suffix("/s").and_then(parse_bytes).ok_or_else(err)?;
+        if !(1.0..=1e15).contains(&x) {
+            return Err(Diagnostic::at(format!("{what} must be between 1 B/s and 1 PB/s"), v.span()));
+        }
+        Ok(x)
+    }
+
     /// A number above zero and at most `max`.
     pub fn positive(&self, v: &Spanned<Value>, want: Dim, what: &str, max: f64) -> Result<f64, Diagnostic> {
         let x = self.quantity(v, want, what)?;
@@ -224,6 +251,27 @@ impl Values<'_> {
         }
         Ok(q.value)
     }
+}
+
+/// `2MB` -> 2e6; `1.5KiB` -> 1536.
+fn parse_bytes(text: &str) -> Option<f64> {
+    let t = text.trim();
+    let split = t.find(|c: char| c.is_ascii_alphabetic())?;
+    let (num, unit) = t.split_at(split);
+    let factor = match unit {
+        "B" => 1.0,
+        "KB" => 1e3,
+        "MB" => 1e6,
+        "GB" => 1e9,
+        "TB" => 1e12,
+        "KiB" => 1024.0,
+        "MiB" => 1024f64.powi(2),
+        "GiB" => 1024f64.powi(3),
+        "TiB" => 1024f64.powi(4),
+        _ => return None,
+    };
+    let n: f64 = num.trim().parse().ok()?;
+    (n.is_finite() && n >= 0.0).then_some(n * factor)
 }
 
 /// Seconds for a message: `1.111e11s (about 3523 years)` rather than eleven decimals.

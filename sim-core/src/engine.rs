@@ -326,12 +326,8 @@ impl Simulation {
                     return;
                 }
                 let result = ChildResult::of(id, c, Outcome::TimedOut);
-                if c.holder == Holder::Orphaned {
-                    self.requests.remove(id);
-                } else {
-                    // Someone still holds it (or it is on the wire): whoever answers frees it.
-                    c.abandoned = true;
-                }
+                // Someone still holds it (or it is on the wire): whoever answers frees it.
+                c.abandoned = true;
                 if down {
                     return;
                 }
@@ -400,19 +396,25 @@ impl Simulation {
         }
     }
 
-    /// The instance dies: its state is lost, what it held is orphaned (the callers'
-    /// timeouts free it), and its timers and pending answers become stale.
+    /// The process dies: its state is lost, its timers and pending answers become stale,
+    /// and the operating system resets its connections, so every caller waiting on a
+    /// request it held hears `Refused` at once (a dead host would leave them to time out).
     fn crash(&mut self, now: SimTime, t: ComponentId) {
         let i = t.index();
         self.world.down[i] = true;
         self.world.epoch[i] += 1;
         self.world.crashes[i] += 1;
         for id in self.requests.held_by(t) {
-            if self.requests.get(id).expect("held requests are live").abandoned {
+            let r = self.requests.get_mut(id).expect("held requests are live");
+            if r.abandoned {
                 self.requests.remove(id);
-            } else {
-                self.requests.get_mut(id).expect("live").holder = Holder::Orphaned;
+                continue;
             }
+            r.outcome = Outcome::Refused;
+            r.holder = Holder::InTransit;
+            let caller = r.caller;
+            let delay = self.world.latency(t, caller);
+            self.world.queue.push(now + delay, Event { target: caller, kind: EventKind::Response(id) });
         }
         self.components[i].on_crash(now);
     }

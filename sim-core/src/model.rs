@@ -75,6 +75,11 @@ pub enum ComponentModel {
     LoadBalancer(crate::component::load_balancer::LoadBalancerSpec),
     Cache(crate::component::cache::CacheSpec),
     Database(crate::component::database::DatabaseSpec),
+    Queue(crate::component::queue::QueueSpec),
+    Cdn(crate::component::cdn::CdnSpec),
+    ObjectStore(crate::component::object_store::ObjectStoreSpec),
+    WebSocket(crate::component::websocket::WebSocketSpec),
+    PubSub(crate::component::websocket::PubSubSpec),
 }
 
 impl ComponentModel {
@@ -90,6 +95,11 @@ impl ComponentModel {
             ComponentModel::LoadBalancer(_) => "load_balancer",
             ComponentModel::Cache(_) => "cache",
             ComponentModel::Database(_) => "database",
+            ComponentModel::Queue(_) => "queue",
+            ComponentModel::Cdn(_) => "cdn",
+            ComponentModel::ObjectStore(_) => "object_store",
+            ComponentModel::WebSocket(_) => "websocket",
+            ComponentModel::PubSub(_) => "pubsub",
         }
     }
 }
@@ -119,7 +129,12 @@ impl Model {
                 ComponentModel::Clients(_) => false,
                 ComponentModel::Server(s) => s.sessions == Sessions::Local,
                 ComponentModel::LoadBalancer(lb) => lb.policy == crate::component::load_balancer::Policy::ClientHash,
-                ComponentModel::Cache(_) | ComponentModel::Database(_) => false,
+                ComponentModel::Cdn(_) | ComponentModel::WebSocket(_) => true,
+                ComponentModel::Cache(_)
+                | ComponentModel::Database(_)
+                | ComponentModel::Queue(_)
+                | ComponentModel::ObjectStore(_)
+                | ComponentModel::PubSub(_) => false,
             })
     }
 }

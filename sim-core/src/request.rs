@@ -71,13 +71,11 @@ impl Outcome {
 }
 
 /// Who holds a request right now: the instance serving it, or nobody while a message
-/// about it is on the wire or after its holder crashed.
+/// about it is on the wire.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Holder {
     InTransit,
     At(ComponentId),
-    /// Its holder crashed; the caller's timeout will free it.
-    Orphaned,
 }
 
 /// One call's state.

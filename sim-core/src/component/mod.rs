@@ -4,12 +4,16 @@
 //! its assumptions in its doc comment.
 
 pub mod cache;
+pub mod cdn;
 pub mod clients;
 pub mod database;
 pub mod load_balancer;
 mod lru;
+pub mod object_store;
+pub mod queue;
 pub mod server;
 mod token_slab;
+pub mod websocket;
 
 pub use lru::Lru;
 pub use token_slab::TokenSlab;
@@ -86,6 +90,11 @@ pub enum Component {
     /// Boxed: its tables are large and the component table stays compact.
     Cache(Box<cache::Cache>),
     Database(Box<database::Database>),
+    Queue(Box<queue::Queue>),
+    Cdn(Box<cdn::Cdn>),
+    ObjectStore(Box<object_store::ObjectStore>),
+    WebSocket(Box<websocket::WebSocket>),
+    PubSub(websocket::PubSub),
 }
 
 impl Component {
@@ -96,6 +105,11 @@ impl Component {
             ComponentModel::LoadBalancer(s) => Component::LoadBalancer(load_balancer::LoadBalancer::new(id, s, model)),
             ComponentModel::Cache(s) => Component::Cache(Box::new(cache::Cache::new(s, model))),
             ComponentModel::Database(s) => Component::Database(Box::new(database::Database::new(id, s, model))),
+            ComponentModel::Queue(s) => Component::Queue(Box::new(queue::Queue::new(s, model))),
+            ComponentModel::Cdn(s) => Component::Cdn(Box::new(cdn::Cdn::new(s, model))),
+            ComponentModel::ObjectStore(s) => Component::ObjectStore(Box::new(object_store::ObjectStore::new(s))),
+            ComponentModel::WebSocket(s) => Component::WebSocket(Box::new(websocket::WebSocket::new(s, model))),
+            ComponentModel::PubSub(s) => Component::PubSub(websocket::PubSub::new(s, model)),
         }
     }
 
@@ -107,6 +121,11 @@ impl Component {
             Component::LoadBalancer(c) => c.on_input(input, ctx),
             Component::Cache(c) => c.on_input(input, ctx),
             Component::Database(c) => c.on_input(input, ctx),
+            Component::Queue(c) => c.on_input(input, ctx),
+            Component::Cdn(c) => c.on_input(input, ctx),
+            Component::ObjectStore(c) => c.on_input(input, ctx),
+            Component::WebSocket(c) => c.on_input(input, ctx),
+            Component::PubSub(c) => c.on_input(input, ctx),
         }
     }
 
@@ -118,6 +137,11 @@ impl Component {
             Component::LoadBalancer(c) => c.on_crash(),
             Component::Cache(c) => c.on_crash(),
             Component::Database(c) => c.on_crash(now),
+            Component::Queue(c) => c.on_crash(now),
+            Component::Cdn(c) => c.on_crash(),
+            Component::ObjectStore(c) => c.on_crash(),
+            Component::WebSocket(c) => c.on_crash(),
+            Component::PubSub(_) => {}
         }
     }
 
@@ -136,6 +160,11 @@ impl Component {
             Component::LoadBalancer(c) => c.report(end),
             Component::Cache(c) => c.report(),
             Component::Database(c) => c.report(end, world.db[c.service().index()].as_ref()),
+            Component::Queue(c) => c.report(end),
+            Component::Cdn(c) => c.report(),
+            Component::ObjectStore(c) => c.report(),
+            Component::WebSocket(c) => c.report(),
+            Component::PubSub(c) => c.report(end),
         }
     }
 }

@@ -1,0 +1,101 @@
+//! Object storage (S3-like): durable, effectively unbounded in capacity and concurrency
+//! (every request is served at once, with no queue), with latency = a first-byte time
+//! (`get_latency`, `put_latency`) plus the object's size over `bandwidth`. It counts what
+//! the cost model bills: bytes stored, bytes transferred out, requests. A crash of the
+//! simulated instance loses nothing stored (the data is replicated inside the service).
+
+use super::{Input, TokenSlab};
+use crate::ctx::Ctx;
+use crate::distribution::Delay;
+use crate::ids::RequestId;
+use crate::keymap::KeyMap;
+use crate::report::ComponentReport;
+use crate::request::{Op, Outcome};
+use crate::time::SimDuration;
+
+#[derive(Clone, Debug)]
+pub struct ObjectStoreSpec {
+    pub get_latency: Delay,
+    pub put_latency: Delay,
+    /// Mean object size in bytes.
+    pub object_size: u64,
+    /// Bytes per second one transfer gets.
+    pub bandwidth: f64,
+}
+
+pub struct ObjectStore {
+    spec: ObjectStoreSpec,
+    transfer: SimDuration,
+    serving: TokenSlab<RequestId>,
+    /// Keys stored (the value is unused: presence is what counts).
+    objects: KeyMap<u8>,
+    gets: u64,
+    puts: u64,
+    bytes_out: u64,
+    bytes_in: u64,
+}
+
+impl ObjectStore {
+    pub fn new(spec: &ObjectStoreSpec) -> ObjectStore {
+        ObjectStore {
+            transfer: SimDuration::from_secs_f64(spec.object_size as f64 / spec.bandwidth),
+            spec: spec.clone(),
+            serving: TokenSlab::default(),
+            objects: KeyMap::new(0),
+            gets: 0,
+            puts: 0,
+            bytes_out: 0,
+            bytes_in: 0,
+        }
+    }
+
+    pub fn on_input(&mut self, input: Input, ctx: &mut Ctx) {
+        match input {
+            Input::Request(req) => {
+                let r = *ctx.requests.get(req).expect("held");
+                let first_byte = if r.op == Op::Write {
+                    self.puts += 1;
+                    self.bytes_in += self.spec.object_size;
+                    self.objects.insert(r.key, 1);
+                    ctx.draw(&self.spec.put_latency)
+                } else {
+                    self.gets += 1;
+                    self.bytes_out += self.spec.object_size;
+                    ctx.draw(&self.spec.get_latency)
+                };
+                let token = self.serving.insert(req);
+                ctx.set_timer(first_byte + self.transfer, token);
+            }
+            Input::Timer(token) => {
+                let req = self.serving.take(token).expect("a transfer timer has its request");
+                ctx.respond(req, Outcome::Ok);
+            }
+            Input::ChildDone(result) => ctx.resume(&result),
+            Input::Start
+            | Input::Restart
+            | Input::Pong { .. }
+            | Input::Message { .. }
+            | Input::Slow(_)
+            | Input::Drain => {}
+        }
+    }
+
+    pub fn on_crash(&mut self) {
+        self.serving.clear();
+    }
+
+    pub fn report(&self) -> ComponentReport {
+        let mut r = ComponentReport::new("object_store");
+        for (k, v) in [
+            ("gets", self.gets as f64),
+            ("puts", self.puts as f64),
+            ("objects", self.objects.len() as f64),
+            ("bytes_stored", (self.objects.len() as u64 * self.spec.object_size) as f64),
+            ("bytes_transferred_out", self.bytes_out as f64),
+            ("bytes_transferred_in", self.bytes_in as f64),
+        ] {
+            r.extra.insert(k.into(), v);
+        }
+        r
+    }
+}
