@@ -506,3 +506,76 @@ crash = "ws-2"
     assert!((a - b).abs() < 300.0, "least connections evens them out: {a} vs {b}");
     assert!(extra(&r, "ws-1", "deliveries") > 0.0 && extra(&r, "bus", "relayed") > 0.0);
 }
+
+fn sharded(sharding: &str, zipf: f64, class: &str) -> String {
+    format!(
+        r#"
+name = "shard-test"
+title = "sharding test"
+[run]
+duration = "200s"
+warmup = "20s"
+[keyspaces.items]
+count = 100000
+zipf = {zipf}
+[workload]
+arrival = "poisson"
+rate = 400
+[[components]]
+id = "web"
+kind = "server"
+workers = 1000
+service = "1ms"
+[[components]]
+id = "db"
+kind = "database"
+shards = 4
+sharding = "{sharding}"
+max_connections = 1000
+read_time = "exp(10ms)"
+[[links]]
+between = ["clients", "web"]
+[[links]]
+between = ["web", "db"]
+[[classes]]
+name = "q"
+path = ["web", "db"]
+keyspace = "items"
+{class}
+"#
+    )
+}
+
+#[test]
+fn range_sharding_under_zipf_makes_a_hot_shard_and_hash_sharding_does_not() {
+    let util = |r: &Report| (1..=4).map(|i| r.components[&format!("db-{i}")].utilization.unwrap()).collect::<Vec<_>>();
+    let range = util(&run_toml(&sharded("range", 1.0, ""), 13));
+    // Zipf(1) over 100,000 keys: the first quarter of the ranks draws about 89% of reads.
+    let share = range[0] / range.iter().sum::<f64>();
+    assert!((share - 0.886).abs() < 0.02, "hot shard share {share}: {range:?}");
+    let hashed = util(&run_toml(&sharded("hash_mod", 1.0, ""), 13));
+    // Hashing spreads the ranges, but not a single hot key: the top key alone draws
+    // 1/H(100000) = 8.3% of reads, so its shard carries about a third.
+    let top = hashed.iter().cloned().fold(0.0, f64::max) / hashed.iter().sum::<f64>();
+    assert!(top < 0.36, "hashed shards stay near a quarter each: {hashed:?}");
+}
+
+#[test]
+fn the_share_of_keys_that_move_when_adding_a_shard_is_reported() {
+    let moved = |scheme: &str| extra(&run_toml(&sharded(scheme, 0.0, ""), 14), "db-1", "keys_moved_adding_a_shard");
+    assert!((moved("hash_mod") - 0.8).abs() < 0.01);
+    assert!((moved("consistent") - 0.2).abs() < 0.03);
+}
+
+#[test]
+fn a_scatter_gather_query_waits_for_the_slowest_shard() {
+    // Four shards, each answering in exp(10 ms): the gather takes the maximum, whose
+    // mean is 10 ms x (1 + 1/2 + 1/3 + 1/4) = 20.83 ms, plus the web tier's 1 ms.
+    let r = run_toml(&sharded("hash_mod", 0.0, "op = \"scan\""), 15);
+    let want = 1.0 + 10.0 * (1.0 + 0.5 + 1.0 / 3.0 + 0.25);
+    assert!((r.latency_ms.mean - want).abs() / want < 0.02, "scan mean {} vs {want}", r.latency_ms.mean);
+    let reads = (1..=4).map(|i| extra(&r, &format!("db-{i}"), "reads")).collect::<Vec<_>>();
+    // Every shard answers every scan (up to the few still in flight at the end).
+    let spread = reads.iter().cloned().fold(0.0, f64::max) - reads.iter().cloned().fold(f64::MAX, f64::min);
+    assert!(spread <= 4.0 && reads[0] > 70_000.0, "{reads:?}");
+}

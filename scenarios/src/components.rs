@@ -41,6 +41,9 @@ pub const KINDS: [(&str, &[&str]); 9] = [
             "reads_from_replicas",
             "read_your_writes",
             "failover",
+            "shards",
+            "sharding",
+            "range_keys",
         ],
     ),
     ("queue", &["consumers", "capacity", "latency", "visibility_timeout", "max_receives", "backoff", "autoscale"]),
@@ -54,8 +57,14 @@ pub const KINDS: [(&str, &[&str]); 9] = [
 pub fn instance_count(kind: &str, f: &Fields, v: &Values) -> Result<u32, Diagnostic> {
     if kind == "database" {
         if let Some(c) = f.get("count") {
-            return Err(Diagnostic::at("a database's instances are its primary and its `replicas`", c.span())
-                .help("write replicas = 2 instead of count"));
+            return Err(Diagnostic::at(
+                "a database's instances are its primary and `replicas`, or its `shards`",
+                c.span(),
+            )
+            .help("write replicas = 2, or shards = 4, instead of count"));
+        }
+        if let Some(s) = f.get("shards") {
+            return v.count(s, "shards", 1, 1024).map(|s| s as u32);
         }
         return f.get("replicas").map_or(Ok(1), |x| v.count(x, "replicas", 0, 16).map(|r| r as u32 + 1));
     }
@@ -225,7 +234,7 @@ pub fn lower(
         "server" => server(f, v, &mut e).map(|m| (m, Routing::RoundRobin)),
         "load_balancer" => load_balancer(f, v, r, &mut e).map(|m| (m, Routing::RoundRobin)),
         "cache" => cache(f, v, &mut e).and_then(|m| Some((m, sharding(f, &mut e)?))),
-        "database" => database(f, v, &mut e),
+        "database" => database(f, v, r, &mut e),
         "queue" => queue(f, v, r, &mut e).map(|m| (m, Routing::RoundRobin)),
         "cdn" => cdn(f, v, &mut e).map(|m| (m, Routing::RoundRobin)),
         "object_store" => object_store(f, v, &mut e).map(|m| (m, Routing::RoundRobin)),
@@ -304,8 +313,36 @@ fn cache(f: &Fields, v: &Values, e: &mut Errors) -> Option<ComponentModel> {
     }))
 }
 
-fn database(f: &Fields, v: &Values, e: &mut Errors) -> Option<(ComponentModel, Routing)> {
+fn database(f: &Fields, v: &Values, r: &Resolver, e: &mut Errors) -> Option<(ComponentModel, Routing)> {
     let replicas = e.take(f.get("replicas").map_or(Ok(0), |x| v.count(x, "replicas", 0, 16)))?;
+    let shards = e.take(f.get("shards").map_or(Ok(1), |x| v.count(x, "shards", 1, 1024)))?;
+    if let (true, Some(x)) = (shards > 1 && replicas > 0, f.get("replicas")) {
+        e.0.push(
+            Diagnostic::at("sharded databases with replicas are not modelled yet", x.span())
+                .help("use shards without replicas, or one replicated database"),
+        );
+        return None;
+    }
+    let routing = if shards > 1 || f.get("shards").is_some() {
+        let scheme = e.take(f.choice("sharding", &["hash_mod", "consistent", "range", "directory"], "hash_mod"))?;
+        let largest = r.keyspaces.iter().map(|(_, k)| k.count).max().unwrap_or(1);
+        let range_keys =
+            e.take(f.get("range_keys").map_or(Ok(largest), |x| v.count(x, "range_keys", 1, crate::limits::MAX_KEYS)))?;
+        Some(Routing::Sharded(match scheme {
+            "consistent" => Sharding::Consistent { vnodes: 256 },
+            "range" => Sharding::Range { key_count: range_keys },
+            "directory" => Sharding::Directory { buckets: 1024 },
+            _ => Sharding::HashMod,
+        }))
+    } else {
+        for key in ["sharding", "range_keys"] {
+            if let Some(x) = f.get(key) {
+                e.0.push(Diagnostic::at(format!("`{key}` needs `shards`"), x.span()).help("add shards = 4"));
+                return None;
+            }
+        }
+        None
+    };
     let max_connections =
         e.take(f.get("max_connections").map_or(Ok(200), |x| v.count(x, "max_connections", 1, MAX_WORKERS)));
     let pool_queue = e.take(f.get("pool_queue").map_or(Ok(0), |x| v.count(x, "pool_queue", 0, MAX_QUEUE_CAPACITY)));
@@ -353,8 +390,10 @@ fn database(f: &Fields, v: &Values, e: &mut Errors) -> Option<(ComponentModel, R
         replication,
         failover: failover?,
         read_your_writes: read_your_writes?,
+        sharded: routing.is_some(),
     };
-    Some((ComponentModel::Database(spec), Routing::PrimaryReplica { reads_from_replicas: reads_from_replicas? }))
+    let routing = routing.unwrap_or(Routing::PrimaryReplica { reads_from_replicas: reads_from_replicas? });
+    Some((ComponentModel::Database(spec), routing))
 }
 
 fn required<'a>(f: &Fields<'a>, key: &str, example: &str) -> Result<&'a Spanned<Value>, Diagnostic> {

@@ -30,6 +30,7 @@ use crate::metrics::TimeWeighted;
 use crate::model::Model;
 use crate::report::ComponentReport;
 use crate::request::{Op, Outcome};
+use crate::sharding::{ShardMap, moved_share};
 use crate::time::{SimDuration, SimTime};
 use std::collections::VecDeque;
 
@@ -58,6 +59,9 @@ pub struct DatabaseSpec {
     /// A replica that has not applied the reading user's last write sends the read to
     /// the primary.
     pub read_your_writes: bool,
+    /// Each instance is a shard owning part of the keys (no replicas): every instance
+    /// takes writes for its keys.
+    pub sharded: bool,
 }
 
 /// The cluster's shared state: the replication log, each instance's data and applied
@@ -288,7 +292,7 @@ impl Database {
         let at = self.index;
         let primary = self.group(ctx).primary;
         match r.op {
-            Op::Write if primary != at => {
+            Op::Write if primary != at && !self.spec.sharded => {
                 // A replica (or a deposed primary) is read-only.
                 ctx.respond(req, Outcome::Error);
             }
@@ -496,7 +500,7 @@ impl Database {
         self.busy_avg.set(now, 0);
     }
 
-    pub fn report(&self, end: SimTime, group: Option<&DbGroup>) -> ComponentReport {
+    pub fn report(&self, end: SimTime, group: Option<&DbGroup>, shards: Option<&ShardMap>) -> ComponentReport {
         let mut r = ComponentReport::new("database");
         r.utilization = Some(self.busy_avg.mean(end) / f64::from(self.spec.max_connections));
         r.queue_max = None;
@@ -508,9 +512,16 @@ impl Database {
         put("rejected", self.rejected as f64);
         put("read_your_writes_redirects", self.redirected as f64);
         if let Some(g) = group {
-            put("role_primary", f64::from(u8::from(g.primary == self.index)));
+            if !self.spec.sharded {
+                put("role_primary", f64::from(u8::from(g.primary == self.index)));
+            }
             put("applied_lsn", g.applied[self.index] as f64);
-            if self.index == 0 {
+            if let (0, Some(map)) = (self.index, shards) {
+                // What a migration to one more shard would move, over 100,000 keys.
+                let keys = (0..100_000u64).map(|k| crate::sharding::data_key(0, k));
+                put("keys_moved_adding_a_shard", moved_share(map, &map.with_added_shard(), keys));
+            }
+            if self.index == 0 && !self.spec.sharded {
                 put("lost_writes", g.lost_writes as f64);
                 put("failovers", g.failovers as f64);
                 for (k, t) in [

@@ -159,7 +159,10 @@ impl Component {
             Component::Server(c) => c.report(end),
             Component::LoadBalancer(c) => c.report(end),
             Component::Cache(c) => c.report(),
-            Component::Database(c) => c.report(end, world.db[c.service().index()].as_ref()),
+            Component::Database(c) => {
+                let service = c.service().index();
+                c.report(end, world.db[service].as_ref(), world.services[service].shard_map.as_ref())
+            }
             Component::Queue(c) => c.report(end),
             Component::Cdn(c) => c.report(),
             Component::ObjectStore(c) => c.report(),
