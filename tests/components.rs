@@ -579,3 +579,103 @@ fn a_scatter_gather_query_waits_for_the_slowest_shard() {
     let spread = reads.iter().cloned().fold(0.0, f64::max) - reads.iter().cloned().fold(f64::MAX, f64::min);
     assert!(spread <= 4.0 && reads[0] > 70_000.0, "{reads:?}");
 }
+
+#[test]
+fn object_storage_counts_what_the_cost_model_bills() {
+    let toml = r#"
+name = "s3-test"
+title = "object storage test"
+[run]
+duration = "100s"
+[keyspaces.images]
+count = 1000000
+[workload]
+arrival = "poisson"
+rate = 50
+[[components]]
+id = "s3"
+kind = "object_store"
+object_size = "2MB"
+bandwidth = "100MB/s"
+put_latency = "50ms"
+get_latency = "30ms"
+[[links]]
+between = ["clients", "s3"]
+[[classes]]
+name = "upload"
+op = "write"
+path = ["s3"]
+keyspace = "images"
+[[classes]]
+name = "download"
+path = ["s3"]
+keyspace = "images"
+"#;
+    let r = run_toml(toml, 16);
+    let (puts, gets) = (extra(&r, "s3", "puts"), extra(&r, "s3", "gets"));
+    assert!((puts + gets - 5000.0).abs() < 250.0);
+    assert_eq!(extra(&r, "s3", "bytes_transferred_out"), gets * 2e6);
+    assert!(extra(&r, "s3", "objects") > 0.99 * puts, "distinct keys stored");
+    assert_eq!(extra(&r, "s3", "bytes_stored"), extra(&r, "s3", "objects") * 2e6);
+    // First byte plus 2 MB at 100 MB/s (20 ms), with no queueing.
+    assert!((r.classes["upload"].latency_ms.mean - 70.0).abs() < 0.01);
+    assert!((r.classes["download"].latency_ms.mean - 50.0).abs() < 0.01);
+}
+
+#[test]
+fn write_behind_answers_before_the_database_and_loses_dirty_entries_in_a_crash() {
+    let toml = |policy: &str| {
+        cache_scenario(100_000, &format!("write_policy = \"{policy}\"\nflush_interval = \"5s\""), "count = 100", 200.0, "60s", "exp(20ms)")
+            .replace("[[classes]]\nname = \"get\"\npath = [\"cache\", \"db\"]\nkeyspace = \"items\"", "[[classes]]\nname = \"put\"\nop = \"write\"\npath = [\"cache\", \"db\"]\nkeyspace = \"items\"\n[[faults]]\nat = \"32s\"\ncrash = \"cache\"\n[[faults]]\nat = \"33s\"\nrestart = \"cache\"")
+    };
+    let behind = run_toml(&toml("write_behind"), 17);
+    assert!(
+        behind.classes["put"].latency_ms.p99 < 1.0,
+        "answered from memory: {}",
+        behind.classes["put"].latency_ms.p99
+    );
+    let lost = extra(&behind, "cache", "dirty_lost");
+    // Written since the flush at 30 s, by 32 s: 400 writes over 100 keys dirty ~98 of them.
+    assert!((85.0..=100.0).contains(&lost), "dirty entries lost: {lost}");
+    // Each flush writes a key once however often it changed: about 100 writes per 5 s.
+    let flushed = extra(&behind, "db", "served");
+    assert!(flushed < 0.15 * behind.classes["put"].requests.completed as f64, "{flushed} database writes");
+    let through = run_toml(&toml("write_through"), 17);
+    assert!(through.classes["put"].latency_ms.p50 > 10.0, "waits for the database");
+}
+
+#[test]
+fn autoscaling_adds_workers_as_the_queue_grows() {
+    let toml = queued("", 60.0, "600s")
+        .replace("backoff = \"1s\"", "backoff = \"1s\"\nautoscale = { min = 1, max = 5, jobs_per_instance = 50, interval = \"20s\", startup = \"30s\" }");
+    let r = run_toml(&toml, 18);
+    // One instance does 20 jobs/s; 60/s arrive: the depth grows until three or more run.
+    let mean = extra(&r, "jobs", "active_consumers_mean");
+    assert!(mean > 2.5, "active consumer instances on average: {mean}");
+    // It keeps up (and works off the early backlog): at least the arrival rate.
+    let throughput = extra(&r, "jobs", "throughput_jobs_per_s");
+    assert!(throughput > 58.0, "throughput once scaled: {throughput}");
+}
+
+#[test]
+fn a_drained_server_finishes_its_requests_refuses_new_ones_and_leaves_the_pool() {
+    let faults = "[[faults]]\nat = \"100s\"\ndrain = \"web-2\"";
+    let r = run_toml(
+        &balanced(
+            "round_robin",
+            "health_check = { interval = \"10s\", timeout = \"2s\", unhealthy_threshold = 2 }",
+            "",
+            faults,
+            200.0,
+            "300s",
+        ),
+        19,
+    );
+    // The balancer keeps sending until two probes see it unhealthy (10-20 s); those fail
+    // fast as rejected, and nothing in hand is lost.
+    let rejected = extra(&r, "web-2", "rejected");
+    assert!((200.0..=900.0).contains(&rejected), "rejected while draining: {rejected}");
+    assert_eq!(r.classes["page"].failed_by_reason["refused"], 0);
+    assert_eq!(r.requests.failed as f64, rejected);
+    assert_eq!(extra(&r, "lb", "marked_down"), 1.0);
+}
