@@ -155,12 +155,15 @@ impl Ctx<'_> {
 
     /// This instance is done with its own work on `req`: make the next call of its flow
     /// node (all of them at once for a parallel node), or answer `Ok` when none is left.
-    pub fn proceed(&mut self, req: RequestId) {
+    /// Returns true if it answered (the instance no longer holds `req`).
+    #[inline]
+    pub fn proceed(&mut self, req: RequestId) -> bool {
         let r = self.requests.get(req).expect("proceed on a live request");
         let node = &self.world.flows[r.class.index()][r.node as usize];
         let next = r.next_call as usize;
         if next >= node.calls.len() {
             self.respond(req, Outcome::Ok);
+            return true;
         } else if node.parallel {
             let calls = node.calls.clone();
             self.requests.get_mut(req).expect("live").next_call = calls.len() as u16;
@@ -172,6 +175,7 @@ impl Ctx<'_> {
             self.requests.get_mut(req).expect("live").next_call += 1;
             self.call(req, c);
         }
+        false
     }
 
     /// Takes the next call of `req`'s flow node, if any is left, and returns its node.

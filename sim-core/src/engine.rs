@@ -59,6 +59,8 @@ pub struct World {
     network: Network,
     /// Routes found so far, per source instance: (destination, route), sorted.
     routes: Vec<Vec<(u32, Route)>>,
+    /// True when no link has any latency (queueing models): every send is instant.
+    no_latency: bool,
     /// Per source instance, the destination it sent to last and that route's index in
     /// `routes`: most instances talk to one or two others, so this usually hits.
     last_route: Vec<(u32, u32)>,
@@ -86,6 +88,9 @@ impl World {
     /// that every pair a flow, probe or protocol uses is connected.
     #[inline]
     pub(crate) fn latency(&mut self, from: ComponentId, to: ComponentId) -> SimDuration {
+        if self.no_latency {
+            return SimDuration::ZERO;
+        }
         let (last, at) = self.last_route[from.index()];
         let i = if last == to.0 {
             at as usize
@@ -158,6 +163,7 @@ impl Simulation {
             network,
             routes: vec![Vec::new(); n],
             last_route: vec![(u32::MAX, 0); n],
+            no_latency: model.links.iter().all(|l| l.latency.is_zero()),
             services,
             flows: model.classes.iter().map(|c| c.flow.clone()).collect(),
             timeouts: model.classes.iter().map(|c| c.timeout).collect(),

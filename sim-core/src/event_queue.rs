@@ -6,9 +6,8 @@
 //! since they all share the current time and get increasing sequence numbers. Popping
 //! merges the two by (time, seq), so the order is exactly the one a single heap would give.
 
+use crate::quad_heap::QuadHeap;
 use crate::time::SimTime;
-use std::cmp::Ordering;
-use std::collections::{BinaryHeap, VecDeque};
 
 /// One scheduled entry: its position in the total order and its payload.
 #[derive(Clone, Copy, Debug)]
@@ -18,61 +17,31 @@ pub struct Scheduled<E> {
     pub event: E,
 }
 
-/// A heap entry ordered by one packed key, `time << 64 | seq`: a single u128 comparison
-/// per sift step instead of a tuple's two.
-struct HeapEntry<E> {
-    key: u128,
-    event: E,
-}
-
-impl<E> HeapEntry<E> {
-    fn new(time: SimTime, seq: u64, event: E) -> Self {
-        HeapEntry { key: u128::from(time.0) << 64 | u128::from(seq), event }
-    }
-    fn time(&self) -> SimTime {
-        SimTime((self.key >> 64) as u64)
-    }
-    fn into_scheduled(self) -> Scheduled<E> {
-        Scheduled { time: self.time(), seq: self.key as u64, event: self.event }
-    }
-}
-
-impl<E> PartialEq for HeapEntry<E> {
-    fn eq(&self, other: &Self) -> bool {
-        self.key == other.key
-    }
-}
-impl<E> Eq for HeapEntry<E> {}
-impl<E> PartialOrd for HeapEntry<E> {
-    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
-        Some(self.cmp(other))
-    }
-}
-impl<E> Ord for HeapEntry<E> {
-    /// Reversed, so that std's max-heap pops the earliest (time, seq) first.
-    #[inline]
-    fn cmp(&self, other: &Self) -> Ordering {
-        other.key.cmp(&self.key)
-    }
+/// The packed order key: `time << 64 | seq`, one u128 comparison instead of a tuple's two.
+#[inline]
+fn key(time: SimTime, seq: u64) -> u128 {
+    u128::from(time.0) << 64 | u128::from(seq)
 }
 
 /// A priority queue of events ordered by (time, seq).
 pub struct EventQueue<E> {
-    heap: BinaryHeap<HeapEntry<E>>,
-    now_fifo: VecDeque<Scheduled<E>>,
+    heap: QuadHeap<E>,
+    /// Events due at `now`, in order from `fifo_head` on (reset when drained).
+    now_fifo: Vec<Scheduled<E>>,
+    fifo_head: usize,
     now: SimTime,
     next_seq: u64,
 }
 
-impl<E> Default for EventQueue<E> {
+impl<E: Copy> Default for EventQueue<E> {
     fn default() -> Self {
         Self::new()
     }
 }
 
-impl<E> EventQueue<E> {
+impl<E: Copy> EventQueue<E> {
     pub fn new() -> Self {
-        EventQueue { heap: BinaryHeap::new(), now_fifo: VecDeque::new(), now: SimTime::ZERO, next_seq: 0 }
+        EventQueue { heap: QuadHeap::default(), now_fifo: Vec::new(), fifo_head: 0, now: SimTime::ZERO, next_seq: 0 }
     }
 
     /// The time of the last popped event.
@@ -81,11 +50,11 @@ impl<E> EventQueue<E> {
     }
 
     pub fn len(&self) -> usize {
-        self.heap.len() + self.now_fifo.len()
+        self.heap.len() + self.now_fifo.len() - self.fifo_head
     }
 
     pub fn is_empty(&self) -> bool {
-        self.heap.is_empty() && self.now_fifo.is_empty()
+        self.heap.is_empty() && self.fifo_head == self.now_fifo.len()
     }
 
     /// Schedules `event` at `time`, which must not be in the past.
@@ -95,19 +64,19 @@ impl<E> EventQueue<E> {
         let seq = self.next_seq;
         self.next_seq += 1;
         if time == self.now {
-            self.now_fifo.push_back(Scheduled { time, seq, event });
+            self.now_fifo.push(Scheduled { time, seq, event });
         } else {
-            self.heap.push(HeapEntry::new(time, seq, event));
+            self.heap.push(key(time, seq), event);
         }
     }
 
     /// The (time, seq) of the next event, without removing it.
     pub fn peek_time(&self) -> Option<SimTime> {
-        match (self.now_fifo.front(), self.heap.peek()) {
-            (Some(f), Some(h)) => Some(f.time.min(h.time())),
+        let heap = self.heap.peek_key().map(|k| SimTime((k >> 64) as u64));
+        match (self.now_fifo.get(self.fifo_head), heap) {
+            (Some(f), Some(h)) => Some(f.time.min(h)),
             (Some(f), None) => Some(f.time),
-            (None, Some(h)) => Some(h.time()),
-            (None, None) => None,
+            (None, h) => h,
         }
     }
 
@@ -116,16 +85,22 @@ impl<E> EventQueue<E> {
     #[inline]
     pub fn pop_until(&mut self, limit: SimTime) -> Option<Scheduled<E>> {
         debug_assert!(limit >= self.now);
-        if let Some(f) = self.now_fifo.front() {
+        if let Some(f) = self.now_fifo.get(self.fifo_head) {
             // FIFO entries are due now; the heap goes first only with an earlier (time, seq).
-            let fifo_key = u128::from(f.time.0) << 64 | u128::from(f.seq);
-            if self.heap.peek().is_none_or(|h| h.key > fifo_key) {
-                return self.now_fifo.pop_front();
+            if self.heap.peek_key().is_none_or(|k| k > key(f.time, f.seq)) {
+                let entry = *f;
+                self.fifo_head += 1;
+                if self.fifo_head == self.now_fifo.len() {
+                    self.now_fifo.clear();
+                    self.fifo_head = 0;
+                }
+                return Some(entry);
             }
-        } else if self.heap.peek()?.time() > limit {
+        } else if (self.heap.peek_key()? >> 64) as u64 > limit.0 {
             return None;
         }
-        let entry = self.heap.pop().expect("peeked").into_scheduled();
+        let (k, event) = self.heap.pop().expect("peeked");
+        let entry = Scheduled { time: SimTime((k >> 64) as u64), seq: k as u64, event };
         self.now = entry.time;
         Some(entry)
     }

@@ -16,6 +16,7 @@ pub mod lockstep;
 pub mod metrics;
 pub mod model;
 pub mod network;
+mod quad_heap;
 pub mod report;
 pub mod request;
 pub mod rng;

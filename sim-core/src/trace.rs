@@ -1,15 +1,17 @@
 //! The trace hash: a rolling 64-bit digest of every processed event, in processing order.
 //! Two runs are the same run exactly when their trace hashes agree. The algorithm is fixed
 //! here (not std's `DefaultHasher`, whose output may change between Rust releases):
-//! for each event, the words w1 = time in ns and w2 = component << 40 | tag << 32 | payload
-//! are folded in as h = rotl((h ^ w) * K, 31); the report shows the SplitMix64 finalizer
-//! of h in hex. (Component ids stay below 2^24: scenarios cap components far lower.)
+//! each event is folded in as one word, w = time_ns * K2 ^ (component << 40 | tag << 32 |
+//! payload), by h = rotl((h ^ w) * K, 31); the report shows the SplitMix64 finalizer of h
+//! in hex. (Component ids stay below 2^24: scenarios cap components far lower. Multiplying
+//! the time by the odd K2 keeps it from cancelling against the identity bits.)
 
 use crate::ids::ComponentId;
 use crate::time::SimTime;
 use serde::Serialize;
 
 const K: u64 = 0x9e37_79b9_7f4a_7c15;
+const K2: u64 = 0xc2b2_ae3d_27d4_eb4f;
 
 /// What kind of event a component processed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -72,8 +74,8 @@ impl TraceHash {
     #[inline]
     pub fn add(&mut self, e: &TraceEvent) {
         debug_assert!(e.component.0 < 1 << 24);
-        self.word(e.time.0);
-        self.word(u64::from(e.component.0) << 40 | (e.tag as u64) << 32 | u64::from(e.payload));
+        let id = u64::from(e.component.0) << 40 | (e.tag as u64) << 32 | u64::from(e.payload);
+        self.word(e.time.0.wrapping_mul(K2) ^ id);
     }
 
     /// The digest as a 16-digit hex string.

@@ -161,7 +161,9 @@ impl Cache {
                 self.entries.remove(key);
                 ctx.proceed(req);
             }
-            WritePolicy::WriteThrough => ctx.proceed(req),
+            WritePolicy::WriteThrough => {
+                ctx.proceed(req);
+            }
             WritePolicy::WriteBehind => {
                 let next = ctx.next_call_node(req);
                 let was_dirty = self.entries.peek(key).is_some_and(|e| e.dirty.is_some());

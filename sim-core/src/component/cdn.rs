@@ -104,7 +104,9 @@ impl Cdn {
             }
             Input::Timer(token) => match self.pending.take(token).expect("a CDN timer has its request") {
                 Pending::AtEdge(req, region) => self.at_edge(req, region, ctx),
-                Pending::ToOrigin(req) => ctx.proceed(req),
+                Pending::ToOrigin(req) => {
+                    ctx.proceed(req);
+                }
             },
             Input::ChildDone(result) => self.on_origin(&result, ctx),
             Input::Start

@@ -125,16 +125,17 @@ impl Server {
     #[inline]
     fn on_service_done(&mut self, req: RequestId, ctx: &mut Ctx) {
         self.served += 1;
-        if self.error_rate > 0.0 && ctx.chance(self.error_rate) {
+        let answered = if self.error_rate > 0.0 && ctx.chance(self.error_rate) {
             self.errors += 1;
             ctx.respond(req, Outcome::Error);
+            true
         } else {
             if self.sessions == Sessions::Local {
                 self.touch_session(req, ctx);
             }
-            ctx.proceed(req);
-        }
-        if self.call_mode == CallMode::Async || !ctx.holds(req) {
+            ctx.proceed(req)
+        };
+        if answered || self.call_mode == CallMode::Async {
             self.release(ctx);
         }
     }
