@@ -126,13 +126,13 @@ pub fn render(s: &Scenario, r: &Report) -> String {
             );
         }
     }
-    let _ = writeln!(o, "\ncomponent    kind        util   queue mean  queue max  details");
+    let _ = writeln!(o, "\ncomponent    kind            util   queue mean  queue max  details");
     for (name, c) in &r.components {
         let util = c.utilization.map(|u| format!("{:.1}%", u * 100.0)).unwrap_or_else(|| "-".into());
         let qmean = c.queue_mean.map(num).unwrap_or_else(|| "-".into());
         let qmax = c.queue_max.map(thousands).unwrap_or_else(|| "-".into());
         let details: Vec<String> = c.extra.iter().map(|(k, v)| format!("{k}={}", num(*v))).collect();
-        let _ = writeln!(o, "{name:<12} {:<10} {util:>6} {qmean:>11} {qmax:>10}  {}", c.kind, details.join(" "));
+        let _ = writeln!(o, "{name:<12} {:<14} {util:>6} {qmean:>11} {qmax:>10}  {}", c.kind, details.join(" "));
     }
     o
 }

@@ -59,7 +59,7 @@ fn run_without_a_scenario_runs_the_default_and_prints_a_report() {
     assert!(o.status.success(), "{}", stderr(&o));
     let text = stdout(&o);
     assert!(text.starts_with("mm1 - M/M/1"), "{text}");
-    for needle in ["trace hash ", "requests    generated", "latency ms  mean", "server       server"] {
+    for needle in ["trace hash ", "requests    generated", "latency ms  mean", "server       server    "] {
         assert!(text.contains(needle), "missing {needle:?} in\n{text}");
     }
 }
