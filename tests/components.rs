@@ -679,3 +679,57 @@ fn a_drained_server_finishes_its_requests_refuses_new_ones_and_leaves_the_pool()
     assert_eq!(r.requests.failed as f64, rejected);
     assert_eq!(extra(&r, "lb", "marked_down"), 1.0);
 }
+
+// Regression tests for defects found in review.
+
+#[test]
+fn sync_replication_waits_for_the_slowest_replica() {
+    // db-3 sits behind a 20 ms link: every synchronous write waits for its round trip.
+    let toml = replicated("replication = \"sync\"", "", 50.0, "60s").replace(
+        "[[links]]\nbetween = [\"db\", \"db\"]\nlatency = \"1ms\"",
+        "[[links]]\nbetween = [\"db-1\", \"db-2\"]\nlatency = \"1ms\"\n[[links]]\nbetween = [\"db-1\", \"db-3\"]\nlatency = \"20ms\"\n[[links]]\nbetween = [\"db-2\", \"db-3\"]\nlatency = \"20ms\"",
+    );
+    let r = run_toml(&toml, 20);
+    assert!(r.classes["write"].latency_ms.p50 > 40.0, "write p50 {}", r.classes["write"].latency_ms.p50);
+    assert_eq!(r.classes["read"].stale_reads, 0);
+}
+
+#[test]
+fn a_failover_survives_the_crash_of_the_replica_driving_it() {
+    let db = "failover = { detection = \"30s\", promotion = \"100s\", dns = \"30s\" }";
+    let faults = "[[faults]]\nat = \"60s\"\ncrash = \"db-1\"\n[[faults]]\nat = \"150s\"\ncrash = \"db-2\"";
+    let r = run_toml(&replicated(db, faults, 50.0, "900s"), 21);
+    assert_eq!(extra(&r, "db-1", "failovers"), 1.0, "db-3 takes over the promotion");
+    assert_eq!(extra(&r, "db-3", "role_primary"), 1.0);
+    let last = r.series.iter().rev().find(|p| p.failed > 0).map(|p| p.t_s).unwrap();
+    assert!(last < 600.0, "writes and reads work again after the failover: last failure at {last}");
+}
+
+#[test]
+fn a_queue_that_crashes_and_restarts_loses_no_stored_job() {
+    let toml = queued("", 50.0, "300s").replace(
+        "[[classes]]",
+        "[[faults]]\nat = \"100s\"\ncrash = \"jobs\"\n[[faults]]\nat = \"105s\"\nrestart = \"jobs\"\n[[classes]]",
+    );
+    let r = run_toml(&toml, 22);
+    let (enqueued, processed) = (extra(&r, "jobs", "enqueued"), extra(&r, "jobs", "processed"));
+    assert!(enqueued - processed < 20.0, "every stored job is done in the end: {processed} of {enqueued}");
+    assert_eq!(extra(&r, "jobs", "dead_letters"), 0.0);
+}
+
+#[test]
+fn single_flight_on_a_cache_that_calls_nothing_does_not_hang() {
+    let toml = cache_scenario(10, "single_flight = true", "count = 5", 100.0, "30s", "1ms")
+        .replace("path = [\"cache\", \"db\"]", "path = [\"cache\"]");
+    let r = run_toml(&toml, 23);
+    assert_eq!(r.requests.failed, 0);
+    assert!(r.requests.in_flight <= 2);
+}
+
+#[test]
+fn autoscale_minimum_above_the_instance_count_is_capped() {
+    let toml =
+        queued("", 20.0, "120s").replace("backoff = \"1s\"", "backoff = \"1s\"\nautoscale = { min = 9, max = 12 }");
+    let r = run_toml(&toml, 24);
+    assert!(extra(&r, "jobs", "active_consumers_mean") <= 5.0);
+}

@@ -418,9 +418,14 @@ fn queue(f: &Fields, v: &Values, r: &Resolver, e: &mut Errors) -> Option<Compone
             let sub = e.take(Sub::new(x, "autoscale", &["min", "max", "jobs_per_instance", "interval", "startup"]))?;
             let cnt = |k: &str, d: u64| sub.get(k).map_or(Ok(d), |x| v.count(&x, k, 1, 100_000));
             let dur = |k: &str, d: SimDuration| sub.get(k).map_or(Ok(d), |x| v.duration(&x, k));
+            let (min, max) = (e.take(cnt("min", 1))? as u32, e.take(cnt("max", 10))? as u32);
+            if min > max {
+                e.0.push(Diagnostic::at(format!("autoscale: min ({min}) is above max ({max})"), x.span()));
+                return None;
+            }
             Some(Some(Autoscale {
-                min: e.take(cnt("min", 1))? as u32,
-                max: e.take(cnt("max", 10))? as u32,
+                min,
+                max,
                 jobs_per_instance: e.take(cnt("jobs_per_instance", 100))? as u32,
                 interval: e.take(dur("interval", SimDuration::from_secs(30)))?,
                 startup: e.take(dur("startup", SimDuration::from_secs(60)))?,

@@ -305,7 +305,14 @@ fn check_routes(model: &Model, file: &ScenarioFile) -> Result<(), Vec<Diagnostic
         }
         i
     }
+    // Routes never pass through the clients (instance 0): join the other instances, and
+    // remember which the clients reach directly.
+    let mut from_clients = Vec::new();
     for l in &model.links {
+        if l.a.0 == 0 || l.b.0 == 0 {
+            from_clients.push(if l.a.0 == 0 { l.b.index() } else { l.a.index() });
+            continue;
+        }
         let (a, b) = (root(&mut parent, l.a.index()), root(&mut parent, l.b.index()));
         parent[a] = b;
     }
@@ -322,7 +329,13 @@ fn check_routes(model: &Model, file: &ScenarioFile) -> Result<(), Vec<Diagnostic
         'edges: for (callers, callee) in edges {
             for &a in &callers {
                 for &b in &model.services[class.flow[callee].service.index()].instances {
-                    if root(&mut parent, a.index()) != root(&mut parent, b.index()) {
+                    let target = root(&mut parent, b.index());
+                    let connected = if a.0 == 0 {
+                        from_clients.iter().any(|&x| root(&mut parent, x) == target)
+                    } else {
+                        root(&mut parent, a.index()) == target
+                    };
+                    if !connected {
                         let (from, to) = (&model.components[a.index()].name, &model.components[b.index()].name);
                         let (fs, ts) = (
                             &model.services[model.components[a.index()].service.index()].name,

@@ -101,7 +101,6 @@ impl World {
                 Err(i) => {
                     let route = self.network.route(from, to).expect("validated: every used pair is connected");
                     list.insert(i, (to.0, route));
-                    // Later entries moved up by one: the cached index may be stale.
                     i
                 }
             };
@@ -135,7 +134,11 @@ pub struct Simulation {
 impl Simulation {
     pub fn new(model: &Model, seed: u64) -> Result<Simulation, ModelError> {
         let n = model.components.len();
-        let network = Network::new(n, model.links.clone(), seed);
+        let endpoints: Vec<ComponentId> = (0..n)
+            .filter(|&i| matches!(model.components[i].model, ComponentModel::Clients(_)))
+            .map(|i| ComponentId(i as u32))
+            .collect();
+        let network = Network::new(n, model.links.clone(), seed, &endpoints);
         let services = model
             .services
             .iter()
@@ -422,7 +425,7 @@ impl Simulation {
             let delay = self.world.latency(t, caller);
             self.world.queue.push(now + delay, Event { target: caller, kind: EventKind::Response(id) });
         }
-        self.components[i].on_crash(now);
+        self.components[i].on_crash(now, &mut self.world);
     }
 
     /// Runs to the end, calling `observe` after every event.

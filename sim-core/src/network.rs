@@ -34,10 +34,14 @@ pub struct Network {
     graph: UnGraph<ComponentId, LinkId, u32>,
     links: Vec<LinkSpec>,
     rngs: Vec<SimRng>,
+    /// Nodes that are endpoints only (the users' side): a route may start or end there
+    /// but never pass through.
+    endpoint: Vec<bool>,
 }
 
 impl Network {
-    pub fn new(component_count: usize, links: Vec<LinkSpec>, seed: u64) -> Network {
+    /// `endpoints` lists the nodes no route may pass through.
+    pub fn new(component_count: usize, links: Vec<LinkSpec>, seed: u64, endpoints: &[ComponentId]) -> Network {
         let mut graph = UnGraph::with_capacity(component_count, links.len());
         for i in 0..component_count {
             graph.add_node(ComponentId(i as u32));
@@ -46,7 +50,9 @@ impl Network {
             graph.add_edge(NodeIndex::new(l.a.index()), NodeIndex::new(l.b.index()), LinkId(i as u32));
         }
         let rngs = links.iter().map(|l| stream(seed, &format!("link:{}", l.name))).collect();
-        Network { graph, links, rngs }
+        let mut endpoint = vec![false; component_count];
+        endpoints.iter().for_each(|e| endpoint[e.index()] = true);
+        Network { graph, links, rngs, endpoint }
     }
 
     pub fn links(&self) -> &[LinkSpec] {
@@ -69,6 +75,9 @@ impl Network {
             }
             if u == dst.index() {
                 break;
+            }
+            if u != src.index() && self.endpoint[u] {
+                continue;
             }
             for e in self.graph.edges(NodeIndex::new(u)) {
                 let link = *e.weight();
@@ -129,7 +138,7 @@ mod tests {
     #[test]
     fn routes_take_the_lowest_latency_path_in_both_directions() {
         // 0 -5ms- 1 -5ms- 2, and a slow direct 0 -20ms- 2.
-        let mut net = Network::new(3, vec![link("a", 0, 1, 5), link("b", 1, 2, 5), link("c", 0, 2, 20)], 1);
+        let mut net = Network::new(3, vec![link("a", 0, 1, 5), link("b", 1, 2, 5), link("c", 0, 2, 20)], 1, &[]);
         let r = net.route(ComponentId(0), ComponentId(2)).unwrap();
         assert_eq!(r.links, vec![LinkId(0), LinkId(1)]);
         assert_eq!(net.sample(&r), SimDuration::from_millis(10));
@@ -138,8 +147,17 @@ mod tests {
     }
 
     #[test]
+    fn routes_never_pass_through_an_endpoint() {
+        // 1 and 2 are both 1 ms from the users' node 0, and 20 ms from each other.
+        let net =
+            Network::new(3, vec![link("a", 0, 1, 1), link("b", 0, 2, 1), link("c", 1, 2, 20)], 1, &[ComponentId(0)]);
+        assert_eq!(net.route(ComponentId(1), ComponentId(2)).unwrap().links, vec![LinkId(2)]);
+        assert_eq!(net.route(ComponentId(0), ComponentId(2)).unwrap().links, vec![LinkId(1)]);
+    }
+
+    #[test]
     fn unconnected_components_have_no_route() {
-        let net = Network::new(3, vec![link("a", 0, 1, 1)], 1);
+        let net = Network::new(3, vec![link("a", 0, 1, 1)], 1, &[]);
         assert!(net.route(ComponentId(0), ComponentId(2)).is_none());
         assert!(net.route(ComponentId(1), ComponentId(1)).unwrap().links.is_empty());
     }

@@ -148,11 +148,14 @@ impl Cache {
                 self.waiters.get_mut(w).expect("in-flight keys have waiters").push(req);
                 return;
             }
+        }
+        self.fetches += 1;
+        let answered = ctx.proceed(req);
+        if self.spec.single_flight && !answered {
+            // A fetch is out: later misses of this key wait for it.
             let w = self.waiters.insert(Vec::new());
             self.in_flight.insert(key, w);
         }
-        self.fetches += 1;
-        ctx.proceed(req);
     }
 
     fn on_write(&mut self, req: RequestId, key: u64, class: ClassId, ctx: &mut Ctx) {
@@ -218,9 +221,15 @@ impl Cache {
                 Op::Write => {}
             }
         }
+        let parent = result.parent.expect("checked above");
         ctx.resume(result);
-        if self.spec.single_flight && result.op != Op::Write {
-            let w = self.in_flight.remove(key).expect("a fetch in flight");
+        // The fetch is over once the request it serves is answered (it may make more
+        // than one call, or scatter to shards).
+        if self.spec.single_flight
+            && result.op != Op::Write
+            && !ctx.holds(parent)
+            && let Some(w) = self.in_flight.remove(key)
+        {
             for waiter in self.waiters.take(w).expect("registered") {
                 if result.outcome == Outcome::Ok
                     && let Some(r) = ctx.requests.get_mut(waiter)

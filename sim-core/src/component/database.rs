@@ -79,6 +79,9 @@ pub struct DbGroup {
     pub applied: Vec<u64>,
     /// Instances in the replica set (a failed-over primary leaves it until it restarts).
     members: Vec<bool>,
+    /// Per replica, the LSNs shipped to it and not yet received, oldest first: a
+    /// replication message means "apply up to the next of these".
+    in_transit: Vec<VecDeque<u64>>,
     /// LSNs acknowledged to callers and not yet applied everywhere, oldest first.
     acked: VecDeque<u64>,
     pub lost_writes: u64,
@@ -104,6 +107,7 @@ impl DbGroup {
             versions: vec![KeyMap::new(0); n],
             applied: vec![0; n],
             members: vec![true; n],
+            in_transit: vec![VecDeque::new(); n],
             acked: VecDeque::new(),
             lost_writes: 0,
             failovers: 0,
@@ -157,10 +161,13 @@ impl DbGroup {
 const HEARTBEAT: u32 = u32::MAX;
 const PROMOTE: u32 = u32::MAX - 1;
 const DNS: u32 = u32::MAX - 2;
-/// Timer token bit for shipping queued changes to replica `token & !SHIP`.
+/// Timer token bit for shipping queued changes to replica `token & !SHIP` (request slots,
+/// the other timer tokens, stay far below it: the in-flight limit caps them).
 const SHIP: u32 = 1 << 30;
-/// Message tokens: replication carries an LSN (below 2^31); acks set the top bit.
-const ACK_BIT: u32 = 1 << 31;
+/// Message tokens: a replication message carries no LSN (it is in `DbGroup::in_transit`,
+/// so LSNs never overflow a token); a sync replica's acknowledgement is `ACK`.
+const REPLICATE: u32 = 0;
+const ACK: u32 = 1;
 
 pub struct Database {
     spec: DatabaseSpec,
@@ -169,8 +176,10 @@ pub struct Database {
     busy: u32,
     queue: VecDeque<RequestId>,
     busy_avg: TimeWeighted,
-    /// Sync replication: writes waiting for replica acks: (lsn, request, acks missing).
-    waiting_sync: VecDeque<(u64, RequestId, u32)>,
+    /// Sync replication: writes waiting until every replica has applied them, by LSN.
+    waiting_sync: VecDeque<(u64, RequestId)>,
+    /// This instance started a promotion whose timers a crash would lose.
+    coordinating: bool,
     /// Primary side: changes waiting to leave for each replica, as (departure, LSN). The
     /// lag is spent here, so a crash loses what has not left; the stream is ordered.
     outbox: Vec<VecDeque<(SimTime, u64)>>,
@@ -198,6 +207,7 @@ impl Database {
             queue: VecDeque::new(),
             busy_avg: TimeWeighted::new(SimTime::ZERO + model.warmup),
             waiting_sync: VecDeque::new(),
+            coordinating: false,
             outbox: vec![VecDeque::new(); model.services[service.index()].instances.len()],
             watching: 0,
             primary_seen: SimTime::ZERO,
@@ -225,18 +235,17 @@ impl Database {
             Input::Timer(HEARTBEAT) => self.heartbeat(ctx),
             Input::Timer(PROMOTE) => self.promote(ctx),
             Input::Timer(DNS) => self.switch_dns(ctx),
-            Input::Timer(t) if t & SHIP != 0 && t < PROMOTE - 1 => self.ship((t & !SHIP) as usize, ctx),
+            Input::Timer(t) if t & SHIP != 0 => self.ship((t & !SHIP) as usize, ctx),
             Input::Timer(slot) => self.on_query_done(ctx.requests.id_in_slot(slot), ctx),
-            Input::Message { from, token } if token & ACK_BIT != 0 => {
-                self.on_ack(from, u64::from(token & !ACK_BIT), ctx)
-            }
-            Input::Message { token, .. } => {
+            Input::Message { token: ACK, .. } => self.on_ack(ctx),
+            Input::Message { from, .. } => {
                 let at = self.index;
-                self.group(ctx).apply_up_to(at, u64::from(token));
+                let g = self.group(ctx);
+                if let Some(lsn) = g.in_transit[at].pop_front() {
+                    g.apply_up_to(at, lsn);
+                }
                 if self.spec.replication == Replication::Sync {
-                    let primary = self.group(ctx).primary;
-                    let to = self.group(ctx).instances[primary];
-                    ctx.message(to, token | ACK_BIT);
+                    ctx.message(from, ACK);
                 }
             }
             Input::Pong { healthy, .. } => {
@@ -310,7 +319,10 @@ impl Database {
                     .collect();
                 for &(i, replica) in &replicas {
                     match &self.spec.replication {
-                        Replication::Sync => ctx.message(replica, lsn as u32),
+                        Replication::Sync => {
+                            self.group(ctx).in_transit[i].push_back(lsn);
+                            ctx.message(replica, REPLICATE);
+                        }
                         Replication::Async { lag } => {
                             let lag = ctx.draw(lag);
                             let leaves = (ctx.now + lag).max(self.outbox[i].back().map_or(SimTime::ZERO, |e| e.0));
@@ -322,7 +334,7 @@ impl Database {
                     }
                 }
                 if self.spec.replication == Replication::Sync && !replicas.is_empty() {
-                    self.waiting_sync.push_back((lsn, req, replicas.len() as u32));
+                    self.waiting_sync.push_back((lsn, req));
                 } else {
                     self.group(ctx).acked.push_back(lsn);
                     ctx.proceed(req);
@@ -344,7 +356,7 @@ impl Database {
             }
         }
         self.release(ctx);
-        if self.writes.is_multiple_of(4096) {
+        if r.op == Op::Write && self.writes.is_multiple_of(4096) {
             let world = &mut *ctx.world;
             let group = world.db[self.service.index()].as_mut().expect("databases have a group");
             group.trim(&world.down);
@@ -359,7 +371,8 @@ impl Database {
         }
         let to = self.group(ctx).instances[i];
         if let Some(lsn) = newest {
-            ctx.message(to, lsn as u32);
+            self.group(ctx).in_transit[i].push_back(lsn);
+            ctx.message(to, REPLICATE);
         }
         if let Some(&(next, _)) = self.outbox[i].front() {
             ctx.set_timer(next - ctx.now, SHIP | i as u32);
@@ -375,20 +388,21 @@ impl Database {
         }
     }
 
-    /// Sync replication: a replica applied up to `lsn`.
-    fn on_ack(&mut self, _from: ComponentId, lsn: u64, ctx: &mut Ctx) {
+    /// Sync replication: a replica acknowledged. A write completes once every replica
+    /// in the set has applied it.
+    fn on_ack(&mut self, ctx: &mut Ctx) {
+        let at = self.index;
+        let g = self.group(ctx);
+        let everywhere = (0..g.instances.len()).filter(|&i| i != at && g.members[i]).map(|i| g.applied[i]).min();
+        let everywhere = everywhere.unwrap_or(u64::MAX);
         let mut done = Vec::new();
-        for w in self.waiting_sync.iter_mut() {
-            if w.0 <= lsn && w.2 > 0 {
-                w.2 -= 1;
-                if w.2 == 0 {
-                    done.push(w.1);
-                }
-            }
+        while self.waiting_sync.front().is_some_and(|w| w.0 <= everywhere) {
+            done.push(self.waiting_sync.pop_front().expect("non-empty").1);
         }
-        self.waiting_sync.retain(|w| w.2 > 0);
         for req in done {
             if ctx.holds(req) {
+                let lsn = ctx.requests.get(req).expect("held").version;
+                self.group(ctx).acked.push_back(lsn);
                 ctx.proceed(req);
             }
         }
@@ -437,6 +451,7 @@ impl Database {
             let g = self.group(ctx);
             g.promoting = true;
             g.detected_at = Some(now);
+            self.coordinating = true;
             let d = ctx.draw(&f.promotion);
             ctx.set_timer(d, PROMOTE);
         }
@@ -452,6 +467,7 @@ impl Database {
             .max_by_key(|&i| (g.applied[i], std::cmp::Reverse(i)))
         else {
             g.promoting = false;
+            self.coordinating = false;
             return;
         };
         let kept = g.applied[new];
@@ -470,6 +486,7 @@ impl Database {
         g.failovers += 1;
         g.promoting = false;
         g.promoted_at = Some(ctx.now);
+        self.coordinating = false;
         self.promoted_to = Some(new);
         let f = self.spec.failover.clone().expect("promotion only with failover");
         let d = ctx.draw(&f.dns);
@@ -491,7 +508,23 @@ impl Database {
         }
     }
 
-    pub fn on_crash(&mut self, now: SimTime) {
+    pub fn on_crash(&mut self, now: SimTime, world: &mut crate::engine::World) {
+        let group = world.db[self.service.index()].as_mut().expect("databases have a group");
+        if self.coordinating {
+            // The promotion this replica drove dies with it; another replica will notice.
+            group.promoting = false;
+            self.coordinating = false;
+        }
+        if let Some(new) = self.promoted_to.take() {
+            // The DNS change was already requested from the provider: it still happens.
+            let state = &mut world.services[self.service.index()];
+            state.dns_primary = new;
+            state.readers =
+                (0..state.instances.len()).filter(|&i| i != new && !world.down[state.instances[i].index()]).collect();
+            state.next = 0;
+            group.dns_switched_at = Some(now);
+        }
+        group.in_transit[self.index].clear();
         self.busy = 0;
         self.queue.clear();
         self.waiting_sync.clear();

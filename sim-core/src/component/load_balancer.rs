@@ -92,7 +92,7 @@ pub struct LoadBalancer {
 }
 
 impl LoadBalancer {
-    pub fn new(_me: ComponentId, spec: &LoadBalancerSpec, model: &Model) -> LoadBalancer {
+    pub fn new(spec: &LoadBalancerSpec, model: &Model) -> LoadBalancer {
         let backends = model.services[spec.backends.index()]
             .instances
             .iter()

@@ -102,7 +102,7 @@ impl Component {
         match &spec.model {
             ComponentModel::Clients(s) => Component::Clients(clients::Clients::new(s, model)),
             ComponentModel::Server(s) => Component::Server(server::Server::new(s, model)),
-            ComponentModel::LoadBalancer(s) => Component::LoadBalancer(load_balancer::LoadBalancer::new(id, s, model)),
+            ComponentModel::LoadBalancer(s) => Component::LoadBalancer(load_balancer::LoadBalancer::new(s, model)),
             ComponentModel::Cache(s) => Component::Cache(Box::new(cache::Cache::new(s, model))),
             ComponentModel::Database(s) => Component::Database(Box::new(database::Database::new(id, s, model))),
             ComponentModel::Queue(s) => Component::Queue(Box::new(queue::Queue::new(s, model))),
@@ -129,14 +129,15 @@ impl Component {
         }
     }
 
-    /// The process died at `now`: forget everything that lived in memory.
-    pub fn on_crash(&mut self, now: SimTime) {
+    /// The process died at `now`: forget everything that lived in memory. (`world` lets a
+    /// database hand its share of a failover in progress to the control plane.)
+    pub fn on_crash(&mut self, now: SimTime, world: &mut crate::engine::World) {
         match self {
             Component::Clients(_) => {}
             Component::Server(c) => c.on_crash(now),
             Component::LoadBalancer(c) => c.on_crash(),
             Component::Cache(c) => c.on_crash(),
-            Component::Database(c) => c.on_crash(now),
+            Component::Database(c) => c.on_crash(now, world),
             Component::Queue(c) => c.on_crash(now),
             Component::Cdn(c) => c.on_crash(),
             Component::ObjectStore(c) => c.on_crash(),

@@ -72,6 +72,10 @@ pub struct Queue {
     ready: VecDeque<u32>,
     /// Job hand-offs in flight: child request -> (job token, consumer index).
     out: KeyMap<u64>,
+    /// The same hand-offs as (child key, job token), to requeue them after a crash.
+    out_list: Vec<(u64, u32)>,
+    /// Jobs waiting out a retry backoff.
+    backing_off: std::collections::BTreeSet<u32>,
     /// Producers waiting out the enqueue latency, by timer token.
     storing: TokenSlab<RequestId>,
     next: usize,
@@ -105,7 +109,7 @@ impl Queue {
                 _ => 1,
             })
             .collect();
-        let active = spec.autoscale.as_ref().map_or(consumers.len(), |a| a.min as usize);
+        let active = spec.autoscale.as_ref().map_or(consumers.len(), |a| (a.min as usize).min(consumers.len()));
         let warmup_end = SimTime::ZERO + model.warmup;
         Queue {
             spec: spec.clone(),
@@ -117,6 +121,8 @@ impl Queue {
             jobs: TokenSlab::default(),
             ready: VecDeque::new(),
             out: KeyMap::new(u64::MAX),
+            out_list: Vec::new(),
+            backing_off: std::collections::BTreeSet::new(),
             storing: TokenSlab::default(),
             next: 0,
             warmup_end,
@@ -142,6 +148,7 @@ impl Queue {
                 if let Some(a) = &self.spec.autoscale {
                     ctx.set_timer(a.interval, SCALE);
                 }
+                self.dispatch(ctx);
             }
             Input::Request(req) => {
                 let d = ctx.draw(&self.spec.latency);
@@ -157,6 +164,7 @@ impl Queue {
                 self.dispatch(ctx);
             }
             Input::Timer(t) if t & RETRY != 0 => {
+                self.backing_off.remove(&(t & !RETRY));
                 self.ready.push_back(t & !RETRY);
                 self.depth.set(ctx.now, self.ready.len() as u64);
                 self.dispatch(ctx);
@@ -217,11 +225,16 @@ impl Queue {
                 Some(self.spec.visibility_timeout),
             );
             self.out.insert(child_key(child), u64::from(token) << 32 | c as u64);
+            self.out_list.push((child_key(child), token));
         }
     }
 
     fn on_job_done(&mut self, result: &ChildResult, ctx: &mut Ctx) {
         let Some(v) = self.out.remove(child_key(result.child)) else { return };
+        let k = child_key(result.child);
+        if let Some(p) = self.out_list.iter().position(|e| e.0 == k) {
+            self.out_list.swap_remove(p);
+        }
         let (token, c) = ((v >> 32) as u32, (v & 0xffff_ffff) as usize);
         self.held[c] -= 1;
         let job = *self.jobs.get(token).expect("jobs out exist");
@@ -244,6 +257,7 @@ impl Queue {
         } else {
             self.retries += 1;
             let backoff = SimDuration(self.spec.backoff.as_nanos().saturating_mul(1 << (job.receives - 1).min(20)));
+            self.backing_off.insert(token);
             ctx.set_timer(backoff, RETRY | token);
         }
         self.dispatch(ctx);
@@ -265,10 +279,18 @@ impl Queue {
     }
 
     pub fn on_crash(&mut self, now: SimTime) {
-        // A broker keeps its jobs on disk (BullMQ on Redis with persistence, SQS): what
-        // was handed out comes back when its visibility times out; only producers
-        // waiting for their store are lost.
+        // A broker keeps its jobs on disk (BullMQ on Redis with persistence, SQS): jobs
+        // handed out or backing off are visible again when it comes back (answers to the
+        // old hand-offs are dropped, so a job may run twice); producers waiting for their
+        // store are lost.
+        for (_, token) in self.out_list.drain(..) {
+            self.ready.push_back(token);
+        }
+        self.ready.extend(std::mem::take(&mut self.backing_off));
+        self.out.clear();
+        self.held.iter_mut().for_each(|h| *h = 0);
         self.storing.clear();
+        self.scaling_up = false;
         self.depth.set(now, self.ready.len() as u64);
     }
 
