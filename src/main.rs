@@ -1,6 +1,7 @@
 //! scalelab: the command-line entry point.
 
 mod cli;
+mod expectations;
 mod run;
 mod text_report;
 
@@ -11,6 +12,8 @@ use std::process::ExitCode;
 
 /// Exit status for bad input: a scenario that does not parse or validate, a missing file.
 pub const EXIT_INPUT: i32 = 1;
+/// Exit status when an expectation of the scenario fails (unless `--no-check`).
+pub const EXIT_EXPECTATION: i32 = 3;
 /// Exit status when `--check-determinism` finds two runs that differ.
 pub const EXIT_DETERMINISM: i32 = 4;
 

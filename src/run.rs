@@ -3,7 +3,7 @@
 
 use crate::cli::RunArgs;
 use crate::text_report;
-use crate::{EXIT_DETERMINISM, load};
+use crate::{EXIT_DETERMINISM, EXIT_EXPECTATION, expectations, load};
 use anyhow::Context;
 use scenarios::builtin::DEFAULT_SCENARIO;
 use scenarios::{Overrides, Scenario};
@@ -36,10 +36,23 @@ pub fn run(args: &RunArgs) -> anyhow::Result<i32> {
     }
     let mut report = sim.report(args.series);
     report.set_wall_seconds(started.elapsed().as_secs_f64());
+    let mut json = serde_json::to_value(&report)?;
+    let verdicts = expectations::evaluate(&scenario.expectations, &json);
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&report)?);
+        json.as_object_mut()
+            .expect("the report is an object")
+            .insert("expectations".into(), serde_json::to_value(&verdicts)?);
+        println!("{}", serde_json::to_string_pretty(&json)?);
     } else {
         print!("{}", text_report::render(&scenario, &report));
+        if !verdicts.is_empty() {
+            print!("{}", expectations::render(&verdicts, &scenario.expectations));
+        }
+    }
+    let failed = verdicts.iter().filter(|v| !v.passed).count();
+    if failed > 0 && !args.no_check {
+        eprintln!("{failed} expectation{} failed (exit 3; --no-check to ignore)", if failed == 1 { "" } else { "s" });
+        return Ok(EXIT_EXPECTATION);
     }
     Ok(0)
 }

@@ -55,7 +55,7 @@ fn show_of_an_unknown_name_suggests_the_close_one() {
 
 #[test]
 fn run_without_a_scenario_runs_the_default_and_prints_a_report() {
-    let o = scalelab(&["run", "--set", "customers=20000"]);
+    let o = scalelab(&["run", "--set", "customers=20000", "--no-check"]);
     assert!(o.status.success(), "{}", stderr(&o));
     let text = stdout(&o);
     assert!(text.starts_with("mm1 - M/M/1"), "{text}");
@@ -81,6 +81,7 @@ fn same_seed_gives_identical_reports_and_traces_across_processes() {
             "mmc",
             "--set",
             "customers=20000",
+            "--no-check",
             "--seed",
             seed,
             "--json",
@@ -114,7 +115,7 @@ fn same_seed_gives_identical_reports_and_traces_across_processes() {
 
 #[test]
 fn json_report_has_the_documented_fields() {
-    let o = scalelab(&["run", "mm1", "--set", "customers=5000", "--json"]);
+    let o = scalelab(&["run", "mm1", "--set", "customers=5000", "--json", "--no-check"]);
     let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
     for key in [
         "scenario",
@@ -154,14 +155,14 @@ fn check_determinism_runs_twice_and_passes() {
 
 #[test]
 fn duration_flag_takes_units_and_refuses_bare_numbers() {
-    let o = scalelab(&["run", "mm1", "--duration", "90s", "--json"]);
+    let o = scalelab(&["run", "mm1", "--duration", "90s", "--json", "--no-check"]);
     assert!(o.status.success(), "{}", stderr(&o));
     let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
     assert_eq!(v["sim_seconds"], 90.0);
     // The scenario's 1111 s warm-up cannot fit, so it is shortened, and the user is told.
     assert_eq!(v["warmup_seconds"], 9.0);
     assert!(stderr(&o).contains("note: the scenario's warm-up (1111.111s) does not fit"), "{}", stderr(&o));
-    let o = scalelab(&["run", "mm1", "--duration", "90s", "--warmup", "30s", "--json"]);
+    let o = scalelab(&["run", "mm1", "--duration", "90s", "--warmup", "30s", "--json", "--no-check"]);
     let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
     assert_eq!(v["warmup_seconds"], 30.0);
     let bad = scalelab(&["run", "mm1", "--duration", "90"]);
@@ -188,6 +189,23 @@ fn set_changes_the_run() {
     let (low, high) = (mean("2"), mean("8"));
     // Theory: 125 ms at rho 0.2, 500 ms at rho 0.8.
     assert!((low - 125.0).abs() < 5.0 && (high - 500.0).abs() < 30.0, "{low} {high}");
+}
+
+#[test]
+fn a_failed_expectation_exits_3_unless_no_check() {
+    // At rho 0.5 the mean is 200 ms, far from the scenario's expected 1000 ms.
+    let args = ["run", "mm1", "--set", "arrival_rate=5", "--set", "customers=20000"];
+    let o = scalelab(&args);
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    assert!(stdout(&o).contains("  FAIL  mean_ms ~ 1000 +- 5%  (actual "), "{}", stdout(&o));
+    assert!(stdout(&o).contains("  PASS  error_rate < 0.0001"), "{}", stdout(&o));
+    assert!(stderr(&o).contains("expectation"), "{}", stderr(&o));
+    let o = scalelab(&[&args[..], &["--no-check", "--json"]].concat());
+    assert_eq!(o.status.code(), Some(0));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let e = &v["expectations"][0];
+    assert_eq!((e["expr"].as_str(), e["passed"].as_bool()), (Some("mean_ms ~ 1000 +- 5%"), Some(false)));
+    assert!((e["actual"].as_f64().unwrap() - 200.0).abs() < 20.0);
 }
 
 #[test]
@@ -227,6 +245,7 @@ fn each_kind_of_bad_scenario_gets_a_located_error() {
         ("unknown_parameter", "18:23", "did you mean `service_rate`?"),
         ("no_route", "26:17", "no link path from `web1` to `db`"),
         ("unknown_distribution", "14:12", "unknown distribution `expo`"),
+        ("unknown_metric", "3:12", "did you mean `p99_ms`?"),
     ];
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/bad_scenarios");
     let on_disk = std::fs::read_dir(&dir).unwrap().count();

@@ -17,6 +17,9 @@ pub struct ScenarioFile {
     pub lesson: String,
     #[serde(default)]
     pub watch: Vec<String>,
+    /// What the lesson predicts, checked after the run: `p99_ms < 200`.
+    #[serde(default)]
+    pub expect: Vec<Spanned<String>>,
     #[serde(default)]
     pub params: BTreeMap<Spanned<String>, ParamFile>,
     pub run: RunFile,

@@ -9,6 +9,7 @@ pub mod builtin;
 mod components;
 pub mod diagnostic;
 pub mod duration;
+pub mod expect;
 pub mod expr;
 mod file;
 pub mod limits;
@@ -44,6 +45,8 @@ pub struct Scenario {
     /// The scenario's own default seed (`[run] seed`, else 1).
     pub seed: u64,
     pub model: Model,
+    /// What the lesson predicts, checked after the run.
+    pub expectations: Vec<expect::Expectation>,
     /// Adjustments made while applying overrides, for the user to see.
     pub notes: Vec<String>,
 }

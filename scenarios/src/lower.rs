@@ -274,6 +274,20 @@ pub fn lower(file: ScenarioFile, source: &str, overrides: &Overrides) -> Result<
         limits: Limits { events_max: EVENTS_MAX, ..Limits::default() },
     };
     check_routes(&model, &file)?;
+    let class_names: Vec<String> = model.classes.iter().map(|c| c.name.clone()).collect();
+    let component_names: Vec<String> = model.components.iter().map(|c| c.name.clone()).collect();
+    let mut expectations = Vec::new();
+    let mut expect_errors = Vec::new();
+    for e in &file.expect {
+        let at = e.span().start + 1;
+        match crate::expect::parse(e.get_ref(), at, &class_names, &component_names) {
+            Ok(x) => expectations.push(x),
+            Err(d) => expect_errors.push(d),
+        }
+    }
+    if !expect_errors.is_empty() {
+        return Err(expect_errors);
+    }
     if let Err(e) = sim_core::Simulation::new(&model, 0) {
         let sim_core::ModelError::NoRoute { from, to } = &e;
         let d = Diagnostic::new(e.to_string())
@@ -289,6 +303,7 @@ pub fn lower(file: ScenarioFile, source: &str, overrides: &Overrides) -> Result<
         params: param_infos,
         seed: file.run.seed.unwrap_or(1),
         model,
+        expectations,
         notes,
     })
 }

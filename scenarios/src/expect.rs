@@ -1,0 +1,183 @@
+//! Expectations: what a scenario's lesson predicts, checked at the end of a run.
+//! `p99_ms < 200`, `error_rate > 0.05`, `class.upload.p99_ms < 500`,
+//! `component.db-1.utilization > 0.9`, `mean_ms ~ 1000 +- 2%`.
+//!
+//! Parsing happens here, with spans, so a typo is a located error when the scenario loads;
+//! the binary evaluates expectations against the report.
+
+use crate::diagnostic::{Diagnostic, did_you_mean};
+use std::ops::Range;
+
+/// A comparison.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Check {
+    Less(f64),
+    LessEq(f64),
+    Greater(f64),
+    GreaterEq(f64),
+    /// Within an absolute tolerance of a target.
+    Near {
+        target: f64,
+        tolerance: f64,
+    },
+}
+
+impl Check {
+    pub fn holds(&self, x: f64) -> bool {
+        match *self {
+            Check::Less(v) => x < v,
+            Check::LessEq(v) => x <= v,
+            Check::Greater(v) => x > v,
+            Check::GreaterEq(v) => x >= v,
+            Check::Near { target, tolerance } => (x - target).abs() <= tolerance,
+        }
+    }
+}
+
+/// Where a metric lives in the report.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Metric {
+    /// A whole-run figure: a path into the JSON report, such as `latency_ms.p99`.
+    Run(Vec<String>),
+    /// A figure of one request class.
+    Class { class: String, path: Vec<String> },
+    /// A figure of one component instance.
+    Component { id: String, key: String },
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Expectation {
+    /// As written in the scenario.
+    pub text: String,
+    pub metric: Metric,
+    pub check: Check,
+}
+
+/// Short names for report fields, valid for the run and for a class.
+const ALIASES: [(&str, &[&str]); 16] = [
+    ("mean_ms", &["latency_ms", "mean"]),
+    ("p50_ms", &["latency_ms", "p50"]),
+    ("p90_ms", &["latency_ms", "p90"]),
+    ("p95_ms", &["latency_ms", "p95"]),
+    ("p99_ms", &["latency_ms", "p99"]),
+    ("p999_ms", &["latency_ms", "p999"]),
+    ("max_ms", &["latency_ms", "max"]),
+    ("error_rate", &["error_rate"]),
+    ("throughput_rps", &["throughput_rps"]),
+    ("generated", &["requests", "generated"]),
+    ("completed", &["requests", "completed"]),
+    ("failed", &["requests", "failed"]),
+    ("in_flight", &["requests", "in_flight"]),
+    ("stale_reads", &["stale_reads"]),
+    ("read_your_writes_violations", &["read_your_writes_violations"]),
+    ("cost_usd_month", &["cost", "total_usd_month"]),
+];
+
+fn alias(name: &str) -> Option<Vec<String>> {
+    ALIASES.iter().find(|(a, _)| *a == name).map(|(_, p)| p.iter().map(|s| s.to_string()).collect())
+}
+
+/// Parses one expectation whose text starts at byte `at` of the source. `classes` and
+/// `components` are the names it may refer to.
+pub fn parse(text: &str, at: usize, classes: &[String], components: &[String]) -> Result<Expectation, Diagnostic> {
+    let span = at..at + text.len();
+    let ops = ["<=", ">=", "<", ">", "~"];
+    let Some((i, op)) = ops.iter().filter_map(|op| text.find(op).map(|i| (i, *op))).min_by_key(|(i, _)| *i) else {
+        return Err(Diagnostic::at(format!("`{text}` has no comparison"), span)
+            .help("write METRIC < VALUE, >, <=, >=, or METRIC ~ TARGET +- TOLERANCE (such as 2% or 50)"));
+    };
+    let name = text[..i].trim();
+    let rest = text[i + op.len()..].trim();
+    let name_span = at..at + i;
+    let metric = metric(name, name_span.clone(), classes, components)?;
+    let number = |s: &str, what: &str| -> Result<f64, Diagnostic> {
+        s.trim()
+            .replace('_', "")
+            .parse::<f64>()
+            .map_err(|_| Diagnostic::at(format!("`{}` is not a number ({what})", s.trim()), span.clone()))
+    };
+    let check = match op {
+        "<" => Check::Less(number(rest, "the bound")?),
+        "<=" => Check::LessEq(number(rest, "the bound")?),
+        ">" => Check::Greater(number(rest, "the bound")?),
+        ">=" => Check::GreaterEq(number(rest, "the bound")?),
+        _ => {
+            let Some((target, tol)) = rest.split_once("+-") else {
+                return Err(Diagnostic::at("`~` needs a tolerance", span).help("write METRIC ~ 2100 +- 10%"));
+            };
+            let target = number(target, "the target")?;
+            let tol = tol.trim();
+            let tolerance = match tol.strip_suffix('%') {
+                Some(p) => target.abs() * number(p, "the tolerance")? / 100.0,
+                None => number(tol, "the tolerance")?,
+            };
+            Check::Near { target, tolerance }
+        }
+    };
+    Ok(Expectation { text: text.trim().to_string(), metric, check })
+}
+
+fn metric(name: &str, span: Range<usize>, classes: &[String], components: &[String]) -> Result<Metric, Diagnostic> {
+    let parts: Vec<&str> = name.split('.').collect();
+    let known = || ALIASES.iter().map(|(a, _)| *a);
+    let unknown = |what: &str, word: &str, among: Vec<&str>| {
+        let d = Diagnostic::at(format!("unknown {what} `{word}`"), span.clone());
+        match did_you_mean(word, among.iter().copied()) {
+            Some(s) => d.help(format!("did you mean `{s}`?")),
+            None => d.help(format!("known: {}", among.join(", "))),
+        }
+    };
+    match parts.as_slice() {
+        [m] => alias(m).map(Metric::Run).ok_or_else(|| unknown("metric", m, known().collect())),
+        ["class", c, m] => {
+            if !classes.iter().any(|x| x == c) {
+                return Err(unknown("class", c, classes.iter().map(String::as_str).collect()));
+            }
+            match alias(m).filter(|_| *m != "cost_usd_month") {
+                Some(path) => Ok(Metric::Class { class: c.to_string(), path }),
+                None => Err(unknown("metric", m, known().filter(|k| *k != "cost_usd_month").collect())),
+            }
+        }
+        ["component", id, key] => {
+            if !components.iter().any(|x| x == id) {
+                return Err(unknown("component", id, components.iter().map(String::as_str).collect()));
+            }
+            Ok(Metric::Component { id: id.to_string(), key: key.to_string() })
+        }
+        _ => Err(Diagnostic::at(format!("`{name}` is not a metric"), span)
+            .help("write a run metric (p99_ms), class.NAME.METRIC, or component.ID.KEY")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn p(text: &str) -> Result<Expectation, Diagnostic> {
+        parse(text, 0, &["upload".into()], &["db-1".into()])
+    }
+
+    #[test]
+    fn every_form_parses() {
+        assert_eq!(p("p99_ms < 200").unwrap().check, Check::Less(200.0));
+        assert_eq!(p("error_rate >= 0.05").unwrap().check, Check::GreaterEq(0.05));
+        assert_eq!(p("cost_usd_month ~ 2100 +- 10%").unwrap().check, Check::Near { target: 2100.0, tolerance: 210.0 });
+        assert_eq!(p("mean_ms ~ 1000 +- 20").unwrap().check, Check::Near { target: 1000.0, tolerance: 20.0 });
+        let c = p("class.upload.p99_ms < 500").unwrap();
+        assert_eq!(c.metric, Metric::Class { class: "upload".into(), path: vec!["latency_ms".into(), "p99".into()] });
+        let d = p("component.db-1.utilization > 0.9").unwrap();
+        assert_eq!(d.metric, Metric::Component { id: "db-1".into(), key: "utilization".into() });
+        assert!(Check::Near { target: 10.0, tolerance: 1.0 }.holds(10.9));
+    }
+
+    #[test]
+    fn mistakes_are_located_with_suggestions() {
+        let e = p("p99ms < 200").unwrap_err();
+        assert_eq!(e.help.as_deref(), Some("did you mean `p99_ms`?"));
+        assert!(p("class.uplaod.p99_ms < 1").unwrap_err().help.unwrap().contains("`upload`"));
+        assert!(p("component.db.utilization > 1").unwrap_err().message.contains("unknown component `db`"));
+        assert!(p("p99_ms 200").unwrap_err().message.contains("no comparison"));
+        assert!(p("p99_ms ~ 200").unwrap_err().message.contains("needs a tolerance"));
+        assert!(p("p99_ms < fast").unwrap_err().message.contains("not a number"));
+    }
+}

@@ -1,0 +1,89 @@
+//! Checks a scenario's expectations against a finished run's report.
+
+use scenarios::expect::{Check, Expectation, Metric};
+use serde::Serialize;
+use serde_json::Value;
+
+/// One expectation's verdict, as it appears in the JSON report.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Verdict {
+    pub expr: String,
+    pub passed: bool,
+    /// The measured value; null if the report has no such figure.
+    pub actual: Option<f64>,
+}
+
+fn lookup<'a>(v: &'a Value, path: &[String]) -> Option<&'a Value> {
+    path.iter().try_fold(v, |v, k| v.get(k))
+}
+
+/// The value an expectation's metric has in `report` (the JSON report).
+fn value(report: &Value, metric: &Metric) -> Option<f64> {
+    let v = match metric {
+        Metric::Run(path) => lookup(report, path),
+        Metric::Class { class, path } => report.get("classes")?.get(class).and_then(|c| lookup(c, path)),
+        Metric::Component { id, key } => report.get("components")?.get(id)?.get(key),
+    };
+    v?.as_f64()
+}
+
+pub fn evaluate(expectations: &[Expectation], report: &Value) -> Vec<Verdict> {
+    expectations
+        .iter()
+        .map(|e| {
+            let actual = value(report, &e.metric);
+            Verdict { expr: e.text.clone(), passed: actual.is_some_and(|x| e.check.holds(x)), actual }
+        })
+        .collect()
+}
+
+/// `PASS  p99_ms < 200  (actual 143.2)` lines.
+pub fn render(verdicts: &[Verdict], expectations: &[Expectation]) -> String {
+    let mut out = String::from("\nexpectations\n");
+    for (v, e) in verdicts.iter().zip(expectations) {
+        let actual = v.actual.map_or("no such figure in the report".to_string(), |a| format!("actual {}", short(a)));
+        let target = match e.check {
+            Check::Near { target, tolerance } => {
+                format!(", range {}..{}", short(target - tolerance), short(target + tolerance))
+            }
+            _ => String::new(),
+        };
+        out.push_str(&format!("  {}  {}  ({actual}{target})\n", if v.passed { "PASS" } else { "FAIL" }, v.expr));
+    }
+    out
+}
+
+fn short(x: f64) -> String {
+    if x.abs() >= 100.0 {
+        format!("{x:.1}")
+    } else {
+        format!("{x:.4}").trim_end_matches('0').trim_end_matches('.').to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn verdicts_read_the_report() {
+        let report: Value = serde_json::json!({
+            "latency_ms": {"p99": 150.0},
+            "classes": {"upload": {"latency_ms": {"p99": 600.0}}},
+            "components": {"db-1": {"utilization": 0.95}}
+        });
+        let parse = |t: &str| scenarios::expect::parse(t, 0, &["upload".into()], &["db-1".into()]).unwrap();
+        let e = [
+            parse("p99_ms < 200"),
+            parse("class.upload.p99_ms < 500"),
+            parse("component.db-1.utilization ~ 0.9 +- 10%"),
+            parse("component.db-1.hit_ratio > 0"),
+        ];
+        let v = evaluate(&e, &report);
+        assert_eq!(v.iter().map(|v| v.passed).collect::<Vec<_>>(), [true, false, true, false]);
+        assert_eq!(v[3].actual, None);
+        let text = render(&v, &e);
+        assert!(text.contains("  FAIL  class.upload.p99_ms < 500  (actual 600.0)"), "{text}");
+        assert!(text.contains("no such figure"), "{text}");
+    }
+}
