@@ -126,6 +126,24 @@ pub fn render(s: &Scenario, r: &Report) -> String {
             );
         }
     }
+    let c = &r.cost;
+    let lines: Vec<String> =
+        c.by_component.iter().filter(|(_, v)| **v > 0.0).map(|(k, v)| format!("{k} ${}", num(*v))).collect();
+    let _ = writeln!(
+        o,
+        "cost        ${}/month ({})   ${} per million requests",
+        num(c.total_usd_month),
+        lines.join(", "),
+        num(c.usd_per_million_requests)
+    );
+    let _ = writeln!(
+        o,
+        "revenue     break even at {} paying users at $1/month or {} at $10; under 20% of revenue: {} or {}",
+        thousands(c.break_even_users.usd_1 as u64),
+        thousands(c.break_even_users.usd_10 as u64),
+        thousands(c.paying_users_needed.usd_1 as u64),
+        thousands(c.paying_users_needed.usd_10 as u64)
+    );
     let _ = writeln!(o, "\ncomponent    kind            util   queue mean  queue max  details");
     for (name, c) in &r.components {
         let util = c.utilization.map(|u| format!("{:.1}%", u * 100.0)).unwrap_or_else(|| "-".into());

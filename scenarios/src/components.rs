@@ -20,8 +20,9 @@ use std::collections::BTreeMap;
 use std::ops::Range;
 use toml::{Spanned, Value};
 
-/// Keys every kind accepts besides its own.
-const COMMON: [&str; 3] = ["id", "kind", "count"];
+/// Keys every kind accepts besides its own (`monthly_cost` replaces the kind's price for
+/// the whole service).
+const COMMON: [&str; 4] = ["id", "kind", "count", "monthly_cost"];
 
 /// Component kinds a scenario may declare, with the keys each accepts.
 pub const KINDS: [(&str, &[&str]); 9] = [
@@ -48,7 +49,7 @@ pub const KINDS: [(&str, &[&str]); 9] = [
     ),
     ("queue", &["consumers", "capacity", "latency", "visibility_timeout", "max_receives", "backoff", "autoscale"]),
     ("cdn", &["regions", "capacity", "hit_ratio", "ttl"]),
-    ("object_store", &["get_latency", "put_latency", "object_size", "bandwidth"]),
+    ("object_store", &["get_latency", "put_latency", "object_size", "bandwidth", "stored"]),
     ("websocket", &["max_connections", "update_rate", "rooms", "adapter"]),
     ("pubsub", &["subscribers", "latency"]),
 ];
@@ -510,11 +511,13 @@ fn object_store(f: &Fields, v: &Values, e: &mut Errors) -> Option<ComponentModel
     let put_latency = e.take(lat("put_latency", 50));
     let object_size = e.take(f.get("object_size").map_or(Ok(2_000_000), |x| v.bytes(x, "object_size")));
     let bandwidth = e.take(f.get("bandwidth").map_or(Ok(100e6), |x| v.bandwidth(x, "bandwidth")));
+    let stored = e.take(f.get("stored").map_or(Ok(0), |x| v.bytes(x, "stored")));
     Some(ComponentModel::ObjectStore(ObjectStoreSpec {
         get_latency: get_latency?,
         put_latency: put_latency?,
         object_size: object_size?,
         bandwidth: bandwidth?,
+        stored_before: stored?,
     }))
 }
 

@@ -33,6 +33,24 @@ pub struct ScenarioFile {
     pub keyspaces: BTreeMap<Spanned<String>, KeyspaceFile>,
     #[serde(default)]
     pub faults: Vec<FaultFile>,
+    #[serde(default)]
+    pub cost: Option<CostFile>,
+}
+
+/// Prices for the monthly cost report (defaults: the seeds' tables).
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+pub struct CostFile {
+    /// Per component kind, USD per instance per month: `{ server = 25 }`.
+    #[serde(default)]
+    pub prices: BTreeMap<Spanned<String>, Spanned<Value>>,
+    #[serde(default)]
+    pub storage_usd_per_tb: Option<Spanned<Value>>,
+    #[serde(default)]
+    pub transfer_usd_per_gb: Option<Spanned<Value>>,
+    /// Fixed monthly lines: `{ dns = 15, sentry = 26 }`.
+    #[serde(default)]
+    pub extra: BTreeMap<Spanned<String>, Spanned<Value>>,
 }
 
 #[derive(Deserialize, Debug)]

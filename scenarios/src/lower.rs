@@ -13,6 +13,7 @@ use crate::file::{ClassFile, FaultFile, ScenarioFile, WorkloadFile};
 use crate::limits::*;
 use crate::values::{Params, Values};
 use crate::{Overrides, ParamInfo, Scenario};
+use sim_core::cost::CostSpec;
 use sim_core::ids::{ClassId, ComponentId, KeyspaceId, ServiceId};
 use sim_core::model::{
     Arrival, ClassSpec, ClientsSpec, ComponentModel, ComponentSpec, FaultAction, FaultSpec, FlowNode, KeyspaceSpec,
@@ -142,6 +143,7 @@ pub fn lower(file: ScenarioFile, source: &str, overrides: &Overrides) -> Result<
     }
 
     let links = links(&file, &service_names, &instance_names, &service_instances, &v, &mut errors);
+    let costs = costs(&file, &decls, &v, &mut errors);
 
     // Classes.
     if file.classes.is_empty() {
@@ -269,6 +271,7 @@ pub fn lower(file: ScenarioFile, source: &str, overrides: &Overrides) -> Result<
         classes,
         keyspaces: keyspaces.into_iter().map(|(_, k)| k).collect(),
         faults,
+        costs,
         duration,
         warmup,
         limits: Limits { events_max: EVENTS_MAX, ..Limits::default() },
@@ -370,6 +373,52 @@ fn check_routes(model: &Model, file: &ScenarioFile) -> Result<(), Vec<Diagnostic
         }
     }
     if errors.is_empty() { Ok(()) } else { Err(errors) }
+}
+
+/// Prices: the seeds' defaults, a component's `monthly_cost`, and the `[cost]` table.
+fn costs(file: &ScenarioFile, decls: &[Decl], v: &Values, errors: &mut Vec<Diagnostic>) -> CostSpec {
+    let mut c = CostSpec::seed_defaults(decls.len());
+    let usd = |x: &Spanned<Value>, what: &str, errors: &mut Vec<Diagnostic>| {
+        v.number_in(x, Dim::Number, what, 0.0, 1e9).map_err(|e| errors.push(e)).ok()
+    };
+    for (si, d) in decls.iter().enumerate() {
+        if let Some(x) = d.fields.as_ref().and_then(|f| f.get("monthly_cost")) {
+            c.service_override[si] = usd(x, "monthly_cost", errors);
+        }
+    }
+    let Some(cf) = &file.cost else { return c };
+    for (kind, price) in &cf.prices {
+        if !c.unit_prices.contains_key(kind.get_ref()) {
+            let d = Diagnostic::at(format!("unknown component kind `{}`", kind.get_ref()), kind.span());
+            errors.push(match did_you_mean(kind.get_ref(), c.unit_prices.keys().map(String::as_str)) {
+                Some(s) => d.help(format!("did you mean `{s}`?")),
+                None => d.help("prices are per component kind"),
+            });
+            continue;
+        }
+        if let Some(p) = usd(price, "price", errors) {
+            c.unit_prices.insert(kind.get_ref().clone(), p);
+        }
+    }
+    if let Some(x) = &cf.storage_usd_per_tb {
+        c.storage_usd_per_tb_month = usd(x, "storage_usd_per_tb", errors).unwrap_or(c.storage_usd_per_tb_month);
+    }
+    if let Some(x) = &cf.transfer_usd_per_gb {
+        c.transfer_usd_per_gb = usd(x, "transfer_usd_per_gb", errors).unwrap_or(c.transfer_usd_per_gb);
+    }
+    for (name, x) in &cf.extra {
+        if decls.iter().any(|d| &d.name == name.get_ref()) {
+            errors.push(
+                Diagnostic::at(format!("`{}` is already a component", name.get_ref()), name.span())
+                    .help("set that component's `monthly_cost` instead"),
+            );
+            continue;
+        }
+        if let Some(p) = usd(x, "extra cost", errors) {
+            c.extras.push((name.get_ref().clone(), p));
+        }
+    }
+    c
 }
 
 /// The service called `name`, or an error with a suggestion.

@@ -18,6 +18,7 @@ pub struct Model {
     pub classes: Vec<ClassSpec>,
     pub keyspaces: Vec<KeyspaceSpec>,
     pub faults: Vec<FaultSpec>,
+    pub costs: crate::cost::CostSpec,
     /// Simulated run length, warm-up included.
     pub duration: SimDuration,
     /// Initial stretch excluded from latency, throughput and time-average statistics.

@@ -1,6 +1,7 @@
 //! The run report: what `scalelab run` prints as text and as JSON. Field names are part of
 //! the public interface (documented in README.md): later versions add fields, never rename.
 
+use crate::cost::{CostReport, MONTH_SECONDS};
 use crate::engine::Simulation;
 use crate::metrics::{LatencyStats, LatencySummary, SeriesPoint};
 use crate::request::Outcome;
@@ -90,6 +91,8 @@ pub struct Report {
     pub error_rate: f64,
     pub classes: BTreeMap<String, ClassReport>,
     pub components: BTreeMap<String, ComponentReport>,
+    /// Monthly cost by component, per million requests, and the revenue it needs.
+    pub cost: crate::cost::CostReport,
     /// Per-interval series over simulated time; empty unless asked for.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub series: Vec<SeriesPoint>,
@@ -113,6 +116,35 @@ fn error_rate(completed: u64, failed: u64) -> f64 {
 }
 
 impl Simulation {
+    /// The monthly bill: each service at its override or its kind's price per instance,
+    /// object storage by volume, plus the fixed lines.
+    fn cost(&self, components: &BTreeMap<String, ComponentReport>, run_s: f64, requests_per_second: f64) -> CostReport {
+        let c = &self.model.costs;
+        let mut lines = BTreeMap::new();
+        for (si, service) in self.model.services.iter().enumerate().skip(1) {
+            let kind = self.model.components[service.instances[0].index()].model.kind();
+            let usd = c.service_override[si].unwrap_or_else(|| {
+                let unit = c.unit_prices.get(kind).copied().unwrap_or(0.0);
+                let mut usd = unit * service.instances.len() as f64;
+                if kind == "object_store" {
+                    for i in &service.instances {
+                        let r = &components[&self.model.components[i.index()].name];
+                        let stored_tb = r.extra.get("bytes_stored").copied().unwrap_or(0.0) / 1e12;
+                        let out_per_s = r.extra.get("bytes_transferred_out").copied().unwrap_or(0.0) / run_s.max(1e-9);
+                        usd += stored_tb * c.storage_usd_per_tb_month
+                            + out_per_s * MONTH_SECONDS / 1e9 * c.transfer_usd_per_gb;
+                    }
+                }
+                usd
+            });
+            lines.insert(service.name.clone(), usd);
+        }
+        for (name, usd) in &c.extras {
+            lines.insert(name.clone(), *usd);
+        }
+        CostReport::from_lines(lines, requests_per_second)
+    }
+
     /// Builds the report of the run so far.
     pub fn report(&self, with_series: bool) -> Report {
         let end = self.window_end();
@@ -172,6 +204,8 @@ impl Simulation {
                 (spec.name.clone(), r)
             })
             .collect();
+        let run_s = (end - SimTime::ZERO).as_secs_f64().max(1e-9);
+        let cost = self.cost(&components, run_s, totals.generated as f64 / run_s);
         Report {
             scenario: self.model.name.clone(),
             seed: self.seed,
@@ -189,6 +223,7 @@ impl Simulation {
             error_rate: error_rate(window_completed, window_failed),
             classes,
             components,
+            cost,
             series: if with_series { self.metrics.series.points(end) } else { Vec::new() },
         }
     }

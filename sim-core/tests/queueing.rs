@@ -58,6 +58,7 @@ fn mmc(lambda: f64, mu: f64, c: u32, customers: f64) -> Model {
         }],
         keyspaces: vec![],
         faults: vec![],
+        costs: sim_core::cost::CostSpec::seed_defaults(2),
         duration,
         warmup: SimDuration::from_secs_f64(duration.as_secs_f64() * 0.01),
         limits: Limits::default(),
@@ -105,6 +106,7 @@ fn adding_an_idle_component_leaves_every_other_draw_unchanged() {
     extended.components[2].service = ServiceId(2);
     extended.services[1].instances = vec![ComponentId(1)];
     extended.services.push(service("server", &[2]));
+    extended.costs = sim_core::cost::CostSpec::seed_defaults(3);
     extended.services[1].name = "spare".into();
     extended.links[0].b = ComponentId(2);
     extended.classes[0].flow[0].service = ServiceId(2);

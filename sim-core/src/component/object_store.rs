@@ -21,6 +21,8 @@ pub struct ObjectStoreSpec {
     pub object_size: u64,
     /// Bytes per second one transfer gets.
     pub bandwidth: f64,
+    /// Data already stored before the run (for the storage bill).
+    pub stored_before: u64,
 }
 
 pub struct ObjectStore {
@@ -90,7 +92,7 @@ impl ObjectStore {
             ("gets", self.gets as f64),
             ("puts", self.puts as f64),
             ("objects", self.objects.len() as f64),
-            ("bytes_stored", (self.objects.len() as u64 * self.spec.object_size) as f64),
+            ("bytes_stored", (self.spec.stored_before + self.objects.len() as u64 * self.spec.object_size) as f64),
             ("bytes_transferred_out", self.bytes_out as f64),
             ("bytes_transferred_in", self.bytes_in as f64),
         ] {
