@@ -40,9 +40,10 @@ fn main() -> ExitCode {
         }
         Some(Command::Run(args)) => run::run(args),
         Some(Command::List) => {
+            let width = builtin::names().map(str::len).max().unwrap_or(0);
             for (name, _) in builtin::BUILTIN {
                 let title = load(name, &Overrides::default()).map(|s| s.title).unwrap_or_default();
-                println!("{name:<24} {title}");
+                println!("{name:<width$}  {title}");
             }
             Ok(0)
         }

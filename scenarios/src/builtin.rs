@@ -2,8 +2,17 @@
 //! binary so `scalelab run mm1` works anywhere, and printable with `scalelab show`.
 
 /// (name, file text) of every built-in scenario, in the order `scalelab list` shows them.
-pub const BUILTIN: [(&str, &str); 2] =
-    [("mm1", include_str!("../builtin/mm1.toml")), ("mmc", include_str!("../builtin/mmc.toml"))];
+pub const BUILTIN: [(&str, &str); 9] = [
+    ("mm1", include_str!("../builtin/mm1.toml")),
+    ("mmc", include_str!("../builtin/mmc.toml")),
+    ("lb-algorithms", include_str!("../builtin/lb-algorithms.toml")),
+    ("thundering-herd", include_str!("../builtin/thundering-herd.toml")),
+    ("read-your-writes", include_str!("../builtin/read-your-writes.toml")),
+    ("hot-shard", include_str!("../builtin/hot-shard.toml")),
+    ("reshard-mod-vs-consistent", include_str!("../builtin/reshard-mod-vs-consistent.toml")),
+    ("queue-backlog-dlq", include_str!("../builtin/queue-backlog-dlq.toml")),
+    ("sticky-vs-shared-sessions", include_str!("../builtin/sticky-vs-shared-sessions.toml")),
+];
 
 /// The scenario `scalelab run` uses when none is named.
 pub const DEFAULT_SCENARIO: &str = "mm1";

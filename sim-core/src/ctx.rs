@@ -121,12 +121,12 @@ impl Ctx<'_> {
     }
 
     /// Issues a new root request of `class` and sends it to its first service. Returns
-    /// false (after recording a shed failure) when the run's in-flight limit is reached.
-    pub fn issue(&mut self, class: ClassId, user: u32, key: u64, min_version: u64) -> bool {
+    /// `None` (after recording a shed failure) when the run's in-flight limit is reached.
+    pub fn issue(&mut self, class: ClassId, user: u32, key: u64, min_version: u64) -> Option<RequestId> {
         self.metrics.on_generated(self.now, class);
         if self.requests.live() >= self.world.in_flight_max as usize {
             self.metrics.on_finished(self.now, class, self.now, Outcome::Shed);
-            return false;
+            return None;
         }
         let node = &self.world.flows[class.index()][0];
         let root = self.requests.insert(Request {
@@ -150,7 +150,7 @@ impl Ctx<'_> {
             tag: 0,
         });
         self.route_call(root);
-        true
+        Some(root)
     }
 
     /// This instance is done with its own work on `req`: make the next call of its flow

@@ -12,12 +12,17 @@ use super::Input;
 use crate::ctx::Ctx;
 use crate::distribution::Delay;
 use crate::ids::ClassId;
+use crate::keymap::KeyMap;
 use crate::model::{Arrival, ClientsSpec, Model};
 use crate::report::ComponentReport;
 use crate::request::{Op, Outcome};
 use crate::sharding::data_key;
 use crate::time::SimDuration;
 use rand_distr::{Distribution, Zipf};
+
+fn request_key(id: crate::ids::RequestId) -> u64 {
+    u64::from(id.slot) << 32 | u64::from(id.generation)
+}
 
 /// Draws keys of one keyspace: rank 0 is the most popular.
 #[derive(Clone, Debug)]
@@ -54,6 +59,9 @@ pub struct Clients {
     /// only): reads carry the version so a read-your-writes router can honour it, and a
     /// read of that key older than it counts as reading behind one's own write.
     last_write: Option<Vec<(u64, u64)>>,
+    /// Reads in flight of a key their user had written, with that write's version (by
+    /// request id): a read is judged against the writes acknowledged before it began.
+    own_writes: KeyMap<u64>,
     issued: u64,
 }
 
@@ -94,6 +102,7 @@ impl Clients {
             keys,
             users,
             last_write: model.has_versioned_data().then(|| vec![(0, 0); users as usize]),
+            own_writes: KeyMap::new(0),
             issued: 0,
         }
     }
@@ -127,21 +136,29 @@ impl Clients {
                     Some(k) => k.sample(ctx),
                     None => 0,
                 };
-                let min_version = self.last_write.as_ref().map_or(0, |w| w[user as usize].1);
+                // A user's last write matters to reads of the same data (keyspace): LSNs of
+                // different databases are not comparable.
+                let (written, version) = self.last_write.as_ref().map_or((0, 0), |w| w[user as usize]);
+                let min_version = if version > 0 && written >> 48 == key >> 48 { version } else { 0 };
                 self.issued += 1;
-                if !ctx.issue(class, user, key, min_version) {
-                    self.after_answer(user, ctx);
+                match ctx.issue(class, user, key, min_version) {
+                    None => self.after_answer(user, ctx),
+                    Some(req) if version > 0 && written == key => {
+                        self.own_writes.insert(request_key(req), version);
+                    }
+                    Some(_) => {}
                 }
             }
             Input::ChildDone(result) => {
                 ctx.finish_root(&result);
+                let own = self.own_writes.remove(request_key(result.child)).unwrap_or(0);
                 if let Some(w) = &mut self.last_write
                     && result.outcome == Outcome::Ok
                 {
-                    let own = &mut w[result.user as usize];
+                    let last = &mut w[result.user as usize];
                     match result.op {
-                        Op::Write if result.version > own.1 => *own = (result.key, result.version),
-                        Op::Read if own.0 == result.key && result.version < own.1 => {
+                        Op::Write if result.version > last.1 => *last = (result.key, result.version),
+                        Op::Read if result.version < own => {
                             ctx.metrics.classes[result.class.index()].read_your_writes_violations += 1;
                         }
                         _ => {}
