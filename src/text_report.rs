@@ -113,11 +113,16 @@ pub fn render(s: &Scenario, r: &Report) -> String {
     let _ = writeln!(o, "throughput  {} req/s   error rate {:.2}%", num(r.throughput_rps), r.error_rate * 100.0);
     let _ = writeln!(o, "latency ms  {}", latency_line(&r.latency_ms));
     if r.classes.len() > 1 {
-        let _ = writeln!(o, "\nclass        req/s      err%   mean ms    p50 ms    p99 ms");
+        let w = r.classes.keys().map(String::len).max().unwrap_or(0).max(5);
+        let _ = writeln!(
+            o,
+            "\n{:<w$} {:>9} {:>8} {:>9} {:>9} {:>9}",
+            "class", "req/s", "err%", "mean ms", "p50 ms", "p99 ms"
+        );
         for (name, c) in &r.classes {
             let _ = writeln!(
                 o,
-                "{name:<12} {:>9} {:>8.2} {:>9} {:>9} {:>9}",
+                "{name:<w$} {:>9} {:>8.2} {:>9} {:>9} {:>9}",
                 num(c.throughput_rps),
                 c.error_rate * 100.0,
                 num(c.latency_ms.mean),
