@@ -122,33 +122,17 @@ impl Ctx<'_> {
 
     /// Issues a new root request of `class` and sends it to its first service. Returns
     /// `None` (after recording a shed failure) when the run's in-flight limit is reached.
+    #[inline]
     pub fn issue(&mut self, class: ClassId, user: u32, key: u64, min_version: u64) -> Option<RequestId> {
         self.metrics.on_generated(self.now, class);
         if self.requests.live() >= self.world.in_flight_max as usize {
             self.metrics.on_finished(self.now, class, self.now, Outcome::Shed);
             return None;
         }
-        let node = &self.world.flows[class.index()][0];
-        let root = self.requests.insert(Request {
-            class,
-            node: 0,
-            next_call: 0,
-            pending: 0,
-            op: node.op,
-            outcome: Outcome::Pending,
-            abandoned: false,
-            holder: Holder::InTransit,
-            key,
-            user,
-            parent: None,
-            caller: self.me,
-            caller_epoch: self.world.epoch[self.me.index()],
-            created: self.now,
-            version: 0,
-            min_version,
-            expected_version: 0,
-            tag: 0,
-        });
+        let op = self.world.flows[class.index()][0].op;
+        let mut call = self.new_call(class, 0, op, key, user, None);
+        call.min_version = min_version;
+        let root = self.requests.insert(call);
         self.route_call(root);
         Some(root)
     }
@@ -207,26 +191,7 @@ impl Ctx<'_> {
         timeout: Option<SimDuration>,
     ) -> RequestId {
         let op = self.world.flows[class.index()][node as usize].op;
-        let req = self.requests.insert(Request {
-            class,
-            node,
-            next_call: 0,
-            pending: 0,
-            op,
-            outcome: Outcome::Pending,
-            abandoned: false,
-            holder: Holder::InTransit,
-            key,
-            user,
-            parent: None,
-            caller: self.me,
-            caller_epoch: self.world.epoch[self.me.index()],
-            created: self.now,
-            version: 0,
-            min_version: 0,
-            expected_version: 0,
-            tag: 0,
-        });
+        let req = self.requests.insert(self.new_call(class, node, op, key, user, None));
         match instance {
             Some(i) => {
                 if let Some(t) = timeout {
@@ -250,8 +215,16 @@ impl Ctx<'_> {
         p.pending += 1;
         let p = *p;
         let op = self.world.flows[p.class.index()][node as usize].op;
-        self.requests.insert(Request {
-            class: p.class,
+        let mut call = self.new_call(p.class, node, op, p.key, p.user, Some(parent));
+        call.min_version = p.min_version;
+        self.requests.insert(call)
+    }
+
+    /// A fresh call from this component, made now.
+    #[inline]
+    fn new_call(&self, class: ClassId, node: u16, op: Op, key: u64, user: u32, parent: Option<RequestId>) -> Request {
+        Request {
+            class,
             node,
             next_call: 0,
             pending: 0,
@@ -259,17 +232,17 @@ impl Ctx<'_> {
             outcome: Outcome::Pending,
             abandoned: false,
             holder: Holder::InTransit,
-            key: p.key,
-            user: p.user,
-            parent: Some(parent),
+            key,
+            user,
+            parent,
             caller: self.me,
             caller_epoch: self.world.epoch[self.me.index()],
             created: self.now,
             version: 0,
-            min_version: p.min_version,
+            min_version: 0,
             expected_version: 0,
             tag: 0,
-        })
+        }
     }
 
     /// The service of a flow node.

@@ -48,6 +48,15 @@ impl KeySampler {
     }
 }
 
+/// Each user's last acknowledged write (key, version): reads carry the version so a
+/// read-your-writes router can honour it, and a read of that key that returns an older
+/// version counts as reading behind one's own write. Reads are judged against the write
+/// acknowledged before they began (`in_flight`, by request id).
+pub struct OwnWrites {
+    last: Vec<(u64, u64)>,
+    in_flight: KeyMap<u64>,
+}
+
 pub struct Clients {
     arrival: Arrival,
     interarrival: Delay,
@@ -55,13 +64,8 @@ pub struct Clients {
     classes: Vec<(ClassId, f64)>,
     keys: Vec<Option<KeySampler>>,
     users: u32,
-    /// Per user, the key and version of its last acknowledged write (with versioned data
-    /// only): reads carry the version so a read-your-writes router can honour it, and a
-    /// read of that key older than it counts as reading behind one's own write.
-    last_write: Option<Vec<(u64, u64)>>,
-    /// Reads in flight of a key their user had written, with that write's version (by
-    /// request id): a read is judged against the writes acknowledged before it began.
-    own_writes: KeyMap<u64>,
+    /// Users' own writes, tracked only when the model stores versioned data.
+    own: Option<Box<OwnWrites>>,
     issued: u64,
 }
 
@@ -101,8 +105,9 @@ impl Clients {
             classes,
             keys,
             users,
-            last_write: model.has_versioned_data().then(|| vec![(0, 0); users as usize]),
-            own_writes: KeyMap::new(0),
+            own: model
+                .has_versioned_data()
+                .then(|| Box::new(OwnWrites { last: vec![(0, 0); users as usize], in_flight: KeyMap::new(0) })),
             issued: 0,
         }
     }
@@ -138,27 +143,33 @@ impl Clients {
                 };
                 // A user's last write matters to reads of the same data (keyspace): LSNs of
                 // different databases are not comparable.
-                let (written, version) = self.last_write.as_ref().map_or((0, 0), |w| w[user as usize]);
-                let min_version = if version > 0 && written >> 48 == key >> 48 { version } else { 0 };
                 self.issued += 1;
+                let Some(own) = &mut self.own else {
+                    if ctx.issue(class, user, key, 0).is_none() {
+                        self.after_answer(user, ctx);
+                    }
+                    return;
+                };
+                let (written, version) = own.last[user as usize];
+                // Versions of different databases (keyspaces) are not comparable.
+                let min_version = if version > 0 && written >> 48 == key >> 48 { version } else { 0 };
                 match ctx.issue(class, user, key, min_version) {
                     None => self.after_answer(user, ctx),
                     Some(req) if version > 0 && written == key => {
-                        self.own_writes.insert(request_key(req), version);
+                        own.in_flight.insert(request_key(req), version);
                     }
                     Some(_) => {}
                 }
             }
             Input::ChildDone(result) => {
                 ctx.finish_root(&result);
-                let own = self.own_writes.remove(request_key(result.child)).unwrap_or(0);
-                if let Some(w) = &mut self.last_write
-                    && result.outcome == Outcome::Ok
-                {
-                    let last = &mut w[result.user as usize];
+                if let Some(own) = &mut self.own {
+                    let before = own.in_flight.remove(request_key(result.child)).unwrap_or(0);
+                    let last = &mut own.last[result.user as usize];
                     match result.op {
+                        _ if result.outcome != Outcome::Ok => {}
                         Op::Write if result.version > last.1 => *last = (result.key, result.version),
-                        Op::Read if result.version < own => {
+                        Op::Read if result.version < before => {
                             ctx.metrics.classes[result.class.index()].read_your_writes_violations += 1;
                         }
                         _ => {}
