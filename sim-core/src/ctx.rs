@@ -245,11 +245,6 @@ impl Ctx<'_> {
         }
     }
 
-    /// The service of a flow node.
-    pub fn service_of_node(&self, class: ClassId, node: u16) -> ServiceId {
-        self.world.flows[class.index()][node as usize].service
-    }
-
     /// Sends `req` to an instance of its flow node's service, chosen by the routing rule;
     /// a scan of a sharded service goes to every shard (the parent waits for all).
     fn route_call(&mut self, req: RequestId) {

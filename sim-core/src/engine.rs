@@ -110,10 +110,6 @@ impl World {
         let route = &self.routes[from.index()][i].1;
         if route.instant { SimDuration::ZERO } else { self.network.sample(route) }
     }
-
-    pub fn service_instances(&self, service: ServiceId) -> &[ComponentId] {
-        &self.services[service.index()].instances
-    }
 }
 
 /// One simulation run: the model's components, the queue, the network and the metrics.
@@ -268,11 +264,6 @@ impl Simulation {
 
     pub fn trace_hash(&self) -> String {
         self.trace.hex()
-    }
-
-    /// True once the run is over: past its end, out of events, or at the event limit.
-    pub fn is_done(&self) -> bool {
-        self.truncated || self.world.queue.peek_time().is_none_or(|t| t > self.end)
     }
 
     /// Processes the next event, if the run is not over, and returns it.
