@@ -40,3 +40,59 @@ fn every_builtin_shown_as_a_file_runs_to_the_same_report() {
         assert_eq!(run(name), run(path), "{name}: the file and the built-in differ");
     }
 }
+
+fn report(name: &str) -> serde_json::Value {
+    let o = Command::new(env!("CARGO_BIN_EXE_scalelab")).args(["run", name, "--json"]).output().expect("runs");
+    serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("{name}: {e}"))
+}
+
+/// Item 3: today's PixelCraft under the 1M-user load fails where the seed says (the one
+/// web server saturates, and a single server holds ~1,000 WebSockets), far worse than
+/// the scaled design under the same load.
+#[test]
+fn pixelcraft_at_1m_breaks_at_the_web_server_and_the_scaled_design_holds() {
+    let (small, scaled) = (report("pixelcraft-100-at-1m"), report("pixelcraft-1m"));
+    let util = |r: &serde_json::Value, id: &str| r["components"][id]["utilization"].as_f64().unwrap();
+    assert!(util(&small, "web") > 0.99, "the web server saturates");
+    let others = ["mongo"].map(|id| util(&small, id));
+    assert!(others.iter().all(|&u| u < 0.1), "and nothing else does: {others:?}");
+    assert_eq!(small["components"]["ws"]["connections"], 1000.0);
+    let (p99_small, p99_scaled) =
+        (small["latency_ms"]["p99"].as_f64().unwrap(), scaled["latency_ms"]["p99"].as_f64().unwrap());
+    assert!(p99_small > 10.0 * p99_scaled, "p99 {p99_small} ms vs {p99_scaled} ms");
+    let (e_small, e_scaled) = (small["error_rate"].as_f64().unwrap(), scaled["error_rate"].as_f64().unwrap());
+    assert!(e_small > 0.5 && e_scaled < 0.001, "error rate {e_small} vs {e_scaled}");
+    // Same load: the same requests were offered to both.
+    let issued = |r: &serde_json::Value| r["components"]["clients"]["issued"].as_f64().unwrap();
+    assert_eq!(issued(&small), issued(&scaled));
+    for (id, line) in [("web", 0.1), ("mongo", 0.05)] {
+        let u: f64 = (1..=10).filter_map(|i| scaled["components"][format!("{id}-{i}")]["utilization"].as_f64()).sum();
+        assert!(u > 0.0 && u < 10.0 * 0.5 + line, "{id} has room: summed utilization {u}");
+    }
+}
+
+/// Item 3: the scaled design's bill, line by line against the seed's table (~$2,100).
+#[test]
+fn pixelcraft_1m_costs_the_seeds_table_line_by_line() {
+    let cost = &report("pixelcraft-1m")["cost"];
+    let seed = [
+        ("web", 200.0),
+        ("ws", 120.0),
+        ("thumbnailer", 100.0),
+        ("mongo", 600.0),
+        ("postgres", 200.0),
+        ("redis", 150.0),
+        ("s3", 230.0 + 450.0),
+        ("cdn", 25.0),
+        ("dns", 15.0),
+        ("sentry", 26.0),
+    ];
+    for (line, want) in seed {
+        let got = cost["by_component"][line].as_f64().unwrap_or_else(|| panic!("no {line} line"));
+        assert!((got - want).abs() <= 0.1 * want, "{line}: ${got:.2} vs the seed's ${want}");
+    }
+    let billed = cost["by_component"].as_object().unwrap().values().filter(|v| v.as_f64() != Some(0.0)).count();
+    assert_eq!(billed, seed.len(), "no line the seed lacks: {}", cost["by_component"]);
+    let total = cost["total_usd_month"].as_f64().unwrap();
+    assert!((total - 2100.0).abs() <= 210.0, "total ${total}");
+}

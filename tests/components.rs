@@ -733,3 +733,57 @@ fn autoscale_minimum_above_the_instance_count_is_capped() {
     let r = run_toml(&toml, 24);
     assert!(extra(&r, "jobs", "active_consumers_mean") <= 5.0);
 }
+
+/// `capacity_rps` is what a station would serve fully busy: workers over the mean time a
+/// request holds a worker. A blocking server holds it through its calls as well.
+#[test]
+fn measured_capacity_is_workers_over_the_holding_time() {
+    let toml = r#"
+name = "capacity-test"
+title = "capacity test"
+[run]
+duration = "300s"
+warmup = "30s"
+[workload]
+arrival = "poisson"
+rate = 100
+[[components]]
+id = "async"
+kind = "server"
+workers = 4
+call_mode = "async"
+service = "exp(20ms)"
+[[components]]
+id = "blocking"
+kind = "server"
+workers = 4
+service = "exp(20ms)"
+[[components]]
+id = "db"
+kind = "database"
+max_connections = 100
+read_time = "20ms"
+[[links]]
+between = ["clients", "async"]
+[[links]]
+between = ["clients", "blocking"]
+[[links]]
+between = ["async", "db"]
+[[links]]
+between = ["blocking", "db"]
+[[classes]]
+name = "a"
+path = ["async"]
+calls = ["db"]
+[[classes]]
+name = "b"
+path = ["blocking"]
+calls = ["db"]
+"#;
+    let r = run_toml(toml, 3);
+    let near = |x: f64, want: f64, what: &str| assert!((x - want).abs() < 0.05 * want, "{what}: {x} vs {want}");
+    near(extra(&r, "async", "capacity_rps"), 4.0 / 0.020, "async: the worker is free during the call");
+    near(extra(&r, "blocking", "capacity_rps"), 4.0 / 0.040, "blocking: 20 ms of work + 20 ms waiting on the db");
+    near(extra(&r, "db", "capacity_rps"), 100.0 / 0.020, "db: connections over query time");
+    near(extra(&r, "async", "throughput_rps"), 50.0, "half the load each");
+}

@@ -2,9 +2,12 @@
 //! binary so `scalelab run mm1` works anywhere, and printable with `scalelab show`.
 
 /// (name, file text) of every built-in scenario, in the order `scalelab list` shows them.
-pub const BUILTIN: [(&str, &str); 9] = [
+pub const BUILTIN: [(&str, &str); 12] = [
     ("mm1", include_str!("../builtin/mm1.toml")),
     ("mmc", include_str!("../builtin/mmc.toml")),
+    ("pixelcraft-100", include_str!("../builtin/pixelcraft-100.toml")),
+    ("pixelcraft-100-at-1m", include_str!("../builtin/pixelcraft-100-at-1m.toml")),
+    ("pixelcraft-1m", include_str!("../builtin/pixelcraft-1m.toml")),
     ("lb-algorithms", include_str!("../builtin/lb-algorithms.toml")),
     ("thundering-herd", include_str!("../builtin/thundering-herd.toml")),
     ("read-your-writes", include_str!("../builtin/read-your-writes.toml")),

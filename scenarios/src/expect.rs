@@ -20,6 +20,11 @@ pub enum Check {
         target: f64,
         tolerance: f64,
     },
+    /// Between two bounds, both included: a range the seed documents give.
+    Within {
+        low: f64,
+        high: f64,
+    },
 }
 
 impl Check {
@@ -30,6 +35,7 @@ impl Check {
             Check::Greater(v) => x > v,
             Check::GreaterEq(v) => x >= v,
             Check::Near { target, tolerance } => (x - target).abs() <= tolerance,
+            Check::Within { low, high } => (low..=high).contains(&x),
         }
     }
 }
@@ -81,10 +87,31 @@ fn alias(name: &str) -> Option<Vec<String>> {
 /// `components` are the names it may refer to.
 pub fn parse(text: &str, at: usize, classes: &[String], components: &[String]) -> Result<Expectation, Diagnostic> {
     let span = at..at + text.len();
-    let ops = ["<=", ">=", "<", ">", "~"];
+    if let Some((name, range)) = text.split_once(" in ") {
+        let metric = metric(name.trim(), at..at + name.len(), classes, components)?;
+        let bounds = range.trim().strip_prefix('[').and_then(|r| r.strip_suffix(']')).and_then(|r| r.split_once(','));
+        let Some((low, high)) = bounds else {
+            return Err(Diagnostic::at(format!("`{}` is not a range", range.trim()), span)
+                .help("write METRIC in [LOW, HIGH], such as capacity_rps in [150, 200]"));
+        };
+        let number = |s: &str| {
+            let s = s.trim();
+            s.replace('_', "")
+                .parse::<f64>()
+                .map_err(|_| Diagnostic::at(format!("`{s}` is not a number"), span.clone()))
+        };
+        let (low, high) = (number(low)?, number(high)?);
+        if low > high {
+            return Err(
+                Diagnostic::at(format!("the range [{low}, {high}] is empty"), span).help("write the lower bound first")
+            );
+        }
+        return Ok(Expectation { text: text.trim().to_string(), metric, check: Check::Within { low, high } });
+    }
+    let ops = ["<=", ">=", "==", "<", ">", "~"];
     let Some((i, op)) = ops.iter().filter_map(|op| text.find(op).map(|i| (i, *op))).min_by_key(|(i, _)| *i) else {
         return Err(Diagnostic::at(format!("`{text}` has no comparison"), span)
-            .help("write METRIC < VALUE, >, <=, >=, or METRIC ~ TARGET +- TOLERANCE (such as 2% or 50)"));
+            .help("write METRIC < VALUE, >, <=, >=, ==, METRIC ~ TARGET +- TOLERANCE (such as 2% or 50), or METRIC in [LOW, HIGH]"));
     };
     let name = text[..i].trim();
     let rest = text[i + op.len()..].trim();
@@ -101,6 +128,10 @@ pub fn parse(text: &str, at: usize, classes: &[String], components: &[String]) -
         "<=" => Check::LessEq(number(rest, "the bound")?),
         ">" => Check::Greater(number(rest, "the bound")?),
         ">=" => Check::GreaterEq(number(rest, "the bound")?),
+        "==" => {
+            let x = number(rest, "the value")?;
+            Check::Within { low: x, high: x }
+        }
         _ => {
             let Some((target, tol)) = rest.split_once("+-") else {
                 return Err(Diagnostic::at("`~` needs a tolerance", span).help("write METRIC ~ 2100 +- 10%"));
@@ -168,6 +199,13 @@ mod tests {
         let d = p("component.db-1.utilization > 0.9").unwrap();
         assert_eq!(d.metric, Metric::Component { id: "db-1".into(), key: "utilization".into() });
         assert!(Check::Near { target: 10.0, tolerance: 1.0 }.holds(10.9));
+        assert_eq!(
+            p("component.db-1.capacity_rps in [150, 200]").unwrap().check,
+            Check::Within { low: 150.0, high: 200.0 }
+        );
+        assert!(Check::Within { low: 150.0, high: 200.0 }.holds(200.0));
+        assert_eq!(p("error_rate == 0").unwrap().check, Check::Within { low: 0.0, high: 0.0 });
+        assert!(!Check::Within { low: 150.0, high: 200.0 }.holds(149.9));
     }
 
     #[test]
@@ -179,5 +217,8 @@ mod tests {
         assert!(p("p99_ms 200").unwrap_err().message.contains("no comparison"));
         assert!(p("p99_ms ~ 200").unwrap_err().message.contains("needs a tolerance"));
         assert!(p("p99_ms < fast").unwrap_err().message.contains("not a number"));
+        assert!(p("p99_ms in 1..2").unwrap_err().message.contains("not a range"));
+        assert!(p("p99_ms in [2, 1]").unwrap_err().message.contains("empty"));
+        assert!(p("p99_ms in [1, x]").unwrap_err().message.contains("`x` is not a number"));
     }
 }

@@ -24,6 +24,10 @@ pub struct ScenarioFile {
     pub params: BTreeMap<Spanned<String>, ParamFile>,
     pub run: RunFile,
     pub workload: WorkloadFile,
+    /// More user populations besides `[workload]`, each its own endpoint (a component
+    /// named after it): WebSocket users in a closed loop beside open-loop page views.
+    #[serde(default)]
+    pub workloads: BTreeMap<Spanned<String>, WorkloadFile>,
     #[serde(default)]
     pub components: Vec<Spanned<BTreeMap<Spanned<String>, Spanned<Value>>>>,
     #[serde(default)]
@@ -128,6 +132,9 @@ pub struct LinkFile {
 #[serde(deny_unknown_fields)]
 pub struct ClassFile {
     pub name: Spanned<String>,
+    /// The population that issues this class (default: `clients`, the `[workload]`).
+    #[serde(default)]
+    pub from: Option<Spanned<String>>,
     #[serde(default)]
     pub weight: Option<Spanned<Value>>,
     pub path: Spanned<Vec<Spanned<String>>>,

@@ -48,9 +48,23 @@ pub fn lower(file: ScenarioFile, source: &str, overrides: &Overrides) -> Result<
     let v = Values { source, params: &params };
     let keyspaces = keyspaces(&file, &v, &mut errors);
 
-    // Services: the clients first (service 0, instance 0), then the declared ones.
+    // Services: the populations first (the clients are service 0, instance 0; then the
+    // named `[workloads]`, one instance each), then the declared components.
     let mut decls: Vec<Decl> =
         vec![Decl { name: CLIENTS.into(), span: 0..0, kind: CLIENTS.into(), kind_span: 0..0, count: 1, fields: None }];
+    for name in file.workloads.keys() {
+        if let Err(e) = check_id(name.get_ref()) {
+            errors.push(Diagnostic::at(e, name.span()));
+        } else if name.get_ref() == CLIENTS {
+            errors.push(
+                Diagnostic::at("`clients` is the [workload] population", name.span())
+                    .help("name this population after its users, such as [workloads.cursor_users]"),
+            );
+        }
+        let (span, kind) = (name.span(), CLIENTS.to_string());
+        decls.push(Decl { name: name.get_ref().clone(), span, kind, kind_span: 0..0, count: 1, fields: None });
+    }
+    let populations = decls.len();
     if file.components.len() > MAX_COMPONENTS {
         errors.push(Diagnostic::new(format!("{} components; the limit is {MAX_COMPONENTS}", file.components.len())));
     }
@@ -125,9 +139,9 @@ pub fn lower(file: ScenarioFile, source: &str, overrides: &Overrides) -> Result<
 
     // Component models (needs every service name for references such as a balancer's
     // backends).
-    let mut models: Vec<Option<ComponentModel>> = vec![None];
-    let mut routings: Vec<Routing> = vec![Routing::RoundRobin];
-    for d in decls.iter().skip(1) {
+    let mut models: Vec<Option<ComponentModel>> = vec![None; populations];
+    let mut routings: Vec<Routing> = vec![Routing::RoundRobin; populations];
+    for d in decls.iter().skip(populations) {
         let f = d.fields.as_ref().expect("declared components have fields");
         match components::lower(&d.kind, d.kind_span.clone(), f, &v, &resolver) {
             Ok((m, routing)) => {
@@ -156,7 +170,7 @@ pub fn lower(file: ScenarioFile, source: &str, overrides: &Overrides) -> Result<
         errors.push(Diagnostic::new(format!("{} classes; the limit is {MAX_CLASSES}", file.classes.len())));
     }
     let mut classes = Vec::new();
-    let mut weights = Vec::new();
+    let mut weights: Vec<Vec<(ClassId, f64)>> = vec![Vec::new(); populations];
     for (ci, c) in file.classes.iter().take(MAX_CLASSES).enumerate() {
         if let Err(e) = check_id(c.name.get_ref()) {
             errors.push(Diagnostic::at(e, c.name.span()));
@@ -168,22 +182,54 @@ pub fn lower(file: ScenarioFile, source: &str, overrides: &Overrides) -> Result<
             Some(w) => v.number_in(w, Dim::Number, "weight", 0.0, 1e12).map_err(|e| errors.push(e)).unwrap_or(1.0),
             None => 1.0,
         };
-        weights.push((ClassId(ci as u16), weight));
-        if let Some(class) = class(c, &resolver, &v, &mut errors) {
+        let origin = match &c.from {
+            None => Some(0),
+            Some(from) => {
+                let found = service_names[..populations].iter().position(|n| n == from.get_ref());
+                if found.is_none() {
+                    let d = Diagnostic::at(format!("`{}` is not a user population", from.get_ref()), from.span());
+                    errors.push(match did_you_mean(from.get_ref(), service_names[..populations].iter().map(String::as_str)) {
+                        Some(s) => d.help(format!("did you mean `{s}`?")),
+                        None => d.help(format!(
+                            "populations are `clients` (the [workload]) and the [workloads.NAME] tables; add [workloads.{}]",
+                            from.get_ref()
+                        )),
+                    });
+                }
+                found
+            }
+        };
+        if let Some(o) = origin {
+            weights[o].push((ClassId(ci as u16), weight));
+        }
+        if let Some(mut class) = class(c, &resolver, &v, &mut errors) {
+            class.origin = ComponentId(origin.unwrap_or(0) as u32);
             classes.push(class);
         }
         class_services(ci, c, &service_names, &mut models, &v, &mut errors);
     }
-    if !weights.is_empty() && weights.iter().all(|(_, w)| *w == 0.0) {
-        errors.push(
-            Diagnostic::new("every class has weight 0, so no request would ever be issued")
-                .help("give at least one class a positive weight"),
-        );
+    if errors.is_empty() {
+        for (pi, w) in weights.iter_mut().enumerate() {
+            let (name, span) = (&decls[pi].name, decls[pi].span.clone());
+            let at = |m: String| if pi == 0 { Diagnostic::new(m) } else { Diagnostic::at(m, span.clone()) };
+            if w.is_empty() {
+                errors.push(
+                    at(format!("the population `{name}` issues no class"))
+                        .help(format!("give a class from = \"{name}\", or remove the population")),
+                );
+            } else if w.iter().all(|(_, w)| *w == 0.0) {
+                errors.push(
+                    at(format!("every class of `{name}` has weight 0, so it would never issue a request"))
+                        .help("give at least one class a positive weight"),
+                );
+            }
+            w.retain(|(_, w)| *w > 0.0);
+        }
     }
-    weights.retain(|(_, w)| *w > 0.0);
     check_flows(&file, &classes, &decls, &models, &routings, &mut errors);
 
-    let faults = faults(&file.faults, &instance_names, &service_names, &service_instances, &v, &mut errors);
+    let faults =
+        faults(&file.faults, &instance_names, &service_names, &service_instances, populations, &v, &mut errors);
 
     // Run length.
     let duration = match &overrides.duration {
@@ -195,13 +241,14 @@ pub fn lower(file: ScenarioFile, source: &str, overrides: &Overrides) -> Result<
         (None, Some(w)) => v.duration(w, "warmup").map_err(|e| errors.push(e)).ok(),
         (None, None) => Some(SimDuration::ZERO),
     };
-    let workload = workload(&file.workload, &v, &mut errors);
+    let arrivals: Vec<Option<(Arrival, u32)>> =
+        std::iter::once(&file.workload).chain(file.workloads.values()).map(|w| workload(w, &v, &mut errors)).collect();
 
     if !errors.is_empty() {
         return Err(errors);
     }
-    let (duration, mut warmup, (arrival, users)) =
-        (duration.expect("no errors"), warmup.expect("no errors"), workload.expect("no errors"));
+    let (duration, mut warmup) = (duration.expect("no errors"), warmup.expect("no errors"));
+    let arrivals: Vec<(Arrival, u32)> = arrivals.into_iter().map(|a| a.expect("no errors")).collect();
     let mut notes = Vec::new();
     if overrides.duration.is_some() && overrides.warmup.is_none() && warmup >= duration {
         let shorter = SimDuration(duration.as_nanos() / 10);
@@ -226,12 +273,15 @@ pub fn lower(file: ScenarioFile, source: &str, overrides: &Overrides) -> Result<
                 .help("shorten the warm-up or lengthen the run"),
         ]);
     }
-    let expected = match &arrival {
-        Arrival::Poisson { rate_per_sec } => rate_per_sec * duration.as_secs_f64(),
-        Arrival::Closed { users, think } => {
-            f64::from(*users) * duration.as_secs_f64() / think.mean().as_secs_f64().max(1e-6)
-        }
-    };
+    let expected: f64 = arrivals
+        .iter()
+        .map(|(arrival, _)| match arrival {
+            Arrival::Poisson { rate_per_sec } => rate_per_sec * duration.as_secs_f64(),
+            Arrival::Closed { users, think } => {
+                f64::from(*users) * duration.as_secs_f64() / think.mean().as_secs_f64().max(1e-6)
+            }
+        })
+        .sum();
     if expected > MAX_EXPECTED_REQUESTS {
         let span =
             file.workload.rate.as_ref().or(file.workload.users.as_ref()).map_or(file.run.duration.span(), |x| x.span());
@@ -247,8 +297,9 @@ pub fn lower(file: ScenarioFile, source: &str, overrides: &Overrides) -> Result<
     let mut components = Vec::with_capacity(instance_names.len());
     for (i, name) in instance_names.iter().enumerate() {
         let si = instance_service[i];
-        let model = if si == 0 {
-            ComponentModel::Clients(ClientsSpec { arrival: arrival.clone(), class_weights: weights.clone(), users })
+        let model = if si < populations {
+            let (arrival, users) = arrivals[si].clone();
+            ComponentModel::Clients(ClientsSpec { arrival, class_weights: weights[si].clone(), users })
         } else {
             models[si].clone().expect("no errors")
         };
@@ -323,12 +374,14 @@ fn check_routes(model: &Model, file: &ScenarioFile) -> Result<(), Vec<Diagnostic
         }
         i
     }
-    // Routes never pass through the clients (instance 0): join the other instances, and
-    // remember which the clients reach directly.
-    let mut from_clients = Vec::new();
+    // Routes never pass through a population of users (an endpoint): join the other
+    // instances, and remember which each population reaches directly.
+    let endpoint = |c: ComponentId| matches!(model.components[c.index()].model, ComponentModel::Clients(_));
+    let mut reached: Vec<Vec<usize>> = vec![Vec::new(); model.components.len()];
     for l in &model.links {
-        if l.a.0 == 0 || l.b.0 == 0 {
-            from_clients.push(if l.a.0 == 0 { l.b.index() } else { l.a.index() });
+        if endpoint(l.a) || endpoint(l.b) {
+            let (user, other) = if endpoint(l.a) { (l.a, l.b) } else { (l.b, l.a) };
+            reached[user.index()].push(other.index());
             continue;
         }
         let (a, b) = (root(&mut parent, l.a.index()), root(&mut parent, l.b.index()));
@@ -336,8 +389,13 @@ fn check_routes(model: &Model, file: &ScenarioFile) -> Result<(), Vec<Diagnostic
     }
     let mut errors = Vec::new();
     for (class, cf) in model.classes.iter().zip(&file.classes) {
-        let spans: Vec<Range<usize>> =
-            cf.path.get_ref().iter().chain(cf.calls.iter().flat_map(|c| c.get_ref())).map(|s| s.span()).collect();
+        let spans: Vec<Range<usize>> = cf
+            .path
+            .get_ref()
+            .iter()
+            .map(|s| s.span())
+            .chain(cf.calls.iter().flat_map(|c| c.get_ref()).flat_map(|c| call_steps(c).into_iter().map(|s| s.2)))
+            .collect();
         let mut edges = vec![(vec![class.origin], 0usize)];
         for node in &class.flow {
             for &c in &node.calls {
@@ -348,8 +406,8 @@ fn check_routes(model: &Model, file: &ScenarioFile) -> Result<(), Vec<Diagnostic
             for &a in &callers {
                 for &b in &model.services[class.flow[callee].service.index()].instances {
                     let target = root(&mut parent, b.index());
-                    let connected = if a.0 == 0 {
-                        from_clients.iter().any(|&x| root(&mut parent, x) == target)
+                    let connected = if endpoint(a) {
+                        reached[a.index()].iter().any(|&x| root(&mut parent, x) == target)
                     } else {
                         root(&mut parent, a.index()) == target
                     };
@@ -550,6 +608,23 @@ fn op_named(name: &str, span: Range<usize>, errors: &mut Vec<Diagnostic>) -> Opt
     }
 }
 
+/// The steps of one entry of a class's `calls`: `"jobs>thumbnailer>s3:write"` is three
+/// nested calls, each `SERVICE[:OP]` with its span in the source (inside the quotes).
+fn call_steps(call: &Spanned<String>) -> Vec<(&str, Option<&str>, Range<usize>)> {
+    let mut at = call.span().start + 1;
+    call.get_ref()
+        .split('>')
+        .map(|step| {
+            let span = at..at + step.len();
+            at += step.len() + 1;
+            match step.split_once(':') {
+                Some((n, o)) => (n.trim(), Some(o.trim()), span),
+                None => (step.trim(), None, span),
+            }
+        })
+        .collect()
+}
+
 /// A class's flow: the path as nested calls, the last service making the `calls`.
 fn class(c: &ClassFile, r: &Resolver, v: &Values, errors: &mut Vec<Diagnostic>) -> Option<ClassSpec> {
     let steps = c.path.get_ref();
@@ -561,11 +636,9 @@ fn class(c: &ClassFile, r: &Resolver, v: &Values, errors: &mut Vec<Diagnostic>) 
         return None;
     }
     let calls = c.calls.as_ref().map(|x| x.get_ref().as_slice()).unwrap_or(&[]);
-    if steps.len() + calls.len() > MAX_PATH_LEN {
-        errors.push(Diagnostic::at(
-            format!("the flow has {} steps; the limit is {MAX_PATH_LEN}", steps.len() + calls.len()),
-            c.path.span(),
-        ));
+    let len = steps.len() + calls.iter().map(|c| c.get_ref().split('>').count()).sum::<usize>();
+    if len > MAX_PATH_LEN {
+        errors.push(Diagnostic::at(format!("the flow has {len} steps; the limit is {MAX_PATH_LEN}"), c.path.span()));
         return None;
     }
     let class_op = match &c.op {
@@ -594,25 +667,28 @@ fn class(c: &ClassFile, r: &Resolver, v: &Values, errors: &mut Vec<Diagnostic>) 
         }
     }
     for call in calls {
-        let (name, op_text) = match call.get_ref().split_once(':') {
-            Some((n, o)) => (n, Some(o)),
-            None => (call.get_ref().as_str(), None),
-        };
-        let named = Spanned::new(call.span(), name.to_string());
-        let call_op = match op_text {
-            Some(o) => op_named(o, call.span(), errors),
-            None => Some(class_op),
-        };
-        match (resolve(r.names, &named, errors), call_op) {
-            (Some(si), Some(o)) if serving(si, call.span(), errors) => {
-                let id = flow.len() as u16;
-                flow.push(FlowNode { service: ServiceId(si as u32), op: o, calls: vec![], parallel: false });
-                let last_path = steps.len() - 1;
-                if ok {
-                    flow[last_path].calls.push(id);
+        // `a>b>c:op`: the path's last service calls a, which calls b, which calls c.
+        let mut caller = steps.len() - 1;
+        for (name, op_text, span) in call_steps(call) {
+            let named = Spanned::new(span.clone(), name.to_string());
+            let call_op = match op_text {
+                Some(o) => op_named(o, span.clone(), errors),
+                None => Some(class_op),
+            };
+            match (resolve(r.names, &named, errors), call_op) {
+                (Some(si), Some(o)) if serving(si, span, errors) => {
+                    let id = flow.len() as u16;
+                    flow.push(FlowNode { service: ServiceId(si as u32), op: o, calls: vec![], parallel: false });
+                    if ok {
+                        flow[caller].calls.push(id);
+                    }
+                    caller = id as usize;
+                }
+                _ => {
+                    ok = false;
+                    break;
                 }
             }
-            _ => ok = false,
         }
     }
     if !ok {
@@ -655,8 +731,9 @@ fn class_services(
             .path
             .get_ref()
             .iter()
-            .chain(c.calls.iter().flat_map(|x| x.get_ref()))
-            .any(|s| s.get_ref().split(':').next() == Some(target.get_ref().as_str()));
+            .map(|s| s.get_ref().as_str())
+            .chain(c.calls.iter().flat_map(|x| x.get_ref()).flat_map(|c| call_steps(c).into_iter().map(|s| s.0)))
+            .any(|s| s == target.get_ref());
         let Some(i) = names.iter().position(|n| n == target.get_ref()).filter(|_| on_flow) else {
             errors.push(
                 Diagnostic::at(
@@ -752,6 +829,7 @@ fn faults(
     instance_names: &[String],
     service_names: &[String],
     service_instances: &[Vec<ComponentId>],
+    populations: usize,
     v: &Values,
     errors: &mut Vec<Diagnostic>,
 ) -> Vec<FaultSpec> {
@@ -792,8 +870,14 @@ fn faults(
                 continue;
             }
         };
-        if instance.0 == 0 {
-            errors.push(Diagnostic::at("the clients cannot fail", target.span()));
+        if instance.index() < populations {
+            errors.push(
+                Diagnostic::at(
+                    format!("`{}` is a population of users, which cannot fail", target.get_ref()),
+                    target.span(),
+                )
+                .help("fail the components they talk to"),
+            );
             continue;
         }
         if action != "slow" && (f.factor.is_some() || f.lasting.is_some()) {

@@ -176,6 +176,9 @@ pub struct Database {
     busy: u32,
     queue: VecDeque<RequestId>,
     busy_avg: TimeWeighted,
+    warmup_end: SimTime,
+    /// Queries finished after the warm-up, for throughput and measured capacity.
+    measured: u64,
     /// Sync replication: writes waiting until every replica has applied them, by LSN.
     waiting_sync: VecDeque<(u64, RequestId)>,
     /// This instance started a promotion whose timers a crash would lose.
@@ -206,6 +209,8 @@ impl Database {
             busy: 0,
             queue: VecDeque::new(),
             busy_avg: TimeWeighted::new(SimTime::ZERO + model.warmup),
+            warmup_end: SimTime::ZERO + model.warmup,
+            measured: 0,
             waiting_sync: VecDeque::new(),
             coordinating: false,
             outbox: vec![VecDeque::new(); model.services[service.index()].instances.len()],
@@ -298,6 +303,7 @@ impl Database {
 
     fn on_query_done(&mut self, req: RequestId, ctx: &mut Ctx) {
         let r = *ctx.requests.get(req).expect("held");
+        self.measured += u64::from(ctx.now >= self.warmup_end);
         let at = self.index;
         let primary = self.group(ctx).primary;
         match r.op {
@@ -535,7 +541,9 @@ impl Database {
 
     pub fn report(&self, end: SimTime, group: Option<&DbGroup>, shards: Option<&ShardMap>) -> ComponentReport {
         let mut r = ComponentReport::new("database");
-        r.utilization = Some(self.busy_avg.mean(end) / f64::from(self.spec.max_connections));
+        let utilization = self.busy_avg.mean(end) / f64::from(self.spec.max_connections);
+        r.utilization = Some(utilization);
+        super::put_capacity(&mut r, self.measured, end.since(self.warmup_end), utilization);
         r.queue_max = None;
         let mut put = |k: &str, v: f64| {
             r.extra.insert(k.into(), v);

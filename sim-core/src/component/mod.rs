@@ -172,3 +172,18 @@ impl Component {
         }
     }
 }
+
+/// Puts a station's measured `throughput_rps` and `capacity_rps` in its report: the
+/// capacity is the rate it would serve fully busy (throughput / utilization), from the
+/// service times it actually saw, its calls' waits included when it blocks on them.
+fn put_capacity(r: &mut ComponentReport, measured: u64, window: crate::time::SimDuration, utilization: f64) {
+    let secs = window.as_secs_f64();
+    if secs <= 0.0 {
+        return;
+    }
+    let throughput = measured as f64 / secs;
+    r.extra.insert("throughput_rps".into(), throughput);
+    if utilization > 0.0 {
+        r.extra.insert("capacity_rps".into(), throughput / utilization);
+    }
+}

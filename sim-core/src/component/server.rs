@@ -38,6 +38,9 @@ pub struct Server {
     busy_avg: TimeWeighted,
     queue_avg: TimeWeighted,
     served: u64,
+    /// Requests served after the warm-up, for throughput and measured capacity.
+    measured: u64,
+    warmup_end: SimTime,
     rejected: u64,
     errors: u64,
     session_misses: u64,
@@ -65,6 +68,8 @@ impl Server {
             busy_avg: TimeWeighted::new(warmup_end),
             queue_avg: TimeWeighted::new(warmup_end),
             served: 0,
+            measured: 0,
+            warmup_end,
             rejected: 0,
             errors: 0,
             session_misses: 0,
@@ -125,6 +130,7 @@ impl Server {
     #[inline]
     fn on_service_done(&mut self, req: RequestId, ctx: &mut Ctx) {
         self.served += 1;
+        self.measured += u64::from(ctx.now >= self.warmup_end);
         let answered = if self.error_rate > 0.0 && ctx.chance(self.error_rate) {
             self.errors += 1;
             ctx.respond(req, Outcome::Error);
@@ -177,7 +183,9 @@ impl Server {
 
     pub fn report(&self, end: SimTime) -> ComponentReport {
         let mut r = ComponentReport::new("server");
-        r.utilization = Some(self.busy_avg.mean(end) / f64::from(self.workers));
+        let utilization = self.busy_avg.mean(end) / f64::from(self.workers);
+        r.utilization = Some(utilization);
+        super::put_capacity(&mut r, self.measured, end.since(self.warmup_end), utilization);
         r.queue_mean = Some(self.queue_avg.mean(end));
         r.queue_max = Some(self.queue_avg.max());
         r.extra.insert("workers".into(), f64::from(self.workers));
