@@ -787,3 +787,38 @@ calls = ["db"]
     near(extra(&r, "db", "capacity_rps"), 100.0 / 0.020, "db: connections over query time");
     near(extra(&r, "async", "throughput_rps"), 50.0, "half the load each");
 }
+
+/// A surge multiplies an open-loop rate for its stretch and no longer; surges that
+/// overlap multiply.
+#[test]
+fn surges_multiply_the_open_loop_rate_for_their_stretch() {
+    let toml = r#"
+name = "surge-test"
+title = "surge test"
+[run]
+duration = "400s"
+[workload]
+arrival = "poisson"
+rate = 100
+surges = [{ at = "100s", for = "200s", factor = 3 }, { at = "200s", for = "100s", factor = 2 }]
+[[components]]
+id = "web"
+kind = "server"
+workers = 1000
+service = "exp(10ms)"
+[[links]]
+between = ["clients", "web"]
+[[classes]]
+name = "page"
+path = ["web"]
+"#;
+    let r = run_toml(toml, 5);
+    let rate = |from: f64, to: f64| {
+        r.series.iter().filter(|p| p.t_s >= from && p.t_s < to).map(|p| p.generated).sum::<u64>() as f64 / (to - from)
+    };
+    let near = |x: f64, want: f64| assert!((x - want).abs() < 0.05 * want, "{x} req/s vs {want}");
+    near(rate(0.0, 100.0), 100.0);
+    near(rate(100.0, 200.0), 300.0);
+    near(rate(200.0, 300.0), 600.0);
+    near(rate(300.0, 400.0), 100.0);
+}

@@ -2,12 +2,19 @@
 //! binary so `scalelab run mm1` works anywhere, and printable with `scalelab show`.
 
 /// (name, file text) of every built-in scenario, in the order `scalelab list` shows them.
-pub const BUILTIN: [(&str, &str); 12] = [
+pub const BUILTIN: [(&str, &str); 19] = [
     ("mm1", include_str!("../builtin/mm1.toml")),
     ("mmc", include_str!("../builtin/mmc.toml")),
     ("pixelcraft-100", include_str!("../builtin/pixelcraft-100.toml")),
     ("pixelcraft-100-at-1m", include_str!("../builtin/pixelcraft-100-at-1m.toml")),
     ("pixelcraft-1m", include_str!("../builtin/pixelcraft-1m.toml")),
+    ("stage-01", include_str!("../builtin/stage-01.toml")),
+    ("stage-02", include_str!("../builtin/stage-02.toml")),
+    ("stage-03", include_str!("../builtin/stage-03.toml")),
+    ("stage-04", include_str!("../builtin/stage-04.toml")),
+    ("stage-05", include_str!("../builtin/stage-05.toml")),
+    ("stage-06", include_str!("../builtin/stage-06.toml")),
+    ("stage-11", include_str!("../builtin/stage-11.toml")),
     ("lb-algorithms", include_str!("../builtin/lb-algorithms.toml")),
     ("thundering-herd", include_str!("../builtin/thundering-herd.toml")),
     ("read-your-writes", include_str!("../builtin/read-your-writes.toml")),

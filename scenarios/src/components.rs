@@ -8,7 +8,7 @@ use crate::values::Values;
 use sim_core::component::cache::{CacheSpec, WritePolicy};
 use sim_core::component::cdn::{CdnSpec, EdgeCache, Region};
 use sim_core::component::database::{DatabaseSpec, Failover, Replication};
-use sim_core::component::load_balancer::{HealthCheck, LoadBalancerSpec, Policy};
+use sim_core::component::load_balancer::{Autoscale as LbAutoscale, HealthCheck, LoadBalancerSpec, Policy};
 use sim_core::component::object_store::ObjectStoreSpec;
 use sim_core::component::queue::{Autoscale, QueueSpec};
 use sim_core::component::websocket::{PubSubSpec, WebSocketSpec};
@@ -27,7 +27,7 @@ const COMMON: [&str; 4] = ["id", "kind", "count", "monthly_cost"];
 /// Component kinds a scenario may declare, with the keys each accepts.
 pub const KINDS: [(&str, &[&str]); 9] = [
     ("server", &["workers", "queue_capacity", "service", "call_mode", "error_rate", "sessions"]),
-    ("load_balancer", &["backends", "policy", "weights", "health_check", "max_connections"]),
+    ("load_balancer", &["backends", "policy", "weights", "health_check", "max_connections", "autoscale"]),
     ("cache", &["capacity", "ttl", "latency", "write_policy", "single_flight", "flush_interval", "sharding"]),
     (
         "database",
@@ -627,10 +627,32 @@ fn load_balancer(f: &Fields, v: &Values, r: &Resolver, e: &mut Errors) -> Option
         ("power_of_two", None) => Policy::PowerOfTwo,
         _ => Policy::RoundRobin,
     };
+    let autoscale = match f.get("autoscale") {
+        None => None,
+        Some(x) => {
+            let keys = ["min", "target", "interval", "startup", "cooldown", "scale_in_cooldown"];
+            let sub = e.take(Sub::new(x, "autoscale", &keys))?;
+            let dur = |k: &str, d: u64| sub.get(k).map_or(Ok(SimDuration::from_secs(d)), |x| v.duration(&x, k));
+            let count = backends.map_or(1, |b| r.counts[b.index()]);
+            let min = e.take(sub.get("min").map_or(Ok(1), |x| v.count(&x, "min", 1, u64::from(count))))?;
+            let target =
+                e.take(sub.get("target").map_or(Ok(0.7), |x| v.number_in(&x, Dim::Number, "target", 0.01, 10.0)))?;
+            // The guide's Auto Scaling group: 5 min between scale-outs, 10 min before a scale-in.
+            Some(LbAutoscale {
+                min: min as u32,
+                target,
+                interval: e.take(dur("interval", 60))?,
+                startup: e.take(dur("startup", 120))?,
+                cooldown: e.take(dur("cooldown", 300))?,
+                scale_in_cooldown: e.take(dur("scale_in_cooldown", 600))?,
+            })
+        }
+    };
     Some(ComponentModel::LoadBalancer(LoadBalancerSpec {
         backends: backends?,
         policy,
         health,
         max_connections: max_connections? as u32,
+        autoscale,
     }))
 }

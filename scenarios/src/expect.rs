@@ -169,6 +169,7 @@ fn metric(name: &str, span: Range<usize>, classes: &[String], components: &[Stri
                 None => Err(unknown("metric", m, known().filter(|k| *k != "cost_usd_month").collect())),
             }
         }
+        ["cost", line] => Ok(Metric::Run(vec!["cost".into(), "by_component".into(), line.to_string()])),
         ["component", id, key] => {
             if !components.iter().any(|x| x == id) {
                 return Err(unknown("component", id, components.iter().map(String::as_str).collect()));
@@ -176,7 +177,7 @@ fn metric(name: &str, span: Range<usize>, classes: &[String], components: &[Stri
             Ok(Metric::Component { id: id.to_string(), key: key.to_string() })
         }
         _ => Err(Diagnostic::at(format!("`{name}` is not a metric"), span)
-            .help("write a run metric (p99_ms), class.NAME.METRIC, or component.ID.KEY")),
+            .help("write a run metric (p99_ms), class.NAME.METRIC, component.ID.KEY, or cost.LINE")),
     }
 }
 
@@ -205,6 +206,8 @@ mod tests {
         );
         assert!(Check::Within { low: 150.0, high: 200.0 }.holds(200.0));
         assert_eq!(p("error_rate == 0").unwrap().check, Check::Within { low: 0.0, high: 0.0 });
+        let cost = p("cost.cdn ~ 850 +- 5%").unwrap().metric;
+        assert_eq!(cost, Metric::Run(vec!["cost".into(), "by_component".into(), "cdn".into()]));
         assert!(!Check::Within { low: 150.0, high: 200.0 }.holds(149.9));
     }
 

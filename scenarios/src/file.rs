@@ -118,6 +118,19 @@ pub struct WorkloadFile {
     pub users: Option<Spanned<Value>>,
     #[serde(default)]
     pub think: Option<Spanned<Value>>,
+    /// Open loop: stretches at a multiple of the rate.
+    #[serde(default)]
+    pub surges: Vec<SurgeFile>,
+}
+
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+pub struct SurgeFile {
+    pub at: Spanned<Value>,
+    #[serde(rename = "for")]
+    pub lasting: Spanned<Value>,
+    /// The rate is multiplied by this (3 = the guide's "+200%" morning spike).
+    pub factor: Spanned<Value>,
 }
 
 #[derive(Deserialize, Debug)]

@@ -17,7 +17,7 @@ use sim_core::cost::CostSpec;
 use sim_core::ids::{ClassId, ComponentId, KeyspaceId, ServiceId};
 use sim_core::model::{
     Arrival, ClassSpec, ClientsSpec, ComponentModel, ComponentSpec, FaultAction, FaultSpec, FlowNode, KeyspaceSpec,
-    Limits, Model, Routing, ServiceSpec,
+    Limits, Model, Routing, ServiceSpec, Surge,
 };
 use sim_core::network::LinkSpec;
 use sim_core::request::Op;
@@ -241,14 +241,14 @@ pub fn lower(file: ScenarioFile, source: &str, overrides: &Overrides) -> Result<
         (None, Some(w)) => v.duration(w, "warmup").map_err(|e| errors.push(e)).ok(),
         (None, None) => Some(SimDuration::ZERO),
     };
-    let arrivals: Vec<Option<(Arrival, u32)>> =
+    let arrivals: Vec<Option<Population>> =
         std::iter::once(&file.workload).chain(file.workloads.values()).map(|w| workload(w, &v, &mut errors)).collect();
 
     if !errors.is_empty() {
         return Err(errors);
     }
     let (duration, mut warmup) = (duration.expect("no errors"), warmup.expect("no errors"));
-    let arrivals: Vec<(Arrival, u32)> = arrivals.into_iter().map(|a| a.expect("no errors")).collect();
+    let arrivals: Vec<Population> = arrivals.into_iter().map(|a| a.expect("no errors")).collect();
     let mut notes = Vec::new();
     if overrides.duration.is_some() && overrides.warmup.is_none() && warmup >= duration {
         let shorter = SimDuration(duration.as_nanos() / 10);
@@ -275,8 +275,11 @@ pub fn lower(file: ScenarioFile, source: &str, overrides: &Overrides) -> Result<
     }
     let expected: f64 = arrivals
         .iter()
-        .map(|(arrival, _)| match arrival {
-            Arrival::Poisson { rate_per_sec } => rate_per_sec * duration.as_secs_f64(),
+        .map(|(arrival, _, surges)| match arrival {
+            // An upper bound: every surge's factor over the whole run.
+            Arrival::Poisson { rate_per_sec } => {
+                rate_per_sec * duration.as_secs_f64() * surges.iter().map(|s| s.factor.max(1.0)).product::<f64>()
+            }
             Arrival::Closed { users, think } => {
                 f64::from(*users) * duration.as_secs_f64() / think.mean().as_secs_f64().max(1e-6)
             }
@@ -298,8 +301,8 @@ pub fn lower(file: ScenarioFile, source: &str, overrides: &Overrides) -> Result<
     for (i, name) in instance_names.iter().enumerate() {
         let si = instance_service[i];
         let model = if si < populations {
-            let (arrival, users) = arrivals[si].clone();
-            ComponentModel::Clients(ClientsSpec { arrival, class_weights: weights[si].clone(), users })
+            let (arrival, users, surges) = arrivals[si].clone();
+            ComponentModel::Clients(ClientsSpec { arrival, class_weights: weights[si].clone(), users, surges })
         } else {
             models[si].clone().expect("no errors")
         };
@@ -1006,7 +1009,23 @@ fn params(
     (Params(values), infos)
 }
 
-fn workload(w: &WorkloadFile, v: &Values, errors: &mut Vec<Diagnostic>) -> Option<(Arrival, u32)> {
+/// A population's arrival process, its users, and its surges.
+type Population = (Arrival, u32, Vec<Surge>);
+
+fn surges(w: &WorkloadFile, v: &Values, errors: &mut Vec<Diagnostic>) -> Vec<Surge> {
+    let mut out = Vec::new();
+    for s in &w.surges {
+        let at = v.duration(&s.at, "at").map_err(|e| errors.push(e)).ok();
+        let lasting = v.duration(&s.lasting, "for").map_err(|e| errors.push(e)).ok();
+        let factor = v.positive(&s.factor, Dim::Number, "factor", 1000.0).map_err(|e| errors.push(e)).ok();
+        if let (Some(at), Some(lasting), Some(factor)) = (at, lasting, factor) {
+            out.push(Surge { at, lasting, factor });
+        }
+    }
+    out
+}
+
+fn workload(w: &WorkloadFile, v: &Values, errors: &mut Vec<Diagnostic>) -> Option<Population> {
     let missing = |key: &str, example: &str| {
         Diagnostic::at(format!("a `{}` workload needs `{key}`", w.arrival.get_ref()), w.arrival.span())
             .help(format!("add {key} = {example}"))
@@ -1027,10 +1046,17 @@ fn workload(w: &WorkloadFile, v: &Values, errors: &mut Vec<Diagnostic>) -> Optio
                 errors.push(missing("rate", "100  # requests per second"));
                 return None;
             };
+            let surges = surges(w, v, errors);
             let rate = v.positive(rate, Dim::Rate, "rate", MAX_RATE).map_err(|e| errors.push(e)).ok()?;
-            Some((Arrival::Poisson { rate_per_sec: rate }, users))
+            Some((Arrival::Poisson { rate_per_sec: rate }, users, surges))
         }
         "closed" => {
+            if let Some(s) = w.surges.first() {
+                errors.push(
+                    Diagnostic::at("surges apply to open-loop (poisson) workloads", s.at.span())
+                        .help("a closed loop's load follows from `users`; change it with --set instead"),
+                );
+            }
             if let Some(x) = &w.rate {
                 errors.push(misplaced("rate", x).help("a closed workload's rate follows from users and think time"));
             }
@@ -1049,7 +1075,7 @@ fn workload(w: &WorkloadFile, v: &Values, errors: &mut Vec<Diagnostic>) -> Optio
                 }
             };
             let users = users? as u32;
-            Some((Arrival::Closed { users, think: think? }, users))
+            Some((Arrival::Closed { users, think: think? }, users, Vec::new()))
         }
         other => {
             let d = Diagnostic::at(format!("unknown arrival process `{other}`"), w.arrival.span());

@@ -114,6 +114,23 @@ pub struct ClientsSpec {
     /// Distinct users behind an open-loop workload (request i comes from a uniformly drawn
     /// user); a closed loop has exactly `users` users.
     pub users: u32,
+    /// Stretches of an open-loop workload whose rate is multiplied (a morning peak, a
+    /// launch); overlapping surges multiply.
+    pub surges: Vec<Surge>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Surge {
+    pub at: SimDuration,
+    pub lasting: SimDuration,
+    pub factor: f64,
+}
+
+impl ClientsSpec {
+    /// The open-loop rate multiplier in force at `t` (surges start inclusive, end exclusive).
+    pub fn rate_factor(&self, t: SimDuration) -> f64 {
+        self.surges.iter().filter(|s| s.at <= t && t < s.at + s.lasting).map(|s| s.factor).product()
+    }
 }
 
 impl Model {

@@ -121,11 +121,14 @@ impl Simulation {
     fn cost(&self, components: &BTreeMap<String, ComponentReport>, run_s: f64, requests_per_second: f64) -> CostReport {
         let c = &self.model.costs;
         let mut lines = BTreeMap::new();
-        for (si, service) in self.model.services.iter().enumerate().skip(1) {
+        for (si, service) in self.model.services.iter().enumerate() {
             let kind = self.model.components[service.instances[0].index()].model.kind();
+            if kind == "clients" {
+                continue;
+            }
             let usd = c.service_override[si].unwrap_or_else(|| {
                 let unit = c.unit_prices.get(kind).copied().unwrap_or(0.0);
-                let mut usd = unit * service.instances.len() as f64;
+                let mut usd = unit * self.billed_instances(si, components);
                 if kind == "object_store" {
                     for i in &service.instances {
                         let r = &components[&self.model.components[i.index()].name];
@@ -143,6 +146,18 @@ impl Simulation {
             lines.insert(name.clone(), *usd);
         }
         CostReport::from_lines(lines, requests_per_second)
+    }
+
+    /// Instances of service `si` to bill: its count, or the mean number in service when a
+    /// load balancer autoscales it.
+    fn billed_instances(&self, si: usize, components: &BTreeMap<String, ComponentReport>) -> f64 {
+        let scaled = self.model.components.iter().find_map(|c| match &c.model {
+            crate::model::ComponentModel::LoadBalancer(lb) if lb.backends.index() == si && lb.autoscale.is_some() => {
+                components[&c.name].extra.get("backends_in_service_mean").copied()
+            }
+            _ => None,
+        });
+        scaled.unwrap_or(self.model.services[si].instances.len() as f64)
     }
 
     /// Builds the report of the run so far.

@@ -17,6 +17,7 @@ fn clients(lambda: f64) -> ComponentSpec {
             arrival: Arrival::Poisson { rate_per_sec: lambda },
             class_weights: vec![(ClassId(0), 1.0)],
             users: 1,
+            surges: Vec::new(),
         }),
     }
 }

@@ -57,8 +57,15 @@ pub struct OwnWrites {
     in_flight: KeyMap<u64>,
 }
 
+/// Timer token of a surge's start or end; arrival timers carry the rate epoch instead.
+const RATE_CHANGE: u32 = u32::MAX;
+
 pub struct Clients {
-    arrival: Arrival,
+    spec: ClientsSpec,
+    /// Open loop: bumped at every rate change, so the arrival drawn at the old rate is
+    /// dropped and one at the new rate drawn (exact, as Poisson arrivals are memoryless).
+    epoch: u32,
+    factor: f64,
     interarrival: Delay,
     /// Cumulative class weights, for picking a class per request.
     classes: Vec<(ClassId, f64)>,
@@ -100,7 +107,9 @@ impl Clients {
             Arrival::Poisson { .. } => 1,
         };
         Clients {
-            arrival: spec.arrival.clone(),
+            spec: spec.clone(),
+            epoch: 0,
+            factor: 1.0,
             interarrival,
             classes,
             keys,
@@ -114,8 +123,12 @@ impl Clients {
 
     pub fn on_input(&mut self, input: Input, ctx: &mut Ctx) {
         match input {
-            Input::Start => match &self.arrival {
+            Input::Start => match &self.spec.arrival {
                 Arrival::Poisson { .. } => {
+                    for s in &self.spec.surges {
+                        ctx.set_timer(s.at, RATE_CHANGE);
+                        ctx.set_timer(s.at + s.lasting, RATE_CHANGE);
+                    }
                     let d = ctx.draw(&self.interarrival);
                     ctx.set_timer(d, 0);
                 }
@@ -127,11 +140,18 @@ impl Clients {
                     }
                 }
             },
+            Input::Timer(RATE_CHANGE) => {
+                self.factor = self.spec.rate_factor(ctx.now.since(crate::time::SimTime::ZERO));
+                self.epoch = self.epoch.wrapping_add(1) % RATE_CHANGE;
+                let d = self.next_arrival(ctx);
+                ctx.set_timer(d, self.epoch);
+            }
             Input::Timer(token) => {
-                let user = match self.arrival {
+                let user = match self.spec.arrival {
+                    Arrival::Poisson { .. } if token != self.epoch => return,
                     Arrival::Poisson { .. } => {
-                        let d = ctx.draw(&self.interarrival);
-                        ctx.set_timer(d, 0);
+                        let d = self.next_arrival(ctx);
+                        ctx.set_timer(d, self.epoch);
                         if self.users > 1 { ctx.below(u64::from(self.users)) as u32 } else { 0 }
                     }
                     Arrival::Closed { .. } => token,
@@ -182,9 +202,16 @@ impl Clients {
         }
     }
 
+    /// Time to the next open-loop arrival at the current rate.
+    #[inline]
+    fn next_arrival(&mut self, ctx: &mut Ctx) -> SimDuration {
+        let d = ctx.draw(&self.interarrival);
+        if self.factor == 1.0 { d } else { SimDuration::from_nanos_f64(d.as_nanos() as f64 / self.factor) }
+    }
+
     /// A closed-loop user thinks before its next request.
     fn after_answer(&mut self, user: u32, ctx: &mut Ctx) {
-        if let Arrival::Closed { think, .. } = &self.arrival {
+        if let Arrival::Closed { think, .. } = &self.spec.arrival {
             let d = ctx.draw(think);
             ctx.set_timer(d, user);
         }

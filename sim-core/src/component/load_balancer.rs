@@ -9,10 +9,19 @@
 //! mark a backend down, `healthy_threshold` successes mark it up again. With no backend
 //! up, requests fail as unavailable. Beyond `max_connections` requests in flight through
 //! it, new ones are rejected.
+//!
+//! Autoscaling (an AWS Auto Scaling group behind the balancer, target tracking): every
+//! `interval` the balancer compares its backends' load (mean requests in flight per
+//! worker, at most 1, as CPU utilization is) with `target` and asks for `ceil(in service * load / target)` instances, within
+//! `min` and the service's `count`. New instances take `startup` (boot and warm-up) to
+//! join; after a scale-out it waits `cooldown` before scaling out again, and scales in only
+//! `scale_in_cooldown` after the last change. The instances out of service cost nothing:
+//! the bill counts the mean number in service.
 
 use super::Input;
 use crate::ctx::Ctx;
 use crate::ids::{ComponentId, ServiceId};
+use crate::metrics::TimeWeighted;
 use crate::model::Model;
 use crate::report::ComponentReport;
 use crate::request::{Outcome, Request};
@@ -58,11 +67,44 @@ pub struct LoadBalancerSpec {
     pub policy: Policy,
     pub health: Option<HealthCheck>,
     pub max_connections: u32,
+    pub autoscale: Option<Autoscale>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Autoscale {
+    /// Instances in service at the start and at least; the most is the service's count.
+    pub min: u32,
+    /// Wanted load: requests in flight per backend worker (the guide's 70% CPU = 0.7).
+    pub target: f64,
+    pub interval: SimDuration,
+    pub startup: SimDuration,
+    pub cooldown: SimDuration,
+    pub scale_in_cooldown: SimDuration,
+}
+
+/// The scaler's state, kept only when autoscaling.
+struct Scaler {
+    spec: Autoscale,
+    /// Workers per backend instance, for load per worker.
+    workers: f64,
+    /// Instances starting up.
+    booting: usize,
+    /// Integral of requests in flight since the last evaluation (request-nanoseconds).
+    area: f64,
+    since: SimTime,
+    last_out: Option<SimTime>,
+    last_change: Option<SimTime>,
+    in_service: TimeWeighted,
+    scale_outs: u64,
+    scale_ins: u64,
 }
 
 /// Timer tokens: probe timeouts set this bit; the rest is the backend index, and a probe
 /// carries its sequence number above bit 20 so a late answer is recognized.
 const TIMEOUT_BIT: u32 = 1 << 31;
+/// The scaler's evaluation timer; `BOOT_BIT | n`: n instances finished starting.
+const SCALE: u32 = 1 << 30;
+const BOOT_BIT: u32 = 1 << 29;
 const BACKEND_BITS: u32 = 20;
 const BACKEND_MASK: u32 = (1 << BACKEND_BITS) - 1;
 
@@ -83,6 +125,9 @@ struct Backend {
 pub struct LoadBalancer {
     spec: LoadBalancerSpec,
     backends: Vec<Backend>,
+    /// Backends `0..active` are in service (all of them without autoscaling).
+    active: usize,
+    scaler: Option<Box<Scaler>>,
     in_flight: u32,
     next: usize,
     rejected: u64,
@@ -108,9 +153,31 @@ impl LoadBalancer {
                 current_weight: 0,
             })
             .collect();
+        let workers = |id: ComponentId| match &model.components[id.index()].model {
+            crate::model::ComponentModel::Server(s) => f64::from(s.workers),
+            _ => 1.0,
+        };
+        let instances = &model.services[spec.backends.index()].instances;
+        let scaler = spec.autoscale.as_ref().map(|a| {
+            Box::new(Scaler {
+                spec: a.clone(),
+                workers: workers(instances[0]),
+                booting: 0,
+                area: 0.0,
+                since: SimTime::ZERO,
+                last_out: None,
+                last_change: None,
+                in_service: TimeWeighted::new(SimTime::ZERO + model.warmup),
+                scale_outs: 0,
+                scale_ins: 0,
+            })
+        });
+        let active = spec.autoscale.as_ref().map_or(instances.len(), |a| (a.min as usize).min(instances.len()));
         LoadBalancer {
             spec: spec.clone(),
             backends,
+            active,
+            scaler,
             in_flight: 0,
             next: 0,
             rejected: 0,
@@ -122,10 +189,18 @@ impl LoadBalancer {
 
     pub fn on_input(&mut self, input: Input, ctx: &mut Ctx) {
         match input {
-            Input::Start | Input::Restart => self.start_probes(ctx),
+            Input::Start | Input::Restart => {
+                self.start_probes(ctx);
+                if let Some(s) = &mut self.scaler {
+                    s.in_service.set(ctx.now, self.active as u64);
+                    s.since = ctx.now;
+                    ctx.set_timer(s.spec.interval, SCALE);
+                }
+            }
             Input::Request(req) => self.on_request(req, ctx),
             Input::ChildDone(result) => {
                 let parent = result.parent.expect("a balancer's calls have a parent");
+                self.account(ctx.now);
                 if let Some(p) = ctx.requests.get(parent) {
                     let b = &mut self.backends[p.tag as usize];
                     b.in_flight -= 1;
@@ -142,6 +217,14 @@ impl LoadBalancer {
                     self.probe_result(b, false);
                 }
             }
+            Input::Timer(SCALE) => self.scale(ctx),
+            Input::Timer(token) if token & BOOT_BIT != 0 => {
+                let n = (token & !BOOT_BIT) as usize;
+                let s = self.scaler.as_mut().expect("boots only with autoscaling");
+                s.booting -= n;
+                self.active = (self.active + n).min(self.backends.len());
+                s.in_service.set(ctx.now, self.active as u64);
+            }
             Input::Timer(token) => self.probe(token as usize, ctx),
             Input::Pong { token, healthy } => {
                 let b = (token & BACKEND_MASK) as usize;
@@ -151,6 +234,43 @@ impl LoadBalancer {
                 }
             }
             Input::Message { .. } | Input::Slow(_) | Input::Drain => {}
+        }
+    }
+
+    /// Adds the requests in flight since the last change to the scaler's integral.
+    #[inline]
+    fn account(&mut self, now: SimTime) {
+        if let Some(s) = &mut self.scaler {
+            s.area += f64::from(self.in_flight) * now.since(s.since).as_nanos() as f64;
+            s.since = now;
+        }
+    }
+
+    /// Target tracking: compare the interval's load per worker in service with the target.
+    fn scale(&mut self, ctx: &mut Ctx) {
+        self.account(ctx.now);
+        let (active, max) = (self.active, self.backends.len());
+        let s = self.scaler.as_mut().expect("scaling only with autoscaling");
+        // Like CPU utilization, the load tops out at 100%: queued requests do not count,
+        // so an overloaded tier grows by at most 1/target per step, as with CPU tracking.
+        let load = (s.area / s.spec.interval.as_nanos() as f64 / (active as f64 * s.workers)).min(1.0);
+        s.area = 0.0;
+        ctx.set_timer(s.spec.interval, SCALE);
+        let wanted = ((active as f64 * load / s.spec.target).ceil() as usize).clamp(s.spec.min as usize, max);
+        let since = |t: Option<SimTime>, d: SimDuration| t.is_none_or(|t| ctx.now.since(t) >= d);
+        if wanted > active + s.booting && since(s.last_out, s.spec.cooldown) {
+            let n = wanted - active - s.booting;
+            s.booting += n;
+            s.scale_outs += 1;
+            s.last_out = Some(ctx.now);
+            s.last_change = Some(ctx.now);
+            ctx.set_timer(s.spec.startup, BOOT_BIT | n as u32);
+        } else if wanted < active && s.booting == 0 && since(s.last_change, s.spec.scale_in_cooldown) {
+            // Out of rotation: the requests they hold finish, new ones go elsewhere.
+            self.active = wanted;
+            s.scale_ins += 1;
+            s.last_change = Some(ctx.now);
+            s.in_service.set(ctx.now, wanted as u64);
         }
     }
 
@@ -214,6 +334,7 @@ impl LoadBalancer {
             ctx.respond(req, Outcome::Unavailable);
             return;
         };
+        self.account(ctx.now);
         self.in_flight += 1;
         let backend = &mut self.backends[b];
         backend.in_flight += 1;
@@ -226,7 +347,7 @@ impl LoadBalancer {
 
     /// The backend for a request, among those marked up.
     fn choose(&mut self, r: &Request, ctx: &mut Ctx) -> Option<usize> {
-        let up: Vec<usize> = (0..self.backends.len()).filter(|&i| self.backends[i].up).collect();
+        let up: Vec<usize> = (0..self.active).filter(|&i| self.backends[i].up).collect();
         if up.is_empty() {
             return None;
         }
@@ -275,14 +396,24 @@ impl LoadBalancer {
 
     pub fn on_crash(&mut self) {
         self.in_flight = 0;
+        if let Some(s) = &mut self.scaler {
+            s.booting = 0;
+            s.area = 0.0;
+        }
         for b in &mut self.backends {
             b.in_flight = 0;
             b.awaiting = None;
         }
     }
 
-    pub fn report(&self, _end: SimTime) -> ComponentReport {
+    pub fn report(&self, end: SimTime) -> ComponentReport {
         let mut r = ComponentReport::new("load_balancer");
+        if let Some(s) = &self.scaler {
+            r.extra.insert("backends_in_service_mean".into(), s.in_service.mean(end));
+            r.extra.insert("backends_in_service".into(), self.active as f64);
+            r.extra.insert("scale_outs".into(), s.scale_outs as f64);
+            r.extra.insert("scale_ins".into(), s.scale_ins as f64);
+        }
         r.extra.insert("rejected".into(), self.rejected as f64);
         r.extra.insert("unavailable".into(), self.unavailable as f64);
         r.extra.insert("marked_down".into(), self.marked_down as f64);
