@@ -786,6 +786,10 @@ calls = ["db"]
     near(extra(&r, "blocking", "capacity_rps"), 4.0 / 0.040, "blocking: 20 ms of work + 20 ms waiting on the db");
     near(extra(&r, "db", "capacity_rps"), 100.0 / 0.020, "db: connections over query time");
     near(extra(&r, "async", "throughput_rps"), 50.0, "half the load each");
+    // Little's law gives each component's span: how long a request holds a worker.
+    near(extra(&r, "async", "hold_ms"), 20.0, "async span: its own work");
+    near(extra(&r, "blocking", "hold_ms"), 40.0, "blocking span: work and the call");
+    near(extra(&r, "db", "hold_ms"), 20.0, "db span");
 }
 
 /// A surge multiplies an open-loop rate for its stretch and no longer; surges that
@@ -821,4 +825,127 @@ path = ["web"]
     near(rate(100.0, 200.0), 300.0);
     near(rate(200.0, 300.0), 600.0);
     near(rate(300.0, 400.0), 100.0);
+}
+
+/// Target tracking: a tripled load is met step by step, each step at most 1/target of the
+/// tier, new instances joining only after their start-up time, steps a cooldown apart;
+/// the quiet tier it started with is all it pays for before the surge.
+#[test]
+fn an_autoscaled_tier_follows_a_surge_after_startup_and_cooldown() {
+    let toml = r#"
+name = "autoscale-test"
+title = "autoscale test"
+[run]
+duration = "1800s"
+[workload]
+arrival = "poisson"
+rate = 300
+surges = [{ at = "300s", for = "1500s", factor = 3 }]
+[[components]]
+id = "lb"
+kind = "load_balancer"
+backends = "web"
+autoscale = { min = 3, target = 0.7, interval = "60s", startup = "120s", cooldown = "300s", scale_in_cooldown = "600s" }
+[[components]]
+id = "web"
+kind = "server"
+count = 20
+workers = 10
+service = "exp(50ms)"
+[[links]]
+between = ["clients", "lb"]
+[[links]]
+between = ["lb", "web"]
+[[classes]]
+name = "page"
+path = ["lb", "web"]
+timeout = "5s"
+"#;
+    let r = run_toml(toml, 21);
+    // 900 req/s at 50 ms = 45 busy workers; at 70% that is 64 workers: 7 instances (it
+    // overshoots to 8 on the way up, then scales in after the scale-in cooldown).
+    assert_eq!(extra(&r, "lb", "backends_in_service"), 7.0);
+    let served = |id: &str| extra(&r, id, "served");
+    assert!(served("web-8") > 0.0 && served("web-9") == 0.0, "only the instances put in service served");
+    // Before the surge (300 req/s = 15 busy of 30 workers) three suffice: no scaling.
+    let before: u64 = r.series.iter().filter(|p| p.t_s < 300.0).map(|p| p.failed).sum();
+    assert_eq!(before, 0);
+    // The first new instance joins no sooner than 300 s + the next evaluation + 120 s of
+    // start-up: until then the three original ones are overloaded and requests time out.
+    let failed_between =
+        |a: f64, b: f64| r.series.iter().filter(|p| p.t_s >= a && p.t_s < b).map(|p| p.failed).sum::<u64>();
+    assert!(failed_between(300.0, 420.0) > 1000, "overloaded while the new instances boot");
+    assert_eq!(failed_between(1200.0, 1800.0), 0, "caught up");
+    assert!(extra(&r, "lb", "scale_outs") >= 2.0, "more than one step: each step is capped");
+    let mean = extra(&r, "lb", "backends_in_service_mean");
+    assert!(mean > 3.0 && mean < 7.0, "billed for the mean in service: {mean}");
+    assert!((r.cost.by_component["web"] - 20.0 * mean).abs() < 1e-6);
+}
+
+/// `reads_nearest`: each caller reads from the member closest to it; writes still go to
+/// the primary, and when the nearest member dies reads move to the next nearest.
+#[test]
+fn nearest_reads_go_to_the_closest_live_member() {
+    let toml = r#"
+name = "nearest-test"
+title = "nearest test"
+[run]
+duration = "200s"
+[workload]
+arrival = "poisson"
+rate = 100
+[[components]]
+id = "us"
+kind = "server"
+workers = 100
+service = "1ms"
+[[components]]
+id = "eu"
+kind = "server"
+workers = 100
+service = "1ms"
+[[components]]
+id = "db"
+kind = "database"
+replicas = 1
+reads_nearest = true
+[[links]]
+between = ["clients", "us"]
+[[links]]
+between = ["clients", "eu"]
+[[links]]
+between = ["us", "db-1"]
+latency = "1ms"
+[[links]]
+between = ["eu", "db-2"]
+latency = "1ms"
+[[links]]
+between = ["db-1", "db-2"]
+latency = "40ms"
+[[classes]]
+name = "us_read"
+path = ["us"]
+calls = ["db"]
+[[classes]]
+name = "eu_read"
+path = ["eu"]
+calls = ["db"]
+[[classes]]
+name = "eu_write"
+op = "write"
+path = ["eu"]
+calls = ["db:write"]
+[[faults]]
+at = "100s"
+crash = "db-2"
+"#;
+    let r = run_toml(toml, 8);
+    let (primary_reads, replica_reads) = (extra(&r, "db-1", "reads"), extra(&r, "db-2", "reads"));
+    // Until 100 s each region reads locally; after, the EU reads cross to the primary.
+    let third = 100.0 * 200.0 / 3.0;
+    assert!((replica_reads - third / 2.0).abs() < 0.1 * third, "EU reads on the EU replica: {replica_reads}");
+    assert!((primary_reads - 1.5 * third).abs() < 0.1 * third, "US reads, then EU reads too: {primary_reads}");
+    assert_eq!(extra(&r, "db-2", "writes"), 0.0, "writes go to the primary");
+    assert!(r.classes["eu_read"].latency_ms.p99 > 80.0, "after the crash EU reads cross the ocean");
+    assert!(r.classes["us_read"].latency_ms.p99 < 10.0);
 }

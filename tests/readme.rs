@@ -14,7 +14,7 @@ fn the_readme_example_scenario_runs_and_meets_its_expectations() {
     let mut sim = Simulation::new(&scenario.model, scenario.seed).unwrap();
     sim.run();
     let report = serde_json::to_value(sim.report(false)).unwrap();
-    assert_eq!(scenario.expectations.len(), 6);
+    assert_eq!(scenario.expectations.len(), 7);
     for e in &scenario.expectations {
         let value = match &e.metric {
             scenarios::expect::Metric::Run(path) => path.iter().try_fold(&report, |v, k| v.get(k)),

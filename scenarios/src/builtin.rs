@@ -2,7 +2,7 @@
 //! binary so `scalelab run mm1` works anywhere, and printable with `scalelab show`.
 
 /// (name, file text) of every built-in scenario, in the order `scalelab list` shows them.
-pub const BUILTIN: [(&str, &str); 19] = [
+pub const BUILTIN: [(&str, &str); 24] = [
     ("mm1", include_str!("../builtin/mm1.toml")),
     ("mmc", include_str!("../builtin/mmc.toml")),
     ("pixelcraft-100", include_str!("../builtin/pixelcraft-100.toml")),
@@ -14,7 +14,12 @@ pub const BUILTIN: [(&str, &str); 19] = [
     ("stage-04", include_str!("../builtin/stage-04.toml")),
     ("stage-05", include_str!("../builtin/stage-05.toml")),
     ("stage-06", include_str!("../builtin/stage-06.toml")),
+    ("stage-07", include_str!("../builtin/stage-07.toml")),
+    ("stage-08", include_str!("../builtin/stage-08.toml")),
+    ("stage-09", include_str!("../builtin/stage-09.toml")),
+    ("stage-10", include_str!("../builtin/stage-10.toml")),
     ("stage-11", include_str!("../builtin/stage-11.toml")),
+    ("stage-12", include_str!("../builtin/stage-12.toml")),
     ("lb-algorithms", include_str!("../builtin/lb-algorithms.toml")),
     ("thundering-herd", include_str!("../builtin/thundering-herd.toml")),
     ("read-your-writes", include_str!("../builtin/read-your-writes.toml")),

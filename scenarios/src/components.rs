@@ -40,6 +40,7 @@ pub const KINDS: [(&str, &[&str]); 9] = [
             "replication",
             "lag",
             "reads_from_replicas",
+            "reads_nearest",
             "read_your_writes",
             "failover",
             "shards",
@@ -393,7 +394,9 @@ fn database(f: &Fields, v: &Values, r: &Resolver, e: &mut Errors) -> Option<(Com
         read_your_writes: read_your_writes?,
         sharded: routing.is_some(),
     };
-    let routing = routing.unwrap_or(Routing::PrimaryReplica { reads_from_replicas: reads_from_replicas? });
+    let nearest = e.take(f.boolean("reads_nearest", false));
+    let routing =
+        routing.unwrap_or(Routing::PrimaryReplica { reads_from_replicas: reads_from_replicas?, nearest: nearest? });
     Some((ComponentModel::Database(spec), routing))
 }
 

@@ -267,7 +267,11 @@ impl Ctx<'_> {
                 let map = state.shard_map.as_ref().expect("sharded services have a map");
                 state.instances[map.shard(key) as usize]
             }
-            Routing::PrimaryReplica { reads_from_replicas } => {
+            Routing::PrimaryReplica { nearest: true, .. } if op != Op::Write => {
+                let me = self.me;
+                self.world.nearest_member(service, me)
+            }
+            Routing::PrimaryReplica { reads_from_replicas, .. } => {
                 if op == Op::Write || !*reads_from_replicas || state.readers.is_empty() {
                     state.instances[state.dns_primary]
                 } else {

@@ -50,6 +50,8 @@ pub struct ServiceState {
     /// Indices of the instances behind the reader endpoint (replicas in service).
     pub readers: Vec<usize>,
     pub shard_map: Option<ShardMap>,
+    /// Nearest reads: per caller instance, the members ordered by mean latency from it.
+    pub by_distance: std::collections::BTreeMap<u32, Vec<usize>>,
 }
 
 /// Everything the engine owns besides the components: the queue, the network, services,
@@ -84,6 +86,25 @@ pub struct World {
 }
 
 impl World {
+    /// The live member of a replicated `service` in service (the primary DNS names, or a
+    /// replica behind the reader endpoint) with the lowest mean latency from `caller`.
+    pub(crate) fn nearest_member(&mut self, service: ServiceId, caller: ComponentId) -> ComponentId {
+        let state = &mut self.services[service.index()];
+        let network = &self.network;
+        let instances = &state.instances;
+        let order = state.by_distance.entry(caller.0).or_insert_with(|| {
+            let far = |i: &usize| network.mean_latency(caller, instances[*i]).unwrap_or(SimDuration(u64::MAX));
+            let mut order: Vec<usize> = (0..instances.len()).collect();
+            order.sort_by_key(|i| (far(i), *i));
+            order
+        });
+        // The driver's monitoring skips members that are down.
+        let (primary, readers, down) = (state.dns_primary, &state.readers, &self.down);
+        let serving = |i: usize| (i == primary || readers.contains(&i)) && !down[instances[i].index()];
+        let pick = order.iter().find(|&&i| serving(i)).copied();
+        instances[pick.unwrap_or(primary)]
+    }
+
     /// Samples the one-way latency from `from` to `to`. Scenario validation guarantees
     /// that every pair a flow, probe or protocol uses is connected.
     #[inline]
@@ -148,6 +169,7 @@ impl Simulation {
                     Routing::Sharded(scheme) => Some(ShardMap::new(scheme.clone(), s.instances.len() as u32)),
                     _ => None,
                 },
+                by_distance: std::collections::BTreeMap::new(),
             })
             .collect();
         let mut queue = EventQueue::new();

@@ -65,8 +65,10 @@ pub enum Routing {
     /// By key: each instance is a shard.
     Sharded(Sharding),
     /// Instance 0 starts as the primary, the others are replicas. Writes go to the primary
-    /// that DNS names; reads to the replicas in turn when `reads_from_replicas`.
-    PrimaryReplica { reads_from_replicas: bool },
+    /// that DNS names; reads to the replicas in turn when `reads_from_replicas`, or with
+    /// `nearest` to the member in service (primary included) closest to the caller, as
+    /// MongoDB's readPreference nearest does for replicas in several regions.
+    PrimaryReplica { reads_from_replicas: bool, nearest: bool },
 }
 
 #[derive(Clone, Debug)]

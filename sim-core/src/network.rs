@@ -55,6 +55,12 @@ impl Network {
         Network { graph, links, rngs, endpoint }
     }
 
+    /// Mean one-way latency of the route from `from` to `to`, if they are connected.
+    pub fn mean_latency(&self, from: ComponentId, to: ComponentId) -> Option<SimDuration> {
+        let route = self.route(from, to)?;
+        Some(SimDuration(route.links.iter().map(|l| self.links[l.index()].latency.mean().as_nanos()).sum()))
+    }
+
     pub fn links(&self) -> &[LinkSpec] {
         &self.links
     }

@@ -543,7 +543,7 @@ impl Database {
         let mut r = ComponentReport::new("database");
         let utilization = self.busy_avg.mean(end) / f64::from(self.spec.max_connections);
         r.utilization = Some(utilization);
-        super::put_capacity(&mut r, self.measured, end.since(self.warmup_end), utilization);
+        super::put_capacity(&mut r, self.measured, end.since(self.warmup_end), utilization, self.busy_avg.mean(end));
         r.queue_max = None;
         let mut put = |k: &str, v: f64| {
             r.extra.insert(k.into(), v);

@@ -173,10 +173,12 @@ impl Component {
     }
 }
 
-/// Puts a station's measured `throughput_rps` and `capacity_rps` in its report: the
-/// capacity is the rate it would serve fully busy (throughput / utilization), from the
-/// service times it actually saw, its calls' waits included when it blocks on them.
-fn put_capacity(r: &mut ComponentReport, measured: u64, window: crate::time::SimDuration, utilization: f64) {
+/// Puts a station's measured `throughput_rps`, `capacity_rps` and `hold_ms` in its report:
+/// the capacity is the rate it would serve fully busy (throughput / utilization), from the
+/// service times it actually saw, its calls' waits included when it blocks on them; the
+/// hold time is how long a request keeps a worker (Little's law: busy / throughput), the
+/// component's span in a trace.
+fn put_capacity(r: &mut ComponentReport, measured: u64, window: crate::time::SimDuration, utilization: f64, busy: f64) {
     let secs = window.as_secs_f64();
     if secs <= 0.0 {
         return;
@@ -185,5 +187,6 @@ fn put_capacity(r: &mut ComponentReport, measured: u64, window: crate::time::Sim
     r.extra.insert("throughput_rps".into(), throughput);
     if utilization > 0.0 {
         r.extra.insert("capacity_rps".into(), throughput / utilization);
+        r.extra.insert("hold_ms".into(), busy / throughput * 1e3);
     }
 }

@@ -185,7 +185,7 @@ impl Server {
         let mut r = ComponentReport::new("server");
         let utilization = self.busy_avg.mean(end) / f64::from(self.workers);
         r.utilization = Some(utilization);
-        super::put_capacity(&mut r, self.measured, end.since(self.warmup_end), utilization);
+        super::put_capacity(&mut r, self.measured, end.since(self.warmup_end), utilization, self.busy_avg.mean(end));
         r.queue_mean = Some(self.queue_avg.mean(end));
         r.queue_max = Some(self.queue_avg.max());
         r.extra.insert("workers".into(), f64::from(self.workers));
