@@ -120,6 +120,17 @@ pub fn render(s: &Scenario, r: &Report) -> String {
             "class", "req/s", "err%", "mean ms", "p50 ms", "p99 ms"
         );
         for (name, c) in &r.classes {
+            if c.requests.completed == 0 && c.requests.in_flight > 0 {
+                // Connections held open (WebSockets): they have no latency to show yet.
+                let (open, failed) = (thousands(c.requests.in_flight), thousands(c.requests.failed));
+                let _ = writeln!(
+                    o,
+                    "{name:<w$} {:>9} {:>8.2}   {open} held open, {failed} failed",
+                    "-",
+                    c.error_rate * 100.0
+                );
+                continue;
+            }
             let _ = writeln!(
                 o,
                 "{name:<w$} {:>9} {:>8.2} {:>9} {:>9} {:>9}",

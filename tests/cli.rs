@@ -55,11 +55,12 @@ fn show_of_an_unknown_name_suggests_the_close_one() {
 
 #[test]
 fn run_without_a_scenario_runs_the_default_and_prints_a_report() {
-    let o = scalelab(&["run", "--set", "customers=20000", "--no-check"]);
+    let o = scalelab(&["run"]);
     assert!(o.status.success(), "{}", stderr(&o));
     let text = stdout(&o);
-    assert!(text.starts_with("mm1 - M/M/1"), "{text}");
-    for needle in ["trace hash ", "requests    generated", "latency ms  mean", "server       server    "] {
+    assert!(text.starts_with("pixelcraft-100-at-1m - "), "{text}");
+    for needle in ["trace hash ", "requests    generated", "latency ms  mean", "PASS  component.web.utilization > 0.99"]
+    {
         assert!(text.contains(needle), "missing {needle:?} in\n{text}");
     }
 }

@@ -29,8 +29,9 @@ pub const BUILTIN: [(&str, &str); 24] = [
     ("sticky-vs-shared-sessions", include_str!("../builtin/sticky-vs-shared-sessions.toml")),
 ];
 
-/// The scenario `scalelab run` uses when none is named.
-pub const DEFAULT_SCENARIO: &str = "mm1";
+/// The scenario `scalelab run` uses when none is named: the question scalelab exists to
+/// answer, what breaks when today's app meets a million users.
+pub const DEFAULT_SCENARIO: &str = "pixelcraft-100-at-1m";
 
 pub fn get(name: &str) -> Option<&'static str> {
     BUILTIN.iter().find(|(n, _)| *n == name).map(|(_, text)| *text)

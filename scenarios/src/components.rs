@@ -637,7 +637,14 @@ fn load_balancer(f: &Fields, v: &Values, r: &Resolver, e: &mut Errors) -> Option
             let sub = e.take(Sub::new(x, "autoscale", &keys))?;
             let dur = |k: &str, d: u64| sub.get(k).map_or(Ok(SimDuration::from_secs(d)), |x| v.duration(&x, k));
             let count = backends.map_or(1, |b| r.counts[b.index()]);
-            let min = e.take(sub.get("min").map_or(Ok(1), |x| v.count(&x, "min", 1, u64::from(count))))?;
+            let min = e.take(sub.get("min").map_or(Ok(1), |x| v.count(&x, "min", 1, 1_000_000)))?;
+            if min > u64::from(count) {
+                e.0.push(
+                    Diagnostic::at(format!("autoscale: min ({min}) is above the backends' count ({count})"), x.span())
+                        .help("the backends' `count` is the most instances the group may run: raise it, or lower min"),
+                );
+                return None;
+            }
             let target =
                 e.take(sub.get("target").map_or(Ok(0.7), |x| v.number_in(&x, Dim::Number, "target", 0.01, 10.0)))?;
             // The guide's Auto Scaling group: 5 min between scale-outs, 10 min before a scale-in.
