@@ -142,6 +142,10 @@ pub fn render(s: &Scenario, r: &Report) -> String {
             );
         }
     }
+    if let Some(n) = &r.network_faults {
+        let (lost, held) = (thousands(n.messages_lost), thousands(n.messages_held));
+        let _ = writeln!(o, "network     {lost} messages lost at partitions or flaky links, {held} held until a heal");
+    }
     let c = &r.cost;
     let lines: Vec<String> =
         c.by_component.iter().filter(|(_, v)| **v > 0.0).map(|(k, v)| format!("{k} ${}", num(*v))).collect();

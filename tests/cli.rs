@@ -249,6 +249,7 @@ fn each_kind_of_bad_scenario_gets_a_located_error() {
         ("unknown_metric", "3:12", "did you mean `p99_ms`?"),
         ("unknown_population", "32:8", "did you mean `socket_users`?"),
         ("nested_call_typo", "42:23", "did you mean `write`?"),
+        ("partition_overlap", "33:32", "`db-1` is on two sides"),
     ];
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/bad_scenarios");
     let on_disk = std::fs::read_dir(&dir).unwrap().count();

@@ -949,3 +949,164 @@ crash = "db-2"
     assert!(r.classes["eu_read"].latency_ms.p99 > 80.0, "after the crash EU reads cross the ocean");
     assert!(r.classes["us_read"].latency_ms.p99 < 10.0);
 }
+
+fn partitioned(fault: &str) -> String {
+    format!(
+        r#"
+name = "partition-test"
+title = "partition test"
+[run]
+duration = "180s"
+[keyspaces.items]
+count = 1000
+[workload]
+arrival = "poisson"
+rate = 100
+[[components]]
+id = "web"
+kind = "server"
+workers = 1000
+service = "1ms"
+[[components]]
+id = "db"
+kind = "database"
+replicas = 1
+lag = "10ms"
+[[links]]
+between = ["clients", "web"]
+latency = "5ms"
+[[links]]
+between = ["web", "db"]
+latency = "1ms"
+[[links]]
+between = ["db", "db"]
+latency = "1ms"
+[[classes]]
+name = "read"
+weight = 4
+path = ["web"]
+calls = ["db"]
+keyspace = "items"
+timeout = "2s"
+[[classes]]
+name = "write"
+op = "write"
+path = ["web"]
+calls = ["db:write"]
+keyspace = "items"
+timeout = "2s"
+[[faults]]
+at = "60s"
+{fault}
+for = "60s"
+"#
+    )
+}
+
+fn failed_between(r: &sim_core::Report, a: f64, b: f64) -> u64 {
+    r.series.iter().filter(|p| p.t_s >= a && p.t_s < b).map(|p| p.failed).sum()
+}
+
+/// Requests across a partition are lost: their callers time out; nothing leaks, and
+/// everything works again once it heals.
+#[test]
+fn a_partition_loses_requests_across_it_until_it_heals() {
+    let r = run_toml(&partitioned(r#"partition = [["web"], ["db"]]"#), 31);
+    let generated: u64 = r.series.iter().filter(|p| p.t_s >= 60.0 && p.t_s < 118.0).map(|p| p.generated).sum();
+    // Everything issued from 60 s to 118 s times out (2 s later); nothing outside.
+    assert!(failed_between(&r, 62.0, 120.0) as f64 > 0.97 * generated as f64);
+    assert_eq!(failed_between(&r, 0.0, 60.0), 0);
+    assert_eq!(failed_between(&r, 125.0, 180.0), 0, "healed");
+    let read = &r.classes["read"];
+    assert_eq!(read.failed_by_reason["timed_out"], read.requests.failed);
+    // Conservation: lost calls were freed when their callers gave up.
+    assert!(r.requests.in_flight < 10, "nothing leaks: {} in flight", r.requests.in_flight);
+    let lost = r.network_faults.as_ref().expect("reported").messages_lost;
+    assert!((lost as f64 - 100.0 * 60.0).abs() < 400.0, "one lost request per call: {lost}");
+}
+
+/// With `hold`, requests wait at the cut and go through at the heal; replication, a
+/// stream, always waits and resumes: the replica catches up with the primary.
+#[test]
+fn a_held_partition_delays_instead_of_losing_and_replication_resumes() {
+    let fault = r#"partition = [["db-1"], ["db-2"]]
+hold = true"#;
+    let r = run_toml(&partitioned(fault), 32);
+    // Web reaches both members; only replication crosses the cut, and it is held.
+    assert_eq!(r.requests.failed, 0, "no request crosses the cut");
+    let lag = extra(&r, "db-1", "applied_lsn") - extra(&r, "db-2", "applied_lsn");
+    assert!(lag.abs() <= 5.0, "the replica caught up after the heal: {lag}");
+    assert!(r.classes["read"].stale_reads > 500, "stale during the partition: {}", r.classes["read"].stale_reads);
+}
+
+/// Held requests wait at the cut: those sent during the partition complete at the heal,
+/// so their latency is the rest of the partition. A one-way cut loses only what goes one
+/// way: here the answers. A flaky link loses a share of calls each way.
+#[test]
+fn held_requests_one_way_cuts_and_flaky_links() {
+    // Patient callers, with threads and connections for the whole backlog (with fewer,
+    // the waiting calls exhaust the web server's threads: a lesson of its own).
+    let patient = |fault: &str| {
+        partitioned(fault)
+            .replace(r#"timeout = "2s""#, r#"timeout = "5m""#)
+            .replace("workers = 1000", "workers = 100000")
+            .replace(r#"lag = "10ms""#, "lag = \"10ms\"\nmax_connections = 100000")
+    };
+    let r = run_toml(&patient("partition = [[\"web\"], [\"db\"]]\nhold = true"), 34);
+    assert_eq!(r.requests.failed, 0);
+    assert!(r.latency_ms.max > 59_000.0 && r.latency_ms.max < 61_000.0, "max {}", r.latency_ms.max);
+    let r = run_toml(&partitioned("partition = [[\"db\"], [\"web\"]]\none_way = true"), 35);
+    assert!(failed_between(&r, 62.0, 120.0) > 5000, "answers from db to web are lost");
+    let writes_during = extra(&r, "db-1", "writes");
+    assert!(writes_during > 1.0 * 180.0 * 20.0 * 0.9, "requests still reach the db: {writes_during} writes");
+    let r = run_toml(&partitioned("flaky = [\"web\", \"db\"]\nloss = 0.2"), 36);
+    let (failed, generated) = (failed_between(&r, 62.0, 120.0) as f64, 100.0 * 58.0);
+    let expected = 1.0 - 0.8 * 0.8; // lost on the way there or back
+    assert!((failed / generated - expected).abs() < 0.03, "{failed} of {generated}");
+}
+
+/// A one-way cut that loses a backend's answers also loses its health-check replies: the
+/// balancer marks it down after its unhealthy threshold, though every probe got through.
+#[test]
+fn a_one_way_cut_fails_health_checks_whose_replies_cannot_return() {
+    let toml = r#"
+name = "one-way-test"
+title = "one-way test"
+[run]
+duration = "300s"
+[workload]
+arrival = "poisson"
+rate = 100
+[[components]]
+id = "lb"
+kind = "load_balancer"
+backends = "web"
+health_check = { interval = "10s", timeout = "2s", unhealthy_threshold = 3 }
+[[components]]
+id = "web"
+kind = "server"
+count = 2
+workers = 100
+service = "5ms"
+[[links]]
+between = ["clients", "lb"]
+[[links]]
+between = ["lb", "web"]
+latency = "1ms"
+[[classes]]
+name = "page"
+path = ["lb", "web"]
+timeout = "1s"
+[[faults]]
+at = "100s"
+partition = [["web-2"], ["lb"]]
+one_way = true
+"#;
+    let r = run_toml(toml, 37);
+    assert_eq!(extra(&r, "lb", "marked_down"), 1.0);
+    assert!(extra(&r, "web-2", "served") > 0.0, "requests still reach web-2");
+    // Lost answers from 100 s until the third failed probe, 20-32 s later; none after.
+    let failed = failed_between(&r, 100.0, 140.0) as f64;
+    assert!(failed > 50.0 * 20.0 && failed < 50.0 * 33.0, "{failed}");
+    assert_eq!(failed_between(&r, 140.0, 300.0), 0);
+}

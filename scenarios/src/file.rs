@@ -81,10 +81,28 @@ pub struct FaultFile {
     /// `slow`: service times are multiplied by this.
     #[serde(default)]
     pub factor: Option<Spanned<Value>>,
-    /// `slow`: for how long (forever if absent).
+    /// `slow`, `partition`, `flaky`: for how long (forever if absent).
     #[serde(default, rename = "for")]
     pub lasting: Option<Spanned<Value>>,
+    /// Sides of a network partition: `[["db-1", "web-1"], ["db-2", "db-3"]]`.
+    #[serde(default)]
+    pub partition: Option<Spanned<Vec<Side>>>,
+    /// A partition that cuts only side 1 → side 2.
+    #[serde(default)]
+    pub one_way: Option<bool>,
+    /// Requests and answers across the cut wait for the heal instead of being lost.
+    #[serde(default)]
+    pub hold: Option<bool>,
+    /// The two ends of a lossy link: `["web", "db"]`.
+    #[serde(default)]
+    pub flaky: Option<Spanned<Vec<Spanned<String>>>>,
+    /// `flaky`: the share of requests, answers and probes lost.
+    #[serde(default)]
+    pub loss: Option<Spanned<Value>>,
 }
+
+/// One side of a partition: service or instance names.
+pub type Side = Spanned<Vec<Spanned<String>>>;
 
 #[derive(Deserialize, Debug)]
 #[serde(deny_unknown_fields)]

@@ -20,6 +20,7 @@ use sim_core::model::{
     Limits, Model, Routing, ServiceSpec, Surge,
 };
 use sim_core::network::LinkSpec;
+use sim_core::partition::PartitionSpec;
 use sim_core::request::Op;
 use sim_core::{Delay, SimDuration};
 use std::collections::BTreeMap;
@@ -228,7 +229,7 @@ pub fn lower(file: ScenarioFile, source: &str, overrides: &Overrides) -> Result<
     }
     check_flows(&file, &classes, &decls, &models, &routings, &mut errors);
 
-    let faults =
+    let (faults, partitions) =
         faults(&file.faults, &instance_names, &service_names, &service_instances, populations, &v, &mut errors);
 
     // Run length.
@@ -325,6 +326,7 @@ pub fn lower(file: ScenarioFile, source: &str, overrides: &Overrides) -> Result<
         classes,
         keyspaces: keyspaces.into_iter().map(|(_, k)| k).collect(),
         faults,
+        partitions,
         costs,
         duration,
         warmup,
@@ -519,6 +521,29 @@ fn keyspaces(file: &ScenarioFile, v: &Values, errors: &mut Vec<Diagnostic>) -> V
 
 /// Links join services (every instance of one to every instance of the other) or single
 /// instances by name.
+/// The instances a name stands for: every instance of a service, or one instance.
+fn members(
+    name: &Spanned<String>,
+    service_names: &[String],
+    instance_names: &[String],
+    service_instances: &[Vec<ComponentId>],
+    errors: &mut Vec<Diagnostic>,
+) -> Option<Vec<ComponentId>> {
+    if let Some(i) = service_names.iter().position(|n| n == name.get_ref()) {
+        return Some(service_instances[i].clone());
+    }
+    if let Some(i) = instance_names.iter().position(|n| n == name.get_ref()) {
+        return Some(vec![ComponentId(i as u32)]);
+    }
+    let all = service_names.iter().chain(instance_names).map(String::as_str);
+    let d = Diagnostic::at(format!("unknown component `{}`", name.get_ref()), name.span());
+    errors.push(match did_you_mean(name.get_ref(), all) {
+        Some(s) => d.help(format!("did you mean `{s}`?")),
+        None => d.help(format!("declared components: {}", service_names.join(", "))),
+    });
+    None
+}
+
 fn links(
     file: &ScenarioFile,
     service_names: &[String],
@@ -528,20 +553,8 @@ fn links(
     errors: &mut Vec<Diagnostic>,
 ) -> Vec<LinkSpec> {
     let mut links: Vec<LinkSpec> = Vec::new();
-    let ends = |name: &Spanned<String>, errors: &mut Vec<Diagnostic>| -> Option<Vec<ComponentId>> {
-        if let Some(i) = service_names.iter().position(|n| n == name.get_ref()) {
-            return Some(service_instances[i].clone());
-        }
-        if let Some(i) = instance_names.iter().position(|n| n == name.get_ref()) {
-            return Some(vec![ComponentId(i as u32)]);
-        }
-        let all = service_names.iter().chain(instance_names).map(String::as_str);
-        let d = Diagnostic::at(format!("unknown component `{}`", name.get_ref()), name.span());
-        errors.push(match did_you_mean(name.get_ref(), all) {
-            Some(s) => d.help(format!("did you mean `{s}`?")),
-            None => d.help(format!("declared components: {}", service_names.join(", "))),
-        });
-        None
+    let ends = |name: &Spanned<String>, errors: &mut Vec<Diagnostic>| {
+        members(name, service_names, instance_names, service_instances, errors)
     };
     for l in &file.links {
         let pair = l.between.get_ref();
@@ -835,17 +848,40 @@ fn faults(
     populations: usize,
     v: &Values,
     errors: &mut Vec<Diagnostic>,
-) -> Vec<FaultSpec> {
+) -> (Vec<FaultSpec>, Vec<PartitionSpec>) {
     let mut out = Vec::new();
+    let mut partitions = Vec::new();
     for f in list {
         let Ok(at) = v.duration(&f.at, "at").map_err(|e| errors.push(e)) else { continue };
         let actions = [("crash", &f.crash), ("restart", &f.restart), ("slow", &f.slow), ("drain", &f.drain)];
         let given: Vec<_> = actions.iter().filter(|(_, t)| t.is_some()).collect();
-        if given.len() != 1 {
+        let network = usize::from(f.partition.is_some()) + usize::from(f.flaky.is_some());
+        if given.len() + network != 1 {
             errors.push(
-                Diagnostic::at("a fault names exactly one of crash, restart, slow or drain", f.at.span())
-                    .help("for example { at = \"5m\", crash = \"web-2\" }"),
+                Diagnostic::at(
+                    "a fault names exactly one of crash, restart, slow, drain, partition or flaky",
+                    f.at.span(),
+                )
+                .help("for example { at = \"5m\", crash = \"web-2\" }"),
             );
+            continue;
+        }
+        if network == 1 {
+            let names = (service_names, instance_names, service_instances);
+            if let Some((spec, lasting)) = network_fault(f, names, populations, v, errors) {
+                let id = partitions.len() as u16;
+                partitions.push(spec);
+                let target = ComponentId(0);
+                out.push(FaultSpec { at, target, action: FaultAction::Partition(id) });
+                if let Some(d) = lasting {
+                    out.push(FaultSpec { at: at + d, target, action: FaultAction::Heal(id) });
+                }
+            }
+            continue;
+        }
+        if f.one_way.is_some() || f.hold.is_some() || f.loss.is_some() {
+            errors
+                .push(Diagnostic::at("`one_way`, `hold` and `loss` belong to partition and flaky faults", f.at.span()));
             continue;
         }
         let (action, target) = (given[0].0, given[0].1.as_ref().expect("given"));
@@ -884,7 +920,7 @@ fn faults(
             continue;
         }
         if action != "slow" && (f.factor.is_some() || f.lasting.is_some()) {
-            errors.push(Diagnostic::at("`factor` and `for` belong to `slow` faults", f.at.span()));
+            errors.push(Diagnostic::at("`factor` and `for` belong to slow, partition and flaky faults", f.at.span()));
             continue;
         }
         let action = match action {
@@ -922,7 +958,83 @@ fn faults(
         out.push(FaultSpec { at, target: instance, action });
     }
     out.sort_by_key(|f| f.at);
-    out
+    (out, partitions)
+}
+
+/// Service names, instance names, and each service's instances.
+type Names<'a> = (&'a [String], &'a [String], &'a [Vec<ComponentId>]);
+
+/// A `partition` (sides) or `flaky` (two ends and a `loss`) fault, and how long it lasts.
+fn network_fault(
+    f: &FaultFile,
+    (services, instances, service_instances): Names,
+    populations: usize,
+    v: &Values,
+    errors: &mut Vec<Diagnostic>,
+) -> Option<(PartitionSpec, Option<SimDuration>)> {
+    let (groups, span) = match (&f.partition, &f.flaky) {
+        (Some(p), _) => (p.get_ref().iter().map(|side| side.get_ref().clone()).collect::<Vec<_>>(), p.span()),
+        (None, Some(ends)) => (ends.get_ref().iter().map(|e| vec![e.clone()]).collect(), ends.span()),
+        (None, None) => unreachable!("called for network faults"),
+    };
+    let flaky = f.flaky.is_some();
+    if groups.len() < 2 || (flaky && groups.len() != 2) || (f.one_way == Some(true) && groups.len() != 2) {
+        let d = Diagnostic::at(format!("{} sides given", groups.len()), span);
+        errors.push(if flaky {
+            d.help("a flaky link joins two components: flaky = [\"web\", \"db\"]")
+        } else {
+            d.help("a partition splits at least two sides (exactly two if one_way): partition = [[\"db-1\"], [\"db-2\", \"db-3\"]]")
+        });
+        return None;
+    }
+    let mut sides = Vec::new();
+    let mut seen = std::collections::BTreeSet::new();
+    for group in &groups {
+        let mut side = Vec::new();
+        for name in group {
+            let found = members(name, services, instances, service_instances, errors)?;
+            if found.iter().any(|c| c.index() < populations) {
+                errors.push(
+                    Diagnostic::at(format!("`{}` is a population of users", name.get_ref()), name.span())
+                        .help("users stay on no side and reach every side; cut between components"),
+                );
+                return None;
+            }
+            for c in found {
+                if !seen.insert(c) {
+                    errors.push(
+                        Diagnostic::at(format!("`{}` is on two sides", instances[c.index()]), name.span())
+                            .help("each instance belongs to at most one side"),
+                    );
+                    return None;
+                }
+                side.push(c);
+            }
+        }
+        sides.push(side);
+    }
+    let loss = match (&f.loss, flaky) {
+        (Some(x), true) => v.number_in(x, Dim::Number, "loss", 0.0, 1.0).map_err(|e| errors.push(e)).ok()?,
+        (None, true) => {
+            errors.push(Diagnostic::at("a flaky link needs a `loss` rate", span).help("add loss = 0.05"));
+            return None;
+        }
+        (Some(x), false) => {
+            errors.push(Diagnostic::at("`loss` belongs to flaky links; a partition loses everything", x.span()));
+            return None;
+        }
+        (None, false) => 1.0,
+    };
+    if f.factor.is_some() {
+        errors.push(Diagnostic::at("`factor` belongs to slow faults", f.at.span()));
+        return None;
+    }
+    let lasting = match &f.lasting {
+        Some(l) => Some(v.duration(l, "for").map_err(|e| errors.push(e)).ok()?),
+        None => None,
+    };
+    let spec = PartitionSpec { sides, one_way: f.one_way.unwrap_or(false), hold: f.hold.unwrap_or(false), loss };
+    Some((spec, lasting))
 }
 
 /// Component and class names become report keys and stream keys: keep them plain.

@@ -72,7 +72,7 @@ impl Ctx<'_> {
     /// True with probability `p`.
     #[inline]
     pub fn chance(&mut self, p: f64) -> bool {
-        p > 0.0 && (self.rng.next_u64() >> 11) as f64 * (1.0 / (1u64 << 53) as f64) < p
+        chance(self.rng, p)
     }
 
     /// Wakes this component with `Timer(token)` after `after`.
@@ -84,8 +84,26 @@ impl Ctx<'_> {
 
     #[inline]
     fn send(&mut self, from: ComponentId, to: ComponentId, kind: EventKind) {
+        if !self.world.partitions.is_empty() && !self.crosses_cut(from, to, kind) {
+            return;
+        }
         let delay = self.world.latency(from, to);
         self.world.queue.push(self.now + delay, Event { target: to, kind });
+    }
+
+    /// Asks the partitions in force about a message: true if it goes on now. A lost
+    /// request or answer is marked so that its caller's timeout frees it.
+    #[cold]
+    fn crosses_cut(&mut self, from: ComponentId, to: ComponentId, kind: EventKind) -> bool {
+        let rng = &mut *self.rng;
+        let verdict = self.world.partitions.judge(from, to, kind, |p| chance(rng, p));
+        if verdict == crate::partition::Verdict::Drop
+            && let EventKind::Request(id) | EventKind::Response(id) = kind
+            && let Some(r) = self.requests.get_mut(id)
+        {
+            r.holder = Holder::Lost;
+        }
+        verdict == crate::partition::Verdict::Deliver
     }
 
     /// Sends a health probe; the target's engine answers `Pong { token, healthy }` if it is up.
@@ -100,8 +118,12 @@ impl Ctx<'_> {
 
     /// Sends a message that leaves after `delay` (replication lag, for instance).
     pub fn message_after(&mut self, to: ComponentId, token: u32, delay: SimDuration) {
+        let kind = EventKind::Message { from: self.me, token };
+        if !self.world.partitions.is_empty() && !self.crosses_cut(self.me, to, kind) {
+            return;
+        }
         let latency = self.world.latency(self.me, to);
-        let event = Event { target: to, kind: EventKind::Message { from: self.me, token } };
+        let event = Event { target: to, kind };
         self.world.queue.push(self.now + delay + latency, event);
     }
 
@@ -346,4 +368,10 @@ impl Ctx<'_> {
     pub fn finish_root(&mut self, result: &ChildResult) {
         self.metrics.on_finished(self.now, result.class, result.created, result.outcome);
     }
+}
+
+/// True with probability `p`, from 53 random bits.
+#[inline]
+pub(crate) fn chance(rng: &mut SimRng, p: f64) -> bool {
+    p > 0.0 && (rng.next_u64() >> 11) as f64 * (1.0 / (1u64 << 53) as f64) < p
 }

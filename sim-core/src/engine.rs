@@ -83,6 +83,8 @@ pub struct World {
     pub crashes: Vec<u64>,
     /// Per service: the shared state of a database cluster.
     pub db: Vec<Option<DbGroup>>,
+    /// Network partitions and flaky links in force.
+    pub partitions: crate::partition::Partitions,
 }
 
 impl World {
@@ -208,6 +210,7 @@ impl Simulation {
                         .then(|| DbGroup::new(ServiceId(i as u32), s.instances.clone()))
                 })
                 .collect(),
+            partitions: Default::default(),
         };
         let sim = Simulation {
             seed,
@@ -348,8 +351,13 @@ impl Simulation {
                     return;
                 }
                 let result = ChildResult::of(id, c, Outcome::TimedOut);
-                // Someone still holds it (or it is on the wire): whoever answers frees it.
-                c.abandoned = true;
+                if c.holder == Holder::Lost {
+                    // The network lost it: nobody else will ever answer or free it.
+                    self.requests.remove(id);
+                } else {
+                    // Someone still holds it (or it is on the wire): whoever answers frees it.
+                    c.abandoned = true;
+                }
                 if down {
                     return;
                 }
@@ -358,8 +366,16 @@ impl Simulation {
             EventKind::Ping { from, token } => {
                 // A crashed process's host refuses the connection: the probe fails at once.
                 let healthy = !down && self.components[i].healthy();
+                let pong = EventKind::Pong { token, healthy };
+                if !self.world.partitions.is_empty() {
+                    let rng = &mut self.rngs[i];
+                    let verdict = self.world.partitions.judge(t, from, pong, |p| crate::ctx::chance(rng, p));
+                    if verdict != crate::partition::Verdict::Deliver {
+                        return;
+                    }
+                }
                 let delay = self.world.latency(t, from);
-                self.world.queue.push(now + delay, Event { target: from, kind: EventKind::Pong { token, healthy } });
+                self.world.queue.push(now + delay, Event { target: from, kind: pong });
                 return;
             }
             EventKind::Pong { token, healthy } => {
@@ -388,6 +404,18 @@ impl Simulation {
                 FaultAction::Restart => return,
                 FaultAction::Slow(factor) => Input::Slow(factor),
                 FaultAction::Drain => Input::Drain,
+                FaultAction::Partition(p) => {
+                    let n = self.components.len();
+                    self.world.partitions.start(p, &self.model.partitions[usize::from(p)], n);
+                    return;
+                }
+                FaultAction::Heal(p) => {
+                    for h in self.world.partitions.heal(p) {
+                        let delay = self.world.latency(h.from, h.to);
+                        self.world.queue.push(now + delay, Event { target: h.to, kind: h.kind });
+                    }
+                    return;
+                }
             },
         };
         let mut ctx = Ctx {

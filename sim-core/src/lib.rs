@@ -17,6 +17,7 @@ pub mod lockstep;
 pub mod metrics;
 pub mod model;
 pub mod network;
+pub mod partition;
 mod quad_heap;
 pub mod report;
 pub mod request;

@@ -18,6 +18,8 @@ pub struct Model {
     pub classes: Vec<ClassSpec>,
     pub keyspaces: Vec<KeyspaceSpec>,
     pub faults: Vec<FaultSpec>,
+    /// Partitions and flaky links that `FaultAction::Partition` starts.
+    pub partitions: Vec<crate::partition::PartitionSpec>,
     pub costs: crate::cost::CostSpec,
     /// Simulated run length, warm-up included.
     pub duration: SimDuration,
@@ -263,4 +265,8 @@ pub enum FaultAction {
     Slow(f64),
     /// Graceful shutdown: refuse new requests, finish the ones in hand, then stop.
     Drain,
+    /// The network splits as `Model::partitions[i]` says (the target is unused).
+    Partition(u16),
+    /// That partition heals: held messages go on their way.
+    Heal(u16),
 }

@@ -93,9 +93,20 @@ pub struct Report {
     pub components: BTreeMap<String, ComponentReport>,
     /// Monthly cost by component, per million requests, and the revenue it needs.
     pub cost: crate::cost::CostReport,
+    /// What partitions and flaky links did, when the scenario has any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub network_faults: Option<NetworkFaultReport>,
     /// Per-interval series over simulated time; empty unless asked for.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub series: Vec<SeriesPoint>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct NetworkFaultReport {
+    /// Requests, answers and probes lost crossing a cut.
+    pub messages_lost: u64,
+    /// Messages that waited at a cut for it to heal.
+    pub messages_held: u64,
 }
 
 impl Report {
@@ -239,6 +250,10 @@ impl Simulation {
             classes,
             components,
             cost,
+            network_faults: (!self.model.partitions.is_empty()).then_some(NetworkFaultReport {
+                messages_lost: self.world.partitions.dropped,
+                messages_held: self.world.partitions.held_total,
+            }),
             series: if with_series { self.metrics.series.points(end) } else { Vec::new() },
         }
     }

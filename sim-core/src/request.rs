@@ -76,6 +76,8 @@ impl Outcome {
 pub enum Holder {
     InTransit,
     At(ComponentId),
+    /// Lost by a partition or flaky link: the caller's timeout frees it.
+    Lost,
 }
 
 /// One call's state.

@@ -59,6 +59,7 @@ fn mmc(lambda: f64, mu: f64, c: u32, customers: f64) -> Model {
         }],
         keyspaces: vec![],
         faults: vec![],
+        partitions: vec![],
         costs: sim_core::cost::CostSpec::seed_defaults(2),
         duration,
         warmup: SimDuration::from_secs_f64(duration.as_secs_f64() * 0.01),
