@@ -142,6 +142,32 @@ pub fn render(s: &Scenario, r: &Report) -> String {
             );
         }
     }
+    if !r.consistency.is_empty() {
+        let w = r.consistency.keys().map(String::len).max().unwrap_or(0).max(4);
+        let _ = writeln!(
+            o,
+            "\n{:<w$} {:>9} {:>8} {:>7} {:>6} {:>5} {:>12}  mode",
+            "data", "ops", "avail%", "stale", "lost", "dup", "unavail ms"
+        );
+        for (name, c) in &r.consistency {
+            let v = &c.verdict;
+            let _ = writeln!(
+                o,
+                "{name:<w$} {:>9} {:>8.2} {:>7} {:>6} {:>5} {:>12}  {} on {}",
+                thousands(v.operations),
+                v.availability * 100.0,
+                thousands(v.stale_reads),
+                thousands(v.lost_writes),
+                thousands(v.duplicates),
+                num(v.unavailable_ms),
+                c.mode,
+                c.store
+            );
+            for e in &v.examples {
+                let _ = writeln!(o, "{:w$}   {} (key {}): {}", "", e.anomaly.replace('_', " "), e.key, e.detail);
+            }
+        }
+    }
     if let Some(n) = &r.network_faults {
         let (lost, held) = (thousands(n.messages_lost), thousands(n.messages_held));
         let _ = writeln!(o, "network     {lost} messages lost at partitions or flaky links, {held} held until a heal");

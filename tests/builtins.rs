@@ -96,3 +96,24 @@ fn pixelcraft_1m_costs_the_seeds_table_line_by_line() {
     let total = cost["total_usd_month"].as_f64().unwrap();
     assert!((total - 2100.0).abs() <= 210.0, "total ${total}");
 }
+
+/// Issue #5: the checker catches acknowledged writes lost in an asynchronous failover,
+/// with the key and times of an example, and finds none when replication is synchronous,
+/// whose writes are slower.
+#[test]
+fn the_checker_finds_writes_lost_in_an_async_failover_and_none_in_a_sync_one() {
+    let (a, s) = (report("failover-async"), report("failover-sync"));
+    let lost = |r: &serde_json::Value| r["consistency"]["orders"]["lost_writes"].as_u64().unwrap();
+    let db_count = a["components"]["db-1"]["lost_writes"].as_f64().unwrap() as u64;
+    assert!(lost(&a) > 10 && lost(&a) <= db_count, "checker {} vs the database's own {db_count}", lost(&a));
+    assert_eq!(lost(&s), 0);
+    let example = &a["consistency"]["orders"]["examples"][0];
+    assert_eq!(example["anomaly"], "lost_write");
+    assert!(example["key"].as_u64().is_some());
+    let detail = example["detail"].as_str().unwrap();
+    assert!(detail.contains("acknowledged at t=1") && detail.contains("the data ends with"), "{detail}");
+    let p50 = |r: &serde_json::Value| r["latency_ms"]["p50"].as_f64().unwrap();
+    assert!(p50(&s) > p50(&a) + 1.0, "sync writes wait for the replicas: {} vs {}", p50(&s), p50(&a));
+    let availability = |r: &serde_json::Value| r["consistency"]["orders"]["availability"].as_f64().unwrap();
+    assert!(availability(&a) < 0.7 && availability(&s) < 0.7, "both fail writes during the failover");
+}

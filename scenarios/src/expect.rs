@@ -170,14 +170,16 @@ fn metric(name: &str, span: Range<usize>, classes: &[String], components: &[Stri
             }
         }
         ["cost", line] => Ok(Metric::Run(vec!["cost".into(), "by_component".into(), line.to_string()])),
+        ["consistency", data, key] => Ok(Metric::Run(vec!["consistency".into(), data.to_string(), key.to_string()])),
         ["component", id, key] => {
             if !components.iter().any(|x| x == id) {
                 return Err(unknown("component", id, components.iter().map(String::as_str).collect()));
             }
             Ok(Metric::Component { id: id.to_string(), key: key.to_string() })
         }
-        _ => Err(Diagnostic::at(format!("`{name}` is not a metric"), span)
-            .help("write a run metric (p99_ms), class.NAME.METRIC, component.ID.KEY, or cost.LINE")),
+        _ => Err(Diagnostic::at(format!("`{name}` is not a metric"), span).help(
+            "write a run metric (p99_ms), class.NAME.METRIC, component.ID.KEY, cost.LINE or consistency.DATA.KEY",
+        )),
     }
 }
 

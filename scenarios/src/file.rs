@@ -64,6 +64,9 @@ pub struct KeyspaceFile {
     /// Zipf exponent; 0 (the default) is uniform.
     #[serde(default)]
     pub zipf: Option<Spanned<Value>>,
+    /// Record every operation on this data and check the history after the run.
+    #[serde(default)]
+    pub check: bool,
 }
 
 #[derive(Deserialize, Debug)]

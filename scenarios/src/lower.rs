@@ -510,7 +510,8 @@ fn keyspaces(file: &ScenarioFile, v: &Values, errors: &mut Vec<Diagnostic>) -> V
             None => Some(0.0),
         };
         if let (Some(count), Some(zipf_s)) = (count, zipf_s) {
-            out.push((name.get_ref().clone(), KeyspaceSpec { name: name.get_ref().clone(), count, zipf_s }));
+            let (name, check) = (name.get_ref().clone(), k.check);
+            out.push((name.clone(), KeyspaceSpec { name, count, zipf_s, check }));
         }
     }
     if out.len() > MAX_KEYSPACES {

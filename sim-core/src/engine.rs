@@ -74,6 +74,8 @@ pub struct World {
     pub versioned: Vec<bool>,
     /// Whether any service is versioned (if none, the oracle has nothing to do).
     any_versioned: bool,
+    /// Per keyspace: record operations on it for the consistency checker.
+    checked: Vec<bool>,
     pub down: Vec<bool>,
     /// Incremented at every crash: timers and answers from before it are dropped.
     pub epoch: Vec<u32>,
@@ -196,6 +198,7 @@ impl Simulation {
                 .map(|s| s.instances.iter().any(|c| model.components[c.index()].model.stores_data()))
                 .collect(),
             any_versioned: model.components.iter().any(|c| c.model.stores_data()),
+            checked: model.keyspaces.iter().map(|k| k.check).collect(),
             down: vec![false; n],
             epoch: vec![0; n],
             in_flight_max: model.limits.in_flight_max,
@@ -342,7 +345,7 @@ impl Simulation {
                 }
                 let result = ChildResult::of(id, c, c.outcome);
                 let c = self.requests.remove(id);
-                self.judge(&c);
+                self.judge(&c, now, c.outcome);
                 Input::ChildDone(result)
             }
             EventKind::Timeout(id) => {
@@ -351,6 +354,7 @@ impl Simulation {
                     return;
                 }
                 let result = ChildResult::of(id, c, Outcome::TimedOut);
+                let timed_out = *c;
                 if c.holder == Holder::Lost {
                     // The network lost it: nobody else will ever answer or free it.
                     self.requests.remove(id);
@@ -358,6 +362,7 @@ impl Simulation {
                     // Someone still holds it (or it is on the wire): whoever answers frees it.
                     c.abandoned = true;
                 }
+                self.judge(&timed_out, now, Outcome::TimedOut);
                 if down {
                     return;
                 }
@@ -429,14 +434,32 @@ impl Simulation {
         self.components[i].on_input(input, &mut ctx);
     }
 
-    /// Feeds a finished call on versioned data to the consistency oracle.
+    /// Feeds a finished call on versioned data to the consistency oracle, and to the
+    /// checker's history when its data is checked.
     #[inline]
-    fn judge(&mut self, r: &crate::request::Request) {
-        if !self.world.any_versioned || r.outcome != Outcome::Ok {
+    fn judge(&mut self, r: &crate::request::Request, now: SimTime, outcome: Outcome) {
+        if !self.world.any_versioned {
             return;
         }
         let service = self.world.flows[r.class.index()][r.node as usize].service;
         if !self.world.versioned[service.index()] {
+            return;
+        }
+        let keyspace = (r.key >> 48) as usize;
+        if self.world.checked.get(keyspace).copied().unwrap_or(false) && r.op != Op::Scan {
+            use crate::consistency::{Op as HOp, OpKind};
+            let kind = if r.op == Op::Write { OpKind::Write } else { OpKind::Read };
+            let op = HOp {
+                key: r.key,
+                kind,
+                invoke: r.created,
+                complete: now,
+                ok: outcome == Outcome::Ok,
+                value: r.version,
+            };
+            self.metrics.history.entry((keyspace as u16, service.0)).or_default().push(op);
+        }
+        if outcome != Outcome::Ok {
             return;
         }
         match r.op {

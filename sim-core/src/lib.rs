@@ -6,6 +6,7 @@
 //! iterates a hash map, so a seed and a model determine a run event for event.
 
 pub mod component;
+pub mod consistency;
 pub mod cost;
 pub mod ctx;
 pub mod distribution;

@@ -246,6 +246,8 @@ pub struct KeyspaceSpec {
     pub name: String,
     pub count: u64,
     pub zipf_s: f64,
+    /// Record the operations on this data for the consistency checker.
+    pub check: bool,
 }
 
 #[derive(Clone, Debug)]

@@ -93,12 +93,25 @@ pub struct Report {
     pub components: BTreeMap<String, ComponentReport>,
     /// Monthly cost by component, per million requests, and the revenue it needs.
     pub cost: crate::cost::CostReport,
+    /// The checker's verdict per checked data class (keyspace).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub consistency: BTreeMap<String, ConsistencyReport>,
     /// What partitions and flaky links did, when the scenario has any.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub network_faults: Option<NetworkFaultReport>,
     /// Per-interval series over simulated time; empty unless asked for.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub series: Vec<SeriesPoint>,
+}
+
+/// One data class's history, checked: how it is replicated, and what the checker found.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ConsistencyReport {
+    pub mode: String,
+    /// The component holding the data.
+    pub store: String,
+    #[serde(flatten)]
+    pub verdict: crate::consistency::Verdict,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -169,6 +182,38 @@ impl Simulation {
             _ => None,
         });
         scaled.unwrap_or(self.model.services[si].instances.len() as f64)
+    }
+
+    /// Checks each checked data class's history against the data's final state.
+    fn consistency(&self) -> BTreeMap<String, ConsistencyReport> {
+        let mut out = BTreeMap::new();
+        for ((keyspace, service), history) in &self.metrics.history {
+            let (ks, svc) = (&self.model.keyspaces[usize::from(*keyspace)], &self.model.services[*service as usize]);
+            let group = self.world.db[*service as usize].as_ref();
+            let last: BTreeMap<u64, u64> = history
+                .iter()
+                .map(|o| (o.key, group.map_or(0, |g| g.primary_version(o.key))))
+                .filter(|(_, v)| *v != 0)
+                .collect();
+            let mode = match &self.model.components[svc.instances[0].index()].model {
+                crate::model::ComponentModel::Database(d) => match (&d.replication, svc.instances.len()) {
+                    (_, 1) => "single database".to_string(),
+                    (crate::component::database::Replication::Sync, _) => "primary + replicas, synchronous".to_string(),
+                    (crate::component::database::Replication::Async { .. }, _) => {
+                        "primary + replicas, asynchronous".to_string()
+                    }
+                },
+                other => other.kind().to_string(),
+            };
+            let name = if self.metrics.history.keys().filter(|(k, _)| k == keyspace).count() > 1 {
+                format!("{}.{}", ks.name, svc.name)
+            } else {
+                ks.name.clone()
+            };
+            let verdict = crate::consistency::check(history, &last);
+            out.insert(name, ConsistencyReport { mode, store: svc.name.clone(), verdict });
+        }
+        out
     }
 
     /// Builds the report of the run so far.
@@ -250,6 +295,7 @@ impl Simulation {
             classes,
             components,
             cost,
+            consistency: self.consistency(),
             network_faults: (!self.model.partitions.is_empty()).then_some(NetworkFaultReport {
                 messages_lost: self.world.partitions.dropped,
                 messages_held: self.world.partitions.held_total,

@@ -95,6 +95,11 @@ pub struct DbGroup {
 }
 
 impl DbGroup {
+    /// The version of `key` the primary holds: the data's final state for the checker.
+    pub fn primary_version(&self, key: u64) -> u64 {
+        self.versions[self.primary].get_or(key)
+    }
+
     pub fn new(service: ServiceId, instances: Vec<ComponentId>) -> DbGroup {
         let n = instances.len();
         DbGroup {

@@ -57,6 +57,8 @@ pub struct Metrics {
     acked: KeyMap<u64>,
     /// Reads judged stale, per service.
     pub stale_reads_by_service: Vec<u64>,
+    /// Operations on checked data, per (keyspace, service), for the consistency checker.
+    pub history: std::collections::BTreeMap<(u16, u32), Vec<crate::consistency::Op>>,
 }
 
 impl Metrics {
@@ -68,6 +70,7 @@ impl Metrics {
             series: Series::new(model.duration),
             acked: KeyMap::new(0),
             stale_reads_by_service: vec![0; model.services.len()],
+            history: std::collections::BTreeMap::new(),
         }
     }
 

@@ -1,0 +1,258 @@
+//! The consistency checker: a history of operations on replicated data, judged after the
+//! run against the data's final state.
+//!
+//! Each operation is recorded as the caller saw it: when it was invoked and completed, and
+//! whether it succeeded. A write carries the id of what it wrote (unique per write: a log
+//! sequence number, a write id); a read carries the id of the write whose value it
+//! returned (0: none yet). Real-time order is all the checker assumes: operation `a`
+//! precedes `b` if `a` completed before `b` was invoked; otherwise they are concurrent and
+//! either order is allowed. What it reports:
+//! - stale reads: a read returned a value older than a write acknowledged before the read
+//!   began (the value's write precedes that acknowledged write, or there was no value);
+//! - lost writes: an acknowledged write that the final state neither holds nor has
+//!   replaced with a write that followed or overlapped it;
+//! - duplicates: a write whose id the final state holds under more than one key;
+//! - unavailability: the share of operations that failed, and for how long some did.
+//!
+//! Operations that failed are not acknowledged: their effects may or may not survive, and
+//! neither outcome is an anomaly.
+
+use crate::time::SimTime;
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OpKind {
+    Read,
+    Write,
+}
+
+/// One operation as its caller saw it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Op {
+    pub key: u64,
+    pub kind: OpKind,
+    pub invoke: SimTime,
+    pub complete: SimTime,
+    pub ok: bool,
+    /// Write: the id it wrote (0: it wrote nothing). Read: the id of the write it
+    /// returned, 0 for none.
+    pub value: u64,
+}
+
+/// One anomaly with the operations that show it, for a person to follow.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Example {
+    pub anomaly: &'static str,
+    pub key: u64,
+    pub detail: String,
+}
+
+/// What the checker found in one data class.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct Verdict {
+    pub operations: u64,
+    /// Share of operations that succeeded, 0..1.
+    pub availability: f64,
+    pub write_availability: f64,
+    pub read_availability: f64,
+    pub stale_reads: u64,
+    pub lost_writes: u64,
+    pub duplicates: u64,
+    /// Total simulated time during which some operation was failing (union of the failed
+    /// operations' intervals), in milliseconds.
+    pub unavailable_ms: f64,
+    /// A few anomalies of each kind, with keys, values and times.
+    pub examples: Vec<Example>,
+}
+
+const EXAMPLES_PER_KIND: usize = 3;
+
+/// Checks a history against the final state: for each key, the id of the write whose
+/// value the data ends with (keys absent: never written, or nothing survived).
+pub fn check(history: &[Op], last: &BTreeMap<u64, u64>) -> Verdict {
+    let mut v = Verdict { operations: history.len() as u64, ..Verdict::default() };
+    if history.is_empty() {
+        v.availability = 1.0;
+        v.write_availability = 1.0;
+        v.read_availability = 1.0;
+        return v;
+    }
+    let share = |kind: Option<OpKind>| {
+        let of: Vec<&Op> = history.iter().filter(|o| kind.is_none_or(|k| o.kind == k)).collect();
+        if of.is_empty() { 1.0 } else { of.iter().filter(|o| o.ok).count() as f64 / of.len() as f64 }
+    };
+    v.availability = share(None);
+    v.write_availability = share(Some(OpKind::Write));
+    v.read_availability = share(Some(OpKind::Read));
+    v.unavailable_ms = failing_time(history) as f64 / 1e6;
+
+    // Every write by id (ids are unique), and each key's acknowledged writes.
+    let writes: BTreeMap<u64, &Op> =
+        history.iter().filter(|o| o.kind == OpKind::Write && o.value != 0).map(|o| (o.value, o)).collect();
+    let mut acked: BTreeMap<u64, Vec<&Op>> = BTreeMap::new();
+    for w in history.iter().filter(|o| o.kind == OpKind::Write && o.ok) {
+        acked.entry(w.key).or_default().push(w);
+    }
+    let precedes = |a: &Op, b: &Op| a.complete < b.invoke;
+    let mut examples: BTreeMap<&'static str, Vec<Example>> = BTreeMap::new();
+    let mut note = |anomaly: &'static str, key: u64, detail: String| {
+        let list = examples.entry(anomaly).or_default();
+        if list.len() < EXAMPLES_PER_KIND {
+            list.push(Example { anomaly, key, detail });
+        }
+    };
+
+    for r in history.iter().filter(|o| o.kind == OpKind::Read && o.ok) {
+        let Some(ws) = acked.get(&r.key) else { continue };
+        let returned = writes.get(&r.value).copied();
+        // The newest write acknowledged before the read began that the value predates.
+        let newer = ws.iter().filter(|w| precedes(w, r)).find(|w| returned.is_none_or(|x| precedes(x, w)));
+        if let Some(w) = newer {
+            v.stale_reads += 1;
+            note(
+                "stale_read",
+                r.key,
+                format!(
+                    "read at {}..{} returned {}, but write {} was acknowledged at {}",
+                    r.invoke,
+                    r.complete,
+                    describe(r.value),
+                    w.value,
+                    w.complete
+                ),
+            );
+        }
+    }
+
+    for (key, ws) in &acked {
+        let survivor = last.get(key).and_then(|id| writes.get(id)).copied();
+        for w in ws {
+            let kept = survivor.is_some_and(|s| s.value == w.value || !precedes(s, w));
+            if !kept {
+                v.lost_writes += 1;
+                let end = last.get(key).map_or("nothing".to_string(), |id| format!("write {id}"));
+                note(
+                    "lost_write",
+                    *key,
+                    format!("write {} acknowledged at {}, but the data ends with {end}", w.value, w.complete),
+                );
+            }
+        }
+    }
+
+    let mut holders: BTreeMap<u64, Vec<u64>> = BTreeMap::new();
+    for (key, id) in last {
+        holders.entry(*id).or_default().push(*key);
+    }
+    for (id, keys) in holders.iter().filter(|(id, keys)| **id != 0 && keys.len() > 1) {
+        v.duplicates += keys.len() as u64 - 1;
+        note("duplicate", keys[0], format!("write {id} is held under {} keys: {keys:?}", keys.len()));
+    }
+    v.examples = examples.into_values().flatten().collect();
+    v
+}
+
+fn describe(value: u64) -> String {
+    if value == 0 { "nothing".into() } else { format!("write {value}") }
+}
+
+/// Length of the union of the failed operations' [invoke, complete] intervals.
+fn failing_time(history: &[Op]) -> u64 {
+    let mut spans: Vec<(u64, u64)> = history.iter().filter(|o| !o.ok).map(|o| (o.invoke.0, o.complete.0)).collect();
+    spans.sort_unstable();
+    let (mut total, mut open) = (0, None::<(u64, u64)>);
+    for (a, b) in spans {
+        open = match open {
+            Some((s, e)) if a <= e => Some((s, e.max(b))),
+            Some((s, e)) => {
+                total += e - s;
+                Some((a, b))
+            }
+            None => Some((a, b)),
+        };
+    }
+    total + open.map_or(0, |(s, e)| e - s)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn w(key: u64, at: (u64, u64), id: u64, ok: bool) -> Op {
+        Op { key, kind: OpKind::Write, invoke: SimTime(at.0), complete: SimTime(at.1), ok, value: id }
+    }
+
+    fn r(key: u64, at: (u64, u64), saw: u64) -> Op {
+        Op { key, kind: OpKind::Read, invoke: SimTime(at.0), complete: SimTime(at.1), ok: true, value: saw }
+    }
+
+    fn last(pairs: &[(u64, u64)]) -> BTreeMap<u64, u64> {
+        pairs.iter().copied().collect()
+    }
+
+    #[test]
+    fn a_correct_history_reports_nothing() {
+        let h = [
+            w(1, (0, 10), 1, true),
+            r(1, (20, 30), 1),
+            // Concurrent with the write of 2: either value is fine.
+            w(1, (40, 60), 2, true),
+            r(1, (45, 50), 1),
+            r(1, (50, 70), 2),
+            r(1, (80, 90), 2),
+            // A failed write may or may not take effect.
+            w(2, (100, 110), 3, false),
+            r(2, (120, 130), 3),
+        ];
+        let v = check(&h, &last(&[(1, 2), (2, 3)]));
+        assert_eq!((v.stale_reads, v.lost_writes, v.duplicates), (0, 0, 0), "{:?}", v.examples);
+        assert!(v.examples.is_empty());
+        assert_eq!(v.operations, 8);
+        assert!((v.write_availability - 2.0 / 3.0).abs() < 1e-12);
+        assert_eq!(v.read_availability, 1.0);
+        assert_eq!(v.unavailable_ms, 10.0 / 1e6);
+    }
+
+    #[test]
+    fn a_read_older_than_an_acknowledged_write_is_stale() {
+        let h = [w(1, (0, 10), 1, true), w(1, (20, 30), 2, true), r(1, (40, 50), 1), r(1, (41, 45), 0)];
+        let v = check(&h, &last(&[(1, 2)]));
+        assert_eq!(v.stale_reads, 2);
+        let e = &v.examples[0];
+        assert_eq!((e.anomaly, e.key), ("stale_read", 1));
+        assert!(e.detail.contains("returned write 1, but write 2 was acknowledged at"), "{}", e.detail);
+        assert!(v.examples[1].detail.contains("returned nothing"));
+    }
+
+    #[test]
+    fn an_acknowledged_write_missing_from_the_end_is_lost_unless_overwritten() {
+        // Write 2 was acknowledged after write 1 finished, but the data ends with 1: lost.
+        // Write 4 was replaced by 5, which began after it: an overwrite, not a loss.
+        let h = [w(1, (0, 10), 1, true), w(1, (20, 30), 2, true), w(2, (0, 10), 4, true), w(2, (20, 30), 5, true)];
+        let v = check(&h, &last(&[(1, 1), (2, 5)]));
+        assert_eq!(v.lost_writes, 1);
+        assert_eq!(v.examples[0].detail, "write 2 acknowledged at t=30ns, but the data ends with write 1");
+        // A key that ends with nothing lost all its acknowledged writes.
+        assert_eq!(check(&h, &last(&[(2, 5)])).lost_writes, 2);
+        // Concurrent writes: the one kept may be either.
+        let c = [w(1, (0, 30), 1, true), w(1, (10, 20), 2, true)];
+        assert_eq!(check(&c, &last(&[(1, 1)])).lost_writes, 0);
+        assert_eq!(check(&c, &last(&[(1, 2)])).lost_writes, 0);
+    }
+
+    #[test]
+    fn a_write_held_under_two_keys_is_a_duplicate() {
+        let h = [w(1, (0, 10), 7, true)];
+        let v = check(&h, &last(&[(1, 7), (9, 7), (10, 7)]));
+        assert_eq!(v.duplicates, 2);
+        assert_eq!(v.examples[0].anomaly, "duplicate");
+    }
+
+    #[test]
+    fn failing_time_is_the_union_of_failed_intervals() {
+        let h = [w(1, (0, 10), 1, false), w(1, (5, 20), 2, false), w(1, (30, 40), 3, false), w(1, (50, 60), 4, true)];
+        assert_eq!(failing_time(&h), 30);
+    }
+}
