@@ -79,13 +79,13 @@ impl Ctx<'_> {
     #[inline]
     pub fn set_timer(&mut self, after: SimDuration, token: u32) {
         let epoch = self.world.epoch[self.me.index()];
-        self.world.queue.push(self.now + after, Event { target: self.me, kind: EventKind::Timer { token, epoch } });
+        self.world.queue.push(self.now + after, Event::new(self.me, EventKind::Timer { token, epoch }));
     }
 
     #[inline]
     fn send(&mut self, from: ComponentId, to: ComponentId, kind: EventKind) {
         let delay = self.world.latency(from, to);
-        self.world.queue.push(self.now + delay, Event { target: to, kind });
+        self.world.queue.push(self.now + delay, Event::new(to, kind));
     }
 
     /// Sends a health probe; the target's engine answers `Pong { token, healthy }` if it is up.
@@ -101,7 +101,7 @@ impl Ctx<'_> {
     /// Sends a message that leaves after `delay` (replication lag, for instance).
     pub fn message_after(&mut self, to: ComponentId, token: u32, delay: SimDuration) {
         let latency = self.world.latency(self.me, to);
-        let event = Event { target: to, kind: EventKind::Message { from: self.me, token } };
+        let event = Event::new(to, EventKind::Message { from: self.me, token });
         self.world.queue.push(self.now + delay + latency, event);
     }
 
@@ -195,7 +195,7 @@ impl Ctx<'_> {
         match instance {
             Some(i) => {
                 if let Some(t) = timeout {
-                    self.world.queue.push(self.now + t, Event { target: self.me, kind: EventKind::Timeout(req) });
+                    self.world.queue.push(self.now + t, Event::new(self.me, EventKind::Timeout(req)));
                 }
                 self.send(self.me, i, EventKind::Request(req));
             }
@@ -308,7 +308,7 @@ impl Ctx<'_> {
     #[inline]
     fn dispatch_class(&mut self, req: RequestId, class: ClassId, instance: ComponentId) {
         if let Some(t) = self.world.timeouts[class.index()] {
-            self.world.queue.push(self.now + t, Event { target: self.me, kind: EventKind::Timeout(req) });
+            self.world.queue.push(self.now + t, Event::new(self.me, EventKind::Timeout(req)));
         }
         self.send(self.me, instance, EventKind::Request(req));
     }
