@@ -79,7 +79,7 @@ impl Ctx<'_> {
     #[inline]
     pub fn set_timer(&mut self, after: SimDuration, token: u32) {
         let epoch = self.world.epoch[self.me.index()];
-        self.world.queue.push(self.now + after, Event { target: self.me, kind: EventKind::Timer { token, epoch } });
+        self.world.queue.push(self.now + after, Event::new(self.me, EventKind::Timer { token, epoch }));
     }
 
     #[inline]
@@ -88,7 +88,7 @@ impl Ctx<'_> {
             return;
         }
         let delay = self.world.latency(from, to);
-        self.world.queue.push(self.now + delay, Event { target: to, kind });
+        self.world.queue.push(self.now + delay, Event::new(to, kind));
     }
 
     /// Asks the partitions in force about a message: true if it goes on now. A lost
@@ -123,7 +123,7 @@ impl Ctx<'_> {
             return;
         }
         let latency = self.world.latency(self.me, to);
-        let event = Event { target: to, kind };
+        let event = Event::new(to, kind);
         self.world.queue.push(self.now + delay + latency, event);
     }
 
@@ -217,7 +217,7 @@ impl Ctx<'_> {
         match instance {
             Some(i) => {
                 if let Some(t) = timeout {
-                    self.world.queue.push(self.now + t, Event { target: self.me, kind: EventKind::Timeout(req) });
+                    self.world.queue.push(self.now + t, Event::new(self.me, EventKind::Timeout(req)));
                 }
                 self.send(self.me, i, EventKind::Request(req));
             }
@@ -330,7 +330,7 @@ impl Ctx<'_> {
     #[inline]
     fn dispatch_class(&mut self, req: RequestId, class: ClassId, instance: ComponentId) {
         if let Some(t) = self.world.timeouts[class.index()] {
-            self.world.queue.push(self.now + t, Event { target: self.me, kind: EventKind::Timeout(req) });
+            self.world.queue.push(self.now + t, Event::new(self.me, EventKind::Timeout(req)));
         }
         self.send(self.me, instance, EventKind::Request(req));
     }

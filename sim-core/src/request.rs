@@ -147,8 +147,9 @@ impl Requests {
         }
     }
 
-    /// Frees a finished request's slot; every id of it becomes stale.
-    #[inline]
+    /// Frees a finished request's slot; every id of it becomes stale. Inline, so that a
+    /// caller that ignores the returned request does not copy it out.
+    #[inline(always)]
     pub fn remove(&mut self, id: RequestId) -> Request {
         let s = &mut self.slots[id.slot as usize];
         assert_eq!(s.generation, id.generation, "request {id:?} freed twice");

@@ -29,6 +29,23 @@ pub enum EventTag {
 }
 
 impl EventTag {
+    /// The tag whose `as u8` is `i` (events keep their tag as a number).
+    #[inline(always)]
+    pub fn from_index(i: u8) -> EventTag {
+        match i {
+            0 => EventTag::Start,
+            1 => EventTag::Timer,
+            2 => EventTag::Request,
+            3 => EventTag::Response,
+            4 => EventTag::Timeout,
+            5 => EventTag::Ping,
+            6 => EventTag::Pong,
+            7 => EventTag::Message,
+            8 => EventTag::Fault,
+            _ => unreachable!("event tag {i} out of range"),
+        }
+    }
+
     pub fn name(self) -> &'static str {
         match self {
             EventTag::Start => "start",
