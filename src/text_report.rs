@@ -146,20 +146,22 @@ pub fn render(s: &Scenario, r: &Report) -> String {
         let w = r.consistency.keys().map(String::len).max().unwrap_or(0).max(4);
         let _ = writeln!(
             o,
-            "\n{:<w$} {:>9} {:>8} {:>7} {:>6} {:>5} {:>12}  mode",
-            "data", "ops", "avail%", "stale", "lost", "dup", "unavail ms"
+            "\n{:<w$} {:>9} {:>8} {:>7} {:>7} {:>6} {:>5} {:>11} {:>10}  mode",
+            "data", "ops", "avail%", "errors", "stale", "lost", "dup", "unavail ms", "agreed ms"
         );
         for (name, c) in &r.consistency {
             let v = &c.verdict;
             let _ = writeln!(
                 o,
-                "{name:<w$} {:>9} {:>8.2} {:>7} {:>6} {:>5} {:>12}  {} on {}",
+                "{name:<w$} {:>9} {:>8.2} {:>7} {:>7} {:>6} {:>5} {:>11} {:>10}  {} on {}",
                 thousands(v.operations),
                 v.availability * 100.0,
+                thousands(v.failed),
                 thousands(v.stale_reads),
                 thousands(v.lost_writes),
                 thousands(v.duplicates),
                 num(v.unavailable_ms),
+                c.convergence_ms.map_or("-".to_string(), num),
                 c.mode,
                 c.store
             );

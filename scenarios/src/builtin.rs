@@ -2,7 +2,7 @@
 //! binary so `scalelab run mm1` works anywhere, and printable with `scalelab show`.
 
 /// (name, file text) of every built-in scenario, in the order `scalelab list` shows them.
-pub const BUILTIN: [(&str, &str); 26] = [
+pub const BUILTIN: [(&str, &str); 29] = [
     ("mm1", include_str!("../builtin/mm1.toml")),
     ("mmc", include_str!("../builtin/mmc.toml")),
     ("pixelcraft-100", include_str!("../builtin/pixelcraft-100.toml")),
@@ -27,6 +27,9 @@ pub const BUILTIN: [(&str, &str); 26] = [
     ("reshard-mod-vs-consistent", include_str!("../builtin/reshard-mod-vs-consistent.toml")),
     ("queue-backlog-dlq", include_str!("../builtin/queue-backlog-dlq.toml")),
     ("sticky-vs-shared-sessions", include_str!("../builtin/sticky-vs-shared-sessions.toml")),
+    ("cap-exercise", include_str!("../builtin/cap-exercise.toml")),
+    ("cap-metadata-ap", include_str!("../builtin/cap-metadata-ap.toml")),
+    ("cap-weak-quorum", include_str!("../builtin/cap-weak-quorum.toml")),
     ("failover-async", include_str!("../builtin/failover-async.toml")),
     ("failover-sync", include_str!("../builtin/failover-sync.toml")),
 ];

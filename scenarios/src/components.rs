@@ -11,6 +11,7 @@ use sim_core::component::database::{DatabaseSpec, Failover, Replication};
 use sim_core::component::load_balancer::{Autoscale as LbAutoscale, HealthCheck, LoadBalancerSpec, Policy};
 use sim_core::component::object_store::ObjectStoreSpec;
 use sim_core::component::queue::{Autoscale, QueueSpec};
+use sim_core::component::store::{Data, StoreSpec};
 use sim_core::component::websocket::{PubSubSpec, WebSocketSpec};
 use sim_core::ids::ServiceId;
 use sim_core::model::{CallMode, ComponentModel, KeyspaceSpec, Routing, ServerSpec, Sessions};
@@ -25,7 +26,7 @@ use toml::{Spanned, Value};
 const COMMON: [&str; 4] = ["id", "kind", "count", "monthly_cost"];
 
 /// Component kinds a scenario may declare, with the keys each accepts.
-pub const KINDS: [(&str, &[&str]); 9] = [
+pub const KINDS: [(&str, &[&str]); 10] = [
     ("server", &["workers", "queue_capacity", "service", "call_mode", "error_rate", "sessions"]),
     ("load_balancer", &["backends", "policy", "weights", "health_check", "max_connections", "autoscale"]),
     ("cache", &["capacity", "ttl", "latency", "write_policy", "single_flight", "flush_interval", "sharding"]),
@@ -53,6 +54,7 @@ pub const KINDS: [(&str, &[&str]); 9] = [
     ("object_store", &["get_latency", "put_latency", "object_size", "bandwidth", "stored"]),
     ("websocket", &["max_connections", "update_rate", "rooms", "adapter"]),
     ("pubsub", &["subscribers", "latency"]),
+    ("store", &["mode", "data", "w", "r", "quorum_timeout", "stale_reads", "anti_entropy", "latency", "clock_skew"]),
 ];
 
 /// Instances a component declares: `count`, or for a database one primary plus `replicas`.
@@ -242,6 +244,7 @@ pub fn lower(
         "object_store" => object_store(f, v, &mut e).map(|m| (m, Routing::RoundRobin)),
         "websocket" => websocket(f, v, r, &mut e).map(|m| (m, Routing::RoundRobin)),
         "pubsub" => pubsub(f, v, r, &mut e).map(|m| (m, Routing::RoundRobin)),
+        "store" => store(f, v, &mut e).map(|m| (m, Routing::Nearest)),
         _ => unreachable!("every listed kind is lowered"),
     };
     match lowered {
@@ -544,6 +547,42 @@ fn pubsub(f: &Fields, v: &Values, r: &Resolver, e: &mut Errors) -> Option<Compon
     let latency =
         e.take(f.get("latency").map_or(Ok(Delay::constant(SimDuration::from_millis(1))), |x| v.delay(x, "latency")));
     Some(ComponentModel::PubSub(PubSubSpec { subscribers: subscribers?, latency: latency? }))
+}
+
+fn store(f: &Fields, v: &Values, e: &mut Errors) -> Option<ComponentModel> {
+    let n = e.take(instance_count("store", f, v))?;
+    let mode = e.take(f.choice("mode", &["cp", "ap"], "cp"))?;
+    let data = match e.take(f.choice("data", &["register", "counter"], "register"))? {
+        "counter" => Data::Counter,
+        _ => Data::Register,
+    };
+    let default_quorum = if mode == "cp" { u64::from(n / 2 + 1) } else { 1 };
+    let quorum = |key: &str, e: &mut Errors| {
+        e.take(f.get(key).map_or(Ok(default_quorum), |x| v.count(x, key, 1, u64::from(n)))).map(|q| q as u32)
+    };
+    let (w, r) = (quorum("w", e), quorum("r", e));
+    let dur = |key: &str, d: SimDuration, e: &mut Errors| e.take(f.get(key).map_or(Ok(d), |x| v.duration(x, key)));
+    let quorum_timeout = dur("quorum_timeout", SimDuration::from_secs(1), e);
+    let anti_entropy = dur("anti_entropy", SimDuration::from_secs(10), e);
+    let clock_skew = dur("clock_skew", SimDuration::ZERO, e);
+    let stale_reads = e.take(f.boolean("stale_reads", false));
+    let latency =
+        e.take(f.get("latency").map_or(Ok(Delay::constant(SimDuration::from_millis(1))), |x| v.delay(x, "latency")));
+    if anti_entropy == Some(SimDuration::ZERO) {
+        e.0.push(Diagnostic::at("`anti_entropy` must be above zero", f.span.clone()).help("such as \"10s\""));
+        return None;
+    }
+    Some(ComponentModel::Store(StoreSpec {
+        mode: if mode == "cp" { "cp" } else { "ap" },
+        data,
+        w: w?,
+        r: r?,
+        quorum_timeout: quorum_timeout?,
+        stale_reads: stale_reads?,
+        anti_entropy: anti_entropy?,
+        latency: latency?,
+        clock_skew: clock_skew?,
+    }))
 }
 
 fn load_balancer(f: &Fields, v: &Values, r: &Resolver, e: &mut Errors) -> Option<ComponentModel> {

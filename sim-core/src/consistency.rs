@@ -53,6 +53,8 @@ pub struct Example {
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct Verdict {
     pub operations: u64,
+    /// Operations that failed: the errors users saw.
+    pub failed: u64,
     /// Share of operations that succeeded, 0..1.
     pub availability: f64,
     pub write_availability: f64,
@@ -72,21 +74,7 @@ const EXAMPLES_PER_KIND: usize = 3;
 /// Checks a history against the final state: for each key, the id of the write whose
 /// value the data ends with (keys absent: never written, or nothing survived).
 pub fn check(history: &[Op], last: &BTreeMap<u64, u64>) -> Verdict {
-    let mut v = Verdict { operations: history.len() as u64, ..Verdict::default() };
-    if history.is_empty() {
-        v.availability = 1.0;
-        v.write_availability = 1.0;
-        v.read_availability = 1.0;
-        return v;
-    }
-    let share = |kind: Option<OpKind>| {
-        let of: Vec<&Op> = history.iter().filter(|o| kind.is_none_or(|k| o.kind == k)).collect();
-        if of.is_empty() { 1.0 } else { of.iter().filter(|o| o.ok).count() as f64 / of.len() as f64 }
-    };
-    v.availability = share(None);
-    v.write_availability = share(Some(OpKind::Write));
-    v.read_availability = share(Some(OpKind::Read));
-    v.unavailable_ms = failing_time(history) as f64 / 1e6;
+    let mut v = check_common(history);
 
     // Every write by id (ids are unique), and each key's acknowledged writes.
     let writes: BTreeMap<u64, &Op> =
@@ -152,6 +140,80 @@ pub fn check(history: &[Op], last: &BTreeMap<u64, u64>) -> Verdict {
     }
     v.examples = examples.into_values().flatten().collect();
     v
+}
+
+/// Checks a counter's history: writes are increments (their value is not an id), reads
+/// return a count, and `last` holds the count each key converges to.
+pub fn check_counter(history: &[Op], last: &BTreeMap<u64, u64>) -> Verdict {
+    let mut v = check_common(history);
+    let mut examples = Vec::new();
+    let mut by_key: BTreeMap<u64, Vec<&Op>> = BTreeMap::new();
+    for o in history {
+        by_key.entry(o.key).or_default().push(o);
+    }
+    for (key, ops) in &by_key {
+        let acked: Vec<&&Op> = ops.iter().filter(|o| o.kind == OpKind::Write && o.ok).collect();
+        for r in ops.iter().filter(|o| o.kind == OpKind::Read && o.ok) {
+            let before = acked.iter().filter(|w| w.complete < r.invoke).count() as u64;
+            if r.value < before {
+                v.stale_reads += 1;
+                if examples.iter().filter(|e: &&Example| e.anomaly == "stale_read").count() < EXAMPLES_PER_KIND {
+                    examples.push(Example {
+                        anomaly: "stale_read",
+                        key: *key,
+                        detail: format!(
+                            "read at {}..{} counted {}, but {before} increments were acknowledged before it began",
+                            r.invoke, r.complete, r.value
+                        ),
+                    });
+                }
+            }
+        }
+        let attempted = ops.iter().filter(|o| o.kind == OpKind::Write).count() as u64;
+        let end = last.get(key).copied().unwrap_or(0);
+        if end < acked.len() as u64 {
+            v.lost_writes += acked.len() as u64 - end;
+            examples.push(Example {
+                anomaly: "lost_write",
+                key: *key,
+                detail: format!("{} increments acknowledged, but the count ends at {end}", acked.len()),
+            });
+        }
+        if end > attempted {
+            v.duplicates += end - attempted;
+            examples.push(Example {
+                anomaly: "duplicate",
+                key: *key,
+                detail: format!("{attempted} increments attempted, but the count ends at {end}"),
+            });
+        }
+    }
+    examples.sort_by_key(|e| e.anomaly);
+    let mut kept: Vec<Example> = Vec::new();
+    for e in examples {
+        if kept.iter().filter(|k| k.anomaly == e.anomaly).count() < EXAMPLES_PER_KIND {
+            kept.push(e);
+        }
+    }
+    v.examples = kept;
+    v
+}
+
+/// Counts and availability, common to every data type.
+fn check_common(history: &[Op]) -> Verdict {
+    let share = |kind: Option<OpKind>| {
+        let of: Vec<&Op> = history.iter().filter(|o| kind.is_none_or(|k| o.kind == k)).collect();
+        if of.is_empty() { 1.0 } else { of.iter().filter(|o| o.ok).count() as f64 / of.len() as f64 }
+    };
+    Verdict {
+        operations: history.len() as u64,
+        failed: history.iter().filter(|o| !o.ok).count() as u64,
+        availability: share(None),
+        write_availability: share(Some(OpKind::Write)),
+        read_availability: share(Some(OpKind::Read)),
+        unavailable_ms: failing_time(history) as f64 / 1e6,
+        ..Verdict::default()
+    }
 }
 
 fn describe(value: u64) -> String {
@@ -248,6 +310,23 @@ mod tests {
         let v = check(&h, &last(&[(1, 7), (9, 7), (10, 7)]));
         assert_eq!(v.duplicates, 2);
         assert_eq!(v.examples[0].anomaly, "duplicate");
+    }
+
+    #[test]
+    fn counters_count_stale_reads_lost_and_duplicated_increments() {
+        let inc = |at: (u64, u64), ok| w(1, at, 1, ok);
+        let h = [inc((0, 10), true), inc((20, 30), true), r(1, (40, 50), 2), r(1, (41, 45), 1), inc((60, 70), false)];
+        let ok = check_counter(&h, &last(&[(1, 2)]));
+        assert_eq!((ok.stale_reads, ok.lost_writes, ok.duplicates), (1, 0, 0));
+        assert!(ok.examples[0].detail.contains("counted 1, but 2 increments were acknowledged"));
+        // The failed increment may count: 3 is fine, 1 loses one, 4 counts one twice.
+        assert_eq!(check_counter(&h, &last(&[(1, 3)])).lost_writes, 0);
+        assert_eq!(check_counter(&h, &last(&[(1, 1)])).lost_writes, 1);
+        assert_eq!(check_counter(&h, &last(&[(1, 4)])).duplicates, 1);
+        // A correct counter history reports nothing.
+        let clean = check_counter(&[inc((0, 10), true), r(1, (5, 8), 0), r(1, (20, 30), 1)], &last(&[(1, 1)]));
+        assert_eq!((clean.stale_reads, clean.lost_writes, clean.duplicates), (0, 0, 0));
+        assert!(clean.examples.is_empty());
     }
 
     #[test]

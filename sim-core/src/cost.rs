@@ -30,7 +30,8 @@ impl CostSpec {
     /// The seeds' prices: web server and worker $20, WebSocket server $40, PostgreSQL
     /// (RDS) $200, Redis (ElastiCache) $150, Cloudflare Pro $25, S3 $23/TB-month and
     /// $0.09/GB out. A load balancer (an Nginx box) and a queue host cost a server's $20;
-    /// a pub/sub adapter rides on the Redis already paid for.
+    /// a pub/sub adapter rides on the Redis already paid for; a replicated store is priced
+    /// per replica like a managed database.
     pub fn seed_defaults(service_count: usize) -> CostSpec {
         let unit_prices = [
             ("clients", 0.0),
@@ -43,6 +44,7 @@ impl CostSpec {
             ("cdn", 25.0),
             ("object_store", 0.0),
             ("pubsub", 0.0),
+            ("store", 200.0),
         ]
         .into_iter()
         .map(|(k, v)| (k.to_string(), v))

@@ -95,8 +95,14 @@ impl Ctx<'_> {
     /// request or answer is marked so that its caller's timeout frees it.
     #[cold]
     fn crosses_cut(&mut self, from: ComponentId, to: ComponentId, kind: EventKind) -> bool {
+        self.crosses_cut_as(from, to, kind, matches!(kind, EventKind::Message { .. }))
+    }
+
+    /// `crosses_cut`, saying whether the message belongs to a stream (held at a cut).
+    #[cold]
+    fn crosses_cut_as(&mut self, from: ComponentId, to: ComponentId, kind: EventKind, stream: bool) -> bool {
         let rng = &mut *self.rng;
-        let verdict = self.world.partitions.judge(from, to, kind, |p| chance(rng, p));
+        let verdict = self.world.partitions.judge(from, to, kind, stream, |p| chance(rng, p));
         if verdict == crate::partition::Verdict::Drop
             && let EventKind::Request(id) | EventKind::Response(id) = kind
             && let Some(r) = self.requests.get_mut(id)
@@ -109,6 +115,16 @@ impl Ctx<'_> {
     /// Sends a health probe; the target's engine answers `Pong { token, healthy }` if it is up.
     pub fn ping(&mut self, to: ComponentId, token: u32) {
         self.send(self.me, to, EventKind::Ping { from: self.me, token });
+    }
+
+    /// Sends a datagram (a leaderless store's replication): a partition loses it.
+    pub fn datagram(&mut self, to: ComponentId, token: u32) {
+        let kind = EventKind::Message { from: self.me, token };
+        if !self.world.partitions.is_empty() && !self.crosses_cut_as(self.me, to, kind, false) {
+            return;
+        }
+        let latency = self.world.latency(self.me, to);
+        self.world.queue.push(self.now + latency, Event::new(to, kind));
     }
 
     /// Sends a protocol message (replication, job hand-off) to another instance.
@@ -288,6 +304,10 @@ impl Ctx<'_> {
             Routing::Sharded(_) => {
                 let map = state.shard_map.as_ref().expect("sharded services have a map");
                 state.instances[map.shard(key) as usize]
+            }
+            Routing::Nearest => {
+                let me = self.me;
+                self.world.nearest_member(service, me)
             }
             Routing::PrimaryReplica { nearest: true, .. } if op != Op::Write => {
                 let me = self.me;

@@ -144,6 +144,8 @@ pub struct World {
     pub db: Vec<Option<DbGroup>>,
     /// Network partitions and flaky links in force.
     pub partitions: crate::partition::Partitions,
+    /// Per service: the replicas' shared data of a replicated store.
+    pub stores: Vec<Option<crate::component::store::StoreGroup>>,
 }
 
 impl World {
@@ -161,7 +163,8 @@ impl World {
         });
         // The driver's monitoring skips members that are down.
         let (primary, readers, down) = (state.dns_primary, &state.readers, &self.down);
-        let serving = |i: usize| (i == primary || readers.contains(&i)) && !down[instances[i].index()];
+        let any = state.routing == Routing::Nearest;
+        let serving = |i: usize| (any || i == primary || readers.contains(&i)) && !down[instances[i].index()];
         let pick = order.iter().find(|&&i| serving(i)).copied();
         instances[pick.unwrap_or(primary)]
     }
@@ -275,6 +278,16 @@ impl Simulation {
                 })
                 .collect(),
             partitions: Default::default(),
+            stores: model
+                .services
+                .iter()
+                .map(|s| match &model.components[s.instances[0].index()].model {
+                    ComponentModel::Store(spec) => {
+                        Some(crate::component::store::StoreGroup::new(spec, s.instances.clone()))
+                    }
+                    _ => None,
+                })
+                .collect(),
         };
         let sim = Simulation {
             seed,
@@ -436,7 +449,7 @@ impl Simulation {
                 let pong = EventKind::Pong { token, healthy };
                 if !self.world.partitions.is_empty() {
                     let rng = &mut self.rngs[i];
-                    let verdict = self.world.partitions.judge(t, from, pong, |p| crate::ctx::chance(rng, p));
+                    let verdict = self.world.partitions.judge(t, from, pong, false, |p| crate::ctx::chance(rng, p));
                     if verdict != crate::partition::Verdict::Deliver {
                         return;
                     }
@@ -477,6 +490,7 @@ impl Simulation {
                     return;
                 }
                 FaultAction::Heal(p) => {
+                    self.world.stores.iter_mut().flatten().for_each(|g| g.on_heal(now));
                     for h in self.world.partitions.heal(p) {
                         let delay = self.world.latency(h.from, h.to);
                         self.world.queue.push(now + delay, Event::new(h.to, h.kind));

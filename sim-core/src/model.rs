@@ -71,6 +71,8 @@ pub enum Routing {
     /// `nearest` to the member in service (primary included) closest to the caller, as
     /// MongoDB's readPreference nearest does for replicas in several regions.
     PrimaryReplica { reads_from_replicas: bool, nearest: bool },
+    /// Every instance is equal: the caller's nearest live one (a leaderless store).
+    Nearest,
 }
 
 #[derive(Clone, Debug)]
@@ -85,12 +87,13 @@ pub enum ComponentModel {
     ObjectStore(crate::component::object_store::ObjectStoreSpec),
     WebSocket(crate::component::websocket::WebSocketSpec),
     PubSub(crate::component::websocket::PubSubSpec),
+    Store(crate::component::store::StoreSpec),
 }
 
 impl ComponentModel {
     /// Kinds that store versioned data, whose reads can be stale.
     pub fn stores_data(&self) -> bool {
-        matches!(self, ComponentModel::Cache(_) | ComponentModel::Database(_))
+        matches!(self, ComponentModel::Cache(_) | ComponentModel::Database(_) | ComponentModel::Store(_))
     }
 
     pub fn kind(&self) -> &'static str {
@@ -105,6 +108,7 @@ impl ComponentModel {
             ComponentModel::ObjectStore(_) => "object_store",
             ComponentModel::WebSocket(_) => "websocket",
             ComponentModel::PubSub(_) => "pubsub",
+            ComponentModel::Store(_) => "store",
         }
     }
 }
@@ -156,7 +160,8 @@ impl Model {
                 | ComponentModel::Database(_)
                 | ComponentModel::Queue(_)
                 | ComponentModel::ObjectStore(_)
-                | ComponentModel::PubSub(_) => false,
+                | ComponentModel::PubSub(_)
+                | ComponentModel::Store(_) => false,
             })
     }
 }

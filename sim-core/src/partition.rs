@@ -93,16 +93,17 @@ impl Partitions {
         released
     }
 
-    /// The fate of a message from `from` to `to`; `lost` draws whether a flaky link loses
-    /// it (called only for such a link, so runs without one draw nothing).
+    /// The fate of a message from `from` to `to` (`stream`: part of a retransmitted
+    /// stream); `lost` draws whether a flaky link loses it (called only for such a link,
+    /// so runs without one draw nothing).
     pub fn judge(
         &mut self,
         from: ComponentId,
         to: ComponentId,
         kind: EventKind,
+        stream: bool,
         mut lost: impl FnMut(f64) -> bool,
     ) -> Verdict {
-        let stream = matches!(kind, EventKind::Message { .. });
         for cut in &self.active {
             if !cut.crosses(from, to) {
                 continue;
@@ -144,27 +145,31 @@ mod tests {
         let mut p = Partitions::default();
         p.start(0, &spec(false, false, 1.0), 5);
         let never = |_| panic!("no draw for a full partition");
-        assert_eq!(p.judge(ComponentId(1), ComponentId(2), REQ, never), Verdict::Drop);
-        assert_eq!(p.judge(ComponentId(3), ComponentId(1), REQ, never), Verdict::Drop);
-        assert_eq!(p.judge(ComponentId(2), ComponentId(3), REQ, never), Verdict::Deliver, "same side");
-        assert_eq!(p.judge(ComponentId(0), ComponentId(1), REQ, never), Verdict::Deliver, "on no side");
-        assert_eq!(p.judge(ComponentId(1), ComponentId(3), STREAM, never), Verdict::Hold, "streams wait");
+        assert_eq!(p.judge(ComponentId(1), ComponentId(2), REQ, false, never), Verdict::Drop);
+        assert_eq!(p.judge(ComponentId(3), ComponentId(1), REQ, false, never), Verdict::Drop);
+        assert_eq!(p.judge(ComponentId(2), ComponentId(3), REQ, false, never), Verdict::Deliver, "same side");
+        assert_eq!(p.judge(ComponentId(0), ComponentId(1), REQ, false, never), Verdict::Deliver, "on no side");
+        assert_eq!(p.judge(ComponentId(1), ComponentId(3), STREAM, true, never), Verdict::Hold, "streams wait");
         assert_eq!((p.dropped, p.held_total), (2, 1));
         let released = p.heal(0);
         assert_eq!(released.len(), 1);
-        assert_eq!(p.judge(ComponentId(1), ComponentId(2), REQ, never), Verdict::Deliver, "healed");
+        assert_eq!(p.judge(ComponentId(1), ComponentId(2), REQ, false, never), Verdict::Deliver, "healed");
     }
 
     #[test]
     fn one_way_and_hold_and_flaky() {
         let mut p = Partitions::default();
         p.start(0, &spec(true, true, 1.0), 4);
-        assert_eq!(p.judge(ComponentId(1), ComponentId(2), REQ, |_| false), Verdict::Hold);
-        assert_eq!(p.judge(ComponentId(2), ComponentId(1), REQ, |_| false), Verdict::Deliver, "one way");
+        assert_eq!(p.judge(ComponentId(1), ComponentId(2), REQ, false, |_| false), Verdict::Hold);
+        assert_eq!(p.judge(ComponentId(2), ComponentId(1), REQ, false, |_| false), Verdict::Deliver, "one way");
         p.heal(0);
         p.start(1, &spec(false, false, 0.3), 4);
-        assert_eq!(p.judge(ComponentId(1), ComponentId(2), REQ, |l| l == 0.3), Verdict::Drop);
-        assert_eq!(p.judge(ComponentId(1), ComponentId(2), REQ, |_| false), Verdict::Deliver);
-        assert_eq!(p.judge(ComponentId(1), ComponentId(2), STREAM, |_| true), Verdict::Deliver, "streams retransmit");
+        assert_eq!(p.judge(ComponentId(1), ComponentId(2), REQ, false, |l| l == 0.3), Verdict::Drop);
+        assert_eq!(p.judge(ComponentId(1), ComponentId(2), REQ, false, |_| false), Verdict::Deliver);
+        assert_eq!(
+            p.judge(ComponentId(1), ComponentId(2), STREAM, true, |_| true),
+            Verdict::Deliver,
+            "streams retransmit"
+        );
     }
 }

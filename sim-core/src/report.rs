@@ -112,6 +112,12 @@ pub struct ConsistencyReport {
     pub store: String,
     #[serde(flatten)]
     pub verdict: crate::consistency::Verdict,
+    /// Replicated stores: keys that disagreed when a partition healed, and how long after
+    /// the heal they agreed again (null if they had not by the end).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub divergent_keys: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub convergence_ms: Option<f64>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -189,10 +195,15 @@ impl Simulation {
         let mut out = BTreeMap::new();
         for ((keyspace, service), history) in &self.metrics.history {
             let (ks, svc) = (&self.model.keyspaces[usize::from(*keyspace)], &self.model.services[*service as usize]);
-            let group = self.world.db[*service as usize].as_ref();
+            let (group, store) =
+                (self.world.db[*service as usize].as_ref(), self.world.stores[*service as usize].as_ref());
             let last: BTreeMap<u64, u64> = history
                 .iter()
-                .map(|o| (o.key, group.map_or(0, |g| g.primary_version(o.key))))
+                .map(|o| match (group, store) {
+                    (Some(g), _) => (o.key, g.primary_version(o.key)),
+                    (None, Some(s)) => (o.key, s.final_value(o.key)),
+                    (None, None) => (o.key, 0),
+                })
                 .filter(|(_, v)| *v != 0)
                 .collect();
             let mode = match &self.model.components[svc.instances[0].index()].model {
@@ -203,6 +214,17 @@ impl Simulation {
                         "primary + replicas, asynchronous".to_string()
                     }
                 },
+                crate::model::ComponentModel::Store(st) => format!(
+                    "{}: w={} r={} of n={}, {}",
+                    st.mode.to_uppercase(),
+                    st.w,
+                    st.r,
+                    svc.instances.len(),
+                    match st.data {
+                        crate::component::store::Data::Register => "last-writer-wins register",
+                        crate::component::store::Data::Counter => "grow-only counter",
+                    }
+                ),
                 other => other.kind().to_string(),
             };
             let name = if self.metrics.history.keys().filter(|(k, _)| k == keyspace).count() > 1 {
@@ -210,8 +232,27 @@ impl Simulation {
             } else {
                 ks.name.clone()
             };
-            let verdict = crate::consistency::check(history, &last);
-            out.insert(name, ConsistencyReport { mode, store: svc.name.clone(), verdict });
+            let counter = store.is_some_and(|s| s.data() == crate::component::store::Data::Counter);
+            let verdict = if counter {
+                crate::consistency::check_counter(history, &last)
+            } else {
+                crate::consistency::check(history, &last)
+            };
+            let mut verdict = verdict;
+            // Keys as the scenario numbers them: their rank within the keyspace.
+            verdict.examples.iter_mut().for_each(|e| e.key &= (1 << 48) - 1);
+            let healed = store
+                .filter(|_| self.model.faults.iter().any(|f| matches!(f.action, crate::model::FaultAction::Heal(_))));
+            out.insert(
+                name,
+                ConsistencyReport {
+                    mode,
+                    store: svc.name.clone(),
+                    verdict,
+                    divergent_keys: healed.map(|s| s.divergent_keys),
+                    convergence_ms: healed.and_then(|s| s.convergence_ms),
+                },
+            );
         }
         out
     }

@@ -12,6 +12,7 @@ mod lru;
 pub mod object_store;
 pub mod queue;
 pub mod server;
+pub mod store;
 mod token_slab;
 pub mod websocket;
 
@@ -95,6 +96,7 @@ pub enum Component {
     ObjectStore(Box<object_store::ObjectStore>),
     WebSocket(Box<websocket::WebSocket>),
     PubSub(websocket::PubSub),
+    Store(Box<store::Store>),
 }
 
 impl Component {
@@ -110,6 +112,7 @@ impl Component {
             ComponentModel::ObjectStore(s) => Component::ObjectStore(Box::new(object_store::ObjectStore::new(s))),
             ComponentModel::WebSocket(s) => Component::WebSocket(Box::new(websocket::WebSocket::new(s, model))),
             ComponentModel::PubSub(s) => Component::PubSub(websocket::PubSub::new(s, model)),
+            ComponentModel::Store(s) => Component::Store(Box::new(store::Store::new(s, model, id))),
         }
     }
 
@@ -126,6 +129,7 @@ impl Component {
             Component::ObjectStore(c) => c.on_input(input, ctx),
             Component::WebSocket(c) => c.on_input(input, ctx),
             Component::PubSub(c) => c.on_input(input, ctx),
+            Component::Store(c) => c.on_input(input, ctx),
         }
     }
 
@@ -143,6 +147,7 @@ impl Component {
             Component::ObjectStore(c) => c.on_crash(),
             Component::WebSocket(c) => c.on_crash(),
             Component::PubSub(_) => {}
+            Component::Store(c) => c.on_crash(),
         }
     }
 
@@ -169,6 +174,7 @@ impl Component {
             Component::ObjectStore(c) => c.report(),
             Component::WebSocket(c) => c.report(),
             Component::PubSub(c) => c.report(end),
+            Component::Store(c) => c.report(world.stores[c.service().index()].as_ref()),
         }
     }
 }

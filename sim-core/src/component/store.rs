@@ -1,0 +1,483 @@
+//! Store: a leaderless replicated key-value store (Dynamo, Cassandra, Riak), the model for
+//! choosing CP or AP per data class.
+//!
+//! A call reaches the nearest live replica, which coordinates it. A write is stamped with
+//! the coordinator's clock (synchronized within `clock_skew`), applied there, and sent to
+//! every other replica; it is acknowledged once `w` replicas have applied it. A read asks
+//! `r` replicas and returns the newest value among them. A coordinator that cannot gather
+//! its `w` or `r` answers within `quorum_timeout` answers "unavailable", except that a read
+//! may fall back to its own copy when `stale_reads` allows it. So the consistency is the
+//! quorum sizes: `cp` defaults to majorities (w + r > n: a read always meets the newest
+//! acknowledged write, and a minority side refuses); `ap` to w = r = 1 (every side
+//! answers, and sides drift apart during a partition). Any w and r can be set, wrong ones
+//! included.
+//!
+//! Data types: a `register` keeps the value with the highest timestamp (last writer
+//! wins, so a skewed clock can silently discard a later write); a `counter` is a grow-only
+//! CRDT (each replica counts its own increments; merging takes the maximum per replica),
+//! which never loses an increment. Replication messages are datagrams: a partition loses
+//! them, and anti-entropy repairs the difference: every `anti_entropy` each replica sends
+//! each peer the keys it changed since the peer last confirmed a sync. The store reports,
+//! per partition heal, how many keys had diverged and how long they took to agree again.
+
+use super::Input;
+use crate::ctx::Ctx;
+use crate::distribution::Delay;
+use crate::ids::{ComponentId, RequestId, ServiceId};
+use crate::keymap::KeyMap;
+use crate::model::Model;
+use crate::report::ComponentReport;
+use crate::request::{Op, Outcome};
+use crate::time::{SimDuration, SimTime};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Data {
+    Register,
+    Counter,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct StoreSpec {
+    /// "cp" or "ap": how the scenario describes it (the quorums decide the behaviour).
+    pub mode: &'static str,
+    pub data: Data,
+    pub w: u32,
+    pub r: u32,
+    pub quorum_timeout: SimDuration,
+    pub stale_reads: bool,
+    pub anti_entropy: SimDuration,
+    /// A replica's own work per operation.
+    pub latency: Delay,
+    /// Each replica's clock is off by a fixed amount drawn within +- this.
+    pub clock_skew: SimDuration,
+}
+
+/// A replication datagram's content, kept in the group until it arrives.
+#[derive(Clone, Copy, Debug)]
+enum Payload {
+    /// Apply a register value, or a counter's count for `origin`; ack to `pending` if set.
+    Update {
+        key: u64,
+        stamp: (u64, u64),
+        origin: u32,
+        pending: u32,
+    },
+    Ack {
+        pending: u32,
+    },
+    Query {
+        key: u64,
+        pending: u32,
+    },
+    Reply {
+        pending: u32,
+        stamp: (u64, u64),
+        counts: u64,
+    },
+    /// Merge the keys `from` changed in `lo..hi` of its change log.
+    Sync {
+        from: u32,
+        lo: u32,
+        hi: u32,
+    },
+    SyncAck {
+        hi: u32,
+    },
+}
+
+const NO_PENDING: u32 = u32::MAX;
+
+/// The replicas' data and the replication messages in flight: shared, because a message
+/// names data the receiver reads.
+pub struct StoreGroup {
+    spec: StoreSpec,
+    pub instances: Vec<ComponentId>,
+    /// Register: per replica, key -> (timestamp, write id).
+    regs: Vec<KeyMap<(u64, u64)>>,
+    /// Counter: per replica, per origin replica, key -> increments counted.
+    counts: Vec<Vec<KeyMap<u64>>>,
+    payloads: Vec<Payload>,
+    next_write: u64,
+    /// Per replica, the keys it changed, in order: what anti-entropy sends.
+    changes: Vec<Vec<u64>>,
+    /// Per (replica, peer), how much of the replica's change log the peer confirmed.
+    confirmed: Vec<Vec<u32>>,
+    /// Keys changed since the last heal's divergence was measured.
+    touched: std::collections::BTreeSet<u64>,
+    /// The heal being waited on: when, and the keys that disagreed then.
+    healing: Option<(SimTime, Vec<u64>)>,
+    pub divergent_keys: u64,
+    pub convergence_ms: Option<f64>,
+}
+
+impl StoreGroup {
+    pub fn new(spec: &StoreSpec, instances: Vec<ComponentId>) -> StoreGroup {
+        let n = instances.len();
+        StoreGroup {
+            spec: spec.clone(),
+            regs: vec![KeyMap::new((0, 0)); n],
+            counts: vec![vec![KeyMap::new(0); n]; n],
+            payloads: Vec::new(),
+            next_write: 1,
+            changes: vec![Vec::new(); n],
+            confirmed: vec![vec![0; n]; n],
+            touched: std::collections::BTreeSet::new(),
+            healing: None,
+            divergent_keys: 0,
+            convergence_ms: None,
+            instances,
+        }
+    }
+
+    /// The value replica `i` reads: register stamp, or counter total.
+    fn local(&self, i: usize, key: u64) -> ((u64, u64), u64) {
+        match self.spec.data {
+            Data::Register => (self.regs[i].get_or(key), 0),
+            Data::Counter => ((0, 0), self.counts[i].iter().map(|c| c.get_or(key)).sum()),
+        }
+    }
+
+    /// Merges `key` as replica `from` holds it into replica `to`.
+    fn merge_from(&mut self, to: usize, from: usize, key: u64) {
+        match self.spec.data {
+            Data::Register => {
+                let theirs = self.regs[from].get_or(key);
+                self.apply_register(to, key, theirs);
+            }
+            Data::Counter => {
+                for origin in 0..self.instances.len() {
+                    let theirs = self.counts[from][origin].get_or(key);
+                    self.apply_count(to, origin, key, theirs);
+                }
+            }
+        }
+    }
+
+    fn apply_register(&mut self, at: usize, key: u64, stamp: (u64, u64)) {
+        if stamp > self.regs[at].get_or(key) {
+            self.regs[at].insert(key, stamp);
+            self.changes[at].push(key);
+        }
+    }
+
+    fn apply_count(&mut self, at: usize, origin: usize, key: u64, count: u64) {
+        if count > self.counts[at][origin].get_or(key) {
+            self.counts[at][origin].insert(key, count);
+            self.changes[at].push(key);
+        }
+    }
+
+    /// Whether every replica holds the same data for `key`.
+    fn agrees(&self, key: u64) -> bool {
+        let n = self.instances.len();
+        match self.spec.data {
+            Data::Register => (1..n).all(|i| self.regs[i].get_or(key) == self.regs[0].get_or(key)),
+            Data::Counter => {
+                (0..n).all(|o| (1..n).all(|i| self.counts[i][o].get_or(key) == self.counts[0][o].get_or(key)))
+            }
+        }
+    }
+
+    /// A partition healed at `now`: measure how far the replicas drifted apart.
+    pub fn on_heal(&mut self, now: SimTime) {
+        let keys: Vec<u64> = std::mem::take(&mut self.touched).into_iter().filter(|k| !self.agrees(*k)).collect();
+        self.divergent_keys = self.divergent_keys.max(keys.len() as u64);
+        self.healing = Some((now, keys));
+    }
+
+    fn check_converged(&mut self, now: SimTime) {
+        let Some((healed, keys)) = self.healing.take() else { return };
+        let left: Vec<u64> = keys.into_iter().filter(|k| !self.agrees(*k)).collect();
+        if left.is_empty() {
+            self.convergence_ms = Some(self.convergence_ms.unwrap_or(0.0).max(now.since(healed).as_secs_f64() * 1e3));
+        } else {
+            self.healing = Some((healed, left));
+        }
+    }
+
+    /// The data's final state for the checker: per key, the id of the surviving write
+    /// (register) or the count the replicas converge to (counter), merged over replicas.
+    pub fn final_value(&self, key: u64) -> u64 {
+        let n = self.instances.len();
+        match self.spec.data {
+            Data::Register => (0..n).map(|i| self.regs[i].get_or(key)).max().map_or(0, |s| s.1),
+            Data::Counter => (0..n).map(|o| (0..n).map(|i| self.counts[i][o].get_or(key)).max().unwrap_or(0)).sum(),
+        }
+    }
+
+    pub fn data(&self) -> Data {
+        self.spec.data
+    }
+}
+
+/// A coordinated operation waiting for its quorum.
+#[derive(Clone, Copy, Debug)]
+struct Pending {
+    /// Tells this operation from an earlier one in the same slot (16 bits, in the token).
+    generation: u32,
+    req: RequestId,
+    write: bool,
+    answers: u32,
+    best: ((u64, u64), u64),
+    version: u64,
+}
+
+/// Timer tokens: the request slot for a replica's own work; these flags otherwise. A
+/// quorum timer carries the pending slot (low 15 bits) and its generation (next 16).
+const ANTI_ENTROPY: u32 = u32::MAX;
+const QUORUM_BIT: u32 = 1 << 31;
+const SLOT_BITS: u32 = 15;
+const MAX_PENDING: usize = 1 << SLOT_BITS;
+
+pub struct Store {
+    spec: StoreSpec,
+    service: ServiceId,
+    index: usize,
+    /// This replica's clock offset, in nanoseconds.
+    skew_ns: i64,
+    pending: Vec<Option<Pending>>,
+    generation: u32,
+    writes: u64,
+    reads: u64,
+    unavailable: u64,
+}
+
+impl Store {
+    pub fn new(spec: &StoreSpec, model: &Model, me: ComponentId) -> Store {
+        let service = model.components[me.index()].service;
+        let index = model.services[service.index()].instances.iter().position(|&c| c == me).expect("a member");
+        Store {
+            spec: spec.clone(),
+            service,
+            index,
+            skew_ns: 0,
+            pending: Vec::new(),
+            generation: 0,
+            writes: 0,
+            reads: 0,
+            unavailable: 0,
+        }
+    }
+
+    pub fn service(&self) -> ServiceId {
+        self.service
+    }
+
+    fn group<'a>(&self, ctx: &'a mut Ctx) -> &'a mut StoreGroup {
+        ctx.world.stores[self.service.index()].as_mut().expect("stores have a group")
+    }
+
+    pub fn on_input(&mut self, input: Input, ctx: &mut Ctx) {
+        match input {
+            Input::Start => {
+                let skew = self.spec.clock_skew.as_nanos();
+                self.skew_ns = if skew == 0 { 0 } else { ctx.below(2 * skew + 1) as i64 - skew as i64 };
+                // Replicas run their rounds independently: spread the first over a round.
+                let first = SimDuration(ctx.below(self.spec.anti_entropy.as_nanos().max(1)));
+                ctx.set_timer(first, ANTI_ENTROPY);
+            }
+            Input::Restart => ctx.set_timer(self.spec.anti_entropy, ANTI_ENTROPY),
+            Input::Request(req) => {
+                let d = ctx.draw(&self.spec.latency);
+                ctx.set_timer(d, req.slot);
+            }
+            Input::Timer(ANTI_ENTROPY) => self.anti_entropy(ctx),
+            Input::Timer(t) if t & QUORUM_BIT != 0 => {
+                let (slot, generation) = ((t & (MAX_PENDING as u32 - 1)) as usize, (t & !QUORUM_BIT) >> SLOT_BITS);
+                self.quorum_timeout(slot, generation, ctx);
+            }
+            Input::Timer(slot) => self.coordinate(ctx.requests.id_in_slot(slot), ctx),
+            Input::Message { from, token } => self.on_datagram(from, token, ctx),
+            Input::ChildDone(_) => unreachable!("a store makes no calls"),
+            Input::Pong { .. } | Input::Slow(_) | Input::Drain => {}
+        }
+    }
+
+    /// Sends a replication datagram to replica `to`.
+    fn send(&self, ctx: &mut Ctx, to: usize, p: Payload) {
+        let g = self.group(ctx);
+        let token = g.payloads.len() as u32;
+        g.payloads.push(p);
+        let target = g.instances[to];
+        ctx.datagram(target, token);
+    }
+
+    /// Starts a read or write as its coordinator.
+    fn coordinate(&mut self, req: RequestId, ctx: &mut Ctx) {
+        let r = *ctx.requests.get(req).expect("held");
+        let me = self.index;
+        let now_ns = ctx.now.since(SimTime::ZERO).as_nanos();
+        let write = r.op == Op::Write;
+        let needed = if write { self.spec.w } else { self.spec.r };
+        self.generation = (self.generation + 1) & 0xffff;
+        let mut p = Pending { generation: self.generation, req, write, answers: 1, best: ((0, 0), 0), version: 0 };
+        let g = self.group(ctx);
+        let n = g.instances.len();
+        if write {
+            match g.spec.data {
+                Data::Register => {
+                    let id = g.next_write;
+                    g.next_write += 1;
+                    let clock = (now_ns as i64 + self.skew_ns).max(1) as u64;
+                    g.apply_register(me, r.key, (clock, id));
+                    p.version = id;
+                }
+                Data::Counter => {
+                    let count = g.counts[me][me].get_or(r.key) + 1;
+                    g.apply_count(me, me, r.key, count);
+                    p.version = count;
+                }
+            }
+            g.touched.insert(r.key);
+            self.writes += 1;
+        } else {
+            p.best = g.local(me, r.key);
+            self.reads += 1;
+        }
+        let slot = if needed <= 1 {
+            self.answer(&p, Outcome::Ok, ctx);
+            if !write {
+                return;
+            }
+            NO_PENDING
+        } else {
+            let slot = self.pending.iter().position(Option::is_none).unwrap_or(self.pending.len());
+            if slot == MAX_PENDING {
+                // Too many operations in flight at this coordinator: shed this one.
+                self.answer(&p, Outcome::Unavailable, ctx);
+                return;
+            }
+            if slot == self.pending.len() {
+                self.pending.push(None);
+            }
+            self.pending[slot] = Some(p);
+            ctx.set_timer(self.spec.quorum_timeout, QUORUM_BIT | p.generation << SLOT_BITS | slot as u32);
+            slot as u32
+        };
+        let g = self.group(ctx);
+        let stamp = match g.spec.data {
+            Data::Register => g.regs[me].get_or(r.key),
+            Data::Counter => (g.counts[me][me].get_or(r.key), 0),
+        };
+        for peer in (0..n).filter(|&i| i != me) {
+            let payload = if write {
+                Payload::Update { key: r.key, stamp, origin: me as u32, pending: slot }
+            } else {
+                Payload::Query { key: r.key, pending: slot }
+            };
+            self.send(ctx, peer, payload);
+        }
+    }
+
+    fn answer(&mut self, p: &Pending, outcome: Outcome, ctx: &mut Ctx) {
+        let version = if p.write {
+            p.version
+        } else {
+            match self.spec.data {
+                Data::Register => p.best.0.1,
+                Data::Counter => p.best.1,
+            }
+        };
+        // A failed write still names what it wrote: it may survive, and the checker must
+        // know when it was made.
+        if outcome == Outcome::Ok || p.write {
+            ctx.requests.get_mut(p.req).expect("held").version = version;
+        }
+        if outcome != Outcome::Ok {
+            self.unavailable += 1;
+        }
+        ctx.respond(p.req, outcome);
+    }
+
+    fn quorum_timeout(&mut self, slot: usize, generation: u32, ctx: &mut Ctx) {
+        if !self.pending.get(slot).is_some_and(|p| p.is_some_and(|p| p.generation == generation)) {
+            return;
+        }
+        let p = self.pending[slot].take().expect("checked");
+        let outcome = if !p.write && self.spec.stale_reads { Outcome::Ok } else { Outcome::Unavailable };
+        self.answer(&p, outcome, ctx);
+    }
+
+    fn on_datagram(&mut self, from: ComponentId, token: u32, ctx: &mut Ctx) {
+        let me = self.index;
+        let g = self.group(ctx);
+        let sender = g.instances.iter().position(|&c| c == from).expect("a peer");
+        match g.payloads[token as usize] {
+            Payload::Update { key, stamp, origin, pending } => {
+                match g.spec.data {
+                    Data::Register => g.apply_register(me, key, stamp),
+                    Data::Counter => g.apply_count(me, origin as usize, key, stamp.0),
+                }
+                if pending != NO_PENDING {
+                    self.send(ctx, sender, Payload::Ack { pending });
+                }
+            }
+            Payload::Query { key, pending } => {
+                let (stamp, counts) = g.local(me, key);
+                self.send(ctx, sender, Payload::Reply { pending, stamp, counts });
+            }
+            Payload::Ack { pending } => self.on_answer(pending as usize, None, ctx),
+            Payload::Reply { pending, stamp, counts } => self.on_answer(pending as usize, Some((stamp, counts)), ctx),
+            Payload::Sync { from: f, lo, hi } => {
+                let keys: Vec<u64> = g.changes[f as usize][lo as usize..hi as usize].to_vec();
+                for key in keys {
+                    g.merge_from(me, f as usize, key);
+                }
+                let now = ctx.now;
+                self.group(ctx).check_converged(now);
+                self.send(ctx, sender, Payload::SyncAck { hi });
+            }
+            Payload::SyncAck { hi } => {
+                let c = &mut g.confirmed[me][sender];
+                *c = (*c).max(hi);
+            }
+        }
+    }
+
+    /// A peer acknowledged a write or answered a read.
+    fn on_answer(&mut self, slot: usize, read: Option<((u64, u64), u64)>, ctx: &mut Ctx) {
+        let Some(Some(p)) = self.pending.get_mut(slot) else { return };
+        p.answers += 1;
+        if let Some((stamp, counts)) = read {
+            p.best = (p.best.0.max(stamp), p.best.1.max(counts));
+        }
+        let needed = if p.write { self.spec.w } else { self.spec.r };
+        if p.answers >= needed {
+            let p = self.pending[slot].take().expect("present");
+            self.answer(&p, Outcome::Ok, ctx);
+        }
+    }
+
+    fn anti_entropy(&mut self, ctx: &mut Ctx) {
+        ctx.set_timer(self.spec.anti_entropy, ANTI_ENTROPY);
+        let me = self.index;
+        let g = self.group(ctx);
+        let hi = g.changes[me].len() as u32;
+        let behind: Vec<(usize, u32)> = (0..g.instances.len())
+            .filter(|&i| i != me)
+            .map(|i| (i, g.confirmed[me][i]))
+            .filter(|&(_, lo)| lo < hi)
+            .collect();
+        for (peer, lo) in behind {
+            self.send(ctx, peer, Payload::Sync { from: me as u32, lo, hi });
+        }
+    }
+
+    pub fn on_crash(&mut self) {
+        self.pending.clear();
+    }
+
+    pub fn report(&self, group: Option<&StoreGroup>) -> ComponentReport {
+        let mut r = ComponentReport::new("store");
+        r.extra.insert("writes".into(), self.writes as f64);
+        r.extra.insert("reads".into(), self.reads as f64);
+        r.extra.insert("unavailable".into(), self.unavailable as f64);
+        if let (0, Some(g)) = (self.index, group) {
+            r.extra.insert("divergent_keys_at_heal".into(), g.divergent_keys as f64);
+            if let Some(ms) = g.convergence_ms {
+                r.extra.insert("convergence_ms".into(), ms);
+            }
+        }
+        r
+    }
+}

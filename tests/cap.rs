@@ -1,0 +1,72 @@
+//! CAP in numbers (issue #5): the exercise's three data classes through one partition,
+//! and each misconfiguration caught by the history checker with a count and an example.
+
+use serde_json::Value;
+use std::process::Command;
+
+fn report(name: &str) -> Value {
+    let o = Command::new(env!("CARGO_BIN_EXE_scalelab")).args(["run", name, "--json"]).output().expect("runs");
+    serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("{name}: {e}"))
+}
+
+fn num(v: &Value) -> f64 {
+    v.as_f64().unwrap_or_else(|| panic!("not a number: {v}"))
+}
+
+/// Item 1: metadata (CP) is never stale, lost or duplicated and refuses on the minority
+/// side; analytics and cursors (AP) stay fully available, are stale during the partition
+/// and agree again within one anti-entropy round of the heal.
+#[test]
+fn the_cap_exercise_answers_with_numbers() {
+    let r = report("cap-exercise");
+    let c = &r["consistency"];
+    let images = &c["images"];
+    assert_eq!((num(&images["stale_reads"]), num(&images["lost_writes"]), num(&images["duplicates"])), (0.0, 0.0, 0.0));
+    // One of two web servers is on the minority side for 2 of 6 minutes: a sixth of the
+    // operations fail, all of them there, for the partition's whole length.
+    let availability = num(&images["availability"]);
+    assert!((availability - 5.0 / 6.0).abs() < 0.02, "images availability {availability}");
+    assert!(num(&r["components"]["meta-1"]["unavailable"]) > 1000.0, "the minority side refuses");
+    assert_eq!(num(&r["components"]["meta-2"]["unavailable"]), 0.0, "the majority side carries on");
+    assert!((num(&images["unavailable_ms"]) - 120_000.0).abs() < 2_000.0, "for the partition's two minutes");
+    assert!(images["mode"].as_str().unwrap().starts_with("CP: w=2 r=2 of n=3"));
+    for (data, round_ms) in [("page_views", 10_000.0), ("cursors", 5_000.0)] {
+        let d = &c[data];
+        assert_eq!(num(&d["availability"]), 1.0, "{data} never refuses");
+        assert!(num(&d["stale_reads"]) > 100.0, "{data} is stale during the partition");
+        assert_eq!((num(&d["lost_writes"]), num(&d["duplicates"])), (0.0, 0.0), "{data}");
+        assert!(num(&d["divergent_keys"]) > 100.0, "{data} diverged");
+        let converged = num(&d["convergence_ms"]);
+        assert!(converged > 0.0 && converged <= round_ms + 100.0, "{data} converged {converged} ms after the heal");
+        let example = &d["examples"][0];
+        assert_eq!(example["anomaly"], "stale_read");
+        let detail = example["detail"].as_str().unwrap();
+        assert!(detail.contains("read at t=1") || detail.contains("read at t=2"), "during the partition: {detail}");
+    }
+    // Counters lose nothing: the final count of every key is every increment made.
+    assert!(c["page_views"]["mode"].as_str().unwrap().contains("grow-only counter"));
+}
+
+/// Item 2: a "CP" store with w + r <= n serves stale reads; image metadata in AP mode
+/// loses acknowledged images. Each comes with a count and an example naming the key,
+/// the writes and the times.
+#[test]
+fn misconfigured_stores_are_caught_with_examples() {
+    let weak = report("cap-weak-quorum");
+    let images = &weak["consistency"]["images"];
+    assert!(num(&images["stale_reads"]) > 100.0);
+    assert_eq!(num(&images["availability"]), 1.0);
+    let e = &images["examples"][0];
+    assert_eq!(e["anomaly"], "stale_read");
+    let detail = e["detail"].as_str().unwrap();
+    assert!(detail.contains("returned write") && detail.contains("was acknowledged at t="), "{detail}");
+    assert!(e["key"].as_u64().is_some());
+
+    let ap = report("cap-metadata-ap");
+    let images = &ap["consistency"]["images"];
+    assert!(num(&images["lost_writes"]) > 10.0);
+    let lost =
+        images["examples"].as_array().unwrap().iter().find(|e| e["anomaly"] == "lost_write").expect("an example");
+    let detail = lost["detail"].as_str().unwrap();
+    assert!(detail.contains("acknowledged at t=") && detail.contains("but the data ends with write"), "{detail}");
+}
