@@ -250,6 +250,7 @@ fn each_kind_of_bad_scenario_gets_a_located_error() {
         ("unknown_population", "32:8", "did you mean `socket_users`?"),
         ("nested_call_typo", "42:23", "did you mean `write`?"),
         ("partition_overlap", "33:32", "`db-1` is on two sides"),
+        ("quorum_too_big", "15:5", "w = 4, but the store has 3 replicas"),
     ];
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/bad_scenarios");
     let on_disk = std::fs::read_dir(&dir).unwrap().count();

@@ -558,7 +558,16 @@ fn store(f: &Fields, v: &Values, e: &mut Errors) -> Option<ComponentModel> {
     };
     let default_quorum = if mode == "cp" { u64::from(n / 2 + 1) } else { 1 };
     let quorum = |key: &str, e: &mut Errors| {
-        e.take(f.get(key).map_or(Ok(default_quorum), |x| v.count(x, key, 1, u64::from(n)))).map(|q| q as u32)
+        let Some(x) = f.get(key) else { return Some(default_quorum as u32) };
+        let q = e.take(v.count(x, key, 1, 1_000_000))?;
+        if q > u64::from(n) {
+            e.0.push(
+                Diagnostic::at(format!("{key} = {q}, but the store has {n} replicas"), x.span())
+                    .help(format!("a quorum counts replicas: at most {n} (raise `count` for more)")),
+            );
+            return None;
+        }
+        Some(q as u32)
     };
     let (w, r) = (quorum("w", e), quorum("r", e));
     let dur = |key: &str, d: SimDuration, e: &mut Errors| e.take(f.get(key).map_or(Ok(d), |x| v.duration(x, key)));
