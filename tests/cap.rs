@@ -70,3 +70,30 @@ fn misconfigured_stores_are_caught_with_examples() {
     let detail = lost["detail"].as_str().unwrap();
     assert!(detail.contains("acknowledged at t=") && detail.contains("but the data ends with write"), "{detail}");
 }
+
+/// A CP store refuses reads on the minority side unless `stale_reads` allows them: then
+/// they answer from the local replica, and the checker sees them stale.
+#[test]
+fn cp_reads_on_the_minority_side_fail_unless_stale_reads_are_allowed() {
+    let shown = Command::new(env!("CARGO_BIN_EXE_scalelab")).args(["show", "cap-weak-quorum"]).output().unwrap();
+    let text = String::from_utf8(shown.stdout).unwrap();
+    let strict = text.replace("\nw = 1 ", "\nw = 2 #").replace("\nr = 1\n", "\nr = 2\n");
+    let lenient = strict.replace("\nr = 2\n", "\nr = 2\nstale_reads = true\n");
+    assert!(strict.contains("\nw = 2 #") && lenient.contains("stale_reads = true"));
+    let run = |toml: &str, name: &str| {
+        let path = std::env::temp_dir().join(format!("scalelab-cap-{}-{name}.toml", std::process::id()));
+        std::fs::write(&path, toml).unwrap();
+        let o = Command::new(env!("CARGO_BIN_EXE_scalelab"))
+            .args(["run", path.to_str().unwrap(), "--json", "--no-check"])
+            .output()
+            .unwrap();
+        let r: Value = serde_json::from_slice(&o.stdout).unwrap();
+        r["consistency"]["images"].clone()
+    };
+    let (strict, lenient) = (run(&strict, "strict"), run(&lenient, "lenient"));
+    assert!(num(&strict["read_availability"]) < 0.9, "minority reads refused");
+    assert_eq!(num(&strict["stale_reads"]), 0.0);
+    assert_eq!(num(&lenient["read_availability"]), 1.0, "allowed to read locally");
+    assert!(num(&lenient["stale_reads"]) > 10.0, "and those reads can be stale");
+    assert!(num(&lenient["write_availability"]) < 0.9, "writes still need their quorum");
+}
