@@ -26,6 +26,14 @@ pub enum Command {
         /// A built-in scenario name (see `scalelab list`).
         name: String,
     },
+    /// Run many fault schedules drawn from seeds against a scenario and check invariants;
+    /// exits 5 if a run fails one.
+    Chaos(ChaosArgs),
+    /// Re-run a chaos seed file and say whether it reproduces the same failure and trace.
+    Replay {
+        /// A seed file written by `scalelab chaos --out DIR`.
+        file: String,
+    },
     /// Check a scenario file: prints `ok`, or the errors and exits 1.
     Validate {
         /// Path to a scenario file (or a built-in name).
@@ -38,7 +46,7 @@ pub enum Command {
 
 #[derive(Args, Debug)]
 pub struct RunArgs {
-    /// A built-in scenario name or a scenario file path [default: mm1].
+    /// A built-in scenario name or a scenario file path [default: pixelcraft-100-at-1m].
     pub scenario: Option<String>,
     /// Run seed; the same seed gives the same run, event for event [default: the scenario's].
     #[arg(long)]
@@ -67,6 +75,49 @@ pub struct RunArgs {
     /// Report the scenario's expectations but do not exit 3 when one fails.
     #[arg(long)]
     pub no_check: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct ChaosArgs {
+    /// A built-in scenario name or a scenario file path; or `merge` followed by the JSON
+    /// lines files of `--shard` slices.
+    pub scenario: String,
+    /// With `merge`: the slices' files.
+    pub files: Vec<PathBuf>,
+    /// How many runs (each with its own fault schedule).
+    #[arg(long, default_value_t = 100)]
+    pub runs: u64,
+    /// The sweep's seed: run i uses a seed derived from it and i.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Runs in parallel on this many threads; results are the same for any number.
+    #[arg(long, default_value_t = 1)]
+    pub jobs: usize,
+    /// Write a seed file for every failing run into DIR.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Simulated length of each run, replacing the scenario's: 2m.
+    #[arg(long, value_parser = parse_duration_arg)]
+    pub duration: Option<sim_core::SimDuration>,
+    /// Reduce each failing schedule to a smallest one that still fails (needs --out).
+    #[arg(long, requires = "out")]
+    pub shrink: bool,
+    /// Print the summary as JSON.
+    #[arg(long)]
+    pub json: bool,
+    /// Run only slice K of N of the run range (for sweeps over several machines): 2/8.
+    #[arg(long, value_parser = parse_shard)]
+    pub shard: Option<(u64, u64)>,
+}
+
+fn parse_shard(s: &str) -> Result<(u64, u64), String> {
+    let bad = || format!("expected K/N with 1 <= K <= N, such as 2/8, found `{s}`");
+    let (k, n) = s.split_once('/').ok_or_else(bad)?;
+    let (k, n): (u64, u64) = (k.trim().parse().map_err(|_| bad())?, n.trim().parse().map_err(|_| bad())?);
+    if k == 0 || k > n {
+        return Err(bad());
+    }
+    Ok((k, n))
 }
 
 fn parse_set(s: &str) -> Result<(String, String), String> {

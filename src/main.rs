@@ -1,5 +1,6 @@
 //! scalelab: the command-line entry point.
 
+mod chaos;
 mod cli;
 mod expectations;
 mod run;
@@ -39,6 +40,8 @@ fn main() -> ExitCode {
             Ok(0)
         }
         Some(Command::Run(args)) => run::run(args),
+        Some(Command::Chaos(args)) => chaos::chaos(args),
+        Some(Command::Replay { file }) => chaos::seed_file::replay(file),
         Some(Command::List) => {
             let width = builtin::names().map(str::len).max().unwrap_or(0);
             for (name, _) in builtin::BUILTIN {

@@ -330,6 +330,8 @@ impl Store {
             }
             g.touched.insert(r.key);
             self.writes += 1;
+            // The write exists from now on, whatever its caller hears: it must name it.
+            ctx.requests.get_mut(req).expect("held").version = p.version;
         } else {
             p.best = g.local(me, r.key);
             self.reads += 1;

@@ -1,0 +1,299 @@
+//! `scalelab chaos`: many runs of one scenario, each under a fault schedule drawn from its
+//! own seed, checked against invariants; every failing run saved as a seed file that
+//! `scalelab replay` reproduces exactly, and optionally shrunk to a smallest schedule.
+
+mod invariants;
+pub mod schedule;
+pub mod seed_file;
+
+use crate::cli::ChaosArgs;
+use anyhow::Context;
+use invariants::{Bounds, Violation};
+use scenarios::{Overrides, Source};
+use schedule::{Fault, Limits};
+use serde::Serialize;
+use sim_core::{Report, Simulation};
+use std::collections::BTreeMap;
+use std::time::Instant;
+
+/// One run's seed: the sweep's seed and the run's index, mixed (splitmix64).
+pub fn run_seed(seed: u64, index: u64) -> u64 {
+    let mut z = seed ^ index.wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
+}
+
+/// What one run did.
+#[derive(Clone, Debug)]
+pub struct Outcome {
+    pub index: u64,
+    pub seed: u64,
+    pub faults: Vec<Fault>,
+    pub violation: Option<Violation>,
+    pub trace_hash: String,
+}
+
+/// Runs `text` with `faults` at `seed` and checks the invariants against the same run
+/// without them. A panic is caught and reported as a failure of the run.
+pub fn run_once(source: &Source, overrides: &Overrides, seed: u64, faults: &[Fault]) -> (Option<Violation>, String) {
+    let attempt = std::panic::catch_unwind(|| -> Result<(Option<Violation>, String), String> {
+        let simulate = |text: String| -> Result<Report, String> {
+            let s = Source { origin: source.origin.clone(), text };
+            let scenario = scenarios::parse(&s, overrides).map_err(|d| d.to_string())?;
+            let mut sim = Simulation::new(&scenario.model, seed).map_err(|e| e.to_string())?;
+            sim.collect_series_percentiles();
+            sim.run();
+            Ok(sim.report(true))
+        };
+        let report = simulate(schedule::with_faults(&source.text, faults))?;
+        let baseline = simulate(source.text.clone())?;
+        let last_end = faults.iter().map(|f| f.end_ms).max().unwrap_or(0) as f64 / 1e3;
+        Ok((invariants::check(&report, &baseline, last_end, &Bounds::default()), report.trace_hash))
+    });
+    match attempt {
+        Ok(Ok(x)) => x,
+        Ok(Err(e)) => (Some(Violation { invariant: "invalid", detail: e }), String::new()),
+        Err(panic) => {
+            let what = panic
+                .downcast_ref::<String>()
+                .cloned()
+                .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
+                .unwrap_or_default();
+            (Some(Violation { invariant: "no_panic", detail: what }), String::new())
+        }
+    }
+}
+
+/// The sweep's summary: identical for any number of jobs, and for merged shards.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, serde::Deserialize)]
+pub struct Summary {
+    pub scenario: String,
+    pub seed: u64,
+    pub runs: u64,
+    pub failures: u64,
+    pub by_invariant: BTreeMap<String, u64>,
+    /// Failing runs: (index, run seed, invariant).
+    pub failing: Vec<(u64, u64, String)>,
+    pub seed_files: Vec<String>,
+    pub runs_per_second: f64,
+}
+
+/// One run's result as a `--shard` slice writes it: a JSON line.
+#[derive(Serialize, serde::Deserialize)]
+struct Line {
+    scenario: String,
+    sweep_seed: u64,
+    index: u64,
+    seed: u64,
+    invariant: Option<String>,
+}
+
+/// `scalelab chaos merge FILE...`: the summary of the slices' JSON lines, as one machine
+/// running the whole range would print it (without its wall-clock rate).
+fn merge(files: &[std::path::PathBuf], json: bool) -> anyhow::Result<i32> {
+    let mut lines = Vec::new();
+    for f in files {
+        let text = std::fs::read_to_string(f).with_context(|| format!("reading {}", f.display()))?;
+        for (n, l) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
+            let line: Line = serde_json::from_str(l)
+                .with_context(|| format!("{}:{}: not a line of `scalelab chaos --shard`", f.display(), n + 1))?;
+            lines.push(line);
+        }
+    }
+    lines.sort_by_key(|l| l.index);
+    let Some(first) = lines.first() else { anyhow::bail!("no runs in the files given") };
+    let mut summary = Summary { scenario: first.scenario.clone(), seed: first.sweep_seed, ..Summary::default() };
+    for l in &lines {
+        if l.scenario != summary.scenario || l.sweep_seed != summary.seed {
+            anyhow::bail!(
+                "the files come from different sweeps ({} seed {} and {} seed {})",
+                summary.scenario,
+                summary.seed,
+                l.scenario,
+                l.sweep_seed
+            );
+        }
+        summary.runs += 1;
+        if let Some(inv) = &l.invariant {
+            summary.failures += 1;
+            *summary.by_invariant.entry(inv.clone()).or_default() += 1;
+            summary.failing.push((l.index, l.seed, inv.clone()));
+        }
+    }
+    if json {
+        println!("{}", serde_json::to_string_pretty(&summary)?);
+    } else {
+        print_summary(&summary);
+    }
+    Ok(if summary.failures > 0 { 5 } else { 0 })
+}
+
+pub fn chaos(args: &ChaosArgs) -> anyhow::Result<i32> {
+    if args.scenario == "merge" {
+        return merge(&args.files, args.json);
+    }
+    if !args.files.is_empty() {
+        anyhow::bail!("unexpected arguments after the scenario: {:?} (only `chaos merge` takes files)", args.files);
+    }
+    let source = scenarios::resolve(&args.scenario).map_err(|e| anyhow::anyhow!(e))?;
+    let overrides = Overrides { duration: args.duration, ..Overrides::default() };
+    let base = match scenarios::parse(&source, &overrides) {
+        Ok(s) => s,
+        Err(d) => {
+            eprint!("{d}");
+            return Ok(crate::EXIT_INPUT);
+        }
+    };
+    let limits = Limits::default();
+    let (first, end) = match args.shard {
+        Some((k, n)) => (args.runs * (k - 1) / n, args.runs * k / n),
+        None => (0, args.runs),
+    };
+    let started = Instant::now();
+    let bar = indicatif::ProgressBar::new(end - first);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{bar:30} {pos}/{len} runs, {msg} ({per_sec})")
+            .expect("a valid template"),
+    );
+    let (work_tx, work_rx) = crossbeam_channel::unbounded::<u64>();
+    let (done_tx, done_rx) = crossbeam_channel::unbounded::<Outcome>();
+    (first..end).for_each(|i| work_tx.send(i).expect("open"));
+    drop(work_tx);
+    let mut outcomes: Vec<Outcome> = Vec::with_capacity((end - first) as usize);
+    std::thread::scope(|scope| {
+        for _ in 0..args.jobs.max(1) {
+            let (rx, tx) = (work_rx.clone(), done_tx.clone());
+            let (source, overrides, model) = (&source, &overrides, &base.model);
+            scope.spawn(move || {
+                for index in rx {
+                    let seed = run_seed(args.seed, index);
+                    let faults = schedule::draw(model, seed, &limits);
+                    let (violation, trace_hash) = run_once(source, overrides, seed, &faults);
+                    tx.send(Outcome { index, seed, faults, violation, trace_hash }).expect("open");
+                }
+            });
+        }
+        drop(done_tx);
+        let mut failures = 0;
+        for o in &done_rx {
+            failures += u64::from(o.violation.is_some());
+            bar.set_message(format!("{failures} failing"));
+            bar.inc(1);
+            outcomes.push(o);
+        }
+    });
+    bar.finish_and_clear();
+    outcomes.sort_by_key(|o| o.index);
+    let mut summary = Summary {
+        scenario: base.name.clone(),
+        seed: args.seed,
+        runs: end - first,
+        runs_per_second: (end - first) as f64 / started.elapsed().as_secs_f64().max(1e-9),
+        ..Summary::default()
+    };
+    if args.shard.is_some() {
+        for o in &outcomes {
+            let invariant = o.violation.as_ref().map(|v| v.invariant.to_string());
+            let line =
+                Line { scenario: base.name.clone(), sweep_seed: args.seed, index: o.index, seed: o.seed, invariant };
+            println!("{}", serde_json::to_string(&line)?);
+        }
+    }
+    for o in &outcomes {
+        let Some(v) = &o.violation else { continue };
+        summary.failures += 1;
+        *summary.by_invariant.entry(v.invariant.to_string()).or_default() += 1;
+        summary.failing.push((o.index, o.seed, v.invariant.to_string()));
+        if let Some(dir) = &args.out {
+            std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+            let file = seed_file::SeedFile::new(&source, &base.name, args.duration, o, v);
+            let path = dir.join(format!("{}-{}.toml", base.name, o.seed));
+            std::fs::write(&path, file.to_toml()).with_context(|| format!("writing {}", path.display()))?;
+            eprintln!(
+                "run {} failed {}: {}\n  replay: scalelab replay {}",
+                o.index,
+                v.invariant,
+                v.detail,
+                path.display()
+            );
+            if args.shrink {
+                let smaller = shrink(&source, &overrides, o.seed, &o.faults, v.invariant);
+                let (v2, hash) = run_once(&source, &overrides, o.seed, &smaller);
+                let v2 = v2.expect("a shrunk schedule still fails");
+                let shrunk = Outcome { faults: smaller, trace_hash: hash, ..o.clone() };
+                let small = dir.join(format!("{}-{}-shrunk.toml", base.name, o.seed));
+                let file = seed_file::SeedFile::new(&source, &base.name, args.duration, &shrunk, &v2);
+                std::fs::write(&small, file.to_toml()).with_context(|| format!("writing {}", small.display()))?;
+                eprintln!(
+                    "  shrunk from {} faults to {}: scalelab replay {}",
+                    o.faults.len(),
+                    shrunk.faults.len(),
+                    small.display()
+                );
+                summary.seed_files.push(small.display().to_string());
+            }
+            summary.seed_files.push(path.display().to_string());
+        } else {
+            eprintln!(
+                "run {} failed {}: {} (seed {}; --out DIR saves a seed file)",
+                o.index, v.invariant, v.detail, o.seed
+            );
+        }
+    }
+    if args.shard.is_some() {
+        // Standard output holds the JSON lines; the summary of this slice goes to stderr.
+        eprintln!("{} runs of slice, {} failing", summary.runs, summary.failures);
+    } else if args.json {
+        println!("{}", serde_json::to_string_pretty(&summary)?);
+    } else {
+        print_summary(&summary);
+    }
+    Ok(if summary.failures > 0 { 5 } else { 0 })
+}
+
+pub fn print_summary(s: &Summary) {
+    println!(
+        "chaos {}: {} runs from seed {}, {} failing ({:.1} runs/s)",
+        s.scenario, s.runs, s.seed, s.failures, s.runs_per_second
+    );
+    for (invariant, n) in &s.by_invariant {
+        println!("  {invariant}: {n}");
+    }
+    for f in &s.seed_files {
+        println!("  seed file: {f}");
+    }
+}
+
+/// Delta debugging over the faults: the smallest subset found that still fails the same
+/// invariant (each removal is kept only if the run still fails it).
+pub fn shrink(source: &Source, overrides: &Overrides, seed: u64, faults: &[Fault], invariant: &str) -> Vec<Fault> {
+    let fails = |fs: &[Fault]| run_once(source, overrides, seed, fs).0.is_some_and(|v| v.invariant == invariant);
+    let mut current = faults.to_vec();
+    let mut chunk = current.len().div_ceil(2).max(1);
+    while chunk >= 1 && current.len() > 1 {
+        let mut reduced = false;
+        let mut start = 0;
+        while start < current.len() {
+            let candidate: Vec<Fault> = current
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| *i < start || *i >= start + chunk)
+                .map(|(_, f)| f.clone())
+                .collect();
+            if !candidate.is_empty() && candidate.len() < current.len() && fails(&candidate) {
+                current = candidate;
+                reduced = true;
+            } else {
+                start += chunk;
+            }
+        }
+        if !reduced {
+            if chunk == 1 {
+                break;
+            }
+            chunk = chunk.div_ceil(2);
+        }
+    }
+    current
+}

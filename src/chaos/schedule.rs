@@ -1,0 +1,110 @@
+//! Fault schedules drawn from a seed: crashes with restarts, partitions with heals, slow
+//! instances and flaky links, written as the scenario file's own `[[faults]]` tables so
+//! that a run, its seed file and its replay all go through one parser.
+
+use rand::{RngExt, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use sim_core::Model;
+use sim_core::model::ComponentModel;
+
+/// One fault of a schedule: a `[[faults]]` table, with when it starts and ends.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Fault {
+    pub start_ms: u64,
+    pub end_ms: u64,
+    /// The TOML of its `[[faults]]` table or tables (a crash and its restart are one fault).
+    pub toml: String,
+}
+
+/// Limits on a drawn schedule.
+#[derive(Clone, Copy, Debug)]
+pub struct Limits {
+    pub max_faults: usize,
+    /// Faults start after this share of the run and end before `end_share` of it, so the
+    /// rest of the run shows whether the system recovered.
+    pub start_share: f64,
+    pub end_share: f64,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits { max_faults: 4, start_share: 0.15, end_share: 0.6 }
+    }
+}
+
+/// Draws a schedule for `model` from `seed`.
+pub fn draw(model: &Model, seed: u64, limits: &Limits) -> Vec<Fault> {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let run_ms = model.duration.as_nanos() / 1_000_000;
+    let (earliest, latest) = ((run_ms as f64 * limits.start_share) as u64, (run_ms as f64 * limits.end_share) as u64);
+    let targets: Vec<usize> = (0..model.components.len())
+        .filter(|&i| !matches!(model.components[i].model, ComponentModel::Clients(_)))
+        .collect();
+    if targets.is_empty() || latest <= earliest + 1000 {
+        return Vec::new();
+    }
+    let replicated: Vec<usize> = (0..model.services.len()).filter(|&s| model.services[s].instances.len() > 1).collect();
+    let name = |i: usize| model.components[i].name.clone();
+    let count = rng.random_range(1..=limits.max_faults);
+    let mut faults = Vec::new();
+    for _ in 0..count {
+        let start = rng.random_range(earliest..latest - 1000);
+        let end = (start + rng.random_range(5_000..=60_000)).min(latest);
+        let lasting = end - start;
+        let toml = match rng.random_range(0..4u8) {
+            0 => {
+                let t = name(targets[rng.random_range(0..targets.len())]);
+                format!(
+                    "[[faults]]\nat = \"{start}ms\"\ncrash = \"{t}\"\n[[faults]]\nat = \"{end}ms\"\nrestart = \"{t}\"\n"
+                )
+            }
+            1 if !replicated.is_empty() => {
+                let s = &model.services[replicated[rng.random_range(0..replicated.len())]];
+                let mut sides = (Vec::new(), Vec::new());
+                for &i in &s.instances {
+                    if rng.random_bool(0.5) { sides.0.push(name(i.index())) } else { sides.1.push(name(i.index())) }
+                }
+                if sides.0.is_empty() {
+                    sides.0.push(sides.1.pop().expect("two or more instances"));
+                } else if sides.1.is_empty() {
+                    sides.1.push(sides.0.pop().expect("two or more instances"));
+                }
+                let list = |v: &[String]| v.iter().map(|n| format!("\"{n}\"")).collect::<Vec<_>>().join(", ");
+                format!(
+                    "[[faults]]\nat = \"{start}ms\"\npartition = [[{}], [{}]]\nfor = \"{lasting}ms\"\n",
+                    list(&sides.0),
+                    list(&sides.1)
+                )
+            }
+            2 => {
+                let t = name(targets[rng.random_range(0..targets.len())]);
+                let factor = rng.random_range(2..=10);
+                format!("[[faults]]\nat = \"{start}ms\"\nslow = \"{t}\"\nfactor = {factor}\nfor = \"{lasting}ms\"\n")
+            }
+            _ => {
+                let (a, b) = (targets[rng.random_range(0..targets.len())], targets[rng.random_range(0..targets.len())]);
+                if a == b {
+                    continue;
+                }
+                let loss = f64::from(rng.random_range(1..=20u32)) / 100.0;
+                format!(
+                    "[[faults]]\nat = \"{start}ms\"\nflaky = [\"{}\", \"{}\"]\nloss = {loss}\nfor = \"{lasting}ms\"\n",
+                    name(a),
+                    name(b)
+                )
+            }
+        };
+        faults.push(Fault { start_ms: start, end_ms: end, toml });
+    }
+    faults
+}
+
+/// The scenario text with a schedule appended.
+pub fn with_faults(text: &str, faults: &[Fault]) -> String {
+    let mut out = text.trim_end().to_string();
+    out.push_str("\n\n# chaos schedule\n");
+    for f in faults {
+        out.push_str(&f.toml);
+    }
+    out
+}
