@@ -825,6 +825,18 @@ path = ["web"]
     near(rate(100.0, 200.0), 300.0);
     near(rate(200.0, 300.0), 600.0);
     near(rate(300.0, 400.0), 100.0);
+    // The same spike as a fault (what chaos schedules draw): a surge of the population.
+    let as_fault = toml.replace(
+        "surges = [{ at = \"100s\", for = \"200s\", factor = 3 }, { at = \"200s\", for = \"100s\", factor = 2 }]",
+        "",
+    ) + "[[faults]]\nat = \"100s\"\nsurge = \"clients\"\nfactor = 3\nfor = \"200s\"\n";
+    let r = run_toml(&as_fault, 5);
+    let rate = |from: f64, to: f64| {
+        r.series.iter().filter(|p| p.t_s >= from && p.t_s < to).map(|p| p.generated).sum::<u64>() as f64 / (to - from)
+    };
+    near(rate(0.0, 100.0), 100.0);
+    near(rate(100.0, 300.0), 300.0);
+    near(rate(300.0, 400.0), 100.0);
 }
 
 /// Target tracking: a tripled load is met step by step, each step at most 1/target of the

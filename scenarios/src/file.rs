@@ -81,6 +81,14 @@ pub struct FaultFile {
     pub slow: Option<Spanned<String>>,
     #[serde(default)]
     pub drain: Option<Spanned<String>>,
+    /// A population's open-loop rate is multiplied by `factor` (a load spike).
+    #[serde(default)]
+    pub surge: Option<Spanned<String>>,
+    /// An instance's clock jumps ahead `by` a duration (timestamps, last writer wins).
+    #[serde(default)]
+    pub skew: Option<Spanned<String>>,
+    #[serde(default)]
+    pub by: Option<Spanned<Value>>,
     /// `slow`: service times are multiplied by this.
     #[serde(default)]
     pub factor: Option<Spanned<Value>>,

@@ -229,8 +229,12 @@ pub fn lower(file: ScenarioFile, source: &str, overrides: &Overrides) -> Result<
     }
     check_flows(&file, &classes, &decls, &models, &routings, &mut errors);
 
-    let (faults, partitions) =
-        faults(&file.faults, &instance_names, &service_names, &service_instances, populations, &v, &mut errors);
+    let closed: Vec<bool> = std::iter::once(&file.workload)
+        .chain(file.workloads.values())
+        .map(|w| w.arrival.get_ref() == "closed")
+        .collect();
+    let names = (&service_names[..], &instance_names[..], &service_instances[..]);
+    let (faults, partitions) = faults(&file.faults, names, &closed, &v, &mut errors);
 
     // Run length.
     let duration = match &overrides.duration {
@@ -841,26 +845,35 @@ fn check_flows(
     }
 }
 
+/// The scenario's faults; `closed[i]`: population i is a closed loop (the first
+/// `closed.len()` services are the populations).
 fn faults(
     list: &[FaultFile],
-    instance_names: &[String],
-    service_names: &[String],
-    service_instances: &[Vec<ComponentId>],
-    populations: usize,
+    names: Names,
+    closed: &[bool],
     v: &Values,
     errors: &mut Vec<Diagnostic>,
 ) -> (Vec<FaultSpec>, Vec<PartitionSpec>) {
+    let (service_names, instance_names, service_instances) = names;
+    let populations = closed.len();
     let mut out = Vec::new();
     let mut partitions = Vec::new();
     for f in list {
         let Ok(at) = v.duration(&f.at, "at").map_err(|e| errors.push(e)) else { continue };
-        let actions = [("crash", &f.crash), ("restart", &f.restart), ("slow", &f.slow), ("drain", &f.drain)];
+        let actions = [
+            ("crash", &f.crash),
+            ("restart", &f.restart),
+            ("slow", &f.slow),
+            ("drain", &f.drain),
+            ("surge", &f.surge),
+            ("skew", &f.skew),
+        ];
         let given: Vec<_> = actions.iter().filter(|(_, t)| t.is_some()).collect();
         let network = usize::from(f.partition.is_some()) + usize::from(f.flaky.is_some());
         if given.len() + network != 1 {
             errors.push(
                 Diagnostic::at(
-                    "a fault names exactly one of crash, restart, slow, drain, partition or flaky",
+                    "a fault names exactly one of crash, restart, slow, drain, surge, skew, partition or flaky",
                     f.at.span(),
                 )
                 .help("for example { at = \"5m\", crash = \"web-2\" }"),
@@ -910,7 +923,17 @@ fn faults(
                 continue;
             }
         };
-        if instance.index() < populations {
+        if action == "surge" && (instance.index() >= populations || closed[instance.index()]) {
+            errors.push(
+                Diagnostic::at(
+                    format!("`{}` is not an open-loop population of users", target.get_ref()),
+                    target.span(),
+                )
+                .help("a surge multiplies the request rate of `clients` or a poisson [workloads.NAME]"),
+            );
+            continue;
+        }
+        if instance.index() < populations && action != "surge" {
             errors.push(
                 Diagnostic::at(
                     format!("`{}` is a population of users, which cannot fail", target.get_ref()),
@@ -920,7 +943,31 @@ fn faults(
             );
             continue;
         }
-        if action != "slow" && (f.factor.is_some() || f.lasting.is_some()) {
+        if (action == "skew") != f.by.is_some() {
+            errors.push(
+                Diagnostic::at("`by` goes with `skew`: how far the clock jumps ahead", f.at.span())
+                    .help("for example { at = \"2m\", skew = \"meta-2\", by = \"5s\" }"),
+            );
+            continue;
+        }
+        if action == "skew" {
+            let Ok(by) = v.duration(f.by.as_ref().expect("checked"), "by").map_err(|e| errors.push(e)) else {
+                continue;
+            };
+            out.push(FaultSpec { at, target: instance, action: FaultAction::Skew(by) });
+            if let Some(l) = &f.lasting {
+                match v.duration(l, "for") {
+                    Ok(d) => out.push(FaultSpec {
+                        at: at + d,
+                        target: instance,
+                        action: FaultAction::Skew(SimDuration::ZERO),
+                    }),
+                    Err(e) => errors.push(e),
+                }
+            }
+            continue;
+        }
+        if action != "slow" && action != "surge" && (f.factor.is_some() || f.lasting.is_some()) {
             errors.push(Diagnostic::at("`factor` and `for` belong to slow, partition and flaky faults", f.at.span()));
             continue;
         }
@@ -939,7 +986,8 @@ fn faults(
                     },
                     None => {
                         errors.push(
-                            Diagnostic::at("a `slow` fault needs a `factor`", f.at.span()).help("add factor = 5"),
+                            Diagnostic::at(format!("a `{action}` fault needs a `factor`"), f.at.span())
+                                .help("add factor = 3"),
                         );
                         continue;
                     }

@@ -15,8 +15,8 @@
 //! - unavailability: the share of operations that failed, and for how long some did.
 //!
 //! Operations that failed are not acknowledged: their effects may or may not survive, and
-//! neither outcome is an anomaly. Nor is a final value that no recorded write made: it
-//! comes from a write still in flight when the run ended, which cannot be judged.
+//! neither outcome is an anomaly. Writes still in flight when the run ends are recorded
+//! with an unknown completion (`SimTime::MAX`): what they wrote may be in the final state.
 
 use crate::time::SimTime;
 use serde::Serialize;
@@ -205,8 +205,12 @@ pub fn check_counter(history: &[Op], last: &BTreeMap<u64, u64>) -> Verdict {
     v
 }
 
-/// Counts and availability, common to every data type.
+/// Counts and availability, common to every data type. Operations still in flight at
+/// the end (`complete` = `SimTime::MAX`) neither succeeded nor failed: they count only as
+/// writes that may have taken effect.
 fn check_common(history: &[Op]) -> Verdict {
+    let ended: Vec<Op> = history.iter().filter(|o| o.complete != SimTime::MAX).copied().collect();
+    let history = &ended[..];
     let share = |kind: Option<OpKind>| {
         let of: Vec<&Op> = history.iter().filter(|o| kind.is_none_or(|k| o.kind == k)).collect();
         if of.is_empty() { 1.0 } else { of.iter().filter(|o| o.ok).count() as f64 / of.len() as f64 }
@@ -331,6 +335,12 @@ mod tests {
         assert_eq!(check_counter(&h, &last(&[(1, 3)])).lost_writes, 0);
         assert_eq!(check_counter(&h, &last(&[(1, 1)])).lost_writes, 1);
         assert_eq!(check_counter(&h, &last(&[(1, 4)])).duplicates, 1);
+        // An increment still in flight at the end may be counted: not a duplicate, and not
+        // a failure either.
+        let mut flying = h.to_vec();
+        flying.push(Op { complete: SimTime::MAX, ..inc((80, 0), false) });
+        let v = check_counter(&flying, &last(&[(1, 4)]));
+        assert_eq!((v.duplicates, v.operations), (0, 5));
         // A correct counter history reports nothing.
         let clean = check_counter(&[inc((0, 10), true), r(1, (5, 8), 0), r(1, (20, 30), 1)], &last(&[(1, 1)]));
         assert_eq!((clean.stale_reads, clean.lost_writes, clean.duplicates), (0, 0, 0));

@@ -146,6 +146,8 @@ pub struct World {
     pub partitions: crate::partition::Partitions,
     /// Per service: the replicas' shared data of a replicated store.
     pub stores: Vec<Option<crate::component::store::StoreGroup>>,
+    /// Per instance: how far a skew fault has set its clock ahead.
+    pub clock_ahead: Vec<SimDuration>,
 }
 
 impl World {
@@ -278,6 +280,7 @@ impl Simulation {
                 })
                 .collect(),
             partitions: Default::default(),
+            clock_ahead: vec![SimDuration::ZERO; n],
             stores: model
                 .services
                 .iter()
@@ -484,6 +487,10 @@ impl Simulation {
                 FaultAction::Restart => return,
                 FaultAction::Slow(factor) => Input::Slow(factor),
                 FaultAction::Drain => Input::Drain,
+                FaultAction::Skew(by) => {
+                    self.world.clock_ahead[i] = by;
+                    return;
+                }
                 FaultAction::Partition(p) => {
                     let n = self.components.len();
                     self.world.partitions.start(p, &self.model.partitions[usize::from(p)], n);

@@ -272,6 +272,8 @@ pub enum FaultAction {
     Slow(f64),
     /// Graceful shutdown: refuse new requests, finish the ones in hand, then stop.
     Drain,
+    /// The instance's clock runs this far ahead (zero: back in sync).
+    Skew(SimDuration),
     /// The network splits as `Model::partitions[i]` says (the target is unused).
     Partition(u16),
     /// That partition heals: held messages go on their way.

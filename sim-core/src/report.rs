@@ -193,7 +193,28 @@ impl Simulation {
     /// Checks each checked data class's history against the data's final state.
     fn consistency(&self) -> BTreeMap<String, ConsistencyReport> {
         let mut out = BTreeMap::new();
-        for ((keyspace, service), history) in &self.metrics.history {
+        // Writes still in flight at the end: their outcome is unknown, but what they wrote
+        // may be in the final state, so the checker must know them (as not acknowledged).
+        let mut histories = self.metrics.history.clone();
+        for r in self.requests.all_live() {
+            let node = &self.world.flows[r.class.index()][r.node as usize];
+            let keyspace = (r.key >> 48) as u16;
+            if let Some(h) = histories.get_mut(&(keyspace, node.service.0))
+                && r.op == crate::request::Op::Write
+                && r.version != 0
+            {
+                use crate::consistency::{Op as HOp, OpKind};
+                h.push(HOp {
+                    key: r.key,
+                    kind: OpKind::Write,
+                    invoke: r.created,
+                    complete: SimTime::MAX,
+                    ok: false,
+                    value: r.version,
+                });
+            }
+        }
+        for ((keyspace, service), history) in &histories {
             let (ks, svc) = (&self.model.keyspaces[usize::from(*keyspace)], &self.model.services[*service as usize]);
             let (group, store) =
                 (self.world.db[*service as usize].as_ref(), self.world.stores[*service as usize].as_ref());
@@ -227,7 +248,7 @@ impl Simulation {
                 ),
                 other => other.kind().to_string(),
             };
-            let name = if self.metrics.history.keys().filter(|(k, _)| k == keyspace).count() > 1 {
+            let name = if histories.keys().filter(|(k, _)| k == keyspace).count() > 1 {
                 format!("{}.{}", ks.name, svc.name)
             } else {
                 ks.name.clone()

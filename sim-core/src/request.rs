@@ -189,6 +189,12 @@ impl Requests {
         self.live
     }
 
+    /// The live requests, in slot order (for end-of-run accounting).
+    pub fn all_live(&self) -> Vec<Request> {
+        let free: std::collections::BTreeSet<u32> = self.free.iter().copied().collect();
+        (0..self.slots.len() as u32).filter(|s| !free.contains(s)).map(|s| self.slots[s as usize].request).collect()
+    }
+
     /// Ids of the live requests held by `holder`, in slot order (for crash handling).
     pub fn held_by(&self, holder: crate::ids::ComponentId) -> Vec<RequestId> {
         let free: std::collections::BTreeSet<u32> = self.free.iter().copied().collect();

@@ -1,5 +1,6 @@
 //! Fault schedules drawn from a seed: crashes with restarts, partitions with heals, slow
-//! instances and flaky links, written as the scenario file's own `[[faults]]` tables so
+//! instances, flaky links, load spikes and clocks jumping ahead on replicated stores
+//! (whose last-writer-wins timestamps they feed), written as the scenario file's own `[[faults]]` tables so
 //! that a run, its seed file and its replay all go through one parser.
 
 use rand::{RngExt, SeedableRng};
@@ -44,6 +45,9 @@ pub fn draw(model: &Model, seed: u64, limits: &Limits) -> Vec<Fault> {
         return Vec::new();
     }
     let replicated: Vec<usize> = (0..model.services.len()).filter(|&s| model.services[s].instances.len() > 1).collect();
+    let clocks: Vec<usize> =
+        targets.iter().copied().filter(|&i| matches!(model.components[i].model, ComponentModel::Store(_))).collect();
+    let open_loop = matches!(&model.components[0].model, ComponentModel::Clients(c) if matches!(c.arrival, sim_core::model::Arrival::Poisson { .. }));
     let name = |i: usize| model.components[i].name.clone();
     let count = rng.random_range(1..=limits.max_faults);
     let mut faults = Vec::new();
@@ -51,7 +55,18 @@ pub fn draw(model: &Model, seed: u64, limits: &Limits) -> Vec<Fault> {
         let start = rng.random_range(earliest..latest - 1000);
         let end = (start + rng.random_range(5_000..=60_000)).min(latest);
         let lasting = end - start;
-        let toml = match rng.random_range(0..4u8) {
+        let toml = match rng.random_range(0..6u8) {
+            4 if open_loop => {
+                let factor = f64::from(rng.random_range(15..=30u32)) / 10.0;
+                format!(
+                    "[[faults]]\nat = \"{start}ms\"\nsurge = \"clients\"\nfactor = {factor}\nfor = \"{lasting}ms\"\n"
+                )
+            }
+            5 if !clocks.is_empty() => {
+                let t = name(clocks[rng.random_range(0..clocks.len())]);
+                let by = rng.random_range(100..=10_000u64);
+                format!("[[faults]]\nat = \"{start}ms\"\nskew = \"{t}\"\nby = \"{by}ms\"\nfor = \"{lasting}ms\"\n")
+            }
             0 => {
                 let t = name(targets[rng.random_range(0..targets.len())]);
                 format!(

@@ -66,6 +66,8 @@ pub struct Clients {
     /// dropped and one at the new rate drawn (exact, as Poisson arrivals are memoryless).
     epoch: u32,
     factor: f64,
+    /// A surge fault's multiplier, on top of the workload's own surges.
+    fault_factor: f64,
     interarrival: Delay,
     /// Cumulative class weights, for picking a class per request.
     classes: Vec<(ClassId, f64)>,
@@ -110,6 +112,7 @@ impl Clients {
             spec: spec.clone(),
             epoch: 0,
             factor: 1.0,
+            fault_factor: 1.0,
             interarrival,
             classes,
             keys,
@@ -140,12 +143,12 @@ impl Clients {
                     }
                 }
             },
-            Input::Timer(RATE_CHANGE) => {
-                self.factor = self.spec.rate_factor(ctx.now.since(crate::time::SimTime::ZERO));
-                self.epoch = self.epoch.wrapping_add(1) % RATE_CHANGE;
-                let d = self.next_arrival(ctx);
-                ctx.set_timer(d, self.epoch);
+            Input::Slow(f) if matches!(self.spec.arrival, Arrival::Poisson { .. }) => {
+                // A surge fault: the rate changes now, as at a scheduled surge.
+                self.fault_factor = f;
+                self.rate_change(ctx);
             }
+            Input::Timer(RATE_CHANGE) => self.rate_change(ctx),
             Input::Timer(token) => {
                 let user = match self.spec.arrival {
                     Arrival::Poisson { .. } if token != self.epoch => return,
@@ -200,6 +203,15 @@ impl Clients {
             Input::Request(_) => unreachable!("clients are never called"),
             Input::Pong { .. } | Input::Message { .. } | Input::Restart | Input::Slow(_) | Input::Drain => {}
         }
+    }
+
+    /// The open-loop rate changed: drop the arrival drawn at the old rate, draw one at the
+    /// new (exact, as Poisson arrivals are memoryless).
+    fn rate_change(&mut self, ctx: &mut Ctx) {
+        self.factor = self.spec.rate_factor(ctx.now.since(crate::time::SimTime::ZERO)) * self.fault_factor;
+        self.epoch = self.epoch.wrapping_add(1) % RATE_CHANGE;
+        let d = self.next_arrival(ctx);
+        ctx.set_timer(d, self.epoch);
     }
 
     /// Time to the next open-loop arrival at the current rate.

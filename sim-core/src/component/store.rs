@@ -2,8 +2,11 @@
 //! choosing CP or AP per data class.
 //!
 //! A call reaches the nearest live replica, which coordinates it. A write is stamped with
-//! the coordinator's clock (synchronized within `clock_skew`), applied there, and sent to
-//! every other replica; it is acknowledged once `w` replicas have applied it. A read asks
+//! the coordinator's clock (synchronized within `clock_skew`, and set ahead by skew
+//! faults), applied there, and sent to every other replica; it is acknowledged once `w`
+//! replicas have applied it. With strict quorums (w + r > n) a register write first reads
+//! `r` replicas and stamps itself above the newest timestamp it saw (as a hybrid logical
+//! clock does), so no clock can put it behind a write acknowledged before it. A read asks
 //! `r` replicas and returns the newest value among them. A coordinator that cannot gather
 //! its `w` or `r` answers within `quorum_timeout` answers "unavailable", except that a read
 //! may fall back to its own copy when `stale_reads` allows it. So the consistency is the
@@ -217,6 +220,8 @@ struct Pending {
     generation: u32,
     req: RequestId,
     write: bool,
+    /// Gathering `r` replicas' values: a read, or a write's first phase.
+    reading: bool,
     answers: u32,
     best: ((u64, u64), u64),
     version: u64,
@@ -302,72 +307,111 @@ impl Store {
         ctx.datagram(target, token);
     }
 
-    /// Starts a read or write as its coordinator.
+    /// Starts a read or write as its coordinator. With strict quorums (w + r > n) a
+    /// register write first reads r replicas' timestamps and stamps itself above the
+    /// newest, so a skewed clock cannot put it behind an acknowledged write.
     fn coordinate(&mut self, req: RequestId, ctx: &mut Ctx) {
         let r = *ctx.requests.get(req).expect("held");
         let me = self.index;
-        let now_ns = ctx.now.since(SimTime::ZERO).as_nanos();
         let write = r.op == Op::Write;
-        let needed = if write { self.spec.w } else { self.spec.r };
         self.generation = (self.generation + 1) & 0xffff;
-        let mut p = Pending { generation: self.generation, req, write, answers: 1, best: ((0, 0), 0), version: 0 };
+        let mut p = Pending {
+            generation: self.generation,
+            req,
+            write,
+            reading: !write,
+            answers: 1,
+            best: ((0, 0), 0),
+            version: 0,
+        };
+        let g = self.group(ctx);
+        let n = g.instances.len() as u32;
+        p.best = g.local(me, r.key);
+        let register = g.spec.data == Data::Register;
+        if write && register && self.spec.w + self.spec.r > n && self.spec.r > 1 {
+            p.reading = true;
+        }
+        if p.reading {
+            self.reads += u64::from(!write);
+            if self.spec.r <= 1 {
+                self.answer(&p, Outcome::Ok, ctx);
+                return;
+            }
+            let Some(slot) = self.park(p, ctx) else { return };
+            for peer in (0..n as usize).filter(|&i| i != me) {
+                self.send(ctx, peer, Payload::Query { key: r.key, pending: slot });
+            }
+        } else {
+            self.write_phase(p, None, ctx);
+        }
+    }
+
+    /// Keeps an operation until its quorum answers or its timer fires; None if shed.
+    fn park(&mut self, p: Pending, ctx: &mut Ctx) -> Option<u32> {
+        let slot = self.pending.iter().position(Option::is_none).unwrap_or(self.pending.len());
+        if slot == MAX_PENDING {
+            // Too many operations in flight at this coordinator: shed this one.
+            self.answer(&p, Outcome::Unavailable, ctx);
+            return None;
+        }
+        if slot == self.pending.len() {
+            self.pending.push(None);
+        }
+        self.pending[slot] = Some(p);
+        ctx.set_timer(self.spec.quorum_timeout, QUORUM_BIT | p.generation << SLOT_BITS | slot as u32);
+        Some(slot as u32)
+    }
+
+    /// Applies a write here, sends it to every other replica, and answers once `w` have
+    /// it. `slot`: the write is already parked there (after its read phase).
+    fn write_phase(&mut self, mut p: Pending, slot: Option<usize>, ctx: &mut Ctx) {
+        let me = self.index;
+        let key = ctx.requests.get(p.req).expect("held").key;
+        let now_ns = ctx.now.since(SimTime::ZERO).as_nanos();
+        // A skew fault sets this replica's clock ahead on top of its own offset.
+        let ahead = ctx.world.clock_ahead[ctx.me.index()].as_nanos() as i64;
         let g = self.group(ctx);
         let n = g.instances.len();
-        if write {
-            match g.spec.data {
-                Data::Register => {
-                    let id = g.next_write;
-                    g.next_write += 1;
-                    let clock = (now_ns as i64 + self.skew_ns).max(1) as u64;
-                    g.apply_register(me, r.key, (clock, id));
-                    p.version = id;
-                }
-                Data::Counter => {
-                    let count = g.counts[me][me].get_or(r.key) + 1;
-                    g.apply_count(me, me, r.key, count);
-                    p.version = count;
-                }
-            }
-            g.touched.insert(r.key);
-            self.writes += 1;
-            // The write exists from now on, whatever its caller hears: it must name it.
-            ctx.requests.get_mut(req).expect("held").version = p.version;
-        } else {
-            p.best = g.local(me, r.key);
-            self.reads += 1;
-        }
-        let slot = if needed <= 1 {
-            self.answer(&p, Outcome::Ok, ctx);
-            if !write {
-                return;
-            }
-            NO_PENDING
-        } else {
-            let slot = self.pending.iter().position(Option::is_none).unwrap_or(self.pending.len());
-            if slot == MAX_PENDING {
-                // Too many operations in flight at this coordinator: shed this one.
-                self.answer(&p, Outcome::Unavailable, ctx);
-                return;
-            }
-            if slot == self.pending.len() {
-                self.pending.push(None);
-            }
-            self.pending[slot] = Some(p);
-            ctx.set_timer(self.spec.quorum_timeout, QUORUM_BIT | p.generation << SLOT_BITS | slot as u32);
-            slot as u32
-        };
-        let g = self.group(ctx);
         let stamp = match g.spec.data {
-            Data::Register => g.regs[me].get_or(r.key),
-            Data::Counter => (g.counts[me][me].get_or(r.key), 0),
+            Data::Register => {
+                let id = g.next_write;
+                g.next_write += 1;
+                let clock = (now_ns as i64 + self.skew_ns + ahead).max(1) as u64;
+                // After a read phase, above the newest timestamp seen; otherwise the clock's,
+                // as plain last-writer-wins does.
+                let stamp = if slot.is_some() { (clock.max(p.best.0.0 + 1), id) } else { (clock, id) };
+                g.apply_register(me, key, stamp);
+                p.version = id;
+                stamp
+            }
+            Data::Counter => {
+                let count = g.counts[me][me].get_or(key) + 1;
+                g.apply_count(me, me, key, count);
+                p.version = count;
+                (count, 0)
+            }
+        };
+        g.touched.insert(key);
+        self.writes += 1;
+        // The write exists from now on, whatever its caller hears: it must name it.
+        ctx.requests.get_mut(p.req).expect("held").version = p.version;
+        p.reading = false;
+        p.answers = 1;
+        let pending = if self.spec.w <= 1 {
+            if let Some(s) = slot {
+                self.pending[s] = None;
+            }
+            self.answer(&p, Outcome::Ok, ctx);
+            NO_PENDING
+        } else if let Some(s) = slot {
+            self.pending[s] = Some(p);
+            s as u32
+        } else {
+            let Some(s) = self.park(p, ctx) else { return };
+            s
         };
         for peer in (0..n).filter(|&i| i != me) {
-            let payload = if write {
-                Payload::Update { key: r.key, stamp, origin: me as u32, pending: slot }
-            } else {
-                Payload::Query { key: r.key, pending: slot }
-            };
-            self.send(ctx, peer, payload);
+            self.send(ctx, peer, Payload::Update { key, stamp, origin: me as u32, pending });
         }
     }
 
@@ -439,13 +483,23 @@ impl Store {
     /// A peer acknowledged a write or answered a read.
     fn on_answer(&mut self, slot: usize, read: Option<((u64, u64), u64)>, ctx: &mut Ctx) {
         let Some(Some(p)) = self.pending.get_mut(slot) else { return };
+        // A late reply from a write's read phase is not an acknowledgement, nor the reverse.
+        if p.reading != read.is_some() {
+            return;
+        }
         p.answers += 1;
         if let Some((stamp, counts)) = read {
             p.best = (p.best.0.max(stamp), p.best.1.max(counts));
         }
-        let needed = if p.write { self.spec.w } else { self.spec.r };
-        if p.answers >= needed {
-            let p = self.pending[slot].take().expect("present");
+        let needed = if p.reading { self.spec.r } else { self.spec.w };
+        if p.answers < needed {
+            return;
+        }
+        let p = *p;
+        if p.write && p.reading {
+            self.write_phase(p, Some(slot), ctx);
+        } else {
+            self.pending[slot] = None;
             self.answer(&p, Outcome::Ok, ctx);
         }
     }
