@@ -126,3 +126,38 @@ fn bad_seed_files_get_clear_errors() {
     assert_eq!(r.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&r.stderr).contains("unknown field `invariantt`"));
 }
+
+/// The scenario's `[chaos]` table limits what schedules may do; a wrong kind is a located
+/// error.
+#[test]
+fn the_scenario_limits_its_chaos() {
+    let out = dir("limits");
+    std::fs::create_dir_all(&out).unwrap();
+    let shown = scalelab(&["show", "cap-weak-quorum"]);
+    let text = String::from_utf8(shown.stdout).unwrap() + "\n[chaos]\nmax_faults = 1\nkinds = [\"partition\"]\n";
+    let file = out.join("limited.toml");
+    std::fs::write(&file, &text).unwrap();
+    let seeds = out.join("seeds");
+    let o = scalelab(&[
+        "chaos",
+        file.to_str().unwrap(),
+        "--runs",
+        "60",
+        "--duration",
+        "2m",
+        "--out",
+        seeds.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(5), "{}", String::from_utf8_lossy(&o.stderr));
+    for f in std::fs::read_dir(&seeds).unwrap() {
+        let seed = std::fs::read_to_string(f.unwrap().path()).unwrap();
+        assert_eq!(seed.matches("start_ms").count(), 1, "one fault at most");
+        assert!(seed.contains("partition = [[") && !seed.contains("crash = ") && !seed.contains("slow = "));
+    }
+    let bad = out.join("bad.toml");
+    std::fs::write(&bad, text.replace("kinds = [\"partition\"]", "kinds = [\"partiton\"]")).unwrap();
+    let o = scalelab(&["chaos", bad.to_str().unwrap(), "--runs", "1"]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(err.contains("unknown fault kind `partiton`") && err.contains("did you mean `partition`?"), "{err}");
+}

@@ -39,6 +39,23 @@ pub struct ScenarioFile {
     pub faults: Vec<FaultFile>,
     #[serde(default)]
     pub cost: Option<CostFile>,
+    #[serde(default)]
+    pub chaos: Option<ChaosFile>,
+}
+
+/// Limits on what `scalelab chaos` may do to the scenario.
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+pub struct ChaosFile {
+    #[serde(default)]
+    pub max_faults: Option<Spanned<Value>>,
+    /// Shares of the run: `["15%", "60%"]` or `[0.15, 0.6]`.
+    #[serde(default)]
+    pub window: Option<Spanned<Vec<Spanned<Value>>>>,
+    #[serde(default)]
+    pub kinds: Option<Vec<Spanned<String>>>,
+    #[serde(default)]
+    pub converge_within: Option<Spanned<Value>>,
 }
 
 /// Prices for the monthly cost report (defaults: the seeds' tables).

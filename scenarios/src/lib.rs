@@ -49,6 +49,37 @@ pub struct Scenario {
     pub expectations: Vec<expect::Expectation>,
     /// Adjustments made while applying overrides, for the user to see.
     pub notes: Vec<String>,
+    /// What `scalelab chaos` may do to this scenario.
+    pub chaos: ChaosLimits,
+}
+
+/// Limits on the fault schedules `scalelab chaos` draws (the `[chaos]` table).
+#[derive(Clone, Debug, PartialEq)]
+pub struct ChaosLimits {
+    /// At most this many faults a run (at least one).
+    pub max_faults: u32,
+    /// Faults start after this share of the run and end before `end` of it.
+    pub start: f64,
+    pub end: f64,
+    /// The kinds drawn: crash, partition, slow, flaky, surge, skew.
+    pub kinds: Vec<String>,
+    /// AP data must agree again within this long of a heal.
+    pub converge_within: SimDuration,
+}
+
+/// Fault kinds a chaos schedule can draw.
+pub const CHAOS_KINDS: [&str; 6] = ["crash", "partition", "slow", "flaky", "surge", "skew"];
+
+impl Default for ChaosLimits {
+    fn default() -> Self {
+        ChaosLimits {
+            max_faults: 4,
+            start: 0.15,
+            end: 0.6,
+            kinds: CHAOS_KINDS.iter().map(|k| k.to_string()).collect(),
+            converge_within: SimDuration::from_secs(60),
+        }
+    }
 }
 
 /// Command-line changes applied while lowering.

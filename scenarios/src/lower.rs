@@ -357,7 +357,9 @@ pub fn lower(file: ScenarioFile, source: &str, overrides: &Overrides) -> Result<
             .help(format!("add [[links]] between = [\"{from}\", \"{to}\"] (or between their services)"));
         return Err(vec![d]);
     }
+    let chaos = chaos_limits(file.chaos.as_ref(), &v)?;
     Ok(Scenario {
+        chaos,
         name: file.name.get_ref().clone(),
         title: file.title.get_ref().clone(),
         group: file.group.clone().unwrap_or_else(|| "other".to_string()),
@@ -369,6 +371,74 @@ pub fn lower(file: ScenarioFile, source: &str, overrides: &Overrides) -> Result<
         expectations,
         notes,
     })
+}
+
+/// The `[chaos]` table: limits on drawn fault schedules.
+fn chaos_limits(c: Option<&crate::file::ChaosFile>, v: &Values) -> Result<crate::ChaosLimits, Vec<Diagnostic>> {
+    let mut limits = crate::ChaosLimits::default();
+    let Some(c) = c else { return Ok(limits) };
+    let mut errors = Vec::new();
+    if let Some(m) = &c.max_faults {
+        match v.count(m, "max_faults", 1, 100) {
+            Ok(n) => limits.max_faults = n as u32,
+            Err(e) => errors.push(e),
+        }
+    }
+    if let Some(w) = &c.window {
+        let share = |x: &Spanned<Value>| -> Result<f64, Diagnostic> {
+            match x.get_ref() {
+                Value::String(s) if s.ends_with('%') => s[..s.len() - 1]
+                    .trim()
+                    .parse::<f64>()
+                    .map(|p| p / 100.0)
+                    .map_err(|_| Diagnostic::at(format!("`{s}` is not a percentage"), x.span())),
+                _ => v.number_in(x, Dim::Number, "window", 0.0, 1.0),
+            }
+        };
+        match w.get_ref().as_slice() {
+            [a, b] => match (share(a), share(b)) {
+                (Ok(a), Ok(b)) if (0.0..1.0).contains(&a) && a < b && b <= 1.0 => (limits.start, limits.end) = (a, b),
+                (Ok(_), Ok(_)) => errors.push(
+                    Diagnostic::at("the window must run forward within the run", w.span())
+                        .help("such as window = [\"15%\", \"60%\"]"),
+                ),
+                (Err(e), _) | (_, Err(e)) => errors.push(e),
+            },
+            _ => errors.push(
+                Diagnostic::at(
+                    "`window` is two shares of the run: when faults may start and by when they end",
+                    w.span(),
+                )
+                .help("such as window = [\"15%\", \"60%\"]"),
+            ),
+        }
+    }
+    if let Some(kinds) = &c.kinds {
+        limits.kinds.clear();
+        for k in kinds {
+            if crate::CHAOS_KINDS.contains(&k.get_ref().as_str()) {
+                limits.kinds.push(k.get_ref().clone());
+            } else {
+                let d = Diagnostic::at(format!("unknown fault kind `{}`", k.get_ref()), k.span());
+                errors.push(match did_you_mean(k.get_ref(), crate::CHAOS_KINDS) {
+                    Some(s) => d.help(format!("did you mean `{s}`?")),
+                    None => d.help(format!("kinds: {}", crate::CHAOS_KINDS.join(", "))),
+                });
+            }
+        }
+        if kinds.is_empty() {
+            errors.push(
+                Diagnostic::new("[chaos] kinds is empty").help("list at least one kind, or leave it out for all"),
+            );
+        }
+    }
+    if let Some(d) = &c.converge_within {
+        match v.duration(d, "converge_within") {
+            Ok(d) => limits.converge_within = d,
+            Err(e) => errors.push(e),
+        }
+    }
+    if errors.is_empty() { Ok(limits) } else { Err(errors) }
 }
 
 /// Every instance pair a flow joins must be connected by links; the error points at the

@@ -10,7 +10,7 @@ use crate::cli::ChaosArgs;
 use anyhow::Context;
 use invariants::{Bounds, Violation};
 use scenarios::{Overrides, Source};
-use schedule::{Fault, Limits};
+use schedule::Fault;
 use serde::Serialize;
 use sim_core::{Report, Simulation};
 use std::collections::BTreeMap;
@@ -38,18 +38,19 @@ pub struct Outcome {
 /// without them. A panic is caught and reported as a failure of the run.
 pub fn run_once(source: &Source, overrides: &Overrides, seed: u64, faults: &[Fault]) -> (Option<Violation>, String) {
     let attempt = std::panic::catch_unwind(|| -> Result<(Option<Violation>, String), String> {
-        let simulate = |text: String| -> Result<Report, String> {
+        let simulate = |text: String| -> Result<(Report, scenarios::ChaosLimits), String> {
             let s = Source { origin: source.origin.clone(), text };
             let scenario = scenarios::parse(&s, overrides).map_err(|d| d.to_string())?;
             let mut sim = Simulation::new(&scenario.model, seed).map_err(|e| e.to_string())?;
             sim.collect_series_percentiles();
             sim.run();
-            Ok(sim.report(true))
+            Ok((sim.report(true), scenario.chaos))
         };
-        let report = simulate(schedule::with_faults(&source.text, faults))?;
-        let baseline = simulate(source.text.clone())?;
+        let (report, limits) = simulate(schedule::with_faults(&source.text, faults))?;
+        let (baseline, _) = simulate(source.text.clone())?;
         let last_end = faults.iter().map(|f| f.end_ms).max().unwrap_or(0) as f64 / 1e3;
-        Ok((invariants::check(&report, &baseline, last_end, &Bounds::default()), report.trace_hash))
+        let bounds = Bounds { converge_ms: limits.converge_within.as_secs_f64() * 1e3, ..Bounds::default() };
+        Ok((invariants::check(&report, &baseline, last_end, &bounds), report.trace_hash))
     });
     match attempt {
         Ok(Ok(x)) => x,
@@ -145,7 +146,7 @@ pub fn chaos(args: &ChaosArgs) -> anyhow::Result<i32> {
             return Ok(crate::EXIT_INPUT);
         }
     };
-    let limits = Limits::default();
+    let limits = base.chaos.clone();
     let (first, end) = match args.shard {
         Some((k, n)) => (args.runs * (k - 1) / n, args.runs * k / n),
         None => (0, args.runs),
@@ -164,11 +165,11 @@ pub fn chaos(args: &ChaosArgs) -> anyhow::Result<i32> {
     std::thread::scope(|scope| {
         for _ in 0..args.jobs.max(1) {
             let (rx, tx) = (work_rx.clone(), done_tx.clone());
-            let (source, overrides, model) = (&source, &overrides, &base.model);
+            let (source, overrides, model, limits) = (&source, &overrides, &base.model, &limits);
             scope.spawn(move || {
                 for index in rx {
                     let seed = run_seed(args.seed, index);
-                    let faults = schedule::draw(model, seed, &limits);
+                    let faults = schedule::draw(model, seed, limits);
                     let (violation, trace_hash) = run_once(source, overrides, seed, &faults);
                     tx.send(Outcome { index, seed, faults, violation, trace_hash }).expect("open");
                 }

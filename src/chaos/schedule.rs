@@ -5,6 +5,7 @@
 
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
+use scenarios::ChaosLimits;
 use sim_core::Model;
 use sim_core::model::ComponentModel;
 
@@ -17,27 +18,12 @@ pub struct Fault {
     pub toml: String,
 }
 
-/// Limits on a drawn schedule.
-#[derive(Clone, Copy, Debug)]
-pub struct Limits {
-    pub max_faults: usize,
-    /// Faults start after this share of the run and end before `end_share` of it, so the
-    /// rest of the run shows whether the system recovered.
-    pub start_share: f64,
-    pub end_share: f64,
-}
-
-impl Default for Limits {
-    fn default() -> Self {
-        Limits { max_faults: 4, start_share: 0.15, end_share: 0.6 }
-    }
-}
-
 /// Draws a schedule for `model` from `seed`.
-pub fn draw(model: &Model, seed: u64, limits: &Limits) -> Vec<Fault> {
+pub fn draw(model: &Model, seed: u64, limits: &ChaosLimits) -> Vec<Fault> {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let run_ms = model.duration.as_nanos() / 1_000_000;
-    let (earliest, latest) = ((run_ms as f64 * limits.start_share) as u64, (run_ms as f64 * limits.end_share) as u64);
+    let (earliest, latest) = ((run_ms as f64 * limits.start) as u64, (run_ms as f64 * limits.end) as u64);
+    let allowed = |kind: &str| limits.kinds.iter().any(|k| k == kind);
     let targets: Vec<usize> = (0..model.components.len())
         .filter(|&i| !matches!(model.components[i].model, ComponentModel::Clients(_)))
         .collect();
@@ -49,31 +35,31 @@ pub fn draw(model: &Model, seed: u64, limits: &Limits) -> Vec<Fault> {
         targets.iter().copied().filter(|&i| matches!(model.components[i].model, ComponentModel::Store(_))).collect();
     let open_loop = matches!(&model.components[0].model, ComponentModel::Clients(c) if matches!(c.arrival, sim_core::model::Arrival::Poisson { .. }));
     let name = |i: usize| model.components[i].name.clone();
-    let count = rng.random_range(1..=limits.max_faults);
+    let count = rng.random_range(1..=limits.max_faults as usize);
     let mut faults = Vec::new();
     for _ in 0..count {
         let start = rng.random_range(earliest..latest - 1000);
         let end = (start + rng.random_range(5_000..=60_000)).min(latest);
         let lasting = end - start;
         let toml = match rng.random_range(0..6u8) {
-            4 if open_loop => {
+            4 if open_loop && allowed("surge") => {
                 let factor = f64::from(rng.random_range(15..=30u32)) / 10.0;
                 format!(
                     "[[faults]]\nat = \"{start}ms\"\nsurge = \"clients\"\nfactor = {factor}\nfor = \"{lasting}ms\"\n"
                 )
             }
-            5 if !clocks.is_empty() => {
+            5 if !clocks.is_empty() && allowed("skew") => {
                 let t = name(clocks[rng.random_range(0..clocks.len())]);
                 let by = rng.random_range(100..=10_000u64);
                 format!("[[faults]]\nat = \"{start}ms\"\nskew = \"{t}\"\nby = \"{by}ms\"\nfor = \"{lasting}ms\"\n")
             }
-            0 => {
+            0 if allowed("crash") => {
                 let t = name(targets[rng.random_range(0..targets.len())]);
                 format!(
                     "[[faults]]\nat = \"{start}ms\"\ncrash = \"{t}\"\n[[faults]]\nat = \"{end}ms\"\nrestart = \"{t}\"\n"
                 )
             }
-            1 if !replicated.is_empty() => {
+            1 if !replicated.is_empty() && allowed("partition") => {
                 let s = &model.services[replicated[rng.random_range(0..replicated.len())]];
                 let mut sides = (Vec::new(), Vec::new());
                 for &i in &s.instances {
@@ -91,12 +77,12 @@ pub fn draw(model: &Model, seed: u64, limits: &Limits) -> Vec<Fault> {
                     list(&sides.1)
                 )
             }
-            2 => {
+            2 if allowed("slow") => {
                 let t = name(targets[rng.random_range(0..targets.len())]);
                 let factor = rng.random_range(2..=10);
                 format!("[[faults]]\nat = \"{start}ms\"\nslow = \"{t}\"\nfactor = {factor}\nfor = \"{lasting}ms\"\n")
             }
-            _ => {
+            3 if allowed("flaky") => {
                 let (a, b) = (targets[rng.random_range(0..targets.len())], targets[rng.random_range(0..targets.len())]);
                 if a == b {
                     continue;
@@ -108,6 +94,8 @@ pub fn draw(model: &Model, seed: u64, limits: &Limits) -> Vec<Fault> {
                     name(b)
                 )
             }
+            // A kind not allowed, or with nothing to act on: this draw adds no fault.
+            _ => continue,
         };
         faults.push(Fault { start_ms: start, end_ms: end, toml });
     }
