@@ -84,15 +84,15 @@ pub struct ChaosArgs {
     pub scenario: String,
     /// With `merge`: the slices' files.
     pub files: Vec<PathBuf>,
-    /// How many runs (each with its own fault schedule).
-    #[arg(long, default_value_t = 100)]
+    /// How many runs (each with its own fault schedule), up to 10,000,000.
+    #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u64).range(1..=10_000_000))]
     pub runs: u64,
     /// The sweep's seed: run i uses a seed derived from it and i.
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
-    /// Runs in parallel on this many threads; results are the same for any number.
-    #[arg(long, default_value_t = 1)]
-    pub jobs: usize,
+    /// Runs in parallel on this many threads (up to 256); results are the same for any number.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub jobs: u16,
     /// Write a seed file for every failing run into DIR.
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,

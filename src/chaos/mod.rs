@@ -163,7 +163,7 @@ pub fn chaos(args: &ChaosArgs) -> anyhow::Result<i32> {
     drop(work_tx);
     let mut outcomes: Vec<Outcome> = Vec::with_capacity((end - first) as usize);
     std::thread::scope(|scope| {
-        for _ in 0..args.jobs.max(1) {
+        for _ in 0..args.jobs {
             let (rx, tx) = (work_rx.clone(), done_tx.clone());
             let (source, overrides, model, limits) = (&source, &overrides, &base.model, &limits);
             scope.spawn(move || {
