@@ -101,6 +101,9 @@ pub struct FaultFile {
     /// A population's open-loop rate is multiplied by `factor` (a load spike).
     #[serde(default)]
     pub surge: Option<Spanned<String>>,
+    /// `heal = "all"`: every partition and flaky link in force heals.
+    #[serde(default)]
+    pub heal: Option<Spanned<String>>,
     /// An instance's clock jumps ahead `by` a duration (timestamps, last writer wins).
     #[serde(default)]
     pub skew: Option<Spanned<String>>,

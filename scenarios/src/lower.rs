@@ -937,13 +937,14 @@ fn faults(
             ("drain", &f.drain),
             ("surge", &f.surge),
             ("skew", &f.skew),
+            ("heal", &f.heal),
         ];
         let given: Vec<_> = actions.iter().filter(|(_, t)| t.is_some()).collect();
         let network = usize::from(f.partition.is_some()) + usize::from(f.flaky.is_some());
         if given.len() + network != 1 {
             errors.push(
                 Diagnostic::at(
-                    "a fault names exactly one of crash, restart, slow, drain, surge, skew, partition or flaky",
+                    "a fault names exactly one of crash, restart, slow, drain, surge, skew, partition, flaky or heal",
                     f.at.span(),
                 )
                 .help("for example { at = \"5m\", crash = \"web-2\" }"),
@@ -969,6 +970,19 @@ fn faults(
             continue;
         }
         let (action, target) = (given[0].0, given[0].1.as_ref().expect("given"));
+        if action == "heal" {
+            if target.get_ref() != "all" {
+                errors.push(
+                    Diagnostic::at(format!("expected `heal = \"all\"`, found `{}`", target.get_ref()), target.span())
+                        .help("to heal one partition at a given time, give it a `for` duration instead"),
+                );
+            } else if f.factor.is_some() || f.lasting.is_some() || f.by.is_some() {
+                errors.push(Diagnostic::at("a heal takes no `factor`, `for` or `by`", f.at.span()));
+            } else {
+                out.push(FaultSpec { at, target: ComponentId(0), action: FaultAction::HealAll });
+            }
+            continue;
+        }
         let instance = match instance_names.iter().position(|n| n == target.get_ref()) {
             Some(i) => ComponentId(i as u32),
             None => {
@@ -1076,7 +1090,9 @@ fn faults(
         };
         out.push(FaultSpec { at, target: instance, action });
     }
-    out.sort_by_key(|f| f.at);
+    // Kept in file order, not sorted by time: faults appended to a file (by the TUI, by
+    // chaos) keep the indices of those before them, so a run given them while under way
+    // and a run of the longer file agree event for event.
     (out, partitions)
 }
 

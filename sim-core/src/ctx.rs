@@ -75,6 +75,11 @@ impl Ctx<'_> {
         chance(self.rng, p)
     }
 
+    /// Records a notable event of this component, now (for the log people watch).
+    pub fn note(&mut self, kind: crate::notes::NoteKind) {
+        self.world.notes.push(crate::notes::Note { time: self.now, component: self.me, kind });
+    }
+
     /// Wakes this component with `Timer(token)` after `after`.
     #[inline]
     pub fn set_timer(&mut self, after: SimDuration, token: u32) {

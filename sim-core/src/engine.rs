@@ -11,6 +11,7 @@ use crate::ids::{ComponentId, RequestId, ServiceId};
 use crate::metrics::Metrics;
 use crate::model::{ComponentModel, FaultAction, FlowNode, Model, Routing};
 use crate::network::{Network, Route};
+use crate::notes::{Note, NoteKind};
 use crate::request::{Holder, Op, Outcome, Requests};
 use crate::rng::{SimRng, stream};
 use crate::sharding::ShardMap;
@@ -97,6 +98,7 @@ impl std::fmt::Display for ModelError {
 }
 
 /// Run-time state of a service: its routing and what DNS says about it.
+#[derive(Clone)]
 pub struct ServiceState {
     pub instances: Vec<ComponentId>,
     pub routing: Routing,
@@ -113,6 +115,7 @@ pub struct ServiceState {
 
 /// Everything the engine owns besides the components: the queue, the network, services,
 /// flows and the life state of every instance.
+#[derive(Clone)]
 pub struct World {
     pub(crate) queue: EventQueue<Event>,
     network: Network,
@@ -148,6 +151,8 @@ pub struct World {
     pub stores: Vec<Option<crate::component::store::StoreGroup>>,
     /// Per instance: how far a skew fault has set its clock ahead.
     pub clock_ahead: Vec<SimDuration>,
+    /// Notable events so far (crashes, failovers, partitions...), for people watching.
+    pub notes: crate::notes::Notes,
 }
 
 impl World {
@@ -203,6 +208,7 @@ impl World {
 }
 
 /// One simulation run: the model's components, the queue, the network and the metrics.
+#[derive(Clone)]
 pub struct Simulation {
     pub(crate) model: Model,
     pub(crate) seed: u64,
@@ -247,8 +253,11 @@ impl Simulation {
             queue.push(SimTime::ZERO, Event::new(ComponentId(i as u32), EventKind::Start));
         }
         for (i, f) in model.faults.iter().enumerate() {
+            // Fault i gets sequence number n + i: `add_faults` relies on it.
             queue.push(SimTime::ZERO + f.at, Event::new(f.target, EventKind::Fault(i as u32)));
         }
+        queue.start_run_numbering();
+        queue.start_run_numbering();
         let world = World {
             queue,
             network,
@@ -281,6 +290,7 @@ impl Simulation {
                 .collect(),
             partitions: Default::default(),
             clock_ahead: vec![SimDuration::ZERO; n],
+            notes: Default::default(),
             stores: model
                 .services
                 .iter()
@@ -343,6 +353,40 @@ impl Simulation {
     /// default: it costs time and changes nothing else about the run.
     pub fn collect_series_percentiles(&mut self) {
         self.metrics.series.with_percentiles();
+    }
+
+    /// Adds the faults that `model` has beyond this run's, as if they had been in the
+    /// scenario from the start: a run paused at any point and given a fault goes on
+    /// exactly as the scenario file with that fault appended runs from the beginning.
+    /// `model` must be this run's model with faults (and partitions) appended, each new
+    /// fault in the future.
+    pub fn add_faults(&mut self, model: &Model) -> Result<(), String> {
+        let (old, old_partitions) = (self.model.faults.len(), self.model.partitions.len());
+        let same = model.faults.len() >= old
+            && model.faults[..old] == self.model.faults[..]
+            && model.partitions.len() >= old_partitions
+            && model.partitions[..old_partitions] == self.model.partitions[..]
+            && model.components.len() == self.model.components.len();
+        if !same {
+            return Err("the new model is not this run's model with faults appended".into());
+        }
+        if let Some(f) = model.faults[old..].iter().find(|f| SimTime::ZERO + f.at <= self.now()) {
+            return Err(format!("a fault at {} is not after the current time {}", SimTime::ZERO + f.at, self.now()));
+        }
+        let n = self.components.len() as u64;
+        for (i, f) in model.faults.iter().enumerate().skip(old) {
+            let at = SimTime::ZERO + f.at;
+            let event = Event::new(f.target, EventKind::Fault(i as u32));
+            self.world.queue.push_reserved(at, n + i as u64, event);
+        }
+        self.model.faults = model.faults.clone();
+        self.model.partitions = model.partitions.clone();
+        Ok(())
+    }
+
+    /// Notable events so far: crashes, health-check verdicts, failovers, partitions.
+    pub fn notes(&self) -> &crate::notes::Notes {
+        &self.world.notes
     }
 
     /// Current simulated time (that of the last processed event).
@@ -473,38 +517,18 @@ impl Simulation {
                 }
                 Input::Message { from, token }
             }
-            EventKind::Fault(f) => match self.model.faults[f as usize].action {
-                FaultAction::Crash => {
-                    if !down {
-                        self.crash(now, t);
-                    }
-                    return;
+            EventKind::Fault(f) => {
+                let action = self.model.faults[f as usize].action;
+                if let Some(kind) = self.on_fault(now, t, action) {
+                    self.world.notes.push(Note { time: now, component: t, kind });
                 }
-                FaultAction::Restart if down => {
-                    self.world.down[i] = false;
-                    Input::Restart
+                match action {
+                    FaultAction::Restart if down => Input::Restart,
+                    FaultAction::Slow(factor) => Input::Slow(factor),
+                    FaultAction::Drain => Input::Drain,
+                    _ => return,
                 }
-                FaultAction::Restart => return,
-                FaultAction::Slow(factor) => Input::Slow(factor),
-                FaultAction::Drain => Input::Drain,
-                FaultAction::Skew(by) => {
-                    self.world.clock_ahead[i] = by;
-                    return;
-                }
-                FaultAction::Partition(p) => {
-                    let n = self.components.len();
-                    self.world.partitions.start(p, &self.model.partitions[usize::from(p)], n);
-                    return;
-                }
-                FaultAction::Heal(p) => {
-                    self.world.stores.iter_mut().flatten().for_each(|g| g.on_heal(now));
-                    for h in self.world.partitions.heal(p) {
-                        let delay = self.world.latency(h.from, h.to);
-                        self.world.queue.push(now + delay, Event::new(h.to, h.kind));
-                    }
-                    return;
-                }
-            },
+            }
         };
         let mut ctx = Ctx {
             now,
@@ -550,6 +574,54 @@ impl Simulation {
             Op::Write if r.version > 0 => self.metrics.on_write_acked(r.key, r.version),
             Op::Read => self.metrics.on_read(service, r.class, r.version, r.expected_version),
             _ => {}
+        }
+    }
+
+    /// Applies a fault's effect on the engine's side; what the component itself must do
+    /// (restart, slow down, drain) it hears as an input. Returns the note to log, if any.
+    fn on_fault(&mut self, now: SimTime, t: ComponentId, action: FaultAction) -> Option<NoteKind> {
+        let i = t.index();
+        match action {
+            FaultAction::Crash if !self.world.down[i] => {
+                self.crash(now, t);
+                Some(NoteKind::Crash)
+            }
+            FaultAction::Crash => None,
+            FaultAction::Restart if self.world.down[i] => {
+                self.world.down[i] = false;
+                Some(NoteKind::Restart)
+            }
+            FaultAction::Restart => None,
+            FaultAction::Slow(factor) => Some(NoteKind::Slow(factor)),
+            FaultAction::Drain => Some(NoteKind::Drain),
+            FaultAction::Skew(by) => {
+                self.world.clock_ahead[i] = by;
+                Some(NoteKind::Skew(by.as_nanos() / 1_000_000))
+            }
+            FaultAction::Partition(p) => {
+                let n = self.components.len();
+                self.world.partitions.start(p, &self.model.partitions[usize::from(p)], n);
+                Some(NoteKind::Partition(p))
+            }
+            FaultAction::Heal(p) => {
+                self.heal(now, p);
+                Some(NoteKind::Heal(p))
+            }
+            FaultAction::HealAll => {
+                for p in self.world.partitions.active_ids() {
+                    self.heal(now, p);
+                    self.world.notes.push(Note { time: now, component: t, kind: NoteKind::Heal(p) });
+                }
+                None
+            }
+        }
+    }
+
+    fn heal(&mut self, now: SimTime, p: u16) {
+        self.world.stores.iter_mut().flatten().for_each(|g| g.on_heal(now));
+        for h in self.world.partitions.heal(p) {
+            let delay = self.world.latency(h.from, h.to);
+            self.world.queue.push(now + delay, Event::new(h.to, h.kind));
         }
     }
 

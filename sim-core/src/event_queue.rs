@@ -24,6 +24,7 @@ fn key(time: SimTime, seq: u64) -> u128 {
 }
 
 /// A priority queue of events ordered by (time, seq).
+#[derive(Clone)]
 pub struct EventQueue<E> {
     heap: QuadHeap<E>,
     /// Events due at `now`, in order from `fifo_head` on (reset when drained).
@@ -71,6 +72,26 @@ impl<E: Copy> EventQueue<E> {
     }
 
     /// The (time, seq) of the next event, without removing it.
+    /// Sequence numbers below this are kept for events scheduled before the run starts
+    /// (`push_reserved`); events scheduled during the run get numbers from here up.
+    pub const RUN_SEQ_START: u64 = 1 << 40;
+
+    /// Starts numbering run-time events at `RUN_SEQ_START`. Called once, when every
+    /// start-of-run event is in.
+    pub fn start_run_numbering(&mut self) {
+        assert!(self.next_seq <= Self::RUN_SEQ_START, "too many start-of-run events");
+        self.next_seq = Self::RUN_SEQ_START;
+    }
+
+    /// Schedules `event` with a chosen start-of-run sequence number, so that it orders
+    /// among events exactly as if it had been scheduled before the run began: a fault
+    /// added while the run is paused then replays identically from a scenario file.
+    pub fn push_reserved(&mut self, time: SimTime, seq: u64, event: E) {
+        assert!(time > self.now, "a reserved event must lie in the future: {time} <= {}", self.now);
+        assert!(seq < Self::RUN_SEQ_START, "reserved sequence numbers are below RUN_SEQ_START");
+        self.heap.push(key(time, seq), event);
+    }
+
     pub fn peek_time(&self) -> Option<SimTime> {
         let heap = self.heap.peek_key().map(|k| SimTime((k >> 64) as u64));
         match (self.now_fifo.get(self.fifo_head), heap) {

@@ -18,6 +18,7 @@ pub mod lockstep;
 pub mod metrics;
 pub mod model;
 pub mod network;
+pub mod notes;
 pub mod partition;
 mod quad_heap;
 pub mod report;

@@ -255,7 +255,7 @@ pub struct KeyspaceSpec {
     pub check: bool,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct FaultSpec {
     pub at: SimDuration,
     pub target: ComponentId,
@@ -278,4 +278,6 @@ pub enum FaultAction {
     Partition(u16),
     /// That partition heals: held messages go on their way.
     Heal(u16),
+    /// Every partition and flaky link in force heals (the target is unused).
+    HealAll,
 }

@@ -30,6 +30,7 @@ pub struct Route {
     pub instant: bool,
 }
 
+#[derive(Clone)]
 pub struct Network {
     graph: UnGraph<ComponentId, LinkId, u32>,
     links: Vec<LinkSpec>,

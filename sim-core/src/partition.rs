@@ -36,6 +36,7 @@ pub enum Verdict {
 }
 
 /// A cut in force.
+#[derive(Clone)]
 struct Cut {
     id: u16,
     /// Per instance: 0 on no side, else its side number from 1.
@@ -62,7 +63,7 @@ pub struct Held {
 }
 
 /// The cuts in force, the messages they hold, and what they did.
-#[derive(Default)]
+#[derive(Clone, Default)]
 pub struct Partitions {
     active: Vec<Cut>,
     held: Vec<Held>,
@@ -83,6 +84,11 @@ impl Partitions {
             }
         }
         self.active.push(Cut { id, side, one_way: spec.one_way, hold: spec.hold, loss: spec.loss });
+    }
+
+    /// The cuts in force, in the order they started.
+    pub fn active_ids(&self) -> Vec<u16> {
+        self.active.iter().map(|c| c.id).collect()
     }
 
     /// Ends cut `id` and returns the messages it held, in the order they were sent.

@@ -2,6 +2,7 @@
 //! compares and moves only the 16-byte keys' slots, and a 4-ary tree is half as deep as a
 //! binary one, so both push and pop touch fewer cache lines than std's `BinaryHeap`.
 
+#[derive(Clone)]
 pub struct QuadHeap<E> {
     keys: Vec<u128>,
     items: Vec<E>,

@@ -262,8 +262,11 @@ impl Simulation {
             let mut verdict = verdict;
             // Keys as the scenario numbers them: their rank within the keyspace.
             verdict.examples.iter_mut().for_each(|e| e.key &= (1 << 48) - 1);
-            let healed = store
-                .filter(|_| self.model.faults.iter().any(|f| matches!(f.action, crate::model::FaultAction::Heal(_))));
+            let healed = store.filter(|_| {
+                self.model.faults.iter().any(|f| {
+                    matches!(f.action, crate::model::FaultAction::Heal(_) | crate::model::FaultAction::HealAll)
+                })
+            });
             out.insert(
                 name,
                 ConsistencyReport {

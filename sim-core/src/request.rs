@@ -120,7 +120,7 @@ struct Slot {
     request: Request,
 }
 
-#[derive(Default)]
+#[derive(Clone, Default)]
 pub struct Requests {
     slots: Vec<Slot>,
     free: Vec<u32>,

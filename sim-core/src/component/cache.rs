@@ -51,6 +51,7 @@ struct Entry {
 
 const FLUSH_TOKEN: u32 = u32::MAX;
 
+#[derive(Clone)]
 pub struct Cache {
     spec: CacheSpec,
     entries: Lru<Entry>,

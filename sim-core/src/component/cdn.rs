@@ -47,6 +47,7 @@ enum Pending {
     ToOrigin(RequestId),
 }
 
+#[derive(Clone)]
 pub struct Cdn {
     spec: CdnSpec,
     /// Cumulative region shares, for assigning users.

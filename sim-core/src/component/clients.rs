@@ -52,6 +52,7 @@ impl KeySampler {
 /// read-your-writes router can honour it, and a read of that key that returns an older
 /// version counts as reading behind one's own write. Reads are judged against the write
 /// acknowledged before they began (`in_flight`, by request id).
+#[derive(Clone)]
 pub struct OwnWrites {
     last: Vec<(u64, u64)>,
     in_flight: KeyMap<u64>,
@@ -60,6 +61,7 @@ pub struct OwnWrites {
 /// Timer token of a surge's start or end; arrival timers carry the rate epoch instead.
 const RATE_CHANGE: u32 = u32::MAX;
 
+#[derive(Clone)]
 pub struct Clients {
     spec: ClientsSpec,
     /// Open loop: bumped at every rate change, so the arrival drawn at the old rate is

@@ -28,6 +28,7 @@ use crate::ids::{ComponentId, RequestId, ServiceId};
 use crate::keymap::KeyMap;
 use crate::metrics::TimeWeighted;
 use crate::model::Model;
+use crate::notes::NoteKind;
 use crate::report::ComponentReport;
 use crate::request::{Op, Outcome};
 use crate::sharding::{ShardMap, moved_share};
@@ -66,6 +67,7 @@ pub struct DatabaseSpec {
 
 /// The cluster's shared state: the replication log, each instance's data and applied
 /// position, and who the primary is.
+#[derive(Clone)]
 pub struct DbGroup {
     pub service: ServiceId,
     pub instances: Vec<ComponentId>,
@@ -174,6 +176,7 @@ const SHIP: u32 = 1 << 30;
 const REPLICATE: u32 = 0;
 const ACK: u32 = 1;
 
+#[derive(Clone)]
 pub struct Database {
     spec: DatabaseSpec,
     service: ServiceId,
@@ -499,6 +502,8 @@ impl Database {
         g.promoted_at = Some(ctx.now);
         self.coordinating = false;
         self.promoted_to = Some(new);
+        let new_primary = g.instances[new];
+        ctx.world.notes.push(crate::notes::Note { time: ctx.now, component: new_primary, kind: NoteKind::Failover });
         let f = self.spec.failover.clone().expect("promotion only with failover");
         let d = ctx.draw(&f.dns);
         ctx.set_timer(d, DNS);
@@ -516,6 +521,7 @@ impl Database {
             state.next = 0;
             let now = ctx.now;
             self.group(ctx).dns_switched_at = Some(now);
+            ctx.note(NoteKind::DnsSwitched);
         }
     }
 

@@ -23,6 +23,7 @@ use crate::ctx::Ctx;
 use crate::ids::{ComponentId, ServiceId};
 use crate::metrics::TimeWeighted;
 use crate::model::Model;
+use crate::notes::NoteKind;
 use crate::report::ComponentReport;
 use crate::request::{Outcome, Request};
 use crate::sharding::key_hash;
@@ -83,6 +84,7 @@ pub struct Autoscale {
 }
 
 /// The scaler's state, kept only when autoscaling.
+#[derive(Clone)]
 struct Scaler {
     spec: Autoscale,
     /// Workers per backend instance, for load per worker.
@@ -108,6 +110,7 @@ const BOOT_BIT: u32 = 1 << 29;
 const BACKEND_BITS: u32 = 20;
 const BACKEND_MASK: u32 = (1 << BACKEND_BITS) - 1;
 
+#[derive(Clone)]
 struct Backend {
     id: ComponentId,
     up: bool,
@@ -122,6 +125,7 @@ struct Backend {
     current_weight: i64,
 }
 
+#[derive(Clone)]
 pub struct LoadBalancer {
     spec: LoadBalancerSpec,
     backends: Vec<Backend>,
@@ -214,7 +218,7 @@ impl LoadBalancer {
                 let b = (token & BACKEND_MASK) as usize;
                 if self.backends[b].awaiting == Some(token >> BACKEND_BITS & 0x7ff) {
                     self.backends[b].awaiting = None;
-                    self.probe_result(b, false);
+                    self.probe_result(b, false, ctx);
                 }
             }
             Input::Timer(SCALE) => self.scale(ctx),
@@ -224,13 +228,14 @@ impl LoadBalancer {
                 s.booting -= n;
                 self.active = (self.active + n).min(self.backends.len());
                 s.in_service.set(ctx.now, self.active as u64);
+                ctx.note(NoteKind::Scaled(self.active as u32));
             }
             Input::Timer(token) => self.probe(token as usize, ctx),
             Input::Pong { token, healthy } => {
                 let b = (token & BACKEND_MASK) as usize;
                 if self.backends[b].awaiting == Some(token >> BACKEND_BITS) {
                     self.backends[b].awaiting = None;
-                    self.probe_result(b, healthy);
+                    self.probe_result(b, healthy, ctx);
                 }
             }
             Input::Message { .. } | Input::Slow(_) | Input::Drain => {}
@@ -269,6 +274,7 @@ impl LoadBalancer {
             // Out of rotation: the requests they hold finish, new ones go elsewhere.
             self.active = wanted;
             s.scale_ins += 1;
+            ctx.note(NoteKind::Scaled(wanted as u32));
             s.last_change = Some(ctx.now);
             s.in_service.set(ctx.now, wanted as u64);
         }
@@ -302,7 +308,7 @@ impl LoadBalancer {
         ctx.set_timer(h.interval, b as u32);
     }
 
-    fn probe_result(&mut self, b: usize, ok: bool) {
+    fn probe_result(&mut self, b: usize, ok: bool, ctx: &mut Ctx) {
         let h = self.spec.health.as_ref().expect("probes only with health checks");
         let backend = &mut self.backends[b];
         if ok {
@@ -311,6 +317,7 @@ impl LoadBalancer {
             if !backend.up && backend.successes >= h.healthy_threshold {
                 backend.up = true;
                 self.marked_up += 1;
+                ctx.note(NoteKind::MarkedUp(backend.id));
             }
         } else {
             backend.successes = 0;
@@ -318,6 +325,7 @@ impl LoadBalancer {
             if backend.up && backend.failures >= h.unhealthy_threshold {
                 backend.up = false;
                 self.marked_down += 1;
+                ctx.note(NoteKind::MarkedDown(backend.id));
             }
         }
     }

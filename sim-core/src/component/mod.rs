@@ -84,6 +84,7 @@ pub enum Input {
 }
 
 /// The closed set of component models.
+#[derive(Clone)]
 pub enum Component {
     Clients(clients::Clients),
     Server(server::Server),

@@ -25,6 +25,7 @@ pub struct ObjectStoreSpec {
     pub stored_before: u64,
 }
 
+#[derive(Clone)]
 pub struct ObjectStore {
     spec: ObjectStoreSpec,
     transfer: SimDuration,

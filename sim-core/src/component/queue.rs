@@ -59,6 +59,7 @@ const SCALE_UP: u32 = u32::MAX - 1;
 /// Timer tokens with this bit: a job's backoff is over (the rest is its token).
 const RETRY: u32 = 1 << 30;
 
+#[derive(Clone)]
 pub struct Queue {
     spec: QueueSpec,
     consumers: Vec<ComponentId>,
@@ -249,6 +250,9 @@ impl Queue {
             self.jobs.take(token);
             self.dead_letters += 1;
             self.dead_letter_age.record(ctx.now.since(job.enqueued));
+            if crate::notes::is_power_of_ten(self.dead_letters) {
+                ctx.note(crate::notes::NoteKind::DeadLetters(self.dead_letters));
+            }
         } else if result.outcome == Outcome::TimedOut {
             // Not acknowledged in time: visible again at once (another worker may take it).
             self.redelivered += 1;

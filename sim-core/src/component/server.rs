@@ -21,6 +21,7 @@ use crate::request::Outcome;
 use crate::time::{SimDuration, SimTime};
 use std::collections::VecDeque;
 
+#[derive(Clone)]
 pub struct Server {
     workers: u32,
     queue_capacity: u32,

@@ -92,6 +92,7 @@ const NO_PENDING: u32 = u32::MAX;
 
 /// The replicas' data and the replication messages in flight: shared, because a message
 /// names data the receiver reads.
+#[derive(Clone)]
 pub struct StoreGroup {
     spec: StoreSpec,
     pub instances: Vec<ComponentId>,
@@ -234,6 +235,7 @@ const QUORUM_BIT: u32 = 1 << 31;
 const SLOT_BITS: u32 = 15;
 const MAX_PENDING: usize = 1 << SLOT_BITS;
 
+#[derive(Clone)]
 pub struct Store {
     spec: StoreSpec,
     service: ServiceId,

@@ -41,6 +41,7 @@ pub struct PubSubSpec {
 
 const UPDATE: u32 = u32::MAX;
 
+#[derive(Clone)]
 pub struct WebSocket {
     spec: WebSocketSpec,
     adapter: Option<ComponentId>,
@@ -144,6 +145,7 @@ impl WebSocket {
 }
 
 /// The adapter: relays every publication to all subscriber instances.
+#[derive(Clone)]
 pub struct PubSub {
     spec: PubSubSpec,
     subscribers: Vec<ComponentId>,

@@ -45,6 +45,7 @@ impl ClassMetrics {
     }
 }
 
+#[derive(Clone)]
 pub struct Metrics {
     warmup_end: SimTime,
     pub classes: Vec<ClassMetrics>,

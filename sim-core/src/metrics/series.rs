@@ -30,6 +30,7 @@ pub struct SeriesPoint {
     pub latency_p99_ms: Option<f64>,
 }
 
+#[derive(Clone)]
 pub struct Series {
     bucket_ns: u64,
     current: u64,
