@@ -17,6 +17,9 @@ pub struct Cli {
 
 #[derive(Subcommand, Debug)]
 pub enum Command {
+    /// Open the terminal UI: step through a scenario, watch it, inject faults (`scalelab`
+    /// alone opens it on pixelcraft-1m).
+    Tui(TuiArgs),
     /// Run a scenario and print its report.
     Run(RunArgs),
     /// List the built-in scenarios, one a line: name and title.
@@ -42,6 +45,21 @@ pub enum Command {
         #[arg(long = "set", value_name = "NAME=VALUE", value_parser = parse_set)]
         set: Vec<(String, String)>,
     },
+}
+
+#[derive(Args, Debug)]
+pub struct TuiArgs {
+    /// A built-in scenario name or a scenario file path [default: the scenario picker].
+    pub scenario: Option<String>,
+    /// Run seed [default: the scenario's].
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Where `w` saves session seed files [default: the current directory].
+    #[arg(long, value_name = "DIR")]
+    pub save_dir: Option<PathBuf>,
+    /// No colours (also when the NO_COLOR environment variable is set).
+    #[arg(long)]
+    pub no_color: bool,
 }
 
 #[derive(Args, Debug)]

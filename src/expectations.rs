@@ -1,41 +1,7 @@
-//! Checks a scenario's expectations against a finished run's report.
+//! Prints the verdicts on a scenario's expectations (judged in `scenarios::expect`).
 
-use scenarios::expect::{Check, Expectation, Metric};
-use serde::Serialize;
-use serde_json::Value;
-
-/// One expectation's verdict, as it appears in the JSON report.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct Verdict {
-    pub expr: String,
-    pub passed: bool,
-    /// The measured value; null if the report has no such figure.
-    pub actual: Option<f64>,
-}
-
-fn lookup<'a>(v: &'a Value, path: &[String]) -> Option<&'a Value> {
-    path.iter().try_fold(v, |v, k| v.get(k))
-}
-
-/// The value an expectation's metric has in `report` (the JSON report).
-fn value(report: &Value, metric: &Metric) -> Option<f64> {
-    let v = match metric {
-        Metric::Run(path) => lookup(report, path),
-        Metric::Class { class, path } => report.get("classes")?.get(class).and_then(|c| lookup(c, path)),
-        Metric::Component { id, key } => report.get("components")?.get(id)?.get(key),
-    };
-    v?.as_f64()
-}
-
-pub fn evaluate(expectations: &[Expectation], report: &Value) -> Vec<Verdict> {
-    expectations
-        .iter()
-        .map(|e| {
-            let actual = value(report, &e.metric);
-            Verdict { expr: e.text.clone(), passed: actual.is_some_and(|x| e.check.holds(x)), actual }
-        })
-        .collect()
-}
+use scenarios::expect::{Check, Expectation};
+pub use scenarios::expect::{Verdict, evaluate};
 
 /// `PASS  p99_ms < 200  (actual 143.2)` lines.
 pub fn render(verdicts: &[Verdict], expectations: &[Expectation]) -> String {
@@ -64,6 +30,7 @@ fn short(x: f64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::Value;
 
     #[test]
     fn verdicts_read_the_report() {

@@ -13,6 +13,7 @@ use std::process::ExitCode;
 
 /// Exit status for bad input: a scenario that does not parse or validate, a missing file.
 pub const EXIT_INPUT: i32 = 1;
+pub const EXIT_USAGE: i32 = 2;
 /// Exit status when an expectation of the scenario fails (unless `--no-check`).
 pub const EXIT_EXPECTATION: i32 = 3;
 /// Exit status when `--check-determinism` finds two runs that differ.
@@ -31,14 +32,45 @@ pub fn load(name: &str, overrides: &Overrides) -> Result<Scenario, i32> {
     Ok(scenario)
 }
 
+/// The scenario `scalelab` alone opens in the TUI.
+const TUI_DEFAULT: &str = "pixelcraft-1m";
+
+/// Whether both ends are a terminal (else the TUI cannot run, and `scalelab` prints help).
+fn terminal() -> bool {
+    use std::io::IsTerminal;
+    std::io::stdin().is_terminal() && std::io::stdout().is_terminal()
+}
+
+fn open_tui(args: &cli::TuiArgs) -> anyhow::Result<i32> {
+    if !terminal() {
+        eprintln!("error: the TUI needs a terminal; `scalelab run NAME` prints a report without one");
+        return Ok(EXIT_USAGE);
+    }
+    // A scenario that does not load is reported here, with its location, before the
+    // terminal switches to the full-screen UI.
+    if let Some(name) = &args.scenario
+        && let Err(code) = load(name, &Overrides::default())
+    {
+        return Ok(code);
+    }
+    let color = !args.no_color && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+    let save_dir = args.save_dir.clone().unwrap_or_else(|| ".".into());
+    tui::run(tui::Options { scenario: args.scenario.clone(), seed: args.seed, save_dir, color })?;
+    Ok(0)
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match &cli.command {
+        None if terminal() => {
+            open_tui(&cli::TuiArgs { scenario: Some(TUI_DEFAULT.into()), seed: None, save_dir: None, no_color: false })
+        }
         None => {
             use clap::CommandFactory;
             let _ = Cli::command().print_help();
             Ok(0)
         }
+        Some(Command::Tui(args)) => open_tui(args),
         Some(Command::Run(args)) => run::run(args),
         Some(Command::Chaos(args)) => chaos::chaos(args),
         Some(Command::Replay { file }) => chaos::seed_file::replay(file),

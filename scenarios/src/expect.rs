@@ -6,6 +6,8 @@
 //! the binary evaluates expectations against the report.
 
 use crate::diagnostic::{Diagnostic, did_you_mean};
+use serde::Serialize;
+use serde_json::Value;
 use std::ops::Range;
 
 /// A comparison.
@@ -226,4 +228,37 @@ mod tests {
         assert!(p("p99_ms in [2, 1]").unwrap_err().message.contains("empty"));
         assert!(p("p99_ms in [1, x]").unwrap_err().message.contains("`x` is not a number"));
     }
+}
+
+/// One expectation's verdict, as it appears in the JSON report.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Verdict {
+    pub expr: String,
+    pub passed: bool,
+    /// The measured value; null if the report has no such figure.
+    pub actual: Option<f64>,
+}
+
+fn lookup<'a>(v: &'a Value, path: &[String]) -> Option<&'a Value> {
+    path.iter().try_fold(v, |v, k| v.get(k))
+}
+
+/// The value an expectation's metric has in `report` (the JSON report).
+fn value(report: &Value, metric: &Metric) -> Option<f64> {
+    let v = match metric {
+        Metric::Run(path) => lookup(report, path),
+        Metric::Class { class, path } => report.get("classes")?.get(class).and_then(|c| lookup(c, path)),
+        Metric::Component { id, key } => report.get("components")?.get(id)?.get(key),
+    };
+    v?.as_f64()
+}
+
+pub fn evaluate(expectations: &[Expectation], report: &Value) -> Vec<Verdict> {
+    expectations
+        .iter()
+        .map(|e| {
+            let actual = value(report, &e.metric);
+            Verdict { expr: e.text.clone(), passed: actual.is_some_and(|x| e.check.holds(x)), actual }
+        })
+        .collect()
 }

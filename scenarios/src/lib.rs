@@ -14,6 +14,7 @@ pub mod expr;
 mod file;
 pub mod limits;
 mod lower;
+pub mod seed_file;
 mod values;
 
 pub use diagnostic::{Diagnostic, Diagnostics};

@@ -19,6 +19,7 @@ pub mod metrics;
 pub mod model;
 pub mod network;
 pub mod notes;
+mod observe;
 pub mod partition;
 mod quad_heap;
 pub mod report;

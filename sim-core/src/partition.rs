@@ -86,6 +86,11 @@ impl Partitions {
         self.active.push(Cut { id, side, one_way: spec.one_way, hold: spec.hold, loss: spec.loss });
     }
 
+    /// Per cut in force: each instance's side (0: on no side).
+    pub fn sides(&self) -> Vec<Vec<u8>> {
+        self.active.iter().map(|c| c.side.clone()).collect()
+    }
+
     /// The cuts in force, in the order they started.
     pub fn active_ids(&self) -> Vec<u16> {
         self.active.iter().map(|c| c.id).collect()

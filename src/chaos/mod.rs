@@ -208,7 +208,7 @@ pub fn chaos(args: &ChaosArgs) -> anyhow::Result<i32> {
         summary.failing.push((o.index, o.seed, v.invariant.to_string()));
         if let Some(dir) = &args.out {
             std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-            let file = seed_file::SeedFile::new(&source, &base.name, args.duration, o, v);
+            let file = seed_file::for_failure(&source, &base.name, args.duration, o, v);
             let path = dir.join(format!("{}-{}.toml", base.name, o.seed));
             std::fs::write(&path, file.to_toml()).with_context(|| format!("writing {}", path.display()))?;
             eprintln!(
@@ -224,7 +224,7 @@ pub fn chaos(args: &ChaosArgs) -> anyhow::Result<i32> {
                 let v2 = v2.expect("a shrunk schedule still fails");
                 let shrunk = Outcome { faults: smaller, trace_hash: hash, ..o.clone() };
                 let small = dir.join(format!("{}-{}-shrunk.toml", base.name, o.seed));
-                let file = seed_file::SeedFile::new(&source, &base.name, args.duration, &shrunk, &v2);
+                let file = seed_file::for_failure(&source, &base.name, args.duration, &shrunk, &v2);
                 std::fs::write(&small, file.to_toml()).with_context(|| format!("writing {}", small.display()))?;
                 eprintln!(
                     "  shrunk from {} faults to {}: scalelab replay {}",

@@ -104,10 +104,5 @@ pub fn draw(model: &Model, seed: u64, limits: &ChaosLimits) -> Vec<Fault> {
 
 /// The scenario text with a schedule appended.
 pub fn with_faults(text: &str, faults: &[Fault]) -> String {
-    let mut out = text.trim_end().to_string();
-    out.push_str("\n\n# chaos schedule\n");
-    for f in faults {
-        out.push_str(&f.toml);
-    }
-    out
+    scenarios::seed_file::with_faults(text, faults.iter().map(|f| f.toml.as_str()))
 }

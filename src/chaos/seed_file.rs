@@ -1,93 +1,37 @@
-//! Seed files: a failing chaos run, written down so that `scalelab replay` reproduces it
-//! exactly, anywhere. The file embeds the scenario it ran (and its hash, to notice a
-//! changed original), the seed, the explicit fault schedule, the failed invariant, the
-//! trace hash to compare against, and the scalelab version.
+//! Writing a failing chaos run as a seed file, and `scalelab replay` (the format is
+//! `scenarios::seed_file`, shared with the TUI's saved sessions).
 
 use super::invariants::Violation;
 use super::schedule::Fault;
 use super::{Outcome, run_once};
-use scenarios::{Diagnostic, Diagnostics, Overrides, Source};
-use serde::{Deserialize, Serialize};
+use scenarios::seed_file::{FaultEntry, SESSION, SeedFile, fnv};
+use scenarios::{Overrides, Source};
 
-#[derive(Serialize, Deserialize, Debug, PartialEq)]
-#[serde(deny_unknown_fields)]
-pub struct SeedFile {
-    pub scalelab_version: String,
-    pub scenario: String,
-    /// Where the scenario came from: `builtin:NAME` or a path.
-    pub scenario_origin: String,
-    /// FNV-1a of the scenario text, to notice that the original has changed since.
-    pub scenario_hash: String,
-    pub seed: u64,
-    /// The run length the sweep used, if it replaced the scenario's.
-    #[serde(default)]
-    pub duration: Option<String>,
-    pub invariant: String,
-    pub detail: String,
-    pub trace_hash: String,
-    pub faults: Vec<FaultEntry>,
-    pub scenario_text: String,
-}
-
-#[derive(Serialize, Deserialize, Debug, PartialEq)]
-#[serde(deny_unknown_fields)]
-pub struct FaultEntry {
-    pub start_ms: u64,
-    pub end_ms: u64,
-    /// The fault as the scenario file writes it.
-    pub toml: String,
-}
-
-pub fn fnv(text: &str) -> String {
-    let h = text.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3));
-    format!("{h:016x}")
-}
-
-impl SeedFile {
-    pub fn new(
-        source: &Source,
-        name: &str,
-        duration: Option<sim_core::SimDuration>,
-        o: &Outcome,
-        v: &Violation,
-    ) -> SeedFile {
-        SeedFile {
-            scalelab_version: env!("CARGO_PKG_VERSION").into(),
-            scenario: name.into(),
-            scenario_origin: source.origin.clone(),
-            scenario_hash: fnv(&source.text),
-            seed: o.seed,
-            duration: duration.map(|d| format!("{}ms", d.as_nanos() / 1_000_000)),
-            invariant: v.invariant.into(),
-            detail: v.detail.clone(),
-            trace_hash: o.trace_hash.clone(),
-            faults: o
-                .faults
-                .iter()
-                .map(|f| FaultEntry { start_ms: f.start_ms, end_ms: f.end_ms, toml: f.toml.clone() })
-                .collect(),
-            scenario_text: source.text.clone(),
-        }
-    }
-
-    pub fn to_toml(&self) -> String {
-        let body = toml::to_string(self).expect("a seed file serializes");
-        format!("# scalelab seed file: `scalelab replay THIS_FILE` reproduces the run.\n{body}")
-    }
-
-    /// Parses a seed file, with located errors for a corrupted or hand-edited one.
-    pub fn parse(path: &str, text: &str) -> Result<SeedFile, Diagnostics> {
-        toml::from_str(text).map_err(|e| Diagnostics {
-            origin: path.into(),
-            source: text.into(),
-            items: vec![Diagnostic {
-                message: e.message().trim().to_string(),
-                help: Some(
-                    "seed files are written by `scalelab chaos --out DIR`; regenerate it rather than edit it".into(),
-                ),
-                span: e.span(),
-            }],
-        })
+/// The seed file of a failing chaos run.
+pub fn for_failure(
+    source: &Source,
+    name: &str,
+    duration: Option<sim_core::SimDuration>,
+    o: &Outcome,
+    v: &Violation,
+) -> SeedFile {
+    SeedFile {
+        scalelab_version: env!("CARGO_PKG_VERSION").into(),
+        scenario: name.into(),
+        scenario_origin: source.origin.clone(),
+        scenario_hash: fnv(&source.text),
+        seed: o.seed,
+        duration: duration.map(|d| format!("{}ms", d.as_nanos() / 1_000_000)),
+        invariant: v.invariant.into(),
+        detail: v.detail.clone(),
+        trace_hash: o.trace_hash.clone(),
+        events: None,
+        faults: o
+            .faults
+            .iter()
+            .map(|f| FaultEntry { start_ms: f.start_ms, end_ms: f.end_ms, toml: f.toml.clone() })
+            .collect(),
+        scenario_text: source.text.clone(),
     }
 }
 
@@ -138,6 +82,9 @@ pub fn replay(path: &str) -> anyhow::Result<i32> {
     let overrides = Overrides { duration, ..Overrides::default() };
     let faults: Vec<Fault> =
         file.faults.iter().map(|f| Fault { start_ms: f.start_ms, end_ms: f.end_ms, toml: f.toml.clone() }).collect();
+    if file.invariant == SESSION {
+        return replay_session(&file, &source, &overrides, &faults);
+    }
     let (violation, trace_hash) = run_once(&source, &overrides, file.seed, &faults);
     let same_failure = violation.as_ref().is_some_and(|v| v.invariant == file.invariant);
     match &violation {
@@ -147,6 +94,40 @@ pub fn replay(path: &str) -> anyhow::Result<i32> {
     println!("trace hash {trace_hash} (recorded {})", file.trace_hash);
     if same_failure && trace_hash == file.trace_hash {
         println!("reproduced: the same failure and the same trace hash");
+        Ok(0)
+    } else {
+        println!("NOT reproduced: the run differs from the recorded one");
+        Ok(5)
+    }
+}
+
+/// A session saved from the TUI: the scenario with the faults injected by hand, run to
+/// the event the session was saved at. Reproduced if the trace hash is the same.
+fn replay_session(file: &SeedFile, source: &Source, overrides: &Overrides, faults: &[Fault]) -> anyhow::Result<i32> {
+    let text = super::schedule::with_faults(&source.text, faults);
+    let scenario = match scenarios::parse(&Source { origin: source.origin.clone(), text }, overrides) {
+        Ok(s) => s,
+        Err(d) => {
+            eprint!("{d}");
+            return Ok(crate::EXIT_INPUT);
+        }
+    };
+    let mut sim = sim_core::Simulation::new(&scenario.model, file.seed).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let events = file.events.unwrap_or(u64::MAX);
+    while sim.events() < events && sim.step().is_some() {}
+    let trace_hash = sim.trace_hash();
+    println!(
+        "{} seed {}: session with {} fault{} by hand, {} events to {}",
+        file.scenario,
+        file.seed,
+        faults.len(),
+        if faults.len() == 1 { "" } else { "s" },
+        sim.events(),
+        sim.now()
+    );
+    println!("trace hash {trace_hash} (recorded {})", file.trace_hash);
+    if trace_hash == file.trace_hash {
+        println!("reproduced: the same trace hash");
         Ok(0)
     } else {
         println!("NOT reproduced: the run differs from the recorded one");

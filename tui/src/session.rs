@@ -1,0 +1,413 @@
+//! A session: one scenario being watched. It owns the run, the faults injected by hand,
+//! the checkpoints that make stepping back possible, and the per-second gauges behind the
+//! charts. Synchronous and deterministic: the runner thread drives it in real time, tests
+//! drive it directly, and both see the same states.
+
+use crate::snapshot::{GaugeSample, Snapshot};
+use scenarios::expect::Verdict;
+use scenarios::seed_file::{FaultEntry, SESSION, SeedFile, fnv, with_faults};
+use scenarios::{Overrides, Scenario, Source};
+use sim_core::{SimDuration, SimTime, Simulation};
+
+/// A checkpoint is kept every this many events: stepping back replays at most this many.
+const CHECKPOINT_EVENTS: u64 = 250_000;
+/// At most this many checkpoints are kept; older ones are thinned to make room.
+const CHECKPOINTS_MAX: usize = 64;
+
+/// What a person can do to the run from the fault menu.
+#[derive(Clone, Debug, PartialEq)]
+pub enum FaultRequest {
+    Crash(String),
+    Restart(String),
+    /// Service times ×`factor` for `for_s` seconds.
+    Slow {
+        instance: String,
+        factor: u32,
+        for_s: u32,
+    },
+    /// Cut one instance off from every other instance (users still reach every side).
+    Isolate(String),
+    /// Every partition in force heals.
+    HealAll,
+}
+
+impl FaultRequest {
+    /// The `[[faults]]` table this request appends to the scenario, at `at_ms`.
+    fn toml(&self, at_ms: u64, others: &[String]) -> String {
+        let body = match self {
+            FaultRequest::Crash(i) => format!("crash = \"{i}\"\n"),
+            FaultRequest::Restart(i) => format!("restart = \"{i}\"\n"),
+            FaultRequest::Slow { instance, factor, for_s } => {
+                format!("slow = \"{instance}\"\nfactor = {factor}\nfor = \"{for_s}s\"\n")
+            }
+            FaultRequest::Isolate(i) => {
+                let rest: Vec<String> = others.iter().filter(|o| *o != i).map(|o| format!("\"{o}\"")).collect();
+                format!("partition = [[\"{i}\"], [{}]]\n", rest.join(", "))
+            }
+            FaultRequest::HealAll => "heal = \"all\"\n".to_string(),
+        };
+        format!("[[faults]]\nat = \"{at_ms}ms\"\n{body}")
+    }
+
+    pub fn label(&self) -> String {
+        match self {
+            FaultRequest::Crash(i) => format!("crash {i}"),
+            FaultRequest::Restart(i) => format!("restart {i}"),
+            FaultRequest::Slow { instance, factor, for_s } => format!("slow {instance} ×{factor} for {for_s} s"),
+            FaultRequest::Isolate(i) => format!("partition {i} from the rest"),
+            FaultRequest::HealAll => "heal every partition".to_string(),
+        }
+    }
+
+    /// How long the fault lasts, for the seed file's schedule.
+    fn lasting_ms(&self) -> u64 {
+        match self {
+            FaultRequest::Slow { for_s, .. } => u64::from(*for_s) * 1000,
+            _ => 0,
+        }
+    }
+}
+
+/// A fault injected by hand: when, what, and its TOML.
+#[derive(Clone, Debug, PartialEq)]
+pub struct HandFault {
+    pub at_ms: u64,
+    pub end_ms: u64,
+    pub label: String,
+    pub toml: String,
+}
+
+pub struct Session {
+    /// The scenario as opened (or as switched between CP and AP), without hand faults.
+    source: Source,
+    overrides: Overrides,
+    /// The scenario with the hand faults appended, lowered.
+    scenario: Scenario,
+    seed: u64,
+    hand: Vec<HandFault>,
+    sim: Simulation,
+    checkpoints: Vec<Simulation>,
+    /// One sample at each whole simulated second crossed.
+    gauges: Vec<GaugeSample>,
+    /// Expectation verdicts, once the run has finished.
+    verdicts: Option<Vec<Verdict>>,
+    /// Messages for the log that are not simulation events (saved, restarted...).
+    messages: Vec<(SimTime, String)>,
+    /// Whether playing, and how many simulated seconds a wall second (0: as fast as it goes).
+    pub playing: bool,
+    pub speed: f64,
+}
+
+/// The speeds `+` and `-` step through; 0 means as fast as the machine goes.
+pub const SPEEDS: [f64; 11] = [0.01, 0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 100.0, 0.0];
+
+impl Session {
+    /// Opens a built-in scenario by name, or a file by path.
+    pub fn open(name_or_path: &str, seed: Option<u64>) -> Result<Session, String> {
+        let source = scenarios::resolve(name_or_path)?;
+        Session::from_source(source, Overrides::default(), seed)
+    }
+
+    pub fn from_source(source: Source, overrides: Overrides, seed: Option<u64>) -> Result<Session, String> {
+        let scenario = scenarios::parse(&source, &overrides).map_err(|d| d.to_string())?;
+        let seed = seed.unwrap_or(scenario.seed);
+        let sim = new_sim(&scenario, seed)?;
+        Ok(Session {
+            source,
+            overrides,
+            scenario,
+            seed,
+            hand: Vec::new(),
+            sim,
+            checkpoints: Vec::new(),
+            gauges: Vec::new(),
+            verdicts: None,
+            messages: Vec::new(),
+            playing: false,
+            speed: 1.0,
+        })
+    }
+
+    pub fn sim(&self) -> &Simulation {
+        &self.sim
+    }
+
+    pub fn scenario(&self) -> &Scenario {
+        &self.scenario
+    }
+
+    pub fn seed(&self) -> u64 {
+        self.seed
+    }
+
+    pub fn hand_faults(&self) -> &[HandFault] {
+        &self.hand
+    }
+
+    /// Processes one event; false if the run is over.
+    pub fn step(&mut self) -> bool {
+        if let Some(t) = self.sim.next_event_time() {
+            self.sample_up_to(t);
+        }
+        if self.sim.step().is_none() {
+            self.on_finished();
+            return false;
+        }
+        if self.sim.events() >= self.checkpoints.last().map_or(0, Simulation::events) + CHECKPOINT_EVENTS {
+            self.checkpoint();
+        }
+        true
+    }
+
+    /// Runs every event up to and including `t`, at most `budget` of them; true if it got there.
+    pub fn run_until(&mut self, t: SimTime, budget: u64) -> bool {
+        for _ in 0..budget {
+            match self.sim.next_event_time() {
+                Some(next) if next <= t => {
+                    self.step();
+                }
+                Some(_) => return true,
+                None => {
+                    self.on_finished();
+                    return true;
+                }
+            }
+        }
+        false
+    }
+
+    /// One simulated second forward: every event up to a second after the last one.
+    pub fn step_second(&mut self) {
+        let t = self.sim.now() + SimDuration::from_secs(1);
+        self.run_until(t, u64::MAX);
+    }
+
+    /// Back one event: the state just before the last event processed.
+    pub fn back_event(&mut self) {
+        let target = self.sim.events().saturating_sub(1);
+        self.seek_event(target);
+    }
+
+    /// Back one simulated second.
+    pub fn back_second(&mut self) {
+        let target = self.sim.now().as_nanos().saturating_sub(1_000_000_000);
+        self.seek_time(SimTime(target));
+    }
+
+    /// Back `seconds` simulated seconds.
+    pub fn back_seconds(&mut self, seconds: u64) {
+        let target = self.sim.now().as_nanos().saturating_sub(seconds * 1_000_000_000);
+        self.seek_time(SimTime(target));
+    }
+
+    /// Replays to the state after `events` events, from the nearest checkpoint before.
+    pub fn seek_event(&mut self, events: u64) {
+        let mut sim = self.restore(|c| c.events() <= events);
+        while sim.events() < events && sim.step().is_some() {}
+        self.sim = sim;
+        self.after_seek();
+    }
+
+    /// Replays to the state after every event at or before `t`.
+    pub fn seek_time(&mut self, t: SimTime) {
+        let sim = self.restore(|c| c.now() <= t);
+        self.sim = sim;
+        self.after_seek();
+        self.run_until(t, u64::MAX);
+    }
+
+    /// A copy of the latest checkpoint that `fits` (or a fresh run), with the hand faults
+    /// it predates added.
+    fn restore(&mut self, fits: impl Fn(&Simulation) -> bool) -> Simulation {
+        let mut sim = match self.checkpoints.iter().rposition(fits) {
+            Some(i) => {
+                self.checkpoints.truncate(i + 1);
+                self.checkpoints[i].clone()
+            }
+            None => {
+                self.checkpoints.clear();
+                new_sim(&self.scenario, self.seed).expect("the scenario built a run before")
+            }
+        };
+        if sim.model().faults.len() < self.scenario.model.faults.len() {
+            sim.add_faults(&self.scenario.model).expect("checkpoints predate the hand faults they lack");
+        }
+        sim
+    }
+
+    fn after_seek(&mut self) {
+        let now_s = self.sim.now().as_nanos() / 1_000_000_000;
+        self.gauges.retain(|g| g.t_s <= now_s && (g.t_s > 0 || self.sim.events() > 0));
+        let now = self.sim.now();
+        self.messages.retain(|(t, _)| *t <= now);
+        if !self.sim.finished() {
+            self.verdicts = None;
+        }
+    }
+
+    fn checkpoint(&mut self) {
+        if self.checkpoints.len() >= CHECKPOINTS_MAX {
+            // Keep the recent half dense; drop every other one of the older half.
+            let half = CHECKPOINTS_MAX / 2;
+            let mut i = 0;
+            self.checkpoints.retain(|_| {
+                i += 1;
+                i > half || i % 2 == 0
+            });
+        }
+        self.checkpoints.push(self.sim.clone());
+    }
+
+    /// Samples the gauges at every whole second up to `t`.
+    fn sample_up_to(&mut self, t: SimTime) {
+        let next_s = self.gauges.last().map_or(0, |g| g.t_s + 1);
+        if t.as_nanos() >= next_s * 1_000_000_000 {
+            let upto = t.as_nanos() / 1_000_000_000;
+            let sample = GaugeSample::take(&self.sim);
+            for s in next_s..=upto {
+                self.gauges.push(GaugeSample { t_s: s, ..sample.clone() });
+            }
+        }
+    }
+
+    fn on_finished(&mut self) {
+        self.playing = false;
+        if self.verdicts.is_none() {
+            let report = self.sim.report(false);
+            let json = serde_json::to_value(&report).expect("a report serializes");
+            self.verdicts = Some(scenarios::expect::evaluate(&self.scenario.expectations, &json));
+        }
+    }
+
+    /// Injects a fault at the next whole millisecond, exactly as if the scenario file had
+    /// listed it: the session saved as a seed file replays to the same trace.
+    pub fn inject(&mut self, request: &FaultRequest) -> Result<(), String> {
+        let at_ms = self.sim.now().as_nanos() / 1_000_000 + 1;
+        if SimTime(at_ms * 1_000_000) > self.sim.end() {
+            return Err("the run is over: restart (r) or step back to inject a fault".into());
+        }
+        let others: Vec<String> = self.instances().into_iter().map(|(n, _)| n).collect();
+        let toml = request.toml(at_ms, &others);
+        let text = with_faults(&self.source.text, self.hand.iter().map(|h| h.toml.as_str()).chain([toml.as_str()]));
+        let source = Source { origin: self.source.origin.clone(), text };
+        let scenario = scenarios::parse(&source, &self.overrides).map_err(|d| d.to_string())?;
+        self.sim.add_faults(&scenario.model)?;
+        let at = SimTime(at_ms * 1_000_000);
+        self.checkpoints.retain(|c| c.now() < at);
+        self.scenario = scenario;
+        let label = request.label();
+        self.hand.push(HandFault { at_ms, end_ms: at_ms + request.lasting_ms(), label, toml });
+        Ok(())
+    }
+
+    /// Instances that faults can hit (users cannot fail), with whether each is down.
+    pub fn instances(&self) -> Vec<(String, bool)> {
+        let model = self.sim.model();
+        model
+            .components
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| !matches!(c.model, sim_core::model::ComponentModel::Clients(_)))
+            .map(|(i, c)| (c.name.clone(), self.sim.is_down(sim_core::ids::ComponentId(i as u32))))
+            .collect()
+    }
+
+    /// Starts the run again from the beginning with `seed`, without the hand faults.
+    pub fn restart(&mut self, seed: u64) -> Result<(), String> {
+        let mut fresh = Session::from_source(self.source.clone(), self.overrides.clone(), Some(seed))?;
+        fresh.speed = self.speed;
+        fresh.messages.push((SimTime::ZERO, format!("restarted with seed {seed}")));
+        *self = fresh;
+        Ok(())
+    }
+
+    /// Switches a replicated store between CP and AP (default quorums for the mode), runs
+    /// the changed scenario with the same seed and hand faults back to the current time.
+    pub fn toggle_mode(&mut self, service: &str) -> Result<String, String> {
+        let mut table: toml::Table = self.source.text.parse().map_err(|e: toml::de::Error| e.to_string())?;
+        let components = table.get_mut("components").and_then(|c| c.as_array_mut()).ok_or("no components")?;
+        let spec = components
+            .iter_mut()
+            .filter_map(|c| c.as_table_mut())
+            .find(|c| c.get("id").and_then(|i| i.as_str()) == Some(service))
+            .ok_or_else(|| format!("no component `{service}`"))?;
+        let mode = if spec.get("mode").and_then(|m| m.as_str()) == Some("ap") { "cp" } else { "ap" };
+        spec.insert("mode".into(), toml::Value::String(mode.into()));
+        spec.remove("w");
+        spec.remove("r");
+        let text = toml::to_string(&table).map_err(|e| e.to_string())?;
+        let origin = format!("{} (`{service}` switched to {})", self.source.origin, mode.to_uppercase());
+        let now = self.sim.now();
+        let mut next = Session::from_source(Source { origin, text }, self.overrides.clone(), Some(self.seed))?;
+        for h in &self.hand {
+            let text = with_faults(&next.source.text, next.hand.iter().chain([h]).map(|h| h.toml.as_str()));
+            let source = Source { origin: next.source.origin.clone(), text };
+            next.scenario = scenarios::parse(&source, &next.overrides).map_err(|d| d.to_string())?;
+            next.hand.push(h.clone());
+        }
+        next.sim = new_sim(&next.scenario, next.seed)?;
+        next.speed = self.speed;
+        next.messages = self.messages.clone();
+        next.run_until(now, u64::MAX);
+        let line = format!("`{service}` is now {}: replayed to {now} with the same seed", mode.to_uppercase());
+        next.messages.push((next.sim.now(), line.clone()));
+        *self = next;
+        Ok(line)
+    }
+
+    /// The session as a seed file: `scalelab replay FILE` reruns it to this event and
+    /// checks the trace hash.
+    pub fn seed_file(&self) -> SeedFile {
+        SeedFile {
+            scalelab_version: env!("CARGO_PKG_VERSION").into(),
+            scenario: self.scenario.name.clone(),
+            scenario_origin: self.source.origin.clone(),
+            scenario_hash: fnv(&self.source.text),
+            seed: self.seed,
+            duration: self.overrides.duration.map(|d| format!("{}ms", d.as_nanos() / 1_000_000)),
+            invariant: SESSION.into(),
+            detail: format!("saved from the TUI at {} after {} events", self.sim.now(), self.sim.events()),
+            trace_hash: self.sim.trace_hash(),
+            events: Some(self.sim.events()),
+            faults: self
+                .hand
+                .iter()
+                .map(|h| FaultEntry { start_ms: h.at_ms, end_ms: h.end_ms, toml: h.toml.clone() })
+                .collect(),
+            scenario_text: self.source.text.clone(),
+        }
+    }
+
+    /// Writes the seed file into `dir`; returns its path.
+    pub fn save(&mut self, dir: &std::path::Path) -> Result<std::path::PathBuf, String> {
+        let name = format!("session-{}-seed{}-{}ev.toml", self.scenario.name, self.seed, self.sim.events());
+        let path = dir.join(name);
+        std::fs::write(&path, self.seed_file().to_toml())
+            .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+        self.messages.push((self.sim.now(), format!("saved {}: scalelab replay {}", path.display(), path.display())));
+        Ok(path)
+    }
+
+    pub fn note(&mut self, text: String) {
+        self.messages.push((self.sim.now(), text));
+    }
+
+    pub fn snapshot(&self) -> Snapshot {
+        Snapshot::build(self, &self.gauges, &self.messages, self.verdicts.as_deref())
+    }
+
+    /// How long the run lasts.
+    pub fn duration(&self) -> SimDuration {
+        self.sim.end().since(SimTime::ZERO)
+    }
+
+    pub fn checkpoint_count(&self) -> usize {
+        self.checkpoints.len()
+    }
+}
+
+fn new_sim(scenario: &Scenario, seed: u64) -> Result<Simulation, String> {
+    let mut sim = Simulation::new(&scenario.model, seed).map_err(|e| e.to_string())?;
+    sim.collect_series_percentiles();
+    Ok(sim)
+}

@@ -1,0 +1,437 @@
+//! What the UI draws: a read-only picture of a session, built on the simulation thread and
+//! sent over the channel. Views read only this, so they are pure and snapshot-testable.
+
+use crate::session::Session;
+use scenarios::expect::Verdict;
+use sim_core::Simulation;
+use sim_core::ids::ComponentId;
+use sim_core::model::ComponentModel;
+use sim_core::notes::NoteKind;
+use sim_core::time::{SimDuration, SimTime};
+use std::collections::BTreeMap;
+
+/// Gauges read at a whole simulated second: what the series does not have.
+#[derive(Clone, Debug, PartialEq)]
+pub struct GaugeSample {
+    pub t_s: u64,
+    /// Per component: (utilization, mean waiting) as time averages since the warm-up ended.
+    pub load: Vec<(Option<f64>, Option<f64>)>,
+    /// Cache and CDN hits and misses so far.
+    pub hits: f64,
+    pub misses: f64,
+    /// Writes the most-behind live replica lacks.
+    pub lag: Option<u64>,
+    /// Since the warm-up ended, in seconds (0 before).
+    pub window_s: f64,
+}
+
+impl GaugeSample {
+    pub fn take(sim: &Simulation) -> GaugeSample {
+        let reports = sim.component_reports();
+        let extra = |key: &str| reports.iter().filter_map(|r| r.extra.get(key)).sum::<f64>();
+        let warmup = sim.model().warmup;
+        let window_s = SimDuration(sim.now().as_nanos().saturating_sub(warmup.as_nanos())).as_secs_f64();
+        GaugeSample {
+            t_s: 0,
+            load: reports.iter().map(|r| (r.utilization, r.queue_mean)).collect(),
+            hits: extra("hits"),
+            misses: extra("misses"),
+            lag: sim.replication_lag_writes(),
+            window_s,
+        }
+    }
+}
+
+/// The average of a time-weighted mean over the interval between two samples.
+fn interval_mean(a: &GaugeSample, b: &GaugeSample, pick: impl Fn(&GaugeSample) -> Option<f64>) -> Option<f64> {
+    let (x, y) = (pick(a)?, pick(b)?);
+    let dt = b.window_s - a.window_s;
+    (a.window_s > 0.0 && dt > 0.0).then(|| ((y * b.window_s - x * a.window_s) / dt).max(0.0))
+}
+
+/// How an instance is doing, drawn as a symbol (readable without colour) and a colour.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Health {
+    Up,
+    Busy,
+    Saturated,
+    Slow,
+    /// Its load balancer's health checks took it out of service.
+    MarkedDown,
+    Down,
+}
+
+impl Health {
+    pub fn symbol(self) -> &'static str {
+        match self {
+            Health::Up => "●",
+            Health::Busy => "◐",
+            Health::Saturated => "◉",
+            Health::Slow => "~",
+            Health::MarkedDown => "▽",
+            Health::Down => "✖",
+        }
+    }
+
+    pub fn word(self) -> &'static str {
+        match self {
+            Health::Up => "up",
+            Health::Busy => "busy",
+            Health::Saturated => "saturated",
+            Health::Slow => "slow",
+            Health::MarkedDown => "marked down",
+            Health::Down => "DOWN",
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Instance {
+    pub name: String,
+    pub health: Health,
+    /// Utilization over the last simulated second.
+    pub util: Option<f64>,
+    pub waiting: Option<f64>,
+    /// Its side of a partition in force (1 = A, 2 = B...), 0 if none.
+    pub side: u8,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Service {
+    pub name: String,
+    pub kind: &'static str,
+    /// `cp`/`ap` for replicated stores.
+    pub mode: Option<&'static str>,
+    pub instances: Vec<Instance>,
+    /// Services this one calls.
+    pub calls: Vec<String>,
+    /// One figure that says most about it (hit ratio, connections, depth...).
+    pub detail: String,
+}
+
+/// One chart: a name, a unit and points (simulated second, value).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Chart {
+    pub name: &'static str,
+    pub unit: &'static str,
+    pub points: Vec<(f64, f64)>,
+}
+
+impl Chart {
+    pub fn last(&self) -> Option<f64> {
+        self.points.last().map(|p| p.1)
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LogKind {
+    Fault,
+    Alarm,
+    Recovery,
+    Info,
+    Failed,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct LogLine {
+    pub t: SimTime,
+    pub kind: LogKind,
+    pub text: String,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Snapshot {
+    pub name: String,
+    pub title: String,
+    pub lesson: String,
+    pub watch: Vec<String>,
+    pub seed: u64,
+    pub now: SimTime,
+    pub end: SimTime,
+    pub events: u64,
+    pub trace_hash: String,
+    pub finished: bool,
+    pub playing: bool,
+    pub speed: f64,
+    pub services: Vec<Service>,
+    pub charts: Vec<Chart>,
+    pub log: Vec<LogLine>,
+    /// Instances that faults can hit, with whether each is down.
+    pub instances: Vec<(String, bool)>,
+    /// Replicated stores, for the CP/AP switch.
+    pub stores: Vec<(String, &'static str)>,
+    pub partitioned: bool,
+    pub hand_faults: usize,
+    pub checkpoints: usize,
+}
+
+/// Lines kept in the snapshot's log.
+const LOG_LINES: usize = 200;
+/// Chart points kept (the most recent seconds).
+const CHART_POINTS: usize = 600;
+
+impl Snapshot {
+    pub fn build(
+        session: &Session,
+        gauges: &[GaugeSample],
+        messages: &[(SimTime, String)],
+        verdicts: Option<&[Verdict]>,
+    ) -> Snapshot {
+        let sim = session.sim();
+        let model = sim.model();
+        let scenario = session.scenario();
+        let cuts = sim.cuts();
+        let name = |id: ComponentId| model.components[id.index()].name.clone();
+
+        // Health-check verdicts and slow faults in force, from the notes.
+        let mut marked_down = vec![false; model.components.len()];
+        let mut slow = vec![false; model.components.len()];
+        for n in sim.notes().as_slice() {
+            match n.kind {
+                NoteKind::MarkedDown(b) => marked_down[b.index()] = true,
+                NoteKind::MarkedUp(b) => marked_down[b.index()] = false,
+                NoteKind::Slow(f) => slow[n.component.index()] = f != 1.0,
+                NoteKind::Restart => marked_down[n.component.index()] = false,
+                _ => {}
+            }
+        }
+        let (prev, last) = match gauges {
+            [.., a, b] => (Some(a), Some(b)),
+            _ => (None, None),
+        };
+        let load = |i: usize| -> (Option<f64>, Option<f64>) {
+            match (prev, last) {
+                (Some(a), Some(b)) => (
+                    interval_mean(a, b, |g| g.load.get(i).and_then(|l| l.0)),
+                    interval_mean(a, b, |g| g.load.get(i).and_then(|l| l.1)),
+                ),
+                _ => (None, None),
+            }
+        };
+        let reports = sim.component_reports();
+        let mut calls: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
+        for class in &model.classes {
+            let origin = model.components[class.origin.index()].service.index();
+            calls.entry(origin).or_default().push(class.flow[0].service.index());
+            for node in &class.flow {
+                for &c in &node.calls {
+                    calls.entry(node.service.index()).or_default().push(class.flow[c as usize].service.index());
+                }
+            }
+        }
+        let services = model
+            .services
+            .iter()
+            .enumerate()
+            .map(|(s, spec)| {
+                let first = spec.instances[0].index();
+                let kind = reports[first].kind;
+                let mode = match &model.components[first].model {
+                    ComponentModel::Store(st) => Some(st.mode),
+                    _ => None,
+                };
+                let instances = spec
+                    .instances
+                    .iter()
+                    .map(|&id| {
+                        let i = id.index();
+                        let (util, waiting) = load(i);
+                        let health = if sim.is_down(id) {
+                            Health::Down
+                        } else if marked_down[i] {
+                            Health::MarkedDown
+                        } else if slow[i] {
+                            Health::Slow
+                        } else if util.is_some_and(|u| u >= 0.95) {
+                            Health::Saturated
+                        } else if util.is_some_and(|u| u >= 0.7) {
+                            Health::Busy
+                        } else {
+                            Health::Up
+                        };
+                        let side = cuts.iter().map(|c| c[i]).find(|&s| s > 0).unwrap_or(0);
+                        Instance { name: name(id), health, util, waiting, side }
+                    })
+                    .collect();
+                let mut targets: Vec<usize> = calls.get(&s).cloned().unwrap_or_default();
+                targets.sort_unstable();
+                targets.dedup();
+                Service {
+                    name: spec.name.clone(),
+                    kind,
+                    mode,
+                    instances,
+                    calls: targets.into_iter().filter(|&t| t != s).map(|t| model.services[t].name.clone()).collect(),
+                    detail: detail(&spec.instances.iter().map(|c| &reports[c.index()]).collect::<Vec<_>>()),
+                }
+            })
+            .collect();
+
+        let mut log: Vec<LogLine> = sim
+            .notes()
+            .as_slice()
+            .iter()
+            .map(|n| {
+                let (kind, text) = describe(n.kind, &name(n.component), &name, model);
+                LogLine { t: n.time, kind, text }
+            })
+            .collect();
+        log.extend(messages.iter().map(|(t, m)| LogLine { t: *t, kind: LogKind::Info, text: m.clone() }));
+        // Faults injected by hand stay on the timeline, before and after their time.
+        log.extend(session.hand_faults().iter().map(|h| LogLine {
+            t: SimTime(h.at_ms * 1_000_000),
+            kind: LogKind::Info,
+            text: format!("you: {}", h.label),
+        }));
+        for v in verdicts.unwrap_or_default() {
+            let actual = v.actual.map_or("no such figure".into(), |a| format!("{a:.4}"));
+            let (kind, word) = if v.passed { (LogKind::Info, "holds") } else { (LogKind::Failed, "FAILED") };
+            log.push(LogLine { t: sim.now(), kind, text: format!("expectation {word}: {} (actual {actual})", v.expr) });
+        }
+        log.sort_by_key(|l| l.t);
+        if log.len() > LOG_LINES {
+            log.drain(..log.len() - LOG_LINES);
+        }
+
+        Snapshot {
+            name: scenario.name.clone(),
+            title: scenario.title.clone(),
+            lesson: scenario.lesson.clone(),
+            watch: scenario.watch.clone(),
+            seed: session.seed(),
+            now: sim.now(),
+            end: sim.end(),
+            events: sim.events(),
+            trace_hash: sim.trace_hash(),
+            finished: sim.finished(),
+            playing: session.playing,
+            speed: session.speed,
+            services,
+            charts: charts(sim, gauges),
+            log,
+            instances: session.instances(),
+            stores: model
+                .services
+                .iter()
+                .filter_map(|s| match &model.components[s.instances[0].index()].model {
+                    ComponentModel::Store(st) => Some((s.name.clone(), st.mode)),
+                    _ => None,
+                })
+                .collect(),
+            partitioned: !cuts.is_empty(),
+            hand_faults: session.hand_faults().len(),
+            checkpoints: session.checkpoint_count(),
+        }
+    }
+}
+
+/// The figure that says most about a service, from its instances' reports.
+fn detail(reports: &[&sim_core::report::ComponentReport]) -> String {
+    let sum = |k: &str| reports.iter().filter_map(|r| r.extra.get(k)).sum::<f64>();
+    let any = |k: &str| reports.iter().any(|r| r.extra.contains_key(k));
+    if any("hits") {
+        let (h, m) = (sum("hits"), sum("misses"));
+        if h + m > 0.0 {
+            return format!("hit {:.0}%", 100.0 * h / (h + m));
+        }
+    }
+    if any("connections") {
+        return format!("{:.0} conns", sum("connections"));
+    }
+    if any("dead_letters") {
+        return format!("{:.0} done, {:.0} DLQ", sum("processed"), sum("dead_letters"));
+    }
+    if any("lost_writes") && sum("lost_writes") > 0.0 {
+        return format!("{:.0} lost writes", sum("lost_writes"));
+    }
+    String::new()
+}
+
+fn describe(
+    kind: NoteKind,
+    who: &str,
+    name: &dyn Fn(ComponentId) -> String,
+    model: &sim_core::Model,
+) -> (LogKind, String) {
+    match kind {
+        NoteKind::Crash => (LogKind::Fault, format!("✖ {who} crashed")),
+        NoteKind::Restart => (LogKind::Recovery, format!("● {who} restarted")),
+        NoteKind::Slow(1.0) => (LogKind::Recovery, format!("● {who} back to normal speed")),
+        NoteKind::Slow(f) => (LogKind::Fault, format!("~ {who} slowed ×{f}")),
+        NoteKind::Drain => (LogKind::Fault, format!("{who} draining")),
+        NoteKind::Skew(0) => (LogKind::Recovery, format!("{who}'s clock back in sync")),
+        NoteKind::Skew(ms) => (LogKind::Fault, format!("{who}'s clock jumps {ms} ms ahead")),
+        NoteKind::Partition(p) => {
+            let sides: Vec<String> = model.partitions[usize::from(p)]
+                .sides
+                .iter()
+                .map(|s| {
+                    let names: Vec<String> = s.iter().map(|&c| name(c)).collect();
+                    if names.len() > 4 {
+                        format!("{}, … ({})", names[..3].join(", "), names.len())
+                    } else {
+                        names.join(", ")
+                    }
+                })
+                .collect();
+            (LogKind::Fault, format!("✂ partition: {}", sides.join(" | ")))
+        }
+        NoteKind::Heal(_) => (LogKind::Recovery, "✚ partition healed".into()),
+        NoteKind::MarkedDown(b) => (LogKind::Alarm, format!("▽ {who} marks {} down", name(b))),
+        NoteKind::MarkedUp(b) => (LogKind::Recovery, format!("▲ {who} marks {} up", name(b))),
+        NoteKind::Failover => (LogKind::Alarm, format!("⇄ failover: {who} promoted to primary")),
+        NoteKind::DnsSwitched => (LogKind::Recovery, format!("DNS now names {who}'s new primary")),
+        NoteKind::DeadLetters(n) => {
+            (LogKind::Alarm, format!("☠ {who}: {n} dead letter{}", if n == 1 { "" } else { "s" }))
+        }
+        NoteKind::Scaled(n) => (LogKind::Info, format!("{who} autoscaled to {n} in service")),
+    }
+}
+
+/// The charts: throughput, p50 and p99, error rate (from the series); hit ratio,
+/// replication lag and waiting requests (from the gauges).
+fn charts(sim: &Simulation, gauges: &[GaugeSample]) -> Vec<Chart> {
+    let series = sim.series_so_far();
+    let from = series.len().saturating_sub(CHART_POINTS);
+    let series = &series[from..];
+    let bucket_s = if series.len() > 1 { series[1].t_s - series[0].t_s } else { 1.0 };
+    let per_s = |x: u64| x as f64 / bucket_s;
+    let chart = |name, unit, f: &dyn Fn(&sim_core::metrics::SeriesPoint) -> Option<f64>| Chart {
+        name,
+        unit,
+        points: series.iter().filter_map(|p| f(p).map(|v| (p.t_s, v))).collect(),
+    };
+    let gfrom = gauges.len().saturating_sub(CHART_POINTS + 1);
+    let pairs: Vec<(&GaugeSample, &GaugeSample)> = gauges[gfrom..].windows(2).map(|w| (&w[0], &w[1])).collect();
+    let gchart = |name, unit, f: &dyn Fn(&GaugeSample, &GaugeSample) -> Option<f64>| Chart {
+        name,
+        unit,
+        points: pairs.iter().filter_map(|(a, b)| f(a, b).map(|v| (a.t_s as f64, v))).collect(),
+    };
+    let queues: Vec<usize> = sim
+        .model()
+        .components
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| !matches!(c.model, ComponentModel::Clients(_)))
+        .map(|(i, _)| i)
+        .collect();
+    vec![
+        chart("throughput", "req/s", &|p| Some(per_s(p.completed))),
+        chart("p50 latency", "ms", &|p| p.latency_p50_ms),
+        chart("p99 latency", "ms", &|p| p.latency_p99_ms),
+        chart("error rate", "%", &|p| {
+            let n = p.completed + p.failed;
+            (n > 0).then(|| 100.0 * p.failed as f64 / n as f64)
+        }),
+        gchart("cache hit ratio", "%", &|a, b| {
+            let (h, m) = (b.hits - a.hits, b.misses - a.misses);
+            (h + m > 0.0).then(|| 100.0 * h / (h + m))
+        }),
+        gchart("replication lag", "writes", &|_, b| b.lag.map(|l| l as f64)),
+        gchart("waiting", "requests", &|a, b| {
+            let v: Vec<f64> = queues.iter().filter_map(|&i| interval_mean(a, b, |g| g.load.get(i)?.1)).collect();
+            (!v.is_empty()).then(|| v.iter().sum())
+        }),
+    ]
+}

@@ -1,0 +1,71 @@
+//! The terminal side: raw mode and the alternate screen (restored on exit and on panic by
+//! ratatui's hook), and a tokio loop that reads keys, draws frames on a tick and takes
+//! the latest snapshot from the simulation thread.
+
+use crate::app::App;
+use crate::runner::{self, Control};
+use crossterm::event::{Event, EventStream};
+use futures_util::StreamExt;
+use std::path::PathBuf;
+use std::time::Duration;
+
+pub struct Options {
+    /// A built-in name or a file path to open at once (else the picker).
+    pub scenario: Option<String>,
+    pub seed: Option<u64>,
+    /// Where `w` writes session seed files.
+    pub save_dir: PathBuf,
+    pub color: bool,
+}
+
+/// Runs the TUI until the user quits.
+pub fn run(options: Options) -> anyhow::Result<()> {
+    let rt = tokio::runtime::Builder::new_current_thread().enable_time().build()?;
+    let initial = options.scenario.clone().map(|s| (s, options.seed));
+    let (channels, sim_thread) = runner::spawn(initial, options.save_dir.clone());
+    let mut terminal = ratatui::init();
+    let result = rt.block_on(ui_loop(&mut terminal, &channels, options.color));
+    ratatui::restore();
+    let _ = channels.controls.send(Control::Quit);
+    drop(channels);
+    let _ = sim_thread.join();
+    result
+}
+
+async fn ui_loop(
+    terminal: &mut ratatui::DefaultTerminal,
+    channels: &runner::Channels,
+    color: bool,
+) -> anyhow::Result<()> {
+    let mut app = App::new(color);
+    let mut events = EventStream::new();
+    let mut tick = tokio::time::interval(Duration::from_millis(33));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    loop {
+        terminal.draw(|f| crate::view::draw(&app, f))?;
+        tokio::select! {
+            event = events.next() => match event {
+                Some(Ok(Event::Key(key))) => {
+                    for c in app.on_key(key) {
+                        if channels.controls.send(c).is_err() {
+                            return Ok(());
+                        }
+                    }
+                }
+                Some(Ok(_)) => {}
+                Some(Err(e)) => return Err(e.into()),
+                None => return Ok(()),
+            },
+            _ = tick.tick() => {}
+        }
+        while let Ok(m) = channels.messages.try_recv() {
+            app.on_message(m);
+        }
+        if let Ok(s) = channels.snapshots.try_recv() {
+            app.on_snapshot(*s);
+        }
+        if app.quit {
+            return Ok(());
+        }
+    }
+}

@@ -1,0 +1,104 @@
+//! Pure views: `draw(app, frame)` reads the app state and the latest snapshot and draws;
+//! nothing here changes anything. Every symbol that carries meaning is readable without
+//! colour; colour only repeats it.
+
+mod main_screen;
+mod overlay;
+mod picker;
+
+use crate::app::{App, Overlay, Screen};
+use ratatui::Frame;
+use ratatui::layout::{Alignment, Rect};
+use ratatui::style::{Color, Modifier, Style};
+use ratatui::widgets::{Paragraph, Wrap};
+
+/// The smallest terminal the screens are laid out for.
+pub const MIN_WIDTH: u16 = 80;
+pub const MIN_HEIGHT: u16 = 24;
+
+pub fn draw(app: &App, frame: &mut Frame) {
+    let area = frame.area();
+    if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
+        too_small(frame, area);
+        return;
+    }
+    match app.screen {
+        Screen::Picker => picker::draw(app, frame, area),
+        Screen::Main => match &app.snapshot {
+            Some(s) => main_screen::draw(app, s, frame, area),
+            None => picker::draw(app, frame, area),
+        },
+    }
+    match &app.overlay {
+        Overlay::None => {}
+        Overlay::Help => overlay::help(app, frame, area),
+        Overlay::Faults { selected } => overlay::faults(app, *selected, frame, area),
+        Overlay::Path { input } => overlay::path(app, input, frame, area),
+        Overlay::Lesson => {
+            if let Some(s) = &app.snapshot {
+                overlay::lesson(app, s, frame, area)
+            }
+        }
+    }
+}
+
+fn too_small(frame: &mut Frame, area: Rect) {
+    let text = format!(
+        "scalelab needs a terminal of at least {MIN_WIDTH}×{MIN_HEIGHT}; this one is {}×{}. Enlarge it, or press q to quit.",
+        area.width, area.height
+    );
+    frame.render_widget(Paragraph::new(text).wrap(Wrap { trim: true }).alignment(Alignment::Center), area);
+}
+
+/// Colours that vanish when the terminal (or `NO_COLOR`) has none.
+#[derive(Clone, Copy)]
+pub struct Palette {
+    color: bool,
+}
+
+impl Palette {
+    pub fn of(app: &App) -> Palette {
+        Palette { color: app.color }
+    }
+
+    pub fn fg(self, c: Color) -> Style {
+        if self.color { Style::default().fg(c) } else { Style::default() }
+    }
+
+    pub fn bold(self) -> Style {
+        Style::default().add_modifier(Modifier::BOLD)
+    }
+
+    pub fn selected(self) -> Style {
+        Style::default().add_modifier(Modifier::REVERSED)
+    }
+
+    pub fn dim(self) -> Style {
+        if self.color { Style::default().fg(Color::DarkGray) } else { Style::default() }
+    }
+}
+
+/// `1234567` as `1,234,567`.
+pub fn thousands(n: u64) -> String {
+    let s = n.to_string();
+    let mut out = String::new();
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// `text` cut to `width` characters, with an ellipsis if cut.
+pub fn fit(text: &str, width: usize) -> String {
+    if text.chars().count() <= width {
+        return text.to_string();
+    }
+    let mut out: String = text.chars().take(width.saturating_sub(1)).collect();
+    if width > 0 {
+        out.push('…');
+    }
+    out
+}

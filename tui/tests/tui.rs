@@ -1,0 +1,348 @@
+//! The TUI through its state and its views: snapshots of each screen at 80x24 and
+//! 160x48, a scripted session, every key on every screen, resizing, stepping back.
+//! The simulation thread is replaced by applying each control at once, in order.
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use sim_core::SimTime;
+use sim_core::notes::NoteKind;
+use tui::app::{App, MenuItem, Overlay, Screen};
+use tui::runner::{Control, apply};
+use tui::session::{FaultRequest, Session};
+
+/// The app and its session, driven synchronously: what the runner thread does, in order.
+struct Harness {
+    app: App,
+    session: Option<Session>,
+    dir: std::path::PathBuf,
+}
+
+impl Harness {
+    fn new() -> Harness {
+        Harness { app: App::new(true), session: None, dir: std::env::temp_dir() }
+    }
+
+    fn press(&mut self, code: KeyCode) {
+        let controls = self.app.on_key(KeyEvent::new(code, KeyModifiers::NONE));
+        for c in controls {
+            if c == Control::Quit {
+                continue;
+            }
+            if let Err(e) = apply(&mut self.session, c, &self.dir) {
+                self.app.on_message(e);
+            }
+        }
+        self.refresh();
+    }
+
+    fn keys(&mut self, keys: &str) {
+        for c in keys.chars() {
+            self.press(KeyCode::Char(c));
+        }
+    }
+
+    fn refresh(&mut self) {
+        if let Some(s) = &self.session {
+            self.app.on_snapshot(s.snapshot());
+        }
+    }
+
+    fn session(&mut self) -> &mut Session {
+        self.session.as_mut().expect("a scenario is open")
+    }
+
+    /// Plays `seconds` of simulated time, as the runner does while playing.
+    fn play_for(&mut self, seconds: u64) {
+        let s = self.session();
+        assert!(s.playing, "playing");
+        let t = s.sim().now() + sim_core::SimDuration::from_secs(seconds);
+        s.run_until(t, u64::MAX);
+        self.refresh();
+    }
+
+    /// Opens the fault menu and picks the item labelled `label`.
+    fn menu_pick(&mut self, label: &str) {
+        self.press(KeyCode::Char('f'));
+        let items = self.app.menu();
+        let k = items
+            .iter()
+            .position(|i| i.label() == label)
+            .unwrap_or_else(|| panic!("no `{label}` in {:?}", items.iter().map(MenuItem::label).collect::<Vec<_>>()));
+        for _ in 0..k {
+            self.press(KeyCode::Down);
+        }
+        self.press(KeyCode::Enter);
+    }
+
+    fn render(&self, w: u16, h: u16) -> Terminal<TestBackend> {
+        let mut t = Terminal::new(TestBackend::new(w, h)).expect("test backend");
+        t.draw(|f| tui::view::draw(&self.app, f)).expect("draws");
+        t
+    }
+
+    /// Selects `name` in the picker and opens it.
+    fn open(&mut self, name: &str) {
+        let i = self.app.catalogue.iter().position(|e| e.name == name).expect("built-in");
+        while self.app.selected != i {
+            self.press(KeyCode::Down);
+        }
+        self.press(KeyCode::Enter);
+        assert_eq!(self.app.screen, Screen::Main);
+    }
+}
+
+/// cap-exercise 30 s in, with the metadata replica meta-1 cut off by hand at 20 s.
+fn mid_run() -> Harness {
+    let mut h = Harness::new();
+    h.open("cap-exercise");
+    h.keys(" ");
+    h.play_for(20);
+    h.keys(" ");
+    h.menu_pick("partition meta-1 from the rest");
+    h.keys(" ");
+    h.play_for(10);
+    h.keys(" ");
+    h
+}
+
+#[test]
+fn snapshots_of_every_screen_at_both_sizes() {
+    let mut h = Harness::new();
+    for (w, hgt) in [(80, 24), (160, 48)] {
+        insta::assert_snapshot!(format!("picker_{w}x{hgt}"), h.render(w, hgt).backend());
+    }
+    h = mid_run();
+    for (w, hgt) in [(80, 24), (160, 48)] {
+        insta::assert_snapshot!(format!("main_{w}x{hgt}"), h.render(w, hgt).backend());
+    }
+    h.press(KeyCode::Char('f'));
+    for (w, hgt) in [(80, 24), (160, 48)] {
+        insta::assert_snapshot!(format!("fault_menu_{w}x{hgt}"), h.render(w, hgt).backend());
+    }
+    h.press(KeyCode::Esc);
+    h.press(KeyCode::Char('?'));
+    for (w, hgt) in [(80, 24), (160, 48)] {
+        insta::assert_snapshot!(format!("help_{w}x{hgt}"), h.render(w, hgt).backend());
+    }
+}
+
+#[test]
+fn a_scripted_session_partitions_and_heals_the_metadata_store() {
+    let mut h = Harness::new();
+    h.open("cap-exercise");
+    assert_eq!(h.session().sim().events(), 0);
+
+    // Play 20 s, pause, step one event.
+    h.keys(" ");
+    assert!(h.session().playing);
+    h.play_for(20);
+    h.keys(" ");
+    assert!(!h.session().playing);
+    let before = h.session().sim().events();
+    h.keys(".");
+    assert_eq!(h.session().sim().events(), before + 1);
+    let t0 = h.session().sim().now();
+
+    // Cut meta-1 off: the cut is in force a millisecond later, and shows on screen.
+    h.menu_pick("partition meta-1 from the rest");
+    h.keys("]");
+    let s = h.session().sim();
+    assert_eq!(s.cuts().len(), 1, "one cut in force");
+    let partitioned_at = s.notes().as_slice().iter().find(|n| matches!(n.kind, NoteKind::Partition(_))).unwrap().time;
+    assert!(partitioned_at > t0 && partitioned_at <= t0 + sim_core::SimDuration::from_millis(1));
+    let snap = h.app.snapshot.clone().unwrap();
+    assert!(snap.partitioned);
+    let meta = snap.services.iter().find(|s| s.name == "meta").unwrap();
+    assert_eq!(meta.instances.iter().map(|i| i.side).collect::<Vec<_>>(), [1, 2, 2], "meta-1 alone on side A");
+    assert!(snap.log.iter().any(|l| l.text.starts_with("✂ partition: meta-1 |")), "{:?}", snap.log);
+
+    // Ten seconds of partition: web-1 reaches no metadata replica (its only link is to
+    // meta-1), and this scenario's calls have no timeout, so its image views hang.
+    let views = |h: &mut Harness| h.session().sim().report(false).classes["view_image"].requests.clone();
+    let at_cut = views(&mut h);
+    h.keys(" ");
+    h.play_for(10);
+    h.keys(" ");
+    let cut = views(&mut h);
+    assert!(cut.in_flight > at_cut.in_flight + 100, "{at_cut:?} then {cut:?}");
+
+    // Heal: the cut is gone, the log says so, and views complete at the full rate again.
+    h.menu_pick("heal every partition");
+    h.keys("]");
+    assert!(h.session().sim().cuts().is_empty());
+    let healed = views(&mut h);
+    h.keys("]]]]]");
+    let after = views(&mut h);
+    let rate = |a: &sim_core::report::RequestCounts, b: &sim_core::report::RequestCounts, s: f64| {
+        (b.completed - a.completed) as f64 / s
+    };
+    assert!(rate(&healed, &after, 5.0) > 1.8 * rate(&at_cut, &cut, 10.0), "{at_cut:?} {cut:?} {healed:?} {after:?}");
+    assert!(h.app.snapshot.as_ref().unwrap().log.iter().any(|l| l.text == "✚ partition healed"));
+    assert_eq!(h.session().hand_faults().len(), 2);
+    assert_eq!(h.app.snapshot.as_ref().unwrap().hand_faults, 2);
+}
+
+/// Every key in every screen and overlay, and a terminal shrunk to 20x5 and back: no panic.
+#[test]
+fn every_key_on_every_screen_and_any_size_never_panics() {
+    let mut codes: Vec<KeyCode> = (' '..='~').map(KeyCode::Char).collect();
+    codes.extend([
+        KeyCode::Enter,
+        KeyCode::Esc,
+        KeyCode::Up,
+        KeyCode::Down,
+        KeyCode::Left,
+        KeyCode::Right,
+        KeyCode::Backspace,
+        KeyCode::Tab,
+        KeyCode::Home,
+        KeyCode::End,
+        KeyCode::PageUp,
+        KeyCode::PageDown,
+        KeyCode::Delete,
+        KeyCode::F(1),
+    ]);
+    let sizes = [(80, 24), (20, 5), (1, 1), (79, 23), (160, 48), (80, 24)];
+    let screens: [fn(&mut Harness); 6] = [
+        |_| {},
+        |h| h.press(KeyCode::Char('p')),
+        |h| h.open("stage-02"),
+        |h| {
+            h.open("stage-02");
+            h.press(KeyCode::Char('f'));
+        },
+        |h| {
+            h.open("stage-02");
+            h.press(KeyCode::Char('?'));
+        },
+        |h| {
+            h.open("stage-02");
+            h.press(KeyCode::Char('l'));
+        },
+    ];
+    for enter in screens {
+        for &code in &codes {
+            if code == KeyCode::Char('q') || code == KeyCode::Char('w') {
+                continue; // quitting ends the session; saving writes files (tested below)
+            }
+            let mut h = Harness::new();
+            enter(&mut h);
+            h.press(code);
+            for (w, hgt) in sizes {
+                h.render(w, hgt);
+            }
+            // The same key again, and stepping on from there.
+            h.press(code);
+            h.render(80, 24);
+        }
+    }
+}
+
+#[test]
+fn stepping_back_one_event_and_forward_again_shows_the_same_state() {
+    let mut h = Harness::new();
+    h.open("stage-04");
+    h.keys(" ");
+    h.play_for(30);
+    h.keys(" ");
+    // Enough events that the run has checkpoints to restore from.
+    h.session().run_until(SimTime::ZERO + sim_core::SimDuration::from_secs(300), u64::MAX);
+    assert!(h.session().checkpoint_count() > 0);
+    h.refresh();
+    let before = h.app.snapshot.clone().unwrap();
+    let screen = h.render(160, 48).backend().to_string();
+    h.keys(",");
+    let back = h.app.snapshot.clone().unwrap();
+    assert_eq!(back.events, before.events - 1);
+    assert_ne!(back.trace_hash, before.trace_hash);
+    h.keys(".");
+    assert_eq!(h.app.snapshot.clone().unwrap(), before, "the same snapshot after back and forward");
+    assert_eq!(h.render(160, 48).backend().to_string(), screen);
+
+    // A second back and forth: the same again.
+    h.keys("[");
+    assert!(h.session().sim().now().as_nanos() + 1_000_000_000 <= before.now.as_nanos());
+    h.keys("]");
+    while h.session().sim().events() < before.events {
+        h.keys(".");
+    }
+    assert_eq!(h.app.snapshot.clone().unwrap(), before);
+}
+
+#[test]
+fn stepping_back_past_a_hand_fault_keeps_it_on_the_timeline() {
+    let mut h = Harness::new();
+    h.open("stage-02");
+    h.keys(" ");
+    h.play_for(20);
+    h.keys(" ");
+    h.menu_pick("crash web");
+    h.keys("]]]");
+    let ahead = h.app.snapshot.clone().unwrap();
+    assert!(ahead.log.iter().any(|l| l.text == "✖ web crashed"));
+    for _ in 0..5 {
+        h.keys("[");
+    }
+    assert!(!h.app.snapshot.as_ref().unwrap().log.iter().any(|l| l.text == "✖ web crashed"));
+    h.session().run_until(ahead.now, u64::MAX);
+    h.refresh();
+    assert_eq!(h.app.snapshot.clone().unwrap(), ahead, "replayed through the crash to the same state");
+}
+
+#[test]
+fn a_fault_added_mid_run_replays_from_the_saved_text() {
+    // The session's run, and a fresh run of the text it would save, agree event for event.
+    let mut s = Session::open("cap-exercise", Some(7)).unwrap();
+    s.run_until(SimTime::ZERO + sim_core::SimDuration::from_secs(15), u64::MAX);
+    s.inject(&FaultRequest::Isolate("meta-2".into())).unwrap();
+    s.run_until(SimTime::ZERO + sim_core::SimDuration::from_secs(25), u64::MAX);
+    s.inject(&FaultRequest::HealAll).unwrap();
+    s.inject(&FaultRequest::Crash("web-1".into())).unwrap();
+    s.run_until(SimTime::ZERO + sim_core::SimDuration::from_secs(40), u64::MAX);
+    let file = s.seed_file();
+    let text = scenarios::seed_file::with_faults(&file.scenario_text, file.faults.iter().map(|f| f.toml.as_str()));
+    let scenario =
+        scenarios::parse(&scenarios::Source { origin: "saved".into(), text }, &scenarios::Overrides::default())
+            .unwrap();
+    let mut fresh = sim_core::Simulation::new(&scenario.model, 7).unwrap();
+    while fresh.events() < file.events.unwrap() && fresh.step().is_some() {}
+    assert_eq!(fresh.trace_hash(), file.trace_hash);
+    assert_eq!(fresh.trace_hash(), s.sim().trace_hash());
+}
+
+#[test]
+fn switching_a_store_to_ap_replays_to_the_same_time_with_the_same_seed() {
+    let mut h = Harness::new();
+    h.open("cap-exercise");
+    h.keys(" ");
+    h.play_for(12);
+    h.keys(" ");
+    let now = h.session().sim().now();
+    h.menu_pick("switch `meta` from CP to AP (replays to now)");
+    let replayed = h.session().sim().now();
+    assert!(replayed <= now && replayed.as_nanos() + 100_000_000 > now.as_nanos(), "{replayed} against {now}");
+    let snap = h.app.snapshot.clone().unwrap();
+    assert_eq!(snap.stores.iter().find(|s| s.0 == "meta").unwrap().1, "ap");
+    assert!(snap.log.iter().any(|l| l.text.contains("`meta` is now AP")));
+}
+
+#[test]
+fn a_scenario_file_that_does_not_parse_shows_its_located_error_in_the_picker() {
+    let dir = std::env::temp_dir().join(format!("scalelab-tui-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("broken.toml");
+    std::fs::write(&path, "[run]\nduration = \"ten minutes\"\n").unwrap();
+    let mut h = Harness::new();
+    h.press(KeyCode::Char('p'));
+    assert!(matches!(h.app.overlay, Overlay::Path { .. }));
+    for c in path.to_str().unwrap().chars() {
+        h.press(KeyCode::Char(c));
+    }
+    h.press(KeyCode::Enter);
+    assert_eq!(h.app.screen, Screen::Picker);
+    let message = h.app.message.clone().unwrap();
+    assert!(message.contains("broken.toml:"), "{message}");
+    let screen = h.render(80, 24).backend().to_string();
+    assert!(screen.contains("could not open"), "{screen}");
+}
