@@ -114,5 +114,28 @@ fn mmc(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, mm1, mmc);
+/// The TUI's step back: 10 simulated seconds on pixelcraft-1m from 60 s in (issue #7: under
+/// a second). Each iteration plays forward again untimed, then times the step back.
+fn tui_step_back(c: &mut Criterion) {
+    use tui::session::Session;
+    let mut g = c.benchmark_group("tui_step_back");
+    g.sample_size(10);
+    g.bench_function("pixelcraft-1m_10s_at_60s", |b| {
+        let mut session = Session::open("pixelcraft-1m", None).expect("built-in");
+        let at_60s = sim_core::SimTime::ZERO + sim_core::SimDuration::from_secs(60);
+        b.iter_custom(|iters| {
+            let mut total = std::time::Duration::ZERO;
+            for _ in 0..iters {
+                session.run_until(at_60s, u64::MAX);
+                let started = std::time::Instant::now();
+                session.back_seconds(10);
+                total += started.elapsed();
+            }
+            total
+        });
+    });
+    g.finish();
+}
+
+criterion_group!(benches, mm1, mmc, tui_step_back);
 criterion_main!(benches);

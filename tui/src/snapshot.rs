@@ -148,6 +148,8 @@ pub struct Snapshot {
     pub seed: u64,
     pub now: SimTime,
     pub end: SimTime,
+    /// Time averages (utilization, waiting) start when the warm-up ends.
+    pub warmup_end: SimTime,
     pub events: u64,
     pub trace_hash: String,
     pub finished: bool,
@@ -301,6 +303,7 @@ impl Snapshot {
             seed: session.seed(),
             now: sim.now(),
             end: sim.end(),
+            warmup_end: SimTime::ZERO + model.warmup,
             events: sim.events(),
             trace_hash: sim.trace_hash(),
             finished: sim.finished(),

@@ -82,7 +82,7 @@ fn topology(s: &Snapshot, p: Palette, area: Rect) -> Paragraph<'static> {
         let room = width.saturating_sub(12 + 14) / 2;
         for (k, i) in svc.instances.iter().enumerate() {
             if k >= room.max(1) {
-                spans.push(Span::raw(format!("+{}", svc.instances.len() - k)));
+                spans.push(Span::raw(format!("+{} ", svc.instances.len() - k)));
                 break;
             }
             let side = if i.side > 0 { char::from(b'A' + i.side - 1).to_string() } else { String::new() };
@@ -199,7 +199,12 @@ fn component_table(s: &Snapshot, p: Palette, area: Rect) -> Paragraph<'static> {
         rows.push(Line::styled(format!("… {more} more (a taller terminal shows them)"), p.dim()));
     }
     lines.extend(rows);
-    Paragraph::new(lines).block(Block::bordered().title(" components (last simulated second) "))
+    let title = if s.now < s.warmup_end {
+        format!(" components (warm-up: load from {:.0} s) ", s.warmup_end.as_nanos() as f64 / 1e9)
+    } else {
+        " components (last simulated second) ".to_string()
+    };
+    Paragraph::new(lines).block(Block::bordered().title(title))
 }
 
 fn event_log(s: &Snapshot, p: Palette, area: Rect) -> Paragraph<'static> {
@@ -225,7 +230,7 @@ fn event_log(s: &Snapshot, p: Palette, area: Rect) -> Paragraph<'static> {
 
 fn lesson_text(s: &Snapshot, p: Palette) -> Paragraph<'static> {
     let mut lines = vec![Line::styled(s.title.clone(), p.bold())];
-    lines.extend(s.lesson.split("\n\n").map(|para| Line::raw(para.replace('\n', " "))));
+    lines.extend(s.lesson.split("\n\n").map(|para| Line::raw(para.split_whitespace().collect::<Vec<_>>().join(" "))));
     if !s.watch.is_empty() {
         lines.push(Line::styled("Watch:", p.bold()));
         lines.extend(s.watch.iter().map(|w| Line::raw(format!("• {w}"))));

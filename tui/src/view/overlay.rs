@@ -86,9 +86,12 @@ pub fn lesson(app: &App, s: &Snapshot, frame: &mut Frame, area: Rect) {
     let r = centred(area, area.width.saturating_sub(4), area.height.saturating_sub(2));
     frame.render_widget(Clear, r);
     let mut lines = vec![Line::styled(s.title.clone(), p.bold()), Line::raw("")];
-    lines.extend(s.lesson.lines().map(|l| Line::raw(l.to_string())));
-    if !s.watch.is_empty() {
+    // The file's line breaks are for the file; paragraphs wrap to the box.
+    for para in s.lesson.split("\n\n") {
+        lines.push(Line::raw(para.split_whitespace().collect::<Vec<_>>().join(" ")));
         lines.push(Line::raw(""));
+    }
+    if !s.watch.is_empty() {
         lines.push(Line::styled("Watch:", p.bold()));
         lines.extend(s.watch.iter().map(|w| Line::raw(format!("• {w}"))));
     }

@@ -44,7 +44,9 @@ pub fn draw(app: &App, frame: &mut Frame, area: Rect) {
         text.push(Line::styled(e.title.clone(), p.bold()));
         text.push(Line::styled(format!("{} · scalelab tui {}", heading(&e.group), e.name), p.dim()));
         text.push(Line::raw(""));
-        text.extend(e.lesson.lines().map(|l| Line::raw(l.to_string())));
+        for para in e.lesson.split("\n\n") {
+            text.push(Line::raw(para.split_whitespace().collect::<Vec<_>>().join(" ")));
+        }
     }
     let mut title = " lesson preview ";
     if let Some(m) = app.message.as_deref().filter(|m| m.contains('\n')) {
