@@ -5,18 +5,7 @@ use sim_core::Report;
 use sim_core::metrics::LatencySummary;
 use std::fmt::Write;
 
-/// Groups digits in threes: 1234567 -> "1,234,567".
-pub fn thousands(n: u64) -> String {
-    let s = n.to_string();
-    let mut out = String::new();
-    for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
+pub use sim_core::report::thousands;
 
 /// A number with about four significant digits, without exponent noise.
 fn num(x: f64) -> String {

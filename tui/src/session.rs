@@ -388,17 +388,8 @@ impl Session {
         Ok(path)
     }
 
-    pub fn note(&mut self, text: String) {
-        self.messages.push((self.sim.now(), text));
-    }
-
     pub fn snapshot(&self) -> Snapshot {
         Snapshot::build(self, &self.gauges, &self.messages, self.verdicts.as_deref())
-    }
-
-    /// How long the run lasts.
-    pub fn duration(&self) -> SimDuration {
-        self.sim.end().since(SimTime::ZERO)
     }
 
     pub fn checkpoint_count(&self) -> usize {

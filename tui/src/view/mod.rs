@@ -78,18 +78,7 @@ impl Palette {
     }
 }
 
-/// `1234567` as `1,234,567`.
-pub fn thousands(n: u64) -> String {
-    let s = n.to_string();
-    let mut out = String::new();
-    for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
+pub use sim_core::report::thousands;
 
 /// `text` cut to `width` characters, with an ellipsis if cut.
 pub fn fit(text: &str, width: usize) -> String {
