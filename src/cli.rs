@@ -22,6 +22,10 @@ pub enum Command {
     Tui(TuiArgs),
     /// Run a scenario and print its report.
     Run(RunArgs),
+    /// Run two scenarios or more (or one with --vary) on the same seeds, side by side.
+    Compare(CompareArgs),
+    /// Run one scenario across a range of one setting; plot a figure and find the knee.
+    Sweep(SweepArgs),
     /// List the built-in scenarios, one a line: name and title.
     List,
     /// Print a built-in scenario's TOML, to copy and edit.
@@ -75,7 +79,7 @@ pub struct RunArgs {
     /// Warm-up excluded from the statistics, replacing the scenario's: 30s, 5m.
     #[arg(long, value_parser = scenarios::parse_duration)]
     pub warmup: Option<sim_core::SimDuration>,
-    /// Override a scenario parameter: --set arrival_rate=9.5 (repeatable).
+    /// Override a parameter (--set rate=9.5) or a component's key (--set web.count=8); repeatable.
     #[arg(long = "set", value_name = "NAME=VALUE", value_parser = parse_set)]
     pub set: Vec<(String, String)>,
     /// Print one JSON report on stdout instead of the text report.
@@ -93,6 +97,98 @@ pub struct RunArgs {
     /// Report the scenario's expectations but do not exit 3 when one fails.
     #[arg(long)]
     pub no_check: bool,
+    /// Write charts of latency percentiles, throughput and errors over time to FILE (SVG).
+    #[arg(long, value_name = "FILE")]
+    pub svg: Option<PathBuf>,
+}
+
+#[derive(Args, Debug)]
+pub struct CompareArgs {
+    /// Built-in scenario names or scenario files; one scenario with --vary.
+    #[arg(required = true, value_name = "SCENARIO")]
+    pub scenarios: Vec<String>,
+    /// Compare one scenario with each value of a setting: --vary lb.policy=round_robin,least_connections.
+    #[arg(long, value_name = "KEY=A,B|LO..HI[:STEP]", value_parser = crate::vary::parse)]
+    pub vary: Option<crate::vary::Vary>,
+    #[command(flatten)]
+    pub runs: BatchArgs,
+    /// Print `{labels, seeds, runs: [REPORT...], rows: [{metric, values, best, significant}]}`.
+    #[arg(long, conflicts_with = "csv")]
+    pub json: bool,
+    /// Print the table as CSV.
+    #[arg(long)]
+    pub csv: bool,
+    /// Write charts of p99 latency, throughput and errors over time, one line per scenario.
+    #[arg(long, value_name = "FILE")]
+    pub svg: Option<PathBuf>,
+}
+
+#[derive(Args, Debug)]
+pub struct SweepArgs {
+    /// A built-in scenario name or a scenario file.
+    pub scenario: String,
+    /// The setting and its values: web_servers=1..8, rate=100..1000:100, lb.policy=a,b.
+    #[arg(long, required = true, value_name = "KEY=LO..HI[:STEP]", value_parser = crate::vary::parse)]
+    pub vary: crate::vary::Vary,
+    /// The figure to plot: p99_ms, throughput_rps, error_rate, cost_usd_month... or any
+    /// expectation metric (class.NAME.p99_ms, component.ID.KEY).
+    #[arg(long, default_value = "p99_ms")]
+    pub metric: String,
+    /// The knee is the smallest value that meets this, such as "p99_ms < 200" [default:
+    /// the scenario's expectations on the metric].
+    #[arg(long, value_name = "EXPECTATION")]
+    pub target: Option<String>,
+    #[command(flatten)]
+    pub runs: BatchArgs,
+    /// Print the points as JSON.
+    #[arg(long, conflicts_with = "csv")]
+    pub json: bool,
+    /// Print the points as CSV.
+    #[arg(long)]
+    pub csv: bool,
+    /// Write the curve (with target and knee) and the error rate as an SVG chart.
+    #[arg(long, value_name = "FILE")]
+    pub svg: Option<PathBuf>,
+}
+
+/// What `compare` and `sweep` share: the runs' seeds, settings and parallelism.
+#[derive(Args, Debug)]
+pub struct BatchArgs {
+    /// First seed, the same for every run [default: the (first) scenario's].
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Runs per scenario or value, on seeds SEED, SEED+1, ...: means with 95% confidence
+    /// intervals, and wins within noise (overlapping intervals) marked as such.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub seeds: u32,
+    /// Override a parameter (NAME=VALUE) or a component's key (ID.KEY=VALUE) in every run.
+    #[arg(long = "set", value_name = "NAME=VALUE", value_parser = parse_set)]
+    pub set: Vec<(String, String)>,
+    /// Simulated run length for every run: 10m.
+    #[arg(long, value_parser = parse_duration_arg)]
+    pub duration: Option<sim_core::SimDuration>,
+    /// Warm-up for every run: 1m.
+    #[arg(long, value_parser = scenarios::parse_duration)]
+    pub warmup: Option<sim_core::SimDuration>,
+    /// Runs in parallel [default: one per core].
+    #[arg(long, value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub jobs: Option<u16>,
+}
+
+impl BatchArgs {
+    pub fn overrides(&self) -> scenarios::Overrides {
+        scenarios::Overrides { set: self.set.clone(), duration: self.duration, warmup: self.warmup }
+    }
+
+    /// The seeds of each scenario's runs, from `first` on.
+    pub fn seeds(&self, first: u64) -> Vec<u64> {
+        let first = self.seed.unwrap_or(first);
+        (0..u64::from(self.seeds)).map(|i| first.wrapping_add(i)).collect()
+    }
+
+    pub fn threads(&self) -> usize {
+        self.jobs.map_or_else(crate::batch::default_jobs, usize::from)
+    }
 }
 
 #[derive(Args, Debug)]

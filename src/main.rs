@@ -1,10 +1,18 @@
 //! scalelab: the command-line entry point.
 
+mod batch;
 mod chaos;
+mod charts;
 mod cli;
+mod compare;
+mod confidence;
 mod expectations;
+mod figures;
 mod run;
+mod svg;
+mod sweep;
 mod text_report;
+mod vary;
 
 use clap::Parser;
 use cli::{Cli, Command};
@@ -28,6 +36,22 @@ pub fn load(name: &str, overrides: &Overrides) -> Result<Scenario, i32> {
     })?;
     for note in &scenario.notes {
         eprintln!("note: {note}");
+    }
+    Ok(scenario)
+}
+
+/// `load` for commands that load one scenario many times (`compare`, `sweep`): each note
+/// is printed once, and none about expectations, which those commands do not check.
+pub fn load_quietly(name: &str, overrides: &Overrides, seen: &mut Vec<String>) -> Result<Scenario, i32> {
+    let scenario = scenarios::load(name, overrides).map_err(|e| {
+        eprint!("{e}");
+        EXIT_INPUT
+    })?;
+    for note in &scenario.notes {
+        if !note.starts_with("expectation") && !seen.contains(note) {
+            eprintln!("note: {note}");
+            seen.push(note.clone());
+        }
     }
     Ok(scenario)
 }
@@ -72,6 +96,8 @@ fn main() -> ExitCode {
         }
         Some(Command::Tui(args)) => open_tui(args),
         Some(Command::Run(args)) => run::run(args),
+        Some(Command::Compare(args)) => compare::compare(args),
+        Some(Command::Sweep(args)) => sweep::sweep(args),
         Some(Command::Chaos(args)) => chaos::chaos(args),
         Some(Command::Replay { file }) => chaos::seed_file::replay(file),
         Some(Command::List) => {

@@ -3,7 +3,7 @@
 
 use crate::cli::RunArgs;
 use crate::text_report;
-use crate::{EXIT_DETERMINISM, EXIT_EXPECTATION, expectations, load};
+use crate::{EXIT_DETERMINISM, EXIT_EXPECTATION, charts, expectations, load, svg};
 use anyhow::Context;
 use scenarios::builtin::DEFAULT_SCENARIO;
 use scenarios::{Overrides, Scenario};
@@ -26,7 +26,7 @@ pub fn run(args: &RunArgs) -> anyhow::Result<i32> {
         return check_determinism(&scenario, seed);
     }
     let mut sim = Simulation::new(&scenario.model, seed).map_err(|e| anyhow::anyhow!("{e}"))?;
-    if args.series {
+    if args.series || args.svg.is_some() {
         sim.collect_series_percentiles();
     }
     let started = Instant::now();
@@ -34,8 +34,15 @@ pub fn run(args: &RunArgs) -> anyhow::Result<i32> {
         Some(path) => write_trace(&mut sim, path)?,
         None => sim.run(),
     }
-    let mut report = sim.report(args.series);
+    let mut report = sim.report(args.series || args.svg.is_some());
     report.set_wall_seconds(started.elapsed().as_secs_f64());
+    if let Some(path) = &args.svg {
+        let heading = format!("scalelab run {}, seed {seed}", scenario.name);
+        svg::write(path, &svg::page(&heading, &charts::over_time(&[(scenario.name.as_str(), &report)])))?;
+        if !args.series {
+            report.series.clear();
+        }
+    }
     let mut json = serde_json::to_value(&report)?;
     let verdicts = expectations::evaluate(&scenario.expectations, &json);
     if args.json {

@@ -150,7 +150,15 @@ pub fn parse(text: &str, at: usize, classes: &[String], components: &[String]) -
     Ok(Expectation { text: text.trim().to_string(), metric, check })
 }
 
-fn metric(name: &str, span: Range<usize>, classes: &[String], components: &[String]) -> Result<Metric, Diagnostic> {
+/// The component an expectation's metric names (`component.ID.KEY ...`), if any.
+pub fn component_of(text: &str) -> Option<&str> {
+    let rest = text.trim().strip_prefix("component.")?;
+    rest.split_once('.').map(|(id, _)| id)
+}
+
+/// Reads a metric name (`p99_ms`, `class.NAME.METRIC`, `component.ID.KEY`...) against the
+/// classes and components it may name; `span` locates it for the error.
+pub fn metric(name: &str, span: Range<usize>, classes: &[String], components: &[String]) -> Result<Metric, Diagnostic> {
     let parts: Vec<&str> = name.split('.').collect();
     let known = || ALIASES.iter().map(|(a, _)| *a);
     let unknown = |what: &str, word: &str, among: Vec<&str>| {
@@ -243,8 +251,8 @@ fn lookup<'a>(v: &'a Value, path: &[String]) -> Option<&'a Value> {
     path.iter().try_fold(v, |v, k| v.get(k))
 }
 
-/// The value an expectation's metric has in `report` (the JSON report).
-fn value(report: &Value, metric: &Metric) -> Option<f64> {
+/// The value a metric has in `report` (the JSON report).
+pub fn value(report: &Value, metric: &Metric) -> Option<f64> {
     let v = match metric {
         Metric::Run(path) => lookup(report, path),
         Metric::Class { class, path } => report.get("classes")?.get(class).and_then(|c| lookup(c, path)),

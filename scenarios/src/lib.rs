@@ -11,6 +11,7 @@ pub mod diagnostic;
 pub mod duration;
 pub mod expect;
 pub mod expr;
+mod field_override;
 mod file;
 pub mod limits;
 mod lower;
@@ -86,7 +87,7 @@ impl Default for ChaosLimits {
 /// Command-line changes applied while lowering.
 #[derive(Clone, Debug, Default)]
 pub struct Overrides {
-    /// `--set NAME=VALUE`, in order.
+    /// `--set NAME=VALUE` (a parameter) or `--set ID.KEY=VALUE` (a component's key), in order.
     pub set: Vec<(String, String)>,
     /// `--duration D`.
     pub duration: Option<SimDuration>,

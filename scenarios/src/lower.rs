@@ -9,6 +9,7 @@
 use crate::components::{self, Fields, Resolver};
 use crate::diagnostic::{Diagnostic, did_you_mean};
 use crate::expr::{Dim, Quantity, eval};
+use crate::field_override;
 use crate::file::{ClassFile, FaultFile, ScenarioFile, WorkloadFile};
 use crate::limits::*;
 use crate::values::{Params, Values};
@@ -43,8 +44,20 @@ struct Decl<'a> {
     fields: Option<Fields<'a>>,
 }
 
-pub fn lower(file: ScenarioFile, source: &str, overrides: &Overrides) -> Result<Scenario, Vec<Diagnostic>> {
-    let mut errors = Vec::new();
+pub fn lower(mut file: ScenarioFile, source: &str, overrides: &Overrides) -> Result<Scenario, Vec<Diagnostic>> {
+    let errors = field_override::apply(&mut file, &overrides.set, source.len());
+    lower_with(file, source, overrides, errors).map_err(|mut errors| {
+        field_override::relocate(&mut errors, &overrides.set, source.len());
+        errors
+    })
+}
+
+fn lower_with(
+    file: ScenarioFile,
+    source: &str,
+    overrides: &Overrides,
+    mut errors: Vec<Diagnostic>,
+) -> Result<Scenario, Vec<Diagnostic>> {
     let (params, param_infos) = params(&file, source, overrides, &mut errors);
     let v = Values { source, params: &params };
     let keyspaces = keyspaces(&file, &v, &mut errors);
@@ -343,6 +356,15 @@ pub fn lower(file: ScenarioFile, source: &str, overrides: &Overrides) -> Result<
     let mut expect_errors = Vec::new();
     for e in &file.expect {
         let at = e.span().start + 1;
+        // An override may remove instances an expectation names (`--set web.count=2` and
+        // `component.web-5...`): that expectation no longer applies to this run.
+        if !overrides.set.is_empty()
+            && let Some(id) = crate::expect::component_of(e.get_ref())
+            && !component_names.iter().any(|c| c == id)
+        {
+            notes.push(format!("expectation `{}` skipped: this run has no `{id}`", e.get_ref().trim()));
+            continue;
+        }
         match crate::expect::parse(e.get_ref(), at, &class_names, &component_names) {
             Ok(x) => expectations.push(x),
             Err(d) => expect_errors.push(d),
@@ -1229,7 +1251,7 @@ fn params(
             description: p.description.clone(),
         });
     }
-    for (name, text) in &overrides.set {
+    for (name, text) in overrides.set.iter().filter(|(n, _)| !field_override::is_field(n)) {
         let Some(info) = infos.iter_mut().find(|i| &i.name == name) else {
             let d = Diagnostic::new(format!("--set {name}={text}: the scenario has no parameter `{name}`"));
             let names: Vec<&str> = file.params.keys().map(|k| k.get_ref().as_str()).collect();

@@ -74,8 +74,9 @@ pub struct DbGroup {
     /// Index (into `instances`) of the instance taking writes.
     pub primary: usize,
     next_lsn: u64,
-    /// Key written at each LSN from `log_base` on (`None`: lost in a failover).
-    log: VecDeque<Option<u64>>,
+    /// Key written at each LSN from `log_base` on (`None`: lost in a failover), and when
+    /// the primary committed it (replication lag is measured from there).
+    log: VecDeque<(Option<u64>, SimTime)>,
     log_base: u64,
     versions: Vec<KeyMap<u64>>,
     pub applied: Vec<u64>,
@@ -125,10 +126,10 @@ impl DbGroup {
         }
     }
 
-    fn write(&mut self, at: usize, key: u64) -> u64 {
+    fn write(&mut self, at: usize, key: u64, now: SimTime) -> u64 {
         let lsn = self.next_lsn;
         self.next_lsn += 1;
-        self.log.push_back(Some(key));
+        self.log.push_back((Some(key), now));
         self.versions[at].insert(key, lsn);
         self.applied[at] = lsn;
         lsn
@@ -139,7 +140,7 @@ impl DbGroup {
         while self.applied[at] < lsn {
             let next = self.applied[at] + 1;
             if next >= self.log_base
-                && let Some(Some(key)) = self.log.get((next - self.log_base) as usize)
+                && let Some((Some(key), _)) = self.log.get((next - self.log_base) as usize)
             {
                 self.versions[at].insert(*key, next);
             }
@@ -204,6 +205,25 @@ pub struct Database {
     writes: u64,
     rejected: u64,
     redirected: u64,
+    /// Replica side: how long after its commit on the primary each applied change
+    /// arrived here (after the warm-up).
+    lag: LagStats,
+}
+
+/// Replication lag seen by one replica: mean and maximum over applied changes.
+#[derive(Clone, Default)]
+struct LagStats {
+    count: u64,
+    sum_ns: u128,
+    max_ns: u64,
+}
+
+impl LagStats {
+    fn record(&mut self, lag: SimDuration) {
+        self.count += 1;
+        self.sum_ns += u128::from(lag.as_nanos());
+        self.max_ns = self.max_ns.max(lag.as_nanos());
+    }
 }
 
 impl Database {
@@ -230,6 +250,7 @@ impl Database {
             writes: 0,
             rejected: 0,
             redirected: 0,
+            lag: LagStats::default(),
         }
     }
 
@@ -255,7 +276,11 @@ impl Database {
                 let at = self.index;
                 let g = self.group(ctx);
                 if let Some(lsn) = g.in_transit[at].pop_front() {
+                    let committed = lsn.checked_sub(g.log_base).and_then(|i| g.log.get(i as usize)).map(|e| e.1);
                     g.apply_up_to(at, lsn);
+                    if let Some(t) = committed.filter(|_| ctx.now >= self.warmup_end) {
+                        self.lag.record(ctx.now.since(t));
+                    }
                 }
                 if self.spec.replication == Replication::Sync {
                     ctx.message(from, ACK);
@@ -321,7 +346,8 @@ impl Database {
             }
             Op::Write => {
                 self.writes += 1;
-                let lsn = self.group(ctx).write(at, r.key);
+                let now = ctx.now;
+                let lsn = self.group(ctx).write(at, r.key, now);
                 ctx.requests.get_mut(req).expect("held").version = lsn;
                 let g = self.group(ctx);
                 let replicas: Vec<(usize, ComponentId)> = g
@@ -491,7 +517,7 @@ impl Database {
             if l >= g.log_base
                 && let Some(e) = g.log.get_mut((l - g.log_base) as usize)
             {
-                *e = None;
+                e.0 = None;
             }
         }
         let old = g.primary;
@@ -568,6 +594,10 @@ impl Database {
                 put("role_primary", f64::from(u8::from(g.primary == self.index)));
             }
             put("applied_lsn", g.applied[self.index] as f64);
+            if self.lag.count > 0 {
+                put("replication_lag_ms_mean", self.lag.sum_ns as f64 / self.lag.count as f64 / 1e6);
+                put("replication_lag_ms_max", self.lag.max_ns as f64 / 1e6);
+            }
             if let (0, Some(map)) = (self.index, shards) {
                 // What a migration to one more shard would move, over 100,000 keys.
                 let keys = (0..100_000u64).map(|k| crate::sharding::data_key(0, k));

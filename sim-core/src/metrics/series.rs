@@ -27,6 +27,7 @@ pub struct SeriesPoint {
     pub latency_mean_ms: f64,
     /// Null unless percentiles were collected.
     pub latency_p50_ms: Option<f64>,
+    pub latency_p95_ms: Option<f64>,
     pub latency_p99_ms: Option<f64>,
 }
 
@@ -62,7 +63,7 @@ impl Series {
         }
     }
 
-    /// Also computes each bucket's p50 and p99 latency.
+    /// Also computes each bucket's p50, p95 and p99 latency.
     pub fn with_percentiles(&mut self) {
         self.percentiles = true;
     }
@@ -86,6 +87,7 @@ impl Series {
             p.latency_mean_ms = self.sum_ns as f64 / p.completed as f64 / 1e6;
             if self.percentiles {
                 p.latency_p50_ms = Some(quantile(&mut self.samples, 0.5) as f64 / 1e6);
+                p.latency_p95_ms = Some(quantile(&mut self.samples, 0.95) as f64 / 1e6);
                 p.latency_p99_ms = Some(quantile(&mut self.samples, 0.99) as f64 / 1e6);
             }
         }

@@ -1,0 +1,363 @@
+//! `scalelab sweep`: one scenario across a range of one setting (web servers 1..8, rate
+//! 100..1000), in parallel; a table, a terminal plot of one figure, and the knee: the
+//! smallest value whose run meets the target (by default the scenario's own expectation
+//! on that figure, such as `p99_ms < 250`).
+
+use crate::batch::{self, Job};
+use crate::cli::SweepArgs;
+use crate::compare::{csv_field, format_value};
+use crate::confidence::{Estimate, estimate};
+use crate::figures::{self, Figure};
+use crate::svg::{Chart, Line};
+use crate::{EXIT_INPUT, load_quietly, svg};
+use scenarios::Scenario;
+use scenarios::expect::{self, Expectation, Metric};
+use serde::Serialize;
+use sim_core::Report;
+
+/// What the sweep plots: one of the compare figures, or any metric an expectation can name.
+enum Measure {
+    Figure(&'static Figure),
+    Metric(Metric),
+}
+
+impl Measure {
+    fn read(&self, report: &Report, json: &serde_json::Value) -> Option<f64> {
+        match self {
+            Measure::Figure(f) => (f.get)(report),
+            Measure::Metric(m) => expect::value(json, m),
+        }
+    }
+}
+
+fn names(s: &Scenario) -> (Vec<String>, Vec<String>) {
+    (
+        s.model.classes.iter().map(|c| c.name.clone()).collect(),
+        s.model.components.iter().map(|c| c.name.clone()).collect(),
+    )
+}
+
+fn measure(name: &str, s: &Scenario) -> Result<Measure, String> {
+    if let Some(f) = figures::find(name) {
+        return Ok(Measure::Figure(f));
+    }
+    let (classes, components) = names(s);
+    expect::metric(name, 0..0, &classes, &components).map(Measure::Metric).map_err(|d| {
+        let figures: Vec<&str> = figures::FIGURES.iter().map(|f| f.key).collect();
+        format!(
+            "--metric {name}: {}{}; the figures: {}, or any expectation metric (class.NAME.p99_ms, component.ID.KEY)",
+            d.message,
+            d.help.map(|h| format!(" ({h})")).unwrap_or_default(),
+            figures.join(", ")
+        )
+    })
+}
+
+/// The target: `--target`, else the scenario's expectations on the swept metric.
+fn targets(args: &SweepArgs, s: &Scenario) -> Result<Vec<Expectation>, String> {
+    let (classes, components) = names(s);
+    if let Some(t) = &args.target {
+        return expect::parse(t, 0, &classes, &components).map(|e| vec![e]).map_err(|d| {
+            format!("--target {t}: {}{}", d.message, d.help.map(|h| format!(" ({h})")).unwrap_or_default())
+        });
+    }
+    let Ok(swept) = expect::metric(&args.metric, 0..0, &classes, &components) else { return Ok(Vec::new()) };
+    Ok(s.expectations.iter().filter(|e| e.metric == swept).cloned().collect())
+}
+
+#[derive(Serialize)]
+struct Point {
+    value: String,
+    metric: Option<f64>,
+    ci95: Option<f64>,
+    /// Whether the targets hold at this value (null without a target).
+    meets_target: Option<bool>,
+    error_rate: f64,
+    throughput_rps: f64,
+    p99_ms: Option<f64>,
+    cost_usd_month: f64,
+}
+
+fn mean(xs: impl Iterator<Item = f64>) -> f64 {
+    let v: Vec<f64> = xs.collect();
+    v.iter().sum::<f64>() / v.len().max(1) as f64
+}
+
+pub fn sweep(args: &SweepArgs) -> anyhow::Result<i32> {
+    let base = args.runs.overrides();
+    let (mut scenarios, mut seen) = (Vec::new(), Vec::new());
+    for value in &args.vary.values {
+        let mut overrides = base.clone();
+        overrides.set.push((args.vary.key.clone(), value.clone()));
+        match load_quietly(&args.scenario, &overrides, &mut seen) {
+            Ok(s) => scenarios.push(s),
+            Err(code) => return Ok(code),
+        }
+    }
+    let first = &scenarios[0];
+    let (measure, targets) = match (measure(&args.metric, first), targets(args, first)) {
+        (Ok(m), Ok(t)) => (m, t),
+        (Err(e), _) | (_, Err(e)) => {
+            eprintln!("error: {e}");
+            return Ok(EXIT_INPUT);
+        }
+    };
+    let seeds = args.runs.seeds(first.seed);
+    let seed = seeds[0];
+    let jobs: Vec<Job> = scenarios.iter().flat_map(|s| seeds.iter().map(|&seed| Job { scenario: s, seed })).collect();
+    let threads = args.runs.threads();
+    let reports = batch::run_all(&jobs, threads, false)?;
+    let mut points = Vec::new();
+    for (value, runs) in args.vary.values.iter().zip(reports.chunks(seeds.len())) {
+        let jsons: Vec<serde_json::Value> = runs.iter().map(serde_json::to_value).collect::<Result<_, _>>()?;
+        let xs: Vec<f64> = runs.iter().zip(&jsons).filter_map(|(r, j)| measure.read(r, j)).collect();
+        let est = (!xs.is_empty()).then(|| estimate(&xs));
+        let meets_target = (!targets.is_empty()).then(|| {
+            targets.iter().all(|t| {
+                let ys: Vec<f64> = jsons.iter().filter_map(|j| expect::value(j, &t.metric)).collect();
+                !ys.is_empty() && t.check.holds(mean(ys.into_iter()))
+            })
+        });
+        let p99s: Vec<f64> = runs.iter().filter_map(|r| (figures::find("p99_ms").expect("a figure").get)(r)).collect();
+        points.push(Point {
+            value: value.clone(),
+            metric: est.map(|e: Estimate| e.mean),
+            ci95: est.and_then(|e| e.ci95),
+            meets_target,
+            error_rate: mean(runs.iter().map(|r| r.error_rate)),
+            throughput_rps: mean(runs.iter().map(|r| r.throughput_rps)),
+            p99_ms: (!p99s.is_empty()).then(|| mean(p99s.into_iter())),
+            cost_usd_month: mean(runs.iter().map(|r| r.cost.total_usd_month)),
+        });
+    }
+    let knee = points.iter().position(|p| p.meets_target == Some(true));
+    let target_text: Vec<String> = targets.iter().map(|t| t.text.clone()).collect();
+    let target_text = target_text.join(" and ");
+    if let Some(path) = &args.svg {
+        svg::write(path, &svg_page(args, &points, knee, &targets, &target_text, seed))?;
+    }
+    if args.json {
+        let out = serde_json::json!({
+            "scenario": first.name,
+            "key": args.vary.key,
+            "metric": args.metric,
+            "seeds": seeds,
+            "target": (!targets.is_empty()).then_some(&target_text),
+            "knee": knee.map(|k| &points[k].value),
+            "points": points,
+        });
+        println!("{}", serde_json::to_string_pretty(&out)?);
+    } else if args.csv {
+        print!("{}", csv(args, &points, seeds.len() > 1));
+    } else {
+        let head = format!(
+            "sweep {}: {} over {}; seed {}{}\n",
+            first.name,
+            args.metric,
+            args.vary.key,
+            seed,
+            if seeds.len() > 1 {
+                format!(", {} seeds each (means, 95% intervals)", seeds.len())
+            } else {
+                String::new()
+            }
+        );
+        print!("{head}\n{}\n{}", table(args, &points, knee, &target_text), plot(args, &points, knee, &targets));
+    }
+    Ok(0)
+}
+
+fn csv(args: &SweepArgs, points: &[Point], with_ci: bool) -> String {
+    let ci = if with_ci { ",ci95" } else { "" };
+    let mut out = format!(
+        "{},{}{ci},meets_target,error_rate,throughput_rps,p99_ms,cost_usd_month\n",
+        csv_field(&args.vary.key),
+        csv_field(&args.metric)
+    );
+    let num = |x: Option<f64>| x.map(|x| x.to_string()).unwrap_or_default();
+    for p in points {
+        out += &format!(
+            "{},{}{},{},{},{},{},{}\n",
+            csv_field(&p.value),
+            num(p.metric),
+            if with_ci { format!(",{}", num(p.ci95)) } else { String::new() },
+            p.meets_target.map(|b| b.to_string()).unwrap_or_default(),
+            p.error_rate,
+            p.throughput_rps,
+            num(p.p99_ms),
+            p.cost_usd_month
+        );
+    }
+    out
+}
+
+fn table(args: &SweepArgs, points: &[Point], knee: Option<usize>, target: &str) -> String {
+    let key_w = points.iter().map(|p| p.value.len()).max().unwrap_or(0).max(args.vary.key.len());
+    let metric = &args.metric;
+    let cell = |x: Option<f64>, ci: Option<f64>| match x {
+        Some(x) => format!(
+            "{}{}",
+            format_value(metric, x),
+            ci.map(|c| format!(" ±{}", format_value(metric, c))).unwrap_or_default()
+        ),
+        None => "—".into(),
+    };
+    let mw = points.iter().map(|p| cell(p.metric, p.ci95).chars().count()).max().unwrap_or(0).max(metric.len());
+    let mut out = format!(
+        "{:>key_w$}  {:>mw$}  {:>10}  {:>12}  {:>10}  {}\n",
+        args.vary.key,
+        metric,
+        "error rate",
+        "throughput/s",
+        "cost $/mo",
+        if target.is_empty() { "" } else { "target" }
+    );
+    for (i, p) in points.iter().enumerate() {
+        let meets = match p.meets_target {
+            Some(true) => "✓",
+            Some(false) => "✗",
+            None => "",
+        };
+        let knee_note = if knee == Some(i) {
+            format!("  ◀ knee: the smallest {} that meets {target}", args.vary.key)
+        } else {
+            String::new()
+        };
+        out += &format!(
+            "{:>key_w$}  {:>mw$}  {:>10}  {:>12.1}  {:>10}  {meets}{knee_note}\n",
+            p.value,
+            cell(p.metric, p.ci95),
+            format_value("error_rate", p.error_rate),
+            p.throughput_rps,
+            format_value("cost_usd_month", p.cost_usd_month),
+        );
+    }
+    match (target.is_empty(), knee) {
+        (true, _) => out += "no target: give one with --target \"p99_ms < 200\" to find the knee\n",
+        (false, None) => out += &format!("no {} in the range meets {target}\n", args.vary.key),
+        (false, Some(_)) => {}
+    }
+    out
+}
+
+/// Plot rows and columns.
+const PLOT_HEIGHT: usize = 10;
+const PLOT_WIDTH: usize = 64;
+
+/// A terminal plot of the metric against the varied value, knee marked `▲`, target `┄`.
+/// Log scale when the values span more than a factor of 30.
+fn plot(args: &SweepArgs, points: &[Point], knee: Option<usize>, targets: &[Expectation]) -> String {
+    let values: Vec<(usize, f64)> = points.iter().enumerate().filter_map(|(i, p)| Some((i, p.metric?))).collect();
+    if values.is_empty() {
+        return String::new();
+    }
+    let (lo, hi) = values.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), (_, v)| (a.min(*v), b.max(*v)));
+    let log = lo > 0.0 && hi / lo > 30.0;
+    let scale = |v: f64| if log { v.ln() } else { v };
+    let (slo, shi) = (scale(lo), scale(hi));
+    let row = |v: f64| {
+        if shi > slo { ((scale(v) - slo) / (shi - slo) * (PLOT_HEIGHT - 1) as f64).round() as usize } else { 0 }
+    };
+    let n = points.len();
+    let step = if n > 1 { ((PLOT_WIDTH - 1) / (n - 1)).clamp(1, 6) } else { 1 };
+    let width = ((n - 1) * step + 1).min(PLOT_WIDTH);
+    let col = |i: usize| if n > 1 { (i * (width - 1)) / (n - 1) } else { 0 };
+    let mut grid = vec![vec![' '; width]; PLOT_HEIGHT];
+    if let Some(t) = targets.iter().find(|t| Some(&t.metric) == target_metric(args).as_ref()) {
+        let bound = match t.check {
+            expect::Check::Less(b)
+            | expect::Check::LessEq(b)
+            | expect::Check::Greater(b)
+            | expect::Check::GreaterEq(b) => Some(b),
+            _ => None,
+        };
+        if let Some(b) = bound.filter(|b| *b > lo && *b < hi) {
+            let r = row(b);
+            grid[PLOT_HEIGHT - 1 - r].iter_mut().for_each(|c| *c = '┄');
+        }
+    }
+    for &(i, v) in &values {
+        grid[PLOT_HEIGHT - 1 - row(v)][col(i)] = if knee == Some(i) { '▲' } else { '●' };
+    }
+    let label_w =
+        [format_value(&args.metric, hi), format_value(&args.metric, lo)].iter().map(|s| s.len()).max().unwrap_or(0);
+    let mut out = format!("{}{}\n", args.metric, if log { " (log scale)" } else { "" });
+    for (r, line) in grid.iter().enumerate() {
+        let label = match r {
+            0 => format_value(&args.metric, hi),
+            r if r == PLOT_HEIGHT - 1 => format_value(&args.metric, lo),
+            _ => String::new(),
+        };
+        out += &format!("{label:>label_w$} ┤{}\n", line.iter().collect::<String>().trim_end());
+    }
+    out += &format!("{:>label_w$} └{}\n", "", "─".repeat(width));
+    let mut axis = vec![' '; width + 12];
+    let mut put = |i: usize| {
+        let text: Vec<char> = points[i].value.chars().collect();
+        let at = col(i).min(axis.len().saturating_sub(text.len()));
+        if axis[at..at + text.len()].iter().all(|c| *c == ' ') {
+            axis[at..at + text.len()].copy_from_slice(&text);
+        }
+    };
+    put(0);
+    if let Some(k) = knee {
+        put(k);
+    }
+    put(n - 1);
+    for i in 1..n.saturating_sub(1) {
+        put(i);
+    }
+    out += &format!("{:>label_w$}  {}  {}\n", "", axis.iter().collect::<String>().trim_end(), args.vary.key);
+    if knee.is_some() {
+        out += &format!("{:>label_w$}  ▲ knee   ┄ target\n", "");
+    }
+    out
+}
+
+fn target_metric(args: &SweepArgs) -> Option<Metric> {
+    expect::metric(&args.metric, 0..0, &[], &[]).ok()
+}
+
+fn svg_page(
+    args: &SweepArgs,
+    points: &[Point],
+    knee: Option<usize>,
+    targets: &[Expectation],
+    target_text: &str,
+    seed: u64,
+) -> String {
+    let numeric = args.vary.numbers.as_ref();
+    let x = |i: usize| numeric.map_or(i as f64, |n| n[i]);
+    let x_label = match numeric {
+        Some(_) => args.vary.key.clone(),
+        None => format!(
+            "{} ({})",
+            args.vary.key,
+            args.vary.values.iter().enumerate().map(|(i, v)| format!("{i}: {v}")).collect::<Vec<_>>().join(", ")
+        ),
+    };
+    let mut main =
+        Chart::new(format!("{} against {}", args.metric, args.vary.key), x_label.clone(), args.metric.clone());
+    main.lines.push(Line::new(args.metric.clone(), points.iter().enumerate().map(|(i, p)| (x(i), p.metric)).collect()));
+    if let Some(t) = targets.iter().find(|t| Some(&t.metric) == target_metric(args).as_ref()) {
+        match t.check {
+            expect::Check::Less(b)
+            | expect::Check::LessEq(b)
+            | expect::Check::Greater(b)
+            | expect::Check::GreaterEq(b) => {
+                main.target = Some((b, format!("target: {}", t.text)));
+            }
+            _ => {}
+        }
+    }
+    if let Some(k) = knee
+        && let Some(v) = points[k].metric
+    {
+        main.mark = Some((x(k), v, format!("knee: {}={} meets {target_text}", args.vary.key, points[k].value)));
+    }
+    let mut errors = Chart::new(format!("error rate against {}", args.vary.key), x_label, "error rate");
+    errors
+        .lines
+        .push(Line::new("error_rate", points.iter().enumerate().map(|(i, p)| (x(i), Some(p.error_rate))).collect()));
+    svg::page(&format!("scalelab sweep {}, seed {seed}", args.scenario), &[main, errors])
+}
