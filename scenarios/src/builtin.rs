@@ -2,12 +2,13 @@
 //! binary so `scalelab run mm1` works anywhere, and printable with `scalelab show`.
 
 /// (name, file text) of every built-in scenario, in the order `scalelab list` shows them.
-pub const BUILTIN: [(&str, &str); 29] = [
+pub const BUILTIN: [(&str, &str); 30] = [
     ("mm1", include_str!("../builtin/mm1.toml")),
     ("mmc", include_str!("../builtin/mmc.toml")),
     ("pixelcraft-100", include_str!("../builtin/pixelcraft-100.toml")),
     ("pixelcraft-100-at-1m", include_str!("../builtin/pixelcraft-100-at-1m.toml")),
     ("pixelcraft-1m", include_str!("../builtin/pixelcraft-1m.toml")),
+    ("scale-lab-100m", include_str!("../builtin/scale-lab-100m.toml")),
     ("stage-01", include_str!("../builtin/stage-01.toml")),
     ("stage-02", include_str!("../builtin/stage-02.toml")),
     ("stage-03", include_str!("../builtin/stage-03.toml")),

@@ -350,11 +350,13 @@ impl Database {
                 let lsn = self.group(ctx).write(at, r.key, now);
                 ctx.requests.get_mut(req).expect("held").version = lsn;
                 let g = self.group(ctx);
+                // Shards hold disjoint keys: none replicates another's writes.
+                let sharded = self.spec.sharded;
                 let replicas: Vec<(usize, ComponentId)> = g
                     .instances
                     .iter()
                     .enumerate()
-                    .filter(|(i, _)| *i != at && g.members[*i])
+                    .filter(|(i, _)| !sharded && *i != at && g.members[*i])
                     .map(|(i, &c)| (i, c))
                     .collect();
                 for &(i, replica) in &replicas {
