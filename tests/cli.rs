@@ -268,3 +268,16 @@ fn each_kind_of_bad_scenario_gets_a_located_error() {
         insta::assert_snapshot!(name, stderr(&scalelab(&["validate", &path])));
     }
 }
+
+/// The component benchmarks' scenarios stay valid (CI builds the benches but does not run
+/// them).
+#[test]
+fn benchmark_scenarios_validate() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/components");
+    let files: Vec<PathBuf> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).collect();
+    assert_eq!(files.len(), 5);
+    for f in files {
+        let o = scalelab(&["validate", f.to_str().unwrap()]);
+        assert_eq!(stdout(&o), "ok\n", "{}: {}", f.display(), stderr(&o));
+    }
+}

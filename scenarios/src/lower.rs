@@ -650,6 +650,8 @@ fn links(
     errors: &mut Vec<Diagnostic>,
 ) -> Vec<LinkSpec> {
     let mut links: Vec<LinkSpec> = Vec::new();
+    // Links per instance pair so far: a second link between the same pair is `a-b#2`.
+    let mut named: BTreeMap<String, u32> = BTreeMap::new();
     let ends = |name: &Spanned<String>, errors: &mut Vec<Diagnostic>| {
         members(name, service_names, instance_names, service_instances, errors)
     };
@@ -691,8 +693,9 @@ fn links(
                     continue;
                 }
                 let base = format!("{}-{}", instance_names[x.index()], instance_names[y.index()]);
-                let same = links.iter().filter(|k| k.name == base || k.name.starts_with(&format!("{base}#"))).count();
-                let name = if same == 0 { base } else { format!("{base}#{}", same + 1) };
+                let same = named.entry(base.clone()).or_insert(0);
+                *same += 1;
+                let name = if *same == 1 { base } else { format!("{base}#{same}") };
                 links.push(LinkSpec { name, a: x, b: y, latency: latency.clone() });
             }
         }
