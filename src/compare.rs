@@ -312,11 +312,11 @@ fn table(variants: &[Variant], reports: &[Vec<Report>], rows: &[Row], seeds: &[u
             Better::Higher => "higher",
             Better::Lower => "lower",
         };
-        out += &format!("{:name_w$}  {better:6}", r.label);
+        let mut line = format!("{:name_w$}  {better:6}", r.label);
         for (cell, w) in c.iter().zip(&widths) {
-            out += &format!("  {}", pad(cell, *w));
+            line += &format!("  {}", pad(cell, *w));
         }
-        out += &format!("  {}\n", verdict(r));
+        out += &format!("{}\n", format!("{line}  {}", verdict(r)).trim_end());
     }
     out += "\n★ better";
     if seeds.len() > 1 {
