@@ -1,7 +1,8 @@
 //! `scalelab sweep`: one scenario across a range of one setting (web servers 1..8, rate
-//! 100..1000), in parallel; a table, a terminal plot of one figure, and the knee: the
-//! smallest value whose run meets the target (by default the scenario's own expectation
-//! on that figure, such as `p99_ms < 250`).
+//! 100..1000), in parallel; a table, a terminal plot of one figure, and the knee where
+//! the target starts or stops being met (by default the scenario's own expectation on
+//! that figure, such as `p99_ms < 250`): the smallest value that meets it when more helps
+//! (servers), the largest that still meets it when more hurts (load).
 
 use crate::batch::{self, Job};
 use crate::cli::SweepArgs;
@@ -130,7 +131,7 @@ pub fn sweep(args: &SweepArgs) -> anyhow::Result<i32> {
             cost_usd_month: mean(runs.iter().map(|r| r.cost.total_usd_month)),
         });
     }
-    let knee = points.iter().position(|p| p.meets_target == Some(true));
+    let knee = knee(&points);
     let target_text: Vec<String> = targets.iter().map(|t| t.text.clone()).collect();
     let target_text = target_text.join(" and ");
     if let Some(path) = &args.svg {
@@ -191,6 +192,31 @@ fn csv(args: &SweepArgs, points: &[Point], with_ci: bool) -> String {
     out
 }
 
+/// Where the target starts being met (the first value that meets it) or, when the range
+/// starts out meeting it, where it stops (the last value before the first that fails; the
+/// first value if none fails).
+fn knee(points: &[Point]) -> Option<usize> {
+    let meets = |i: usize| points[i].meets_target == Some(true);
+    if points.is_empty() || !meets(0) {
+        return (0..points.len()).find(|&i| meets(i));
+    }
+    match (0..points.len()).position(|i| points[i].meets_target == Some(false)) {
+        Some(first_failing) => Some(first_failing - 1),
+        None => Some(0),
+    }
+}
+
+/// How the knee reads: "smallest" or "largest".
+fn knee_word(points: &[Point]) -> &'static str {
+    if points.first().is_some_and(|p| p.meets_target == Some(true))
+        && points.iter().any(|p| p.meets_target == Some(false))
+    {
+        "largest"
+    } else {
+        "smallest"
+    }
+}
+
 fn table(args: &SweepArgs, points: &[Point], knee: Option<usize>, target: &str) -> String {
     let key_w = points.iter().map(|p| p.value.len()).max().unwrap_or(0).max(args.vary.key.len());
     let metric = &args.metric;
@@ -219,7 +245,7 @@ fn table(args: &SweepArgs, points: &[Point], knee: Option<usize>, target: &str) 
             None => "",
         };
         let knee_note = if knee == Some(i) {
-            format!("  ◀ knee: the smallest {} that meets {target}", args.vary.key)
+            format!("  ◀ knee: the {} {} that meets {target}", knee_word(points), args.vary.key)
         } else {
             String::new()
         };
@@ -360,4 +386,39 @@ fn svg_page(
         .lines
         .push(Line::new("error_rate", points.iter().enumerate().map(|(i, p)| (x(i), Some(p.error_rate))).collect()));
     svg::page(&format!("scalelab sweep {}, seed {seed}", args.scenario), &[main, errors])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn points(meets: &[Option<bool>]) -> Vec<Point> {
+        meets
+            .iter()
+            .enumerate()
+            .map(|(i, m)| Point {
+                value: i.to_string(),
+                metric: Some(i as f64),
+                ci95: None,
+                meets_target: *m,
+                error_rate: 0.0,
+                throughput_rps: 0.0,
+                p99_ms: None,
+                cost_usd_month: 0.0,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_knee_is_where_the_target_starts_or_stops_being_met() {
+        let (t, f) = (Some(true), Some(false));
+        let servers = points(&[f, f, f, t, t, t]);
+        assert_eq!((knee(&servers), knee_word(&servers)), (Some(3), "smallest"));
+        let load = points(&[t, t, t, f, f]);
+        assert_eq!((knee(&load), knee_word(&load)), (Some(2), "largest"));
+        assert_eq!(knee(&points(&[f, f])), None);
+        assert_eq!(knee(&points(&[None, None])), None, "no target, no knee");
+        assert_eq!(knee(&points(&[t, t])), Some(0), "met throughout: the smallest");
+        assert_eq!(knee_word(&points(&[t, t])), "smallest");
+    }
 }
