@@ -1131,3 +1131,33 @@ one_way = true
     assert!(failed > 50.0 * 20.0 && failed < 50.0 * 33.0, "{failed}");
     assert_eq!(failed_between(&r, 140.0, 300.0), 0);
 }
+
+/// Shards are not replicas: a sharded database ships no writes between its shards, so it
+/// shows no replication lag; a replicated one does.
+#[test]
+fn shards_replicate_nothing_and_replicas_lag() {
+    let run = |name: &str| {
+        let s = scenarios::load(
+            name,
+            &Overrides { duration: Some(sim_core::SimDuration::from_secs(90)), ..Overrides::default() },
+        )
+        .unwrap();
+        let mut sim = Simulation::new(&s.model, 1).unwrap();
+        sim.run();
+        let report = sim.report(false);
+        (sim.replication_lag_writes(), report)
+    };
+    let (lag, report) = run("stage-07");
+    assert_eq!(lag, None);
+    let shards: Vec<_> = report.components.iter().filter(|(n, _)| n.starts_with("db-")).collect();
+    assert!(shards.len() >= 4);
+    for (name, c) in shards {
+        assert!(c.extra["writes"] > 0.0, "{name} takes writes");
+        assert!(!c.extra.contains_key("replication_lag_ms_mean"), "{name}");
+    }
+    let (lag, report) = run("stage-04");
+    assert!(lag.is_some());
+    // stage-04's replicas receive changes 100 ms-1 s after commit, shipped in order.
+    let mean = report.components["db-2"].extra["replication_lag_ms_mean"];
+    assert!((100.0..1100.0).contains(&mean), "{mean}");
+}

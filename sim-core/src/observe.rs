@@ -43,14 +43,15 @@ impl Simulation {
         self.world.partitions.sides()
     }
 
-    /// The most writes any live replica of any database is behind its primary.
+    /// The most writes any live replica of any database is behind its primary (shards of
+    /// a sharded database are not replicas of one another).
     pub fn replication_lag_writes(&self) -> Option<u64> {
         let down = &self.world.down;
         self.world
             .db
             .iter()
             .flatten()
-            .filter(|g| g.instances.len() > 1)
+            .filter(|g| g.instances.len() > 1 && self.world.services[g.service.index()].shard_map.is_none())
             .map(|g| {
                 let head = g.applied[g.primary];
                 (0..g.instances.len())
