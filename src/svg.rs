@@ -299,6 +299,8 @@ mod tests {
         let svg = page("h", &[c]);
         assert!(svg.contains("a &lt; b &amp; &quot;c&quot;") && svg.contains("p&lt;99&gt;"));
         assert!(svg.contains(r#"data-points="0,1 2,3""#), "the gap is left out of the data");
-        assert!(svg.matches(" M").count() + svg.matches("\"M").count() >= 2, "the gap lifts the pen");
+        let d = svg.split(" d=\"").nth(1).and_then(|rest| rest.split('"').next()).expect("a path");
+        assert_eq!(d.matches('M').count(), 2, "the gap lifts the pen: {d}");
+        assert_eq!(d.matches('L').count(), 0, "{d}");
     }
 }

@@ -55,15 +55,14 @@ fn measure(name: &str, s: &Scenario) -> Result<Measure, String> {
 }
 
 /// The target: `--target`, else the scenario's expectations on the swept metric.
-fn targets(args: &SweepArgs, s: &Scenario) -> Result<Vec<Expectation>, String> {
+fn targets(args: &SweepArgs, s: &Scenario, swept: Option<&Metric>) -> Result<Vec<Expectation>, String> {
     let (classes, components) = names(s);
     if let Some(t) = &args.target {
         return expect::parse(t, 0, &classes, &components).map(|e| vec![e]).map_err(|d| {
             format!("--target {t}: {}{}", d.message, d.help.map(|h| format!(" ({h})")).unwrap_or_default())
         });
     }
-    let Ok(swept) = expect::metric(&args.metric, 0..0, &classes, &components) else { return Ok(Vec::new()) };
-    Ok(s.expectations.iter().filter(|e| e.metric == swept).cloned().collect())
+    Ok(s.expectations.iter().filter(|e| Some(&e.metric) == swept).cloned().collect())
 }
 
 #[derive(Serialize)]
@@ -96,7 +95,10 @@ pub fn sweep(args: &SweepArgs) -> anyhow::Result<i32> {
         }
     }
     let first = &scenarios[0];
-    let (measure, targets) = match (measure(&args.metric, first), targets(args, first)) {
+    // The swept metric as an expectation names it (none for figures only compare has).
+    let (classes, components) = names(first);
+    let swept = expect::metric(&args.metric, 0..0, &classes, &components).ok();
+    let (measure, targets) = match (measure(&args.metric, first), targets(args, first, swept.as_ref())) {
         (Ok(m), Ok(t)) => (m, t),
         (Err(e), _) | (_, Err(e)) => {
             eprintln!("error: {e}");
@@ -132,10 +134,11 @@ pub fn sweep(args: &SweepArgs) -> anyhow::Result<i32> {
         });
     }
     let knee = knee(&points);
+    let line = target_line(&targets, swept.as_ref());
     let target_text: Vec<String> = targets.iter().map(|t| t.text.clone()).collect();
     let target_text = target_text.join(" and ");
     if let Some(path) = &args.svg {
-        svg::write(path, &svg_page(args, &points, knee, &targets, &target_text, seed))?;
+        svg::write(path, &svg_page(args, &points, knee, line, &target_text, seed))?;
     }
     if args.json {
         let out = serde_json::json!({
@@ -163,7 +166,7 @@ pub fn sweep(args: &SweepArgs) -> anyhow::Result<i32> {
                 String::new()
             }
         );
-        print!("{head}\n{}\n{}", table(args, &points, knee, &target_text), plot(args, &points, knee, &targets));
+        print!("{head}\n{}\n{}", table(args, &points, knee, &target_text), plot(args, &points, knee, line));
     }
     Ok(0)
 }
@@ -272,7 +275,7 @@ const PLOT_WIDTH: usize = 64;
 
 /// A terminal plot of the metric against the varied value, knee marked `▲`, target `┄`.
 /// Log scale when the values span more than a factor of 30.
-fn plot(args: &SweepArgs, points: &[Point], knee: Option<usize>, targets: &[Expectation]) -> String {
+fn plot(args: &SweepArgs, points: &[Point], knee: Option<usize>, line: Option<(f64, &Expectation)>) -> String {
     let values: Vec<(usize, f64)> = points.iter().enumerate().filter_map(|(i, p)| Some((i, p.metric?))).collect();
     if values.is_empty() {
         return String::new();
@@ -289,18 +292,8 @@ fn plot(args: &SweepArgs, points: &[Point], knee: Option<usize>, targets: &[Expe
     let width = ((n - 1) * step + 1).min(PLOT_WIDTH);
     let col = |i: usize| if n > 1 { (i * (width - 1)) / (n - 1) } else { 0 };
     let mut grid = vec![vec![' '; width]; PLOT_HEIGHT];
-    if let Some(t) = targets.iter().find(|t| Some(&t.metric) == target_metric(args).as_ref()) {
-        let bound = match t.check {
-            expect::Check::Less(b)
-            | expect::Check::LessEq(b)
-            | expect::Check::Greater(b)
-            | expect::Check::GreaterEq(b) => Some(b),
-            _ => None,
-        };
-        if let Some(b) = bound.filter(|b| *b > lo && *b < hi) {
-            let r = row(b);
-            grid[PLOT_HEIGHT - 1 - r].iter_mut().for_each(|c| *c = '┄');
-        }
+    if let Some((b, _)) = line.filter(|(b, _)| *b > lo && *b < hi) {
+        grid[PLOT_HEIGHT - 1 - row(b)].iter_mut().for_each(|c| *c = '┄');
     }
     for &(i, v) in &values {
         grid[PLOT_HEIGHT - 1 - row(v)][col(i)] = if knee == Some(i) { '▲' } else { '●' };
@@ -340,15 +333,21 @@ fn plot(args: &SweepArgs, points: &[Point], knee: Option<usize>, targets: &[Expe
     out
 }
 
-fn target_metric(args: &SweepArgs) -> Option<Metric> {
-    expect::metric(&args.metric, 0..0, &[], &[]).ok()
+/// The bound to draw as a target line: a target on the swept metric with one bound.
+fn target_line<'a>(targets: &'a [Expectation], swept: Option<&Metric>) -> Option<(f64, &'a Expectation)> {
+    targets.iter().filter(|t| Some(&t.metric) == swept).find_map(|t| match t.check {
+        expect::Check::Less(b) | expect::Check::LessEq(b) | expect::Check::Greater(b) | expect::Check::GreaterEq(b) => {
+            Some((b, t))
+        }
+        _ => None,
+    })
 }
 
 fn svg_page(
     args: &SweepArgs,
     points: &[Point],
     knee: Option<usize>,
-    targets: &[Expectation],
+    line: Option<(f64, &Expectation)>,
     target_text: &str,
     seed: u64,
 ) -> String {
@@ -365,17 +364,7 @@ fn svg_page(
     let mut main =
         Chart::new(format!("{} against {}", args.metric, args.vary.key), x_label.clone(), args.metric.clone());
     main.lines.push(Line::new(args.metric.clone(), points.iter().enumerate().map(|(i, p)| (x(i), p.metric)).collect()));
-    if let Some(t) = targets.iter().find(|t| Some(&t.metric) == target_metric(args).as_ref()) {
-        match t.check {
-            expect::Check::Less(b)
-            | expect::Check::LessEq(b)
-            | expect::Check::Greater(b)
-            | expect::Check::GreaterEq(b) => {
-                main.target = Some((b, format!("target: {}", t.text)));
-            }
-            _ => {}
-        }
-    }
+    main.target = line.map(|(b, t)| (b, format!("target: {}", t.text)));
     if let Some(k) = knee
         && let Some(v) = points[k].metric
     {
