@@ -6,7 +6,10 @@ use crate::svg::{Chart, Line};
 use sim_core::Report;
 
 /// Per-second series of `report` as chart points; `f` reads a point's value.
-fn points(report: &Report, f: impl Fn(&sim_core::metrics::SeriesPoint) -> Option<f64>) -> Vec<(f64, Option<f64>)> {
+fn points(
+    report: &Report,
+    f: impl Fn(&sim_core::world::metrics::SeriesPoint) -> Option<f64>,
+) -> Vec<(f64, Option<f64>)> {
     report.series.iter().map(|p| (p.t_s, f(p))).collect()
 }
 

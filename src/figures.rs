@@ -2,7 +2,7 @@
 //! which direction is better for each.
 
 use sim_core::Report;
-use sim_core::cost::MONTH_SECONDS;
+use sim_core::model::cost::MONTH_SECONDS;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "lowercase")]

@@ -7,8 +7,8 @@ use crate::{EXIT_DETERMINISM, EXIT_EXPECTATION, charts, expectations, load, svg}
 use anyhow::Context;
 use scenarios::builtin::DEFAULT_SCENARIO;
 use scenarios::{Overrides, Scenario};
-use sim_core::lockstep::first_divergence;
-use sim_core::trace::TraceEvent;
+use sim_core::kernel::trace::TraceEvent;
+use sim_core::view::lockstep::first_divergence;
 use sim_core::{Report, Simulation};
 use std::io::{BufWriter, Write};
 use std::path::Path;

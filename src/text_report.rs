@@ -2,7 +2,7 @@
 
 use scenarios::Scenario;
 use sim_core::Report;
-use sim_core::metrics::LatencySummary;
+use sim_core::world::metrics::LatencySummary;
 use std::fmt::Write;
 
 pub use sim_core::report::thousands;

@@ -14,15 +14,15 @@ use crate::file::{ClassFile, FaultFile, ScenarioFile, WorkloadFile};
 use crate::limits::*;
 use crate::values::{Params, Values};
 use crate::{Overrides, ParamInfo, Scenario};
-use sim_core::cost::CostSpec;
-use sim_core::ids::{ClassId, ComponentId, KeyspaceId, ServiceId};
+use sim_core::event::Op;
+use sim_core::kernel::ids::{ClassId, ComponentId, KeyspaceId, ServiceId};
+use sim_core::model::LinkSpec;
+use sim_core::model::PartitionSpec;
+use sim_core::model::cost::CostSpec;
 use sim_core::model::{
     Arrival, ClassSpec, ClientsSpec, ComponentModel, ComponentSpec, FaultAction, FaultSpec, FlowNode, KeyspaceSpec,
     Limits, Model, Routing, ServiceSpec, Surge,
 };
-use sim_core::network::LinkSpec;
-use sim_core::partition::PartitionSpec;
-use sim_core::request::Op;
 use sim_core::{Delay, SimDuration};
 use std::collections::BTreeMap;
 use std::ops::Range;

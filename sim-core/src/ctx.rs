@@ -3,49 +3,18 @@
 //! stream. Every effect goes through here, so the engine keeps the invariants (requests
 //! are conserved; a call is answered at most once; a stale id is never acted on).
 
-use crate::component::EventKind;
-use crate::distribution::Delay;
-use crate::engine::{Event, World};
-use crate::ids::{ClassId, ComponentId, RequestId, ServiceId};
-use crate::metrics::Metrics;
+use crate::event::Event;
+use crate::event::{ChildResult, EventKind};
+use crate::event::{Op, Outcome};
+use crate::kernel::distribution::Delay;
+use crate::kernel::ids::{ClassId, ComponentId, RequestId, ServiceId};
+use crate::kernel::rng::SimRng;
+use crate::kernel::time::{SimDuration, SimTime};
 use crate::model::Routing;
-use crate::request::{Holder, Op, Outcome, Request, Requests};
-use crate::rng::SimRng;
-use crate::time::{SimDuration, SimTime};
+use crate::world::World;
+use crate::world::metrics::Metrics;
+use crate::world::request::{Holder, Request, Requests};
 use rand::Rng;
-
-/// What a caller learns when one of its calls ends (answered or timed out). The child
-/// request itself is gone by then.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct ChildResult {
-    pub child: RequestId,
-    pub parent: Option<RequestId>,
-    pub class: ClassId,
-    pub node: u16,
-    pub op: Op,
-    pub key: u64,
-    pub user: u32,
-    pub created: SimTime,
-    pub outcome: Outcome,
-    pub version: u64,
-}
-
-impl ChildResult {
-    pub(crate) fn of(id: RequestId, r: &Request, outcome: Outcome) -> ChildResult {
-        ChildResult {
-            child: id,
-            parent: r.parent,
-            class: r.class,
-            node: r.node,
-            op: r.op,
-            key: r.key,
-            user: r.user,
-            created: r.created,
-            outcome,
-            version: r.version,
-        }
-    }
-}
 
 pub struct Ctx<'a> {
     pub now: SimTime,
@@ -76,8 +45,8 @@ impl Ctx<'_> {
     }
 
     /// Records a notable event of this component, now (for the log people watch).
-    pub fn note(&mut self, kind: crate::notes::NoteKind) {
-        self.world.notes.push(crate::notes::Note { time: self.now, component: self.me, kind });
+    pub fn note(&mut self, kind: crate::world::notes::NoteKind) {
+        self.world.notes.push(crate::world::notes::Note { time: self.now, component: self.me, kind });
     }
 
     /// Wakes this component with `Timer(token)` after `after`.
@@ -108,13 +77,13 @@ impl Ctx<'_> {
     fn crosses_cut_as(&mut self, from: ComponentId, to: ComponentId, kind: EventKind, stream: bool) -> bool {
         let rng = &mut *self.rng;
         let verdict = self.world.partitions.judge(from, to, kind, stream, |p| chance(rng, p));
-        if verdict == crate::partition::Verdict::Drop
+        if verdict == crate::world::partition::Verdict::Drop
             && let EventKind::Request(id) | EventKind::Response(id) = kind
             && let Some(r) = self.requests.get_mut(id)
         {
             r.holder = Holder::Lost;
         }
-        verdict == crate::partition::Verdict::Deliver
+        verdict == crate::world::partition::Verdict::Deliver
     }
 
     /// Sends a health probe; the target's engine answers `Pong { token, healthy }` if it is up.

@@ -1,12 +1,12 @@
 //! The engine against queueing theory, with models built directly (no scenario files).
 //! The scenario-level checks of issue #2 live in the root package's tests.
 
-use sim_core::ids::{ClassId, ComponentId, ServiceId};
+use sim_core::event::Op;
+use sim_core::kernel::ids::{ClassId, ComponentId, ServiceId};
+use sim_core::model::LinkSpec;
 use sim_core::model::{
     Arrival, ClassSpec, ClientsSpec, ComponentModel, ComponentSpec, FlowNode, Limits, Routing, ServerSpec, ServiceSpec,
 };
-use sim_core::network::LinkSpec;
-use sim_core::request::Op;
 use sim_core::{Delay, Model, SimDuration, Simulation};
 
 fn clients(lambda: f64) -> ComponentSpec {
@@ -60,7 +60,7 @@ fn mmc(lambda: f64, mu: f64, c: u32, customers: f64) -> Model {
         keyspaces: vec![],
         faults: vec![],
         partitions: vec![],
-        costs: sim_core::cost::CostSpec::seed_defaults(2),
+        costs: sim_core::model::cost::CostSpec::seed_defaults(2),
         duration,
         warmup: SimDuration::from_secs_f64(duration.as_secs_f64() * 0.01),
         limits: Limits::default(),
@@ -82,12 +82,12 @@ fn mm1_rho_half_quick_check() {
 #[test]
 fn lockstep_finds_no_divergence_for_one_seed_and_the_first_one_for_two() {
     let model = mmc(50.0, 10.0, 8, 2_000.0);
-    let same = sim_core::lockstep::first_divergence(
+    let same = sim_core::view::lockstep::first_divergence(
         &mut Simulation::new(&model, 5).unwrap(),
         &mut Simulation::new(&model, 5).unwrap(),
     );
     assert_eq!(same, None);
-    let d = sim_core::lockstep::first_divergence(
+    let d = sim_core::view::lockstep::first_divergence(
         &mut Simulation::new(&model, 5).unwrap(),
         &mut Simulation::new(&model, 6).unwrap(),
     )
@@ -108,7 +108,7 @@ fn adding_an_idle_component_leaves_every_other_draw_unchanged() {
     extended.components[2].service = ServiceId(2);
     extended.services[1].instances = vec![ComponentId(1)];
     extended.services.push(service("server", &[2]));
-    extended.costs = sim_core::cost::CostSpec::seed_defaults(3);
+    extended.costs = sim_core::model::cost::CostSpec::seed_defaults(3);
     extended.services[1].name = "spare".into();
     extended.links[0].b = ComponentId(2);
     extended.classes[0].flow[0].service = ServiceId(2);

@@ -308,7 +308,7 @@ impl Session {
             .iter()
             .enumerate()
             .filter(|(_, c)| !matches!(c.model, sim_core::model::ComponentModel::Clients(_)))
-            .map(|(i, c)| (c.name.clone(), self.sim.is_down(sim_core::ids::ComponentId(i as u32))))
+            .map(|(i, c)| (c.name.clone(), self.sim.is_down(sim_core::kernel::ids::ComponentId(i as u32))))
             .collect()
     }
 

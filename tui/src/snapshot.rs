@@ -4,10 +4,10 @@
 use crate::session::Session;
 use scenarios::expect::Verdict;
 use sim_core::Simulation;
-use sim_core::ids::ComponentId;
+use sim_core::kernel::ids::ComponentId;
+use sim_core::kernel::time::{SimDuration, SimTime};
 use sim_core::model::ComponentModel;
-use sim_core::notes::NoteKind;
-use sim_core::time::{SimDuration, SimTime};
+use sim_core::world::notes::NoteKind;
 use std::collections::BTreeMap;
 
 /// Gauges read at a whole simulated second: what the series does not have.
@@ -399,7 +399,7 @@ fn charts(sim: &Simulation, gauges: &[GaugeSample]) -> Vec<Chart> {
     let series = &series[from..];
     let bucket_s = if series.len() > 1 { series[1].t_s - series[0].t_s } else { 1.0 };
     let per_s = |x: u64| x as f64 / bucket_s;
-    let chart = |name, unit, f: &dyn Fn(&sim_core::metrics::SeriesPoint) -> Option<f64>| Chart {
+    let chart = |name, unit, f: &dyn Fn(&sim_core::world::metrics::SeriesPoint) -> Option<f64>| Chart {
         name,
         unit,
         points: series.iter().filter_map(|p| f(p).map(|v| (p.t_s, v))).collect(),

@@ -6,7 +6,7 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use sim_core::SimTime;
-use sim_core::notes::NoteKind;
+use sim_core::world::notes::NoteKind;
 use tui::app::{App, MenuItem, Overlay, Screen};
 use tui::runner::{Control, apply};
 use tui::session::{FaultRequest, Session};

@@ -14,32 +14,17 @@
 //! first fetch returns queries the database. With `single_flight` the first miss fetches
 //! and the others wait for its answer: one query per expiry.
 
-use super::{Input, Lru, TokenSlab};
+use super::lru::Lru;
+use super::token_slab::TokenSlab;
 use crate::ctx::Ctx;
-use crate::distribution::Delay;
-use crate::ids::{ClassId, RequestId};
-use crate::keymap::KeyMap;
+use crate::event::Input;
+use crate::event::{Op, Outcome};
+use crate::kernel::ids::{ClassId, RequestId};
+use crate::kernel::keymap::KeyMap;
+use crate::kernel::time::SimTime;
 use crate::model::Model;
+use crate::model::cache::{CacheSpec, WritePolicy};
 use crate::report::ComponentReport;
-use crate::request::{Op, Outcome};
-use crate::time::{SimDuration, SimTime};
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum WritePolicy {
-    CacheAside,
-    WriteThrough,
-    WriteBehind,
-}
-
-#[derive(Clone, Debug)]
-pub struct CacheSpec {
-    pub capacity: u32,
-    pub ttl: Option<SimDuration>,
-    pub latency: Delay,
-    pub write_policy: WritePolicy,
-    pub single_flight: bool,
-    pub flush_interval: SimDuration,
-}
 
 #[derive(Clone, Copy, Debug)]
 struct Entry {
@@ -197,7 +182,7 @@ impl Cache {
     }
 
     /// An answer from the next service: a fetch (read), a write passed through, or a flush.
-    fn on_fetched(&mut self, result: &crate::ctx::ChildResult, ctx: &mut Ctx) {
+    fn on_fetched(&mut self, result: &crate::event::ChildResult, ctx: &mut Ctx) {
         if result.parent.is_none() {
             // A write-behind flush came back.
             if result.outcome == Outcome::Ok

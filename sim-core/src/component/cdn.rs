@@ -9,35 +9,18 @@
 //! each request hitting independently), as a what-if. Origin offload = 1 - origin
 //! fetches / requests.
 
-use super::{Input, Lru, TokenSlab};
-use crate::ctx::{ChildResult, Ctx};
-use crate::distribution::Delay;
-use crate::ids::RequestId;
+use super::lru::Lru;
+use super::token_slab::TokenSlab;
+use crate::ctx::Ctx;
+use crate::event::ChildResult;
+use crate::event::Input;
+use crate::event::Outcome;
+use crate::kernel::hash::splitmix64;
+use crate::kernel::ids::RequestId;
+use crate::kernel::time::SimTime;
 use crate::model::Model;
+use crate::model::cdn::{CdnSpec, EdgeCache};
 use crate::report::ComponentReport;
-use crate::request::Outcome;
-use crate::sharding::key_hash;
-use crate::time::{SimDuration, SimTime};
-
-#[derive(Clone, Debug)]
-pub struct Region {
-    pub name: String,
-    pub share: f64,
-    pub edge_latency: Delay,
-    pub origin_latency: Delay,
-}
-
-#[derive(Clone, Debug)]
-pub enum EdgeCache {
-    Lru { capacity: u32, ttl: Option<SimDuration> },
-    HitRatio(f64),
-}
-
-#[derive(Clone, Debug)]
-pub struct CdnSpec {
-    pub regions: Vec<Region>,
-    pub cache: EdgeCache,
-}
 
 #[derive(Clone, Copy, Debug)]
 enum Pending {
@@ -91,7 +74,7 @@ impl Cdn {
 
     /// A user's region: fixed for the user, with the configured shares.
     fn region_of(&self, user: u32) -> usize {
-        let u = (key_hash(u64::from(user)) >> 11) as f64 / (1u64 << 53) as f64;
+        let u = (splitmix64(u64::from(user)) >> 11) as f64 / (1u64 << 53) as f64;
         self.cumulative.iter().position(|&c| u < c).unwrap_or(self.cumulative.len() - 1)
     }
 

@@ -8,19 +8,19 @@
 //! own last write: a database with read-your-writes routing sends a read that a replica
 //! cannot yet serve to the primary, and the run counts reads older than their user's write.
 
-use super::Input;
 use crate::ctx::Ctx;
-use crate::distribution::Delay;
-use crate::ids::ClassId;
-use crate::keymap::KeyMap;
+use crate::event::Input;
+use crate::event::{Op, Outcome};
+use crate::kernel::distribution::Delay;
+use crate::kernel::ids::ClassId;
+use crate::kernel::keymap::KeyMap;
+use crate::kernel::time::SimDuration;
 use crate::model::{Arrival, ClientsSpec, Model};
 use crate::report::ComponentReport;
-use crate::request::{Op, Outcome};
-use crate::sharding::data_key;
-use crate::time::SimDuration;
+use crate::world::sharding::data_key;
 use rand_distr::{Distribution, Zipf};
 
-fn request_key(id: crate::ids::RequestId) -> u64 {
+fn request_key(id: crate::kernel::ids::RequestId) -> u64 {
     u64::from(id.slot) << 32 | u64::from(id.generation)
 }
 
@@ -210,7 +210,7 @@ impl Clients {
     /// The open-loop rate changed: drop the arrival drawn at the old rate, draw one at the
     /// new (exact, as Poisson arrivals are memoryless).
     fn rate_change(&mut self, ctx: &mut Ctx) {
-        self.factor = self.spec.rate_factor(ctx.now.since(crate::time::SimTime::ZERO)) * self.fault_factor;
+        self.factor = self.spec.rate_factor(ctx.now.since(crate::kernel::time::SimTime::ZERO)) * self.fault_factor;
         self.epoch = self.epoch.wrapping_add(1) % RATE_CHANGE;
         let d = self.next_arrival(ctx);
         ctx.set_timer(d, self.epoch);

@@ -21,149 +21,19 @@
 //! acknowledged but never shipped are lost: counted. The cluster's shared state (the log,
 //! every instance's data, who is primary) lives in `DbGroup`, the model's control plane.
 
-use super::Input;
 use crate::ctx::Ctx;
-use crate::distribution::Delay;
-use crate::ids::{ComponentId, RequestId, ServiceId};
-use crate::keymap::KeyMap;
-use crate::metrics::TimeWeighted;
+use crate::event::Input;
+use crate::event::{Op, Outcome};
+use crate::kernel::ids::{ComponentId, RequestId, ServiceId};
+use crate::kernel::time::{SimDuration, SimTime};
 use crate::model::Model;
-use crate::notes::NoteKind;
+use crate::model::database::{DatabaseSpec, Replication};
 use crate::report::ComponentReport;
-use crate::request::{Op, Outcome};
-use crate::sharding::{ShardMap, moved_share};
-use crate::time::{SimDuration, SimTime};
+use crate::world::db_group::DbGroup;
+use crate::world::metrics::TimeWeighted;
+use crate::world::notes::NoteKind;
+use crate::world::sharding::{ShardMap, moved_share};
 use std::collections::VecDeque;
-
-#[derive(Clone, Debug, PartialEq)]
-pub enum Replication {
-    Async { lag: Delay },
-    Sync,
-}
-
-#[derive(Clone, Debug, PartialEq)]
-pub struct Failover {
-    pub heartbeat: SimDuration,
-    pub detection: Delay,
-    pub promotion: Delay,
-    pub dns: Delay,
-}
-
-#[derive(Clone, Debug)]
-pub struct DatabaseSpec {
-    pub max_connections: u32,
-    pub pool_queue: u32,
-    pub read_time: Delay,
-    pub write_time: Delay,
-    pub replication: Replication,
-    pub failover: Option<Failover>,
-    /// A replica that has not applied the reading user's last write sends the read to
-    /// the primary.
-    pub read_your_writes: bool,
-    /// Each instance is a shard owning part of the keys (no replicas): every instance
-    /// takes writes for its keys.
-    pub sharded: bool,
-}
-
-/// The cluster's shared state: the replication log, each instance's data and applied
-/// position, and who the primary is.
-#[derive(Clone)]
-pub struct DbGroup {
-    pub service: ServiceId,
-    pub instances: Vec<ComponentId>,
-    /// Index (into `instances`) of the instance taking writes.
-    pub primary: usize,
-    next_lsn: u64,
-    /// Key written at each LSN from `log_base` on (`None`: lost in a failover), and when
-    /// the primary committed it (replication lag is measured from there).
-    log: VecDeque<(Option<u64>, SimTime)>,
-    log_base: u64,
-    versions: Vec<KeyMap<u64>>,
-    pub applied: Vec<u64>,
-    /// Instances in the replica set (a failed-over primary leaves it until it restarts).
-    members: Vec<bool>,
-    /// Per replica, the LSNs shipped to it and not yet received, oldest first: a
-    /// replication message means "apply up to the next of these".
-    in_transit: Vec<VecDeque<u64>>,
-    /// LSNs acknowledged to callers and not yet applied everywhere, oldest first.
-    acked: VecDeque<u64>,
-    pub lost_writes: u64,
-    pub failovers: u64,
-    /// A promotion is under way.
-    promoting: bool,
-    /// The last failover's timeline: primary declared dead, replica promoted, DNS switched.
-    pub detected_at: Option<SimTime>,
-    pub promoted_at: Option<SimTime>,
-    pub dns_switched_at: Option<SimTime>,
-}
-
-impl DbGroup {
-    /// The version of `key` the primary holds: the data's final state for the checker.
-    pub fn primary_version(&self, key: u64) -> u64 {
-        self.versions[self.primary].get_or(key)
-    }
-
-    pub fn new(service: ServiceId, instances: Vec<ComponentId>) -> DbGroup {
-        let n = instances.len();
-        DbGroup {
-            service,
-            instances,
-            primary: 0,
-            next_lsn: 1,
-            log: VecDeque::new(),
-            log_base: 1,
-            versions: vec![KeyMap::new(0); n],
-            applied: vec![0; n],
-            members: vec![true; n],
-            in_transit: vec![VecDeque::new(); n],
-            acked: VecDeque::new(),
-            lost_writes: 0,
-            failovers: 0,
-            promoting: false,
-            detected_at: None,
-            promoted_at: None,
-            dns_switched_at: None,
-        }
-    }
-
-    fn write(&mut self, at: usize, key: u64, now: SimTime) -> u64 {
-        let lsn = self.next_lsn;
-        self.next_lsn += 1;
-        self.log.push_back((Some(key), now));
-        self.versions[at].insert(key, lsn);
-        self.applied[at] = lsn;
-        lsn
-    }
-
-    /// Instance `at` applies the log up to `lsn`.
-    fn apply_up_to(&mut self, at: usize, lsn: u64) {
-        while self.applied[at] < lsn {
-            let next = self.applied[at] + 1;
-            if next >= self.log_base
-                && let Some((Some(key), _)) = self.log.get((next - self.log_base) as usize)
-            {
-                self.versions[at].insert(*key, next);
-            }
-            self.applied[at] = next;
-        }
-    }
-
-    /// Forgets what every instance has applied (log entries and acknowledgements).
-    fn trim(&mut self, down: &[bool]) {
-        let oldest = (0..self.instances.len())
-            .filter(|&i| self.members[i] && !down[self.instances[i].index()])
-            .map(|i| self.applied[i])
-            .min()
-            .unwrap_or(0);
-        while self.acked.front().is_some_and(|&l| l <= oldest) {
-            self.acked.pop_front();
-        }
-        while self.log_base <= oldest && !self.log.is_empty() {
-            self.log.pop_front();
-            self.log_base += 1;
-        }
-    }
-}
 
 /// Timer tokens above the request slots.
 const HEARTBEAT: u32 = u32::MAX;
@@ -531,7 +401,11 @@ impl Database {
         self.coordinating = false;
         self.promoted_to = Some(new);
         let new_primary = g.instances[new];
-        ctx.world.notes.push(crate::notes::Note { time: ctx.now, component: new_primary, kind: NoteKind::Failover });
+        ctx.world.notes.push(crate::world::notes::Note {
+            time: ctx.now,
+            component: new_primary,
+            kind: NoteKind::Failover,
+        });
         let f = self.spec.failover.clone().expect("promotion only with failover");
         let d = ctx.draw(&f.dns);
         ctx.set_timer(d, DNS);
@@ -553,7 +427,7 @@ impl Database {
         }
     }
 
-    pub fn on_crash(&mut self, now: SimTime, world: &mut crate::engine::World) {
+    pub fn on_crash(&mut self, now: SimTime, world: &mut crate::world::World) {
         let group = world.db[self.service.index()].as_mut().expect("databases have a group");
         if self.coordinating {
             // The promotion this replica drove dies with it; another replica will notice.
@@ -582,7 +456,7 @@ impl Database {
         let mut r = ComponentReport::new("database");
         let utilization = self.busy_avg.mean(end) / f64::from(self.spec.max_connections);
         r.utilization = Some(utilization);
-        super::put_capacity(&mut r, self.measured, end.since(self.warmup_end), utilization, self.busy_avg.mean(end));
+        r.put_capacity(self.measured, end.since(self.warmup_end), utilization, self.busy_avg.mean(end));
         r.queue_max = None;
         let mut put = |k: &str, v: f64| {
             r.extra.insert(k.into(), v);
@@ -602,7 +476,7 @@ impl Database {
             }
             if let (0, Some(map)) = (self.index, shards) {
                 // What a migration to one more shard would move, over 100,000 keys.
-                let keys = (0..100_000u64).map(|k| crate::sharding::data_key(0, k));
+                let keys = (0..100_000u64).map(|k| crate::world::sharding::data_key(0, k));
                 put("keys_moved_adding_a_shard", moved_share(map, &map.with_added_shard(), keys));
             }
             if self.index == 0 && !self.spec.sharded {

@@ -18,70 +18,18 @@
 //! `scale_in_cooldown` after the last change. The instances out of service cost nothing:
 //! the bill counts the mean number in service.
 
-use super::Input;
 use crate::ctx::Ctx;
-use crate::ids::{ComponentId, ServiceId};
-use crate::metrics::TimeWeighted;
+use crate::event::Input;
+use crate::event::Outcome;
+use crate::kernel::hash::splitmix64;
+use crate::kernel::ids::ComponentId;
+use crate::kernel::time::{SimDuration, SimTime};
 use crate::model::Model;
-use crate::notes::NoteKind;
+use crate::model::load_balancer::{Autoscale, LoadBalancerSpec, Policy};
 use crate::report::ComponentReport;
-use crate::request::{Outcome, Request};
-use crate::sharding::key_hash;
-use crate::time::{SimDuration, SimTime};
-
-#[derive(Clone, Debug, PartialEq)]
-pub enum Policy {
-    RoundRobin,
-    LeastConnections,
-    /// The same user always lands on the same backend while the set of healthy backends
-    /// does not change (sticky sessions without a cookie).
-    ClientHash,
-    /// Smooth weighted round robin (nginx's algorithm), one weight per backend.
-    WeightedRoundRobin(Vec<u32>),
-    /// Two backends drawn at random; the one with fewer requests in flight wins.
-    PowerOfTwo,
-}
-
-#[derive(Clone, Debug, PartialEq)]
-pub struct HealthCheck {
-    pub interval: SimDuration,
-    pub timeout: SimDuration,
-    pub healthy_threshold: u32,
-    pub unhealthy_threshold: u32,
-}
-
-impl Default for HealthCheck {
-    /// AWS ALB's defaults, as in the seeds: every 30 s, 5 s timeout, 2 up, 3 down.
-    fn default() -> Self {
-        HealthCheck {
-            interval: SimDuration::from_secs(30),
-            timeout: SimDuration::from_secs(5),
-            healthy_threshold: 2,
-            unhealthy_threshold: 3,
-        }
-    }
-}
-
-#[derive(Clone, Debug)]
-pub struct LoadBalancerSpec {
-    pub backends: ServiceId,
-    pub policy: Policy,
-    pub health: Option<HealthCheck>,
-    pub max_connections: u32,
-    pub autoscale: Option<Autoscale>,
-}
-
-#[derive(Clone, Debug, PartialEq)]
-pub struct Autoscale {
-    /// Instances in service at the start and at least; the most is the service's count.
-    pub min: u32,
-    /// Wanted load: requests in flight per backend worker (the guide's 70% CPU = 0.7).
-    pub target: f64,
-    pub interval: SimDuration,
-    pub startup: SimDuration,
-    pub cooldown: SimDuration,
-    pub scale_in_cooldown: SimDuration,
-}
+use crate::world::metrics::TimeWeighted;
+use crate::world::notes::NoteKind;
+use crate::world::request::Request;
 
 /// The scaler's state, kept only when autoscaling.
 #[derive(Clone)]
@@ -330,7 +278,7 @@ impl LoadBalancer {
         }
     }
 
-    fn on_request(&mut self, req: crate::ids::RequestId, ctx: &mut Ctx) {
+    fn on_request(&mut self, req: crate::kernel::ids::RequestId, ctx: &mut Ctx) {
         if self.in_flight >= self.spec.max_connections {
             self.rejected += 1;
             ctx.respond(req, Outcome::Rejected);
@@ -372,7 +320,7 @@ impl LoadBalancer {
                 let order = up[start..].iter().chain(&up[..start]);
                 *order.min_by_key(|&&i| self.backends[i].in_flight).expect("non-empty")
             }
-            Policy::ClientHash => up[(key_hash(u64::from(r.user)) % up.len() as u64) as usize],
+            Policy::ClientHash => up[(splitmix64(u64::from(r.user)) % up.len() as u64) as usize],
             Policy::WeightedRoundRobin(weights) => {
                 let total: i64 = up.iter().map(|&i| i64::from(weights[i])).sum();
                 for &i in &up {

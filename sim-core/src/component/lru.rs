@@ -1,7 +1,7 @@
 //! A least-recently-used map with O(1) lookup, touch, insert and eviction: a doubly
 //! linked list threaded through a Vec, indexed by a `KeyMap`.
 
-use crate::keymap::KeyMap;
+use crate::kernel::keymap::KeyMap;
 
 const NIL: u32 = u32::MAX;
 
@@ -33,10 +33,6 @@ impl<V: Copy> Lru<V> {
 
     pub fn len(&self) -> usize {
         self.index.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.index.is_empty()
     }
 
     fn unlink(&mut self, i: u32) {

@@ -16,72 +16,12 @@ pub mod store;
 mod token_slab;
 pub mod websocket;
 
-pub use lru::Lru;
-pub use token_slab::TokenSlab;
-
-use crate::ctx::{ChildResult, Ctx};
-use crate::ids::{ComponentId, RequestId};
+use crate::ctx::Ctx;
+use crate::event::Input;
+use crate::kernel::ids::ComponentId;
+use crate::kernel::time::SimTime;
 use crate::model::{ComponentModel, ComponentSpec, Model};
 use crate::report::ComponentReport;
-use crate::time::SimTime;
-
-/// An event as it travels: small plain data.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum EventKind {
-    /// Delivered once to every component at time zero.
-    Start,
-    /// A timer the component set for itself; `epoch` drops timers from before a crash.
-    Timer {
-        token: u32,
-        epoch: u32,
-    },
-    /// A request arrives to be served.
-    Request(RequestId),
-    /// An answer comes back to the caller.
-    Response(RequestId),
-    /// The caller's patience for this call ran out.
-    Timeout(RequestId),
-    /// A health probe; the engine answers it for a live target.
-    Ping {
-        from: ComponentId,
-        token: u32,
-    },
-    Pong {
-        token: u32,
-        healthy: bool,
-    },
-    /// A protocol message between instances (replication, job hand-off).
-    Message {
-        from: ComponentId,
-        token: u32,
-    },
-    /// The scenario's fault number `n` happens to the target.
-    Fault(u32),
-}
-
-/// What the engine hands a component.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub enum Input {
-    Start,
-    Timer(u32),
-    Request(RequestId),
-    /// One of this component's calls ended (answered, refused or timed out).
-    ChildDone(ChildResult),
-    Pong {
-        token: u32,
-        healthy: bool,
-    },
-    Message {
-        from: ComponentId,
-        token: u32,
-    },
-    /// Back up after a crash, with empty state.
-    Restart,
-    /// Service times are now multiplied by this factor.
-    Slow(f64),
-    /// Finish what is in hand, accept nothing new.
-    Drain,
-}
 
 /// The closed set of component models.
 #[derive(Clone)]
@@ -136,7 +76,7 @@ impl Component {
 
     /// The process died at `now`: forget everything that lived in memory. (`world` lets a
     /// database hand its share of a failover in progress to the control plane.)
-    pub fn on_crash(&mut self, now: SimTime, world: &mut crate::engine::World) {
+    pub fn on_crash(&mut self, now: SimTime, world: &mut crate::world::World) {
         match self {
             Component::Clients(_) => {}
             Component::Server(c) => c.on_crash(now),
@@ -160,7 +100,7 @@ impl Component {
         }
     }
 
-    pub fn report(&self, end: SimTime, world: &crate::engine::World) -> ComponentReport {
+    pub fn report(&self, end: SimTime, world: &crate::world::World) -> ComponentReport {
         match self {
             Component::Clients(c) => c.report(),
             Component::Server(c) => c.report(end),
@@ -177,23 +117,5 @@ impl Component {
             Component::PubSub(c) => c.report(end),
             Component::Store(c) => c.report(world.stores[c.service().index()].as_ref()),
         }
-    }
-}
-
-/// Puts a station's measured `throughput_rps`, `capacity_rps` and `hold_ms` in its report:
-/// the capacity is the rate it would serve fully busy (throughput / utilization), from the
-/// service times it actually saw, its calls' waits included when it blocks on them; the
-/// hold time is how long a request keeps a worker (Little's law: busy / throughput), the
-/// component's span in a trace.
-fn put_capacity(r: &mut ComponentReport, measured: u64, window: crate::time::SimDuration, utilization: f64, busy: f64) {
-    let secs = window.as_secs_f64();
-    if secs <= 0.0 {
-        return;
-    }
-    let throughput = measured as f64 / secs;
-    r.extra.insert("throughput_rps".into(), throughput);
-    if utilization > 0.0 {
-        r.extra.insert("capacity_rps".into(), throughput / utilization);
-        r.extra.insert("hold_ms".into(), busy / throughput * 1e3);
     }
 }

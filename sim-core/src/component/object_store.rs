@@ -4,26 +4,15 @@
 //! the cost model bills: bytes stored, bytes transferred out, requests. A crash of the
 //! simulated instance loses nothing stored (the data is replicated inside the service).
 
-use super::{Input, TokenSlab};
+use super::token_slab::TokenSlab;
 use crate::ctx::Ctx;
-use crate::distribution::Delay;
-use crate::ids::RequestId;
-use crate::keymap::KeyMap;
+use crate::event::Input;
+use crate::event::{Op, Outcome};
+use crate::kernel::ids::RequestId;
+use crate::kernel::keymap::KeyMap;
+use crate::kernel::time::SimDuration;
+use crate::model::object_store::ObjectStoreSpec;
 use crate::report::ComponentReport;
-use crate::request::{Op, Outcome};
-use crate::time::SimDuration;
-
-#[derive(Clone, Debug)]
-pub struct ObjectStoreSpec {
-    pub get_latency: Delay,
-    pub put_latency: Delay,
-    /// Mean object size in bytes.
-    pub object_size: u64,
-    /// Bytes per second one transfer gets.
-    pub bandwidth: f64,
-    /// Data already stored before the run (for the storage bill).
-    pub stored_before: u64,
-}
 
 #[derive(Clone)]
 pub struct ObjectStore {

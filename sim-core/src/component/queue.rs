@@ -10,39 +10,19 @@
 //! taken are reported; with `autoscale`, the number of workers in use follows the depth,
 //! new ones joining after a start-up delay.
 
-use super::{Input, TokenSlab};
-use crate::ctx::{ChildResult, Ctx};
-use crate::distribution::Delay;
-use crate::ids::{ClassId, ComponentId, RequestId, ServiceId};
-use crate::keymap::KeyMap;
-use crate::metrics::{LatencyStats, TimeWeighted};
+use super::token_slab::TokenSlab;
+use crate::ctx::Ctx;
+use crate::event::ChildResult;
+use crate::event::Input;
+use crate::event::Outcome;
+use crate::kernel::ids::{ClassId, ComponentId, RequestId};
+use crate::kernel::keymap::KeyMap;
+use crate::kernel::time::{SimDuration, SimTime};
+use crate::model::queue::QueueSpec;
 use crate::model::{ComponentModel, Model};
 use crate::report::ComponentReport;
-use crate::request::Outcome;
-use crate::time::{SimDuration, SimTime};
+use crate::world::metrics::{LatencyStats, TimeWeighted};
 use std::collections::VecDeque;
-
-#[derive(Clone, Debug, PartialEq)]
-pub struct Autoscale {
-    pub min: u32,
-    pub max: u32,
-    /// Target jobs waiting per worker instance.
-    pub jobs_per_instance: u32,
-    pub interval: SimDuration,
-    pub startup: SimDuration,
-}
-
-#[derive(Clone, Debug)]
-pub struct QueueSpec {
-    pub consumers: ServiceId,
-    pub capacity: u64,
-    /// Time to store a job and answer the producer.
-    pub latency: Delay,
-    pub visibility_timeout: SimDuration,
-    pub max_receives: u32,
-    pub backoff: SimDuration,
-    pub autoscale: Option<Autoscale>,
-}
 
 #[derive(Clone, Copy, Debug)]
 struct Job {
@@ -250,8 +230,8 @@ impl Queue {
             self.jobs.take(token);
             self.dead_letters += 1;
             self.dead_letter_age.record(ctx.now.since(job.enqueued));
-            if crate::notes::is_power_of_ten(self.dead_letters) {
-                ctx.note(crate::notes::NoteKind::DeadLetters(self.dead_letters));
+            if crate::world::notes::is_power_of_ten(self.dead_letters) {
+                ctx.note(crate::world::notes::NoteKind::DeadLetters(self.dead_letters));
             }
         } else if result.outcome == Outcome::TimedOut {
             // Not acknowledged in time: visible again at once (another worker may take it).

@@ -10,15 +10,15 @@
 //! the queue, the requests in service and local sessions; a drain refuses new requests
 //! and reports unhealthy to probes while the ones in hand finish.
 
-use super::Input;
 use crate::ctx::Ctx;
-use crate::distribution::Delay;
-use crate::ids::RequestId;
-use crate::metrics::TimeWeighted;
+use crate::event::Input;
+use crate::event::Outcome;
+use crate::kernel::distribution::Delay;
+use crate::kernel::ids::RequestId;
+use crate::kernel::time::{SimDuration, SimTime};
 use crate::model::{CallMode, Model, ServerSpec, Sessions};
 use crate::report::ComponentReport;
-use crate::request::Outcome;
-use crate::time::{SimDuration, SimTime};
+use crate::world::metrics::TimeWeighted;
 use std::collections::VecDeque;
 
 #[derive(Clone)]
@@ -186,7 +186,7 @@ impl Server {
         let mut r = ComponentReport::new("server");
         let utilization = self.busy_avg.mean(end) / f64::from(self.workers);
         r.utilization = Some(utilization);
-        super::put_capacity(&mut r, self.measured, end.since(self.warmup_end), utilization, self.busy_avg.mean(end));
+        r.put_capacity(self.measured, end.since(self.warmup_end), utilization, self.busy_avg.mean(end));
         r.queue_mean = Some(self.queue_avg.mean(end));
         r.queue_max = Some(self.queue_avg.max());
         r.extra.insert("workers".into(), f64::from(self.workers));

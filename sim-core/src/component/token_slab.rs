@@ -54,8 +54,4 @@ impl<T> TokenSlab<T> {
     pub fn len(&self) -> usize {
         self.items.len() - self.free.len()
     }
-
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
 }

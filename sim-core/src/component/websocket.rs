@@ -12,32 +12,16 @@
 //! hears so at once and reconnects, through the load balancer, to the others: the
 //! reconnect storm shows as a burst of connects in the time series.
 
-use super::Input;
 use crate::ctx::Ctx;
-use crate::distribution::Delay;
-use crate::ids::{ComponentId, RequestId, ServiceId};
+use crate::event::Input;
+use crate::event::Outcome;
+use crate::kernel::distribution::Delay;
+use crate::kernel::ids::{ComponentId, RequestId};
+use crate::kernel::time::{SimDuration, SimTime};
 use crate::model::Model;
+use crate::model::websocket::{PubSubSpec, WebSocketSpec};
 use crate::report::ComponentReport;
-use crate::request::Outcome;
-use crate::time::{SimDuration, SimTime};
 use std::collections::BTreeMap;
-
-#[derive(Clone, Debug)]
-pub struct WebSocketSpec {
-    pub max_connections: u32,
-    /// Cursor updates per connected user per second.
-    pub update_rate: f64,
-    pub rooms: u32,
-    /// The pub/sub adapter service.
-    pub adapter: ServiceId,
-}
-
-#[derive(Clone, Debug)]
-pub struct PubSubSpec {
-    /// The service whose instances receive every publication.
-    pub subscribers: ServiceId,
-    pub latency: Delay,
-}
 
 const UPDATE: u32 = u32::MAX;
 

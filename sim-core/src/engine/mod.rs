@@ -1,0 +1,419 @@
+//! The engine: pops the earliest event by (time, seq), applies what the engine itself
+//! owns (crashed instances refuse requests and drop everything else, stale ids and
+//! restarted callers are recognized, timeouts fire), hands the rest to the target
+//! component as an `Input`, and folds every event into the trace hash.
+
+use crate::component::Component;
+use crate::ctx::Ctx;
+use crate::event::{Event, EventKind, Input};
+use crate::event::{Op, Outcome};
+use crate::kernel::ids::ComponentId;
+use crate::kernel::rng::{SimRng, stream};
+use crate::kernel::time::SimTime;
+use crate::kernel::trace::{TraceEvent, TraceHash};
+use crate::model::{FaultAction, Model};
+use crate::world::World;
+use crate::world::metrics::Metrics;
+use crate::world::notes::{Note, NoteKind};
+use crate::world::request::{Holder, Requests};
+
+/// Why a model cannot be simulated. The scenario validator reports these with file
+/// positions before the engine ever sees the model.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ModelError {
+    NoRoute { from: String, to: String },
+}
+
+impl std::fmt::Display for ModelError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ModelError::NoRoute { from, to } => write!(f, "no link path from `{from}` to `{to}`"),
+        }
+    }
+}
+
+/// One simulation run: the model's components, the queue, the network and the metrics.
+#[derive(Clone)]
+pub struct Simulation {
+    pub(crate) model: Model,
+    pub(crate) seed: u64,
+    pub(crate) components: Vec<Component>,
+    rngs: Vec<SimRng>,
+    pub(crate) world: World,
+    pub(crate) requests: Requests,
+    pub(crate) metrics: Metrics,
+    trace: TraceHash,
+    pub(crate) events: u64,
+    end: SimTime,
+    pub(crate) truncated: bool,
+}
+
+impl Simulation {
+    pub fn new(model: &Model, seed: u64) -> Result<Simulation, ModelError> {
+        let n = model.components.len();
+        assert!(n < 1 << 24, "an event packs its target's id in 24 bits");
+        let world = World::new(model, seed);
+        let sim = Simulation {
+            seed,
+            components: model
+                .components
+                .iter()
+                .enumerate()
+                .map(|(i, c)| Component::new(ComponentId(i as u32), c, model))
+                .collect(),
+            rngs: model.components.iter().map(|c| stream(seed, &c.name)).collect(),
+            world,
+            requests: Requests::new(),
+            metrics: Metrics::new(model),
+            trace: TraceHash::default(),
+            events: 0,
+            end: SimTime::ZERO + model.duration,
+            truncated: false,
+            model: model.clone(),
+        };
+        sim.check_routes()?;
+        Ok(sim)
+    }
+
+    /// Every pair of instances that a flow can join must be connected by links.
+    fn check_routes(&self) -> Result<(), ModelError> {
+        for (class, flow) in self.model.classes.iter().zip(&self.world.flows) {
+            let mut edges = vec![(vec![class.origin], flow[0].service)];
+            for node in flow {
+                for &c in &node.calls {
+                    edges.push((self.world.services[node.service.index()].instances.clone(), flow[c as usize].service));
+                }
+            }
+            for (callers, service) in edges {
+                for &a in &callers {
+                    for &b in &self.world.services[service.index()].instances {
+                        if self.world.network.route(a, b).is_none() {
+                            return Err(ModelError::NoRoute {
+                                from: self.model.components[a.index()].name.clone(),
+                                to: self.model.components[b.index()].name.clone(),
+                            });
+                        }
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Collects per-interval latency percentiles for the time series (for charts). Off by
+    /// default: it costs time and changes nothing else about the run.
+    pub fn collect_series_percentiles(&mut self) {
+        self.metrics.series.with_percentiles();
+    }
+
+    /// Adds the faults that `model` has beyond this run's, as if they had been in the
+    /// scenario from the start: a run paused at any point and given a fault goes on
+    /// exactly as the scenario file with that fault appended runs from the beginning.
+    /// `model` must be this run's model with faults (and partitions) appended, each new
+    /// fault in the future.
+    pub fn add_faults(&mut self, model: &Model) -> Result<(), String> {
+        let (old, old_partitions) = (self.model.faults.len(), self.model.partitions.len());
+        let same = model.faults.len() >= old
+            && model.faults[..old] == self.model.faults[..]
+            && model.partitions.len() >= old_partitions
+            && model.partitions[..old_partitions] == self.model.partitions[..]
+            && model.components.len() == self.model.components.len();
+        if !same {
+            return Err("the new model is not this run's model with faults appended".into());
+        }
+        if let Some(f) = model.faults[old..].iter().find(|f| SimTime::ZERO + f.at <= self.now()) {
+            return Err(format!("a fault at {} is not after the current time {}", SimTime::ZERO + f.at, self.now()));
+        }
+        let n = self.components.len() as u64;
+        for (i, f) in model.faults.iter().enumerate().skip(old) {
+            let at = SimTime::ZERO + f.at;
+            let event = Event::new(f.target, EventKind::Fault(i as u32));
+            self.world.queue.push_reserved(at, n + i as u64, event);
+        }
+        self.model.faults = model.faults.clone();
+        self.model.partitions = model.partitions.clone();
+        Ok(())
+    }
+
+    /// Notable events so far: crashes, health-check verdicts, failovers, partitions.
+    pub fn notes(&self) -> &crate::world::notes::Notes {
+        &self.world.notes
+    }
+
+    /// Current simulated time (that of the last processed event).
+    pub fn now(&self) -> SimTime {
+        self.world.queue.now()
+    }
+
+    /// The end of the run.
+    pub fn end(&self) -> SimTime {
+        self.end
+    }
+
+    pub fn model(&self) -> &Model {
+        &self.model
+    }
+
+    pub fn component_name(&self, id: ComponentId) -> &str {
+        &self.model.components[id.index()].name
+    }
+
+    pub fn events(&self) -> u64 {
+        self.events
+    }
+
+    pub fn trace_hash(&self) -> String {
+        self.trace.hex()
+    }
+
+    /// Processes the next event, if the run is not over, and returns it.
+    #[inline]
+    pub fn step(&mut self) -> Option<TraceEvent> {
+        if self.events >= self.model.limits.events_max {
+            self.truncated = self.world.queue.peek_time().is_some_and(|t| t <= self.end);
+            return None;
+        }
+        let s = self.world.queue.pop_until(self.end)?;
+        let e = s.event;
+        let trace_event =
+            TraceEvent { index: self.events, time: s.time, component: e.target(), tag: e.tag(), payload: e.payload() };
+        self.trace.add(&trace_event);
+        self.events += 1;
+        self.handle(s.time, s.event);
+        Some(trace_event)
+    }
+
+    #[inline(always)]
+    fn handle(&mut self, now: SimTime, event: Event) {
+        let t = event.target();
+        let i = t.index();
+        let down = self.world.down[i];
+        let input = match event.kind() {
+            EventKind::Start => Input::Start,
+            EventKind::Timer { token, epoch } => {
+                if down || epoch != self.world.epoch[i] {
+                    return;
+                }
+                Input::Timer(token)
+            }
+            EventKind::Request(id) => {
+                let r = self.requests.get_mut(id).expect("a request on the wire is live");
+                if down {
+                    // Connection refused: the caller hears so after the way back.
+                    r.outcome = Outcome::Refused;
+                    let caller = r.caller;
+                    self.world.refused[i] += 1;
+                    let delay = self.world.latency(t, caller);
+                    self.world.queue.push(now + delay, Event::new(caller, EventKind::Response(id)));
+                    return;
+                }
+                r.holder = Holder::At(t);
+                Input::Request(id)
+            }
+            EventKind::Response(id) => {
+                let Some(c) = self.requests.get(id) else { return };
+                if c.abandoned || down || c.caller_epoch != self.world.epoch[i] {
+                    self.requests.remove(id);
+                    return;
+                }
+                let result = c.ended(id, c.outcome);
+                let c = self.requests.remove(id);
+                self.judge(&c, now, c.outcome);
+                Input::ChildDone(result)
+            }
+            EventKind::Timeout(id) => {
+                let Some(c) = self.requests.get_mut(id) else { return };
+                if c.abandoned || c.caller_epoch != self.world.epoch[i] || c.caller != t {
+                    return;
+                }
+                let result = c.ended(id, Outcome::TimedOut);
+                let timed_out = *c;
+                if c.holder == Holder::Lost {
+                    // The network lost it: nobody else will ever answer or free it.
+                    self.requests.remove(id);
+                } else {
+                    // Someone still holds it (or it is on the wire): whoever answers frees it.
+                    c.abandoned = true;
+                }
+                self.judge(&timed_out, now, Outcome::TimedOut);
+                if down {
+                    return;
+                }
+                Input::ChildDone(result)
+            }
+            EventKind::Ping { from, token } => {
+                // A crashed process's host refuses the connection: the probe fails at once.
+                let healthy = !down && self.components[i].healthy();
+                let pong = EventKind::Pong { token, healthy };
+                if !self.world.partitions.is_empty() {
+                    let rng = &mut self.rngs[i];
+                    let verdict = self.world.partitions.judge(t, from, pong, false, |p| crate::ctx::chance(rng, p));
+                    if verdict != crate::world::partition::Verdict::Deliver {
+                        return;
+                    }
+                }
+                let delay = self.world.latency(t, from);
+                self.world.queue.push(now + delay, Event::new(from, pong));
+                return;
+            }
+            EventKind::Pong { token, healthy } => {
+                if down {
+                    return;
+                }
+                Input::Pong { token, healthy }
+            }
+            EventKind::Message { from, token } => {
+                if down {
+                    return;
+                }
+                Input::Message { from, token }
+            }
+            EventKind::Fault(f) => {
+                let action = self.model.faults[f as usize].action;
+                if let Some(kind) = self.on_fault(now, t, action) {
+                    self.world.notes.push(Note { time: now, component: t, kind });
+                }
+                match action {
+                    FaultAction::Restart if down => Input::Restart,
+                    FaultAction::Slow(factor) => Input::Slow(factor),
+                    FaultAction::Drain => Input::Drain,
+                    _ => return,
+                }
+            }
+        };
+        let mut ctx = Ctx {
+            now,
+            me: t,
+            rng: &mut self.rngs[i],
+            requests: &mut self.requests,
+            metrics: &mut self.metrics,
+            world: &mut self.world,
+        };
+        self.components[i].on_input(input, &mut ctx);
+    }
+
+    /// Feeds a finished call on versioned data to the consistency oracle, and to the
+    /// checker's history when its data is checked. Inline, so that without versioned data
+    /// the answer's removal copies out nothing the oracle would read.
+    #[inline(always)]
+    fn judge(&mut self, r: &crate::world::request::Request, now: SimTime, outcome: Outcome) {
+        if !self.world.any_versioned {
+            return;
+        }
+        let service = self.world.flows[r.class.index()][r.node as usize].service;
+        if !self.world.versioned[service.index()] {
+            return;
+        }
+        let keyspace = (r.key >> 48) as usize;
+        if self.world.checked.get(keyspace).copied().unwrap_or(false) && r.op != Op::Scan {
+            use crate::world::consistency::{Op as HOp, OpKind};
+            let kind = if r.op == Op::Write { OpKind::Write } else { OpKind::Read };
+            let op = HOp {
+                key: r.key,
+                kind,
+                invoke: r.created,
+                complete: now,
+                ok: outcome == Outcome::Ok,
+                value: r.version,
+            };
+            self.metrics.history.entry((keyspace as u16, service.0)).or_default().push(op);
+        }
+        if outcome != Outcome::Ok {
+            return;
+        }
+        match r.op {
+            Op::Write if r.version > 0 => self.metrics.on_write_acked(r.key, r.version),
+            Op::Read => self.metrics.on_read(service, r.class, r.version, r.expected_version),
+            _ => {}
+        }
+    }
+
+    /// Applies a fault's effect on the engine's side; what the component itself must do
+    /// (restart, slow down, drain) it hears as an input. Returns the note to log, if any.
+    fn on_fault(&mut self, now: SimTime, t: ComponentId, action: FaultAction) -> Option<NoteKind> {
+        let i = t.index();
+        match action {
+            FaultAction::Crash if !self.world.down[i] => {
+                self.crash(now, t);
+                Some(NoteKind::Crash)
+            }
+            FaultAction::Crash => None,
+            FaultAction::Restart if self.world.down[i] => {
+                self.world.down[i] = false;
+                Some(NoteKind::Restart)
+            }
+            FaultAction::Restart => None,
+            FaultAction::Slow(factor) => Some(NoteKind::Slow(factor)),
+            FaultAction::Drain => Some(NoteKind::Drain),
+            FaultAction::Skew(by) => {
+                self.world.clock_ahead[i] = by;
+                Some(NoteKind::Skew(by.as_nanos() / 1_000_000))
+            }
+            FaultAction::Partition(p) => {
+                let n = self.components.len();
+                self.world.partitions.start(p, &self.model.partitions[usize::from(p)], n);
+                Some(NoteKind::Partition(p))
+            }
+            FaultAction::Heal(p) => {
+                self.heal(now, p);
+                Some(NoteKind::Heal(p))
+            }
+            FaultAction::HealAll => {
+                for p in self.world.partitions.active_ids() {
+                    self.heal(now, p);
+                    self.world.notes.push(Note { time: now, component: t, kind: NoteKind::Heal(p) });
+                }
+                None
+            }
+        }
+    }
+
+    fn heal(&mut self, now: SimTime, p: u16) {
+        self.world.stores.iter_mut().flatten().for_each(|g| g.on_heal(now));
+        for h in self.world.partitions.heal(p) {
+            let delay = self.world.latency(h.from, h.to);
+            self.world.queue.push(now + delay, Event::new(h.to, h.kind));
+        }
+    }
+
+    /// The process dies: its state is lost, its timers and pending answers become stale,
+    /// and the operating system resets its connections, so every caller waiting on a
+    /// request it held hears `Refused` at once (a dead host would leave them to time out).
+    fn crash(&mut self, now: SimTime, t: ComponentId) {
+        let i = t.index();
+        self.world.down[i] = true;
+        self.world.epoch[i] += 1;
+        self.world.crashes[i] += 1;
+        for id in self.requests.held_by(t) {
+            let r = self.requests.get_mut(id).expect("held requests are live");
+            if r.abandoned {
+                self.requests.remove(id);
+                continue;
+            }
+            r.outcome = Outcome::Refused;
+            r.holder = Holder::InTransit;
+            let caller = r.caller;
+            let delay = self.world.latency(t, caller);
+            self.world.queue.push(now + delay, Event::new(caller, EventKind::Response(id)));
+        }
+        self.components[i].on_crash(now, &mut self.world);
+    }
+
+    /// Runs to the end, calling `observe` after every event.
+    pub fn run_observed(&mut self, mut observe: impl FnMut(&Simulation, &TraceEvent)) {
+        while let Some(e) = self.step() {
+            observe(self, &e);
+        }
+    }
+
+    /// Runs to the end.
+    pub fn run(&mut self) {
+        while self.step().is_some() {}
+    }
+
+    /// The simulated instant the report's window closes: the run's end, or the last event
+    /// processed if the run was truncated.
+    pub(crate) fn window_end(&self) -> SimTime {
+        if self.truncated { self.world.queue.now() } else { self.end }
+    }
+}

@@ -1,0 +1,175 @@
+//! The run report: what `scalelab run` prints as text and as JSON. Field names are part of
+//! the public interface (documented in README.md): later versions add fields, never rename.
+
+pub mod cost;
+
+use crate::kernel::time::SimDuration;
+use crate::world::metrics::{LatencySummary, SeriesPoint};
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct RequestCounts {
+    pub generated: u64,
+    pub completed: u64,
+    pub failed: u64,
+    pub in_flight: u64,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ClassReport {
+    pub requests: RequestCounts,
+    /// Reads that returned data older than a write acknowledged before they began.
+    pub stale_reads: u64,
+    /// Reads older than the reading user's own last write.
+    pub read_your_writes_violations: u64,
+    pub latency_ms: LatencySummary,
+    pub throughput_rps: f64,
+    pub error_rate: f64,
+    pub failed_by_reason: BTreeMap<&'static str, u64>,
+}
+
+/// One component's numbers. Common fields first; the rest depend on the kind.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ComponentReport {
+    pub kind: &'static str,
+    /// Time-average share of capacity in use, 0..1.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub utilization: Option<f64>,
+    /// Time-average number of requests waiting (not in service).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub queue_mean: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub queue_max: Option<u64>,
+    /// Requests sent to each target instance (load balancers).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub sent_to: BTreeMap<String, u64>,
+    #[serde(flatten)]
+    pub extra: BTreeMap<String, f64>,
+    /// Filled by the component; turned into `sent_to` with names by the report builder.
+    #[serde(skip)]
+    pub per_target: Vec<(crate::kernel::ids::ComponentId, u64)>,
+}
+
+impl ComponentReport {
+    pub fn new(kind: &'static str) -> ComponentReport {
+        ComponentReport {
+            kind,
+            utilization: None,
+            queue_mean: None,
+            queue_max: None,
+            sent_to: BTreeMap::new(),
+            extra: BTreeMap::new(),
+            per_target: Vec::new(),
+        }
+    }
+
+    /// Puts a station's measured `throughput_rps`, `capacity_rps` and `hold_ms` in its report:
+    /// the capacity is the rate it would serve fully busy (throughput / utilization), from the
+    /// service times it actually saw, its calls' waits included when it blocks on them; the
+    /// hold time is how long a request keeps a worker (Little's law: busy / throughput), the
+    /// component's span in a trace.
+    pub fn put_capacity(&mut self, measured: u64, window: SimDuration, utilization: f64, busy: f64) {
+        let secs = window.as_secs_f64();
+        if secs <= 0.0 {
+            return;
+        }
+        let throughput = measured as f64 / secs;
+        self.extra.insert("throughput_rps".into(), throughput);
+        if utilization > 0.0 {
+            self.extra.insert("capacity_rps".into(), throughput / utilization);
+            self.extra.insert("hold_ms".into(), busy / throughput * 1e3);
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Report {
+    pub scenario: String,
+    pub seed: u64,
+    pub rng: &'static str,
+    /// Simulated seconds covered (the run's duration, warm-up included).
+    pub sim_seconds: f64,
+    pub warmup_seconds: f64,
+    /// Wall-clock seconds the run took; filled in by the caller (sim-core has no clock).
+    pub wall_seconds: f64,
+    pub events: u64,
+    pub events_per_second: f64,
+    pub trace_hash: String,
+    /// True if the run hit its event limit before its end.
+    pub truncated: bool,
+    pub requests: RequestCounts,
+    /// Latency of successful requests completed after warm-up, in milliseconds.
+    pub latency_ms: LatencySummary,
+    /// Successful completions per simulated second after warm-up.
+    pub throughput_rps: f64,
+    /// Failed / (completed + failed), after warm-up.
+    pub error_rate: f64,
+    pub classes: BTreeMap<String, ClassReport>,
+    pub components: BTreeMap<String, ComponentReport>,
+    /// Monthly cost by component, per million requests, and the revenue it needs.
+    pub cost: crate::report::cost::CostReport,
+    /// The checker's verdict per checked data class (keyspace).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub consistency: BTreeMap<String, ConsistencyReport>,
+    /// What partitions and flaky links did, when the scenario has any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub network_faults: Option<NetworkFaultReport>,
+    /// Per-interval series over simulated time; empty unless asked for.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub series: Vec<SeriesPoint>,
+}
+
+/// One data class's history, checked: how it is replicated, and what the checker found.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ConsistencyReport {
+    pub mode: String,
+    /// The component holding the data.
+    pub store: String,
+    #[serde(flatten)]
+    pub verdict: crate::world::consistency::Verdict,
+    /// Replicated stores: keys that disagreed when a partition healed, and how long after
+    /// the heal they agreed again (null if they had not by the end).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub divergent_keys: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub convergence_ms: Option<f64>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct NetworkFaultReport {
+    /// Requests, answers and probes lost crossing a cut.
+    pub messages_lost: u64,
+    /// Messages that waited at a cut for it to heal.
+    pub messages_held: u64,
+}
+
+impl Report {
+    /// Sets the wall-clock fields measured by the caller.
+    pub fn set_wall_seconds(&mut self, wall_seconds: f64) {
+        self.wall_seconds = wall_seconds;
+        self.events_per_second = if wall_seconds > 0.0 { self.events as f64 / wall_seconds } else { 0.0 };
+    }
+}
+
+pub(crate) fn rate(count: u64, seconds: f64) -> f64 {
+    if seconds > 0.0 { count as f64 / seconds } else { 0.0 }
+}
+
+pub(crate) fn error_rate(completed: u64, failed: u64) -> f64 {
+    let total = completed + failed;
+    if total == 0 { 0.0 } else { failed as f64 / total as f64 }
+}
+
+/// Groups digits in threes, as reports and the TUI print counts: 1234567 -> "1,234,567".
+pub fn thousands(n: u64) -> String {
+    let s = n.to_string();
+    let mut out = String::new();
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}

@@ -1,0 +1,65 @@
+//! Read-only views of a run under way, for people watching it (the TUI): nothing here
+//! changes the run, so looking cannot make two runs of a seed differ.
+
+use crate::engine::Simulation;
+use crate::kernel::ids::ComponentId;
+use crate::kernel::time::SimTime;
+use crate::report::ComponentReport;
+use crate::world::metrics::SeriesPoint;
+
+impl Simulation {
+    /// The time of the next event due, if any is left before the end.
+    pub fn next_event_time(&self) -> Option<SimTime> {
+        self.world.queue.peek_time().filter(|&t| t <= self.end())
+    }
+
+    /// Whether the run has nothing more to do (its end reached, or its events used up).
+    pub fn finished(&self) -> bool {
+        self.next_event_time().is_none() || self.events >= self.model.limits.events_max
+    }
+
+    /// The per-second series so far: whole buckets only (the one under way is left out).
+    pub fn series_so_far(&self) -> Vec<SeriesPoint> {
+        let mut points = self.metrics.series.points(self.now());
+        let bucket_s = self.metrics.series.bucket().as_secs_f64();
+        let now_s = self.now().since(SimTime::ZERO).as_secs_f64();
+        points.retain(|p| p.t_s + bucket_s <= now_s);
+        points
+    }
+
+    /// Every component's report as of now (means over the window so far).
+    pub fn component_reports(&self) -> Vec<ComponentReport> {
+        let now = self.now().max(self.metrics.warmup_end());
+        self.components.iter().map(|c| c.report(now, &self.world)).collect()
+    }
+
+    /// Whether the instance's process is down (crashed, or drained and stopped).
+    pub fn is_down(&self, id: ComponentId) -> bool {
+        self.world.down[id.index()]
+    }
+
+    /// The network cuts in force: per cut, each instance's side (0: on no side).
+    pub fn cuts(&self) -> Vec<Vec<u8>> {
+        self.world.partitions.sides()
+    }
+
+    /// The most writes any live replica of any database is behind its primary (shards of
+    /// a sharded database are not replicas of one another).
+    pub fn replication_lag_writes(&self) -> Option<u64> {
+        let down = &self.world.down;
+        self.world
+            .db
+            .iter()
+            .flatten()
+            .filter(|g| g.instances.len() > 1 && self.world.services[g.service.index()].shard_map.is_none())
+            .map(|g| {
+                let head = g.applied[g.primary];
+                (0..g.instances.len())
+                    .filter(|&i| i != g.primary && !down[g.instances[i].index()])
+                    .map(|i| head.saturating_sub(g.applied[i]))
+                    .max()
+                    .unwrap_or(0)
+            })
+            .max()
+    }
+}

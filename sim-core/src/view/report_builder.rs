@@ -1,0 +1,239 @@
+//! Building a run's report from the simulation's state: classes, components, the bill,
+//! the consistency checker's verdicts, network faults and the series.
+
+use crate::engine::Simulation;
+use crate::event::Outcome;
+use crate::kernel::rng::RNG_ALGORITHM;
+use crate::kernel::time::SimTime;
+use crate::model::cost::MONTH_SECONDS;
+use crate::report::cost::CostReport;
+use crate::report::{
+    ClassReport, ComponentReport, ConsistencyReport, NetworkFaultReport, Report, RequestCounts, error_rate, rate,
+};
+use crate::world::metrics::LatencyStats;
+use std::collections::BTreeMap;
+
+impl Simulation {
+    /// The monthly bill: each service at its override or its kind's price per instance,
+    /// object storage by volume, plus the fixed lines.
+    fn cost(&self, components: &BTreeMap<String, ComponentReport>, run_s: f64, requests_per_second: f64) -> CostReport {
+        let c = &self.model.costs;
+        let mut lines = BTreeMap::new();
+        for (si, service) in self.model.services.iter().enumerate() {
+            let kind = self.model.components[service.instances[0].index()].model.kind();
+            if kind == "clients" {
+                continue;
+            }
+            let usd = c.service_override[si].unwrap_or_else(|| {
+                let unit = c.unit_prices.get(kind).copied().unwrap_or(0.0);
+                let mut usd = unit * self.billed_instances(si, components);
+                if kind == "object_store" {
+                    for i in &service.instances {
+                        let r = &components[&self.model.components[i.index()].name];
+                        let stored_tb = r.extra.get("bytes_stored").copied().unwrap_or(0.0) / 1e12;
+                        let out_per_s = r.extra.get("bytes_transferred_out").copied().unwrap_or(0.0) / run_s.max(1e-9);
+                        usd += stored_tb * c.storage_usd_per_tb_month
+                            + out_per_s * MONTH_SECONDS / 1e9 * c.transfer_usd_per_gb;
+                    }
+                }
+                usd
+            });
+            lines.insert(service.name.clone(), usd);
+        }
+        for (name, usd) in &c.extras {
+            lines.insert(name.clone(), *usd);
+        }
+        CostReport::from_lines(lines, requests_per_second)
+    }
+
+    /// Instances of service `si` to bill: its count, or the mean number in service when a
+    /// load balancer autoscales it.
+    fn billed_instances(&self, si: usize, components: &BTreeMap<String, ComponentReport>) -> f64 {
+        let scaled = self.model.components.iter().find_map(|c| match &c.model {
+            crate::model::ComponentModel::LoadBalancer(lb) if lb.backends.index() == si && lb.autoscale.is_some() => {
+                components[&c.name].extra.get("backends_in_service_mean").copied()
+            }
+            _ => None,
+        });
+        scaled.unwrap_or(self.model.services[si].instances.len() as f64)
+    }
+
+    /// Checks each checked data class's history against the data's final state.
+    fn consistency(&self) -> BTreeMap<String, ConsistencyReport> {
+        let mut out = BTreeMap::new();
+        // Writes still in flight at the end: their outcome is unknown, but what they wrote
+        // may be in the final state, so the checker must know them (as not acknowledged).
+        let mut histories = self.metrics.history.clone();
+        for r in self.requests.all_live() {
+            let node = &self.world.flows[r.class.index()][r.node as usize];
+            let keyspace = (r.key >> 48) as u16;
+            if let Some(h) = histories.get_mut(&(keyspace, node.service.0))
+                && r.op == crate::event::Op::Write
+                && r.version != 0
+            {
+                use crate::world::consistency::{Op as HOp, OpKind};
+                h.push(HOp {
+                    key: r.key,
+                    kind: OpKind::Write,
+                    invoke: r.created,
+                    complete: SimTime::MAX,
+                    ok: false,
+                    value: r.version,
+                });
+            }
+        }
+        for ((keyspace, service), history) in &histories {
+            let (ks, svc) = (&self.model.keyspaces[usize::from(*keyspace)], &self.model.services[*service as usize]);
+            let (group, store) =
+                (self.world.db[*service as usize].as_ref(), self.world.stores[*service as usize].as_ref());
+            let last: BTreeMap<u64, u64> = history
+                .iter()
+                .map(|o| match (group, store) {
+                    (Some(g), _) => (o.key, g.primary_version(o.key)),
+                    (None, Some(s)) => (o.key, s.final_value(o.key)),
+                    (None, None) => (o.key, 0),
+                })
+                .filter(|(_, v)| *v != 0)
+                .collect();
+            let mode = match &self.model.components[svc.instances[0].index()].model {
+                crate::model::ComponentModel::Database(d) => match (&d.replication, svc.instances.len()) {
+                    (_, 1) => "single database".to_string(),
+                    (crate::model::database::Replication::Sync, _) => "primary + replicas, synchronous".to_string(),
+                    (crate::model::database::Replication::Async { .. }, _) => {
+                        "primary + replicas, asynchronous".to_string()
+                    }
+                },
+                crate::model::ComponentModel::Store(st) => format!(
+                    "{}: w={} r={} of n={}, {}",
+                    st.mode.to_uppercase(),
+                    st.w,
+                    st.r,
+                    svc.instances.len(),
+                    match st.data {
+                        crate::model::store::Data::Register => "last-writer-wins register",
+                        crate::model::store::Data::Counter => "grow-only counter",
+                    }
+                ),
+                other => other.kind().to_string(),
+            };
+            let name = if histories.keys().filter(|(k, _)| k == keyspace).count() > 1 {
+                format!("{}.{}", ks.name, svc.name)
+            } else {
+                ks.name.clone()
+            };
+            let counter = store.is_some_and(|s| s.data() == crate::model::store::Data::Counter);
+            let verdict = if counter {
+                crate::world::consistency::check_counter(history, &last)
+            } else {
+                crate::world::consistency::check(history, &last)
+            };
+            let mut verdict = verdict;
+            // Keys as the scenario numbers them: their rank within the keyspace.
+            verdict.examples.iter_mut().for_each(|e| e.key &= (1 << 48) - 1);
+            let healed = store.filter(|_| {
+                self.model.faults.iter().any(|f| {
+                    matches!(f.action, crate::model::FaultAction::Heal(_) | crate::model::FaultAction::HealAll)
+                })
+            });
+            out.insert(
+                name,
+                ConsistencyReport {
+                    mode,
+                    store: svc.name.clone(),
+                    verdict,
+                    divergent_keys: healed.map(|s| s.divergent_keys),
+                    convergence_ms: healed.and_then(|s| s.convergence_ms),
+                },
+            );
+        }
+        out
+    }
+
+    /// Builds the report of the run so far.
+    pub fn report(&self, with_series: bool) -> Report {
+        let end = self.window_end();
+        let window_s = end.since(self.metrics.warmup_end()).as_secs_f64();
+        let mut all_latency = LatencyStats::default();
+        let mut totals = RequestCounts::default();
+        let (mut window_completed, mut window_failed) = (0, 0);
+        let mut classes = BTreeMap::new();
+        for (spec, m) in self.model.classes.iter().zip(&self.metrics.classes) {
+            all_latency.merge(&m.latency);
+            let failed = m.failed();
+            let counts = RequestCounts {
+                generated: m.generated,
+                completed: m.completed,
+                failed,
+                in_flight: m.generated - m.completed - failed,
+            };
+            totals.generated += counts.generated;
+            totals.completed += counts.completed;
+            totals.failed += counts.failed;
+            totals.in_flight += counts.in_flight;
+            window_completed += m.window_completed;
+            window_failed += m.window_failed;
+            let failed_by_reason =
+                Outcome::FAILURES.iter().zip(m.failed_by_reason).map(|(o, n)| (o.name(), n)).collect();
+            classes.insert(
+                spec.name.clone(),
+                ClassReport {
+                    requests: counts,
+                    stale_reads: m.stale_reads,
+                    read_your_writes_violations: m.read_your_writes_violations,
+                    latency_ms: m.latency.summary(),
+                    throughput_rps: rate(m.window_completed, window_s),
+                    error_rate: error_rate(m.window_completed, m.window_failed),
+                    failed_by_reason,
+                },
+            );
+        }
+        let latency_ms = all_latency.summary_with_ci(self.metrics.overall_ci95_ns());
+        let components = self
+            .model
+            .components
+            .iter()
+            .zip(&self.components)
+            .enumerate()
+            .map(|(i, (spec, c))| {
+                let mut r = c.report(end, &self.world);
+                for (target, n) in std::mem::take(&mut r.per_target) {
+                    r.sent_to.insert(self.model.components[target.index()].name.clone(), n);
+                }
+                if self.world.crashes[i] > 0 {
+                    r.extra.insert("crashes".into(), self.world.crashes[i] as f64);
+                }
+                if self.world.refused[i] > 0 {
+                    r.extra.insert("refused_while_down".into(), self.world.refused[i] as f64);
+                }
+                (spec.name.clone(), r)
+            })
+            .collect();
+        let run_s = (end - SimTime::ZERO).as_secs_f64().max(1e-9);
+        let cost = self.cost(&components, run_s, totals.generated as f64 / run_s);
+        Report {
+            scenario: self.model.name.clone(),
+            seed: self.seed,
+            rng: RNG_ALGORITHM,
+            sim_seconds: (end - SimTime::ZERO).as_secs_f64(),
+            warmup_seconds: self.model.warmup.as_secs_f64(),
+            wall_seconds: 0.0,
+            events: self.events,
+            events_per_second: 0.0,
+            trace_hash: self.trace_hash(),
+            truncated: self.truncated,
+            requests: totals,
+            latency_ms,
+            throughput_rps: rate(window_completed, window_s),
+            error_rate: error_rate(window_completed, window_failed),
+            classes,
+            components,
+            cost,
+            consistency: self.consistency(),
+            network_faults: (!self.model.partitions.is_empty()).then_some(NetworkFaultReport {
+                messages_lost: self.world.partitions.dropped,
+                messages_held: self.world.partitions.held_total,
+            }),
+            series: if with_series { self.metrics.series.points(end) } else { Vec::new() },
+        }
+    }
+}

@@ -1,0 +1,143 @@
+//! Run-wide request metrics: counters over the whole run, latency over the measurement
+//! window (after warm-up), a time series for charts, and the consistency oracle that
+//! counts stale reads.
+
+mod batch_means;
+mod latency;
+mod series;
+mod time_weighted;
+
+pub use batch_means::BatchMeans;
+pub use latency::{LatencyStats, LatencySummary};
+pub use series::{MAX_BUCKETS, Series, SeriesPoint};
+pub use time_weighted::TimeWeighted;
+
+use crate::event::Outcome;
+use crate::kernel::ids::{ClassId, ServiceId};
+use crate::kernel::keymap::KeyMap;
+use crate::kernel::time::SimTime;
+use crate::model::Model;
+
+/// Counters and latency of one request class.
+#[derive(Clone, Default)]
+pub struct ClassMetrics {
+    /// Requests issued over the whole run.
+    pub generated: u64,
+    /// Requests that completed successfully, over the whole run.
+    pub completed: u64,
+    /// Requests that failed, over the whole run, by reason (index = `Outcome::FAILURES`).
+    pub failed_by_reason: [u64; Outcome::FAILURES.len()],
+    /// Successful completions inside the measurement window.
+    pub window_completed: u64,
+    /// Failures inside the measurement window.
+    pub window_failed: u64,
+    /// Latency of successful requests that completed inside the window.
+    pub latency: LatencyStats,
+    /// Reads that returned a version older than one already acknowledged when they began.
+    pub stale_reads: u64,
+    /// Reads that returned a version older than the reading user's own last write.
+    pub read_your_writes_violations: u64,
+}
+
+impl ClassMetrics {
+    pub fn failed(&self) -> u64 {
+        self.failed_by_reason.iter().sum()
+    }
+}
+
+#[derive(Clone)]
+pub struct Metrics {
+    warmup_end: SimTime,
+    pub classes: Vec<ClassMetrics>,
+    /// Batch means over all classes' window latencies, for the overall mean's interval
+    /// (kept only with several classes: with one, the class's own batches serve).
+    overall_batches: BatchMeans,
+    pub series: Series,
+    /// The newest acknowledged version of each data key: the oracle stale reads are judged
+    /// against. It observes; nothing in the model reads it.
+    acked: KeyMap<u64>,
+    /// Reads judged stale, per service.
+    pub stale_reads_by_service: Vec<u64>,
+    /// Operations on checked data, per (keyspace, service), for the consistency checker.
+    pub history: std::collections::BTreeMap<(u16, u32), Vec<crate::world::consistency::Op>>,
+}
+
+impl Metrics {
+    pub fn new(model: &Model) -> Metrics {
+        Metrics {
+            warmup_end: SimTime::ZERO + model.warmup,
+            classes: vec![ClassMetrics::default(); model.classes.len()],
+            overall_batches: BatchMeans::default(),
+            series: Series::new(model.duration),
+            acked: KeyMap::new(0),
+            stale_reads_by_service: vec![0; model.services.len()],
+            history: std::collections::BTreeMap::new(),
+        }
+    }
+
+    pub fn warmup_end(&self) -> SimTime {
+        self.warmup_end
+    }
+
+    /// Half-width of the 95% confidence interval of the overall mean latency, in ns.
+    pub fn overall_ci95_ns(&self) -> Option<f64> {
+        if self.classes.len() == 1 {
+            return self.classes[0].latency.ci95_ns();
+        }
+        self.overall_batches.ci95_half_width()
+    }
+
+    #[inline]
+    pub fn on_generated(&mut self, now: SimTime, class: ClassId) {
+        self.classes[class.index()].generated += 1;
+        self.series.on_generated(now);
+    }
+
+    /// Records the end of a root request issued at `created`.
+    #[inline]
+    pub fn on_finished(&mut self, now: SimTime, class: ClassId, created: SimTime, outcome: Outcome) {
+        let in_window = now >= self.warmup_end;
+        let several = self.classes.len() > 1;
+        let c = &mut self.classes[class.index()];
+        if outcome == Outcome::Ok {
+            let latency = now - created;
+            c.completed += 1;
+            if in_window {
+                c.window_completed += 1;
+                c.latency.record(latency);
+                if several {
+                    self.overall_batches.add(latency.as_nanos() as f64);
+                }
+            }
+            self.series.on_completed(now, latency);
+        } else {
+            c.failed_by_reason[outcome.failure_index()] += 1;
+            if in_window {
+                c.window_failed += 1;
+            }
+            self.series.on_failed(now);
+        }
+    }
+
+    /// The newest version of `key` acknowledged to any caller so far.
+    #[inline]
+    pub fn acked_version(&self, key: u64) -> u64 {
+        self.acked.get_or(key)
+    }
+
+    /// A write of `key` at `version` was acknowledged to its caller.
+    pub fn on_write_acked(&mut self, key: u64, version: u64) {
+        if version > self.acked.get_or(key) {
+            self.acked.insert(key, version);
+        }
+    }
+
+    /// A read of `service` returned `version`; it began when `expected` was the newest
+    /// acknowledged version.
+    pub fn on_read(&mut self, service: ServiceId, class: ClassId, version: u64, expected: u64) {
+        if version < expected {
+            self.stale_reads_by_service[service.index()] += 1;
+            self.classes[class.index()].stale_reads += 1;
+        }
+    }
+}

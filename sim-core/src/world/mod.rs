@@ -1,0 +1,215 @@
+//! The world: everything shared between components that models a real shared thing, and
+//! the machinery every effect passes through: the event queue, the network and its cuts,
+//! the requests in flight, services' routing state, database clusters' and replicated
+//! stores' shared data, instances' life (down, epoch), the metrics and the notes log.
+//! Components reach it only through `Ctx` verbs.
+
+pub mod consistency;
+pub mod db_group;
+pub mod metrics;
+pub mod network;
+pub mod notes;
+pub mod partition;
+pub mod request;
+pub mod sharding;
+pub mod store_group;
+
+use crate::event::{Event, EventKind};
+use crate::kernel::event_queue::EventQueue;
+use crate::kernel::ids::{ComponentId, ServiceId};
+use crate::kernel::time::{SimDuration, SimTime};
+use crate::model::{ComponentModel, FlowNode, Model, Routing};
+use db_group::DbGroup;
+use network::{Network, Route};
+use sharding::ShardMap;
+
+/// Run-time state of a service: its routing and what DNS says about it.
+#[derive(Clone)]
+pub struct ServiceState {
+    pub instances: Vec<ComponentId>,
+    pub routing: Routing,
+    /// Round-robin position of client-side routing.
+    pub next: u64,
+    /// Index (into `instances`) of the primary that DNS names.
+    pub dns_primary: usize,
+    /// Indices of the instances behind the reader endpoint (replicas in service).
+    pub readers: Vec<usize>,
+    pub shard_map: Option<ShardMap>,
+    /// Nearest reads: per caller instance, the members ordered by mean latency from it.
+    pub by_distance: std::collections::BTreeMap<u32, Vec<usize>>,
+}
+
+/// Everything the engine owns besides the components: the queue, the network, services,
+/// flows and the life state of every instance.
+#[derive(Clone)]
+pub struct World {
+    pub(crate) queue: EventQueue<Event>,
+    pub(crate) network: Network,
+    /// Routes found so far, per source instance: (destination, route), sorted.
+    routes: Vec<Vec<(u32, Route)>>,
+    /// True when no link has any latency (queueing models): every send is instant.
+    no_latency: bool,
+    /// Per source instance, the destination it sent to last and that route's index in
+    /// `routes`: most instances talk to one or two others, so this usually hits.
+    last_route: Vec<(u32, u32)>,
+    pub services: Vec<ServiceState>,
+    pub(crate) flows: Vec<Vec<FlowNode>>,
+    pub(crate) timeouts: Vec<Option<SimDuration>>,
+    /// Services that store versioned data (databases, caches): reads from them are judged
+    /// for staleness, writes acknowledged by them update the oracle.
+    pub versioned: Vec<bool>,
+    /// Whether any service is versioned (if none, the oracle has nothing to do).
+    pub(crate) any_versioned: bool,
+    /// Per keyspace: record operations on it for the consistency checker.
+    pub(crate) checked: Vec<bool>,
+    pub down: Vec<bool>,
+    /// Incremented at every crash: timers and answers from before it are dropped.
+    pub epoch: Vec<u32>,
+    pub(crate) in_flight_max: u32,
+    /// Requests refused because their target was down, per instance.
+    pub refused: Vec<u64>,
+    pub crashes: Vec<u64>,
+    /// Per service: the shared state of a database cluster.
+    pub db: Vec<Option<DbGroup>>,
+    /// Network partitions and flaky links in force.
+    pub partitions: crate::world::partition::Partitions,
+    /// Per service: the replicas' shared data of a replicated store.
+    pub stores: Vec<Option<crate::world::store_group::StoreGroup>>,
+    /// Per instance: how far a skew fault has set its clock ahead.
+    pub clock_ahead: Vec<SimDuration>,
+    /// Notable events so far (crashes, failovers, partitions...), for people watching.
+    pub notes: crate::world::notes::Notes,
+}
+
+impl World {
+    /// The world at time zero: every instance gets `Start`, and fault i is queued with
+    /// sequence number n + i (n instances), below every event the run schedules.
+    pub fn new(model: &Model, seed: u64) -> World {
+        let n = model.components.len();
+        assert!(n < 1 << 24, "an event packs its target's id in 24 bits");
+        let endpoints: Vec<ComponentId> = (0..n)
+            .filter(|&i| matches!(model.components[i].model, ComponentModel::Clients(_)))
+            .map(|i| ComponentId(i as u32))
+            .collect();
+        let network = Network::new(n, model.links.clone(), seed, &endpoints);
+        let services = model
+            .services
+            .iter()
+            .map(|s| ServiceState {
+                instances: s.instances.clone(),
+                routing: s.routing.clone(),
+                next: 0,
+                dns_primary: 0,
+                readers: (1..s.instances.len()).collect(),
+                shard_map: match &s.routing {
+                    Routing::Sharded(scheme) => Some(ShardMap::new(scheme.clone(), s.instances.len() as u32)),
+                    _ => None,
+                },
+                by_distance: std::collections::BTreeMap::new(),
+            })
+            .collect();
+        let mut queue = EventQueue::new();
+        for i in 0..n {
+            queue.push(SimTime::ZERO, Event::new(ComponentId(i as u32), EventKind::Start));
+        }
+        for (i, f) in model.faults.iter().enumerate() {
+            // Fault i gets sequence number n + i: `add_faults` relies on it.
+            queue.push(SimTime::ZERO + f.at, Event::new(f.target, EventKind::Fault(i as u32)));
+        }
+        queue.start_run_numbering();
+        World {
+            queue,
+            network,
+            routes: vec![Vec::new(); n],
+            last_route: vec![(u32::MAX, 0); n],
+            no_latency: model.links.iter().all(|l| l.latency.is_zero()),
+            services,
+            flows: model.classes.iter().map(|c| c.flow.clone()).collect(),
+            timeouts: model.classes.iter().map(|c| c.timeout).collect(),
+            versioned: model
+                .services
+                .iter()
+                .map(|s| s.instances.iter().any(|c| model.components[c.index()].model.stores_data()))
+                .collect(),
+            any_versioned: model.components.iter().any(|c| c.model.stores_data()),
+            checked: model.keyspaces.iter().map(|k| k.check).collect(),
+            down: vec![false; n],
+            epoch: vec![0; n],
+            in_flight_max: model.limits.in_flight_max,
+            refused: vec![0; n],
+            crashes: vec![0; n],
+            db: model
+                .services
+                .iter()
+                .enumerate()
+                .map(|(i, s)| {
+                    matches!(model.components[s.instances[0].index()].model, ComponentModel::Database(_))
+                        .then(|| DbGroup::new(ServiceId(i as u32), s.instances.clone()))
+                })
+                .collect(),
+            partitions: Default::default(),
+            clock_ahead: vec![SimDuration::ZERO; n],
+            notes: Default::default(),
+            stores: model
+                .services
+                .iter()
+                .map(|s| match &model.components[s.instances[0].index()].model {
+                    ComponentModel::Store(spec) => {
+                        Some(crate::world::store_group::StoreGroup::new(spec, s.instances.clone()))
+                    }
+                    _ => None,
+                })
+                .collect(),
+        }
+    }
+
+    /// The live member of a replicated `service` in service (the primary DNS names, or a
+    /// replica behind the reader endpoint) with the lowest mean latency from `caller`.
+    pub(crate) fn nearest_member(&mut self, service: ServiceId, caller: ComponentId) -> ComponentId {
+        let state = &mut self.services[service.index()];
+        let network = &self.network;
+        let instances = &state.instances;
+        let order = state.by_distance.entry(caller.0).or_insert_with(|| {
+            let far = |i: &usize| network.mean_latency(caller, instances[*i]).unwrap_or(SimDuration(u64::MAX));
+            let mut order: Vec<usize> = (0..instances.len()).collect();
+            order.sort_by_key(|i| (far(i), *i));
+            order
+        });
+        // The driver's monitoring skips members that are down.
+        let (primary, readers, down) = (state.dns_primary, &state.readers, &self.down);
+        let any = state.routing == Routing::Nearest;
+        let serving = |i: usize| (any || i == primary || readers.contains(&i)) && !down[instances[i].index()];
+        let pick = order.iter().find(|&&i| serving(i)).copied();
+        instances[pick.unwrap_or(primary)]
+    }
+
+    /// Samples the one-way latency from `from` to `to`. Scenario validation guarantees
+    /// that every pair a flow, probe or protocol uses is connected. Inline: with no link
+    /// latency anywhere (queueing models) a send costs one flag test, not a call.
+    #[inline(always)]
+    pub(crate) fn latency(&mut self, from: ComponentId, to: ComponentId) -> SimDuration {
+        if self.no_latency { SimDuration::ZERO } else { self.route_latency(from, to) }
+    }
+
+    #[inline(never)]
+    fn route_latency(&mut self, from: ComponentId, to: ComponentId) -> SimDuration {
+        let (last, at) = self.last_route[from.index()];
+        let i = if last == to.0 {
+            at as usize
+        } else {
+            let list = &mut self.routes[from.index()];
+            let i = match list.binary_search_by_key(&to.0, |(d, _)| *d) {
+                Ok(i) => i,
+                Err(i) => {
+                    let route = self.network.route(from, to).expect("validated: every used pair is connected");
+                    list.insert(i, (to.0, route));
+                    i
+                }
+            };
+            self.last_route[from.index()] = (to.0, i as u32);
+            i
+        };
+        let route = &self.routes[from.index()][i].1;
+        if route.instant { SimDuration::ZERO } else { self.network.sample(route) }
+    }
+}
