@@ -56,8 +56,7 @@ pub fn with_faults<'a>(text: &str, faults: impl IntoIterator<Item = &'a str>) ->
 
 /// FNV-1a of a text, as hex: the scenario's fingerprint.
 pub fn fnv(text: &str) -> String {
-    let h = text.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3));
-    format!("{h:016x}")
+    format!("{:016x}", sim_core::kernel::hash::fnv1a64(text.as_bytes()))
 }
 
 impl SeedFile {

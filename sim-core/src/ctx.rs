@@ -12,20 +12,120 @@ use crate::kernel::rng::SimRng;
 use crate::kernel::time::{SimDuration, SimTime};
 use crate::model::Routing;
 use crate::world::World;
+use crate::world::db_group::DbGroup;
 use crate::world::metrics::Metrics;
+use crate::world::notes::{Note, NoteKind};
 use crate::world::request::{Holder, Request, Requests};
+use crate::world::store_group::StoreGroup;
 use rand::Rng;
 
+/// One component's hands for one input. Private fields: a component reads what it may
+/// (its time, its id, the requests it holds) and changes the world only by the verbs
+/// below, so every effect keeps the engine's invariants.
 pub struct Ctx<'a> {
-    pub now: SimTime,
-    pub me: ComponentId,
-    pub rng: &'a mut SimRng,
-    pub requests: &'a mut Requests,
-    pub metrics: &'a mut Metrics,
-    pub world: &'a mut World,
+    now: SimTime,
+    me: ComponentId,
+    rng: &'a mut SimRng,
+    requests: &'a mut Requests,
+    metrics: &'a mut Metrics,
+    world: &'a mut World,
+}
+
+impl<'a> Ctx<'a> {
+    #[inline(always)]
+    pub(crate) fn new(
+        now: SimTime,
+        me: ComponentId,
+        rng: &'a mut SimRng,
+        requests: &'a mut Requests,
+        metrics: &'a mut Metrics,
+        world: &'a mut World,
+    ) -> Ctx<'a> {
+        Ctx { now, me, rng, requests, metrics, world }
+    }
 }
 
 impl Ctx<'_> {
+    /// The simulated time of the input being handled.
+    #[inline(always)]
+    pub fn now(&self) -> SimTime {
+        self.now
+    }
+
+    /// The instance handling it.
+    #[inline(always)]
+    pub fn me(&self) -> ComponentId {
+        self.me
+    }
+
+    /// A request this component holds or called (the engine guarantees it is live).
+    #[inline]
+    pub fn request(&self, id: RequestId) -> &Request {
+        self.requests.get(id).expect("a component reads only live requests")
+    }
+
+    /// A request that may have ended already (a parent answered by a failure).
+    #[inline]
+    pub fn try_request(&self, id: RequestId) -> Option<&Request> {
+        self.requests.get(id)
+    }
+
+    /// The live request in slot `slot` (components key their timers by slot).
+    #[inline]
+    pub fn request_in_slot(&self, slot: u32) -> RequestId {
+        self.requests.id_in_slot(slot)
+    }
+
+    /// Stamps the data version `req` carries back (what was read or written).
+    #[inline]
+    pub fn set_version(&mut self, req: RequestId, version: u64) {
+        self.requests.get_mut(req).expect("live").version = version;
+    }
+
+    /// Tags `req` with a number of the component's own (a balancer's chosen backend).
+    #[inline]
+    pub fn set_tag(&mut self, req: RequestId, tag: u32) {
+        self.requests.get_mut(req).expect("live").tag = tag;
+    }
+
+    /// Draws from any distribution with this component's random stream.
+    #[inline]
+    pub fn sample<D: rand_distr::Distribution<f64>>(&mut self, d: &D) -> f64 {
+        d.sample(self.rng)
+    }
+
+    /// A user read data older than their own last write.
+    pub fn count_read_your_writes_violation(&mut self, class: ClassId) {
+        self.metrics.classes[class.index()].read_your_writes_violations += 1;
+    }
+
+    /// How far a skew fault has set this instance's clock ahead.
+    pub fn clock_ahead(&self) -> SimDuration {
+        self.world.clock_ahead[self.me.index()]
+    }
+
+    /// The shared state of the replicated store `service` (this instance's group).
+    pub fn store_group(&mut self, service: ServiceId) -> &mut StoreGroup {
+        self.world.stores[service.index()].as_mut().expect("stores have a group")
+    }
+
+    /// The shared state of database cluster `service`.
+    pub fn db_group(&mut self, service: ServiceId) -> &mut DbGroup {
+        self.world.db_group(service)
+    }
+
+    /// The cluster's state together with which instances are down: what its control
+    /// plane sees when it picks a replica.
+    pub fn db_group_and_down(&mut self, service: ServiceId) -> (&mut DbGroup, &[bool]) {
+        let world = &mut *self.world;
+        (world.db[service.index()].as_mut().expect("databases have a group"), &world.down)
+    }
+
+    /// DNS now names `service`'s instance number `new` as the primary (a failover's end).
+    pub fn switch_primary(&mut self, service: ServiceId, new: usize) {
+        self.world.switch_primary(service, new, self.now);
+    }
+
     /// Draws from `delay` with this component's random stream.
     #[inline]
     pub fn draw(&mut self, delay: &Delay) -> SimDuration {
@@ -45,8 +145,13 @@ impl Ctx<'_> {
     }
 
     /// Records a notable event of this component, now (for the log people watch).
-    pub fn note(&mut self, kind: crate::world::notes::NoteKind) {
-        self.world.notes.push(crate::world::notes::Note { time: self.now, component: self.me, kind });
+    pub fn note(&mut self, kind: NoteKind) {
+        self.note_for(self.me, kind);
+    }
+
+    /// Records a notable event of another instance (a failover names the new primary).
+    pub fn note_for(&mut self, component: ComponentId, kind: NoteKind) {
+        self.world.notes.push(Note { time: self.now, component, kind });
     }
 
     /// Wakes this component with `Timer(token)` after `after`.

@@ -7,12 +7,13 @@
 //!
 //! The modules are layers, each importing only from those listed before it (a test
 //! checks): `kernel` < `event` < `model` < `world` < `ctx` < `report` < `component` <
-//! `engine` < `view`. ARCHITECTURE.md draws them.
+//! `engine` < `view` < `harness`. ARCHITECTURE.md draws them.
 
 pub mod component;
 pub mod ctx;
 pub mod engine;
 pub mod event;
+pub mod harness;
 pub mod kernel;
 pub mod model;
 pub mod report;

@@ -7,7 +7,8 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 /// Bottom to top. `lib.rs` stands above them all.
-const LAYERS: [&str; 9] = ["kernel", "event", "model", "world", "ctx", "report", "component", "engine", "view"];
+const LAYERS: [&str; 10] =
+    ["kernel", "event", "model", "world", "ctx", "report", "component", "engine", "view", "harness"];
 
 fn src() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("src")

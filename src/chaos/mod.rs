@@ -18,10 +18,7 @@ use std::time::Instant;
 
 /// One run's seed: the sweep's seed and the run's index, mixed (splitmix64).
 pub fn run_seed(seed: u64, index: u64) -> u64 {
-    let mut z = seed ^ index.wrapping_mul(0x9e37_79b9_7f4a_7c15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-    z ^ (z >> 31)
+    sim_core::kernel::hash::mix64(seed ^ sim_core::kernel::hash::spread(index))
 }
 
 /// What one run did.

@@ -70,10 +70,7 @@ pub fn apply(session: &mut Option<Session>, control: Control, save_dir: &std::pa
 
 /// The seed `n` moves to: a fixed mix of the current one, so sessions stay replayable.
 pub fn next_seed(seed: u64) -> u64 {
-    let mut z = seed.wrapping_add(0x9e37_79b9_7f4a_7c15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-    (z ^ (z >> 31)) % 1_000_000
+    sim_core::kernel::hash::splitmix64(seed) % 1_000_000
 }
 
 pub struct Channels {

@@ -96,7 +96,7 @@ impl Cache {
             Input::Timer(FLUSH_TOKEN) => self.flush(ctx),
             Input::Timer(token) => {
                 let req = self.looking_up.take(token).expect("a lookup timer has its request");
-                let r = *ctx.requests.get(req).expect("held");
+                let r = *ctx.request(req);
                 match r.op {
                     Op::Write => self.on_write(req, r.key, r.class, ctx),
                     Op::Read | Op::Scan => self.on_read(req, r.key, ctx),
@@ -108,8 +108,8 @@ impl Cache {
     }
 
     fn on_read(&mut self, req: RequestId, key: u64, ctx: &mut Ctx) {
-        let in_window = ctx.now >= self.warmup_end;
-        let now = ctx.now;
+        let in_window = ctx.now() >= self.warmup_end;
+        let now = ctx.now();
         let live = match self.entries.get(key) {
             Some(e) if e.expires > now => Some(e.version),
             Some(_) => {
@@ -121,7 +121,7 @@ impl Cache {
         if let Some(version) = live {
             self.hits += 1;
             self.window_hits += u64::from(in_window);
-            ctx.requests.get_mut(req).expect("held").version = version;
+            ctx.set_version(req, version);
             ctx.respond(req, Outcome::Ok);
             return;
         }
@@ -156,7 +156,7 @@ impl Cache {
             WritePolicy::WriteBehind => {
                 let next = ctx.next_call_node(req);
                 let was_dirty = self.entries.peek(key).is_some_and(|e| e.dirty.is_some());
-                let entry = Entry { version: 0, expires: self.expiry(ctx.now), dirty: next.map(|n| (class, n)) };
+                let entry = Entry { version: 0, expires: self.expiry(ctx.now()), dirty: next.map(|n| (class, n)) };
                 self.insert(key, entry, ctx);
                 if !was_dirty && next.is_some() {
                     self.dirty_order.push(key);
@@ -197,11 +197,11 @@ impl Cache {
         if result.outcome == Outcome::Ok {
             match result.op {
                 Op::Read | Op::Scan => {
-                    let e = Entry { version: result.version, expires: self.expiry(ctx.now), dirty: None };
+                    let e = Entry { version: result.version, expires: self.expiry(ctx.now()), dirty: None };
                     self.insert(key, e, ctx);
                 }
                 Op::Write if self.spec.write_policy == WritePolicy::WriteThrough => {
-                    let e = Entry { version: result.version, expires: self.expiry(ctx.now), dirty: None };
+                    let e = Entry { version: result.version, expires: self.expiry(ctx.now()), dirty: None };
                     self.insert(key, e, ctx);
                 }
                 Op::Write => {}
@@ -217,10 +217,8 @@ impl Cache {
             && let Some(w) = self.in_flight.remove(key)
         {
             for waiter in self.waiters.take(w).expect("registered") {
-                if result.outcome == Outcome::Ok
-                    && let Some(r) = ctx.requests.get_mut(waiter)
-                {
-                    r.version = result.version;
+                if result.outcome == Outcome::Ok && ctx.try_request(waiter).is_some() {
+                    ctx.set_version(waiter, result.version);
                 }
                 if ctx.holds(waiter) {
                     ctx.respond(waiter, result.outcome);

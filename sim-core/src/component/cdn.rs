@@ -81,7 +81,7 @@ impl Cdn {
     pub fn on_input(&mut self, input: Input, ctx: &mut Ctx) {
         match input {
             Input::Request(req) => {
-                let region = self.region_of(ctx.requests.get(req).expect("held").user);
+                let region = self.region_of(ctx.request(req).user);
                 let d = ctx.draw(&self.spec.regions[region].edge_latency);
                 let token = self.pending.insert(Pending::AtEdge(req, region));
                 ctx.set_timer(d, token);
@@ -103,8 +103,8 @@ impl Cdn {
     }
 
     fn at_edge(&mut self, req: RequestId, region: usize, ctx: &mut Ctx) {
-        let key = ctx.requests.get(req).expect("held").key;
-        let now = ctx.now;
+        let key = ctx.request(req).key;
+        let now = ctx.now();
         let hit = match &self.spec.cache {
             EdgeCache::HitRatio(p) => ctx.chance(*p),
             EdgeCache::Lru { .. } => match self.edges[region].get(key) {
@@ -135,7 +135,7 @@ impl Cdn {
             && let EdgeCache::Lru { ttl, .. } = self.spec.cache
         {
             let region = self.region_of(result.user);
-            let expires = ttl.map_or(SimTime::MAX, |t| ctx.now + t);
+            let expires = ttl.map_or(SimTime::MAX, |t| ctx.now() + t);
             self.edges[region].insert(result.key, expires);
         }
         ctx.resume(result);

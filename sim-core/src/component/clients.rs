@@ -18,7 +18,7 @@ use crate::kernel::time::SimDuration;
 use crate::model::{Arrival, ClientsSpec, Model};
 use crate::report::ComponentReport;
 use crate::world::sharding::data_key;
-use rand_distr::{Distribution, Zipf};
+use rand_distr::Zipf;
 
 fn request_key(id: crate::kernel::ids::RequestId) -> u64 {
     u64::from(id.slot) << 32 | u64::from(id.generation)
@@ -41,7 +41,7 @@ impl KeySampler {
     #[inline]
     pub fn sample(&self, ctx: &mut Ctx) -> u64 {
         let rank = match &self.zipf {
-            Some(z) => (z.sample(ctx.rng) as u64).saturating_sub(1).min(self.count - 1),
+            Some(z) => (ctx.sample(z) as u64).saturating_sub(1).min(self.count - 1),
             None => ctx.below(self.count),
         };
         data_key(self.keyspace, rank)
@@ -195,7 +195,7 @@ impl Clients {
                         _ if result.outcome != Outcome::Ok => {}
                         Op::Write if result.version > last.1 => *last = (result.key, result.version),
                         Op::Read if result.version < before => {
-                            ctx.metrics.classes[result.class.index()].read_your_writes_violations += 1;
+                            ctx.count_read_your_writes_violation(result.class);
                         }
                         _ => {}
                     }
@@ -210,7 +210,7 @@ impl Clients {
     /// The open-loop rate changed: drop the arrival drawn at the old rate, draw one at the
     /// new (exact, as Poisson arrivals are memoryless).
     fn rate_change(&mut self, ctx: &mut Ctx) {
-        self.factor = self.spec.rate_factor(ctx.now.since(crate::kernel::time::SimTime::ZERO)) * self.fault_factor;
+        self.factor = self.spec.rate_factor(ctx.now().since(crate::kernel::time::SimTime::ZERO)) * self.fault_factor;
         self.epoch = self.epoch.wrapping_add(1) % RATE_CHANGE;
         let d = self.next_arrival(ctx);
         ctx.set_timer(d, self.epoch);

@@ -129,7 +129,7 @@ impl Database {
     }
 
     fn group<'a>(&self, ctx: &'a mut Ctx) -> &'a mut DbGroup {
-        ctx.world.db[self.service.index()].as_mut().expect("databases have a group")
+        ctx.db_group(self.service)
     }
 
     pub fn on_input(&mut self, input: Input, ctx: &mut Ctx) {
@@ -140,7 +140,7 @@ impl Database {
             Input::Timer(PROMOTE) => self.promote(ctx),
             Input::Timer(DNS) => self.switch_dns(ctx),
             Input::Timer(t) if t & SHIP != 0 => self.ship((t & !SHIP) as usize, ctx),
-            Input::Timer(slot) => self.on_query_done(ctx.requests.id_in_slot(slot), ctx),
+            Input::Timer(slot) => self.on_query_done(ctx.request_in_slot(slot), ctx),
             Input::Message { token: ACK, .. } => self.on_ack(ctx),
             Input::Message { from, .. } => {
                 let at = self.index;
@@ -148,8 +148,8 @@ impl Database {
                 if let Some(lsn) = g.in_transit[at].pop_front() {
                     let committed = lsn.checked_sub(g.log_base).and_then(|i| g.log.get(i as usize)).map(|e| e.1);
                     g.apply_up_to(at, lsn);
-                    if let Some(t) = committed.filter(|_| ctx.now >= self.warmup_end) {
-                        self.lag.record(ctx.now.since(t));
+                    if let Some(t) = committed.filter(|_| ctx.now() >= self.warmup_end) {
+                        self.lag.record(ctx.now().since(t));
                     }
                 }
                 if self.spec.replication == Replication::Sync {
@@ -158,7 +158,7 @@ impl Database {
             }
             Input::Pong { healthy, .. } => {
                 if healthy {
-                    self.primary_seen = ctx.now;
+                    self.primary_seen = ctx.now();
                     self.detection_timeout = None;
                 }
             }
@@ -178,7 +178,7 @@ impl Database {
             group.versions[at] = group.versions[p].clone();
             group.applied[at] = group.applied[p];
         }
-        self.primary_seen = ctx.now;
+        self.primary_seen = ctx.now();
         if let Some(f) = &self.spec.failover {
             let first = SimDuration(ctx.below(f.heartbeat.as_nanos().max(1)));
             ctx.set_timer(first, HEARTBEAT);
@@ -188,7 +188,7 @@ impl Database {
     fn on_request(&mut self, req: RequestId, ctx: &mut Ctx) {
         if self.busy < self.spec.max_connections {
             self.busy += 1;
-            self.busy_avg.set(ctx.now, u64::from(self.busy));
+            self.busy_avg.set(ctx.now(), u64::from(self.busy));
             self.start(req, ctx);
         } else if self.queue.len() < self.spec.pool_queue as usize {
             self.queue.push_back(req);
@@ -199,14 +199,14 @@ impl Database {
     }
 
     fn start(&mut self, req: RequestId, ctx: &mut Ctx) {
-        let op = ctx.requests.get(req).expect("held").op;
+        let op = ctx.request(req).op;
         let d = if op == Op::Write { ctx.draw(&self.spec.write_time) } else { ctx.draw(&self.spec.read_time) };
         ctx.set_timer(d, req.slot);
     }
 
     fn on_query_done(&mut self, req: RequestId, ctx: &mut Ctx) {
-        let r = *ctx.requests.get(req).expect("held");
-        self.measured += u64::from(ctx.now >= self.warmup_end);
+        let r = *ctx.request(req);
+        self.measured += u64::from(ctx.now() >= self.warmup_end);
         let at = self.index;
         let primary = self.group(ctx).primary;
         match r.op {
@@ -216,9 +216,9 @@ impl Database {
             }
             Op::Write => {
                 self.writes += 1;
-                let now = ctx.now;
+                let now = ctx.now();
                 let lsn = self.group(ctx).write(at, r.key, now);
-                ctx.requests.get_mut(req).expect("held").version = lsn;
+                ctx.set_version(req, lsn);
                 let g = self.group(ctx);
                 // Shards hold disjoint keys: none replicates another's writes.
                 let sharded = self.spec.sharded;
@@ -237,9 +237,9 @@ impl Database {
                         }
                         Replication::Async { lag } => {
                             let lag = ctx.draw(lag);
-                            let leaves = (ctx.now + lag).max(self.outbox[i].back().map_or(SimTime::ZERO, |e| e.0));
+                            let leaves = (ctx.now() + lag).max(self.outbox[i].back().map_or(SimTime::ZERO, |e| e.0));
                             if self.outbox[i].is_empty() {
-                                ctx.set_timer(leaves - ctx.now, SHIP | i as u32);
+                                ctx.set_timer(leaves - ctx.now(), SHIP | i as u32);
                             }
                             self.outbox[i].push_back((leaves, lsn));
                         }
@@ -262,23 +262,22 @@ impl Database {
                 } else {
                     self.reads += 1;
                     let version = self.group(ctx).versions[at].get_or(r.key);
-                    ctx.requests.get_mut(req).expect("held").version = version;
+                    ctx.set_version(req, version);
                     ctx.proceed(req);
                 }
             }
         }
         self.release(ctx);
         if r.op == Op::Write && self.writes.is_multiple_of(4096) {
-            let world = &mut *ctx.world;
-            let group = world.db[self.service.index()].as_mut().expect("databases have a group");
-            group.trim(&world.down);
+            let (group, down) = ctx.db_group_and_down(self.service);
+            group.trim(down);
         }
     }
 
     /// Sends replica `i` every queued change that is due (the newest LSN covers them all).
     fn ship(&mut self, i: usize, ctx: &mut Ctx) {
         let mut newest = None;
-        while self.outbox[i].front().is_some_and(|e| e.0 <= ctx.now) {
+        while self.outbox[i].front().is_some_and(|e| e.0 <= ctx.now()) {
             newest = self.outbox[i].pop_front().map(|e| e.1);
         }
         let to = self.group(ctx).instances[i];
@@ -287,7 +286,7 @@ impl Database {
             ctx.message(to, REPLICATE);
         }
         if let Some(&(next, _)) = self.outbox[i].front() {
-            ctx.set_timer(next - ctx.now, SHIP | i as u32);
+            ctx.set_timer(next - ctx.now(), SHIP | i as u32);
         }
     }
 
@@ -296,7 +295,7 @@ impl Database {
             self.start(next, ctx);
         } else {
             self.busy -= 1;
-            self.busy_avg.set(ctx.now, u64::from(self.busy));
+            self.busy_avg.set(ctx.now(), u64::from(self.busy));
         }
     }
 
@@ -313,7 +312,7 @@ impl Database {
         }
         for req in done {
             if ctx.holds(req) {
-                let lsn = ctx.requests.get(req).expect("held").version;
+                let lsn = ctx.request(req).version;
                 self.group(ctx).acked.push_back(lsn);
                 ctx.proceed(req);
             }
@@ -335,12 +334,12 @@ impl Database {
         if self.watching != primary {
             // A new primary: its silence counts from now.
             self.watching = primary;
-            self.primary_seen = ctx.now;
+            self.primary_seen = ctx.now();
             self.detection_timeout = None;
         }
         let to = self.group(ctx).instances[primary];
         ctx.ping(to, 0);
-        let silent = ctx.now.since(self.primary_seen);
+        let silent = ctx.now().since(self.primary_seen);
         if silent <= f.heartbeat {
             return;
         }
@@ -354,12 +353,11 @@ impl Database {
         };
         // The lowest-numbered live replica coordinates.
         let coordinator = {
-            let world = &*ctx.world;
-            let g = world.db[self.service.index()].as_ref().expect("databases have a group");
-            (0..g.instances.len()).find(|&i| i != primary && !world.down[g.instances[i].index()])
+            let (g, down) = ctx.db_group_and_down(self.service);
+            (0..g.instances.len()).find(|&i| i != primary && !down[g.instances[i].index()])
         };
         if silent >= timeout && !promoting && coordinator == Some(at) {
-            let now = ctx.now;
+            let now = ctx.now();
             let g = self.group(ctx);
             g.promoting = true;
             g.detected_at = Some(now);
@@ -371,9 +369,8 @@ impl Database {
 
     /// The most up-to-date live replica becomes primary; writes it never got are lost.
     fn promote(&mut self, ctx: &mut Ctx) {
-        let world = &mut *ctx.world;
-        let down = &world.down;
-        let g = world.db[self.service.index()].as_mut().expect("databases have a group");
+        let now = ctx.now();
+        let (g, down) = ctx.db_group_and_down(self.service);
         let Some(new) = (0..g.instances.len())
             .filter(|&i| i != g.primary && !down[g.instances[i].index()])
             .max_by_key(|&i| (g.applied[i], std::cmp::Reverse(i)))
@@ -397,15 +394,11 @@ impl Database {
         g.primary = new;
         g.failovers += 1;
         g.promoting = false;
-        g.promoted_at = Some(ctx.now);
+        g.promoted_at = Some(now);
         self.coordinating = false;
         self.promoted_to = Some(new);
         let new_primary = g.instances[new];
-        ctx.world.notes.push(crate::world::notes::Note {
-            time: ctx.now,
-            component: new_primary,
-            kind: NoteKind::Failover,
-        });
+        ctx.note_for(new_primary, NoteKind::Failover);
         let f = self.spec.failover.clone().expect("promotion only with failover");
         let d = ctx.draw(&f.dns);
         ctx.set_timer(d, DNS);
@@ -414,36 +407,22 @@ impl Database {
     /// DNS now names the new primary: callers' writes reach it.
     fn switch_dns(&mut self, ctx: &mut Ctx) {
         if let Some(new) = self.promoted_to.take() {
-            let world = &mut *ctx.world;
-            let state = &mut world.services[self.service.index()];
-            state.dns_primary = new;
-            // The reader endpoint now lists the live replicas of the new primary.
-            state.readers =
-                (0..state.instances.len()).filter(|&i| i != new && !world.down[state.instances[i].index()]).collect();
-            state.next = 0;
-            let now = ctx.now;
-            self.group(ctx).dns_switched_at = Some(now);
+            ctx.switch_primary(self.service, new);
             ctx.note(NoteKind::DnsSwitched);
         }
     }
 
     pub fn on_crash(&mut self, now: SimTime, world: &mut crate::world::World) {
-        let group = world.db[self.service.index()].as_mut().expect("databases have a group");
         if self.coordinating {
             // The promotion this replica drove dies with it; another replica will notice.
-            group.promoting = false;
+            world.db_group(self.service).promoting = false;
             self.coordinating = false;
         }
         if let Some(new) = self.promoted_to.take() {
             // The DNS change was already requested from the provider: it still happens.
-            let state = &mut world.services[self.service.index()];
-            state.dns_primary = new;
-            state.readers =
-                (0..state.instances.len()).filter(|&i| i != new && !world.down[state.instances[i].index()]).collect();
-            state.next = 0;
-            group.dns_switched_at = Some(now);
+            world.switch_primary(self.service, new, now);
         }
-        group.in_transit[self.index].clear();
+        world.db_group(self.service).in_transit[self.index].clear();
         self.busy = 0;
         self.queue.clear();
         self.waiting_sync.clear();

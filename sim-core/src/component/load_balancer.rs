@@ -144,16 +144,16 @@ impl LoadBalancer {
             Input::Start | Input::Restart => {
                 self.start_probes(ctx);
                 if let Some(s) = &mut self.scaler {
-                    s.in_service.set(ctx.now, self.active as u64);
-                    s.since = ctx.now;
+                    s.in_service.set(ctx.now(), self.active as u64);
+                    s.since = ctx.now();
                     ctx.set_timer(s.spec.interval, SCALE);
                 }
             }
             Input::Request(req) => self.on_request(req, ctx),
             Input::ChildDone(result) => {
                 let parent = result.parent.expect("a balancer's calls have a parent");
-                self.account(ctx.now);
-                if let Some(p) = ctx.requests.get(parent) {
+                self.account(ctx.now());
+                if let Some(p) = ctx.try_request(parent) {
                     let b = &mut self.backends[p.tag as usize];
                     b.in_flight -= 1;
                 }
@@ -175,7 +175,7 @@ impl LoadBalancer {
                 let s = self.scaler.as_mut().expect("boots only with autoscaling");
                 s.booting -= n;
                 self.active = (self.active + n).min(self.backends.len());
-                s.in_service.set(ctx.now, self.active as u64);
+                s.in_service.set(ctx.now(), self.active as u64);
                 ctx.note(NoteKind::Scaled(self.active as u32));
             }
             Input::Timer(token) => self.probe(token as usize, ctx),
@@ -201,7 +201,7 @@ impl LoadBalancer {
 
     /// Target tracking: compare the interval's load per worker in service with the target.
     fn scale(&mut self, ctx: &mut Ctx) {
-        self.account(ctx.now);
+        self.account(ctx.now());
         let (active, max) = (self.active, self.backends.len());
         let s = self.scaler.as_mut().expect("scaling only with autoscaling");
         // Like CPU utilization, the load tops out at 100%: queued requests do not count,
@@ -210,21 +210,21 @@ impl LoadBalancer {
         s.area = 0.0;
         ctx.set_timer(s.spec.interval, SCALE);
         let wanted = ((active as f64 * load / s.spec.target).ceil() as usize).clamp(s.spec.min as usize, max);
-        let since = |t: Option<SimTime>, d: SimDuration| t.is_none_or(|t| ctx.now.since(t) >= d);
+        let since = |t: Option<SimTime>, d: SimDuration| t.is_none_or(|t| ctx.now().since(t) >= d);
         if wanted > active + s.booting && since(s.last_out, s.spec.cooldown) {
             let n = wanted - active - s.booting;
             s.booting += n;
             s.scale_outs += 1;
-            s.last_out = Some(ctx.now);
-            s.last_change = Some(ctx.now);
+            s.last_out = Some(ctx.now());
+            s.last_change = Some(ctx.now());
             ctx.set_timer(s.spec.startup, BOOT_BIT | n as u32);
         } else if wanted < active && s.booting == 0 && since(s.last_change, s.spec.scale_in_cooldown) {
             // Out of rotation: the requests they hold finish, new ones go elsewhere.
             self.active = wanted;
             s.scale_ins += 1;
             ctx.note(NoteKind::Scaled(wanted as u32));
-            s.last_change = Some(ctx.now);
-            s.in_service.set(ctx.now, wanted as u64);
+            s.last_change = Some(ctx.now());
+            s.in_service.set(ctx.now(), wanted as u64);
         }
     }
 
@@ -284,19 +284,19 @@ impl LoadBalancer {
             ctx.respond(req, Outcome::Rejected);
             return;
         }
-        let r = *ctx.requests.get(req).expect("held");
+        let r = *ctx.request(req);
         let Some(b) = self.choose(&r, ctx) else {
             self.unavailable += 1;
             ctx.respond(req, Outcome::Unavailable);
             return;
         };
-        self.account(ctx.now);
+        self.account(ctx.now());
         self.in_flight += 1;
         let backend = &mut self.backends[b];
         backend.in_flight += 1;
         backend.sent += 1;
         let target = backend.id;
-        ctx.requests.get_mut(req).expect("held").tag = b as u32;
+        ctx.set_tag(req, b as u32);
         let node = ctx.next_call_node(req).expect("a balancer's flow node calls its backends");
         ctx.call_to(req, node, target);
     }

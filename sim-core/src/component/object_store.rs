@@ -44,7 +44,7 @@ impl ObjectStore {
     pub fn on_input(&mut self, input: Input, ctx: &mut Ctx) {
         match input {
             Input::Request(req) => {
-                let r = *ctx.requests.get(req).expect("held");
+                let r = *ctx.request(req);
                 let first_byte = if r.op == Op::Write {
                     self.puts += 1;
                     self.bytes_in += self.spec.object_size;

@@ -125,7 +125,7 @@ impl Queue {
     pub fn on_input(&mut self, input: Input, ctx: &mut Ctx) {
         match input {
             Input::Start | Input::Restart => {
-                self.active_avg.set(ctx.now, self.active as u64);
+                self.active_avg.set(ctx.now(), self.active as u64);
                 if let Some(a) = &self.spec.autoscale {
                     ctx.set_timer(a.interval, SCALE);
                 }
@@ -141,13 +141,13 @@ impl Queue {
                 let max = self.spec.autoscale.as_ref().map_or(self.consumers.len(), |a| a.max as usize);
                 self.active = (self.active + 1).min(max).min(self.consumers.len());
                 self.scaling_up = false;
-                self.active_avg.set(ctx.now, self.active as u64);
+                self.active_avg.set(ctx.now(), self.active as u64);
                 self.dispatch(ctx);
             }
             Input::Timer(t) if t & RETRY != 0 => {
                 self.backing_off.remove(&(t & !RETRY));
                 self.ready.push_back(t & !RETRY);
-                self.depth.set(ctx.now, self.ready.len() as u64);
+                self.depth.set(ctx.now(), self.ready.len() as u64);
                 self.dispatch(ctx);
             }
             Input::Timer(t) => {
@@ -165,16 +165,16 @@ impl Queue {
             ctx.respond(req, Outcome::Rejected);
             return;
         }
-        let r = *ctx.requests.get(req).expect("held");
+        let r = *ctx.request(req);
         let Some(node) = ctx.next_call_node(req) else {
             ctx.respond(req, Outcome::Ok);
             return;
         };
-        let job = Job { class: r.class, node, key: r.key, user: r.user, enqueued: ctx.now, receives: 0 };
+        let job = Job { class: r.class, node, key: r.key, user: r.user, enqueued: ctx.now(), receives: 0 };
         self.enqueued += 1;
         let token = self.jobs.insert(job);
         self.ready.push_back(token);
-        self.depth.set(ctx.now, self.ready.len() as u64);
+        self.depth.set(ctx.now(), self.ready.len() as u64);
         // The producer's answer: accepted (202); the work happens later.
         ctx.respond(req, Outcome::Ok);
         self.dispatch(ctx);
@@ -191,11 +191,11 @@ impl Queue {
             };
             self.next = (c + 1) % self.active.max(1);
             let token = self.ready.pop_front().expect("non-empty");
-            self.depth.set(ctx.now, self.ready.len() as u64);
+            self.depth.set(ctx.now(), self.ready.len() as u64);
             let job = self.jobs.get_mut(token).expect("ready jobs exist");
             job.receives += 1;
             let job = *job;
-            self.oldest_wait_max = self.oldest_wait_max.max(ctx.now.since(job.enqueued));
+            self.oldest_wait_max = self.oldest_wait_max.max(ctx.now().since(job.enqueued));
             self.held[c] += 1;
             let child = ctx.detached_call(
                 job.class,
@@ -222,14 +222,14 @@ impl Queue {
         if result.outcome == Outcome::Ok {
             self.jobs.take(token);
             self.processed += 1;
-            if ctx.now >= self.warmup_end {
+            if ctx.now() >= self.warmup_end {
                 self.window_processed += 1;
-                self.job_latency.record(ctx.now.since(job.enqueued));
+                self.job_latency.record(ctx.now().since(job.enqueued));
             }
         } else if job.receives >= self.spec.max_receives {
             self.jobs.take(token);
             self.dead_letters += 1;
-            self.dead_letter_age.record(ctx.now.since(job.enqueued));
+            self.dead_letter_age.record(ctx.now().since(job.enqueued));
             if crate::world::notes::is_power_of_ten(self.dead_letters) {
                 ctx.note(crate::world::notes::NoteKind::DeadLetters(self.dead_letters));
             }
@@ -237,7 +237,7 @@ impl Queue {
             // Not acknowledged in time: visible again at once (another worker may take it).
             self.redelivered += 1;
             self.ready.push_back(token);
-            self.depth.set(ctx.now, self.ready.len() as u64);
+            self.depth.set(ctx.now(), self.ready.len() as u64);
         } else {
             self.retries += 1;
             let backoff = SimDuration(self.spec.backoff.as_nanos().saturating_mul(1 << (job.receives - 1).min(20)));
@@ -258,7 +258,7 @@ impl Queue {
         } else if want < self.active {
             self.active -= 1;
             self.next = 0;
-            self.active_avg.set(ctx.now, self.active as u64);
+            self.active_avg.set(ctx.now(), self.active as u64);
         }
     }
 

@@ -85,7 +85,7 @@ impl Server {
         match input {
             Input::Request(req) => self.on_request(req, ctx),
             // The timer token is the slot of the request whose service ended.
-            Input::Timer(slot) => self.on_service_done(ctx.requests.id_in_slot(slot), ctx),
+            Input::Timer(slot) => self.on_service_done(ctx.request_in_slot(slot), ctx),
             Input::ChildDone(result) => {
                 let parent = result.parent.expect("a server's calls have a parent");
                 let waiting = ctx.holds(parent);
@@ -107,11 +107,11 @@ impl Server {
             ctx.respond(req, Outcome::Rejected);
         } else if self.busy < self.workers {
             self.busy += 1;
-            self.busy_avg.set(ctx.now, u64::from(self.busy));
+            self.busy_avg.set(ctx.now(), u64::from(self.busy));
             self.start(req, ctx);
         } else if self.queue.len() < self.queue_capacity as usize {
             self.queue.push_back(req);
-            self.queue_avg.set(ctx.now, self.queue.len() as u64);
+            self.queue_avg.set(ctx.now(), self.queue.len() as u64);
         } else {
             self.rejected += 1;
             ctx.respond(req, Outcome::Rejected);
@@ -120,7 +120,7 @@ impl Server {
 
     #[inline]
     fn start(&mut self, req: RequestId, ctx: &mut Ctx) {
-        let class = ctx.requests.get(req).expect("held").class;
+        let class = ctx.request(req).class;
         let mut d = ctx.draw(&self.service[class.index()]);
         if self.slowdown != 1.0 {
             d = SimDuration::from_nanos_f64(d.as_nanos() as f64 * self.slowdown);
@@ -131,7 +131,7 @@ impl Server {
     #[inline]
     fn on_service_done(&mut self, req: RequestId, ctx: &mut Ctx) {
         self.served += 1;
-        self.measured += u64::from(ctx.now >= self.warmup_end);
+        self.measured += u64::from(ctx.now() >= self.warmup_end);
         let answered = if self.error_rate > 0.0 && ctx.chance(self.error_rate) {
             self.errors += 1;
             ctx.respond(req, Outcome::Error);
@@ -151,18 +151,18 @@ impl Server {
     #[inline]
     fn release(&mut self, ctx: &mut Ctx) {
         if let Some(next) = self.queue.pop_front() {
-            self.queue_avg.set(ctx.now, self.queue.len() as u64);
+            self.queue_avg.set(ctx.now(), self.queue.len() as u64);
             self.start(next, ctx);
         } else {
             self.busy -= 1;
-            self.busy_avg.set(ctx.now, u64::from(self.busy));
+            self.busy_avg.set(ctx.now(), u64::from(self.busy));
         }
         debug_assert!(self.busy <= self.workers);
     }
 
     /// A user without a session here has to log in again: counted, then remembered.
     fn touch_session(&mut self, req: RequestId, ctx: &mut Ctx) {
-        let user = ctx.requests.get(req).expect("held").user as usize;
+        let user = ctx.request(req).user as usize;
         if self.session_users.len() <= user {
             self.session_users.resize(user + 1, false);
         }

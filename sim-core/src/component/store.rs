@@ -90,7 +90,7 @@ impl Store {
     }
 
     fn group<'a>(&self, ctx: &'a mut Ctx) -> &'a mut StoreGroup {
-        ctx.world.stores[self.service.index()].as_mut().expect("stores have a group")
+        ctx.store_group(self.service)
     }
 
     pub fn on_input(&mut self, input: Input, ctx: &mut Ctx) {
@@ -112,7 +112,7 @@ impl Store {
                 let (slot, generation) = ((t & (MAX_PENDING as u32 - 1)) as usize, (t & !QUORUM_BIT) >> SLOT_BITS);
                 self.quorum_timeout(slot, generation, ctx);
             }
-            Input::Timer(slot) => self.coordinate(ctx.requests.id_in_slot(slot), ctx),
+            Input::Timer(slot) => self.coordinate(ctx.request_in_slot(slot), ctx),
             Input::Message { from, token } => self.on_datagram(from, token, ctx),
             Input::ChildDone(_) => unreachable!("a store makes no calls"),
             Input::Pong { .. } | Input::Slow(_) | Input::Drain => {}
@@ -132,7 +132,7 @@ impl Store {
     /// register write first reads r replicas' timestamps and stamps itself above the
     /// newest, so a skewed clock cannot put it behind an acknowledged write.
     fn coordinate(&mut self, req: RequestId, ctx: &mut Ctx) {
-        let r = *ctx.requests.get(req).expect("held");
+        let r = *ctx.request(req);
         let me = self.index;
         let write = r.op == Op::Write;
         self.generation = (self.generation + 1) & 0xffff;
@@ -187,10 +187,10 @@ impl Store {
     /// it. `slot`: the write is already parked there (after its read phase).
     fn write_phase(&mut self, mut p: Pending, slot: Option<usize>, ctx: &mut Ctx) {
         let me = self.index;
-        let key = ctx.requests.get(p.req).expect("held").key;
-        let now_ns = ctx.now.since(SimTime::ZERO).as_nanos();
+        let key = ctx.request(p.req).key;
+        let now_ns = ctx.now().since(SimTime::ZERO).as_nanos();
         // A skew fault sets this replica's clock ahead on top of its own offset.
-        let ahead = ctx.world.clock_ahead[ctx.me.index()].as_nanos() as i64;
+        let ahead = ctx.clock_ahead().as_nanos() as i64;
         let g = self.group(ctx);
         let n = g.instances.len();
         let stamp = match g.spec.data {
@@ -215,7 +215,7 @@ impl Store {
         g.touched.insert(key);
         self.writes += 1;
         // The write exists from now on, whatever its caller hears: it must name it.
-        ctx.requests.get_mut(p.req).expect("held").version = p.version;
+        ctx.set_version(p.req, p.version);
         p.reading = false;
         p.answers = 1;
         let pending = if self.spec.w <= 1 {
@@ -248,7 +248,7 @@ impl Store {
         // A failed write still names what it wrote: it may survive, and the checker must
         // know when it was made.
         if outcome == Outcome::Ok || p.write {
-            ctx.requests.get_mut(p.req).expect("held").version = version;
+            ctx.set_version(p.req, version);
         }
         if outcome != Outcome::Ok {
             self.unavailable += 1;
@@ -290,7 +290,7 @@ impl Store {
                 for key in keys {
                     g.merge_from(me, f as usize, key);
                 }
-                let now = ctx.now;
+                let now = ctx.now();
                 self.group(ctx).check_converged(now);
                 self.send(ctx, sender, Payload::SyncAck { hi });
             }

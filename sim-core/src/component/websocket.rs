@@ -74,7 +74,7 @@ impl WebSocket {
                     ctx.respond(req, Outcome::Rejected);
                     return;
                 }
-                let user = ctx.requests.get(req).expect("held").user;
+                let user = ctx.request(req).user;
                 if let Some(old) = self.connections.insert(user, req) {
                     // The same user connecting twice: the old connection closes.
                     ctx.respond(old, Outcome::Ok);

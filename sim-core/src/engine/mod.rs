@@ -281,14 +281,7 @@ impl Simulation {
                 }
             }
         };
-        let mut ctx = Ctx {
-            now,
-            me: t,
-            rng: &mut self.rngs[i],
-            requests: &mut self.requests,
-            metrics: &mut self.metrics,
-            world: &mut self.world,
-        };
+        let mut ctx = Ctx::new(now, t, &mut self.rngs[i], &mut self.requests, &mut self.metrics, &mut self.world);
         self.components[i].on_input(input, &mut ctx);
     }
 

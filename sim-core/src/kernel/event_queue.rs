@@ -126,6 +126,15 @@ impl<E: Copy> EventQueue<E> {
         Some(entry)
     }
 
+    /// Takes every queued event, in order, leaving the clock where it was: a model's test
+    /// harness reads what the model asked for and then moves time itself.
+    pub fn drain(&mut self) -> Vec<Scheduled<E>> {
+        let now = self.now;
+        let all = std::iter::from_fn(|| self.pop()).collect();
+        self.now = now;
+        all
+    }
+
     /// Removes and returns the earliest event by (time, seq).
     #[inline]
     pub fn pop(&mut self) -> Option<Scheduled<E>> {

@@ -183,6 +183,22 @@ impl World {
         instances[pick.unwrap_or(primary)]
     }
 
+    /// The shared state of database cluster `service`.
+    pub(crate) fn db_group(&mut self, service: ServiceId) -> &mut DbGroup {
+        self.db[service.index()].as_mut().expect("databases have a group")
+    }
+
+    /// DNS names instance `new` (an index into the service's instances) as `service`'s
+    /// primary from `now` on, and the reader endpoint lists the new primary's live replicas.
+    pub(crate) fn switch_primary(&mut self, service: ServiceId, new: usize, now: SimTime) {
+        let state = &mut self.services[service.index()];
+        state.dns_primary = new;
+        let down = &self.down;
+        state.readers = (0..state.instances.len()).filter(|&i| i != new && !down[state.instances[i].index()]).collect();
+        state.next = 0;
+        self.db_group(service).dns_switched_at = Some(now);
+    }
+
     /// Samples the one-way latency from `from` to `to`. Scenario validation guarantees
     /// that every pair a flow, probe or protocol uses is connected. Inline: with no link
     /// latency anywhere (queueing models) a send costs one flag test, not a call.
