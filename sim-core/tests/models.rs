@@ -24,7 +24,7 @@ fn ms(n: u64) -> SimTime {
 
 /// The calls among `asked`: (instance called, request).
 fn calls(asked: &[Asked]) -> Vec<(String, RequestId)> {
-    asked.iter().filter_map(|a| matches!(a.what, Ask::Call { .. }).then(|| (a.to.clone(), req_of(a)))).collect()
+    asked.iter().filter(|a| matches!(a.what, Ask::Call { .. })).map(|a| (a.to.clone(), req_of(a))).collect()
 }
 
 fn req_of(a: &Asked) -> RequestId {
@@ -245,4 +245,249 @@ fn health_checks_mark_a_silent_backend_down_after_three_failures_and_up_after_tw
         h.input(Input::Pong { token, healthy: true });
     }
     assert_eq!(h.notes().last(), Some(&("lb".to_string(), NoteKind::MarkedUp(web_2))));
+}
+
+fn cache(policy: &str) -> Model {
+    model(&format!(
+        r#"
+[workload]
+arrival = "poisson"
+rate = 1
+[[components]]
+id = "web"
+kind = "server"
+service = "1ms"
+[[components]]
+id = "redis"
+kind = "cache"
+capacity = 100
+latency = "1ms"
+write_policy = "{policy}"
+single_flight = true
+flush_interval = "5s"
+[[components]]
+id = "db"
+kind = "database"
+[[links]]
+between = ["clients", "web"]
+[[links]]
+between = ["web", "redis"]
+[[links]]
+between = ["redis", "db"]
+[[classes]]
+name = "view"
+path = ["web"]
+calls = ["redis>db"]
+[[classes]]
+name = "edit"
+op = "write"
+path = ["web"]
+calls = ["redis:write>db:write"]
+"#
+    ))
+}
+
+/// A request reaches the cache and its lookup (1 ms) ends: what the cache does then.
+fn look(h: &mut Harness, class: &str, op: Op, key: u64) -> (RequestId, Vec<Asked>) {
+    let (req, asked) = h.arrive(class, op, key, 0);
+    let [(at, token)] = timers(&asked)[..] else { panic!("one lookup timer: {asked:?}") };
+    h.at(at);
+    (req, h.fire(token))
+}
+
+#[test]
+fn cache_aside_fetches_on_a_miss_serves_hits_and_a_write_invalidates() {
+    let mut h = Harness::new(&cache("cache_aside"), 1, "redis");
+    let (a, asked) = look(&mut h, "view", Op::Read, 7);
+    let fetch = calls(&asked);
+    assert_eq!(fetch.len(), 1, "a miss goes to the database");
+    assert_eq!(fetch[0].0, "db");
+    assert_eq!(answers(&h.answer(fetch[0].1, Outcome::Ok, 41)), [(a, Outcome::Ok)]);
+    assert_eq!(h.version(a), 41, "the read carries the fetched version");
+
+    let (b, asked) = look(&mut h, "view", Op::Read, 7);
+    assert_eq!(answers(&asked), [(b, Outcome::Ok)], "a hit answers at once");
+    assert!(calls(&asked).is_empty());
+    assert_eq!(h.version(b), 41);
+
+    let (_, asked) = look(&mut h, "edit", Op::Write, 7);
+    assert_eq!(calls(&asked).len(), 1, "a write goes to the database");
+    let (_, asked) = look(&mut h, "view", Op::Read, 7);
+    assert_eq!(calls(&asked).len(), 1, "and invalidated the entry: the next read misses");
+    let r = h.report();
+    assert_eq!((r.extra["hits"], r.extra["misses"]), (1.0, 2.0));
+}
+
+#[test]
+fn write_through_keeps_the_written_version() {
+    let mut h = Harness::new(&cache("write_through"), 1, "redis");
+    let (w, asked) = look(&mut h, "edit", Op::Write, 3);
+    let write = calls(&asked);
+    assert_eq!(write.len(), 1);
+    assert_eq!(answers(&h.answer(write[0].1, Outcome::Ok, 9)), [(w, Outcome::Ok)]);
+    let (r, asked) = look(&mut h, "view", Op::Read, 3);
+    assert_eq!(answers(&asked), [(r, Outcome::Ok)], "the written value is cached");
+    assert_eq!(h.version(r), 9);
+}
+
+#[test]
+fn write_behind_answers_at_once_and_flushes_on_its_timer() {
+    let mut h = Harness::new(&cache("write_behind"), 1, "redis");
+    let start = h.input(Input::Start);
+    let [(flush_at, flush)] = timers(&start)[..] else { panic!("a flush timer: {start:?}") };
+    assert_eq!(flush_at, ms(5000));
+    let (w, asked) = look(&mut h, "edit", Op::Write, 3);
+    assert_eq!(answers(&asked), [(w, Outcome::Ok)], "acknowledged before the database hears of it");
+    assert!(calls(&asked).is_empty());
+    h.at(flush_at);
+    let asked = h.fire(flush);
+    let flushed = calls(&asked);
+    assert_eq!(flushed.len(), 1, "the dirty key is flushed: {asked:?}");
+    assert_eq!(flushed[0].0, "db");
+    assert!(matches!(asked[0].what, Ask::Call { op: Op::Write, key: 3, .. }));
+    assert!(timers(&asked).iter().any(|(at, t)| *t == flush && *at == ms(10_000)), "and the next flush is set");
+}
+
+#[test]
+fn single_flight_makes_one_fetch_for_concurrent_misses() {
+    let mut h = Harness::new(&cache("cache_aside"), 1, "redis");
+    let (a, first) = look(&mut h, "view", Op::Read, 5);
+    let (b, second) = look(&mut h, "view", Op::Read, 5);
+    let (c, third) = look(&mut h, "view", Op::Read, 5);
+    assert_eq!(calls(&first).len(), 1);
+    assert!(calls(&second).is_empty() && calls(&third).is_empty(), "later misses wait for the fetch");
+    let done = answers(&h.answer(calls(&first)[0].1, Outcome::Ok, 2));
+    assert_eq!(done, [(a, Outcome::Ok), (b, Outcome::Ok), (c, Outcome::Ok)]);
+    assert_eq!(h.version(c), 2, "the waiters get the fetched version");
+    assert_eq!(h.report().extra["coalesced"], 2.0);
+}
+
+const QUEUE: &str = r#"
+[workload]
+arrival = "poisson"
+rate = 1
+[[components]]
+id = "emails"
+kind = "queue"
+consumers = "mailer"
+latency = "1ms"
+max_receives = 3
+backoff = "1s"
+[[components]]
+id = "mailer"
+kind = "server"
+service = "10ms"
+[[links]]
+between = ["clients", "emails"]
+[[links]]
+between = ["emails", "mailer"]
+[[classes]]
+name = "welcome"
+path = ["emails", "mailer"]
+"#;
+
+#[test]
+fn queue_acknowledges_hands_the_job_over_retries_with_backoff_and_parks_it_after_three_receives() {
+    let mut h = Harness::new(&model(QUEUE), 1, "emails");
+    h.input(Input::Start);
+    let (job, asked) = h.arrive("welcome", Op::Write, 1, 0);
+    let [(at, token)] = timers(&asked)[..] else { panic!("{asked:?}") };
+    h.at(at);
+    let asked = h.fire(token);
+    assert_eq!(answers(&asked), [(job, Outcome::Ok)], "the producer's 202 once the job is stored");
+    let mut hand_off = calls(&asked);
+    let mut retries_at = Vec::new();
+    for receive in 1..=3 {
+        assert_eq!(hand_off.len(), 1, "receive {receive}: the job goes to a consumer");
+        assert_eq!(hand_off[0].0, "mailer");
+        let asked = h.answer(hand_off[0].1, Outcome::Error, 0);
+        if receive == 3 {
+            assert!(timers(&asked).is_empty(), "no fourth receive: {asked:?}");
+            break;
+        }
+        let [(retry_at, retry)] = timers(&asked)[..] else { panic!("a backoff timer: {asked:?}") };
+        retries_at.push(retry_at.since(h.now()));
+        h.at(retry_at);
+        hand_off = calls(&h.fire(retry));
+    }
+    assert_eq!(retries_at, [SimDuration::from_secs(1), SimDuration::from_secs(2)], "backoff doubles");
+    let r = h.report();
+    assert_eq!((r.extra["dead_letters"], r.extra["retries"], r.extra["processed"]), (1.0, 2.0, 0.0));
+}
+
+const DATABASE: &str = r#"
+[workload]
+arrival = "poisson"
+rate = 1
+[[components]]
+id = "db"
+kind = "database"
+replicas = 1
+replication = "async"
+lag = "50ms"
+write_time = "2ms"
+failover = { heartbeat = "1s", detection = "3s", promotion = "10s", dns = "5s" }
+[[links]]
+between = ["clients", "db"]
+[[classes]]
+name = "order"
+op = "write"
+path = ["db"]
+"#;
+
+#[test]
+fn the_primary_commits_a_write_and_ships_it_to_its_replica_after_the_lag() {
+    let mut h = Harness::new(&model(DATABASE), 1, "db-1");
+    h.input(Input::Start);
+    let (w, asked) = h.arrive("order", Op::Write, 8, 0);
+    let [(at, token)] = timers(&asked)[..] else { panic!("{asked:?}") };
+    assert_eq!(at, ms(2), "write_time");
+    h.at(at);
+    let asked = h.fire(token);
+    assert_eq!(answers(&asked), [(w, Outcome::Ok)], "async: acknowledged at commit");
+    assert_eq!(h.version(w), 1, "the first log position");
+    let shipped: Vec<_> = asked
+        .iter()
+        .filter(|a| matches!(a.what, Ask::Message { .. } | Ask::Timer(_)))
+        .map(|a| (a.at, a.to.clone()))
+        .collect();
+    assert_eq!(shipped, [(ms(52), "db-1".to_string())], "shipping is due after the 50 ms lag");
+    let Ask::Timer(ship) = asked.iter().find(|a| matches!(a.what, Ask::Timer(_))).unwrap().what else { unreachable!() };
+    h.at(ms(52));
+    let sent = h.fire(ship);
+    assert!(sent.iter().any(|a| a.to == "db-2" && matches!(a.what, Ask::Message { .. })), "{sent:?}");
+}
+
+#[test]
+fn a_replica_that_stops_hearing_the_primary_promotes_itself_and_dns_follows() {
+    let mut h = Harness::new(&model(DATABASE), 1, "db-2");
+    let start = h.input(Input::Start);
+    let [(beat_at, beat)] = timers(&start)[..] else { panic!("a heartbeat timer: {start:?}") };
+    assert!(beat_at < ms(1000), "the first heartbeat at a random phase within the interval");
+    h.set_down("db-1", true);
+    let mut promote = None;
+    let mut t = beat_at;
+    for _ in 0..10 {
+        h.at(t);
+        let asked = h.fire(beat);
+        assert!(asked.iter().any(|a| a.to == "db-1" && matches!(a.what, Ask::Ping { .. })), "it probes: {asked:?}");
+        if let Some(p) = timers(&asked).into_iter().find(|(_, tok)| *tok != beat) {
+            promote = Some(p);
+            break;
+        }
+        t = timers(&asked).into_iter().find(|(_, tok)| *tok == beat).expect("the next heartbeat").0;
+    }
+    let (promote_at, promote) = promote.expect("silence past detection starts a promotion");
+    assert!(h.now() >= ms(3000), "not before the 3 s detection time");
+    assert_eq!(promote_at, h.now() + SimDuration::from_secs(10), "promotion takes 10 s");
+    h.at(promote_at);
+    let asked = h.fire(promote);
+    assert_eq!(h.notes(), [("db-2".to_string(), NoteKind::Failover)]);
+    assert_eq!(h.dns_primary("db"), "db-1", "DNS still names the old primary");
+    let [(dns_at, dns)] = timers(&asked)[..] else { panic!("a DNS timer: {asked:?}") };
+    assert_eq!(dns_at, promote_at + SimDuration::from_secs(5));
+    h.at(dns_at);
+    h.fire(dns);
+    assert_eq!(h.dns_primary("db"), "db-2");
+    assert_eq!(h.notes().last(), Some(&("db-2".to_string(), NoteKind::DnsSwitched)));
 }
