@@ -3,6 +3,8 @@
 
 use sim_core::Report;
 use sim_core::model::cost::MONTH_SECONDS;
+use sim_core::report::ComponentReport;
+use sim_core::report::figures::Figures;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -24,15 +26,13 @@ fn served(r: &Report) -> Option<&Report> {
     (r.throughput_rps > 0.0).then_some(r)
 }
 
-/// The hit ratio over the components of `kind`, weighted by the lookups each served.
-fn hit_ratio(r: &Report, kind: &str, weight: &[&str]) -> Option<f64> {
+/// The hit ratio over the components `of` picks (their ratio and the lookups it is
+/// over), weighted by those lookups.
+fn hit_ratio(r: &Report, of: fn(&Figures) -> Option<(f64, u64)>) -> Option<f64> {
     let (mut hits, mut total) = (0.0, 0.0);
-    for c in r.components.values().filter(|c| c.kind == kind) {
-        let n: f64 = weight.iter().filter_map(|k| c.extra.get(*k)).sum();
-        if let Some(h) = c.extra.get("hit_ratio") {
-            hits += h * n;
-            total += n;
-        }
+    for (ratio, lookups) in r.components.values().filter_map(|c| of(&c.figures)) {
+        hits += ratio * lookups as f64;
+        total += lookups as f64;
     }
     (total > 0.0).then(|| hits / total)
 }
@@ -67,19 +67,32 @@ pub const FIGURES: [Figure; 11] = [
         key: "cache_hit_ratio",
         label: "cache hit ratio",
         better: Better::Higher,
-        get: |r| hit_ratio(r, "cache", &["hits", "misses"]),
+        get: |r| {
+            hit_ratio(r, |f| if let Figures::Cache(c) = f { Some((c.hit_ratio, c.hits + c.misses)) } else { None })
+        },
     },
     Figure {
         key: "cdn_hit_ratio",
         label: "CDN hit ratio",
         better: Better::Higher,
-        get: |r| hit_ratio(r, "cdn", &["requests_global"]),
+        get: |r| {
+            hit_ratio(r, |f| match f {
+                Figures::Cdn(c) => Some((c.hit_ratio, c.regions.0.iter().map(|region| region.requests).sum())),
+                _ => None,
+            })
+        },
     },
     Figure {
         key: "replication_lag_ms",
         label: "replication lag (ms, worst replica)",
         better: Better::Lower,
-        get: |r| r.components.values().filter_map(|c| c.extra.get("replication_lag_ms_mean").copied()).reduce(f64::max),
+        get: |r| {
+            let lag = |c: &ComponentReport| match &c.figures {
+                Figures::Database(d) => d.replication_lag_ms_mean,
+                _ => None,
+            };
+            r.components.values().filter_map(lag).reduce(f64::max)
+        },
     },
     Figure {
         key: "stale_reads",

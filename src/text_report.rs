@@ -2,6 +2,7 @@
 
 use scenarios::Scenario;
 use sim_core::Report;
+use sim_core::report::ComponentReport;
 use sim_core::world::metrics::LatencySummary;
 use std::fmt::Write;
 
@@ -21,6 +22,16 @@ fn num(x: f64) -> String {
     } else {
         format!("{x:.3}")
     }
+}
+
+/// A component's own figures as `name=value`, by name: what the columns do not show.
+fn details(c: &ComponentReport) -> String {
+    const IN_COLUMNS: [&str; 5] = ["kind", "utilization", "queue_mean", "queue_max", "sent_to"];
+    let serde_json::Value::Object(fields) = serde_json::to_value(c).expect("a report serializes") else {
+        unreachable!("a component report is a struct")
+    };
+    let figures = fields.iter().filter(|(k, _)| !IN_COLUMNS.contains(&k.as_str()));
+    figures.filter_map(|(k, v)| Some(format!("{k}={}", num(v.as_f64()?)))).collect::<Vec<_>>().join(" ")
 }
 
 fn latency_line(l: &LatencySummary) -> String {
@@ -186,8 +197,7 @@ pub fn render(s: &Scenario, r: &Report) -> String {
         let util = c.utilization.map(|u| format!("{:.1}%", u * 100.0)).unwrap_or_else(|| "-".into());
         let qmean = c.queue_mean.map(num).unwrap_or_else(|| "-".into());
         let qmax = c.queue_max.map(thousands).unwrap_or_else(|| "-".into());
-        let details: Vec<String> = c.extra.iter().map(|(k, v)| format!("{k}={}", num(*v))).collect();
-        let _ = writeln!(o, "{name:<12} {:<14} {util:>6} {qmean:>11} {qmax:>10}  {}", c.kind, details.join(" "));
+        let _ = writeln!(o, "{name:<12} {:<14} {util:>6} {qmean:>11} {qmax:>10}  {}", c.kind(), details(c));
     }
     o
 }

@@ -30,7 +30,8 @@ fn erlang_c(c: u32, a: f64) -> f64 {
 /// Little's law at the server: time-average number present = throughput x mean time.
 fn assert_littles_law(r: &Report) {
     let server = &r.components["server"];
-    let l = server.queue_mean.unwrap() + server.extra["busy_mean"];
+    let sim_core::report::figures::Figures::Server(figures) = &server.figures else { panic!("a server") };
+    let l = server.queue_mean.unwrap() + figures.busy_mean;
     let lambda_w = r.throughput_rps * r.latency_ms.mean / 1000.0;
     assert!(relative_error(l, lambda_w) < 0.01, "Little's law: L = {l}, lambda W = {lambda_w}");
 }

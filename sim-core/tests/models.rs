@@ -5,6 +5,7 @@
 use sim_core::event::{Input, Op, Outcome};
 use sim_core::harness::{Ask, Asked, Harness};
 use sim_core::kernel::ids::RequestId;
+use sim_core::report::figures::Figures;
 use sim_core::world::notes::NoteKind;
 use sim_core::{Model, SimDuration, SimTime};
 
@@ -98,7 +99,8 @@ fn server_serves_two_at_once_queues_one_rejects_the_next_and_calls_after_service
     assert_eq!(timers(&asked), [(ms(20), c.slot)], "and the freed worker takes the queued request");
     let r = h.report();
     assert_eq!(r.queue_max, Some(1));
-    assert_eq!(r.extra["rejected"], 1.0);
+    let Figures::Server(s) = r.figures else { panic!("{r:?}") };
+    assert_eq!((s.rejected, s.served), (1, 1));
 }
 
 #[test]
@@ -315,7 +317,8 @@ fn cache_aside_fetches_on_a_miss_serves_hits_and_a_write_invalidates() {
     let (_, asked) = look(&mut h, "view", Op::Read, 7);
     assert_eq!(calls(&asked).len(), 1, "and invalidated the entry: the next read misses");
     let r = h.report();
-    assert_eq!((r.extra["hits"], r.extra["misses"]), (1.0, 2.0));
+    let Figures::Cache(c) = r.figures else { panic!("{r:?}") };
+    assert_eq!((c.hits, c.misses, c.fetches), (1, 2, 2));
 }
 
 #[test]
@@ -359,7 +362,8 @@ fn single_flight_makes_one_fetch_for_concurrent_misses() {
     let done = answers(&h.answer(calls(&first)[0].1, Outcome::Ok, 2));
     assert_eq!(done, [(a, Outcome::Ok), (b, Outcome::Ok), (c, Outcome::Ok)]);
     assert_eq!(h.version(c), 2, "the waiters get the fetched version");
-    assert_eq!(h.report().extra["coalesced"], 2.0);
+    let Figures::Cache(c) = h.report().figures else { panic!() };
+    assert_eq!((c.coalesced, c.fetches), (2, 1));
 }
 
 const QUEUE: &str = r#"
@@ -412,7 +416,8 @@ fn queue_acknowledges_hands_the_job_over_retries_with_backoff_and_parks_it_after
     }
     assert_eq!(retries_at, [SimDuration::from_secs(1), SimDuration::from_secs(2)], "backoff doubles");
     let r = h.report();
-    assert_eq!((r.extra["dead_letters"], r.extra["retries"], r.extra["processed"]), (1.0, 2.0, 0.0));
+    let Figures::Queue(q) = r.figures else { panic!("{r:?}") };
+    assert_eq!((q.dead_letters, q.retries, q.processed), (1, 2, 0));
 }
 
 const DATABASE: &str = r#"

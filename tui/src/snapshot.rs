@@ -7,6 +7,7 @@ use sim_core::Simulation;
 use sim_core::kernel::ids::ComponentId;
 use sim_core::kernel::time::{SimDuration, SimTime};
 use sim_core::model::ComponentModel;
+use sim_core::report::figures::Figures;
 use sim_core::world::notes::NoteKind;
 use std::collections::BTreeMap;
 
@@ -28,14 +29,18 @@ pub struct GaugeSample {
 impl GaugeSample {
     pub fn take(sim: &Simulation) -> GaugeSample {
         let reports = sim.component_reports();
-        let extra = |key: &str| reports.iter().filter_map(|r| r.extra.get(key)).sum::<f64>();
+        let caches = reports.iter().filter_map(|r| match &r.figures {
+            Figures::Cache(c) => Some((c.hits, c.misses)),
+            _ => None,
+        });
+        let (hits, misses) = caches.fold((0, 0), |(h, m), (ch, cm)| (h + ch, m + cm));
         let warmup = sim.model().warmup;
         let window_s = SimDuration(sim.now().as_nanos().saturating_sub(warmup.as_nanos())).as_secs_f64();
         GaugeSample {
             t_s: 0,
             load: reports.iter().map(|r| (r.utilization, r.queue_mean)).collect(),
-            hits: extra("hits"),
-            misses: extra("misses"),
+            hits: hits as f64,
+            misses: misses as f64,
             lag: sim.replication_lag_writes(),
             window_s,
         }
@@ -227,7 +232,7 @@ impl Snapshot {
             .enumerate()
             .map(|(s, spec)| {
                 let first = spec.instances[0].index();
-                let kind = reports[first].kind;
+                let kind = reports[first].kind();
                 let mode = match &model.components[first].model {
                     ComponentModel::Store(st) => Some(st.mode),
                     _ => None,
@@ -330,22 +335,37 @@ impl Snapshot {
 
 /// The figure that says most about a service, from its instances' reports.
 fn detail(reports: &[&sim_core::report::ComponentReport]) -> String {
-    let sum = |k: &str| reports.iter().filter_map(|r| r.extra.get(k)).sum::<f64>();
-    let any = |k: &str| reports.iter().any(|r| r.extra.contains_key(k));
-    if any("hits") {
-        let (h, m) = (sum("hits"), sum("misses"));
-        if h + m > 0.0 {
-            return format!("hit {:.0}%", 100.0 * h / (h + m));
+    // A service's instances are all of one kind: add up that kind's figure.
+    let sum = |f: fn(&Figures) -> Option<u64>| reports.iter().filter_map(|r| f(&r.figures)).sum::<u64>();
+    match reports.first().map(|r| &r.figures) {
+        Some(Figures::Cache(_)) => {
+            let hits = sum(|f| if let Figures::Cache(c) = f { Some(c.hits) } else { None });
+            let misses = sum(|f| if let Figures::Cache(c) = f { Some(c.misses) } else { None });
+            if hits + misses > 0 {
+                return format!("hit {:.0}%", 100.0 * hits as f64 / (hits + misses) as f64);
+            }
         }
-    }
-    if any("connections") {
-        return format!("{:.0} conns", sum("connections"));
-    }
-    if any("dead_letters") {
-        return format!("{:.0} done, {:.0} DLQ", sum("processed"), sum("dead_letters"));
-    }
-    if any("lost_writes") && sum("lost_writes") > 0.0 {
-        return format!("{:.0} lost writes", sum("lost_writes"));
+        Some(Figures::WebSocket(_)) => {
+            return format!(
+                "{} conns",
+                sum(|f| if let Figures::WebSocket(w) = f { Some(w.connections) } else { None })
+            );
+        }
+        Some(Figures::Queue(_)) => {
+            let done = sum(|f| if let Figures::Queue(q) = f { Some(q.processed) } else { None });
+            let dead = sum(|f| if let Figures::Queue(q) = f { Some(q.dead_letters) } else { None });
+            return format!("{done} done, {dead} DLQ");
+        }
+        Some(Figures::Database(_)) => {
+            let lost = sum(|f| match f {
+                Figures::Database(d) => d.cluster.as_ref().map(|c| c.lost_writes),
+                _ => None,
+            });
+            if lost > 0 {
+                return format!("{lost} lost writes");
+            }
+        }
+        _ => {}
     }
     String::new()
 }

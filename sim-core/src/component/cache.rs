@@ -25,6 +25,7 @@ use crate::kernel::time::SimTime;
 use crate::model::Model;
 use crate::model::cache::{CacheSpec, WritePolicy};
 use crate::report::ComponentReport;
+use crate::report::figures::{CacheFigures, Figures, WriteBehindFigures};
 
 #[derive(Clone, Copy, Debug)]
 struct Entry {
@@ -254,22 +255,17 @@ impl Cache {
     }
 
     pub fn report(&self) -> ComponentReport {
-        let mut r = ComponentReport::new("cache");
-        for (k, v) in [
-            ("hit_ratio", self.hit_ratio()),
-            ("hits", self.hits as f64),
-            ("misses", self.misses as f64),
-            ("fetches", self.fetches as f64),
-            ("coalesced", self.coalesced as f64),
-            ("evictions", self.evictions as f64),
-            ("entries", self.entries.len() as f64),
-        ] {
-            r.extra.insert(k.into(), v);
-        }
-        if self.spec.write_policy == WritePolicy::WriteBehind {
-            r.extra.insert("flushed".into(), self.flushed as f64);
-            r.extra.insert("dirty_lost".into(), self.dirty_lost as f64);
-        }
-        r
+        let write_behind = (self.spec.write_policy == WritePolicy::WriteBehind)
+            .then_some(WriteBehindFigures { flushed: self.flushed, dirty_lost: self.dirty_lost });
+        ComponentReport::new(Figures::Cache(CacheFigures {
+            hit_ratio: self.hit_ratio(),
+            hits: self.hits,
+            misses: self.misses,
+            fetches: self.fetches,
+            coalesced: self.coalesced,
+            evictions: self.evictions,
+            entries: self.entries.len() as u64,
+            write_behind,
+        }))
     }
 }

@@ -21,6 +21,7 @@ use crate::kernel::time::SimTime;
 use crate::model::Model;
 use crate::model::cdn::{CdnSpec, EdgeCache};
 use crate::report::ComponentReport;
+use crate::report::figures::{CdnFigures, Figures, RegionFigures, Regions};
 
 #[derive(Clone, Copy, Debug)]
 enum Pending {
@@ -147,16 +148,18 @@ impl Cdn {
     }
 
     pub fn report(&self) -> ComponentReport {
-        let mut r = ComponentReport::new("cdn");
         let (total, hits): (u64, u64) = (self.requests.iter().sum(), self.hits.iter().sum());
         let ratio = |h: u64, n: u64| if n == 0 { 0.0 } else { h as f64 / n as f64 };
-        r.extra.insert("hit_ratio".into(), ratio(hits, total));
-        r.extra.insert("origin_fetches".into(), self.origin_fetches as f64);
-        r.extra.insert("origin_offload".into(), 1.0 - ratio(self.origin_fetches, total));
-        for (i, region) in self.spec.regions.iter().enumerate() {
-            r.extra.insert(format!("hit_ratio_{}", region.name), ratio(self.hits[i], self.requests[i]));
-            r.extra.insert(format!("requests_{}", region.name), self.requests[i] as f64);
-        }
-        r
+        let regions = self.spec.regions.iter().enumerate().map(|(i, region)| RegionFigures {
+            name: region.name.clone(),
+            hit_ratio: ratio(self.hits[i], self.requests[i]),
+            requests: self.requests[i],
+        });
+        ComponentReport::new(Figures::Cdn(CdnFigures {
+            hit_ratio: ratio(hits, total),
+            origin_fetches: self.origin_fetches,
+            origin_offload: 1.0 - ratio(self.origin_fetches, total),
+            regions: Regions(regions.collect()),
+        }))
     }
 }

@@ -17,6 +17,7 @@ use crate::kernel::keymap::KeyMap;
 use crate::kernel::time::SimDuration;
 use crate::model::{Arrival, ClientsSpec, Model};
 use crate::report::ComponentReport;
+use crate::report::figures::{ClientsFigures, Figures};
 use crate::world::sharding::data_key;
 use rand_distr::Zipf;
 
@@ -242,9 +243,6 @@ impl Clients {
     }
 
     pub fn report(&self) -> ComponentReport {
-        let mut r = ComponentReport::new("clients");
-        r.extra.insert("issued".into(), self.issued as f64);
-        r.extra.insert("users".into(), f64::from(self.users));
-        r
+        ComponentReport::new(Figures::Clients(ClientsFigures { issued: self.issued, users: self.users }))
     }
 }

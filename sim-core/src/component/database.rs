@@ -29,6 +29,7 @@ use crate::kernel::time::{SimDuration, SimTime};
 use crate::model::Model;
 use crate::model::database::{DatabaseSpec, Replication};
 use crate::report::ComponentReport;
+use crate::report::figures::{Capacity, ClusterFigures, DatabaseFigures, Figures};
 use crate::world::db_group::DbGroup;
 use crate::world::metrics::TimeWeighted;
 use crate::world::notes::NoteKind;
@@ -432,46 +433,41 @@ impl Database {
     }
 
     pub fn report(&self, end: SimTime, group: Option<&DbGroup>, shards: Option<&ShardMap>) -> ComponentReport {
-        let mut r = ComponentReport::new("database");
-        let utilization = self.busy_avg.mean(end) / f64::from(self.spec.max_connections);
-        r.utilization = Some(utilization);
-        r.put_capacity(self.measured, end.since(self.warmup_end), utilization, self.busy_avg.mean(end));
-        r.queue_max = None;
-        let mut put = |k: &str, v: f64| {
-            r.extra.insert(k.into(), v);
+        let busy = self.busy_avg.mean(end);
+        let utilization = busy / f64::from(self.spec.max_connections);
+        let mut f = DatabaseFigures {
+            reads: self.reads,
+            writes: self.writes,
+            rejected: self.rejected,
+            read_your_writes_redirects: self.redirected,
+            capacity: Capacity::measured(self.measured, end.since(self.warmup_end).as_secs_f64(), utilization, busy),
+            ..DatabaseFigures::default()
         };
-        put("reads", self.reads as f64);
-        put("writes", self.writes as f64);
-        put("rejected", self.rejected as f64);
-        put("read_your_writes_redirects", self.redirected as f64);
         if let Some(g) = group {
-            if !self.spec.sharded {
-                put("role_primary", f64::from(u8::from(g.primary == self.index)));
-            }
-            put("applied_lsn", g.applied[self.index] as f64);
+            f.role_primary = (!self.spec.sharded).then_some(u8::from(g.primary == self.index));
+            f.applied_lsn = Some(g.applied[self.index]);
             if self.lag.count > 0 {
-                put("replication_lag_ms_mean", self.lag.sum_ns as f64 / self.lag.count as f64 / 1e6);
-                put("replication_lag_ms_max", self.lag.max_ns as f64 / 1e6);
+                f.replication_lag_ms_mean = Some(self.lag.sum_ns as f64 / self.lag.count as f64 / 1e6);
+                f.replication_lag_ms_max = Some(self.lag.max_ns as f64 / 1e6);
             }
             if let (0, Some(map)) = (self.index, shards) {
                 // What a migration to one more shard would move, over 100,000 keys.
                 let keys = (0..100_000u64).map(|k| crate::world::sharding::data_key(0, k));
-                put("keys_moved_adding_a_shard", moved_share(map, &map.with_added_shard(), keys));
+                f.keys_moved_adding_a_shard = Some(moved_share(map, &map.with_added_shard(), keys));
             }
             if self.index == 0 && !self.spec.sharded {
-                put("lost_writes", g.lost_writes as f64);
-                put("failovers", g.failovers as f64);
-                for (k, t) in [
-                    ("failover_detected_s", g.detected_at),
-                    ("failover_promoted_s", g.promoted_at),
-                    ("failover_dns_s", g.dns_switched_at),
-                ] {
-                    if let Some(t) = t {
-                        put(k, t.as_secs_f64());
-                    }
-                }
+                let secs = |t: Option<SimTime>| t.map(|t| t.as_secs_f64());
+                f.cluster = Some(ClusterFigures {
+                    lost_writes: g.lost_writes,
+                    failovers: g.failovers,
+                    failover_detected_s: secs(g.detected_at),
+                    failover_promoted_s: secs(g.promoted_at),
+                    failover_dns_s: secs(g.dns_switched_at),
+                });
             }
         }
+        let mut r = ComponentReport::new(Figures::Database(f));
+        r.utilization = Some(utilization);
         r
     }
 }

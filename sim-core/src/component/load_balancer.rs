@@ -27,6 +27,7 @@ use crate::kernel::time::{SimDuration, SimTime};
 use crate::model::Model;
 use crate::model::load_balancer::{Autoscale, LoadBalancerSpec, Policy};
 use crate::report::ComponentReport;
+use crate::report::figures::{AutoscaleFigures, Figures, LoadBalancerFigures};
 use crate::world::metrics::TimeWeighted;
 use crate::world::notes::NoteKind;
 use crate::world::request::Request;
@@ -363,18 +364,20 @@ impl LoadBalancer {
     }
 
     pub fn report(&self, end: SimTime) -> ComponentReport {
-        let mut r = ComponentReport::new("load_balancer");
-        if let Some(s) = &self.scaler {
-            r.extra.insert("backends_in_service_mean".into(), s.in_service.mean(end));
-            r.extra.insert("backends_in_service".into(), self.active as f64);
-            r.extra.insert("scale_outs".into(), s.scale_outs as f64);
-            r.extra.insert("scale_ins".into(), s.scale_ins as f64);
-        }
-        r.extra.insert("rejected".into(), self.rejected as f64);
-        r.extra.insert("unavailable".into(), self.unavailable as f64);
-        r.extra.insert("marked_down".into(), self.marked_down as f64);
-        r.extra.insert("marked_up".into(), self.marked_up as f64);
-        r.extra.insert("backends_up".into(), self.backends.iter().filter(|b| b.up).count() as f64);
+        let autoscaling = self.scaler.as_ref().map(|s| AutoscaleFigures {
+            backends_in_service_mean: s.in_service.mean(end),
+            backends_in_service: self.active as u64,
+            scale_outs: s.scale_outs,
+            scale_ins: s.scale_ins,
+        });
+        let mut r = ComponentReport::new(Figures::LoadBalancer(LoadBalancerFigures {
+            rejected: self.rejected,
+            unavailable: self.unavailable,
+            marked_down: self.marked_down,
+            marked_up: self.marked_up,
+            backends_up: self.backends.iter().filter(|b| b.up).count() as u64,
+            autoscaling,
+        }));
         r.per_target = self.backends.iter().map(|b| (b.id, b.sent)).collect();
         r
     }

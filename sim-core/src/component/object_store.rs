@@ -13,6 +13,7 @@ use crate::kernel::keymap::KeyMap;
 use crate::kernel::time::SimDuration;
 use crate::model::object_store::ObjectStoreSpec;
 use crate::report::ComponentReport;
+use crate::report::figures::{Figures, ObjectStoreFigures};
 
 #[derive(Clone)]
 pub struct ObjectStore {
@@ -77,17 +78,13 @@ impl ObjectStore {
     }
 
     pub fn report(&self) -> ComponentReport {
-        let mut r = ComponentReport::new("object_store");
-        for (k, v) in [
-            ("gets", self.gets as f64),
-            ("puts", self.puts as f64),
-            ("objects", self.objects.len() as f64),
-            ("bytes_stored", (self.spec.stored_before + self.objects.len() as u64 * self.spec.object_size) as f64),
-            ("bytes_transferred_out", self.bytes_out as f64),
-            ("bytes_transferred_in", self.bytes_in as f64),
-        ] {
-            r.extra.insert(k.into(), v);
-        }
-        r
+        ComponentReport::new(Figures::ObjectStore(ObjectStoreFigures {
+            gets: self.gets,
+            puts: self.puts,
+            objects: self.objects.len() as u64,
+            bytes_stored: self.spec.stored_before + self.objects.len() as u64 * self.spec.object_size,
+            bytes_transferred_out: self.bytes_out,
+            bytes_transferred_in: self.bytes_in,
+        }))
     }
 }

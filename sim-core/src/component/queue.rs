@@ -21,6 +21,7 @@ use crate::kernel::time::{SimDuration, SimTime};
 use crate::model::queue::QueueSpec;
 use crate::model::{ComponentModel, Model};
 use crate::report::ComponentReport;
+use crate::report::figures::{Figures, QueueFigures};
 use crate::world::metrics::{LatencyStats, TimeWeighted};
 use std::collections::VecDeque;
 
@@ -279,27 +280,24 @@ impl Queue {
     }
 
     pub fn report(&self, end: SimTime) -> ComponentReport {
-        let mut r = ComponentReport::new("queue");
-        r.queue_mean = Some(self.depth.mean(end));
-        r.queue_max = Some(self.depth.max());
         let window = end.since(self.warmup_end).as_secs_f64();
         let lat = self.job_latency.summary();
-        for (k, v) in [
-            ("enqueued", self.enqueued as f64),
-            ("processed", self.processed as f64),
-            ("throughput_jobs_per_s", if window > 0.0 { self.window_processed as f64 / window } else { 0.0 }),
-            ("retries", self.retries as f64),
-            ("redelivered", self.redelivered as f64),
-            ("dead_letters", self.dead_letters as f64),
-            ("rejected", self.rejected as f64),
-            ("oldest_wait_max_s", self.oldest_wait_max.as_secs_f64()),
-            ("job_latency_p50_ms", lat.p50),
-            ("job_latency_p99_ms", lat.p99),
-            ("active_consumers_mean", self.active_avg.mean(end)),
-            ("dead_letter_age_p50_ms", self.dead_letter_age.summary().p50),
-        ] {
-            r.extra.insert(k.into(), v);
-        }
+        let mut r = ComponentReport::new(Figures::Queue(QueueFigures {
+            enqueued: self.enqueued,
+            processed: self.processed,
+            throughput_jobs_per_s: if window > 0.0 { self.window_processed as f64 / window } else { 0.0 },
+            retries: self.retries,
+            redelivered: self.redelivered,
+            dead_letters: self.dead_letters,
+            rejected: self.rejected,
+            oldest_wait_max_s: self.oldest_wait_max.as_secs_f64(),
+            job_latency_p50_ms: lat.p50,
+            job_latency_p99_ms: lat.p99,
+            active_consumers_mean: self.active_avg.mean(end),
+            dead_letter_age_p50_ms: self.dead_letter_age.summary().p50,
+        }));
+        r.queue_mean = Some(self.depth.mean(end));
+        r.queue_max = Some(self.depth.max());
         r
     }
 }

@@ -18,6 +18,7 @@ use crate::kernel::ids::RequestId;
 use crate::kernel::time::{SimDuration, SimTime};
 use crate::model::{CallMode, Model, ServerSpec, Sessions};
 use crate::report::ComponentReport;
+use crate::report::figures::{Capacity, Figures, ServerFigures};
 use crate::world::metrics::TimeWeighted;
 use std::collections::VecDeque;
 
@@ -183,22 +184,20 @@ impl Server {
     }
 
     pub fn report(&self, end: SimTime) -> ComponentReport {
-        let mut r = ComponentReport::new("server");
-        let utilization = self.busy_avg.mean(end) / f64::from(self.workers);
+        let busy = self.busy_avg.mean(end);
+        let utilization = busy / f64::from(self.workers);
+        let mut r = ComponentReport::new(Figures::Server(ServerFigures {
+            workers: self.workers,
+            busy_mean: busy,
+            served: self.served,
+            rejected: self.rejected,
+            errors: (self.error_rate > 0.0).then_some(self.errors),
+            session_misses: (self.sessions == Sessions::Local).then_some(self.session_misses),
+            capacity: Capacity::measured(self.measured, end.since(self.warmup_end).as_secs_f64(), utilization, busy),
+        }));
         r.utilization = Some(utilization);
-        r.put_capacity(self.measured, end.since(self.warmup_end), utilization, self.busy_avg.mean(end));
         r.queue_mean = Some(self.queue_avg.mean(end));
         r.queue_max = Some(self.queue_avg.max());
-        r.extra.insert("workers".into(), f64::from(self.workers));
-        r.extra.insert("busy_mean".into(), self.busy_avg.mean(end));
-        r.extra.insert("served".into(), self.served as f64);
-        r.extra.insert("rejected".into(), self.rejected as f64);
-        if self.error_rate > 0.0 {
-            r.extra.insert("errors".into(), self.errors as f64);
-        }
-        if self.sessions == Sessions::Local {
-            r.extra.insert("session_misses".into(), self.session_misses as f64);
-        }
         r
     }
 }

@@ -31,6 +31,7 @@ use crate::kernel::time::{SimDuration, SimTime};
 use crate::model::Model;
 use crate::model::store::{Data, StoreSpec};
 use crate::report::ComponentReport;
+use crate::report::figures::{Figures, StoreFigures};
 use crate::world::store_group::{NO_PENDING, Payload, StoreGroup};
 
 /// A coordinated operation waiting for its quorum.
@@ -345,16 +346,13 @@ impl Store {
     }
 
     pub fn report(&self, group: Option<&StoreGroup>) -> ComponentReport {
-        let mut r = ComponentReport::new("store");
-        r.extra.insert("writes".into(), self.writes as f64);
-        r.extra.insert("reads".into(), self.reads as f64);
-        r.extra.insert("unavailable".into(), self.unavailable as f64);
-        if let (0, Some(g)) = (self.index, group) {
-            r.extra.insert("divergent_keys_at_heal".into(), g.divergent_keys as f64);
-            if let Some(ms) = g.convergence_ms {
-                r.extra.insert("convergence_ms".into(), ms);
-            }
-        }
-        r
+        let first = group.filter(|_| self.index == 0);
+        ComponentReport::new(Figures::Store(StoreFigures {
+            writes: self.writes,
+            reads: self.reads,
+            unavailable: self.unavailable,
+            divergent_keys_at_heal: first.map(|g| g.divergent_keys),
+            convergence_ms: first.and_then(|g| g.convergence_ms),
+        }))
     }
 }

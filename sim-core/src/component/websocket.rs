@@ -21,6 +21,7 @@ use crate::kernel::time::{SimDuration, SimTime};
 use crate::model::Model;
 use crate::model::websocket::{PubSubSpec, WebSocketSpec};
 use crate::report::ComponentReport;
+use crate::report::figures::{Figures, PubSubFigures, WebSocketFigures};
 use std::collections::BTreeMap;
 
 const UPDATE: u32 = u32::MAX;
@@ -112,18 +113,15 @@ impl WebSocket {
     }
 
     pub fn report(&self) -> ComponentReport {
-        let mut r = ComponentReport::new("websocket");
+        let mut r = ComponentReport::new(Figures::WebSocket(WebSocketFigures {
+            connections: self.connections.len() as u64,
+            connections_peak: self.peak as u64,
+            accepted: self.accepted,
+            refused: self.refused,
+            updates_published: self.published,
+            deliveries: self.delivered,
+        }));
         r.utilization = Some(self.connections.len() as f64 / f64::from(self.spec.max_connections));
-        for (k, v) in [
-            ("connections", self.connections.len() as f64),
-            ("connections_peak", self.peak as f64),
-            ("accepted", self.accepted as f64),
-            ("refused", self.refused as f64),
-            ("updates_published", self.published as f64),
-            ("deliveries", self.delivered as f64),
-        ] {
-            r.extra.insert(k.into(), v);
-        }
         r
     }
 }
@@ -161,8 +159,6 @@ impl PubSub {
     }
 
     pub fn report(&self, _now: SimTime) -> ComponentReport {
-        let mut r = ComponentReport::new("pubsub");
-        r.extra.insert("relayed".into(), self.relayed as f64);
-        r
+        ComponentReport::new(Figures::PubSub(PubSubFigures { relayed: self.relayed }))
     }
 }

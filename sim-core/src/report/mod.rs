@@ -2,8 +2,10 @@
 //! the public interface (documented in README.md): later versions add fields, never rename.
 
 pub mod cost;
+pub mod figures;
 
-use crate::kernel::time::SimDuration;
+use figures::Figures;
+
 use crate::world::metrics::{LatencySummary, SeriesPoint};
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -29,10 +31,9 @@ pub struct ClassReport {
     pub failed_by_reason: BTreeMap<&'static str, u64>,
 }
 
-/// One component's numbers. Common fields first; the rest depend on the kind.
+/// One component's numbers: the common ones, then its kind's (`figures`).
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct ComponentReport {
-    pub kind: &'static str,
     /// Time-average share of capacity in use, 0..1.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub utilization: Option<f64>,
@@ -44,42 +45,35 @@ pub struct ComponentReport {
     /// Requests sent to each target instance (load balancers).
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub sent_to: BTreeMap<String, u64>,
+    /// Its kind (`"kind"` in the report) and what that kind measures.
     #[serde(flatten)]
-    pub extra: BTreeMap<String, f64>,
+    pub figures: Figures,
+    /// Times the instance crashed, and requests refused while it was down (if any).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub crashes: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refused_while_down: Option<u64>,
     /// Filled by the component; turned into `sent_to` with names by the report builder.
     #[serde(skip)]
     pub per_target: Vec<(crate::kernel::ids::ComponentId, u64)>,
 }
 
 impl ComponentReport {
-    pub fn new(kind: &'static str) -> ComponentReport {
+    pub fn new(figures: Figures) -> ComponentReport {
         ComponentReport {
-            kind,
             utilization: None,
             queue_mean: None,
             queue_max: None,
             sent_to: BTreeMap::new(),
-            extra: BTreeMap::new(),
+            figures,
+            crashes: None,
+            refused_while_down: None,
             per_target: Vec::new(),
         }
     }
 
-    /// Puts a station's measured `throughput_rps`, `capacity_rps` and `hold_ms` in its report:
-    /// the capacity is the rate it would serve fully busy (throughput / utilization), from the
-    /// service times it actually saw, its calls' waits included when it blocks on them; the
-    /// hold time is how long a request keeps a worker (Little's law: busy / throughput), the
-    /// component's span in a trace.
-    pub fn put_capacity(&mut self, measured: u64, window: SimDuration, utilization: f64, busy: f64) {
-        let secs = window.as_secs_f64();
-        if secs <= 0.0 {
-            return;
-        }
-        let throughput = measured as f64 / secs;
-        self.extra.insert("throughput_rps".into(), throughput);
-        if utilization > 0.0 {
-            self.extra.insert("capacity_rps".into(), throughput / utilization);
-            self.extra.insert("hold_ms".into(), busy / throughput * 1e3);
-        }
+    pub fn kind(&self) -> &'static str {
+        self.figures.kind()
     }
 }
 

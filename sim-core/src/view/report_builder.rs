@@ -7,6 +7,7 @@ use crate::kernel::rng::RNG_ALGORITHM;
 use crate::kernel::time::SimTime;
 use crate::model::cost::MONTH_SECONDS;
 use crate::report::cost::CostReport;
+use crate::report::figures::Figures;
 use crate::report::{
     ClassReport, ComponentReport, ConsistencyReport, NetworkFaultReport, Report, RequestCounts, error_rate, rate,
 };
@@ -29,9 +30,12 @@ impl Simulation {
                 let mut usd = unit * self.billed_instances(si, components);
                 if kind == "object_store" {
                     for i in &service.instances {
-                        let r = &components[&self.model.components[i.index()].name];
-                        let stored_tb = r.extra.get("bytes_stored").copied().unwrap_or(0.0) / 1e12;
-                        let out_per_s = r.extra.get("bytes_transferred_out").copied().unwrap_or(0.0) / run_s.max(1e-9);
+                        let Figures::ObjectStore(o) = &components[&self.model.components[i.index()].name].figures
+                        else {
+                            unreachable!("an object_store service's instances are object stores")
+                        };
+                        let stored_tb = o.bytes_stored as f64 / 1e12;
+                        let out_per_s = o.bytes_transferred_out as f64 / run_s.max(1e-9);
                         usd += stored_tb * c.storage_usd_per_tb_month
                             + out_per_s * MONTH_SECONDS / 1e9 * c.transfer_usd_per_gb;
                     }
@@ -51,7 +55,10 @@ impl Simulation {
     fn billed_instances(&self, si: usize, components: &BTreeMap<String, ComponentReport>) -> f64 {
         let scaled = self.model.components.iter().find_map(|c| match &c.model {
             crate::model::ComponentModel::LoadBalancer(lb) if lb.backends.index() == si && lb.autoscale.is_some() => {
-                components[&c.name].extra.get("backends_in_service_mean").copied()
+                match &components[&c.name].figures {
+                    Figures::LoadBalancer(f) => f.autoscaling.as_ref().map(|a| a.backends_in_service_mean),
+                    _ => None,
+                }
             }
             _ => None,
         });
@@ -199,12 +206,8 @@ impl Simulation {
                 for (target, n) in std::mem::take(&mut r.per_target) {
                     r.sent_to.insert(self.model.components[target.index()].name.clone(), n);
                 }
-                if self.world.crashes[i] > 0 {
-                    r.extra.insert("crashes".into(), self.world.crashes[i] as f64);
-                }
-                if self.world.refused[i] > 0 {
-                    r.extra.insert("refused_while_down".into(), self.world.refused[i] as f64);
-                }
+                r.crashes = Some(self.world.crashes[i]).filter(|&n| n > 0);
+                r.refused_while_down = Some(self.world.refused[i]).filter(|&n| n > 0);
                 (spec.name.clone(), r)
             })
             .collect();
