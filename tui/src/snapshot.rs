@@ -190,18 +190,9 @@ impl Snapshot {
         let cuts = sim.cuts();
         let name = |id: ComponentId| model.components[id.index()].name.clone();
 
-        // Health-check verdicts and slow faults in force, from the notes.
-        let mut marked_down = vec![false; model.components.len()];
-        let mut slow = vec![false; model.components.len()];
-        for n in sim.notes().as_slice() {
-            match n.kind {
-                NoteKind::MarkedDown(b) => marked_down[b.index()] = true,
-                NoteKind::MarkedUp(b) => marked_down[b.index()] = false,
-                NoteKind::Slow(f) => slow[n.component.index()] = f != 1.0,
-                NoteKind::Restart => marked_down[n.component.index()] = false,
-                _ => {}
-            }
-        }
+        // Health-check verdicts in force, from the balancers' own state (not the notes,
+        // which are bounded and would go stale on a long run).
+        let marked_down = sim.marked_down();
         let (prev, last) = match gauges {
             [.., a, b] => (Some(a), Some(b)),
             _ => (None, None),
@@ -247,7 +238,7 @@ impl Snapshot {
                             Health::Down
                         } else if marked_down[i] {
                             Health::MarkedDown
-                        } else if slow[i] {
+                        } else if sim.is_slowed(id) {
                             Health::Slow
                         } else if util.is_some_and(|u| u >= 0.95) {
                             Health::Saturated

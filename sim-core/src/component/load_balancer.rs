@@ -351,6 +351,11 @@ impl LoadBalancer {
         Some(pick)
     }
 
+    /// The backends its health checks currently hold down.
+    pub fn marked_down(&self) -> impl Iterator<Item = ComponentId> + '_ {
+        self.backends.iter().filter(|b| !b.up).map(|b| b.id)
+    }
+
     pub fn on_crash(&mut self) {
         self.in_flight = 0;
         if let Some(s) = &mut self.scaler {

@@ -100,6 +100,22 @@ impl Component {
         }
     }
 
+    /// The factor its service times are multiplied by (a slow fault), 1 when none is.
+    pub fn slowdown(&self) -> f64 {
+        match self {
+            Component::Server(c) => c.slowdown(),
+            _ => 1.0,
+        }
+    }
+
+    /// The instances this component's health checks hold down (load balancers).
+    pub fn marked_down(&self) -> Vec<ComponentId> {
+        match self {
+            Component::LoadBalancer(c) => c.marked_down().collect(),
+            _ => Vec::new(),
+        }
+    }
+
     pub fn report(&self, end: SimTime, world: &crate::world::World) -> ComponentReport {
         match self {
             Component::Clients(c) => c.report(),

@@ -78,6 +78,11 @@ impl Server {
         }
     }
 
+    /// The factor a slow fault multiplies service times by (1: normal speed).
+    pub fn slowdown(&self) -> f64 {
+        self.slowdown
+    }
+
     pub fn healthy(&self) -> bool {
         !self.draining
     }

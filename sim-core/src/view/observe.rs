@@ -33,6 +33,21 @@ impl Simulation {
         self.components.iter().map(|c| c.report(now, &self.world)).collect()
     }
 
+    /// Per instance: whether a live load balancer's health checks hold it down now.
+    pub fn marked_down(&self) -> Vec<bool> {
+        let mut down = vec![false; self.components.len()];
+        let live = self.components.iter().enumerate().filter(|(i, _)| !self.world.down[*i]);
+        for b in live.flat_map(|(_, c)| c.marked_down()) {
+            down[b.index()] = true;
+        }
+        down
+    }
+
+    /// Whether a slow fault is in force on the instance.
+    pub fn is_slowed(&self, id: ComponentId) -> bool {
+        self.components[id.index()].slowdown() != 1.0
+    }
+
     /// Whether the instance's process is down (crashed, or drained and stopped).
     pub fn is_down(&self, id: ComponentId) -> bool {
         self.world.down[id.index()]
