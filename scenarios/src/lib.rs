@@ -11,6 +11,8 @@ pub mod diagnostic;
 pub mod duration;
 pub mod expect;
 pub mod expr;
+pub mod fault;
+mod fault_file;
 mod field_override;
 mod file;
 pub mod limits;
@@ -53,6 +55,20 @@ pub struct Scenario {
     pub notes: Vec<String>,
     /// What `scalelab chaos` may do to this scenario.
     pub chaos: ChaosLimits,
+    /// The names its faults may use.
+    pub names: fault::Names,
+}
+
+impl Scenario {
+    /// This scenario with `faults` after its own (a chaos schedule, faults from the TUI's
+    /// menu): the model its file with their `[[faults]]` tables appended lowers to.
+    pub fn with_faults(&self, faults: &[fault::Fault]) -> Result<Scenario, fault::FaultError> {
+        let mut s = self.clone();
+        for f in faults {
+            f.lower(&self.names, &mut s.model.faults, &mut s.model.partitions)?;
+        }
+        Ok(s)
+    }
 }
 
 /// Limits on the fault schedules `scalelab chaos` draws (the `[chaos]` table).

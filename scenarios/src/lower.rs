@@ -10,18 +10,17 @@ use crate::components::{self, Fields, Resolver};
 use crate::diagnostic::{Diagnostic, did_you_mean};
 use crate::expr::{Dim, Quantity, eval};
 use crate::field_override;
-use crate::file::{ClassFile, FaultFile, ScenarioFile, WorkloadFile};
+use crate::file::{ClassFile, ScenarioFile, WorkloadFile};
 use crate::limits::*;
 use crate::values::{Params, Values};
 use crate::{Overrides, ParamInfo, Scenario};
 use sim_core::event::Op;
 use sim_core::kernel::ids::{ClassId, ComponentId, KeyspaceId, ServiceId};
 use sim_core::model::LinkSpec;
-use sim_core::model::PartitionSpec;
 use sim_core::model::cost::CostSpec;
 use sim_core::model::{
-    Arrival, ClassSpec, ClientsSpec, ComponentModel, ComponentSpec, FaultAction, FaultSpec, FlowNode, KeyspaceSpec,
-    Limits, Model, Routing, ServiceSpec, Surge,
+    Arrival, ClassSpec, ClientsSpec, ComponentModel, ComponentSpec, FlowNode, KeyspaceSpec, Limits, Model, Routing,
+    ServiceSpec, Surge,
 };
 use sim_core::{Delay, SimDuration};
 use std::collections::BTreeMap;
@@ -246,8 +245,13 @@ fn lower_with(
         .chain(file.workloads.values())
         .map(|w| w.arrival.get_ref() == "closed")
         .collect();
-    let names = (&service_names[..], &instance_names[..], &service_instances[..]);
-    let (faults, partitions) = faults(&file.faults, names, &closed, &v, &mut errors);
+    let names = crate::fault::Names {
+        services: service_names.clone(),
+        instances: instance_names.clone(),
+        service_instances: service_instances.clone(),
+        closed,
+    };
+    let (faults, partitions) = crate::fault_file::lower_all(&file.faults, &names, &v, &mut errors);
 
     // Run length.
     let duration = match &overrides.duration {
@@ -392,6 +396,7 @@ fn lower_with(
         model,
         expectations,
         notes,
+        names,
     })
 }
 
@@ -938,263 +943,6 @@ fn check_flows(
             }
         }
     }
-}
-
-/// The scenario's faults; `closed[i]`: population i is a closed loop (the first
-/// `closed.len()` services are the populations).
-fn faults(
-    list: &[FaultFile],
-    names: Names,
-    closed: &[bool],
-    v: &Values,
-    errors: &mut Vec<Diagnostic>,
-) -> (Vec<FaultSpec>, Vec<PartitionSpec>) {
-    let (service_names, instance_names, service_instances) = names;
-    let populations = closed.len();
-    let mut out = Vec::new();
-    let mut partitions = Vec::new();
-    for f in list {
-        let Ok(at) = v.duration(&f.at, "at").map_err(|e| errors.push(e)) else { continue };
-        let actions = [
-            ("crash", &f.crash),
-            ("restart", &f.restart),
-            ("slow", &f.slow),
-            ("drain", &f.drain),
-            ("surge", &f.surge),
-            ("skew", &f.skew),
-            ("heal", &f.heal),
-        ];
-        let given: Vec<_> = actions.iter().filter(|(_, t)| t.is_some()).collect();
-        let network = usize::from(f.partition.is_some()) + usize::from(f.flaky.is_some());
-        if given.len() + network != 1 {
-            errors.push(
-                Diagnostic::at(
-                    "a fault names exactly one of crash, restart, slow, drain, surge, skew, partition, flaky or heal",
-                    f.at.span(),
-                )
-                .help("for example { at = \"5m\", crash = \"web-2\" }"),
-            );
-            continue;
-        }
-        if network == 1 {
-            let names = (service_names, instance_names, service_instances);
-            if let Some((spec, lasting)) = network_fault(f, names, populations, v, errors) {
-                let id = partitions.len() as u16;
-                partitions.push(spec);
-                let target = ComponentId(0);
-                out.push(FaultSpec { at, target, action: FaultAction::Partition(id) });
-                if let Some(d) = lasting {
-                    out.push(FaultSpec { at: at + d, target, action: FaultAction::Heal(id) });
-                }
-            }
-            continue;
-        }
-        if f.one_way.is_some() || f.hold.is_some() || f.loss.is_some() {
-            errors
-                .push(Diagnostic::at("`one_way`, `hold` and `loss` belong to partition and flaky faults", f.at.span()));
-            continue;
-        }
-        let (action, target) = (given[0].0, given[0].1.as_ref().expect("given"));
-        if action == "heal" {
-            if target.get_ref() != "all" {
-                errors.push(
-                    Diagnostic::at(format!("expected `heal = \"all\"`, found `{}`", target.get_ref()), target.span())
-                        .help("to heal one partition at a given time, give it a `for` duration instead"),
-                );
-            } else if f.factor.is_some() || f.lasting.is_some() || f.by.is_some() {
-                errors.push(Diagnostic::at("a heal takes no `factor`, `for` or `by`", f.at.span()));
-            } else {
-                out.push(FaultSpec { at, target: ComponentId(0), action: FaultAction::HealAll });
-            }
-            continue;
-        }
-        let instance = match instance_names.iter().position(|n| n == target.get_ref()) {
-            Some(i) => ComponentId(i as u32),
-            None => {
-                let hint = service_names
-                    .iter()
-                    .position(|n| n == target.get_ref())
-                    .filter(|&s| service_instances[s].len() > 1)
-                    .map(|s| {
-                        format!(
-                            "`{}` has {} instances; name one, such as `{}`",
-                            target.get_ref(),
-                            service_instances[s].len(),
-                            instance_names[service_instances[s][0].index()]
-                        )
-                    });
-                let d = Diagnostic::at(format!("unknown instance `{}`", target.get_ref()), target.span());
-                errors.push(match (hint, did_you_mean(target.get_ref(), instance_names.iter().map(String::as_str))) {
-                    (Some(h), _) => d.help(h),
-                    (None, Some(s)) => d.help(format!("did you mean `{s}`?")),
-                    (None, None) => d,
-                });
-                continue;
-            }
-        };
-        if action == "surge" && (instance.index() >= populations || closed[instance.index()]) {
-            errors.push(
-                Diagnostic::at(
-                    format!("`{}` is not an open-loop population of users", target.get_ref()),
-                    target.span(),
-                )
-                .help("a surge multiplies the request rate of `clients` or a poisson [workloads.NAME]"),
-            );
-            continue;
-        }
-        if instance.index() < populations && action != "surge" {
-            errors.push(
-                Diagnostic::at(
-                    format!("`{}` is a population of users, which cannot fail", target.get_ref()),
-                    target.span(),
-                )
-                .help("fail the components they talk to"),
-            );
-            continue;
-        }
-        if (action == "skew") != f.by.is_some() {
-            errors.push(
-                Diagnostic::at("`by` goes with `skew`: how far the clock jumps ahead", f.at.span())
-                    .help("for example { at = \"2m\", skew = \"meta-2\", by = \"5s\" }"),
-            );
-            continue;
-        }
-        if action == "skew" {
-            let Ok(by) = v.duration(f.by.as_ref().expect("checked"), "by").map_err(|e| errors.push(e)) else {
-                continue;
-            };
-            out.push(FaultSpec { at, target: instance, action: FaultAction::Skew(by) });
-            if let Some(l) = &f.lasting {
-                match v.duration(l, "for") {
-                    Ok(d) => out.push(FaultSpec {
-                        at: at + d,
-                        target: instance,
-                        action: FaultAction::Skew(SimDuration::ZERO),
-                    }),
-                    Err(e) => errors.push(e),
-                }
-            }
-            continue;
-        }
-        if action != "slow" && action != "surge" && (f.factor.is_some() || f.lasting.is_some()) {
-            errors.push(Diagnostic::at("`factor` and `for` belong to slow, partition and flaky faults", f.at.span()));
-            continue;
-        }
-        let action = match action {
-            "crash" => FaultAction::Crash,
-            "restart" => FaultAction::Restart,
-            "drain" => FaultAction::Drain,
-            _ => {
-                let factor = match &f.factor {
-                    Some(x) => match v.number_in(x, Dim::Number, "factor", 0.001, 1e6) {
-                        Ok(x) => x,
-                        Err(e) => {
-                            errors.push(e);
-                            continue;
-                        }
-                    },
-                    None => {
-                        errors.push(
-                            Diagnostic::at(format!("a `{action}` fault needs a `factor`"), f.at.span())
-                                .help("add factor = 3"),
-                        );
-                        continue;
-                    }
-                };
-                if let Some(l) = &f.lasting {
-                    match v.duration(l, "for") {
-                        Ok(d) => out.push(FaultSpec { at: at + d, target: instance, action: FaultAction::Slow(1.0) }),
-                        Err(e) => {
-                            errors.push(e);
-                            continue;
-                        }
-                    }
-                }
-                FaultAction::Slow(factor)
-            }
-        };
-        out.push(FaultSpec { at, target: instance, action });
-    }
-    // Kept in file order, not sorted by time: faults appended to a file (by the TUI, by
-    // chaos) keep the indices of those before them, so a run given them while under way
-    // and a run of the longer file agree event for event.
-    (out, partitions)
-}
-
-/// Service names, instance names, and each service's instances.
-type Names<'a> = (&'a [String], &'a [String], &'a [Vec<ComponentId>]);
-
-/// A `partition` (sides) or `flaky` (two ends and a `loss`) fault, and how long it lasts.
-fn network_fault(
-    f: &FaultFile,
-    (services, instances, service_instances): Names,
-    populations: usize,
-    v: &Values,
-    errors: &mut Vec<Diagnostic>,
-) -> Option<(PartitionSpec, Option<SimDuration>)> {
-    let (groups, span) = match (&f.partition, &f.flaky) {
-        (Some(p), _) => (p.get_ref().iter().map(|side| side.get_ref().clone()).collect::<Vec<_>>(), p.span()),
-        (None, Some(ends)) => (ends.get_ref().iter().map(|e| vec![e.clone()]).collect(), ends.span()),
-        (None, None) => unreachable!("called for network faults"),
-    };
-    let flaky = f.flaky.is_some();
-    if groups.len() < 2 || (flaky && groups.len() != 2) || (f.one_way == Some(true) && groups.len() != 2) {
-        let d = Diagnostic::at(format!("{} sides given", groups.len()), span);
-        errors.push(if flaky {
-            d.help("a flaky link joins two components: flaky = [\"web\", \"db\"]")
-        } else {
-            d.help("a partition splits at least two sides (exactly two if one_way): partition = [[\"db-1\"], [\"db-2\", \"db-3\"]]")
-        });
-        return None;
-    }
-    let mut sides = Vec::new();
-    let mut seen = std::collections::BTreeSet::new();
-    for group in &groups {
-        let mut side = Vec::new();
-        for name in group {
-            let found = members(name, services, instances, service_instances, errors)?;
-            if found.iter().any(|c| c.index() < populations) {
-                errors.push(
-                    Diagnostic::at(format!("`{}` is a population of users", name.get_ref()), name.span())
-                        .help("users stay on no side and reach every side; cut between components"),
-                );
-                return None;
-            }
-            for c in found {
-                if !seen.insert(c) {
-                    errors.push(
-                        Diagnostic::at(format!("`{}` is on two sides", instances[c.index()]), name.span())
-                            .help("each instance belongs to at most one side"),
-                    );
-                    return None;
-                }
-                side.push(c);
-            }
-        }
-        sides.push(side);
-    }
-    let loss = match (&f.loss, flaky) {
-        (Some(x), true) => v.number_in(x, Dim::Number, "loss", 0.0, 1.0).map_err(|e| errors.push(e)).ok()?,
-        (None, true) => {
-            errors.push(Diagnostic::at("a flaky link needs a `loss` rate", span).help("add loss = 0.05"));
-            return None;
-        }
-        (Some(x), false) => {
-            errors.push(Diagnostic::at("`loss` belongs to flaky links; a partition loses everything", x.span()));
-            return None;
-        }
-        (None, false) => 1.0,
-    };
-    if f.factor.is_some() {
-        errors.push(Diagnostic::at("`factor` belongs to slow faults", f.at.span()));
-        return None;
-    }
-    let lasting = match &f.lasting {
-        Some(l) => Some(v.duration(l, "for").map_err(|e| errors.push(e)).ok()?),
-        None => None,
-    };
-    let spec = PartitionSpec { sides, one_way: f.one_way.unwrap_or(false), hold: f.hold.unwrap_or(false), loss };
-    Some((spec, lasting))
 }
 
 /// Component and class names become report keys and stream keys: keep them plain.

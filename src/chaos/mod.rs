@@ -9,7 +9,7 @@ pub mod seed_file;
 use crate::cli::ChaosArgs;
 use anyhow::Context;
 use invariants::{Bounds, Violation};
-use scenarios::{Overrides, Source};
+use scenarios::{Overrides, Scenario};
 use schedule::Fault;
 use serde::Serialize;
 use sim_core::{Report, Simulation};
@@ -31,23 +31,34 @@ pub struct Outcome {
     pub trace_hash: String,
 }
 
-/// Runs `text` with `faults` at `seed` and checks the invariants against the same run
-/// without them. A panic is caught and reported as a failure of the run.
-pub fn run_once(source: &Source, overrides: &Overrides, seed: u64, faults: &[Fault]) -> (Option<Violation>, String) {
+/// Runs `base` under the schedule `faults` at `seed` and checks the invariants against
+/// the same run without them. The scenario is parsed once, by the caller: the schedule is
+/// lowered onto it.
+pub fn run_once(base: &Scenario, seed: u64, faults: &[Fault]) -> (Option<Violation>, String) {
+    match base.with_faults(&schedule::tables(faults)) {
+        Ok(faulted) => judge(base, &faulted, seed, last_end_s(faults.iter().map(|f| f.end_ms))),
+        Err(e) => (Some(Violation { invariant: "invalid", detail: e.to_string() }), String::new()),
+    }
+}
+
+/// When the last fault of a schedule ends, in seconds.
+pub fn last_end_s(ends_ms: impl Iterator<Item = u64>) -> f64 {
+    ends_ms.max().unwrap_or(0) as f64 / 1e3
+}
+
+/// Runs `faulted` and `base` at `seed` and checks the invariants, the faults' last ending
+/// `last_end_s` into the run. A panic is caught and reported as a failure of the run.
+pub fn judge(base: &Scenario, faulted: &Scenario, seed: u64, last_end_s: f64) -> (Option<Violation>, String) {
     let attempt = std::panic::catch_unwind(|| -> Result<(Option<Violation>, String), String> {
-        let simulate = |text: String| -> Result<(Report, scenarios::ChaosLimits), String> {
-            let s = Source { origin: source.origin.clone(), text };
-            let scenario = scenarios::parse(&s, overrides).map_err(|d| d.to_string())?;
+        let simulate = |scenario: &Scenario| -> Result<Report, String> {
             let mut sim = Simulation::new(&scenario.model, seed).map_err(|e| e.to_string())?;
             sim.collect_series_percentiles();
             sim.run();
-            Ok((sim.report(true), scenario.chaos))
+            Ok(sim.report(true))
         };
-        let (report, limits) = simulate(schedule::with_faults(&source.text, faults))?;
-        let (baseline, _) = simulate(source.text.clone())?;
-        let last_end = faults.iter().map(|f| f.end_ms).max().unwrap_or(0) as f64 / 1e3;
-        let bounds = Bounds { converge_ms: limits.converge_within.as_secs_f64() * 1e3, ..Bounds::default() };
-        Ok((invariants::check(&report, &baseline, last_end, &bounds), report.trace_hash))
+        let (report, baseline) = (simulate(faulted)?, simulate(base)?);
+        let bounds = Bounds { converge_ms: faulted.chaos.converge_within.as_secs_f64() * 1e3, ..Bounds::default() };
+        Ok((invariants::check(&report, &baseline, last_end_s, &bounds), report.trace_hash))
     });
     match attempt {
         Ok(Ok(x)) => x,
@@ -162,12 +173,12 @@ pub fn chaos(args: &ChaosArgs) -> anyhow::Result<i32> {
     std::thread::scope(|scope| {
         for _ in 0..args.jobs {
             let (rx, tx) = (work_rx.clone(), done_tx.clone());
-            let (source, overrides, model, limits) = (&source, &overrides, &base.model, &limits);
+            let (base, limits) = (&base, &limits);
             scope.spawn(move || {
                 for index in rx {
                     let seed = run_seed(args.seed, index);
-                    let faults = schedule::draw(model, seed, limits);
-                    let (violation, trace_hash) = run_once(source, overrides, seed, &faults);
+                    let faults = schedule::draw(&base.model, seed, limits);
+                    let (violation, trace_hash) = run_once(base, seed, &faults);
                     tx.send(Outcome { index, seed, faults, violation, trace_hash }).expect("open");
                 }
             });
@@ -216,8 +227,8 @@ pub fn chaos(args: &ChaosArgs) -> anyhow::Result<i32> {
                 path.display()
             );
             if args.shrink {
-                let smaller = shrink(&source, &overrides, o.seed, &o.faults, v.invariant);
-                let (v2, hash) = run_once(&source, &overrides, o.seed, &smaller);
+                let smaller = shrink(&base, o.seed, &o.faults, v.invariant);
+                let (v2, hash) = run_once(&base, o.seed, &smaller);
                 let v2 = v2.expect("a shrunk schedule still fails");
                 let shrunk = Outcome { faults: smaller, trace_hash: hash, ..o.clone() };
                 let small = dir.join(format!("{}-{}-shrunk.toml", base.name, o.seed));
@@ -265,8 +276,8 @@ pub fn print_summary(s: &Summary) {
 
 /// Delta debugging over the faults: the smallest subset found that still fails the same
 /// invariant (each removal is kept only if the run still fails it).
-pub fn shrink(source: &Source, overrides: &Overrides, seed: u64, faults: &[Fault], invariant: &str) -> Vec<Fault> {
-    let fails = |fs: &[Fault]| run_once(source, overrides, seed, fs).0.is_some_and(|v| v.invariant == invariant);
+pub fn shrink(base: &Scenario, seed: u64, faults: &[Fault], invariant: &str) -> Vec<Fault> {
+    let fails = |fs: &[Fault]| run_once(base, seed, fs).0.is_some_and(|v| v.invariant == invariant);
     let mut current = faults.to_vec();
     let mut chunk = current.len().div_ceil(2).max(1);
     while chunk >= 1 && current.len() > 1 {

@@ -1,21 +1,35 @@
 //! Fault schedules drawn from a seed: crashes with restarts, partitions with heals, slow
 //! instances, flaky links, load spikes and clocks jumping ahead on replicated stores
-//! (whose last-writer-wins timestamps they feed), written as the scenario file's own `[[faults]]` tables so
-//! that a run, its seed file and its replay all go through one parser.
+//! (whose last-writer-wins timestamps they feed), as the scenario's own fault type: a run
+//! lowers them onto the parsed scenario, and its seed file embeds their `[[faults]]` tables.
 
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use scenarios::ChaosLimits;
+use scenarios::fault::{Fault as Table, FaultKind};
 use sim_core::Model;
+use sim_core::SimDuration;
 use sim_core::model::ComponentModel;
 
-/// One fault of a schedule: a `[[faults]]` table, with when it starts and ends.
+/// One fault of a schedule, with when it starts and ends: one or two of the scenario's
+/// faults (a crash and its restart are one fault of a schedule).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Fault {
     pub start_ms: u64,
     pub end_ms: u64,
-    /// The TOML of its `[[faults]]` table or tables (a crash and its restart are one fault).
-    pub toml: String,
+    pub faults: Vec<Table>,
+}
+
+impl Fault {
+    /// Its `[[faults]]` tables, as a seed file embeds them.
+    pub fn toml(&self) -> String {
+        self.faults.iter().map(Table::to_toml).collect()
+    }
+}
+
+/// Every scenario fault of a schedule, in order.
+pub fn tables(schedule: &[Fault]) -> Vec<Table> {
+    schedule.iter().flat_map(|f| f.faults.iter().cloned()).collect()
 }
 
 /// Draws a schedule for `model` from `seed`.
@@ -41,23 +55,25 @@ pub fn draw(model: &Model, seed: u64, limits: &ChaosLimits) -> Vec<Fault> {
         let start = rng.random_range(earliest..latest - 1000);
         let end = (start + rng.random_range(5_000..=60_000)).min(latest);
         let lasting = end - start;
-        let toml = match rng.random_range(0..6u8) {
+        let (at, lasting) = (SimDuration::from_millis(start), Some(SimDuration::from_millis(lasting)));
+        let one = |kind: FaultKind| vec![Table { at, kind, lasting }];
+        let tables = match rng.random_range(0..6u8) {
             4 if open_loop && allowed("surge") => {
                 let factor = f64::from(rng.random_range(15..=30u32)) / 10.0;
-                format!(
-                    "[[faults]]\nat = \"{start}ms\"\nsurge = \"clients\"\nfactor = {factor}\nfor = \"{lasting}ms\"\n"
-                )
+                one(FaultKind::Surge { population: "clients".into(), factor })
             }
             5 if !clocks.is_empty() && allowed("skew") => {
-                let t = name(clocks[rng.random_range(0..clocks.len())]);
-                let by = rng.random_range(100..=10_000u64);
-                format!("[[faults]]\nat = \"{start}ms\"\nskew = \"{t}\"\nby = \"{by}ms\"\nfor = \"{lasting}ms\"\n")
+                let instance = name(clocks[rng.random_range(0..clocks.len())]);
+                let by = SimDuration::from_millis(rng.random_range(100..=10_000u64));
+                one(FaultKind::Skew { instance, by })
             }
             0 if allowed("crash") => {
                 let t = name(targets[rng.random_range(0..targets.len())]);
-                format!(
-                    "[[faults]]\nat = \"{start}ms\"\ncrash = \"{t}\"\n[[faults]]\nat = \"{end}ms\"\nrestart = \"{t}\"\n"
-                )
+                let restart_at = SimDuration::from_millis(end);
+                vec![
+                    Table { at, kind: FaultKind::Crash(t.clone()), lasting: None },
+                    Table { at: restart_at, kind: FaultKind::Restart(t), lasting: None },
+                ]
             }
             1 if !replicated.is_empty() && allowed("partition") => {
                 let s = &model.services[replicated[rng.random_range(0..replicated.len())]];
@@ -70,17 +86,12 @@ pub fn draw(model: &Model, seed: u64, limits: &ChaosLimits) -> Vec<Fault> {
                 } else if sides.1.is_empty() {
                     sides.1.push(sides.0.pop().expect("two or more instances"));
                 }
-                let list = |v: &[String]| v.iter().map(|n| format!("\"{n}\"")).collect::<Vec<_>>().join(", ");
-                format!(
-                    "[[faults]]\nat = \"{start}ms\"\npartition = [[{}], [{}]]\nfor = \"{lasting}ms\"\n",
-                    list(&sides.0),
-                    list(&sides.1)
-                )
+                one(FaultKind::Partition { sides: vec![sides.0, sides.1], one_way: false, hold: false })
             }
             2 if allowed("slow") => {
-                let t = name(targets[rng.random_range(0..targets.len())]);
-                let factor = rng.random_range(2..=10);
-                format!("[[faults]]\nat = \"{start}ms\"\nslow = \"{t}\"\nfactor = {factor}\nfor = \"{lasting}ms\"\n")
+                let instance = name(targets[rng.random_range(0..targets.len())]);
+                let factor = f64::from(rng.random_range(2..=10i32));
+                one(FaultKind::Slow { instance, factor })
             }
             3 if allowed("flaky") => {
                 let (a, b) = (targets[rng.random_range(0..targets.len())], targets[rng.random_range(0..targets.len())]);
@@ -88,21 +99,12 @@ pub fn draw(model: &Model, seed: u64, limits: &ChaosLimits) -> Vec<Fault> {
                     continue;
                 }
                 let loss = f64::from(rng.random_range(1..=20u32)) / 100.0;
-                format!(
-                    "[[faults]]\nat = \"{start}ms\"\nflaky = [\"{}\", \"{}\"]\nloss = {loss}\nfor = \"{lasting}ms\"\n",
-                    name(a),
-                    name(b)
-                )
+                one(FaultKind::Flaky { ends: [name(a), name(b)], loss })
             }
             // A kind not allowed, or with nothing to act on: this draw adds no fault.
             _ => continue,
         };
-        faults.push(Fault { start_ms: start, end_ms: end, toml });
+        faults.push(Fault { start_ms: start, end_ms: end, faults: tables });
     }
     faults
-}
-
-/// The scenario text with a schedule appended.
-pub fn with_faults(text: &str, faults: &[Fault]) -> String {
-    scenarios::seed_file::with_faults(text, faults.iter().map(|f| f.toml.as_str()))
 }

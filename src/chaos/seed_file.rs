@@ -2,9 +2,8 @@
 //! `scenarios::seed_file`, shared with the TUI's saved sessions).
 
 use super::invariants::Violation;
-use super::schedule::Fault;
-use super::{Outcome, run_once};
-use scenarios::seed_file::{FaultEntry, SESSION, SeedFile, fnv};
+use super::{Outcome, judge, last_end_s};
+use scenarios::seed_file::{FaultEntry, SESSION, SeedFile, fnv, with_faults};
 use scenarios::{Overrides, Source};
 
 /// The seed file of a failing chaos run.
@@ -29,7 +28,7 @@ pub fn for_failure(
         faults: o
             .faults
             .iter()
-            .map(|f| FaultEntry { start_ms: f.start_ms, end_ms: f.end_ms, toml: f.toml.clone() })
+            .map(|f| FaultEntry { start_ms: f.start_ms, end_ms: f.end_ms, toml: f.toml() })
             .collect(),
         scenario_text: source.text.clone(),
     }
@@ -80,12 +79,27 @@ pub fn replay(path: &str) -> anyhow::Result<i32> {
     };
     let source = Source { origin: file.scenario_origin.clone(), text: file.scenario_text.clone() };
     let overrides = Overrides { duration, ..Overrides::default() };
-    let faults: Vec<Fault> =
-        file.faults.iter().map(|f| Fault { start_ms: f.start_ms, end_ms: f.end_ms, toml: f.toml.clone() }).collect();
+    // The embedded scenario with the file's `[[faults]]` tables appended, as written (and
+    // perhaps edited by hand): parsed like any scenario file.
+    let text = with_faults(&source.text, file.faults.iter().map(|f| f.toml.as_str()));
+    let faulted = match scenarios::parse(&Source { origin: source.origin.clone(), text }, &overrides) {
+        Ok(s) => s,
+        Err(d) => {
+            eprint!("{d}");
+            return Ok(crate::EXIT_INPUT);
+        }
+    };
     if file.invariant == SESSION {
-        return replay_session(&file, &source, &overrides, &faults);
+        return replay_session(&file, &faulted);
     }
-    let (violation, trace_hash) = run_once(&source, &overrides, file.seed, &faults);
+    let base = match scenarios::parse(&source, &overrides) {
+        Ok(s) => s,
+        Err(d) => {
+            eprint!("{d}");
+            return Ok(crate::EXIT_INPUT);
+        }
+    };
+    let (violation, trace_hash) = judge(&base, &faulted, file.seed, last_end_s(file.faults.iter().map(|f| f.end_ms)));
     let same_failure = violation.as_ref().is_some_and(|v| v.invariant == file.invariant);
     match &violation {
         Some(v) => println!("{} seed {}: {} failed: {}", file.scenario, file.seed, v.invariant, v.detail),
@@ -103,15 +117,8 @@ pub fn replay(path: &str) -> anyhow::Result<i32> {
 
 /// A session saved from the TUI: the scenario with the faults injected by hand, run to
 /// the event the session was saved at. Reproduced if the trace hash is the same.
-fn replay_session(file: &SeedFile, source: &Source, overrides: &Overrides, faults: &[Fault]) -> anyhow::Result<i32> {
-    let text = super::schedule::with_faults(&source.text, faults);
-    let scenario = match scenarios::parse(&Source { origin: source.origin.clone(), text }, overrides) {
-        Ok(s) => s,
-        Err(d) => {
-            eprint!("{d}");
-            return Ok(crate::EXIT_INPUT);
-        }
-    };
+fn replay_session(file: &SeedFile, scenario: &scenarios::Scenario) -> anyhow::Result<i32> {
+    let faults = &file.faults;
     let mut sim = sim_core::Simulation::new(&scenario.model, file.seed).map_err(|e| anyhow::anyhow!("{e}"))?;
     let events = file.events.unwrap_or(u64::MAX);
     while sim.events() < events && sim.step().is_some() {}

@@ -5,7 +5,8 @@
 
 use crate::snapshot::{GaugeSample, Snapshot};
 use scenarios::expect::Verdict;
-use scenarios::seed_file::{FaultEntry, SESSION, SeedFile, fnv, with_faults};
+use scenarios::fault::{Fault, FaultKind};
+use scenarios::seed_file::{FaultEntry, SESSION, SeedFile, fnv};
 use scenarios::{Overrides, Scenario, Source};
 use sim_core::{SimDuration, SimTime, Simulation};
 
@@ -32,21 +33,22 @@ pub enum FaultRequest {
 }
 
 impl FaultRequest {
-    /// The `[[faults]]` table this request appends to the scenario, at `at_ms`.
-    fn toml(&self, at_ms: u64, others: &[String]) -> String {
-        let body = match self {
-            FaultRequest::Crash(i) => format!("crash = \"{i}\"\n"),
-            FaultRequest::Restart(i) => format!("restart = \"{i}\"\n"),
-            FaultRequest::Slow { instance, factor, for_s } => {
-                format!("slow = \"{instance}\"\nfactor = {factor}\nfor = \"{for_s}s\"\n")
-            }
+    /// The scenario's fault this request adds at `at_ms` (`others`: every instance).
+    fn fault(&self, at_ms: u64, others: &[String]) -> Fault {
+        let (kind, lasting) = match self {
+            FaultRequest::Crash(i) => (FaultKind::Crash(i.clone()), None),
+            FaultRequest::Restart(i) => (FaultKind::Restart(i.clone()), None),
+            FaultRequest::Slow { instance, factor, for_s } => (
+                FaultKind::Slow { instance: instance.clone(), factor: f64::from(*factor) },
+                Some(SimDuration::from_secs(u64::from(*for_s))),
+            ),
             FaultRequest::Isolate(i) => {
-                let rest: Vec<String> = others.iter().filter(|o| *o != i).map(|o| format!("\"{o}\"")).collect();
-                format!("partition = [[\"{i}\"], [{}]]\n", rest.join(", "))
+                let rest: Vec<String> = others.iter().filter(|o| *o != i).cloned().collect();
+                (FaultKind::Partition { sides: vec![vec![i.clone()], rest], one_way: false, hold: false }, None)
             }
-            FaultRequest::HealAll => "heal = \"all\"\n".to_string(),
+            FaultRequest::HealAll => (FaultKind::HealAll, None),
         };
-        format!("[[faults]]\nat = \"{at_ms}ms\"\n{body}")
+        Fault { at: SimDuration::from_millis(at_ms), kind, lasting }
     }
 
     pub fn label(&self) -> String {
@@ -68,13 +70,13 @@ impl FaultRequest {
     }
 }
 
-/// A fault injected by hand: when, what, and its TOML.
+/// A fault injected by hand: when, what, and the scenario's fault it is.
 #[derive(Clone, Debug, PartialEq)]
 pub struct HandFault {
     pub at_ms: u64,
     pub end_ms: u64,
     pub label: String,
-    pub toml: String,
+    pub fault: Fault,
 }
 
 pub struct Session {
@@ -287,16 +289,14 @@ impl Session {
             return Err("the run is over: restart (r) or step back to inject a fault".into());
         }
         let others: Vec<String> = self.instances().into_iter().map(|(n, _)| n).collect();
-        let toml = request.toml(at_ms, &others);
-        let text = with_faults(&self.source.text, self.hand.iter().map(|h| h.toml.as_str()).chain([toml.as_str()]));
-        let source = Source { origin: self.source.origin.clone(), text };
-        let scenario = scenarios::parse(&source, &self.overrides).map_err(|d| d.to_string())?;
+        let fault = request.fault(at_ms, &others);
+        let scenario = self.scenario.with_faults(std::slice::from_ref(&fault)).map_err(|e| e.to_string())?;
         self.sim.add_faults(&scenario.model)?;
         let at = SimTime(at_ms * 1_000_000);
         self.checkpoints.retain(|c| c.now() < at);
         self.scenario = scenario;
         let label = request.label();
-        self.hand.push(HandFault { at_ms, end_ms: at_ms + request.lasting_ms(), label, toml });
+        self.hand.push(HandFault { at_ms, end_ms: at_ms + request.lasting_ms(), label, fault });
         Ok(())
     }
 
@@ -339,12 +339,9 @@ impl Session {
         let origin = format!("{} (`{service}` switched to {})", self.source.origin, mode.to_uppercase());
         let now = self.sim.now();
         let mut next = Session::from_source(Source { origin, text }, self.overrides.clone(), Some(self.seed))?;
-        for h in &self.hand {
-            let text = with_faults(&next.source.text, next.hand.iter().chain([h]).map(|h| h.toml.as_str()));
-            let source = Source { origin: next.source.origin.clone(), text };
-            next.scenario = scenarios::parse(&source, &next.overrides).map_err(|d| d.to_string())?;
-            next.hand.push(h.clone());
-        }
+        let hand: Vec<Fault> = self.hand.iter().map(|h| h.fault.clone()).collect();
+        next.scenario = next.scenario.with_faults(&hand).map_err(|e| e.to_string())?;
+        next.hand = self.hand.clone();
         next.sim = new_sim(&next.scenario, next.seed)?;
         next.speed = self.speed;
         next.messages = self.messages.clone();
@@ -372,7 +369,7 @@ impl Session {
             faults: self
                 .hand
                 .iter()
-                .map(|h| FaultEntry { start_ms: h.at_ms, end_ms: h.end_ms, toml: h.toml.clone() })
+                .map(|h| FaultEntry { start_ms: h.at_ms, end_ms: h.end_ms, toml: h.fault.to_toml() })
                 .collect(),
             scenario_text: self.source.text.clone(),
         }
