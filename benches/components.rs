@@ -22,7 +22,7 @@ fn cases() -> Vec<Scenario> {
 }
 
 fn run(s: &Scenario) -> u64 {
-    let mut sim = Simulation::new(&s.model, 1).unwrap();
+    let mut sim = Simulation::new(&s.model, 1);
     sim.run();
     sim.report(false).events
 }

@@ -23,7 +23,7 @@ fn scenario(name: &str, set: &[(&str, &str)]) -> Scenario {
 
 /// Runs the engine; returns (customers completed, events processed).
 fn engine(s: &Scenario) -> (u64, u64) {
-    let mut sim = Simulation::new(&s.model, 1).unwrap();
+    let mut sim = Simulation::new(&s.model, 1);
     sim.run();
     let r = sim.report(false);
     (r.requests.completed, r.events)

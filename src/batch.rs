@@ -18,7 +18,7 @@ pub fn default_jobs() -> usize {
 
 /// Runs one job; with `series`, the report keeps per-second series with percentiles.
 pub fn run_one(job: &Job, series: bool) -> anyhow::Result<Report> {
-    let mut sim = Simulation::new(&job.scenario.model, job.seed).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let mut sim = Simulation::new(&job.scenario.model, job.seed);
     if series {
         sim.collect_series_percentiles();
     }

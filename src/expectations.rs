@@ -39,7 +39,7 @@ mod tests {
             "classes": {"upload": {"latency_ms": {"p99": 600.0}}},
             "components": {"db-1": {"utilization": 0.95}}
         });
-        let parse = |t: &str| scenarios::expect::parse(t, 0, &["upload".into()], &["db-1".into()]).unwrap();
+        let parse = |t: &str| scenarios::expect::parse(t, 0, &["upload".into()], &[("db-1".into(), "cache")]).unwrap();
         let e = [
             parse("p99_ms < 200"),
             parse("class.upload.p99_ms < 500"),

@@ -25,7 +25,7 @@ pub fn run(args: &RunArgs) -> anyhow::Result<i32> {
     if args.check_determinism {
         return check_determinism(&scenario, seed);
     }
-    let mut sim = Simulation::new(&scenario.model, seed).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let mut sim = Simulation::new(&scenario.model, seed);
     if args.series || args.svg.is_some() {
         sim.collect_series_percentiles();
     }
@@ -102,8 +102,8 @@ fn describe(sim: &Simulation, e: Option<&TraceEvent>) -> String {
 /// Runs the scenario twice side by side, comparing every event; reports the first one
 /// that differs, which points straight at the nondeterministic code.
 fn check_determinism(scenario: &Scenario, seed: u64) -> anyhow::Result<i32> {
-    let mut a = Simulation::new(&scenario.model, seed).map_err(|e| anyhow::anyhow!("{e}"))?;
-    let mut b = Simulation::new(&scenario.model, seed).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let mut a = Simulation::new(&scenario.model, seed);
+    let mut b = Simulation::new(&scenario.model, seed);
     let started = Instant::now();
     if let Some(d) = first_divergence(&mut a, &mut b) {
         println!("determinism check FAILED: the runs diverge at event #{}", d.index);

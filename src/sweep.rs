@@ -31,10 +31,10 @@ impl Measure {
     }
 }
 
-fn names(s: &Scenario) -> (Vec<String>, Vec<String>) {
+fn names(s: &Scenario) -> (Vec<String>, Vec<expect::Component>) {
     (
         s.model.classes.iter().map(|c| c.name.clone()).collect(),
-        s.model.components.iter().map(|c| c.name.clone()).collect(),
+        s.model.components.iter().map(|c| (c.name.clone(), c.model.kind())).collect(),
     )
 }
 

@@ -1,6 +1,7 @@
 //! Every built-in scenario runs at its default length and meets its own expectations
 //! (issue #4, item 2): the library proves its lessons.
 
+mod common;
 use std::process::Command;
 
 #[test]
@@ -41,17 +42,12 @@ fn every_builtin_shown_as_a_file_runs_to_the_same_report() {
     }
 }
 
-fn report(name: &str) -> serde_json::Value {
-    let o = Command::new(env!("CARGO_BIN_EXE_scalelab")).args(["run", name, "--json"]).output().expect("runs");
-    serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("{name}: {e}"))
-}
-
 /// Item 3: today's PixelCraft under the 1M-user load fails where the seed says (the one
 /// web server saturates, and a single server holds ~1,000 WebSockets), far worse than
 /// the scaled design under the same load.
 #[test]
 fn pixelcraft_at_1m_breaks_at_the_web_server_and_the_scaled_design_holds() {
-    let (small, scaled) = (report("pixelcraft-100-at-1m"), report("pixelcraft-1m"));
+    let (small, scaled) = (common::report("pixelcraft-100-at-1m", &[]), common::report("pixelcraft-1m", &[]));
     let util = |r: &serde_json::Value, id: &str| r["components"][id]["utilization"].as_f64().unwrap();
     assert!(util(&small, "web") > 0.99, "the web server saturates");
     let others = ["mongo"].map(|id| util(&small, id));
@@ -74,7 +70,7 @@ fn pixelcraft_at_1m_breaks_at_the_web_server_and_the_scaled_design_holds() {
 /// Item 3: the scaled design's bill, line by line against the seed's table (~$2,100).
 #[test]
 fn pixelcraft_1m_costs_the_seeds_table_line_by_line() {
-    let cost = &report("pixelcraft-1m")["cost"];
+    let cost = &common::report("pixelcraft-1m", &[])["cost"];
     let seed = [
         ("web", 200.0),
         ("ws", 120.0),
@@ -102,7 +98,7 @@ fn pixelcraft_1m_costs_the_seeds_table_line_by_line() {
 /// whose writes are slower.
 #[test]
 fn the_checker_finds_writes_lost_in_an_async_failover_and_none_in_a_sync_one() {
-    let (a, s) = (report("failover-async"), report("failover-sync"));
+    let (a, s) = (common::report("failover-async", &[]), common::report("failover-sync", &[]));
     let lost = |r: &serde_json::Value| r["consistency"]["orders"]["lost_writes"].as_u64().unwrap();
     let db_count = a["components"]["db-1"]["lost_writes"].as_f64().unwrap() as u64;
     assert!(lost(&a) > 10 && lost(&a) <= db_count, "checker {} vs the database's own {db_count}", lost(&a));

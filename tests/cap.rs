@@ -1,13 +1,9 @@
 //! CAP in numbers (issue #5): the exercise's three data classes through one partition,
 //! and each misconfiguration caught by the history checker with a count and an example.
 
+mod common;
 use serde_json::Value;
 use std::process::Command;
-
-fn report(name: &str) -> Value {
-    let o = Command::new(env!("CARGO_BIN_EXE_scalelab")).args(["run", name, "--json"]).output().expect("runs");
-    serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("{name}: {e}"))
-}
 
 fn num(v: &Value) -> f64 {
     v.as_f64().unwrap_or_else(|| panic!("not a number: {v}"))
@@ -18,7 +14,7 @@ fn num(v: &Value) -> f64 {
 /// and agree again within one anti-entropy round of the heal.
 #[test]
 fn the_cap_exercise_answers_with_numbers() {
-    let r = report("cap-exercise");
+    let r = common::report("cap-exercise", &[]);
     let c = &r["consistency"];
     let images = &c["images"];
     assert_eq!((num(&images["stale_reads"]), num(&images["lost_writes"]), num(&images["duplicates"])), (0.0, 0.0, 0.0));
@@ -52,7 +48,7 @@ fn the_cap_exercise_answers_with_numbers() {
 /// the writes and the times.
 #[test]
 fn misconfigured_stores_are_caught_with_examples() {
-    let weak = report("cap-weak-quorum");
+    let weak = common::report("cap-weak-quorum", &[]);
     let images = &weak["consistency"]["images"];
     assert!(num(&images["stale_reads"]) > 100.0);
     assert_eq!(num(&images["availability"]), 1.0);
@@ -62,7 +58,7 @@ fn misconfigured_stores_are_caught_with_examples() {
     assert!(detail.contains("returned write") && detail.contains("was acknowledged at t="), "{detail}");
     assert!(e["key"].as_u64().is_some());
 
-    let ap = report("cap-metadata-ap");
+    let ap = common::report("cap-metadata-ap", &[]);
     let images = &ap["consistency"]["images"];
     assert!(num(&images["lost_writes"]) > 10.0);
     let lost =

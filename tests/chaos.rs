@@ -1,22 +1,12 @@
 //! Chaos sweeps (issue #6): a planted defect is found, saved, replayed and shrunk; sound
 //! architectures pass; results do not depend on threads or on how the range is sliced.
 
+mod common;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-
-fn scalelab(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_scalelab")).args(args).output().expect("runs")
-}
-
-fn dir(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("scalelab-chaos-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    d
-}
 
 fn summary(args: &[&str]) -> Value {
-    let o = scalelab(args);
+    let o = common::scalelab(args);
     let mut v: Value =
         serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&o.stderr)));
     v.as_object_mut().unwrap().remove("runs_per_second");
@@ -29,8 +19,8 @@ fn summary(args: &[&str]) -> Value {
 /// shrunk schedule has fewer faults and still fails.
 #[test]
 fn a_planted_defect_is_found_saved_replayed_and_shrunk() {
-    let out = dir("defect");
-    let o = scalelab(&[
+    let out = common::fresh_dir("defect");
+    let o = common::scalelab(&[
         "chaos",
         "cap-weak-quorum",
         "--runs",
@@ -52,7 +42,7 @@ fn a_planted_defect_is_found_saved_replayed_and_shrunk() {
     let original = files.iter().find(|p| !p.to_str().unwrap().ends_with("-shrunk.toml")).expect("a seed file");
     let shrunk = PathBuf::from(original.to_str().unwrap().replace(".toml", "-shrunk.toml"));
     for f in [original, &shrunk] {
-        let r = scalelab(&["replay", f.to_str().unwrap()]);
+        let r = common::scalelab(&["replay", f.to_str().unwrap()]);
         let text = String::from_utf8_lossy(&r.stdout);
         assert_eq!(r.status.code(), Some(0), "{text}");
         assert!(
@@ -69,7 +59,7 @@ fn a_planted_defect_is_found_saved_replayed_and_shrunk() {
 #[test]
 fn sound_architectures_pass_chaos() {
     for (name, runs) in [("cap-exercise", "100"), ("pixelcraft-1m", "6")] {
-        let o = scalelab(&["chaos", name, "--runs", runs, "--duration", "2m", "--jobs", "2", "--json"]);
+        let o = common::scalelab(&["chaos", name, "--runs", runs, "--duration", "2m", "--jobs", "2", "--json"]);
         let s: Value = serde_json::from_slice(&o.stdout).unwrap();
         assert_eq!(s["failures"], 0, "{name}: {}", String::from_utf8_lossy(&o.stderr));
         assert_eq!(o.status.code(), Some(0));
@@ -85,12 +75,20 @@ fn results_do_not_depend_on_threads_or_slicing() {
     let two = summary(&[&base[..], &["--jobs", "2"]].concat());
     assert_eq!(one, two);
     assert!(one["failures"].as_u64().unwrap() > 0, "a sweep with failures to compare");
-    let out = dir("shards");
+    let out = common::fresh_dir("shards");
     std::fs::create_dir_all(&out).unwrap();
     let mut files = Vec::new();
     for k in 1..=3 {
-        let o =
-            scalelab(&["chaos", "cap-weak-quorum", "--runs", "60", "--duration", "2m", "--shard", &format!("{k}/3")]);
+        let o = common::scalelab(&[
+            "chaos",
+            "cap-weak-quorum",
+            "--runs",
+            "60",
+            "--duration",
+            "2m",
+            "--shard",
+            &format!("{k}/3"),
+        ]);
         let f = out.join(format!("{k}.jsonl"));
         std::fs::write(&f, &o.stdout).unwrap();
         files.push(f.to_str().unwrap().to_string());
@@ -103,26 +101,35 @@ fn results_do_not_depend_on_threads_or_slicing() {
 /// Item 5: a corrupted or hand-edited seed file gets a clear error, never a panic.
 #[test]
 fn bad_seed_files_get_clear_errors() {
-    let out = dir("bad");
-    let o = scalelab(&["chaos", "cap-weak-quorum", "--runs", "40", "--duration", "2m", "--out", out.to_str().unwrap()]);
+    let out = common::fresh_dir("bad");
+    let o = common::scalelab(&[
+        "chaos",
+        "cap-weak-quorum",
+        "--runs",
+        "40",
+        "--duration",
+        "2m",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
     assert_eq!(o.status.code(), Some(5));
     let good = std::fs::read_dir(&out).unwrap().next().unwrap().unwrap().path();
     let text = std::fs::read_to_string(&good).unwrap();
     let corrupted = out.join("corrupted.toml");
     std::fs::write(&corrupted, text.replacen("seed = ", "seed = x", 1)).unwrap();
-    let r = scalelab(&["replay", corrupted.to_str().unwrap()]);
+    let r = common::scalelab(&["replay", corrupted.to_str().unwrap()]);
     let err = String::from_utf8_lossy(&r.stderr);
     assert_eq!(r.status.code(), Some(1));
     assert!(err.contains(&format!("--> {}:6:8", corrupted.display())), "{err}");
     assert!(!err.contains("panicked"));
     let edited = out.join("edited.toml");
     std::fs::write(&edited, text.replacen("w = 1 ", "w = 2 ", 1)).unwrap();
-    let r = scalelab(&["replay", edited.to_str().unwrap()]);
+    let r = common::scalelab(&["replay", edited.to_str().unwrap()]);
     assert_eq!(r.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&r.stderr).contains("the file was edited"));
     let missing_key = out.join("missing.toml");
     std::fs::write(&missing_key, text.replacen("invariant = ", "invariantt = ", 1)).unwrap();
-    let r = scalelab(&["replay", missing_key.to_str().unwrap()]);
+    let r = common::scalelab(&["replay", missing_key.to_str().unwrap()]);
     assert_eq!(r.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&r.stderr).contains("unknown field `invariantt`"));
 }
@@ -131,14 +138,14 @@ fn bad_seed_files_get_clear_errors() {
 /// error.
 #[test]
 fn the_scenario_limits_its_chaos() {
-    let out = dir("limits");
+    let out = common::fresh_dir("limits");
     std::fs::create_dir_all(&out).unwrap();
-    let shown = scalelab(&["show", "cap-weak-quorum"]);
+    let shown = common::scalelab(&["show", "cap-weak-quorum"]);
     let text = String::from_utf8(shown.stdout).unwrap() + "\n[chaos]\nmax_faults = 1\nkinds = [\"partition\"]\n";
     let file = out.join("limited.toml");
     std::fs::write(&file, &text).unwrap();
     let seeds = out.join("seeds");
-    let o = scalelab(&[
+    let o = common::scalelab(&[
         "chaos",
         file.to_str().unwrap(),
         "--runs",
@@ -156,7 +163,7 @@ fn the_scenario_limits_its_chaos() {
     }
     let bad = out.join("bad.toml");
     std::fs::write(&bad, text.replace("kinds = [\"partition\"]", "kinds = [\"partiton\"]")).unwrap();
-    let o = scalelab(&["chaos", bad.to_str().unwrap(), "--runs", "1"]);
+    let o = common::scalelab(&["chaos", bad.to_str().unwrap(), "--runs", "1"]);
     let err = String::from_utf8_lossy(&o.stderr);
     assert_eq!(o.status.code(), Some(1));
     assert!(err.contains("unknown fault kind `partiton`") && err.contains("did you mean `partition`?"), "{err}");

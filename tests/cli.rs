@@ -1,63 +1,41 @@
 //! The `scalelab` binary as users meet it: commands, exit codes, messages, determinism
 //! across processes.
 
+mod common;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-
-fn scalelab(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_scalelab"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .expect("the binary runs")
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-fn tmp(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("scalelab-cli-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir.join(name)
-}
 
 #[test]
 fn list_shows_every_builtin_with_its_title() {
-    let o = scalelab(&["list"]);
+    let o = common::scalelab(&["list"]);
     assert!(o.status.success());
-    let text = stdout(&o);
+    let text = common::stdout(&o);
     assert!(text.lines().any(|l| l.starts_with("mm1 ") && l.contains("M/M/1")), "{text}");
     assert!(text.lines().any(|l| l.starts_with("mmc ") && l.contains("M/M/c")), "{text}");
 }
 
 #[test]
 fn show_prints_a_scenario_that_validates_as_a_file() {
-    let o = scalelab(&["show", "mmc"]);
+    let o = common::scalelab(&["show", "mmc"]);
     assert!(o.status.success());
-    let path = tmp("mmc-copy.toml");
+    let path = common::scratch("mmc-copy.toml");
     std::fs::write(&path, &o.stdout).unwrap();
-    let v = scalelab(&["validate", path.to_str().unwrap()]);
-    assert_eq!(stdout(&v), "ok\n");
+    let v = common::scalelab(&["validate", path.to_str().unwrap()]);
+    assert_eq!(common::stdout(&v), "ok\n");
     assert!(v.status.success());
 }
 
 #[test]
 fn show_of_an_unknown_name_suggests_the_close_one() {
-    let o = scalelab(&["show", "mm2"]);
+    let o = common::scalelab(&["show", "mm2"]);
     assert_eq!(o.status.code(), Some(1));
-    assert!(stderr(&o).contains("did you mean `mm1`?"), "{}", stderr(&o));
+    assert!(common::stderr(&o).contains("did you mean `mm1`?"), "{}", common::stderr(&o));
 }
 
 #[test]
 fn run_without_a_scenario_runs_the_default_and_prints_a_report() {
-    let o = scalelab(&["run"]);
-    assert!(o.status.success(), "{}", stderr(&o));
-    let text = stdout(&o);
+    let o = common::scalelab(&["run"]);
+    assert!(o.status.success(), "{}", common::stderr(&o));
+    let text = common::stdout(&o);
     assert!(text.starts_with("pixelcraft-100-at-1m - "), "{text}");
     for needle in ["trace hash ", "requests    generated", "latency ms  mean", "PASS  component.web.utilization > 0.99"]
     {
@@ -77,7 +55,7 @@ fn without_wall_clock(json: &str) -> serde_json::Value {
 #[test]
 fn same_seed_gives_identical_reports_and_traces_across_processes() {
     let run = |seed: &str, trace: &Path| {
-        let o = scalelab(&[
+        let o = common::scalelab(&[
             "run",
             "mmc",
             "--set",
@@ -89,10 +67,10 @@ fn same_seed_gives_identical_reports_and_traces_across_processes() {
             "--trace",
             trace.to_str().unwrap(),
         ]);
-        assert!(o.status.success(), "{}", stderr(&o));
-        stdout(&o)
+        assert!(o.status.success(), "{}", common::stderr(&o));
+        common::stdout(&o)
     };
-    let (t1, t2, t3) = (tmp("a.jsonl"), tmp("b.jsonl"), tmp("c.jsonl"));
+    let (t1, t2, t3) = (common::scratch("a.jsonl"), common::scratch("b.jsonl"), common::scratch("c.jsonl"));
     let (r1, r2, r3) = (run("7", &t1), run("7", &t2), run("8", &t3));
     let (j1, j2, j3) = (without_wall_clock(&r1), without_wall_clock(&r2), without_wall_clock(&r3));
     // Byte-identical apart from the wall-clock fields.
@@ -116,8 +94,8 @@ fn same_seed_gives_identical_reports_and_traces_across_processes() {
 
 #[test]
 fn json_report_has_the_documented_fields() {
-    let o = scalelab(&["run", "mm1", "--set", "customers=5000", "--json", "--no-check"]);
-    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let o = common::scalelab(&["run", "mm1", "--set", "customers=5000", "--json", "--no-check"]);
+    let v: serde_json::Value = serde_json::from_str(&common::stdout(&o)).unwrap();
     for key in [
         "scenario",
         "seed",
@@ -149,42 +127,53 @@ fn json_report_has_the_documented_fields() {
 
 #[test]
 fn check_determinism_runs_twice_and_passes() {
-    let o = scalelab(&["run", "mm1", "--set", "customers=20000", "--check-determinism"]);
-    assert!(o.status.success(), "{}{}", stdout(&o), stderr(&o));
-    assert!(stdout(&o).starts_with("determinism check passed: "), "{}", stdout(&o));
+    let o = common::scalelab(&["run", "mm1", "--set", "customers=20000", "--check-determinism"]);
+    assert!(o.status.success(), "{}{}", common::stdout(&o), common::stderr(&o));
+    assert!(common::stdout(&o).starts_with("determinism check passed: "), "{}", common::stdout(&o));
 }
 
 #[test]
 fn duration_flag_takes_units_and_refuses_bare_numbers() {
-    let o = scalelab(&["run", "mm1", "--duration", "90s", "--json", "--no-check"]);
-    assert!(o.status.success(), "{}", stderr(&o));
-    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let o = common::scalelab(&["run", "mm1", "--duration", "90s", "--json", "--no-check"]);
+    assert!(o.status.success(), "{}", common::stderr(&o));
+    let v: serde_json::Value = serde_json::from_str(&common::stdout(&o)).unwrap();
     assert_eq!(v["sim_seconds"], 90.0);
     // The scenario's 1111 s warm-up cannot fit, so it is shortened, and the user is told.
     assert_eq!(v["warmup_seconds"], 9.0);
-    assert!(stderr(&o).contains("note: the scenario's warm-up (1111.111s) does not fit"), "{}", stderr(&o));
-    let o = scalelab(&["run", "mm1", "--duration", "90s", "--warmup", "30s", "--json", "--no-check"]);
-    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert!(
+        common::stderr(&o).contains("note: the scenario's warm-up (1111.111s) does not fit"),
+        "{}",
+        common::stderr(&o)
+    );
+    let o = common::scalelab(&["run", "mm1", "--duration", "90s", "--warmup", "30s", "--json", "--no-check"]);
+    let v: serde_json::Value = serde_json::from_str(&common::stdout(&o)).unwrap();
     assert_eq!(v["warmup_seconds"], 30.0);
-    let bad = scalelab(&["run", "mm1", "--duration", "90"]);
+    let bad = common::scalelab(&["run", "mm1", "--duration", "90"]);
     assert_eq!(bad.status.code(), Some(2));
-    assert!(stderr(&bad).contains("has no unit"), "{}", stderr(&bad));
+    assert!(common::stderr(&bad).contains("has no unit"), "{}", common::stderr(&bad));
 }
 
 #[test]
 fn set_of_an_unknown_parameter_is_refused_with_a_suggestion() {
-    let o = scalelab(&["run", "mm1", "--set", "arival_rate=3"]);
+    let o = common::scalelab(&["run", "mm1", "--set", "arival_rate=3"]);
     assert_eq!(o.status.code(), Some(1));
-    assert!(stderr(&o).contains("no parameter `arival_rate`"), "{}", stderr(&o));
-    assert!(stderr(&o).contains("did you mean `arrival_rate`?"), "{}", stderr(&o));
+    assert!(common::stderr(&o).contains("no parameter `arival_rate`"), "{}", common::stderr(&o));
+    assert!(common::stderr(&o).contains("did you mean `arrival_rate`?"), "{}", common::stderr(&o));
 }
 
 #[test]
 fn set_changes_the_run() {
     let mean = |rate: &str| {
-        let o =
-            scalelab(&["run", "mm1", "--set", &format!("arrival_rate={rate}"), "--set", "customers=200000", "--json"]);
-        let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+        let o = common::scalelab(&[
+            "run",
+            "mm1",
+            "--set",
+            &format!("arrival_rate={rate}"),
+            "--set",
+            "customers=200000",
+            "--json",
+        ]);
+        let v: serde_json::Value = serde_json::from_str(&common::stdout(&o)).unwrap();
         v["latency_ms"]["mean"].as_f64().unwrap()
     };
     let (low, high) = (mean("2"), mean("8"));
@@ -196,14 +185,14 @@ fn set_changes_the_run() {
 fn a_failed_expectation_exits_3_unless_no_check() {
     // At rho 0.5 the mean is 200 ms, far from the scenario's expected 1000 ms.
     let args = ["run", "mm1", "--set", "arrival_rate=5", "--set", "customers=20000"];
-    let o = scalelab(&args);
-    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
-    assert!(stdout(&o).contains("  FAIL  mean_ms ~ 1000 +- 5%  (actual "), "{}", stdout(&o));
-    assert!(stdout(&o).contains("  PASS  error_rate < 0.0001"), "{}", stdout(&o));
-    assert!(stderr(&o).contains("expectation"), "{}", stderr(&o));
-    let o = scalelab(&[&args[..], &["--no-check", "--json"]].concat());
+    let o = common::scalelab(&args);
+    assert_eq!(o.status.code(), Some(3), "{}", common::stderr(&o));
+    assert!(common::stdout(&o).contains("  FAIL  mean_ms ~ 1000 +- 5%  (actual "), "{}", common::stdout(&o));
+    assert!(common::stdout(&o).contains("  PASS  error_rate < 0.0001"), "{}", common::stdout(&o));
+    assert!(common::stderr(&o).contains("expectation"), "{}", common::stderr(&o));
+    let o = common::scalelab(&[&args[..], &["--no-check", "--json"]].concat());
     assert_eq!(o.status.code(), Some(0));
-    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let v: serde_json::Value = serde_json::from_str(&common::stdout(&o)).unwrap();
     let e = &v["expectations"][0];
     assert_eq!((e["expr"].as_str(), e["passed"].as_bool()), (Some("mean_ms ~ 1000 +- 5%"), Some(false)));
     assert!((e["actual"].as_f64().unwrap() - 200.0).abs() < 20.0);
@@ -211,23 +200,27 @@ fn a_failed_expectation_exits_3_unless_no_check() {
 
 #[test]
 fn a_missing_file_is_a_clear_error() {
-    let o = scalelab(&["run", "no/such/file.toml"]);
+    let o = common::scalelab(&["run", "no/such/file.toml"]);
     assert_eq!(o.status.code(), Some(1));
-    assert!(stderr(&o).contains("no built-in scenario or file named `no/such/file.toml`"), "{}", stderr(&o));
+    assert!(
+        common::stderr(&o).contains("no built-in scenario or file named `no/such/file.toml`"),
+        "{}",
+        common::stderr(&o)
+    );
 }
 
 #[test]
 fn binary_garbage_and_huge_files_are_refused_without_a_panic() {
-    let garbage = tmp("garbage.toml");
+    let garbage = common::scratch("garbage.toml");
     std::fs::write(&garbage, [0xff, 0xfe, 0x00, 0x41, 0x80]).unwrap();
-    let o = scalelab(&["validate", garbage.to_str().unwrap()]);
+    let o = common::scalelab(&["validate", garbage.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(1));
-    assert!(stderr(&o).contains("cannot read"), "{}", stderr(&o));
-    let huge = tmp("huge.toml");
+    assert!(common::stderr(&o).contains("cannot read"), "{}", common::stderr(&o));
+    let huge = common::scratch("huge.toml");
     std::fs::write(&huge, vec![b'#'; 5 * 1024 * 1024]).unwrap();
-    let o = scalelab(&["validate", huge.to_str().unwrap()]);
+    let o = common::scalelab(&["validate", huge.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(1));
-    assert!(stderr(&o).contains("limited to"), "{}", stderr(&o));
+    assert!(common::stderr(&o).contains("limited to"), "{}", common::stderr(&o));
 }
 
 /// One broken file per kind of mistake: each must exit 1 and point at the right place.
@@ -258,14 +251,14 @@ fn each_kind_of_bad_scenario_gets_a_located_error() {
     for (name, at, needle) in cases {
         let path = format!("tests/bad_scenarios/{name}.toml");
         for command in ["validate", "run"] {
-            let o = scalelab(&[command, &path]);
-            let err = stderr(&o);
+            let o = common::scalelab(&[command, &path]);
+            let err = common::stderr(&o);
             assert_eq!(o.status.code(), Some(1), "{command} {name}: {err}");
             assert!(err.contains(&format!("--> {path}:{at}\n")), "{name}: expected position {at} in\n{err}");
             assert!(err.contains(needle), "{name}: expected {needle:?} in\n{err}");
             assert!(!err.contains("panicked"), "{name}: {err}");
         }
-        insta::assert_snapshot!(name, stderr(&scalelab(&["validate", &path])));
+        insta::assert_snapshot!(name, common::stderr(&common::scalelab(&["validate", &path])));
     }
 }
 
@@ -277,7 +270,7 @@ fn benchmark_scenarios_validate() {
     let files: Vec<PathBuf> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).collect();
     assert_eq!(files.len(), 5);
     for f in files {
-        let o = scalelab(&["validate", f.to_str().unwrap()]);
-        assert_eq!(stdout(&o), "ok\n", "{}: {}", f.display(), stderr(&o));
+        let o = common::scalelab(&["validate", f.to_str().unwrap()]);
+        assert_eq!(common::stdout(&o), "ok\n", "{}: {}", f.display(), common::stderr(&o));
     }
 }

@@ -1,21 +1,7 @@
 //! `scalelab compare` and `scalelab sweep` through the binary: winners, noise, the knee,
 //! and the JSON and CSV outputs parsing.
 
-use std::process::{Command, Output};
-
-fn scalelab(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_scalelab"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .expect("the binary runs")
-}
-
-fn ok(args: &[&str]) -> String {
-    let o = scalelab(args);
-    assert!(o.status.success(), "scalelab {args:?}: {}", String::from_utf8_lossy(&o.stderr));
-    String::from_utf8(o.stdout).expect("utf-8")
-}
+mod common;
 
 fn row<'a>(json: &'a serde_json::Value, metric: &str) -> &'a serde_json::Value {
     json["rows"].as_array().unwrap().iter().find(|r| r["metric"] == metric).unwrap_or_else(|| panic!("no row {metric}"))
@@ -24,7 +10,7 @@ fn row<'a>(json: &'a serde_json::Value, metric: &str) -> &'a serde_json::Value {
 #[test]
 fn the_scaled_pixelcraft_wins_on_latency_and_errors_and_the_small_one_on_cost() {
     let json: serde_json::Value =
-        serde_json::from_str(&ok(&["compare", "pixelcraft-100-at-1m", "pixelcraft-1m", "--json"])).unwrap();
+        serde_json::from_str(&common::ok(&["compare", "pixelcraft-100-at-1m", "pixelcraft-1m", "--json"])).unwrap();
     let runs = json["runs"].as_array().unwrap();
     assert_eq!(runs.len(), 2);
     assert_eq!(
@@ -51,13 +37,13 @@ fn the_scaled_pixelcraft_wins_on_latency_and_errors_and_the_small_one_on_cost() 
     assert!(row(&json, "usd_per_million_served")["values"][1].as_f64().unwrap() > 0.5);
     assert_eq!(row(&json, "p99_ms")["significant"], serde_json::Value::Null, "one seed: untested");
 
-    let text = ok(&["compare", "pixelcraft-100-at-1m", "pixelcraft-1m"]);
+    let text = common::ok(&["compare", "pixelcraft-100-at-1m", "pixelcraft-1m"]);
     let p99 = text.lines().find(|l| l.starts_with("p99 latency")).unwrap();
     assert!(p99.contains("★ 100.7") || p99.split("★").nth(1).is_some_and(|r| r.trim().starts_with('1')), "{text}");
     let cost = text.lines().find(|l| l.starts_with("cost ($/month)")).unwrap();
     assert!(cost.contains("★ 370.0"), "{text}");
 
-    let csv = ok(&["compare", "pixelcraft-100-at-1m", "pixelcraft-1m", "--csv"]);
+    let csv = common::ok(&["compare", "pixelcraft-100-at-1m", "pixelcraft-1m", "--csv"]);
     let lines: Vec<Vec<&str>> = csv.lines().map(|l| l.split(',').collect()).collect();
     assert_eq!(lines[0], ["metric", "better", "pixelcraft-100-at-1m", "pixelcraft-1m", "best", "significant"]);
     assert!(lines.iter().all(|l| l.len() == lines[0].len()), "{csv}");
@@ -69,7 +55,7 @@ fn the_scaled_pixelcraft_wins_on_latency_and_errors_and_the_small_one_on_cost() 
 #[test]
 fn identical_scenarios_over_five_seeds_show_no_significant_difference() {
     let args = ["compare", "stage-03", "stage-03", "--seeds", "5", "--duration", "3m"];
-    let json: serde_json::Value = serde_json::from_str(&ok(&[&args[..], &["--json"]].concat())).unwrap();
+    let json: serde_json::Value = serde_json::from_str(&common::ok(&[&args[..], &["--json"]].concat())).unwrap();
     assert_eq!(json["runs"].as_array().unwrap().len(), 10);
     assert_eq!(json["seeds"], serde_json::json!([1, 2, 3, 4, 5]));
     for r in json["rows"].as_array().unwrap() {
@@ -77,7 +63,7 @@ fn identical_scenarios_over_five_seeds_show_no_significant_difference() {
         assert_eq!(r["best"], serde_json::Value::Null, "{r}");
     }
     assert!(row(&json, "p99_ms")["ci95"][0].as_f64().unwrap() > 0.0, "five seeds give an interval");
-    let text = ok(&args);
+    let text = common::ok(&args);
     assert!(text.contains("no significant difference in any figure over 5 seeds"), "{text}");
     assert!(!text.lines().any(|l| l.contains('★') && !l.starts_with('★')), "no row has a winner: {text}");
 }
@@ -86,7 +72,7 @@ fn identical_scenarios_over_five_seeds_show_no_significant_difference() {
 fn a_real_difference_over_seeds_is_significant_and_a_tiny_one_is_not() {
     // Four web servers against five at the same load: five are faster (p99 about 124 ms
     // against 128 ms) and cost more; throughput is the same offered load (within noise).
-    let json: serde_json::Value = serde_json::from_str(&ok(&[
+    let json: serde_json::Value = serde_json::from_str(&common::ok(&[
         "compare",
         "stage-03",
         "--vary",
@@ -107,21 +93,21 @@ fn a_real_difference_over_seeds_is_significant_and_a_tiny_one_is_not() {
 
 #[test]
 fn compare_needs_two_scenarios_and_names_bad_settings() {
-    let o = scalelab(&["compare", "stage-03"]);
+    let o = common::scalelab(&["compare", "stage-03"]);
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("--vary"));
-    let o = scalelab(&["compare", "stage-03", "--vary", "lb.policy=round_robin,least_conn"]);
+    let o = common::scalelab(&["compare", "stage-03", "--vary", "lb.policy=round_robin,least_conn"]);
     assert_eq!(o.status.code(), Some(1));
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(err.contains("--set lb.policy=least_conn: unknown policy `least_conn`"), "{err}");
-    let o = scalelab(&["compare", "stage-03", "--vary", "web_servers=1..100000"]);
+    let o = common::scalelab(&["compare", "stage-03", "--vary", "web_servers=1..100000"]);
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("at most 1000"));
 }
 
 #[test]
 fn sweep_of_web_servers_shows_p99_falling_to_the_knee() {
-    let text = ok(&["sweep", "stage-03", "--vary", "web_servers=1..8"]);
+    let text = common::ok(&["sweep", "stage-03", "--vary", "web_servers=1..8"]);
     let rows: Vec<(u32, f64)> = text
         .lines()
         .filter(|l| l.contains('%'))
@@ -141,11 +127,11 @@ fn sweep_of_web_servers_shows_p99_falling_to_the_knee() {
     assert!(text.contains("▲"), "the plot marks the knee: {text}");
 
     let json: serde_json::Value =
-        serde_json::from_str(&ok(&["sweep", "stage-03", "--vary", "web_servers=2..6:2", "--json"])).unwrap();
+        serde_json::from_str(&common::ok(&["sweep", "stage-03", "--vary", "web_servers=2..6:2", "--json"])).unwrap();
     assert_eq!(json["knee"], "4");
     assert_eq!(json["target"], "p99_ms < 250");
     assert_eq!(json["points"].as_array().unwrap().len(), 3);
-    let csv = ok(&["sweep", "stage-03", "--vary", "web_servers=2..6:2", "--csv", "--target", "p99_ms < 100"]);
+    let csv = common::ok(&["sweep", "stage-03", "--vary", "web_servers=2..6:2", "--csv", "--target", "p99_ms < 100"]);
     let lines: Vec<&str> = csv.lines().collect();
     assert_eq!(lines[0], "web_servers,p99_ms,meets_target,error_rate,throughput_rps,p99_ms,cost_usd_month");
     assert_eq!(lines.len(), 4);
@@ -154,7 +140,7 @@ fn sweep_of_web_servers_shows_p99_falling_to_the_knee() {
 
 #[test]
 fn sweep_refuses_an_unknown_metric_with_the_known_ones() {
-    let o = scalelab(&["sweep", "stage-03", "--vary", "web_servers=1..2", "--metric", "p98_ms"]);
+    let o = common::scalelab(&["sweep", "stage-03", "--vary", "web_servers=1..2", "--metric", "p98_ms"]);
     assert_eq!(o.status.code(), Some(1));
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(err.contains("--metric p98_ms") && err.contains("p99_ms"), "{err}");
@@ -163,7 +149,7 @@ fn sweep_refuses_an_unknown_metric_with_the_known_ones() {
 #[test]
 fn parallel_and_serial_sweeps_agree() {
     let args = ["sweep", "stage-03", "--vary", "web_servers=3..5", "--duration", "2m", "--json"];
-    let serial = ok(&[&args[..], &["--jobs", "1"]].concat());
-    let parallel = ok(&[&args[..], &["--jobs", "3"]].concat());
+    let serial = common::ok(&[&args[..], &["--jobs", "1"]].concat());
+    let parallel = common::ok(&[&args[..], &["--jobs", "3"]].concat());
     assert_eq!(serial, parallel);
 }

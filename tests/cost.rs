@@ -72,7 +72,7 @@ extra = { dns = 15, sentry = 26 }
 fn the_seed_cost_table_is_reproduced_line_by_line() {
     let source = Source { origin: "cost.toml".into(), text: SEED_TABLE.into() };
     let scenario = scenarios::parse(&source, &Overrides::default()).unwrap_or_else(|d| panic!("{d}"));
-    let mut sim = Simulation::new(&scenario.model, 1).unwrap();
+    let mut sim = Simulation::new(&scenario.model, 1);
     sim.run();
     let cost = sim.report(false).cost;
     let seed = [

@@ -72,7 +72,7 @@ proptest! {
         let source = Source { origin: "prop.toml".into(), text: toml(&s) };
         let scenario = scenarios::parse(&source, &Overrides::default()).map_err(|d| TestCaseError::fail(d.to_string()))?;
         let run = || {
-            let mut sim = Simulation::new(&scenario.model, seed).unwrap();
+            let mut sim = Simulation::new(&scenario.model, seed);
             sim.run();
             sim.report(false)
         };

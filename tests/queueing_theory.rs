@@ -6,7 +6,7 @@ use sim_core::{Report, Simulation};
 
 fn run(name: &str, set: &[(&str, &str)], seed: u64) -> Report {
     let scenario = scenarios::load(name, &Overrides::with_set(set)).expect("valid built-in");
-    let mut sim = Simulation::new(&scenario.model, seed).expect("routable");
+    let mut sim = Simulation::new(&scenario.model, seed);
     sim.run();
     sim.report(false)
 }
@@ -86,7 +86,7 @@ fn a_closed_loop_obeys_the_response_time_law() {
     );
     let source = scenarios::Source { origin: "closed".into(), text };
     let scenario = scenarios::parse(&source, &Overrides::default()).expect("valid");
-    let mut sim = Simulation::new(&scenario.model, 3).unwrap();
+    let mut sim = Simulation::new(&scenario.model, 3);
     sim.run();
     let r = sim.report(false);
     let x = 20.0 / (r.latency_ms.mean / 1000.0 + 1.0);

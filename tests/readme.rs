@@ -11,7 +11,7 @@ fn the_readme_example_scenario_runs_and_meets_its_expectations() {
     let end = start + readme[start..].find("```").expect("the block closes");
     let source = Source { origin: "README.md".into(), text: readme[start..end].to_string() };
     let scenario = scenarios::parse(&source, &Overrides::default()).unwrap_or_else(|d| panic!("{d}"));
-    let mut sim = Simulation::new(&scenario.model, scenario.seed).unwrap();
+    let mut sim = Simulation::new(&scenario.model, scenario.seed);
     sim.run();
     let report = serde_json::to_value(sim.report(false)).unwrap();
     assert_eq!(scenario.expectations.len(), 7);

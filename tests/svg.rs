@@ -1,23 +1,7 @@
 //! `--svg` writes a well-formed SVG whose lines carry the report's numbers and are drawn
 //! where the chart's axes put them.
 
-use std::process::Command;
-
-fn scalelab(args: &[&str]) -> String {
-    let o = Command::new(env!("CARGO_BIN_EXE_scalelab"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .expect("the binary runs");
-    assert!(o.status.success(), "scalelab {args:?}: {}", String::from_utf8_lossy(&o.stderr));
-    String::from_utf8(o.stdout).unwrap()
-}
-
-fn tmp(name: &str) -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("scalelab-svg-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir.join(name)
-}
+mod common;
 
 fn numbers(s: &str) -> Vec<f64> {
     s.split([' ', ',', 'M', 'L']).filter(|t| !t.is_empty()).map(|t| t.parse().unwrap()).collect()
@@ -64,8 +48,8 @@ fn charts(text: &str) -> Vec<(String, Vec<Drawn>)> {
 
 #[test]
 fn run_svg_draws_the_reports_series() {
-    let path = tmp("run.svg");
-    let json = scalelab(&[
+    let path = common::scratch("run.svg");
+    let json = common::ok(&[
         "run",
         "stage-04",
         "--duration",
@@ -109,9 +93,9 @@ fn run_svg_draws_the_reports_series() {
 
 #[test]
 fn sweep_svg_draws_the_curve_the_target_and_the_knee() {
-    let path = tmp("sweep.svg");
+    let path = common::scratch("sweep.svg");
     let json =
-        scalelab(&["sweep", "stage-03", "--vary", "web_servers=2..6", "--json", "--svg", path.to_str().unwrap()]);
+        common::ok(&["sweep", "stage-03", "--vary", "web_servers=2..6", "--json", "--svg", path.to_str().unwrap()]);
     let sweep: serde_json::Value = serde_json::from_str(&json).unwrap();
     let text = std::fs::read_to_string(&path).unwrap();
     let charts = charts(&text);
@@ -134,8 +118,8 @@ fn sweep_svg_draws_the_curve_the_target_and_the_knee() {
 
 #[test]
 fn compare_svg_has_a_line_per_scenario() {
-    let path = tmp("compare.svg");
-    let json = scalelab(&[
+    let path = common::scratch("compare.svg");
+    let json = common::ok(&[
         "compare",
         "stage-03",
         "--vary",

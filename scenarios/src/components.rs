@@ -318,6 +318,54 @@ fn cache(f: &Fields, v: &Values, e: &mut Errors) -> Option<ComponentModel> {
     }))
 }
 
+/// A sharded database's routing (`shards`, `sharding`, `range_keys`), or `None` for a
+/// single or replicated one (where the sharding keys are refused).
+fn shard_routing(f: &Fields, v: &Values, r: &Resolver, shards: u64) -> Result<Option<Routing>, Diagnostic> {
+    if shards == 1 && f.get("shards").is_none() {
+        for key in ["sharding", "range_keys"] {
+            if let Some(x) = f.get(key) {
+                return Err(Diagnostic::at(format!("`{key}` needs `shards`"), x.span()).help("add shards = 4"));
+            }
+        }
+        return Ok(None);
+    }
+    let scheme = f.choice("sharding", &["hash_mod", "consistent", "range", "directory"], "hash_mod")?;
+    let largest = r.keyspaces.iter().map(|(_, k)| k.count).max().unwrap_or(1);
+    let range_keys =
+        f.get("range_keys").map_or(Ok(largest), |x| v.count(x, "range_keys", 1, crate::limits::MAX_KEYS))?;
+    Ok(Some(Routing::Sharded(match scheme {
+        "consistent" => Sharding::Consistent { vnodes: 256 },
+        "range" => Sharding::Range { key_count: range_keys },
+        "directory" => Sharding::Directory { buckets: 1024 },
+        _ => Sharding::HashMod,
+    })))
+}
+
+/// `failover = { ... }`: the seeds' timings unless set; none without replicas or if `false`.
+fn failover(f: &Fields, v: &Values, replicas: u64) -> Result<Option<Failover>, Diagnostic> {
+    let x = match f.get("failover") {
+        Some(x) if x.get_ref() == &Value::Boolean(false) => return Ok(None),
+        None if replicas == 0 => return Ok(None),
+        x => x,
+    };
+    let secs = SimDuration::from_secs;
+    let defaults = Failover {
+        heartbeat: secs(5),
+        detection: Delay::uniform(secs(30), secs(60)).expect("ordered"),
+        promotion: Delay::uniform(secs(60), secs(120)).expect("ordered"),
+        dns: Delay::constant(secs(30)),
+    };
+    let Some(x) = x else { return Ok(Some(defaults)) };
+    let sub = Sub::new(x, "failover", &["heartbeat", "detection", "promotion", "dns"])?;
+    let delay = |k: &str, d: Delay| sub.get(k).map_or(Ok(d), |x| v.delay(&x, k));
+    Ok(Some(Failover {
+        heartbeat: sub.get("heartbeat").map_or(Ok(defaults.heartbeat), |x| v.duration(&x, "heartbeat"))?,
+        detection: delay("detection", defaults.detection)?,
+        promotion: delay("promotion", defaults.promotion)?,
+        dns: delay("dns", defaults.dns)?,
+    }))
+}
+
 fn database(f: &Fields, v: &Values, r: &Resolver, e: &mut Errors) -> Option<(ComponentModel, Routing)> {
     let replicas = e.take(f.get("replicas").map_or(Ok(0), |x| v.count(x, "replicas", 0, 16)))?;
     let shards = e.take(f.get("shards").map_or(Ok(1), |x| v.count(x, "shards", 1, 1024)))?;
@@ -328,26 +376,7 @@ fn database(f: &Fields, v: &Values, r: &Resolver, e: &mut Errors) -> Option<(Com
         );
         return None;
     }
-    let routing = if shards > 1 || f.get("shards").is_some() {
-        let scheme = e.take(f.choice("sharding", &["hash_mod", "consistent", "range", "directory"], "hash_mod"))?;
-        let largest = r.keyspaces.iter().map(|(_, k)| k.count).max().unwrap_or(1);
-        let range_keys =
-            e.take(f.get("range_keys").map_or(Ok(largest), |x| v.count(x, "range_keys", 1, crate::limits::MAX_KEYS)))?;
-        Some(Routing::Sharded(match scheme {
-            "consistent" => Sharding::Consistent { vnodes: 256 },
-            "range" => Sharding::Range { key_count: range_keys },
-            "directory" => Sharding::Directory { buckets: 1024 },
-            _ => Sharding::HashMod,
-        }))
-    } else {
-        for key in ["sharding", "range_keys"] {
-            if let Some(x) = f.get(key) {
-                e.0.push(Diagnostic::at(format!("`{key}` needs `shards`"), x.span()).help("add shards = 4"));
-                return None;
-            }
-        }
-        None
-    };
+    let routing = e.take(shard_routing(f, v, r, shards))?;
     let max_connections =
         e.take(f.get("max_connections").map_or(Ok(200), |x| v.count(x, "max_connections", 1, MAX_WORKERS)));
     let pool_queue = e.take(f.get("pool_queue").map_or(Ok(0), |x| v.count(x, "pool_queue", 0, MAX_QUEUE_CAPACITY)));
@@ -358,34 +387,7 @@ fn database(f: &Fields, v: &Values, r: &Resolver, e: &mut Errors) -> Option<(Com
     let lag = e.take(f.get("lag").map_or(Ok(Delay::exponential(SimDuration::from_millis(200))), |x| v.delay(x, "lag")));
     let reads_from_replicas = e.take(f.boolean("reads_from_replicas", replicas > 0));
     let read_your_writes = e.take(f.boolean("read_your_writes", false));
-    let failover = match f.get("failover") {
-        Some(x) if x.get_ref() == &Value::Boolean(false) => Some(None),
-        None if replicas == 0 => Some(None),
-        x => {
-            let secs = SimDuration::from_secs;
-            let defaults = Failover {
-                heartbeat: secs(5),
-                detection: Delay::uniform(secs(30), secs(60)).expect("ordered"),
-                promotion: Delay::uniform(secs(60), secs(120)).expect("ordered"),
-                dns: Delay::constant(secs(30)),
-            };
-            match x {
-                None => Some(Some(defaults)),
-                Some(x) => {
-                    let sub = e.take(Sub::new(x, "failover", &["heartbeat", "detection", "promotion", "dns"]))?;
-                    let delay = |k: &str, d: Delay| sub.get(k).map_or(Ok(d), |x| v.delay(&x, k));
-                    Some(Some(Failover {
-                        heartbeat: e.take(
-                            sub.get("heartbeat").map_or(Ok(defaults.heartbeat), |x| v.duration(&x, "heartbeat")),
-                        )?,
-                        detection: e.take(delay("detection", defaults.detection))?,
-                        promotion: e.take(delay("promotion", defaults.promotion))?,
-                        dns: e.take(delay("dns", defaults.dns))?,
-                    }))
-                }
-            }
-        }
-    };
+    let failover = e.take(failover(f, v, replicas));
     let replication = if mode? == "sync" { Replication::Sync } else { Replication::Async { lag: lag? } };
     let spec = DatabaseSpec {
         max_connections: max_connections? as u32,
@@ -594,6 +596,87 @@ fn store(f: &Fields, v: &Values, e: &mut Errors) -> Option<ComponentModel> {
     }))
 }
 
+/// Backend weights as written, with their span.
+type Weights = (Vec<u32>, Range<usize>);
+
+/// `weights = [3, 1, 1]`, if given.
+fn lb_weights(f: &Fields) -> Result<Option<Weights>, Diagnostic> {
+    let Some(w) = f.get("weights") else { return Ok(None) };
+    let Value::Array(items) = w.get_ref() else {
+        return Err(Diagnostic::at("`weights` must be an array, such as [3, 1, 1]", w.span()));
+    };
+    let weight = |item: &Value| match item {
+        Value::Integer(i) if (1..=1_000_000).contains(i) => Ok(*i as u32),
+        _ => Err(Diagnostic::at("weights are whole numbers from 1 to 1000000", w.span())),
+    };
+    Ok(Some((items.iter().map(weight).collect::<Result<_, _>>()?, w.span())))
+}
+
+/// `health_check = { ... }` (ALB's defaults if absent, none if `false`); `None` on an error.
+fn health_check(f: &Fields, v: &Values, e: &mut Errors) -> Option<Option<HealthCheck>> {
+    let x = match f.get("health_check") {
+        None => return Some(Some(HealthCheck::default())),
+        Some(x) if x.get_ref() == &Value::Boolean(false) => return Some(None),
+        Some(x) => x,
+    };
+    let keys = ["interval", "timeout", "healthy_threshold", "unhealthy_threshold"];
+    let sub = e.take(Sub::new(x, "health_check", &keys))?;
+    let d = HealthCheck::default();
+    let dur = |k: &str, dflt| sub.get(k).map_or(Ok(dflt), |x| v.duration(&x, k));
+    let cnt = |k: &str, dflt: u32| sub.get(k).map_or(Ok(dflt), |x| v.count(&x, k, 1, 100).map(|c| c as u32));
+    Some(Some(HealthCheck {
+        interval: e.take(dur("interval", d.interval))?,
+        timeout: e.take(dur("timeout", d.timeout))?,
+        healthy_threshold: e.take(cnt("healthy_threshold", d.healthy_threshold))?,
+        unhealthy_threshold: e.take(cnt("unhealthy_threshold", d.unhealthy_threshold))?,
+    }))
+}
+
+/// The balancing policy; weights go with weighted round robin only, one per backend.
+fn lb_policy(f: &Fields, policy: &str, weights: Option<Weights>, backends: u32) -> Result<Policy, Diagnostic> {
+    Ok(match (policy, weights) {
+        ("weighted_round_robin", Some((w, span))) => {
+            if w.len() != backends as usize {
+                return Err(Diagnostic::at(format!("{} weights for {backends} backends", w.len()), span)
+                    .help("give one weight per backend instance"));
+            }
+            Policy::WeightedRoundRobin(w)
+        }
+        ("weighted_round_robin", None) => {
+            return Err(Diagnostic::at("weighted_round_robin needs `weights`, one per backend", f.span.clone())
+                .help("add weights = [3, 1, 1]"));
+        }
+        (_, Some((_, span))) => {
+            return Err(Diagnostic::at("`weights` apply only to policy = \"weighted_round_robin\"", span));
+        }
+        ("least_connections", None) => Policy::LeastConnections,
+        ("client_hash", None) => Policy::ClientHash,
+        ("power_of_two", None) => Policy::PowerOfTwo,
+        _ => Policy::RoundRobin,
+    })
+}
+
+/// `autoscale = { ... }` over `count` backends: the guide's Auto Scaling group (5 min
+/// between scale-outs, 10 min before a scale-in) unless set.
+fn lb_autoscale(x: &Spanned<Value>, v: &Values, count: u32) -> Result<LbAutoscale, Diagnostic> {
+    let keys = ["min", "target", "interval", "startup", "cooldown", "scale_in_cooldown"];
+    let sub = Sub::new(x, "autoscale", &keys)?;
+    let dur = |k: &str, d: u64| sub.get(k).map_or(Ok(SimDuration::from_secs(d)), |x| v.duration(&x, k));
+    let min = sub.get("min").map_or(Ok(1), |x| v.count(&x, "min", 1, 1_000_000))?;
+    if min > u64::from(count) {
+        return Err(Diagnostic::at(format!("autoscale: min ({min}) is above the backends' count ({count})"), x.span())
+            .help("the backends' `count` is the most instances the group may run: raise it, or lower min"));
+    }
+    Ok(LbAutoscale {
+        min: min as u32,
+        target: sub.get("target").map_or(Ok(0.7), |x| v.number_in(&x, Dim::Number, "target", 0.01, 10.0))?,
+        interval: dur("interval", 60)?,
+        startup: dur("startup", 120)?,
+        cooldown: dur("cooldown", 300)?,
+        scale_in_cooldown: dur("scale_in_cooldown", 600)?,
+    })
+}
+
 fn load_balancer(f: &Fields, v: &Values, r: &Resolver, e: &mut Errors) -> Option<ComponentModel> {
     let backends = e.take(match f.get("backends") {
         Some(x) => r.service(x, "backends"),
@@ -606,108 +689,19 @@ fn load_balancer(f: &Fields, v: &Values, r: &Resolver, e: &mut Errors) -> Option
         &["round_robin", "least_connections", "client_hash", "weighted_round_robin", "power_of_two"],
         "round_robin",
     ));
-    let weights = match f.get("weights") {
-        Some(w) => match w.get_ref() {
-            Value::Array(items) => {
-                let mut out = Vec::new();
-                for item in items {
-                    match item {
-                        Value::Integer(i) if (1..=1_000_000).contains(i) => out.push(*i as u32),
-                        _ => {
-                            e.0.push(Diagnostic::at("weights are whole numbers from 1 to 1000000", w.span()));
-                            return None;
-                        }
-                    }
-                }
-                Some((out, w.span()))
-            }
-            _ => {
-                e.0.push(Diagnostic::at("`weights` must be an array, such as [3, 1, 1]", w.span()));
-                return None;
-            }
-        },
-        None => None,
-    };
-    let health = match f.get("health_check") {
-        None => Some(HealthCheck::default()),
-        Some(x) if x.get_ref() == &Value::Boolean(false) => None,
-        Some(x) => {
-            let sub = e.take(Sub::new(
-                x,
-                "health_check",
-                &["interval", "timeout", "healthy_threshold", "unhealthy_threshold"],
-            ))?;
-            let d = HealthCheck::default();
-            let dur = |k: &str, dflt| sub.get(k).map_or(Ok(dflt), |x| v.duration(&x, k));
-            let cnt = |k: &str, dflt: u32| sub.get(k).map_or(Ok(dflt), |x| v.count(&x, k, 1, 100).map(|c| c as u32));
-            Some(HealthCheck {
-                interval: e.take(dur("interval", d.interval))?,
-                timeout: e.take(dur("timeout", d.timeout))?,
-                healthy_threshold: e.take(cnt("healthy_threshold", d.healthy_threshold))?,
-                unhealthy_threshold: e.take(cnt("unhealthy_threshold", d.unhealthy_threshold))?,
-            })
-        }
-    };
+    let weights = e.take(lb_weights(f))?;
+    let health = health_check(f, v, e)?;
     let max_connections =
         e.take(f.get("max_connections").map_or(Ok(50_000), |x| v.count(x, "max_connections", 1, 100_000_000)));
-    let policy = match (policy?, weights) {
-        ("weighted_round_robin", Some((w, span))) => {
-            let n = r.counts[backends?.index()] as usize;
-            if w.len() != n {
-                e.0.push(
-                    Diagnostic::at(format!("{} weights for {n} backends", w.len()), span)
-                        .help("give one weight per backend instance"),
-                );
-                return None;
-            }
-            Policy::WeightedRoundRobin(w)
-        }
-        ("weighted_round_robin", None) => {
-            e.0.push(
-                Diagnostic::at("weighted_round_robin needs `weights`, one per backend", f.span.clone())
-                    .help("add weights = [3, 1, 1]"),
-            );
-            return None;
-        }
-        (_, Some((_, span))) => {
-            e.0.push(Diagnostic::at("`weights` apply only to policy = \"weighted_round_robin\"", span));
-            return None;
-        }
-        ("least_connections", None) => Policy::LeastConnections,
-        ("client_hash", None) => Policy::ClientHash,
-        ("power_of_two", None) => Policy::PowerOfTwo,
-        _ => Policy::RoundRobin,
-    };
+    let backends = backends?;
+    let backend_count = r.counts[backends.index()];
+    let policy = e.take(lb_policy(f, policy?, weights, backend_count))?;
     let autoscale = match f.get("autoscale") {
         None => None,
-        Some(x) => {
-            let keys = ["min", "target", "interval", "startup", "cooldown", "scale_in_cooldown"];
-            let sub = e.take(Sub::new(x, "autoscale", &keys))?;
-            let dur = |k: &str, d: u64| sub.get(k).map_or(Ok(SimDuration::from_secs(d)), |x| v.duration(&x, k));
-            let count = backends.map_or(1, |b| r.counts[b.index()]);
-            let min = e.take(sub.get("min").map_or(Ok(1), |x| v.count(&x, "min", 1, 1_000_000)))?;
-            if min > u64::from(count) {
-                e.0.push(
-                    Diagnostic::at(format!("autoscale: min ({min}) is above the backends' count ({count})"), x.span())
-                        .help("the backends' `count` is the most instances the group may run: raise it, or lower min"),
-                );
-                return None;
-            }
-            let target =
-                e.take(sub.get("target").map_or(Ok(0.7), |x| v.number_in(&x, Dim::Number, "target", 0.01, 10.0)))?;
-            // The guide's Auto Scaling group: 5 min between scale-outs, 10 min before a scale-in.
-            Some(LbAutoscale {
-                min: min as u32,
-                target,
-                interval: e.take(dur("interval", 60))?,
-                startup: e.take(dur("startup", 120))?,
-                cooldown: e.take(dur("cooldown", 300))?,
-                scale_in_cooldown: e.take(dur("scale_in_cooldown", 600))?,
-            })
-        }
+        Some(x) => Some(e.take(lb_autoscale(x, v, backend_count))?),
     };
     Some(ComponentModel::LoadBalancer(LoadBalancerSpec {
-        backends: backends?,
+        backends,
         policy,
         health,
         max_connections: max_connections? as u32,

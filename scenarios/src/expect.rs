@@ -61,6 +61,9 @@ pub struct Expectation {
     pub check: Check,
 }
 
+/// A component instance an expectation may name: its name and its kind.
+pub type Component = (String, &'static str);
+
 /// Short names for report fields, valid for the run and for a class.
 const ALIASES: [(&str, &[&str]); 16] = [
     ("mean_ms", &["latency_ms", "mean"]),
@@ -87,7 +90,7 @@ fn alias(name: &str) -> Option<Vec<String>> {
 
 /// Parses one expectation whose text starts at byte `at` of the source. `classes` and
 /// `components` are the names it may refer to.
-pub fn parse(text: &str, at: usize, classes: &[String], components: &[String]) -> Result<Expectation, Diagnostic> {
+pub fn parse(text: &str, at: usize, classes: &[String], components: &[Component]) -> Result<Expectation, Diagnostic> {
     let span = at..at + text.len();
     if let Some((name, range)) = text.split_once(" in ") {
         let metric = metric(name.trim(), at..at + name.len(), classes, components)?;
@@ -158,7 +161,12 @@ pub fn component_of(text: &str) -> Option<&str> {
 
 /// Reads a metric name (`p99_ms`, `class.NAME.METRIC`, `component.ID.KEY`...) against the
 /// classes and components it may name; `span` locates it for the error.
-pub fn metric(name: &str, span: Range<usize>, classes: &[String], components: &[String]) -> Result<Metric, Diagnostic> {
+pub fn metric(
+    name: &str,
+    span: Range<usize>,
+    classes: &[String],
+    components: &[Component],
+) -> Result<Metric, Diagnostic> {
     let parts: Vec<&str> = name.split('.').collect();
     let known = || ALIASES.iter().map(|(a, _)| *a);
     let unknown = |what: &str, word: &str, among: Vec<&str>| {
@@ -182,8 +190,15 @@ pub fn metric(name: &str, span: Range<usize>, classes: &[String], components: &[
         ["cost", line] => Ok(Metric::Run(vec!["cost".into(), "by_component".into(), line.to_string()])),
         ["consistency", data, key] => Ok(Metric::Run(vec!["consistency".into(), data.to_string(), key.to_string()])),
         ["component", id, key] => {
-            if !components.iter().any(|x| x == id) {
-                return Err(unknown("component", id, components.iter().map(String::as_str).collect()));
+            let Some((_, kind)) = components.iter().find(|(x, _)| x == id) else {
+                return Err(unknown("component", id, components.iter().map(|(n, _)| n.as_str()).collect()));
+            };
+            let figures = sim_core::report::figures::names(kind);
+            let common = sim_core::report::figures::COMMON_NAMES;
+            let per_region = *kind == "cdn" && (key.starts_with("hit_ratio_") || key.starts_with("requests_"));
+            if !figures.contains(key) && !common.contains(key) && !per_region {
+                let known = [&common[..], figures].concat();
+                return Err(unknown(&format!("figure of a {kind}"), key, known));
             }
             Ok(Metric::Component { id: id.to_string(), key: key.to_string() })
         }
@@ -198,7 +213,7 @@ mod tests {
     use super::*;
 
     fn p(text: &str) -> Result<Expectation, Diagnostic> {
-        parse(text, 0, &["upload".into()], &["db-1".into()])
+        parse(text, 0, &["upload".into()], &[("db-1".into(), "database")])
     }
 
     #[test]
@@ -229,6 +244,9 @@ mod tests {
         assert_eq!(e.help.as_deref(), Some("did you mean `p99_ms`?"));
         assert!(p("class.uplaod.p99_ms < 1").unwrap_err().help.unwrap().contains("`upload`"));
         assert!(p("component.db.utilization > 1").unwrap_err().message.contains("unknown component `db`"));
+        let e = p("component.db-1.lost_write > 0").unwrap_err();
+        assert_eq!(e.message, "unknown figure of a database `lost_write`");
+        assert_eq!(e.help.as_deref(), Some("did you mean `lost_writes`?"));
         assert!(p("p99_ms 200").unwrap_err().message.contains("no comparison"));
         assert!(p("p99_ms ~ 200").unwrap_err().message.contains("needs a tolerance"));
         assert!(p("p99_ms < fast").unwrap_err().message.contains("not a number"));

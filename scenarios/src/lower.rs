@@ -51,6 +51,11 @@ pub fn lower(mut file: ScenarioFile, source: &str, overrides: &Overrides) -> Res
     })
 }
 
+/// Stage two, in order: parameters, keyspaces, services and their instances, component
+/// models, links, costs, classes and their flows, faults, the run's window and load,
+/// then the model, its routes and the expectations. Each step collects its errors; the
+/// model is built only when there are none. Kept as one function: it is stage two's table
+/// of contents.
 fn lower_with(
     file: ScenarioFile,
     source: &str,
@@ -60,9 +65,77 @@ fn lower_with(
     let (params, param_infos) = params(&file, source, overrides, &mut errors);
     let v = Values { source, params: &params };
     let keyspaces = keyspaces(&file, &v, &mut errors);
+    let decls = declare(&file, &v, &mut errors);
+    let populations = 1 + file.workloads.len();
+    let service_names: Vec<String> = decls.iter().map(|d| d.name.clone()).collect();
+    let service_kinds: Vec<String> = decls.iter().map(|d| d.kind.clone()).collect();
+    let counts: Vec<u32> = decls.iter().map(|d| d.count).collect();
+    let resolver = Resolver { names: &service_names, counts: &counts, kinds: &service_kinds, keyspaces: &keyspaces };
+    let instances = instances(&decls, &service_names, &mut errors).ok_or_else(|| errors.clone())?;
+    let (mut models, routings) = component_models(&decls, populations, &v, &resolver, &mut errors);
+    let Instances { names: instance_names, services: service_instances, .. } = &instances;
+    let links = links(&file, &service_names, instance_names, service_instances, &v, &mut errors);
+    let costs = costs(&file, &decls, &v, &mut errors);
+    let (classes, weights) = classes(&file, &decls, &resolver, &mut models, &v, &mut errors);
+    check_flows(&file, &classes, &decls, &models, &routings, &mut errors);
+    let closed: Vec<bool> = std::iter::once(&file.workload)
+        .chain(file.workloads.values())
+        .map(|w| w.arrival.get_ref() == "closed")
+        .collect();
+    let names = crate::fault::Names {
+        services: service_names.clone(),
+        instances: instance_names.clone(),
+        service_instances: service_instances.clone(),
+        closed,
+    };
+    let (faults, partitions) = crate::fault_file::lower_all(&file.faults, &names, &v, &mut errors);
+    let window = run_window(&file, overrides, &v, &mut errors);
+    let arrivals: Vec<Option<Population>> =
+        std::iter::once(&file.workload).chain(file.workloads.values()).map(|w| workload(w, &v, &mut errors)).collect();
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    let mut notes = Vec::new();
+    let (duration, warmup) = checked_window(&file, overrides, window.expect("no errors"), &mut notes)?;
+    let arrivals: Vec<Population> = arrivals.into_iter().map(|a| a.expect("no errors")).collect();
+    check_load(&file, &arrivals, duration)?;
+    let (components, services) = assemble(&decls, &instances, models, routings, arrivals, weights);
+    let model = Model {
+        name: file.name.get_ref().clone(),
+        components,
+        services,
+        links,
+        classes,
+        keyspaces: keyspaces.into_iter().map(|(_, k)| k).collect(),
+        faults,
+        partitions,
+        costs,
+        duration,
+        warmup,
+        limits: Limits { events_max: EVENTS_MAX, ..Limits::default() },
+    };
+    check_routes(&model, &file)?;
+    let expectations = expectations(&file, &model, overrides, &mut notes)?;
+    let chaos = chaos_limits(file.chaos.as_ref(), &v)?;
+    Ok(Scenario {
+        chaos,
+        name: file.name.get_ref().clone(),
+        title: file.title.get_ref().clone(),
+        group: file.group.clone().unwrap_or_else(|| "other".to_string()),
+        lesson: file.lesson.trim().to_string(),
+        watch: file.watch.clone(),
+        params: param_infos,
+        seed: file.run.seed.unwrap_or(1),
+        model,
+        expectations,
+        notes,
+        names,
+    })
+}
 
-    // Services: the populations first (the clients are service 0, instance 0; then the
-    // named `[workloads]`, one instance each), then the declared components.
+/// The services: the populations first (the clients are service 0, instance 0; then the
+/// named `[workloads]`, one instance each), then the declared components.
+fn declare<'a>(file: &'a ScenarioFile, v: &Values, errors: &mut Vec<Diagnostic>) -> Vec<Decl<'a>> {
     let mut decls: Vec<Decl> =
         vec![Decl { name: CLIENTS.into(), span: 0..0, kind: CLIENTS.into(), kind_span: 0..0, count: 1, fields: None }];
     for name in file.workloads.keys() {
@@ -77,7 +150,6 @@ fn lower_with(
         let (span, kind) = (name.span(), CLIENTS.to_string());
         decls.push(Decl { name: name.get_ref().clone(), span, kind, kind_span: 0..0, count: 1, fields: None });
     }
-    let populations = decls.len();
     if file.components.len() > MAX_COMPONENTS {
         errors.push(Diagnostic::new(format!("{} components; the limit is {MAX_COMPONENTS}", file.components.len())));
     }
@@ -114,15 +186,21 @@ fn lower_with(
                 continue;
             }
         };
-        let count = components::instance_count(&kind, &f, &v).map_err(|e| errors.push(e)).unwrap_or(1);
+        let count = components::instance_count(&kind, &f, v).map_err(|e| errors.push(e)).unwrap_or(1);
         decls.push(Decl { name, span, kind, kind_span, count, fields: Some(f) });
     }
-    let service_names: Vec<String> = decls.iter().map(|d| d.name.clone()).collect();
-    let service_kinds: Vec<String> = decls.iter().map(|d| d.kind.clone()).collect();
-    let counts: Vec<u32> = decls.iter().map(|d| d.count).collect();
-    let resolver = Resolver { names: &service_names, counts: &counts, kinds: &service_kinds, keyspaces: &keyspaces };
+    decls
+}
 
-    // Instances.
+/// Every instance: its name, its service, and each service's instances.
+struct Instances {
+    names: Vec<String>,
+    service: Vec<usize>,
+    services: Vec<Vec<ComponentId>>,
+}
+
+/// Names the instances (`id-1` .. `id-N`); `None` past the limit on instances.
+fn instances(decls: &[Decl], service_names: &[String], errors: &mut Vec<Diagnostic>) -> Option<Instances> {
     let mut instance_names: Vec<String> = Vec::new();
     let mut instance_service: Vec<usize> = Vec::new();
     let mut service_instances: Vec<Vec<ComponentId>> = Vec::new();
@@ -147,16 +225,25 @@ fn lower_with(
             Diagnostic::new(format!("{} instances in all; the limit is {MAX_COMPONENTS}", instance_names.len()))
                 .help("lower some `count`"),
         );
-        return Err(errors);
+        return None;
     }
+    Some(Instances { names: instance_names, service: instance_service, services: service_instances })
+}
 
-    // Component models (needs every service name for references such as a balancer's
-    // backends).
+/// Each declared component's model and routing (populations get theirs from workloads);
+/// they may name any service (a balancer's backends).
+fn component_models(
+    decls: &[Decl],
+    populations: usize,
+    v: &Values,
+    resolver: &Resolver,
+    errors: &mut Vec<Diagnostic>,
+) -> (Vec<Option<ComponentModel>>, Vec<Routing>) {
     let mut models: Vec<Option<ComponentModel>> = vec![None; populations];
     let mut routings: Vec<Routing> = vec![Routing::RoundRobin; populations];
     for d in decls.iter().skip(populations) {
         let f = d.fields.as_ref().expect("declared components have fields");
-        match components::lower(&d.kind, d.kind_span.clone(), f, &v, &resolver) {
+        match components::lower(&d.kind, d.kind_span.clone(), f, v, resolver) {
             Ok((m, routing)) => {
                 models.push(Some(m));
                 routings.push(routing);
@@ -168,11 +255,20 @@ fn lower_with(
             }
         }
     }
+    (models, routings)
+}
 
-    let links = links(&file, &service_names, &instance_names, &service_instances, &v, &mut errors);
-    let costs = costs(&file, &decls, &v, &mut errors);
-
-    // Classes.
+/// The classes, and per population the weights of the classes it issues.
+fn classes(
+    file: &ScenarioFile,
+    decls: &[Decl],
+    resolver: &Resolver,
+    models: &mut [Option<ComponentModel>],
+    v: &Values,
+    errors: &mut Vec<Diagnostic>,
+) -> (Vec<ClassSpec>, Vec<Vec<(ClassId, f64)>>) {
+    let populations = 1 + file.workloads.len();
+    let service_names = resolver.names;
     if file.classes.is_empty() {
         errors.push(
             Diagnostic::new("the scenario has no [[classes]]")
@@ -215,45 +311,45 @@ fn lower_with(
         if let Some(o) = origin {
             weights[o].push((ClassId(ci as u16), weight));
         }
-        if let Some(mut class) = class(c, &resolver, &v, &mut errors) {
+        if let Some(mut class) = class(c, resolver, v, errors) {
             class.origin = ComponentId(origin.unwrap_or(0) as u32);
             classes.push(class);
         }
-        class_services(ci, c, &service_names, &mut models, &v, &mut errors);
+        class_services(ci, c, service_names, models, v, errors);
     }
     if errors.is_empty() {
-        for (pi, w) in weights.iter_mut().enumerate() {
-            let (name, span) = (&decls[pi].name, decls[pi].span.clone());
-            let at = |m: String| if pi == 0 { Diagnostic::new(m) } else { Diagnostic::at(m, span.clone()) };
-            if w.is_empty() {
-                errors.push(
-                    at(format!("the population `{name}` issues no class"))
-                        .help(format!("give a class from = \"{name}\", or remove the population")),
-                );
-            } else if w.iter().all(|(_, w)| *w == 0.0) {
-                errors.push(
-                    at(format!("every class of `{name}` has weight 0, so it would never issue a request"))
-                        .help("give at least one class a positive weight"),
-                );
-            }
-            w.retain(|(_, w)| *w > 0.0);
-        }
+        check_weights(decls, &mut weights, errors);
     }
-    check_flows(&file, &classes, &decls, &models, &routings, &mut errors);
+    (classes, weights)
+}
 
-    let closed: Vec<bool> = std::iter::once(&file.workload)
-        .chain(file.workloads.values())
-        .map(|w| w.arrival.get_ref() == "closed")
-        .collect();
-    let names = crate::fault::Names {
-        services: service_names.clone(),
-        instances: instance_names.clone(),
-        service_instances: service_instances.clone(),
-        closed,
-    };
-    let (faults, partitions) = crate::fault_file::lower_all(&file.faults, &names, &v, &mut errors);
+/// Every population issues some class with a positive weight; zero weights are dropped.
+fn check_weights(decls: &[Decl], weights: &mut [Vec<(ClassId, f64)>], errors: &mut Vec<Diagnostic>) {
+    for (pi, w) in weights.iter_mut().enumerate() {
+        let (name, span) = (&decls[pi].name, decls[pi].span.clone());
+        let at = |m: String| if pi == 0 { Diagnostic::new(m) } else { Diagnostic::at(m, span.clone()) };
+        if w.is_empty() {
+            errors.push(
+                at(format!("the population `{name}` issues no class"))
+                    .help(format!("give a class from = \"{name}\", or remove the population")),
+            );
+        } else if w.iter().all(|(_, w)| *w == 0.0) {
+            errors.push(
+                at(format!("every class of `{name}` has weight 0, so it would never issue a request"))
+                    .help("give at least one class a positive weight"),
+            );
+        }
+        w.retain(|(_, w)| *w > 0.0);
+    }
+}
 
-    // Run length.
+/// The run's length and warm-up as the file or the command line gives them.
+fn run_window(
+    file: &ScenarioFile,
+    overrides: &Overrides,
+    v: &Values,
+    errors: &mut Vec<Diagnostic>,
+) -> Option<(SimDuration, SimDuration)> {
     let duration = match &overrides.duration {
         Some(d) => Some(*d),
         None => v.duration(&file.run.duration, "duration").map_err(|e| errors.push(e)).ok(),
@@ -263,15 +359,17 @@ fn lower_with(
         (None, Some(w)) => v.duration(w, "warmup").map_err(|e| errors.push(e)).ok(),
         (None, None) => Some(SimDuration::ZERO),
     };
-    let arrivals: Vec<Option<Population>> =
-        std::iter::once(&file.workload).chain(file.workloads.values()).map(|w| workload(w, &v, &mut errors)).collect();
+    Some((duration?, warmup?))
+}
 
-    if !errors.is_empty() {
-        return Err(errors);
-    }
-    let (duration, mut warmup) = (duration.expect("no errors"), warmup.expect("no errors"));
-    let arrivals: Vec<Population> = arrivals.into_iter().map(|a| a.expect("no errors")).collect();
-    let mut notes = Vec::new();
+/// A window that makes sense: a warm-up that does not fit a `--duration` is shortened
+/// (with a note), a zero length or a warm-up as long as the run is refused.
+fn checked_window(
+    file: &ScenarioFile,
+    overrides: &Overrides,
+    (duration, mut warmup): (SimDuration, SimDuration),
+    notes: &mut Vec<String>,
+) -> Result<(SimDuration, SimDuration), Vec<Diagnostic>> {
     if overrides.duration.is_some() && overrides.warmup.is_none() && warmup >= duration {
         let shorter = SimDuration(duration.as_nanos() / 10);
         notes.push(format!(
@@ -295,6 +393,11 @@ fn lower_with(
                 .help("shorten the warm-up or lengthen the run"),
         ]);
     }
+    Ok((duration, warmup))
+}
+
+/// Refuses a run that would issue more requests than the limit (surges at their peak).
+fn check_load(file: &ScenarioFile, arrivals: &[Population], duration: SimDuration) -> Result<(), Vec<Diagnostic>> {
     let expected: f64 = arrivals
         .iter()
         .map(|(arrival, _, surges)| match arrival {
@@ -318,44 +421,52 @@ fn lower_with(
             .help("shorten the run (--duration) or lower the load"),
         ]);
     }
+    Ok(())
+}
 
-    let mut components = Vec::with_capacity(instance_names.len());
-    for (i, name) in instance_names.iter().enumerate() {
-        let si = instance_service[i];
-        let model = if si < populations {
-            let (arrival, users, surges) = arrivals[si].clone();
-            ComponentModel::Clients(ClientsSpec { arrival, class_weights: weights[si].clone(), users, surges })
-        } else {
-            models[si].clone().expect("no errors")
-        };
-        components.push(ComponentSpec { name: name.clone(), service: ServiceId(si as u32), model });
-    }
-    let services = decls
+/// The model's instances and services; populations get their workloads.
+fn assemble(
+    decls: &[Decl],
+    instances: &Instances,
+    models: Vec<Option<ComponentModel>>,
+    routings: Vec<Routing>,
+    arrivals: Vec<Population>,
+    weights: Vec<Vec<(ClassId, f64)>>,
+) -> (Vec<ComponentSpec>, Vec<ServiceSpec>) {
+    let populations = arrivals.len();
+    let components = instances
+        .names
         .iter()
-        .enumerate()
-        .map(|(si, d)| ServiceSpec {
-            name: d.name.clone(),
-            instances: service_instances[si].clone(),
-            routing: routings[si].clone(),
+        .zip(&instances.service)
+        .map(|(name, &si)| {
+            let model = if si < populations {
+                let (arrival, users, surges) = arrivals[si].clone();
+                ComponentModel::Clients(ClientsSpec { arrival, class_weights: weights[si].clone(), users, surges })
+            } else {
+                models[si].clone().expect("no errors")
+            };
+            ComponentSpec { name: name.clone(), service: ServiceId(si as u32), model }
         })
         .collect();
-    let model = Model {
-        name: file.name.get_ref().clone(),
-        components,
-        services,
-        links,
-        classes,
-        keyspaces: keyspaces.into_iter().map(|(_, k)| k).collect(),
-        faults,
-        partitions,
-        costs,
-        duration,
-        warmup,
-        limits: Limits { events_max: EVENTS_MAX, ..Limits::default() },
-    };
-    check_routes(&model, &file)?;
+    let services = decls
+        .iter()
+        .zip(&instances.services)
+        .zip(routings)
+        .map(|((d, instances), routing)| ServiceSpec { name: d.name.clone(), instances: instances.clone(), routing })
+        .collect();
+    (components, services)
+}
+
+/// The scenario's expectations, parsed against the model's classes and instances.
+fn expectations(
+    file: &ScenarioFile,
+    model: &Model,
+    overrides: &Overrides,
+    notes: &mut Vec<String>,
+) -> Result<Vec<crate::expect::Expectation>, Vec<Diagnostic>> {
     let class_names: Vec<String> = model.classes.iter().map(|c| c.name.clone()).collect();
-    let component_names: Vec<String> = model.components.iter().map(|c| c.name.clone()).collect();
+    let component_names: Vec<crate::expect::Component> =
+        model.components.iter().map(|c| (c.name.clone(), c.model.kind())).collect();
     let mut expectations = Vec::new();
     let mut expect_errors = Vec::new();
     for e in &file.expect {
@@ -364,7 +475,7 @@ fn lower_with(
         // `component.web-5...`): that expectation no longer applies to this run.
         if !overrides.set.is_empty()
             && let Some(id) = crate::expect::component_of(e.get_ref())
-            && !component_names.iter().any(|c| c == id)
+            && !component_names.iter().any(|(c, _)| c == id)
         {
             notes.push(format!("expectation `{}` skipped: this run has no `{id}`", e.get_ref().trim()));
             continue;
@@ -377,27 +488,7 @@ fn lower_with(
     if !expect_errors.is_empty() {
         return Err(expect_errors);
     }
-    if let Err(e) = sim_core::Simulation::new(&model, 0) {
-        let sim_core::ModelError::NoRoute { from, to } = &e;
-        let d = Diagnostic::new(e.to_string())
-            .help(format!("add [[links]] between = [\"{from}\", \"{to}\"] (or between their services)"));
-        return Err(vec![d]);
-    }
-    let chaos = chaos_limits(file.chaos.as_ref(), &v)?;
-    Ok(Scenario {
-        chaos,
-        name: file.name.get_ref().clone(),
-        title: file.title.get_ref().clone(),
-        group: file.group.clone().unwrap_or_else(|| "other".to_string()),
-        lesson: file.lesson.trim().to_string(),
-        watch: file.watch.clone(),
-        params: param_infos,
-        seed: file.run.seed.unwrap_or(1),
-        model,
-        expectations,
-        notes,
-        names,
-    })
+    Ok(expectations)
 }
 
 /// The `[chaos]` table: limits on drawn fault schedules.
@@ -766,6 +857,25 @@ fn class(c: &ClassFile, r: &Resolver, v: &Values, errors: &mut Vec<Diagnostic>) 
         Some(o) => op(o, errors)?,
         None => Op::Read,
     };
+    let mut flow = flow(c, r, class_op, errors)?;
+    flow[steps.len() - 1].parallel = c.parallel;
+    let keyspace = match &c.keyspace {
+        Some(k) => Some(keyspace_of(k, r, errors)?),
+        None => None,
+    };
+    let timeout = match &c.timeout {
+        Some(t) if t.get_ref().as_str() == Some("none") => None,
+        Some(t) => Some(v.duration(t, "timeout").map_err(|e| errors.push(e)).ok()?),
+        None => Some(DEFAULT_TIMEOUT),
+    };
+    Some(ClassSpec { name: c.name.get_ref().clone(), origin: ComponentId(0), flow, keyspace, timeout })
+}
+
+/// A class's flow: its path, each step calling the next, then its `calls` chains
+/// (`a>b>c:op`) hanging from the path's last service.
+fn flow(c: &ClassFile, r: &Resolver, class_op: Op, errors: &mut Vec<Diagnostic>) -> Option<Vec<FlowNode>> {
+    let steps = c.path.get_ref();
+    let calls = c.calls.as_ref().map(|x| x.get_ref().as_slice()).unwrap_or(&[]);
     let mut flow = Vec::new();
     let mut ok = true;
     let serving = |si: usize, span: Range<usize>, errors: &mut Vec<Diagnostic>| {
@@ -812,30 +922,20 @@ fn class(c: &ClassFile, r: &Resolver, v: &Values, errors: &mut Vec<Diagnostic>) 
             }
         }
     }
-    if !ok {
-        return None;
+    ok.then_some(flow)
+}
+
+/// The keyspace a class names.
+fn keyspace_of(k: &Spanned<String>, r: &Resolver, errors: &mut Vec<Diagnostic>) -> Option<KeyspaceId> {
+    if let Some(i) = r.keyspaces.iter().position(|(n, _)| n == k.get_ref()) {
+        return Some(KeyspaceId(i as u16));
     }
-    flow[steps.len() - 1].parallel = c.parallel;
-    let keyspace = match &c.keyspace {
-        Some(k) => match r.keyspaces.iter().position(|(n, _)| n == k.get_ref()) {
-            Some(i) => Some(KeyspaceId(i as u16)),
-            None => {
-                let d = Diagnostic::at(format!("unknown keyspace `{}`", k.get_ref()), k.span());
-                errors.push(match did_you_mean(k.get_ref(), r.keyspaces.iter().map(|(n, _)| n.as_str())) {
-                    Some(s) => d.help(format!("did you mean `{s}`?")),
-                    None => d.help("declare it: [keyspaces.images] count = 100000, zipf = 0.8"),
-                });
-                return None;
-            }
-        },
-        None => None,
-    };
-    let timeout = match &c.timeout {
-        Some(t) if t.get_ref().as_str() == Some("none") => None,
-        Some(t) => Some(v.duration(t, "timeout").map_err(|e| errors.push(e)).ok()?),
-        None => Some(DEFAULT_TIMEOUT),
-    };
-    Some(ClassSpec { name: c.name.get_ref().clone(), origin: ComponentId(0), flow, keyspace, timeout })
+    let d = Diagnostic::at(format!("unknown keyspace `{}`", k.get_ref()), k.span());
+    errors.push(match did_you_mean(k.get_ref(), r.keyspaces.iter().map(|(n, _)| n.as_str())) {
+        Some(s) => d.help(format!("did you mean `{s}`?")),
+        None => d.help("declare it: [keyspaces.images] count = 100000, zipf = 0.8"),
+    });
+    None
 }
 
 /// Applies a class's `service = { web = "exp(30ms)" }` overrides to the servers named.
@@ -1002,6 +1102,19 @@ fn params(
             description: p.description.clone(),
         });
     }
+    set_params(file, overrides, &mut values, &mut infos, errors);
+    (Params(values), infos)
+}
+
+/// Applies `--set NAME=VALUE` to the parameters, each in its parameter's dimension.
+fn set_params(
+    file: &ScenarioFile,
+    overrides: &Overrides,
+    values: &mut BTreeMap<String, Quantity>,
+    infos: &mut [ParamInfo],
+    errors: &mut Vec<Diagnostic>,
+) {
+    let empty = Params(BTreeMap::new());
     for (name, text) in overrides.set.iter().filter(|(n, _)| !field_override::is_field(n)) {
         let Some(info) = infos.iter_mut().find(|i| &i.name == name) else {
             let d = Diagnostic::new(format!("--set {name}={text}: the scenario has no parameter `{name}`"));
@@ -1026,7 +1139,6 @@ fn params(
             Err(e) => errors.push(Diagnostic::new(format!("--set {name}={text}: {}", e.message))),
         }
     }
-    (Params(values), infos)
 }
 
 /// A population's arrival process, its users, and its surges.

@@ -20,7 +20,7 @@ pub mod report;
 pub mod view;
 pub mod world;
 
-pub use engine::{ModelError, Simulation};
+pub use engine::Simulation;
 pub use kernel::distribution::Delay;
 pub use kernel::time::{SimDuration, SimTime};
 pub use model::Model;

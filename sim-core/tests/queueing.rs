@@ -69,7 +69,7 @@ fn mmc(lambda: f64, mu: f64, c: u32, customers: f64) -> Model {
 
 #[test]
 fn mm1_rho_half_quick_check() {
-    let mut sim = Simulation::new(&mmc(5.0, 10.0, 1, 200_000.0), 1).unwrap();
+    let mut sim = Simulation::new(&mmc(5.0, 10.0, 1, 200_000.0), 1);
     sim.run();
     let r = sim.report(false);
     let want_ms = 1000.0 / (10.0 - 5.0);
@@ -82,16 +82,12 @@ fn mm1_rho_half_quick_check() {
 #[test]
 fn lockstep_finds_no_divergence_for_one_seed_and_the_first_one_for_two() {
     let model = mmc(50.0, 10.0, 8, 2_000.0);
-    let same = sim_core::view::lockstep::first_divergence(
-        &mut Simulation::new(&model, 5).unwrap(),
-        &mut Simulation::new(&model, 5).unwrap(),
-    );
+    let same =
+        sim_core::view::lockstep::first_divergence(&mut Simulation::new(&model, 5), &mut Simulation::new(&model, 5));
     assert_eq!(same, None);
-    let d = sim_core::view::lockstep::first_divergence(
-        &mut Simulation::new(&model, 5).unwrap(),
-        &mut Simulation::new(&model, 6).unwrap(),
-    )
-    .expect("two seeds diverge");
+    let d =
+        sim_core::view::lockstep::first_divergence(&mut Simulation::new(&model, 5), &mut Simulation::new(&model, 6))
+            .expect("two seeds diverge");
     // The start events are identical; the first arrival time is the first difference.
     assert_eq!(d.index, 2);
     let (a, b) = (d.a.unwrap(), d.b.unwrap());
@@ -113,7 +109,7 @@ fn adding_an_idle_component_leaves_every_other_draw_unchanged() {
     extended.links[0].b = ComponentId(2);
     extended.classes[0].flow[0].service = ServiceId(2);
     let run = |m: &Model| {
-        let mut sim = Simulation::new(m, 11).unwrap();
+        let mut sim = Simulation::new(m, 11);
         sim.run();
         sim.report(false)
     };

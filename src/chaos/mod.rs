@@ -51,7 +51,7 @@ pub fn last_end_s(ends_ms: impl Iterator<Item = u64>) -> f64 {
 pub fn judge(base: &Scenario, faulted: &Scenario, seed: u64, last_end_s: f64) -> (Option<Violation>, String) {
     let attempt = std::panic::catch_unwind(|| -> Result<(Option<Violation>, String), String> {
         let simulate = |scenario: &Scenario| -> Result<Report, String> {
-            let mut sim = Simulation::new(&scenario.model, seed).map_err(|e| e.to_string())?;
+            let mut sim = Simulation::new(&scenario.model, seed);
             sim.collect_series_percentiles();
             sim.run();
             Ok(sim.report(true))

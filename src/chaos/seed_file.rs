@@ -119,7 +119,7 @@ pub fn replay(path: &str) -> anyhow::Result<i32> {
 /// the event the session was saved at. Reproduced if the trace hash is the same.
 fn replay_session(file: &SeedFile, scenario: &scenarios::Scenario) -> anyhow::Result<i32> {
     let faults = &file.faults;
-    let mut sim = sim_core::Simulation::new(&scenario.model, file.seed).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let mut sim = sim_core::Simulation::new(&scenario.model, file.seed);
     let events = file.events.unwrap_or(u64::MAX);
     while sim.events() < events && sim.step().is_some() {}
     let trace_hash = sim.trace_hash();

@@ -113,7 +113,7 @@ impl Session {
     pub fn from_source(source: Source, overrides: Overrides, seed: Option<u64>) -> Result<Session, String> {
         let scenario = scenarios::parse(&source, &overrides).map_err(|d| d.to_string())?;
         let seed = seed.unwrap_or(scenario.seed);
-        let sim = new_sim(&scenario, seed)?;
+        let sim = new_sim(&scenario, seed);
         Ok(Session {
             source,
             overrides,
@@ -228,7 +228,7 @@ impl Session {
             }
             None => {
                 self.checkpoints.clear();
-                new_sim(&self.scenario, self.seed).expect("the scenario built a run before")
+                new_sim(&self.scenario, self.seed)
             }
         };
         if sim.model().faults.len() < self.scenario.model.faults.len() {
@@ -342,7 +342,7 @@ impl Session {
         let hand: Vec<Fault> = self.hand.iter().map(|h| h.fault.clone()).collect();
         next.scenario = next.scenario.with_faults(&hand).map_err(|e| e.to_string())?;
         next.hand = self.hand.clone();
-        next.sim = new_sim(&next.scenario, next.seed)?;
+        next.sim = new_sim(&next.scenario, next.seed);
         next.speed = self.speed;
         next.messages = self.messages.clone();
         next.run_until(now, u64::MAX);
@@ -394,8 +394,8 @@ impl Session {
     }
 }
 
-fn new_sim(scenario: &Scenario, seed: u64) -> Result<Simulation, String> {
-    let mut sim = Simulation::new(&scenario.model, seed).map_err(|e| e.to_string())?;
+fn new_sim(scenario: &Scenario, seed: u64) -> Simulation {
+    let mut sim = Simulation::new(&scenario.model, seed);
     sim.collect_series_percentiles();
-    Ok(sim)
+    sim
 }

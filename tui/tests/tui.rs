@@ -305,7 +305,7 @@ fn a_fault_added_mid_run_replays_from_the_saved_text() {
     let scenario =
         scenarios::parse(&scenarios::Source { origin: "saved".into(), text }, &scenarios::Overrides::default())
             .unwrap();
-    let mut fresh = sim_core::Simulation::new(&scenario.model, 7).unwrap();
+    let mut fresh = sim_core::Simulation::new(&scenario.model, 7);
     while fresh.events() < file.events.unwrap() && fresh.step().is_some() {}
     assert_eq!(fresh.trace_hash(), file.trace_hash);
     assert_eq!(fresh.trace_hash(), s.sim().trace_hash());

@@ -10,7 +10,7 @@
 
 use crate::ctx::Ctx;
 use crate::event::Input;
-use crate::event::{Op, Outcome};
+use crate::event::{ChildResult, Op, Outcome};
 use crate::kernel::distribution::Delay;
 use crate::kernel::ids::ClassId;
 use crate::kernel::keymap::KeyMap;
@@ -129,23 +129,7 @@ impl Clients {
 
     pub fn on_input(&mut self, input: Input, ctx: &mut Ctx) {
         match input {
-            Input::Start => match &self.spec.arrival {
-                Arrival::Poisson { .. } => {
-                    for s in &self.spec.surges {
-                        ctx.set_timer(s.at, RATE_CHANGE);
-                        ctx.set_timer(s.at + s.lasting, RATE_CHANGE);
-                    }
-                    let d = ctx.draw(&self.interarrival);
-                    ctx.set_timer(d, 0);
-                }
-                Arrival::Closed { users, think } => {
-                    // Each user starts after one think time, so they do not all fire at t=0.
-                    for user in 0..*users {
-                        let d = ctx.draw(think);
-                        ctx.set_timer(d, user);
-                    }
-                }
-            },
+            Input::Start => self.on_start(ctx),
             Input::Slow(f) if matches!(self.spec.arrival, Arrival::Poisson { .. }) => {
                 // A surge fault: the rate changes now, as at a scheduled surge.
                 self.fault_factor = f;
@@ -162,50 +146,81 @@ impl Clients {
                     }
                     Arrival::Closed { .. } => token,
                 };
-                let class = self.pick_class(ctx);
-                let key = match &self.keys[class.index()] {
-                    Some(k) => k.sample(ctx),
-                    None => 0,
-                };
-                // A user's last write matters to reads of the same data (keyspace): LSNs of
-                // different databases are not comparable.
-                self.issued += 1;
-                let Some(own) = &mut self.own else {
-                    if ctx.issue(class, user, key, 0).is_none() {
-                        self.after_answer(user, ctx);
-                    }
-                    return;
-                };
-                let (written, version) = own.last[user as usize];
-                // Versions of different databases (keyspaces) are not comparable.
-                let min_version = if version > 0 && written >> 48 == key >> 48 { version } else { 0 };
-                match ctx.issue(class, user, key, min_version) {
-                    None => self.after_answer(user, ctx),
-                    Some(req) if version > 0 && written == key => {
-                        own.in_flight.insert(request_key(req), version);
-                    }
-                    Some(_) => {}
-                }
+                self.send(user, ctx);
             }
-            Input::ChildDone(result) => {
-                ctx.finish_root(&result);
-                if let Some(own) = &mut self.own {
-                    let before = own.in_flight.remove(request_key(result.child)).unwrap_or(0);
-                    let last = &mut own.last[result.user as usize];
-                    match result.op {
-                        _ if result.outcome != Outcome::Ok => {}
-                        Op::Write if result.version > last.1 => *last = (result.key, result.version),
-                        Op::Read if result.version < before => {
-                            ctx.count_read_your_writes_violation(result.class);
-                        }
-                        _ => {}
-                    }
-                }
-                self.after_answer(result.user, ctx);
-            }
+            Input::ChildDone(result) => self.on_answer(&result, ctx),
             Input::Request(_) => unreachable!("clients are never called"),
             Input::Pong { .. } | Input::Message { .. } | Input::Restart | Input::Slow(_) | Input::Drain => {}
         }
+    }
+
+    /// The first arrival (open loop, and the surges' rate changes) or every user's first
+    /// request after one think time, so they do not all fire at t=0 (closed loop).
+    fn on_start(&mut self, ctx: &mut Ctx) {
+        match &self.spec.arrival {
+            Arrival::Poisson { .. } => {
+                for s in &self.spec.surges {
+                    ctx.set_timer(s.at, RATE_CHANGE);
+                    ctx.set_timer(s.at + s.lasting, RATE_CHANGE);
+                }
+                let d = ctx.draw(&self.interarrival);
+                ctx.set_timer(d, 0);
+            }
+            Arrival::Closed { users, think } => {
+                for user in 0..*users {
+                    let d = ctx.draw(think);
+                    ctx.set_timer(d, user);
+                }
+            }
+        }
+    }
+
+    /// `user` sends a request of a class drawn by weight, for a key drawn by popularity.
+    #[inline]
+    fn send(&mut self, user: u32, ctx: &mut Ctx) {
+        let class = self.pick_class(ctx);
+        let key = match &self.keys[class.index()] {
+            Some(k) => k.sample(ctx),
+            None => 0,
+        };
+        // A user's last write matters to reads of the same data (keyspace): LSNs of
+        // different databases are not comparable.
+        self.issued += 1;
+        let Some(own) = &mut self.own else {
+            if ctx.issue(class, user, key, 0).is_none() {
+                self.after_answer(user, ctx);
+            }
+            return;
+        };
+        let (written, version) = own.last[user as usize];
+        // Versions of different databases (keyspaces) are not comparable.
+        let min_version = if version > 0 && written >> 48 == key >> 48 { version } else { 0 };
+        match ctx.issue(class, user, key, min_version) {
+            None => self.after_answer(user, ctx),
+            Some(req) if version > 0 && written == key => {
+                own.in_flight.insert(request_key(req), version);
+            }
+            Some(_) => {}
+        }
+    }
+
+    /// The answer to one of its requests: recorded, and a closed-loop user thinks again.
+    #[inline]
+    fn on_answer(&mut self, result: &ChildResult, ctx: &mut Ctx) {
+        ctx.finish_root(result);
+        if let Some(own) = &mut self.own {
+            let before = own.in_flight.remove(request_key(result.child)).unwrap_or(0);
+            let last = &mut own.last[result.user as usize];
+            match result.op {
+                _ if result.outcome != Outcome::Ok => {}
+                Op::Write if result.version > last.1 => *last = (result.key, result.version),
+                Op::Read if result.version < before => {
+                    ctx.count_read_your_writes_violation(result.class);
+                }
+                _ => {}
+            }
+        }
+        self.after_answer(result.user, ctx);
     }
 
     /// The open-loop rate changed: drop the arrival drawn at the old rate, draw one at the

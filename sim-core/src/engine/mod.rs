@@ -17,21 +17,6 @@ use crate::world::metrics::Metrics;
 use crate::world::notes::{Note, NoteKind};
 use crate::world::request::{Holder, Requests};
 
-/// Why a model cannot be simulated. The scenario validator reports these with file
-/// positions before the engine ever sees the model.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum ModelError {
-    NoRoute { from: String, to: String },
-}
-
-impl std::fmt::Display for ModelError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            ModelError::NoRoute { from, to } => write!(f, "no link path from `{from}` to `{to}`"),
-        }
-    }
-}
-
 /// One simulation run: the model's components, the queue, the network and the metrics.
 #[derive(Clone)]
 pub struct Simulation {
@@ -49,11 +34,13 @@ pub struct Simulation {
 }
 
 impl Simulation {
-    pub fn new(model: &Model, seed: u64) -> Result<Simulation, ModelError> {
+    /// A run of `model` (validated: `scenarios` checks, among the rest, that every pair of
+    /// instances a flow joins is connected) with `seed`.
+    pub fn new(model: &Model, seed: u64) -> Simulation {
         let n = model.components.len();
         assert!(n < 1 << 24, "an event packs its target's id in 24 bits");
         let world = World::new(model, seed);
-        let sim = Simulation {
+        Simulation {
             seed,
             components: model
                 .components
@@ -70,34 +57,7 @@ impl Simulation {
             end: SimTime::ZERO + model.duration,
             truncated: false,
             model: model.clone(),
-        };
-        sim.check_routes()?;
-        Ok(sim)
-    }
-
-    /// Every pair of instances that a flow can join must be connected by links.
-    fn check_routes(&self) -> Result<(), ModelError> {
-        for (class, flow) in self.model.classes.iter().zip(&self.world.flows) {
-            let mut edges = vec![(vec![class.origin], flow[0].service)];
-            for node in flow {
-                for &c in &node.calls {
-                    edges.push((self.world.services[node.service.index()].instances.clone(), flow[c as usize].service));
-                }
-            }
-            for (callers, service) in edges {
-                for &a in &callers {
-                    for &b in &self.world.services[service.index()].instances {
-                        if self.world.network.route(a, b).is_none() {
-                            return Err(ModelError::NoRoute {
-                                from: self.model.components[a.index()].name.clone(),
-                                to: self.model.components[b.index()].name.clone(),
-                            });
-                        }
-                    }
-                }
-            }
         }
-        Ok(())
     }
 
     /// Collects per-interval latency percentiles for the time series (for charts). Off by
@@ -183,6 +143,9 @@ impl Simulation {
         Some(trace_event)
     }
 
+    /// Turns one event into what its target hears, after what the engine owns (a dead
+    /// target, stale timers and answers, timeouts, probes, faults). One match, kept whole
+    /// on purpose: it is the loop's hot path, inlined into `step`, and its arms return early.
     #[inline(always)]
     fn handle(&mut self, now: SimTime, event: Event) {
         let t = event.target();

@@ -32,6 +32,83 @@ pub enum Figures {
     Store(StoreFigures),
 }
 
+/// Figures every kind may report (`crashes` and `refused_while_down` once it has crashed).
+pub const COMMON_NAMES: [&str; 5] = ["utilization", "queue_mean", "queue_max", "crashes", "refused_while_down"];
+
+/// The figure names a kind reports, as the JSON report and expectations' `component.ID.KEY`
+/// spell them: the one vocabulary (a test holds it to what the reports contain). A CDN
+/// adds `hit_ratio_REGION` and `requests_REGION` per region.
+pub fn names(kind: &str) -> &'static [&'static str] {
+    const CAPACITY: [&str; 3] = ["throughput_rps", "capacity_rps", "hold_ms"];
+    match kind {
+        "clients" => &["issued", "users"],
+        "server" => &[
+            "workers",
+            "busy_mean",
+            "served",
+            "rejected",
+            "errors",
+            "session_misses",
+            CAPACITY[0],
+            CAPACITY[1],
+            CAPACITY[2],
+        ],
+        "load_balancer" => &[
+            "rejected",
+            "unavailable",
+            "marked_down",
+            "marked_up",
+            "backends_up",
+            "backends_in_service_mean",
+            "backends_in_service",
+            "scale_outs",
+            "scale_ins",
+        ],
+        "cache" => {
+            &["hit_ratio", "hits", "misses", "fetches", "coalesced", "evictions", "entries", "flushed", "dirty_lost"]
+        }
+        "database" => &[
+            "reads",
+            "writes",
+            "rejected",
+            "read_your_writes_redirects",
+            "role_primary",
+            "applied_lsn",
+            "replication_lag_ms_mean",
+            "replication_lag_ms_max",
+            "keys_moved_adding_a_shard",
+            "lost_writes",
+            "failovers",
+            "failover_detected_s",
+            "failover_promoted_s",
+            "failover_dns_s",
+            CAPACITY[0],
+            CAPACITY[1],
+            CAPACITY[2],
+        ],
+        "queue" => &[
+            "enqueued",
+            "processed",
+            "throughput_jobs_per_s",
+            "retries",
+            "redelivered",
+            "dead_letters",
+            "rejected",
+            "oldest_wait_max_s",
+            "job_latency_p50_ms",
+            "job_latency_p99_ms",
+            "active_consumers_mean",
+            "dead_letter_age_p50_ms",
+        ],
+        "cdn" => &["hit_ratio", "origin_fetches", "origin_offload"],
+        "object_store" => &["gets", "puts", "objects", "bytes_stored", "bytes_transferred_out", "bytes_transferred_in"],
+        "websocket" => &["connections", "connections_peak", "accepted", "refused", "updates_published", "deliveries"],
+        "pubsub" => &["relayed"],
+        "store" => &["writes", "reads", "unavailable", "divergent_keys_at_heal", "convergence_ms"],
+        _ => &[],
+    }
+}
+
 impl Figures {
     /// The kind's name, as scenario files spell it.
     pub fn kind(&self) -> &'static str {

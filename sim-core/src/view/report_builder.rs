@@ -65,6 +65,31 @@ impl Simulation {
         scaled.unwrap_or(self.model.services[si].instances.len() as f64)
     }
 
+    /// How a service holds its data, in words, for the consistency table.
+    fn replication_mode(&self, svc: &crate::model::ServiceSpec) -> String {
+        use crate::model::database::Replication;
+        use crate::model::store::Data;
+        match &self.model.components[svc.instances[0].index()].model {
+            crate::model::ComponentModel::Database(d) => match (&d.replication, svc.instances.len()) {
+                (_, 1) => "single database".to_string(),
+                (Replication::Sync, _) => "primary + replicas, synchronous".to_string(),
+                (Replication::Async { .. }, _) => "primary + replicas, asynchronous".to_string(),
+            },
+            crate::model::ComponentModel::Store(st) => format!(
+                "{}: w={} r={} of n={}, {}",
+                st.mode.to_uppercase(),
+                st.w,
+                st.r,
+                svc.instances.len(),
+                match st.data {
+                    Data::Register => "last-writer-wins register",
+                    Data::Counter => "grow-only counter",
+                }
+            ),
+            other => other.kind().to_string(),
+        }
+    }
+
     /// Checks each checked data class's history against the data's final state.
     fn consistency(&self) -> BTreeMap<String, ConsistencyReport> {
         let mut out = BTreeMap::new();
@@ -102,27 +127,7 @@ impl Simulation {
                 })
                 .filter(|(_, v)| *v != 0)
                 .collect();
-            let mode = match &self.model.components[svc.instances[0].index()].model {
-                crate::model::ComponentModel::Database(d) => match (&d.replication, svc.instances.len()) {
-                    (_, 1) => "single database".to_string(),
-                    (crate::model::database::Replication::Sync, _) => "primary + replicas, synchronous".to_string(),
-                    (crate::model::database::Replication::Async { .. }, _) => {
-                        "primary + replicas, asynchronous".to_string()
-                    }
-                },
-                crate::model::ComponentModel::Store(st) => format!(
-                    "{}: w={} r={} of n={}, {}",
-                    st.mode.to_uppercase(),
-                    st.w,
-                    st.r,
-                    svc.instances.len(),
-                    match st.data {
-                        crate::model::store::Data::Register => "last-writer-wins register",
-                        crate::model::store::Data::Counter => "grow-only counter",
-                    }
-                ),
-                other => other.kind().to_string(),
-            };
+            let mode = self.replication_mode(svc);
             let name = if histories.keys().filter(|(k, _)| k == keyspace).count() > 1 {
                 format!("{}.{}", ks.name, svc.name)
             } else {
@@ -154,6 +159,22 @@ impl Simulation {
             );
         }
         out
+    }
+
+    /// Every component's report by name, with what the engine saw of it (crashes, refusals).
+    fn named_component_reports(&self, end: SimTime) -> BTreeMap<String, ComponentReport> {
+        let named = self.model.components.iter().zip(&self.components).enumerate();
+        named
+            .map(|(i, (spec, c))| {
+                let mut r = c.report(end, &self.world);
+                for (target, n) in std::mem::take(&mut r.per_target) {
+                    r.sent_to.insert(self.model.components[target.index()].name.clone(), n);
+                }
+                r.crashes = Some(self.world.crashes[i]).filter(|&n| n > 0);
+                r.refused_while_down = Some(self.world.refused[i]).filter(|&n| n > 0);
+                (spec.name.clone(), r)
+            })
+            .collect()
     }
 
     /// Builds the report of the run so far.
@@ -195,22 +216,7 @@ impl Simulation {
             );
         }
         let latency_ms = all_latency.summary_with_ci(self.metrics.overall_ci95_ns());
-        let components = self
-            .model
-            .components
-            .iter()
-            .zip(&self.components)
-            .enumerate()
-            .map(|(i, (spec, c))| {
-                let mut r = c.report(end, &self.world);
-                for (target, n) in std::mem::take(&mut r.per_target) {
-                    r.sent_to.insert(self.model.components[target.index()].name.clone(), n);
-                }
-                r.crashes = Some(self.world.crashes[i]).filter(|&n| n > 0);
-                r.refused_while_down = Some(self.world.refused[i]).filter(|&n| n > 0);
-                (spec.name.clone(), r)
-            })
-            .collect();
+        let components = self.named_component_reports(end);
         let run_s = (end - SimTime::ZERO).as_secs_f64().max(1e-9);
         let cost = self.cost(&components, run_s, totals.generated as f64 / run_s);
         Report {

@@ -73,7 +73,8 @@ pub struct Verdict {
 const EXAMPLES_PER_KIND: usize = 3;
 
 /// Checks a history against the final state: for each key, the id of the write whose
-/// value the data ends with (keys absent: never written, or nothing survived).
+/// value the data ends with (keys absent: never written, or nothing survived). One pass
+/// per anomaly (lost, duplicated, stale), kept together: they share the indexes built first.
 pub fn check(history: &[Op], last: &BTreeMap<u64, u64>) -> Verdict {
     let mut v = check_common(history);
 

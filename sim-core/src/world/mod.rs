@@ -18,7 +18,7 @@ use crate::event::{Event, EventKind};
 use crate::kernel::event_queue::EventQueue;
 use crate::kernel::ids::{ComponentId, ServiceId};
 use crate::kernel::time::{SimDuration, SimTime};
-use crate::model::{ComponentModel, FlowNode, Model, Routing};
+use crate::model::{ComponentModel, FlowNode, Model, Routing, ServiceSpec};
 use db_group::DbGroup;
 use network::{Network, Route};
 use sharding::ShardMap;
@@ -81,6 +81,52 @@ pub struct World {
     pub notes: crate::world::notes::Notes,
 }
 
+impl ServiceState {
+    fn new(s: &ServiceSpec) -> ServiceState {
+        ServiceState {
+            instances: s.instances.clone(),
+            routing: s.routing.clone(),
+            next: 0,
+            dns_primary: 0,
+            readers: (1..s.instances.len()).collect(),
+            shard_map: match &s.routing {
+                Routing::Sharded(scheme) => Some(ShardMap::new(scheme.clone(), s.instances.len() as u32)),
+                _ => None,
+            },
+            by_distance: std::collections::BTreeMap::new(),
+        }
+    }
+}
+
+/// The queue at time zero: every instance's `Start`, then fault i with sequence number
+/// n + i (n instances), below every event the run schedules (`add_faults` relies on it).
+fn start_of_run(model: &Model) -> EventQueue<Event> {
+    let mut queue = EventQueue::new();
+    for i in 0..model.components.len() {
+        queue.push(SimTime::ZERO, Event::new(ComponentId(i as u32), EventKind::Start));
+    }
+    for (i, f) in model.faults.iter().enumerate() {
+        queue.push(SimTime::ZERO + f.at, Event::new(f.target, EventKind::Fault(i as u32)));
+    }
+    queue.start_run_numbering();
+    queue
+}
+
+/// The shared state of a database cluster, for a service of databases.
+fn db_group(model: &Model, service: ServiceId) -> Option<DbGroup> {
+    let s = &model.services[service.index()];
+    matches!(model.components[s.instances[0].index()].model, ComponentModel::Database(_))
+        .then(|| DbGroup::new(service, s.instances.clone()))
+}
+
+/// The replicas' shared data, for a service of replicated stores.
+fn store_group(model: &Model, s: &ServiceSpec) -> Option<store_group::StoreGroup> {
+    match &model.components[s.instances[0].index()].model {
+        ComponentModel::Store(spec) => Some(store_group::StoreGroup::new(spec, s.instances.clone())),
+        _ => None,
+    }
+}
+
 impl World {
     /// The world at time zero: every instance gets `Start`, and fault i is queued with
     /// sequence number n + i (n instances), below every event the run schedules.
@@ -92,38 +138,13 @@ impl World {
             .map(|i| ComponentId(i as u32))
             .collect();
         let network = Network::new(n, model.links.clone(), seed, &endpoints);
-        let services = model
-            .services
-            .iter()
-            .map(|s| ServiceState {
-                instances: s.instances.clone(),
-                routing: s.routing.clone(),
-                next: 0,
-                dns_primary: 0,
-                readers: (1..s.instances.len()).collect(),
-                shard_map: match &s.routing {
-                    Routing::Sharded(scheme) => Some(ShardMap::new(scheme.clone(), s.instances.len() as u32)),
-                    _ => None,
-                },
-                by_distance: std::collections::BTreeMap::new(),
-            })
-            .collect();
-        let mut queue = EventQueue::new();
-        for i in 0..n {
-            queue.push(SimTime::ZERO, Event::new(ComponentId(i as u32), EventKind::Start));
-        }
-        for (i, f) in model.faults.iter().enumerate() {
-            // Fault i gets sequence number n + i: `add_faults` relies on it.
-            queue.push(SimTime::ZERO + f.at, Event::new(f.target, EventKind::Fault(i as u32)));
-        }
-        queue.start_run_numbering();
         World {
-            queue,
+            queue: start_of_run(model),
             network,
             routes: vec![Vec::new(); n],
             last_route: vec![(u32::MAX, 0); n],
             no_latency: model.links.iter().all(|l| l.latency.is_zero()),
-            services,
+            services: model.services.iter().map(ServiceState::new).collect(),
             flows: model.classes.iter().map(|c| c.flow.clone()).collect(),
             timeouts: model.classes.iter().map(|c| c.timeout).collect(),
             versioned: model
@@ -138,28 +159,11 @@ impl World {
             in_flight_max: model.limits.in_flight_max,
             refused: vec![0; n],
             crashes: vec![0; n],
-            db: model
-                .services
-                .iter()
-                .enumerate()
-                .map(|(i, s)| {
-                    matches!(model.components[s.instances[0].index()].model, ComponentModel::Database(_))
-                        .then(|| DbGroup::new(ServiceId(i as u32), s.instances.clone()))
-                })
-                .collect(),
+            db: (0..model.services.len()).map(|s| db_group(model, ServiceId(s as u32))).collect(),
             partitions: Default::default(),
             clock_ahead: vec![SimDuration::ZERO; n],
             notes: Default::default(),
-            stores: model
-                .services
-                .iter()
-                .map(|s| match &model.components[s.instances[0].index()].model {
-                    ComponentModel::Store(spec) => {
-                        Some(crate::world::store_group::StoreGroup::new(spec, s.instances.clone()))
-                    }
-                    _ => None,
-                })
-                .collect(),
+            stores: model.services.iter().map(|s| store_group(model, s)).collect(),
         }
     }
 
