@@ -4,15 +4,14 @@
 //! report can carry would be a trap, so each kind's fully-populated figures say the same.
 
 use serde_json::Value;
-use sim_core::report::figures::{self, COMMON_NAMES};
+use sim_core::report::figures;
 use std::collections::BTreeSet;
 
 /// Keys of a component report that are not figures: its kind and its per-target counts.
 const NOT_FIGURES: [&str; 2] = ["kind", "sent_to"];
 
 fn is_listed(kind: &str, key: &str) -> bool {
-    let per_region = kind == "cdn" && (key.starts_with("hit_ratio_") || key.starts_with("requests_"));
-    figures::names(kind).contains(&key) || COMMON_NAMES.contains(&key) || NOT_FIGURES.contains(&key) || per_region
+    figures::is_figure(kind, key) || NOT_FIGURES.contains(&key)
 }
 
 #[test]

@@ -1,5 +1,7 @@
-//! Stage two for `[[components]]`: each table's keys depend on its `kind`, so components
-//! are read as spanned key/value maps and checked here, key by key.
+//! `[[components]]` in two stages. Serde reads each table as a spanned key/value map, since
+//! its keys depend on its `kind`; stage one (`kind_tables!`) reads the map as that kind's
+//! own struct, refusing keys the kind does not take; stage two (one function a kind)
+//! resolves names, units and limits into the model's spec.
 
 use crate::diagnostic::{Diagnostic, did_you_mean};
 use crate::expr::Dim;
@@ -25,37 +27,55 @@ use toml::{Spanned, Value};
 /// the whole service).
 const COMMON: [&str; 4] = ["id", "kind", "count", "monthly_cost"];
 
-/// Component kinds a scenario may declare, with the keys each accepts.
-pub const KINDS: [(&str, &[&str]); 10] = [
-    ("server", &["workers", "queue_capacity", "service", "call_mode", "error_rate", "sessions"]),
-    ("load_balancer", &["backends", "policy", "weights", "health_check", "max_connections", "autoscale"]),
-    ("cache", &["capacity", "ttl", "latency", "write_policy", "single_flight", "flush_interval", "sharding"]),
-    (
-        "database",
-        &[
-            "replicas",
-            "max_connections",
-            "pool_queue",
-            "read_time",
-            "write_time",
-            "replication",
-            "lag",
-            "reads_from_replicas",
-            "reads_nearest",
-            "read_your_writes",
-            "failover",
-            "shards",
-            "sharding",
-            "range_keys",
-        ],
-    ),
-    ("queue", &["consumers", "capacity", "latency", "visibility_timeout", "max_receives", "backoff", "autoscale"]),
-    ("cdn", &["regions", "capacity", "hit_ratio", "ttl"]),
-    ("object_store", &["get_latency", "put_latency", "object_size", "bandwidth", "stored"]),
-    ("websocket", &["max_connections", "update_rate", "rooms", "adapter"]),
-    ("pubsub", &["subscribers", "latency"]),
-    ("store", &["mode", "data", "w", "r", "quorum_timeout", "stale_reads", "anti_entropy", "latency", "clock_skew"]),
-];
+/// Stage one of `[[components]]`: each kind's table as its own struct, one field a key it
+/// accepts (with its span), read from the spanned map serde gives; stage two (the
+/// functions below, one a kind) only resolves names, units and limits. The keys every
+/// kind takes (`COMMON`) are read by `lower.rs`.
+macro_rules! kind_tables {
+    ($($kind:literal => $table:ident { $($key:ident),* $(,)? })*) => {
+        $(
+            struct $table<'a> {
+                /// The whole table, for a key that is missing.
+                #[allow(dead_code, reason = "kinds with no required key never point at the table")]
+                span: Range<usize>,
+                $($key: Option<&'a Spanned<Value>>,)*
+            }
+
+            impl<'a> $table<'a> {
+                const KEYS: &'static [&'static str] = &[$(stringify!($key)),*];
+
+                fn read(f: &Fields<'a>) -> $table<'a> {
+                    $table { span: f.span.clone(), $($key: f.get(stringify!($key)),)* }
+                }
+
+                /// A key named at run time (a loop over keys with the same treatment).
+                #[allow(dead_code, reason = "not every kind loops over its keys")]
+                fn get(&self, key: &str) -> Option<&'a Spanned<Value>> {
+                    $(if key == stringify!($key) {
+                        return self.$key;
+                    })*
+                    None
+                }
+            }
+        )*
+
+        /// Component kinds a scenario may declare, with the keys each accepts.
+        pub const KINDS: &[(&str, &[&str])] = &[$(($kind, $table::KEYS)),*];
+    };
+}
+
+kind_tables! {
+    "server" => ServerTable { workers, queue_capacity, service, call_mode, error_rate, sessions }
+    "load_balancer" => LoadBalancerTable { backends, policy, weights, health_check, max_connections, autoscale }
+    "cache" => CacheTable { capacity, ttl, latency, write_policy, single_flight, flush_interval, sharding }
+    "database" => DatabaseTable { replicas, max_connections, pool_queue, read_time, write_time, replication, lag, reads_from_replicas, reads_nearest, read_your_writes, failover, shards, sharding, range_keys }
+    "queue" => QueueTable { consumers, capacity, latency, visibility_timeout, max_receives, backoff, autoscale }
+    "cdn" => CdnTable { regions, capacity, hit_ratio, ttl }
+    "object_store" => ObjectStoreTable { get_latency, put_latency, object_size, bandwidth, stored }
+    "websocket" => WebSocketTable { max_connections, update_rate, rooms, adapter }
+    "pubsub" => PubSubTable { subscribers, latency }
+    "store" => StoreTable { mode, data, w, r, quorum_timeout, stale_reads, anti_entropy, latency, clock_skew }
+}
 
 /// Instances a component declares: `count`, or for a database one primary plus `replicas`.
 pub fn instance_count(kind: &str, f: &Fields, v: &Values) -> Result<u32, Diagnostic> {
@@ -134,10 +154,17 @@ impl<'a> Fields<'a> {
                 .help(format!("add {key} = \"{example}\""))),
         }
     }
+}
 
-    /// One of `choices`, or `default` when absent.
-    pub fn choice<'c>(&self, key: &str, choices: &[&'c str], default: &'c str) -> Result<&'c str, Diagnostic> {
-        let Some(v) = self.get(key) else { return Ok(default) };
+/// One of `choices`, or `default` when absent.
+fn choice<'c>(
+    v: Option<&Spanned<Value>>,
+    key: &str,
+    choices: &[&'c str],
+    default: &'c str,
+) -> Result<&'c str, Diagnostic> {
+    {
+        let Some(v) = v else { return Ok(default) };
         let Value::String(s) = v.get_ref() else {
             return Err(Diagnostic::at(format!("`{key}` must be one of: {}", choices.join(", ")), v.span()));
         };
@@ -149,10 +176,12 @@ impl<'a> Fields<'a> {
             }
         })
     }
+}
 
-    /// A true/false field, `default` when absent.
-    pub fn boolean(&self, key: &str, default: bool) -> Result<bool, Diagnostic> {
-        match self.get(key) {
+/// A true/false field, `default` when absent.
+fn boolean(v: Option<&Spanned<Value>>, key: &str, default: bool) -> Result<bool, Diagnostic> {
+    {
+        match v {
             None => Ok(default),
             Some(v) => match v.get_ref() {
                 Value::Boolean(b) => Ok(*b),
@@ -160,7 +189,9 @@ impl<'a> Fields<'a> {
             },
         }
     }
+}
 
+impl Fields<'_> {
     /// Keys not in `allowed`, each with a suggestion.
     pub fn unknown_keys(&self, kind: &str, allowed: &[&str]) -> Vec<Diagnostic> {
         self.map
@@ -235,16 +266,22 @@ pub fn lower(
     };
     let mut e = Errors(f.unknown_keys(kind, allowed));
     let lowered = match kind {
-        "server" => server(f, v, &mut e).map(|m| (m, Routing::RoundRobin)),
-        "load_balancer" => load_balancer(f, v, r, &mut e).map(|m| (m, Routing::RoundRobin)),
-        "cache" => cache(f, v, &mut e).and_then(|m| Some((m, sharding(f, &mut e)?))),
-        "database" => database(f, v, r, &mut e),
-        "queue" => queue(f, v, r, &mut e).map(|m| (m, Routing::RoundRobin)),
-        "cdn" => cdn(f, v, &mut e).map(|m| (m, Routing::RoundRobin)),
-        "object_store" => object_store(f, v, &mut e).map(|m| (m, Routing::RoundRobin)),
-        "websocket" => websocket(f, v, r, &mut e).map(|m| (m, Routing::RoundRobin)),
-        "pubsub" => pubsub(f, v, r, &mut e).map(|m| (m, Routing::RoundRobin)),
-        "store" => store(f, v, &mut e).map(|m| (m, Routing::Nearest)),
+        "server" => server(&ServerTable::read(f), v, &mut e).map(|m| (m, Routing::RoundRobin)),
+        "load_balancer" => load_balancer(&LoadBalancerTable::read(f), v, r, &mut e).map(|m| (m, Routing::RoundRobin)),
+        "cache" => {
+            let t = CacheTable::read(f);
+            cache(&t, v, &mut e).and_then(|m| Some((m, sharding(&t, &mut e)?)))
+        }
+        "database" => database(&DatabaseTable::read(f), v, r, &mut e),
+        "queue" => queue(&QueueTable::read(f), v, r, &mut e).map(|m| (m, Routing::RoundRobin)),
+        "cdn" => cdn(&CdnTable::read(f), v, &mut e).map(|m| (m, Routing::RoundRobin)),
+        "object_store" => object_store(&ObjectStoreTable::read(f), v, &mut e).map(|m| (m, Routing::RoundRobin)),
+        "websocket" => websocket(&WebSocketTable::read(f), v, r, &mut e).map(|m| (m, Routing::RoundRobin)),
+        "pubsub" => pubsub(&PubSubTable::read(f), v, r, &mut e).map(|m| (m, Routing::RoundRobin)),
+        "store" => e
+            .take(instance_count("store", f, v))
+            .and_then(|n| store(&StoreTable::read(f), n, v, &mut e))
+            .map(|m| (m, Routing::Nearest)),
         _ => unreachable!("every listed kind is lowered"),
     };
     match lowered {
@@ -253,19 +290,18 @@ pub fn lower(
     }
 }
 
-fn server(f: &Fields, v: &Values, e: &mut Errors) -> Option<ComponentModel> {
-    let workers = e.take(f.get("workers").map_or(Ok(1), |x| v.count(x, "workers", 1, MAX_WORKERS)));
+fn server(t: &ServerTable, v: &Values, e: &mut Errors) -> Option<ComponentModel> {
+    let workers = e.take(t.workers.map_or(Ok(1), |x| v.count(x, "workers", 1, MAX_WORKERS)));
     let queue_capacity =
-        e.take(f.get("queue_capacity").map_or(Ok(1000), |x| v.count(x, "queue_capacity", 0, MAX_QUEUE_CAPACITY)));
-    let service = e.take(match f.get("service") {
+        e.take(t.queue_capacity.map_or(Ok(1000), |x| v.count(x, "queue_capacity", 0, MAX_QUEUE_CAPACITY)));
+    let service = e.take(match t.service {
         Some(x) => v.delay(x, "service"),
-        None => Err(Diagnostic::at("this server has no `service` time", f.span.clone())
+        None => Err(Diagnostic::at("this server has no `service` time", t.span.clone())
             .help("add service = \"exp(20ms)\" (or const, uniform, lognormal, pareto)")),
     });
-    let call_mode = e.take(f.choice("call_mode", &["blocking", "async"], "blocking"));
-    let error_rate =
-        e.take(f.get("error_rate").map_or(Ok(0.0), |x| v.number_in(x, Dim::Number, "error_rate", 0.0, 1.0)));
-    let sessions = e.take(f.choice("sessions", &["none", "local"], "none"));
+    let call_mode = e.take(choice(t.call_mode, "call_mode", &["blocking", "async"], "blocking"));
+    let error_rate = e.take(t.error_rate.map_or(Ok(0.0), |x| v.number_in(x, Dim::Number, "error_rate", 0.0, 1.0)));
+    let sessions = e.take(choice(t.sessions, "sessions", &["none", "local"], "none"));
     Some(ComponentModel::Server(ServerSpec {
         workers: workers? as u32,
         queue_capacity: queue_capacity? as u32,
@@ -279,31 +315,36 @@ fn server(f: &Fields, v: &Values, e: &mut Errors) -> Option<ComponentModel> {
 
 /// How callers spread keys over a cache cluster's instances (`sharding`: hash mod N, the
 /// default, or consistent hashing).
-fn sharding(f: &Fields, e: &mut Errors) -> Option<Routing> {
-    let scheme = e.take(f.choice("sharding", &["hash_mod", "consistent"], "hash_mod"))?;
+fn sharding(t: &CacheTable, e: &mut Errors) -> Option<Routing> {
+    let scheme = e.take(choice(t.sharding, "sharding", &["hash_mod", "consistent"], "hash_mod"))?;
     Some(Routing::Sharded(match scheme {
         "consistent" => Sharding::Consistent { vnodes: 256 },
         _ => Sharding::HashMod,
     }))
 }
 
-fn cache(f: &Fields, v: &Values, e: &mut Errors) -> Option<ComponentModel> {
-    let capacity = e.take(match f.get("capacity") {
+fn cache(t: &CacheTable, v: &Values, e: &mut Errors) -> Option<ComponentModel> {
+    let capacity = e.take(match t.capacity {
         Some(x) => v.count(x, "capacity", 1, MAX_CACHE_ENTRIES),
-        None => Err(Diagnostic::at("this cache has no `capacity` (entries it holds)", f.span.clone())
+        None => Err(Diagnostic::at("this cache has no `capacity` (entries it holds)", t.span.clone())
             .help("add capacity = 10000")),
     });
-    let ttl = match f.get("ttl") {
+    let ttl = match t.ttl {
         Some(x) if x.get_ref().as_str() == Some("none") => Some(None),
         Some(x) => e.take(v.duration(x, "ttl")).map(Some),
         None => Some(None),
     };
     let latency =
-        e.take(f.get("latency").map_or(Ok(Delay::constant(SimDuration::from_micros(500))), |x| v.delay(x, "latency")));
-    let policy = e.take(f.choice("write_policy", &["cache_aside", "write_through", "write_behind"], "cache_aside"));
-    let single_flight = e.take(f.boolean("single_flight", false));
+        e.take(t.latency.map_or(Ok(Delay::constant(SimDuration::from_micros(500))), |x| v.delay(x, "latency")));
+    let policy = e.take(choice(
+        t.write_policy,
+        "write_policy",
+        &["cache_aside", "write_through", "write_behind"],
+        "cache_aside",
+    ));
+    let single_flight = e.take(boolean(t.single_flight, "single_flight", false));
     let flush_interval =
-        e.take(f.get("flush_interval").map_or(Ok(SimDuration::from_secs(1)), |x| v.duration(x, "flush_interval")));
+        e.take(t.flush_interval.map_or(Ok(SimDuration::from_secs(1)), |x| v.duration(x, "flush_interval")));
     Some(ComponentModel::Cache(CacheSpec {
         capacity: capacity? as u32,
         ttl: ttl?,
@@ -320,19 +361,18 @@ fn cache(f: &Fields, v: &Values, e: &mut Errors) -> Option<ComponentModel> {
 
 /// A sharded database's routing (`shards`, `sharding`, `range_keys`), or `None` for a
 /// single or replicated one (where the sharding keys are refused).
-fn shard_routing(f: &Fields, v: &Values, r: &Resolver, shards: u64) -> Result<Option<Routing>, Diagnostic> {
-    if shards == 1 && f.get("shards").is_none() {
+fn shard_routing(t: &DatabaseTable, v: &Values, r: &Resolver, shards: u64) -> Result<Option<Routing>, Diagnostic> {
+    if shards == 1 && t.shards.is_none() {
         for key in ["sharding", "range_keys"] {
-            if let Some(x) = f.get(key) {
+            if let Some(x) = t.get(key) {
                 return Err(Diagnostic::at(format!("`{key}` needs `shards`"), x.span()).help("add shards = 4"));
             }
         }
         return Ok(None);
     }
-    let scheme = f.choice("sharding", &["hash_mod", "consistent", "range", "directory"], "hash_mod")?;
+    let scheme = choice(t.sharding, "sharding", &["hash_mod", "consistent", "range", "directory"], "hash_mod")?;
     let largest = r.keyspaces.iter().map(|(_, k)| k.count).max().unwrap_or(1);
-    let range_keys =
-        f.get("range_keys").map_or(Ok(largest), |x| v.count(x, "range_keys", 1, crate::limits::MAX_KEYS))?;
+    let range_keys = t.range_keys.map_or(Ok(largest), |x| v.count(x, "range_keys", 1, crate::limits::MAX_KEYS))?;
     Ok(Some(Routing::Sharded(match scheme {
         "consistent" => Sharding::Consistent { vnodes: 256 },
         "range" => Sharding::Range { key_count: range_keys },
@@ -342,8 +382,8 @@ fn shard_routing(f: &Fields, v: &Values, r: &Resolver, shards: u64) -> Result<Op
 }
 
 /// `failover = { ... }`: the seeds' timings unless set; none without replicas or if `false`.
-fn failover(f: &Fields, v: &Values, replicas: u64) -> Result<Option<Failover>, Diagnostic> {
-    let x = match f.get("failover") {
+fn failover(t: &DatabaseTable, v: &Values, replicas: u64) -> Result<Option<Failover>, Diagnostic> {
+    let x = match t.failover {
         Some(x) if x.get_ref() == &Value::Boolean(false) => return Ok(None),
         None if replicas == 0 => return Ok(None),
         x => x,
@@ -366,28 +406,27 @@ fn failover(f: &Fields, v: &Values, replicas: u64) -> Result<Option<Failover>, D
     }))
 }
 
-fn database(f: &Fields, v: &Values, r: &Resolver, e: &mut Errors) -> Option<(ComponentModel, Routing)> {
-    let replicas = e.take(f.get("replicas").map_or(Ok(0), |x| v.count(x, "replicas", 0, 16)))?;
-    let shards = e.take(f.get("shards").map_or(Ok(1), |x| v.count(x, "shards", 1, 1024)))?;
-    if let (true, Some(x)) = (shards > 1 && replicas > 0, f.get("replicas")) {
+fn database(t: &DatabaseTable, v: &Values, r: &Resolver, e: &mut Errors) -> Option<(ComponentModel, Routing)> {
+    let replicas = e.take(t.replicas.map_or(Ok(0), |x| v.count(x, "replicas", 0, 16)))?;
+    let shards = e.take(t.shards.map_or(Ok(1), |x| v.count(x, "shards", 1, 1024)))?;
+    if let (true, Some(x)) = (shards > 1 && replicas > 0, t.replicas) {
         e.0.push(
             Diagnostic::at("sharded databases with replicas are not modelled yet", x.span())
                 .help("use shards without replicas, or one replicated database"),
         );
         return None;
     }
-    let routing = e.take(shard_routing(f, v, r, shards))?;
-    let max_connections =
-        e.take(f.get("max_connections").map_or(Ok(200), |x| v.count(x, "max_connections", 1, MAX_WORKERS)));
-    let pool_queue = e.take(f.get("pool_queue").map_or(Ok(0), |x| v.count(x, "pool_queue", 0, MAX_QUEUE_CAPACITY)));
+    let routing = e.take(shard_routing(t, v, r, shards))?;
+    let max_connections = e.take(t.max_connections.map_or(Ok(200), |x| v.count(x, "max_connections", 1, MAX_WORKERS)));
+    let pool_queue = e.take(t.pool_queue.map_or(Ok(0), |x| v.count(x, "pool_queue", 0, MAX_QUEUE_CAPACITY)));
     let ms = |n| Delay::constant(SimDuration::from_millis(n));
-    let read_time = e.take(f.get("read_time").map_or(Ok(ms(5)), |x| v.delay(x, "read_time")));
-    let write_time = e.take(f.get("write_time").map_or(Ok(ms(10)), |x| v.delay(x, "write_time")));
-    let mode = e.take(f.choice("replication", &["async", "sync"], "async"));
-    let lag = e.take(f.get("lag").map_or(Ok(Delay::exponential(SimDuration::from_millis(200))), |x| v.delay(x, "lag")));
-    let reads_from_replicas = e.take(f.boolean("reads_from_replicas", replicas > 0));
-    let read_your_writes = e.take(f.boolean("read_your_writes", false));
-    let failover = e.take(failover(f, v, replicas));
+    let read_time = e.take(t.read_time.map_or(Ok(ms(5)), |x| v.delay(x, "read_time")));
+    let write_time = e.take(t.write_time.map_or(Ok(ms(10)), |x| v.delay(x, "write_time")));
+    let mode = e.take(choice(t.replication, "replication", &["async", "sync"], "async"));
+    let lag = e.take(t.lag.map_or(Ok(Delay::exponential(SimDuration::from_millis(200))), |x| v.delay(x, "lag")));
+    let reads_from_replicas = e.take(boolean(t.reads_from_replicas, "reads_from_replicas", replicas > 0));
+    let read_your_writes = e.take(boolean(t.read_your_writes, "read_your_writes", false));
+    let failover = e.take(failover(t, v, replicas));
     let replication = if mode? == "sync" { Replication::Sync } else { Replication::Async { lag: lag? } };
     let spec = DatabaseSpec {
         max_connections: max_connections? as u32,
@@ -399,29 +438,34 @@ fn database(f: &Fields, v: &Values, r: &Resolver, e: &mut Errors) -> Option<(Com
         read_your_writes: read_your_writes?,
         sharded: routing.is_some(),
     };
-    let nearest = e.take(f.boolean("reads_nearest", false));
+    let nearest = e.take(boolean(t.reads_nearest, "reads_nearest", false));
     let routing =
         routing.unwrap_or(Routing::PrimaryReplica { reads_from_replicas: reads_from_replicas?, nearest: nearest? });
     Some((ComponentModel::Database(spec), routing))
 }
 
-fn required<'a>(f: &Fields<'a>, key: &str, example: &str) -> Result<&'a Spanned<Value>, Diagnostic> {
-    f.get(key).ok_or_else(|| {
-        Diagnostic::at(format!("this component has no `{key}`"), f.span.clone()).help(format!("add {key} = {example}"))
+/// A key the kind cannot do without: its value, or where to add it.
+fn required<'a>(
+    v: Option<&'a Spanned<Value>>,
+    table: &Range<usize>,
+    key: &str,
+    example: &str,
+) -> Result<&'a Spanned<Value>, Diagnostic> {
+    v.ok_or_else(|| {
+        Diagnostic::at(format!("this component has no `{key}`"), table.clone()).help(format!("add {key} = {example}"))
     })
 }
 
-fn queue(f: &Fields, v: &Values, r: &Resolver, e: &mut Errors) -> Option<ComponentModel> {
-    let consumers = e.take(required(f, "consumers", "\"worker\"").and_then(|x| r.service(x, "consumers")));
-    let capacity = e.take(f.get("capacity").map_or(Ok(1_000_000), |x| v.count(x, "capacity", 1, MAX_QUEUE_CAPACITY)));
-    let latency =
-        e.take(f.get("latency").map_or(Ok(Delay::constant(SimDuration::from_millis(5))), |x| v.delay(x, "latency")));
-    let visibility = e.take(
-        f.get("visibility_timeout").map_or(Ok(SimDuration::from_secs(30)), |x| v.duration(x, "visibility_timeout")),
-    );
-    let max_receives = e.take(f.get("max_receives").map_or(Ok(3), |x| v.count(x, "max_receives", 1, 100)));
-    let backoff = e.take(f.get("backoff").map_or(Ok(SimDuration::from_secs(1)), |x| v.duration(x, "backoff")));
-    let autoscale = match f.get("autoscale") {
+fn queue(t: &QueueTable, v: &Values, r: &Resolver, e: &mut Errors) -> Option<ComponentModel> {
+    let consumers =
+        e.take(required(t.consumers, &t.span, "consumers", "\"worker\"").and_then(|x| r.service(x, "consumers")));
+    let capacity = e.take(t.capacity.map_or(Ok(1_000_000), |x| v.count(x, "capacity", 1, MAX_QUEUE_CAPACITY)));
+    let latency = e.take(t.latency.map_or(Ok(Delay::constant(SimDuration::from_millis(5))), |x| v.delay(x, "latency")));
+    let visibility =
+        e.take(t.visibility_timeout.map_or(Ok(SimDuration::from_secs(30)), |x| v.duration(x, "visibility_timeout")));
+    let max_receives = e.take(t.max_receives.map_or(Ok(3), |x| v.count(x, "max_receives", 1, 100)));
+    let backoff = e.take(t.backoff.map_or(Ok(SimDuration::from_secs(1)), |x| v.duration(x, "backoff")));
+    let autoscale = match t.autoscale {
         None => Some(None),
         Some(x) => {
             let sub = e.take(Sub::new(x, "autoscale", &["min", "max", "jobs_per_instance", "interval", "startup"]))?;
@@ -452,9 +496,13 @@ fn queue(f: &Fields, v: &Values, r: &Resolver, e: &mut Errors) -> Option<Compone
     }))
 }
 
-fn cdn(f: &Fields, v: &Values, e: &mut Errors) -> Option<ComponentModel> {
-    let regions_value =
-        e.take(required(f, "regions", "{ us = { share = 1, edge_latency = \"20ms\", origin_latency = \"80ms\" } }"))?;
+fn cdn(t: &CdnTable, v: &Values, e: &mut Errors) -> Option<ComponentModel> {
+    let regions_value = e.take(required(
+        t.regions,
+        &t.span,
+        "regions",
+        "{ us = { share = 1, edge_latency = \"20ms\", origin_latency = \"80ms\" } }",
+    ))?;
     let Value::Table(table) = regions_value.get_ref() else {
         e.0.push(Diagnostic::at("`regions` must be a table of regions", regions_value.span()));
         return None;
@@ -481,17 +529,17 @@ fn cdn(f: &Fields, v: &Values, e: &mut Errors) -> Option<ComponentModel> {
         e.0.push(Diagnostic::at("a CDN needs at least one region", regions_value.span()));
         return None;
     }
-    let cache = match (f.get("capacity"), f.get("hit_ratio")) {
+    let cache = match (t.capacity, t.hit_ratio) {
         (Some(c), None) => {
             let capacity = e.take(v.count(c, "capacity", 1, MAX_CACHE_ENTRIES))? as u32;
-            let ttl = match f.get("ttl") {
+            let ttl = match t.ttl {
                 Some(x) => Some(e.take(v.duration(x, "ttl"))?),
                 None => None,
             };
             EdgeCache::Lru { capacity, ttl }
         }
         (None, Some(h)) => {
-            if let Some(t) = f.get("ttl") {
+            if let Some(t) = t.ttl {
                 e.0.push(Diagnostic::at("`ttl` applies to edges with a `capacity`, not a fixed `hit_ratio`", t.span()));
                 return None;
             }
@@ -499,7 +547,7 @@ fn cdn(f: &Fields, v: &Values, e: &mut Errors) -> Option<ComponentModel> {
         }
         _ => {
             e.0.push(
-                Diagnostic::at("a CDN needs either `capacity` (entries per edge, LRU) or `hit_ratio`", f.span.clone())
+                Diagnostic::at("a CDN needs either `capacity` (entries per edge, LRU) or `hit_ratio`", t.span.clone())
                     .help("add capacity = 100000, or hit_ratio = 0.95 as a what-if"),
             );
             return None;
@@ -508,18 +556,18 @@ fn cdn(f: &Fields, v: &Values, e: &mut Errors) -> Option<ComponentModel> {
     Some(ComponentModel::Cdn(CdnSpec { regions, cache }))
 }
 
-fn object_store(f: &Fields, v: &Values, e: &mut Errors) -> Option<ComponentModel> {
+fn object_store(t: &ObjectStoreTable, v: &Values, e: &mut Errors) -> Option<ComponentModel> {
     let lat = |k: &str, ms: u64| {
-        f.get(k).map_or_else(
+        t.get(k).map_or_else(
             || Delay::lognormal(SimDuration::from_millis(ms), 0.5).map_err(|x| Diagnostic::new(x.0)),
             |x| v.delay(x, k),
         )
     };
     let get_latency = e.take(lat("get_latency", 30));
     let put_latency = e.take(lat("put_latency", 50));
-    let object_size = e.take(f.get("object_size").map_or(Ok(2_000_000), |x| v.bytes(x, "object_size")));
-    let bandwidth = e.take(f.get("bandwidth").map_or(Ok(100e6), |x| v.bandwidth(x, "bandwidth")));
-    let stored = e.take(f.get("stored").map_or(Ok(0), |x| v.bytes(x, "stored")));
+    let object_size = e.take(t.object_size.map_or(Ok(2_000_000), |x| v.bytes(x, "object_size")));
+    let bandwidth = e.take(t.bandwidth.map_or(Ok(100e6), |x| v.bandwidth(x, "bandwidth")));
+    let stored = e.take(t.stored.map_or(Ok(0), |x| v.bytes(x, "stored")));
     Some(ComponentModel::ObjectStore(ObjectStoreSpec {
         get_latency: get_latency?,
         put_latency: put_latency?,
@@ -529,13 +577,13 @@ fn object_store(f: &Fields, v: &Values, e: &mut Errors) -> Option<ComponentModel
     }))
 }
 
-fn websocket(f: &Fields, v: &Values, r: &Resolver, e: &mut Errors) -> Option<ComponentModel> {
-    let adapter = e.take(required(f, "adapter", "\"redis-pubsub\"").and_then(|x| r.service(x, "adapter")));
+fn websocket(t: &WebSocketTable, v: &Values, r: &Resolver, e: &mut Errors) -> Option<ComponentModel> {
+    let adapter =
+        e.take(required(t.adapter, &t.span, "adapter", "\"redis-pubsub\"").and_then(|x| r.service(x, "adapter")));
     let max_connections =
-        e.take(f.get("max_connections").map_or(Ok(10_000), |x| v.count(x, "max_connections", 1, 10_000_000)));
-    let update_rate =
-        e.take(f.get("update_rate").map_or(Ok(1.0), |x| v.number_in(x, Dim::Rate, "update_rate", 0.0, 1000.0)));
-    let rooms = e.take(f.get("rooms").map_or(Ok(100), |x| v.count(x, "rooms", 1, 10_000_000)));
+        e.take(t.max_connections.map_or(Ok(10_000), |x| v.count(x, "max_connections", 1, 10_000_000)));
+    let update_rate = e.take(t.update_rate.map_or(Ok(1.0), |x| v.number_in(x, Dim::Rate, "update_rate", 0.0, 1000.0)));
+    let rooms = e.take(t.rooms.map_or(Ok(100), |x| v.count(x, "rooms", 1, 10_000_000)));
     Some(ComponentModel::WebSocket(WebSocketSpec {
         max_connections: max_connections? as u32,
         update_rate: update_rate?,
@@ -544,23 +592,23 @@ fn websocket(f: &Fields, v: &Values, r: &Resolver, e: &mut Errors) -> Option<Com
     }))
 }
 
-fn pubsub(f: &Fields, v: &Values, r: &Resolver, e: &mut Errors) -> Option<ComponentModel> {
-    let subscribers = e.take(required(f, "subscribers", "\"ws\"").and_then(|x| r.service(x, "subscribers")));
-    let latency =
-        e.take(f.get("latency").map_or(Ok(Delay::constant(SimDuration::from_millis(1))), |x| v.delay(x, "latency")));
+fn pubsub(t: &PubSubTable, v: &Values, r: &Resolver, e: &mut Errors) -> Option<ComponentModel> {
+    let subscribers =
+        e.take(required(t.subscribers, &t.span, "subscribers", "\"ws\"").and_then(|x| r.service(x, "subscribers")));
+    let latency = e.take(t.latency.map_or(Ok(Delay::constant(SimDuration::from_millis(1))), |x| v.delay(x, "latency")));
     Some(ComponentModel::PubSub(PubSubSpec { subscribers: subscribers?, latency: latency? }))
 }
 
-fn store(f: &Fields, v: &Values, e: &mut Errors) -> Option<ComponentModel> {
-    let n = e.take(instance_count("store", f, v))?;
-    let mode = e.take(f.choice("mode", &["cp", "ap"], "cp"))?;
-    let data = match e.take(f.choice("data", &["register", "counter"], "register"))? {
+/// A replicated store of `n` replicas.
+fn store(t: &StoreTable, n: u32, v: &Values, e: &mut Errors) -> Option<ComponentModel> {
+    let mode = e.take(choice(t.mode, "mode", &["cp", "ap"], "cp"))?;
+    let data = match e.take(choice(t.data, "data", &["register", "counter"], "register"))? {
         "counter" => Data::Counter,
         _ => Data::Register,
     };
     let default_quorum = if mode == "cp" { u64::from(n / 2 + 1) } else { 1 };
     let quorum = |key: &str, e: &mut Errors| {
-        let Some(x) = f.get(key) else { return Some(default_quorum as u32) };
+        let Some(x) = t.get(key) else { return Some(default_quorum as u32) };
         let q = e.take(v.count(x, key, 1, 1_000_000))?;
         if q > u64::from(n) {
             e.0.push(
@@ -572,15 +620,14 @@ fn store(f: &Fields, v: &Values, e: &mut Errors) -> Option<ComponentModel> {
         Some(q as u32)
     };
     let (w, r) = (quorum("w", e), quorum("r", e));
-    let dur = |key: &str, d: SimDuration, e: &mut Errors| e.take(f.get(key).map_or(Ok(d), |x| v.duration(x, key)));
+    let dur = |key: &str, d: SimDuration, e: &mut Errors| e.take(t.get(key).map_or(Ok(d), |x| v.duration(x, key)));
     let quorum_timeout = dur("quorum_timeout", SimDuration::from_secs(1), e);
     let anti_entropy = dur("anti_entropy", SimDuration::from_secs(10), e);
     let clock_skew = dur("clock_skew", SimDuration::ZERO, e);
-    let stale_reads = e.take(f.boolean("stale_reads", false));
-    let latency =
-        e.take(f.get("latency").map_or(Ok(Delay::constant(SimDuration::from_millis(1))), |x| v.delay(x, "latency")));
+    let stale_reads = e.take(boolean(t.stale_reads, "stale_reads", false));
+    let latency = e.take(t.latency.map_or(Ok(Delay::constant(SimDuration::from_millis(1))), |x| v.delay(x, "latency")));
     if anti_entropy == Some(SimDuration::ZERO) {
-        e.0.push(Diagnostic::at("`anti_entropy` must be above zero", f.span.clone()).help("such as \"10s\""));
+        e.0.push(Diagnostic::at("`anti_entropy` must be above zero", t.span.clone()).help("such as \"10s\""));
         return None;
     }
     Some(ComponentModel::Store(StoreSpec {
@@ -600,8 +647,8 @@ fn store(f: &Fields, v: &Values, e: &mut Errors) -> Option<ComponentModel> {
 type Weights = (Vec<u32>, Range<usize>);
 
 /// `weights = [3, 1, 1]`, if given.
-fn lb_weights(f: &Fields) -> Result<Option<Weights>, Diagnostic> {
-    let Some(w) = f.get("weights") else { return Ok(None) };
+fn lb_weights(t: &LoadBalancerTable) -> Result<Option<Weights>, Diagnostic> {
+    let Some(w) = t.weights else { return Ok(None) };
     let Value::Array(items) = w.get_ref() else {
         return Err(Diagnostic::at("`weights` must be an array, such as [3, 1, 1]", w.span()));
     };
@@ -613,8 +660,8 @@ fn lb_weights(f: &Fields) -> Result<Option<Weights>, Diagnostic> {
 }
 
 /// `health_check = { ... }` (ALB's defaults if absent, none if `false`); `None` on an error.
-fn health_check(f: &Fields, v: &Values, e: &mut Errors) -> Option<Option<HealthCheck>> {
-    let x = match f.get("health_check") {
+fn health_check(t: &LoadBalancerTable, v: &Values, e: &mut Errors) -> Option<Option<HealthCheck>> {
+    let x = match t.health_check {
         None => return Some(Some(HealthCheck::default())),
         Some(x) if x.get_ref() == &Value::Boolean(false) => return Some(None),
         Some(x) => x,
@@ -633,7 +680,12 @@ fn health_check(f: &Fields, v: &Values, e: &mut Errors) -> Option<Option<HealthC
 }
 
 /// The balancing policy; weights go with weighted round robin only, one per backend.
-fn lb_policy(f: &Fields, policy: &str, weights: Option<Weights>, backends: u32) -> Result<Policy, Diagnostic> {
+fn lb_policy(
+    t: &LoadBalancerTable,
+    policy: &str,
+    weights: Option<Weights>,
+    backends: u32,
+) -> Result<Policy, Diagnostic> {
     Ok(match (policy, weights) {
         ("weighted_round_robin", Some((w, span))) => {
             if w.len() != backends as usize {
@@ -643,7 +695,7 @@ fn lb_policy(f: &Fields, policy: &str, weights: Option<Weights>, backends: u32) 
             Policy::WeightedRoundRobin(w)
         }
         ("weighted_round_robin", None) => {
-            return Err(Diagnostic::at("weighted_round_robin needs `weights`, one per backend", f.span.clone())
+            return Err(Diagnostic::at("weighted_round_robin needs `weights`, one per backend", t.span.clone())
                 .help("add weights = [3, 1, 1]"));
         }
         (_, Some((_, span))) => {
@@ -677,26 +729,27 @@ fn lb_autoscale(x: &Spanned<Value>, v: &Values, count: u32) -> Result<LbAutoscal
     })
 }
 
-fn load_balancer(f: &Fields, v: &Values, r: &Resolver, e: &mut Errors) -> Option<ComponentModel> {
-    let backends = e.take(match f.get("backends") {
+fn load_balancer(t: &LoadBalancerTable, v: &Values, r: &Resolver, e: &mut Errors) -> Option<ComponentModel> {
+    let backends = e.take(match t.backends {
         Some(x) => r.service(x, "backends"),
         None => {
-            Err(Diagnostic::at("this load balancer has no `backends`", f.span.clone()).help("add backends = \"web\""))
+            Err(Diagnostic::at("this load balancer has no `backends`", t.span.clone()).help("add backends = \"web\""))
         }
     });
-    let policy = e.take(f.choice(
+    let policy = e.take(choice(
+        t.policy,
         "policy",
         &["round_robin", "least_connections", "client_hash", "weighted_round_robin", "power_of_two"],
         "round_robin",
     ));
-    let weights = e.take(lb_weights(f))?;
-    let health = health_check(f, v, e)?;
+    let weights = e.take(lb_weights(t))?;
+    let health = health_check(t, v, e)?;
     let max_connections =
-        e.take(f.get("max_connections").map_or(Ok(50_000), |x| v.count(x, "max_connections", 1, 100_000_000)));
+        e.take(t.max_connections.map_or(Ok(50_000), |x| v.count(x, "max_connections", 1, 100_000_000)));
     let backends = backends?;
     let backend_count = r.counts[backends.index()];
-    let policy = e.take(lb_policy(f, policy?, weights, backend_count))?;
-    let autoscale = match f.get("autoscale") {
+    let policy = e.take(lb_policy(t, policy?, weights, backend_count))?;
+    let autoscale = match t.autoscale {
         None => None,
         Some(x) => Some(e.take(lb_autoscale(x, v, backend_count))?),
     };

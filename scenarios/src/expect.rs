@@ -193,11 +193,9 @@ pub fn metric(
             let Some((_, kind)) = components.iter().find(|(x, _)| x == id) else {
                 return Err(unknown("component", id, components.iter().map(|(n, _)| n.as_str()).collect()));
             };
-            let figures = sim_core::report::figures::names(kind);
-            let common = sim_core::report::figures::COMMON_NAMES;
-            let per_region = *kind == "cdn" && (key.starts_with("hit_ratio_") || key.starts_with("requests_"));
-            if !figures.contains(key) && !common.contains(key) && !per_region {
-                let known = [&common[..], figures].concat();
+            use sim_core::report::figures::{COMMON_NAMES, is_figure, names};
+            if !is_figure(kind, key) {
+                let known = [&COMMON_NAMES[..], names(kind)].concat();
                 return Err(unknown(&format!("figure of a {kind}"), key, known));
             }
             Ok(Metric::Component { id: id.to_string(), key: key.to_string() })

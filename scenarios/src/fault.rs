@@ -7,7 +7,7 @@
 use crate::diagnostic::did_you_mean;
 use sim_core::SimDuration;
 use sim_core::kernel::ids::ComponentId;
-use sim_core::model::{ComponentModel, FaultAction, FaultSpec, Model, PartitionSpec};
+use sim_core::model::{FaultAction, FaultSpec, PartitionSpec};
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct Fault {
@@ -45,10 +45,13 @@ pub enum FaultKind {
         one_way: bool,
         hold: bool,
     },
-    /// A link between two components that loses a share `loss` of what crosses it.
+    /// A link between two components that loses a share `loss` of what crosses it, only
+    /// from the first end to the second if `one_way`; `hold` as a partition's.
     Flaky {
         ends: [String; 2],
         loss: f64,
+        one_way: bool,
+        hold: bool,
     },
     /// Every partition and flaky link in force heals.
     HealAll,
@@ -96,24 +99,6 @@ pub struct Names {
 }
 
 impl Names {
-    /// The names of a lowered model.
-    pub fn of(model: &Model) -> Names {
-        let closed = model
-            .components
-            .iter()
-            .filter_map(|c| match &c.model {
-                ComponentModel::Clients(s) => Some(!matches!(s.arrival, sim_core::model::Arrival::Poisson { .. })),
-                _ => None,
-            })
-            .collect();
-        Names {
-            services: model.services.iter().map(|s| s.name.clone()).collect(),
-            instances: model.components.iter().map(|c| c.name.clone()).collect(),
-            service_instances: model.services.iter().map(|s| s.instances.clone()).collect(),
-            closed,
-        }
-    }
-
     fn instance(&self, name: &str) -> Option<ComponentId> {
         self.instances.iter().position(|n| n == name).map(|i| ComponentId(i as u32))
     }
@@ -188,9 +173,9 @@ impl Fault {
                 partitions.push(spec);
                 push(ComponentId(0), FaultAction::Partition(id), Some(FaultAction::Heal(id)));
             }
-            FaultKind::Flaky { ends, loss } => {
+            FaultKind::Flaky { ends, loss, one_way, hold } => {
                 let sides = [vec![ends[0].clone()], vec![ends[1].clone()]];
-                let spec = cut(names, &sides, false, false, *loss)?;
+                let spec = cut(names, &sides, *one_way, *hold, *loss)?;
                 let id = partitions.len() as u16;
                 partitions.push(spec);
                 push(ComponentId(0), FaultAction::Partition(id), Some(FaultAction::Heal(id)));
@@ -239,21 +224,34 @@ impl Fault {
             FaultKind::Skew { instance, by } => format!("skew = \"{instance}\"\nby = \"{}\"\n", duration(*by)),
             FaultKind::Partition { sides, one_way, hold } => {
                 let sides: Vec<String> = sides.iter().map(|s| format!("[{}]", quoted(s))).collect();
-                let mut t = format!("partition = [{}]\n", sides.join(", "));
-                if *one_way {
-                    t.push_str("one_way = true\n");
-                }
-                if *hold {
-                    t.push_str("hold = true\n");
-                }
-                t
+                format!("partition = [{}]\n{}", sides.join(", "), cut_options(*one_way, *hold))
             }
-            FaultKind::Flaky { ends, loss } => format!("flaky = [{}]\nloss = {loss}\n", quoted(ends)),
+            FaultKind::Flaky { ends, loss, one_way, hold } => {
+                format!("flaky = [{}]\nloss = {loss}\n{}", quoted(ends), cut_options(*one_way, *hold))
+            }
             FaultKind::HealAll => "heal = \"all\"\n".to_string(),
         };
-        let lasting = self.lasting.map(|d| format!("for = \"{}\"\n", duration(d))).unwrap_or_default();
+        // Only the faults that end take a `for`, as the parser wants.
+        let ends = !matches!(
+            self.kind,
+            FaultKind::Crash(_) | FaultKind::Restart(_) | FaultKind::Drain(_) | FaultKind::HealAll
+        );
+        let lasting = self.lasting.filter(|_| ends).map(|d| format!("for = \"{}\"\n", duration(d)));
+        let lasting = lasting.unwrap_or_default();
         format!("[[faults]]\nat = \"{}\"\n{body}{lasting}", duration(self.at))
     }
+}
+
+/// The `one_way` and `hold` lines of a cut, when set.
+fn cut_options(one_way: bool, hold: bool) -> String {
+    let mut t = String::new();
+    if one_way {
+        t.push_str("one_way = true\n");
+    }
+    if hold {
+        t.push_str("hold = true\n");
+    }
+    t
 }
 
 /// A duration in the largest unit that states it exactly: `90s`, `1500ms`, `7ns`.
@@ -388,7 +386,7 @@ mod tests {
     fn to_toml_writes_the_largest_exact_units() {
         let f = Fault {
             at: at(90_000),
-            kind: FaultKind::Flaky { ends: ["web".into(), "db".into()], loss: 0.05 },
+            kind: FaultKind::Flaky { ends: ["web".into(), "db".into()], loss: 0.05, one_way: false, hold: false },
             lasting: Some(at(1500)),
         };
         assert_eq!(f.to_toml(), "[[faults]]\nat = \"90s\"\nflaky = [\"web\", \"db\"]\nloss = 0.05\nfor = \"1500ms\"\n");

@@ -1,6 +1,6 @@
 //! The `[[faults]]` tables in two stages. Stage one (`table`) reads each table as the one
 //! verb it states, with its keys' spans, and refuses keys that do not belong to that
-//! verb. Stage two (`lower_all`) resolves units and parameters into `Fault`s and lowers
+//! verb (`factor`, `by`, `for`, `loss`, `one_way` and `hold` go with the verbs they modify). Stage two (`lower_all`) resolves units and parameters into `Fault`s and lowers
 //! them by name, as chaos schedules and the TUI's menu lower theirs (`fault::Fault::lower`).
 
 use crate::diagnostic::Diagnostic;
@@ -94,6 +94,9 @@ fn table(f: &FaultFile) -> Result<Table<'_>, Diagnostic> {
     if !matches!(verb, "slow" | "surge" | "skew") && (f.factor.is_some() || f.lasting.is_some()) {
         return Err(Diagnostic::at("`factor` and `for` belong to slow, partition and flaky faults", f.at.span()));
     }
+    if verb == "skew" && f.factor.is_some() {
+        return Err(Diagnostic::at("`factor` belongs to slow and surge faults; a skew is `by`", f.at.span()));
+    }
     let factor = || {
         f.factor.as_ref().ok_or_else(|| {
             Diagnostic::at(format!("a `{verb}` fault needs a `factor`"), f.at.span()).help("add factor = 3")
@@ -139,6 +142,9 @@ fn cut(f: &FaultFile) -> Result<Verb<'_>, Diagnostic> {
     if f.factor.is_some() {
         return Err(Diagnostic::at("`factor` belongs to slow faults", f.at.span()));
     }
+    if f.by.is_some() {
+        return Err(Diagnostic::at("`by` goes with `skew`: how far the clock jumps ahead", f.at.span()));
+    }
     Ok(Verb::Cut { sides, span, one_way, hold: f.hold.unwrap_or(false), loss: f.loss.as_ref() })
 }
 
@@ -162,7 +168,8 @@ fn resolve(t: &Table, v: &Values) -> Result<Fault, Diagnostic> {
                 Some(x) => {
                     let loss = v.number_in(x, Dim::Number, "loss", 0.0, 1.0)?;
                     let [a, b] = <[Vec<String>; 2]>::try_from(names).expect("stage one: two ends");
-                    FaultKind::Flaky { ends: [a[0].clone(), b[0].clone()], loss }
+                    let ends = [a[0].clone(), b[0].clone()];
+                    FaultKind::Flaky { ends, loss, one_way: *one_way, hold: *hold }
                 }
                 None => FaultKind::Partition { sides: names, one_way: *one_way, hold: *hold },
             }

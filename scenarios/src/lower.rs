@@ -712,8 +712,6 @@ fn keyspaces(file: &ScenarioFile, v: &Values, errors: &mut Vec<Diagnostic>) -> V
     out
 }
 
-/// Links join services (every instance of one to every instance of the other) or single
-/// instances by name.
 /// The instances a name stands for: every instance of a service, or one instance.
 fn members(
     name: &Spanned<String>,
@@ -737,6 +735,8 @@ fn members(
     None
 }
 
+/// Links join services (every instance of one to every instance of the other) or single
+/// instances by name.
 fn links(
     file: &ScenarioFile,
     service_names: &[String],

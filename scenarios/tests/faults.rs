@@ -25,9 +25,12 @@ fn fault(instances: Vec<String>, services: Vec<String>) -> impl Strategy<Value =
         (1u32..40).prop_map(|f| FaultKind::Surge { population: "clients".into(), factor: f64::from(f) / 10.0 }),
         (instance.clone(), 1u64..10_000)
             .prop_map(|(instance, ms)| FaultKind::Skew { instance, by: SimDuration::from_millis(ms) }),
-        (instance.clone(), instance.clone(), 0u32..=100).prop_filter_map("two ends", |(a, b, l)| {
-            (a != b).then(|| FaultKind::Flaky { ends: [a, b], loss: f64::from(l) / 100.0 })
-        }),
+        (instance.clone(), instance.clone(), 0u32..=100, any::<bool>(), any::<bool>()).prop_filter_map(
+            "two ends",
+            |(a, b, l, one_way, hold)| {
+                (a != b).then(|| FaultKind::Flaky { ends: [a, b], loss: f64::from(l) / 100.0, one_way, hold })
+            }
+        ),
         (prop::collection::btree_set(component, 2..5), any::<bool>(), any::<bool>()).prop_filter_map(
             "disjoint sides",
             |(names, one_way, hold)| {
@@ -77,4 +80,16 @@ proptest! {
             }
         }
     }
+}
+
+/// Regression: a flaky link keeps `one_way` and `hold` (the first typed faults dropped them).
+#[test]
+fn a_one_way_flaky_link_stays_one_way() {
+    let text = builtin::get("cap-exercise").unwrap();
+    let s = parse(format!(
+        "{text}\n[[faults]]\nat = \"1s\"\nflaky = [\"meta-1\", \"meta-2\"]\nloss = 0.2\none_way = true\nhold = true\nfor = \"5s\"\n"
+    ));
+    let cut = s.model.partitions.last().unwrap();
+    assert!(cut.one_way && cut.hold, "{cut:?}");
+    assert_eq!(cut.loss, 0.2);
 }

@@ -35,7 +35,7 @@ pub struct Outcome {
 /// the same run without them. The scenario is parsed once, by the caller: the schedule is
 /// lowered onto it.
 pub fn run_once(base: &Scenario, seed: u64, faults: &[Fault]) -> (Option<Violation>, String) {
-    match base.with_faults(&schedule::tables(faults)) {
+    match base.with_faults(&schedule::scenario_faults(faults)) {
         Ok(faulted) => judge(base, &faulted, seed, last_end_s(faults.iter().map(|f| f.end_ms))),
         Err(e) => (Some(Violation { invariant: "invalid", detail: e.to_string() }), String::new()),
     }
@@ -50,13 +50,13 @@ pub fn last_end_s(ends_ms: impl Iterator<Item = u64>) -> f64 {
 /// `last_end_s` into the run. A panic is caught and reported as a failure of the run.
 pub fn judge(base: &Scenario, faulted: &Scenario, seed: u64, last_end_s: f64) -> (Option<Violation>, String) {
     let attempt = std::panic::catch_unwind(|| -> Result<(Option<Violation>, String), String> {
-        let simulate = |scenario: &Scenario| -> Result<Report, String> {
+        let simulate = |scenario: &Scenario| -> Report {
             let mut sim = Simulation::new(&scenario.model, seed);
             sim.collect_series_percentiles();
             sim.run();
-            Ok(sim.report(true))
+            sim.report(true)
         };
-        let (report, baseline) = (simulate(faulted)?, simulate(base)?);
+        let (report, baseline) = (simulate(faulted), simulate(base));
         let bounds = Bounds { converge_ms: faulted.chaos.converge_within.as_secs_f64() * 1e3, ..Bounds::default() };
         Ok((invariants::check(&report, &baseline, last_end_s, &bounds), report.trace_hash))
     });

@@ -6,7 +6,7 @@
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use scenarios::ChaosLimits;
-use scenarios::fault::{Fault as Table, FaultKind};
+use scenarios::fault::{Fault as ScenarioFault, FaultKind};
 use sim_core::Model;
 use sim_core::SimDuration;
 use sim_core::model::ComponentModel;
@@ -17,18 +17,18 @@ use sim_core::model::ComponentModel;
 pub struct Fault {
     pub start_ms: u64,
     pub end_ms: u64,
-    pub faults: Vec<Table>,
+    pub faults: Vec<ScenarioFault>,
 }
 
 impl Fault {
     /// Its `[[faults]]` tables, as a seed file embeds them.
     pub fn toml(&self) -> String {
-        self.faults.iter().map(Table::to_toml).collect()
+        self.faults.iter().map(ScenarioFault::to_toml).collect()
     }
 }
 
 /// Every scenario fault of a schedule, in order.
-pub fn tables(schedule: &[Fault]) -> Vec<Table> {
+pub fn scenario_faults(schedule: &[Fault]) -> Vec<ScenarioFault> {
     schedule.iter().flat_map(|f| f.faults.iter().cloned()).collect()
 }
 
@@ -56,7 +56,7 @@ pub fn draw(model: &Model, seed: u64, limits: &ChaosLimits) -> Vec<Fault> {
         let end = (start + rng.random_range(5_000..=60_000)).min(latest);
         let lasting = end - start;
         let (at, lasting) = (SimDuration::from_millis(start), Some(SimDuration::from_millis(lasting)));
-        let one = |kind: FaultKind| vec![Table { at, kind, lasting }];
+        let one = |kind: FaultKind| vec![ScenarioFault { at, kind, lasting }];
         let tables = match rng.random_range(0..6u8) {
             4 if open_loop && allowed("surge") => {
                 let factor = f64::from(rng.random_range(15..=30u32)) / 10.0;
@@ -71,8 +71,8 @@ pub fn draw(model: &Model, seed: u64, limits: &ChaosLimits) -> Vec<Fault> {
                 let t = name(targets[rng.random_range(0..targets.len())]);
                 let restart_at = SimDuration::from_millis(end);
                 vec![
-                    Table { at, kind: FaultKind::Crash(t.clone()), lasting: None },
-                    Table { at: restart_at, kind: FaultKind::Restart(t), lasting: None },
+                    ScenarioFault { at, kind: FaultKind::Crash(t.clone()), lasting: None },
+                    ScenarioFault { at: restart_at, kind: FaultKind::Restart(t), lasting: None },
                 ]
             }
             1 if !replicated.is_empty() && allowed("partition") => {
@@ -99,7 +99,7 @@ pub fn draw(model: &Model, seed: u64, limits: &ChaosLimits) -> Vec<Fault> {
                     continue;
                 }
                 let loss = f64::from(rng.random_range(1..=20u32)) / 100.0;
-                one(FaultKind::Flaky { ends: [name(a), name(b)], loss })
+                one(FaultKind::Flaky { ends: [name(a), name(b)], loss, one_way: false, hold: false })
             }
             // A kind not allowed, or with nothing to act on: this draw adds no fault.
             _ => continue,

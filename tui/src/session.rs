@@ -33,7 +33,8 @@ pub enum FaultRequest {
 }
 
 impl FaultRequest {
-    /// The scenario's fault this request adds at `at_ms` (`others`: every instance).
+    /// The scenario's fault this request adds at `at_ms` (`others`: every instance a fault
+    /// can hit, the users aside).
     fn fault(&self, at_ms: u64, others: &[String]) -> Fault {
         let (kind, lasting) = match self {
             FaultRequest::Crash(i) => (FaultKind::Crash(i.clone()), None),

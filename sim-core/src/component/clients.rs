@@ -18,7 +18,7 @@ use crate::kernel::time::SimDuration;
 use crate::model::{Arrival, ClientsSpec, Model};
 use crate::report::ComponentReport;
 use crate::report::figures::{ClientsFigures, Figures};
-use crate::world::sharding::data_key;
+use crate::world::sharding::{data_key, keyspace_of};
 use rand_distr::Zipf;
 
 fn request_key(id: crate::kernel::ids::RequestId) -> u64 {
@@ -194,7 +194,8 @@ impl Clients {
         };
         let (written, version) = own.last[user as usize];
         // Versions of different databases (keyspaces) are not comparable.
-        let min_version = if version > 0 && written >> 48 == key >> 48 { version } else { 0 };
+        let same_data = keyspace_of(written) == keyspace_of(key);
+        let min_version = if version > 0 && same_data { version } else { 0 };
         match ctx.issue(class, user, key, min_version) {
             None => self.after_answer(user, ctx),
             Some(req) if version > 0 && written == key => {

@@ -260,7 +260,7 @@ impl Simulation {
         if !self.world.versioned[service.index()] {
             return;
         }
-        let keyspace = (r.key >> 48) as usize;
+        let keyspace = usize::from(crate::world::sharding::keyspace_of(r.key));
         if self.world.checked.get(keyspace).copied().unwrap_or(false) && r.op != Op::Scan {
             use crate::world::consistency::{Op as HOp, OpKind};
             let kind = if r.op == Op::Write { OpKind::Write } else { OpKind::Read };

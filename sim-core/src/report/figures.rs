@@ -109,6 +109,13 @@ pub fn names(kind: &str) -> &'static [&'static str] {
     }
 }
 
+/// Whether `key` names a figure a component of `kind` may report: its kind's, a common
+/// one, or a CDN's per-region `hit_ratio_REGION` and `requests_REGION`.
+pub fn is_figure(kind: &str, key: &str) -> bool {
+    let per_region = kind == "cdn" && (key.starts_with("hit_ratio_") || key.starts_with("requests_"));
+    names(kind).contains(&key) || COMMON_NAMES.contains(&key) || per_region
+}
+
 impl Figures {
     /// The kind's name, as scenario files spell it.
     pub fn kind(&self) -> &'static str {

@@ -98,7 +98,7 @@ impl Simulation {
         let mut histories = self.metrics.history.clone();
         for r in self.requests.all_live() {
             let node = &self.world.flows[r.class.index()][r.node as usize];
-            let keyspace = (r.key >> 48) as u16;
+            let keyspace = crate::world::sharding::keyspace_of(r.key);
             if let Some(h) = histories.get_mut(&(keyspace, node.service.0))
                 && r.op == crate::event::Op::Write
                 && r.version != 0
@@ -141,7 +141,7 @@ impl Simulation {
             };
             let mut verdict = verdict;
             // Keys as the scenario numbers them: their rank within the keyspace.
-            verdict.examples.iter_mut().for_each(|e| e.key &= (1 << 48) - 1);
+            verdict.examples.iter_mut().for_each(|e| e.key = crate::world::sharding::rank_of(e.key));
             let healed = store.filter(|_| {
                 self.model.faults.iter().any(|f| {
                     matches!(f.action, crate::model::FaultAction::Heal(_) | crate::model::FaultAction::HealAll)

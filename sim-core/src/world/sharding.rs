@@ -14,9 +14,22 @@ use crate::model::Sharding;
 /// Data keys are `keyspace << 48 | rank`; this mask takes the rank.
 pub const RANK_MASK: u64 = (1 << 48) - 1;
 
-/// The data key of `rank` in keyspace number `keyspace`.
+/// The data key of `rank` in keyspace number `keyspace`. The packing has this one owner:
+/// `keyspace_of` and `rank_of` unpack it.
 pub fn data_key(keyspace: u16, rank: u64) -> u64 {
     u64::from(keyspace) << 48 | (rank & RANK_MASK)
+}
+
+/// The keyspace a data key belongs to.
+#[inline]
+pub fn keyspace_of(key: u64) -> u16 {
+    (key >> 48) as u16
+}
+
+/// A data key's rank within its keyspace (how the scenario numbers its keys).
+#[inline]
+pub fn rank_of(key: u64) -> u64 {
+    key & RANK_MASK
 }
 
 /// A built shard map for a given scheme and shard count.
@@ -73,7 +86,7 @@ impl ShardMap {
             Sharding::Range { key_count } => {
                 // Ranges are over the key's rank within its keyspace (the low 48 bits).
                 let width = key_count.div_ceil(u64::from(self.shards)).max(1);
-                (((key & RANK_MASK) / width).min(u64::from(self.shards) - 1)) as u32
+                ((rank_of(key) / width).min(u64::from(self.shards) - 1)) as u32
             }
             Sharding::Directory { .. } => self.table[(splitmix64(key) % self.table.len() as u64) as usize],
         }
