@@ -1191,3 +1191,24 @@ fn shards_replicate_nothing_and_replicas_lag() {
     let mean = extra(&report, "db-2", "replication_lag_ms_mean");
     assert!((100.0..1100.0).contains(&mean), "{mean}");
 }
+
+/// Regression (issue #15): under synchronous replication a replica's crash and restart
+/// stopped every write for good: the changes shipped while it was down stayed queued for
+/// it, so it applied each later write that many writes late and the primary, waiting on
+/// it, starved. Writes stall while it is down (a sync standby is waited on) and resume.
+#[test]
+fn a_sync_replica_that_crashes_and_restarts_catches_up_and_writes_continue() {
+    let text = scenarios::builtin::get("failover-sync").unwrap();
+    // Only the replica's crash and restart: the built-in's own primary crash is dropped.
+    let body = &text[..text.find("[[faults]]").expect("the built-in has faults")];
+    let toml =
+        format!("{body}\n[[faults]]\nat = \"30s\"\ncrash = \"db-2\"\n[[faults]]\nat = \"40s\"\nrestart = \"db-2\"\n")
+            .replace("duration = \"6m\"", "duration = \"2m\"");
+    let r = run_toml(&toml, 1);
+    let completed = |from: f64, to: f64| -> u64 {
+        r.series.iter().filter(|p| p.t_s >= from && p.t_s < to).map(|p| p.completed).sum()
+    };
+    let (before, after) = (completed(10.0, 30.0), completed(60.0, 80.0));
+    assert!(before > 1000, "the run does work: {before}");
+    assert!(after as f64 > 0.9 * before as f64, "writes continue after the restart: {after} vs {before} before");
+}

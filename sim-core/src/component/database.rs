@@ -135,7 +135,8 @@ impl Database {
 
     pub fn on_input(&mut self, input: Input, ctx: &mut Ctx) {
         match input {
-            Input::Start | Input::Restart => self.on_start(ctx),
+            Input::Start => self.on_start(false, ctx),
+            Input::Restart => self.on_start(true, ctx),
             Input::Request(req) => self.on_request(req, ctx),
             Input::Timer(HEARTBEAT) => self.heartbeat(ctx),
             Input::Timer(PROMOTE) => self.promote(ctx),
@@ -168,16 +169,26 @@ impl Database {
         }
     }
 
-    fn on_start(&mut self, ctx: &mut Ctx) {
+    fn on_start(&mut self, restarted: bool, ctx: &mut Ctx) {
         let at = self.index;
         let group = self.group(ctx);
         group.members[at] = true;
+        // What was shipped while it was down was lost with its messages: the snapshot
+        // below covers it, and a stale entry left here would hold it that many writes
+        // behind for good (under sync replication, every write after it waited forever).
+        group.in_transit[at].clear();
         if group.primary != at && group.applied[at] < group.applied[group.primary] {
             // Back from a crash behind the primary: restore its snapshot (divergent
             // writes of an old primary are rolled back, as pg_rewind would).
             let p = group.primary;
             group.versions[at] = group.versions[p].clone();
             group.applied[at] = group.applied[p];
+        }
+        let primary = (group.primary != at).then(|| group.instances[group.primary]);
+        let sync = self.spec.replication == Replication::Sync && !self.spec.sharded;
+        if let Some(primary) = primary.filter(|_| restarted && sync) {
+            // Caught up: a synchronous primary waiting on this replica may acknowledge.
+            ctx.message(primary, ACK);
         }
         self.primary_seen = ctx.now();
         if let Some(f) = &self.spec.failover {
