@@ -57,7 +57,7 @@ pub trait Scope {
 
 /// Evaluates `text`. Expressions are short, so a fresh recursive-descent parse is fine.
 pub fn eval(text: &str, scope: &dyn Scope) -> Result<Quantity, ExprError> {
-    let mut p = Parser { text, pos: 0, scope };
+    let mut p = Parser { text, pos: 0, scope, depth: 0 };
     let q = p.expr()?;
     p.skip_ws();
     if p.pos < text.len() {
@@ -73,12 +73,18 @@ struct Parser<'a> {
     text: &'a str,
     pos: usize,
     scope: &'a dyn Scope,
+    /// Parentheses and unary minus signs open so far: bounded, so no input overflows the stack.
+    depth: u32,
 }
 
+/// How deep parentheses and unary minus signs may nest.
+const MAX_DEPTH: u32 = 64;
+
 impl Parser<'_> {
+    /// Skips white space, a character at a time (a no-break space is two bytes).
     fn skip_ws(&mut self) {
-        while self.text[self.pos..].starts_with(char::is_whitespace) {
-            self.pos += 1;
+        while let Some(c) = self.text[self.pos..].chars().next().filter(|c| c.is_whitespace()) {
+            self.pos += c.len_utf8();
         }
     }
 
@@ -142,6 +148,16 @@ impl Parser<'_> {
     }
 
     fn factor(&mut self) -> Result<Quantity, ExprError> {
+        if self.depth >= MAX_DEPTH {
+            return err(format!("the expression nests deeper than {MAX_DEPTH} levels"), self.pos..self.pos + 1);
+        }
+        self.depth += 1;
+        let q = self.factor_at_depth();
+        self.depth -= 1;
+        q
+    }
+
+    fn factor_at_depth(&mut self) -> Result<Quantity, ExprError> {
         match self.peek() {
             Some('(') => {
                 let open = self.pos;
@@ -278,5 +294,17 @@ mod tests {
         assert!(eval("5 parsecs", &Params).is_err());
         assert!(eval("1 / 0", &Params).unwrap_err().message.contains("not finite"));
         assert_eq!(eval("3 3", &Params).unwrap_err().range, 2..3);
+    }
+
+    /// Regression (issue #15): a no-break space panicked on a char boundary; deep nesting
+    /// overflowed the stack.
+    #[test]
+    fn any_characters_and_any_nesting_give_an_answer_or_an_error() {
+        assert_eq!(eval("\u{a0}10\u{a0}", &Params).unwrap().value, 10.0);
+        assert!(eval("\u{a0}\u{3000}é", &Params).is_err());
+        assert_eq!(eval(&format!("{}1{}", "(".repeat(60), ")".repeat(60)), &Params).unwrap().value, 1.0);
+        let deep = format!("{}1{}", "(".repeat(20_000), ")".repeat(20_000));
+        assert!(eval(&deep, &Params).unwrap_err().message.contains("deeper than 64"));
+        assert!(eval(&format!("{}1", "-".repeat(500_000)), &Params).unwrap_err().message.contains("deeper"));
     }
 }
