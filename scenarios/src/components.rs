@@ -344,7 +344,7 @@ fn cache(t: &CacheTable, v: &Values, e: &mut Errors) -> Option<ComponentModel> {
     ));
     let single_flight = e.take(boolean(t.single_flight, "single_flight", false));
     let flush_interval =
-        e.take(t.flush_interval.map_or(Ok(SimDuration::from_secs(1)), |x| v.duration(x, "flush_interval")));
+        e.take(t.flush_interval.map_or(Ok(SimDuration::from_secs(1)), |x| v.interval(x, "flush_interval")));
     Some(ComponentModel::Cache(CacheSpec {
         capacity: capacity? as u32,
         ttl: ttl?,
@@ -399,7 +399,7 @@ fn failover(t: &DatabaseTable, v: &Values, replicas: u64) -> Result<Option<Failo
     let sub = Sub::new(x, "failover", &["heartbeat", "detection", "promotion", "dns"])?;
     let delay = |k: &str, d: Delay| sub.get(k).map_or(Ok(d), |x| v.delay(&x, k));
     Ok(Some(Failover {
-        heartbeat: sub.get("heartbeat").map_or(Ok(defaults.heartbeat), |x| v.duration(&x, "heartbeat"))?,
+        heartbeat: sub.get("heartbeat").map_or(Ok(defaults.heartbeat), |x| v.interval(&x, "heartbeat"))?,
         detection: delay("detection", defaults.detection)?,
         promotion: delay("promotion", defaults.promotion)?,
         dns: delay("dns", defaults.dns)?,
@@ -471,6 +471,7 @@ fn queue(t: &QueueTable, v: &Values, r: &Resolver, e: &mut Errors) -> Option<Com
             let sub = e.take(Sub::new(x, "autoscale", &["min", "max", "jobs_per_instance", "interval", "startup"]))?;
             let cnt = |k: &str, d: u64| sub.get(k).map_or(Ok(d), |x| v.count(&x, k, 1, 100_000));
             let dur = |k: &str, d: SimDuration| sub.get(k).map_or(Ok(d), |x| v.duration(&x, k));
+            let secs = SimDuration::from_secs;
             let (min, max) = (e.take(cnt("min", 1))? as u32, e.take(cnt("max", 10))? as u32);
             if min > max {
                 e.0.push(Diagnostic::at(format!("autoscale: min ({min}) is above max ({max})"), x.span()));
@@ -480,8 +481,8 @@ fn queue(t: &QueueTable, v: &Values, r: &Resolver, e: &mut Errors) -> Option<Com
                 min,
                 max,
                 jobs_per_instance: e.take(cnt("jobs_per_instance", 100))? as u32,
-                interval: e.take(dur("interval", SimDuration::from_secs(30)))?,
-                startup: e.take(dur("startup", SimDuration::from_secs(60)))?,
+                interval: e.take(sub.get("interval").map_or(Ok(secs(30)), |x| v.interval(&x, "interval")))?,
+                startup: e.take(dur("startup", secs(60)))?,
             }))
         }
     };
@@ -622,14 +623,10 @@ fn store(t: &StoreTable, n: u32, v: &Values, e: &mut Errors) -> Option<Component
     let (w, r) = (quorum("w", e), quorum("r", e));
     let dur = |key: &str, d: SimDuration, e: &mut Errors| e.take(t.get(key).map_or(Ok(d), |x| v.duration(x, key)));
     let quorum_timeout = dur("quorum_timeout", SimDuration::from_secs(1), e);
-    let anti_entropy = dur("anti_entropy", SimDuration::from_secs(10), e);
+    let anti_entropy = e.take(t.anti_entropy.map_or(Ok(SimDuration::from_secs(10)), |x| v.interval(x, "anti_entropy")));
     let clock_skew = dur("clock_skew", SimDuration::ZERO, e);
     let stale_reads = e.take(boolean(t.stale_reads, "stale_reads", false));
     let latency = e.take(t.latency.map_or(Ok(Delay::constant(SimDuration::from_millis(1))), |x| v.delay(x, "latency")));
-    if anti_entropy == Some(SimDuration::ZERO) {
-        e.0.push(Diagnostic::at("`anti_entropy` must be above zero", t.span.clone()).help("such as \"10s\""));
-        return None;
-    }
     Some(ComponentModel::Store(StoreSpec {
         mode: if mode == "cp" { "cp" } else { "ap" },
         data,
@@ -672,7 +669,7 @@ fn health_check(t: &LoadBalancerTable, v: &Values, e: &mut Errors) -> Option<Opt
     let dur = |k: &str, dflt| sub.get(k).map_or(Ok(dflt), |x| v.duration(&x, k));
     let cnt = |k: &str, dflt: u32| sub.get(k).map_or(Ok(dflt), |x| v.count(&x, k, 1, 100).map(|c| c as u32));
     Some(Some(HealthCheck {
-        interval: e.take(dur("interval", d.interval))?,
+        interval: e.take(sub.get("interval").map_or(Ok(d.interval), |x| v.interval(&x, "interval")))?,
         timeout: e.take(dur("timeout", d.timeout))?,
         healthy_threshold: e.take(cnt("healthy_threshold", d.healthy_threshold))?,
         unhealthy_threshold: e.take(cnt("unhealthy_threshold", d.unhealthy_threshold))?,
@@ -722,7 +719,7 @@ fn lb_autoscale(x: &Spanned<Value>, v: &Values, count: u32) -> Result<LbAutoscal
     Ok(LbAutoscale {
         min: min as u32,
         target: sub.get("target").map_or(Ok(0.7), |x| v.number_in(&x, Dim::Number, "target", 0.01, 10.0))?,
-        interval: dur("interval", 60)?,
+        interval: sub.get("interval").map_or(Ok(SimDuration::from_secs(60)), |x| v.interval(&x, "interval"))?,
         startup: dur("startup", 120)?,
         cooldown: dur("cooldown", 300)?,
         scale_in_cooldown: dur("scale_in_cooldown", 600)?,

@@ -17,7 +17,8 @@ pub fn unit_nanos(unit: &str) -> Option<f64> {
 /// Parses `<number><unit>`, such as `250ms`. The error says what was expected.
 pub fn parse_duration(text: &str) -> Result<SimDuration, String> {
     let t = text.trim();
-    let split = t.find(|c: char| c.is_ascii_alphabetic()).unwrap_or(t.len());
+    // The unit is the letters at the end, so an exponent (`1e30s`) stays in the number.
+    let split = t.len() - t.chars().rev().take_while(char::is_ascii_alphabetic).count();
     let (num, unit) = t.split_at(split);
     let hint = "write a number and a unit, such as `500ms`, `90s`, `10m`, `2h` or `3d`";
     if unit.is_empty() {
@@ -57,5 +58,8 @@ mod tests {
         assert!(parse_duration("5 parsecs").unwrap_err().contains("unknown time unit"));
         assert!(parse_duration("-1s").unwrap_err().contains("non-negative"));
         assert!(parse_duration("1000000d").unwrap_err().contains("limit"));
+        // Regression (issue #15): an exponent was read as the unit `e30s`.
+        assert!(parse_duration("1e30s").unwrap_err().contains("limit"), "{:?}", parse_duration("1e30s"));
+        assert_eq!(parse_duration("1.5e3ms"), Ok(SimDuration::from_millis(1500)));
     }
 }

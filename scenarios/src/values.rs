@@ -159,6 +159,18 @@ impl Values<'_> {
         Ok(x as u64)
     }
 
+    /// The period of a timer that re-arms itself (a probe, a flush, a heartbeat): at least
+    /// `MIN_INTERVAL`, or a run would spin at one instant and never end.
+    pub fn interval(&self, v: &Spanned<Value>, what: &str) -> Result<SimDuration, Diagnostic> {
+        let d = self.duration(v, what)?;
+        if d < MIN_INTERVAL {
+            return Err(Diagnostic::at(format!("{what} is {d}, shorter than {MIN_INTERVAL}"), v.span()).help(format!(
+                "a timer that re-arms itself this often would hold the run at one instant; use {MIN_INTERVAL} or more"
+            )));
+        }
+        Ok(d)
+    }
+
     pub fn duration(&self, v: &Spanned<Value>, what: &str) -> Result<SimDuration, Diagnostic> {
         let secs = self.quantity(v, Dim::Time, what)?;
         check_duration(secs, what, v.span())
@@ -359,6 +371,15 @@ impl Args<'_, '_> {
                 base..base + a.expr.len(),
             ));
         }
+        // A negative time would have been clamped to zero when the delay was drawn.
+        if want == Dim::Time && q.value < 0.0 {
+            let lead = a.expr.len() - a.expr.trim_start().len();
+            return Err(Diagnostic::at(
+                format!("{}: `{label}` is negative ({} s)", self.what, q.value),
+                base + lead..base + a.expr.trim_end().len(),
+            )
+            .help("a delay is a time from now: give it a positive value"));
+        }
         Ok(q.value)
     }
 
@@ -398,6 +419,9 @@ impl Args<'_, '_> {
         }
     }
 }
+
+/// The shortest period a self-re-arming timer may have.
+pub const MIN_INTERVAL: SimDuration = SimDuration::from_millis(1);
 
 #[cfg(test)]
 mod tests {
@@ -439,5 +463,22 @@ mod tests {
         let e = delay("exp(20ms, shape = 3)").unwrap_err();
         assert!(e.message.contains("does not take the argument `shape`"), "{}", e.message);
         assert!(delay("pareto(min = 5ms, alpha = 0.5)").unwrap_err().message.contains("above 1"));
+    }
+
+    /// Regression (issue #15): negative times inside a distribution were clamped to zero
+    /// silently when drawn, so the run reported zero latency.
+    #[test]
+    fn negative_times_in_a_distribution_are_refused_where_they_stand() {
+        for text in
+            ["exp(-20ms)", "const(-5ms)", "uniform(-15ms, -5ms)", "exp(20ms - 30ms)", "lognormal(mean = -1s, cv = 1)"]
+        {
+            let e = delay(text).unwrap_err();
+            assert!(e.message.contains("is negative"), "{text}: {}", e.message);
+            let span = e.span.clone().unwrap();
+            let arg = &format!("x = \"{text}\"")[span];
+            assert!(arg.starts_with('-') || arg.starts_with("20ms"), "{text}: points at `{arg}`");
+        }
+        assert!(delay("-20ms").unwrap_err().message.contains("negative"), "constants were refused already");
+        assert!(delay("uniform(0ms, 5ms)").is_ok(), "zero is a time");
     }
 }
