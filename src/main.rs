@@ -9,6 +9,7 @@ mod confidence;
 mod expectations;
 mod figures;
 mod run;
+mod signals;
 mod svg;
 mod sweep;
 mod text_report;
@@ -79,8 +80,15 @@ fn open_tui(args: &cli::TuiArgs) -> anyhow::Result<i32> {
     }
     let color = !args.no_color && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
     let save_dir = args.save_dir.clone().unwrap_or_else(|| ".".into());
-    tui::run(tui::Options { scenario: args.scenario.clone(), seed: args.seed, save_dir, color })?;
-    Ok(0)
+    let stop = signals::Stop::install();
+    let options = tui::Options { scenario: args.scenario.clone(), seed: args.seed, save_dir, color, stop: stop.flag() };
+    match tui::run(options)? {
+        Some(signal) => {
+            eprintln!("scalelab: stopped by {}; the terminal is restored", signals::name(signal));
+            Ok(signals::exit_code(signal))
+        }
+        None => Ok(0),
+    }
 }
 
 fn main() -> ExitCode {

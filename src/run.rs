@@ -2,8 +2,9 @@
 //! or check determinism by running twice in lockstep.
 
 use crate::cli::RunArgs;
+use crate::signals::{self, Stop};
 use crate::text_report;
-use crate::{EXIT_DETERMINISM, EXIT_EXPECTATION, charts, expectations, load, svg};
+use crate::{EXIT_DETERMINISM, EXIT_EXPECTATION, EXIT_INPUT, charts, expectations, load, svg};
 use anyhow::Context;
 use scenarios::builtin::DEFAULT_SCENARIO;
 use scenarios::{Overrides, Scenario};
@@ -12,7 +13,7 @@ use sim_core::view::lockstep::first_divergence;
 use sim_core::{Report, Simulation};
 use std::io::{BufWriter, Write};
 use std::path::Path;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 pub fn run(args: &RunArgs) -> anyhow::Result<i32> {
     let name = args.scenario.as_deref().unwrap_or(DEFAULT_SCENARIO);
@@ -29,10 +30,29 @@ pub fn run(args: &RunArgs) -> anyhow::Result<i32> {
     if args.series || args.svg.is_some() {
         sim.collect_series_percentiles();
     }
+    let stop = Stop::install();
     let started = Instant::now();
-    match &args.trace {
-        Some(path) => write_trace(&mut sim, path)?,
-        None => sim.run(),
+    let mut trace = match &args.trace {
+        Some(path) => Some(Trace::create(path)?),
+        None => None,
+    };
+    drive(&mut sim, trace.as_mut(), &stop)?;
+    if let Some(t) = trace {
+        t.finish()?;
+    }
+    if let Some(signal) = stop.signal() {
+        eprintln!(
+            "stopped by {} at {} of {} ({} events); no report",
+            signals::name(signal),
+            sim.now(),
+            sim.end(),
+            text_report::thousands(sim.events())
+        );
+        return Ok(signals::exit_code(signal));
+    }
+    if let Some(stall) = sim.stall() {
+        eprintln!("error: {}", sim.describe_stall(stall));
+        return Ok(EXIT_INPUT);
     }
     let mut report = sim.report(args.series || args.svg.is_some());
     report.set_wall_seconds(started.elapsed().as_secs_f64());
@@ -64,30 +84,92 @@ pub fn run(args: &RunArgs) -> anyhow::Result<i32> {
     Ok(0)
 }
 
-/// One JSON object a line: `{"i":0,"t_ns":0,"component":"clients","event":"start","payload":0}`.
-fn write_trace(sim: &mut Simulation, path: &Path) -> anyhow::Result<()> {
-    let file = std::fs::File::create(path).with_context(|| format!("cannot create trace file `{}`", path.display()))?;
-    let mut out = BufWriter::with_capacity(1 << 20, file);
-    let mut result = Ok(());
-    sim.run_observed(|sim, e| {
-        if result.is_ok() {
-            result = write_event(&mut out, sim, e);
+/// Events between two looks at the clock, the progress bar and the stop flag.
+const SLICE: u32 = 1 << 16;
+/// A run shows a progress bar (on a terminal) once it has taken this long.
+const PROGRESS_AFTER: Duration = Duration::from_secs(2);
+
+/// Runs `sim` to its end (or to a signal) in slices, writing each event to `trace`, with a
+/// progress bar on stderr once the run has taken a couple of seconds.
+fn drive(sim: &mut Simulation, mut trace: Option<&mut Trace>, stop: &Stop) -> anyhow::Result<()> {
+    let started = Instant::now();
+    let mut bar: Option<indicatif::ProgressBar> = None;
+    let end_ms = sim.end().as_nanos() / 1_000_000;
+    loop {
+        for _ in 0..SLICE {
+            let Some(e) = sim.step() else {
+                if let Some(b) = &bar {
+                    b.finish_and_clear();
+                }
+                return Ok(());
+            };
+            if let Some(t) = trace.as_deref_mut() {
+                t.write(sim, &e)?;
+            }
         }
-    });
-    result.and_then(|_| out.flush()).with_context(|| format!("cannot write trace file `{}`", path.display()))
+        if stop.signal().is_some() {
+            if let Some(b) = &bar {
+                b.abandon();
+            }
+            return Ok(());
+        }
+        if bar.is_none() && started.elapsed() >= PROGRESS_AFTER {
+            let b = indicatif::ProgressBar::new(end_ms);
+            b.set_style(
+                indicatif::ProgressStyle::with_template("{bar:30} {msg} (eta {eta})").expect("a valid template"),
+            );
+            bar = Some(b);
+        }
+        if let Some(b) = &bar {
+            let now_ms = sim.now().as_nanos() / 1_000_000;
+            b.set_position(now_ms);
+            b.set_message(format!(
+                "{:.1} of {:.1} simulated s, {:.1} M events/s",
+                now_ms as f64 / 1e3,
+                end_ms as f64 / 1e3,
+                sim.events() as f64 / started.elapsed().as_secs_f64().max(1e-9) / 1e6
+            ));
+        }
+    }
 }
 
-fn write_event(out: &mut impl Write, sim: &Simulation, e: &TraceEvent) -> std::io::Result<()> {
-    // Component names are restricted to [A-Za-z0-9_-], so they need no JSON escaping.
-    writeln!(
-        out,
-        r#"{{"i":{},"t_ns":{},"component":"{}","event":"{}","payload":{}}}"#,
-        e.index,
-        e.time.as_nanos(),
-        sim.component_name(e.component),
-        e.tag.name(),
-        e.payload
-    )
+/// The `--trace` file: one JSON object a line,
+/// `{"i":0,"t_ns":0,"component":"clients","event":"start","payload":0}`. Each line goes to
+/// the buffer in one write, so the file holds whole lines whenever the run stops.
+struct Trace {
+    path: std::path::PathBuf,
+    out: BufWriter<std::fs::File>,
+    line: String,
+}
+
+impl Trace {
+    fn create(path: &Path) -> anyhow::Result<Trace> {
+        let file =
+            std::fs::File::create(path).with_context(|| format!("cannot create trace file `{}`", path.display()))?;
+        Ok(Trace { path: path.to_path_buf(), out: BufWriter::with_capacity(1 << 20, file), line: String::new() })
+    }
+
+    fn write(&mut self, sim: &Simulation, e: &TraceEvent) -> anyhow::Result<()> {
+        use std::fmt::Write as _;
+        self.line.clear();
+        // Component names are restricted to [A-Za-z0-9_-], so they need no JSON escaping.
+        let _ = writeln!(
+            self.line,
+            r#"{{"i":{},"t_ns":{},"component":"{}","event":"{}","payload":{}}}"#,
+            e.index,
+            e.time.as_nanos(),
+            sim.component_name(e.component),
+            e.tag.name(),
+            e.payload
+        );
+        self.out
+            .write_all(self.line.as_bytes())
+            .with_context(|| format!("cannot write trace file `{}`", self.path.display()))
+    }
+
+    fn finish(mut self) -> anyhow::Result<()> {
+        self.out.flush().with_context(|| format!("cannot write trace file `{}`", self.path.display()))
+    }
 }
 
 fn describe(sim: &Simulation, e: Option<&TraceEvent>) -> String {

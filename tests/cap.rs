@@ -93,3 +93,22 @@ fn cp_reads_on_the_minority_side_fail_unless_stale_reads_are_allowed() {
     assert!(num(&lenient["stale_reads"]) > 10.0, "and those reads can be stale");
     assert!(num(&lenient["write_availability"]) < 0.9, "writes still need their quorum");
 }
+
+/// Issue #15: two runs whose events coincide, instant for instant, but whose readers saw
+/// different versions (a clock skew of 411 ms against 9 s moves which write wins) have
+/// different trace hashes: the hash folds what the run decided, not only when events ran.
+#[test]
+fn a_trace_hash_sees_the_data_readers_saw() {
+    let run = |by: &str| {
+        let file = common::scratch(&format!("skew-{by}.toml"));
+        let text = common::ok(&["show", "cap-weak-quorum"])
+            + &format!("\n[[faults]]\nat = \"30s\"\nskew = \"meta-2\"\nby = \"{by}\"\n");
+        std::fs::write(&file, text).unwrap();
+        common::report(file.to_str().unwrap(), &["--no-check"])
+    };
+    let (a, b) = (run("411ms"), run("9s"));
+    assert_eq!(a["events"], b["events"], "the same events");
+    let stale = |r: &serde_json::Value| r["consistency"]["images"]["stale_reads"].as_u64().unwrap();
+    assert_ne!(stale(&a), stale(&b), "different data read");
+    assert_ne!(a["trace_hash"], b["trace_hash"]);
+}

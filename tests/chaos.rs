@@ -115,23 +115,41 @@ fn bad_seed_files_get_clear_errors() {
     assert_eq!(o.status.code(), Some(5));
     let good = std::fs::read_dir(&out).unwrap().next().unwrap().unwrap().path();
     let text = std::fs::read_to_string(&good).unwrap();
-    let corrupted = out.join("corrupted.toml");
-    std::fs::write(&corrupted, text.replacen("seed = ", "seed = x", 1)).unwrap();
-    let r = common::scalelab(&["replay", corrupted.to_str().unwrap()]);
-    let err = String::from_utf8_lossy(&r.stderr);
-    assert_eq!(r.status.code(), Some(1));
-    assert!(err.contains(&format!("--> {}:6:8", corrupted.display())), "{err}");
-    assert!(!err.contains("panicked"));
-    let edited = out.join("edited.toml");
-    std::fs::write(&edited, text.replacen("w = 1 ", "w = 2 ", 1)).unwrap();
-    let r = common::scalelab(&["replay", edited.to_str().unwrap()]);
-    assert_eq!(r.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&r.stderr).contains("the file was edited"));
-    let missing_key = out.join("missing.toml");
-    std::fs::write(&missing_key, text.replacen("invariant = ", "invariantt = ", 1)).unwrap();
-    let r = common::scalelab(&["replay", missing_key.to_str().unwrap()]);
-    assert_eq!(r.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&r.stderr).contains("unknown field `invariantt`"));
+    let replay = |name: &str, contents: &str| {
+        let path = out.join(name);
+        std::fs::write(&path, contents).unwrap();
+        let r = common::scalelab(&["replay", path.to_str().unwrap()]);
+        let err = String::from_utf8_lossy(&r.stderr).into_owned();
+        assert_eq!(r.status.code(), Some(1), "{name}: {err}");
+        assert!(!err.contains("panicked"), "{err}");
+        (path, err)
+    };
+    // Any edit is refused by the hash on line 1, whichever field it touches.
+    for (name, edited) in [
+        ("corrupted.toml", text.replacen("seed = ", "seed = x", 1)),
+        ("schedule.toml", text.replacen("end_ms = ", "end_ms = 1", 1)),
+        ("origin.toml", text.replacen("scenario_origin = \"builtin:", "scenario_origin = \"builtin:x", 1)),
+        ("comment.toml", text.replacen("# scalelab", "# Scalelab", 1)),
+    ] {
+        let (path, err) = replay(name, &edited);
+        assert!(err.contains(&format!("--> {}:1:1", path.display())), "{err}");
+        assert!(err.contains("does not match its hash"), "{err}");
+    }
+    // Written with a valid hash by something else: the TOML error is located, an edited
+    // scenario is caught by its own hash, an unknown key is named.
+    let rehash = |body: &str| {
+        let body = body.split_once('\n').unwrap().1;
+        format!("file_hash = \"{}\"\n{body}", scenarios::seed_file::fnv(body))
+    };
+    let (path, err) = replay("located.toml", &rehash(&text.replacen("seed = ", "seed = x", 1)));
+    let line = 1 + text[..text.find("\nseed = ").unwrap() + 1].matches('\n').count();
+    assert!(err.contains(&format!("--> {}:{line}:8", path.display())), "{err}");
+    let (_, err) = replay("scenario.toml", &rehash(&text.replacen("w = 1 ", "w = 2 ", 1)));
+    assert!(err.contains("the embedded scenario does not match its hash"), "{err}");
+    let (_, err) = replay("missing.toml", &rehash(&text.replacen("invariant = ", "invariantt = ", 1)));
+    assert!(err.contains("unknown field `invariantt`"), "{err}");
+    let (_, err) = replay("not-a-seed-file.toml", "seed = 3\n");
+    assert!(err.contains("the first line is not `file_hash"), "{err}");
 }
 
 /// The scenario's `[chaos]` table limits what schedules may do; a wrong kind is a located
@@ -167,4 +185,61 @@ fn the_scenario_limits_its_chaos() {
     let err = String::from_utf8_lossy(&o.stderr);
     assert_eq!(o.status.code(), Some(1));
     assert!(err.contains("unknown fault kind `partiton`") && err.contains("did you mean `partition`?"), "{err}");
+}
+
+/// Issue #15: a failing run's seed file is written the moment it fails, and Ctrl-C prints
+/// the summary of the runs done so far and exits 130 (nothing was written before the end).
+#[test]
+fn an_interrupted_sweep_keeps_its_seed_files_and_prints_its_summary() {
+    let out = common::fresh_dir("interrupted");
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_scalelab"))
+        .args(["chaos", "cap-weak-quorum", "--runs", "100000", "--duration", "2m", "--json", "--out"])
+        .arg(&out)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let started = std::time::Instant::now();
+    while std::fs::read_dir(&out).map_or(0, |d| d.count()) == 0 {
+        assert!(started.elapsed().as_secs() < 120, "no failure found in two minutes");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let kill = std::process::Command::new("kill").arg("-INT").arg(child.id().to_string()).status();
+    assert!(kill.unwrap().success());
+    let o = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(130), "{stderr}");
+    assert!(stderr.contains("stopped by SIGINT after"), "{stderr}");
+    let s: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let runs = s["runs"].as_u64().unwrap();
+    assert!((1..100_000).contains(&runs), "{runs} runs");
+    let files = std::fs::read_dir(&out).unwrap().count() as u64;
+    assert_eq!(files, s["failures"].as_u64().unwrap(), "one seed file a failure, all written");
+    assert_eq!(s["seed_files"].as_array().unwrap().len() as u64, files);
+}
+
+/// Issue #15: merging slices refuses a slice given twice, a missing one, and slices of
+/// sweeps with different --runs, instead of summing what it was given.
+#[test]
+fn merging_refuses_duplicated_missing_and_mismatched_slices() {
+    let slice = |k: u32, runs: &str| {
+        let path = common::scratch(&format!("slice-{k}-{runs}.jsonl"));
+        let spec = format!("{k}/2");
+        let o = common::scalelab(&["chaos", "mm1", "--runs", runs, "--duration", "10s", "--shard", &spec]);
+        std::fs::write(&path, &o.stdout).unwrap();
+        path.to_str().unwrap().to_string()
+    };
+    let (a, b, c) = (slice(1, "4"), slice(2, "4"), slice(2, "6"));
+    let merge = |files: &[&str]| common::scalelab(&[&["chaos", "merge"][..], files].concat());
+    assert_eq!(merge(&[&a, &b]).status.code(), Some(0));
+    for (files, what) in [
+        (vec![a.as_str(), b.as_str(), b.as_str()], "appears twice"),
+        (vec![a.as_str()], "runs 2..4 of 4 are missing"),
+        (vec![b.as_str()], "runs 0..2 of 4 are missing"),
+        (vec![a.as_str(), c.as_str()], "different sweeps"),
+    ] {
+        let o = merge(&files);
+        assert_eq!(o.status.code(), Some(1), "{files:?}");
+        assert!(common::stderr(&o).contains(what), "{what}: {}", common::stderr(&o));
+    }
 }

@@ -35,13 +35,14 @@ fn a_session_with_hand_faults_replays_headless_to_the_same_trace_hash() {
     assert!(stdout.contains("session with 4 faults by hand"), "{stdout}");
     assert!(stdout.contains("reproduced: the same trace hash"), "{stdout}");
 
-    // An edited schedule does not reproduce.
+    // An edited schedule is refused: the file no longer matches its hash.
     let edited = text.replace("crash = \"stats-1\"", "crash = \"stats-2\"");
     assert_ne!(edited, text);
     let path2 = dir.join("edited.toml");
     std::fs::write(&path2, edited).unwrap();
     let out = Command::new(env!("CARGO_BIN_EXE_scalelab")).arg("replay").arg(&path2).output().unwrap();
-    assert_eq!(out.status.code(), Some(5), "{}", String::from_utf8_lossy(&out.stdout));
+    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stdout));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("does not match its hash"), "an edit is refused");
 }
 
 #[test]

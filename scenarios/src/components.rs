@@ -127,6 +127,22 @@ impl Resolver<'_> {
     }
 }
 
+impl Resolver<'_> {
+    /// `service`, which must be of `kind` (a WebSocket's adapter is a pubsub, whose
+    /// subscribers are WebSocket servers).
+    fn service_of_kind(&self, v: &Spanned<Value>, key: &str, kind: &str) -> Result<ServiceId, Diagnostic> {
+        let id = self.service(v, key)?;
+        let found = &self.kinds[id.index()];
+        if found != kind {
+            return Err(Diagnostic::at(
+                format!("`{key}` must name a {kind} component; `{}` is a {found}", self.names[id.index()]),
+                v.span(),
+            ));
+        }
+        Ok(id)
+    }
+}
+
 /// One component table, with its span.
 pub struct Fields<'a> {
     pub span: Range<usize>,
@@ -579,8 +595,10 @@ fn object_store(t: &ObjectStoreTable, v: &Values, e: &mut Errors) -> Option<Comp
 }
 
 fn websocket(t: &WebSocketTable, v: &Values, r: &Resolver, e: &mut Errors) -> Option<ComponentModel> {
-    let adapter =
-        e.take(required(t.adapter, &t.span, "adapter", "\"redis-pubsub\"").and_then(|x| r.service(x, "adapter")));
+    let adapter = e.take(
+        required(t.adapter, &t.span, "adapter", "\"redis-pubsub\"")
+            .and_then(|x| r.service_of_kind(x, "adapter", "pubsub")),
+    );
     let max_connections =
         e.take(t.max_connections.map_or(Ok(10_000), |x| v.count(x, "max_connections", 1, 10_000_000)));
     let update_rate = e.take(t.update_rate.map_or(Ok(1.0), |x| v.number_in(x, Dim::Rate, "update_rate", 0.0, 1000.0)));
@@ -594,8 +612,10 @@ fn websocket(t: &WebSocketTable, v: &Values, r: &Resolver, e: &mut Errors) -> Op
 }
 
 fn pubsub(t: &PubSubTable, v: &Values, r: &Resolver, e: &mut Errors) -> Option<ComponentModel> {
-    let subscribers =
-        e.take(required(t.subscribers, &t.span, "subscribers", "\"ws\"").and_then(|x| r.service(x, "subscribers")));
+    let subscribers = e.take(
+        required(t.subscribers, &t.span, "subscribers", "\"ws\"")
+            .and_then(|x| r.service_of_kind(x, "subscribers", "websocket")),
+    );
     let latency = e.take(t.latency.map_or(Ok(Delay::constant(SimDuration::from_millis(1))), |x| v.delay(x, "latency")));
     Some(ComponentModel::PubSub(PubSubSpec { subscribers: subscribers?, latency: latency? }))
 }

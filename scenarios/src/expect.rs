@@ -103,7 +103,9 @@ pub fn parse(text: &str, at: usize, classes: &[String], components: &[Component]
             let s = s.trim();
             s.replace('_', "")
                 .parse::<f64>()
-                .map_err(|_| Diagnostic::at(format!("`{s}` is not a number"), span.clone()))
+                .ok()
+                .filter(|x| x.is_finite())
+                .ok_or_else(|| Diagnostic::at(format!("`{s}` is not a finite number"), span.clone()))
         };
         let (low, high) = (number(low)?, number(high)?);
         if low > high {
@@ -126,7 +128,9 @@ pub fn parse(text: &str, at: usize, classes: &[String], components: &[Component]
         s.trim()
             .replace('_', "")
             .parse::<f64>()
-            .map_err(|_| Diagnostic::at(format!("`{}` is not a number ({what})", s.trim()), span.clone()))
+            .ok()
+            .filter(|x| x.is_finite())
+            .ok_or_else(|| Diagnostic::at(format!("`{}` is not a finite number ({what})", s.trim()), span.clone()))
     };
     let check = match op {
         "<" => Check::Less(number(rest, "the bound")?),
@@ -247,10 +251,10 @@ mod tests {
         assert_eq!(e.help.as_deref(), Some("did you mean `lost_writes`?"));
         assert!(p("p99_ms 200").unwrap_err().message.contains("no comparison"));
         assert!(p("p99_ms ~ 200").unwrap_err().message.contains("needs a tolerance"));
-        assert!(p("p99_ms < fast").unwrap_err().message.contains("not a number"));
+        assert!(p("p99_ms < fast").unwrap_err().message.contains("not a finite number"));
         assert!(p("p99_ms in 1..2").unwrap_err().message.contains("not a range"));
         assert!(p("p99_ms in [2, 1]").unwrap_err().message.contains("empty"));
-        assert!(p("p99_ms in [1, x]").unwrap_err().message.contains("`x` is not a number"));
+        assert!(p("p99_ms in [1, x]").unwrap_err().message.contains("`x` is not a finite number"));
     }
 }
 

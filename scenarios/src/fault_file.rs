@@ -130,6 +130,10 @@ fn cut(f: &FaultFile) -> Result<Verb<'_>, Diagnostic> {
             d.help("a partition splits at least two sides (exactly two if one_way): partition = [[\"db-1\"], [\"db-2\", \"db-3\"]]")
         });
     }
+    if let Some(i) = sides.iter().position(|side| side.is_empty()) {
+        return Err(Diagnostic::at(format!("side {} of the partition is empty", i + 1), span)
+            .help("each side names at least one service or instance: partition = [[\"db-1\"], [\"db-2\", \"db-3\"]]"));
+    }
     match (&f.loss, flaky) {
         (None, true) => {
             return Err(Diagnostic::at("a flaky link needs a `loss` rate", span).help("add loss = 0.05"));

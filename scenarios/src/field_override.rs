@@ -16,9 +16,15 @@ pub fn is_field(name: &str) -> bool {
     name.contains('.')
 }
 
-/// Spans past the end of the source mark values that came from override `i`.
+/// Spans past the end of the source mark values that came from an override: override
+/// `i` owns `STRIDE` positions from `source_len + 1 + i * STRIDE`, so that an error at an
+/// offset inside its value (an expression's unknown name, past the opening quote) still
+/// names override `i`, not the next one. No command-line argument is this long.
+const STRIDE: usize = 1 << 24;
+
 fn span(source_len: usize, i: usize) -> Range<usize> {
-    source_len + 1 + i..source_len + 1 + i
+    let at = source_len + 1 + i * STRIDE;
+    at..at
 }
 
 fn value(text: &str) -> Value {
@@ -70,7 +76,7 @@ pub fn apply(file: &mut ScenarioFile, set: &[(String, String)], source_len: usiz
 pub fn relocate(diagnostics: &mut [Diagnostic], set: &[(String, String)], source_len: usize) {
     for d in diagnostics {
         let Some(at) = d.span.clone().filter(|s| s.start > source_len) else { continue };
-        if let Some((name, text)) = set.get(at.start - source_len - 1) {
+        if let Some((name, text)) = set.get((at.start - source_len - 1) / STRIDE) {
             d.message = format!("--set {name}={text}: {}", d.message);
             d.span = None;
         }

@@ -56,6 +56,9 @@ pub struct ChaosFile {
     pub kinds: Option<Vec<Spanned<String>>>,
     #[serde(default)]
     pub converge_within: Option<Spanned<Value>>,
+    /// How long a backlog the faults leave may take to drain.
+    #[serde(default)]
+    pub drain_within: Option<Spanned<Value>>,
 }
 
 /// Prices for the monthly cost report (defaults: the seeds' tables).

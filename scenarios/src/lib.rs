@@ -5,6 +5,7 @@
 //! and routes, and produces a `Scenario` holding a `sim_core::Model`. Every problem is a
 //! `Diagnostic` with a span, rendered with file, line and column.
 
+pub mod budget;
 pub mod builtin;
 mod components;
 pub mod diagnostic;
@@ -67,6 +68,18 @@ impl Scenario {
         for f in faults {
             f.lower(&self.names, &mut s.model.faults, &mut s.model.partitions)?;
         }
+        // In the order the parser checks: the faults themselves, their times, the load.
+        if let Some(f) = faults.iter().find(|f| f.at >= s.model.duration) {
+            let message = format!(
+                "this fault at {} is not before the run's end ({}): it would never happen",
+                f.at, s.model.duration
+            );
+            return Err(fault::FaultError { part: fault::Part::Target, message, help: None });
+        }
+        // A surge multiplies the load: the budget is checked again with it.
+        if let Err((message, help)) = budget::Estimate::of(&s.model).check() {
+            return Err(fault::FaultError { part: fault::Part::Target, message, help: Some(help) });
+        }
         Ok(s)
     }
 }
@@ -83,6 +96,9 @@ pub struct ChaosLimits {
     pub kinds: Vec<String>,
     /// AP data must agree again within this long of a heal.
     pub converge_within: SimDuration,
+    /// A backlog the faults leave (a surge's queue with no timeout) must drain within
+    /// this long of the settling time after the last fault.
+    pub drain_within: SimDuration,
 }
 
 /// Fault kinds a chaos schedule can draw.
@@ -96,6 +112,7 @@ impl Default for ChaosLimits {
             end: 0.6,
             kinds: CHAOS_KINDS.iter().map(|k| k.to_string()).collect(),
             converge_within: SimDuration::from_secs(60),
+            drain_within: SimDuration::from_secs(600),
         }
     }
 }
@@ -158,29 +175,44 @@ pub struct Source {
 /// Files larger than this are refused before parsing.
 pub const MAX_FILE_BYTES: u64 = 4 * 1024 * 1024;
 
+/// Reads a text file through the size cap whatever its kind: a regular file, a pipe or
+/// a device such as `/dev/zero` (whose length the metadata does not tell) stops at
+/// `MAX_FILE_BYTES`. `what` names the kind of file in the messages.
+pub fn read_capped(path: &str, what: &str) -> Result<String, String> {
+    use std::io::Read;
+    let p = std::path::Path::new(path);
+    if p.is_dir() {
+        return Err(format!("`{path}` is a directory, not a {what}"));
+    }
+    let file = std::fs::File::open(p).map_err(|e| format!("cannot read `{path}`: {e}"))?;
+    let mut bytes = Vec::new();
+    file.take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes).map_err(|e| format!("cannot read `{path}`: {e}"))?;
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return Err(format!("`{path}` is over {MAX_FILE_BYTES} bytes; a {what} is limited to {MAX_FILE_BYTES} bytes"));
+    }
+    String::from_utf8(bytes).map_err(|e| {
+        let at = e.utf8_error().valid_up_to();
+        let text = String::from_utf8_lossy(&e.as_bytes()[..at]);
+        let line = 1 + text.matches('\n').count();
+        let column = 1 + text.rsplit('\n').next().map_or(0, |l| l.chars().count());
+        format!("`{path}`:{line}:{column}: the file is not UTF-8 text (byte {at} is invalid); save it as UTF-8")
+    })
+}
+
 /// Finds a built-in scenario by name, or reads a file by path.
 pub fn resolve(name_or_path: &str) -> Result<Source, String> {
     if let Some(text) = builtin::get(name_or_path) {
         return Ok(Source { origin: format!("builtin:{name_or_path}"), text: text.to_string() });
     }
-    let path = std::path::Path::new(name_or_path);
-    match std::fs::metadata(path) {
-        Ok(m) if m.is_dir() => Err(format!("`{name_or_path}` is a directory, not a scenario file")),
-        Ok(m) if m.len() > MAX_FILE_BYTES => {
-            Err(format!("`{name_or_path}` is {} bytes; scenario files are limited to {MAX_FILE_BYTES} bytes", m.len()))
+    if !std::path::Path::new(name_or_path).exists() {
+        let mut msg = format!("no built-in scenario or file named `{name_or_path}`");
+        if let Some(s) = diagnostic::did_you_mean(name_or_path, builtin::names()) {
+            msg.push_str(&format!("; did you mean `{s}`?"));
         }
-        Ok(_) => std::fs::read_to_string(path)
-            .map(|text| Source { origin: name_or_path.to_string(), text })
-            .map_err(|e| format!("cannot read `{name_or_path}`: {e}")),
-        Err(_) => {
-            let mut msg = format!("no built-in scenario or file named `{name_or_path}`");
-            if let Some(s) = diagnostic::did_you_mean(name_or_path, builtin::names()) {
-                msg.push_str(&format!("; did you mean `{s}`?"));
-            }
-            msg.push_str(" (`scalelab list` shows the built-in scenarios)");
-            Err(msg)
-        }
+        msg.push_str(" (`scalelab list` shows the built-in scenarios)");
+        return Err(msg);
     }
+    read_capped(name_or_path, "scenario file").map(|text| Source { origin: name_or_path.to_string(), text })
 }
 
 /// Parses and validates a scenario, applying `overrides`.

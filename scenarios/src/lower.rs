@@ -10,7 +10,7 @@ use crate::components::{self, Fields, Resolver};
 use crate::diagnostic::{Diagnostic, did_you_mean};
 use crate::expr::{Dim, Quantity, eval};
 use crate::field_override;
-use crate::file::{ClassFile, ScenarioFile, WorkloadFile};
+use crate::file::{ClassFile, ParamFile, ScenarioFile, WorkloadFile};
 use crate::limits::*;
 use crate::values::{Params, Values};
 use crate::{Overrides, ParamInfo, Scenario};
@@ -23,7 +23,7 @@ use sim_core::model::{
     ServiceSpec, Surge,
 };
 use sim_core::{Delay, SimDuration};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::ops::Range;
 use toml::{Spanned, Value};
 
@@ -98,7 +98,8 @@ fn lower_with(
     let mut notes = Vec::new();
     let (duration, warmup) = checked_window(&file, overrides, window.expect("no errors"), &mut notes)?;
     let arrivals: Vec<Population> = arrivals.into_iter().map(|a| a.expect("no errors")).collect();
-    check_load(&file, &arrivals, duration)?;
+    check_fault_times(&file, &v, overrides, duration, &mut notes)?;
+    check_text(&file)?;
     let (components, services) = assemble(&decls, &instances, models, routings, arrivals, weights);
     let model = Model {
         name: file.name.get_ref().clone(),
@@ -114,6 +115,7 @@ fn lower_with(
         warmup,
         limits: Limits { events_max: EVENTS_MAX, ..Limits::default() },
     };
+    check_budget(&file, &model)?;
     check_routes(&model, &file)?;
     let expectations = expectations(&file, &model, overrides, &mut notes)?;
     let chaos = chaos_limits(file.chaos.as_ref(), &v)?;
@@ -396,32 +398,78 @@ fn checked_window(
     Ok((duration, warmup))
 }
 
-/// Refuses a run that would issue more requests than the limit (surges at their peak).
-fn check_load(file: &ScenarioFile, arrivals: &[Population], duration: SimDuration) -> Result<(), Vec<Diagnostic>> {
-    let expected: f64 = arrivals
-        .iter()
-        .map(|(arrival, _, surges)| match arrival {
-            // An upper bound: every surge's factor over the whole run.
-            Arrival::Poisson { rate_per_sec } => {
-                rate_per_sec * duration.as_secs_f64() * surges.iter().map(|s| s.factor.max(1.0)).product::<f64>()
-            }
-            Arrival::Closed { users, think } => {
-                f64::from(*users) * duration.as_secs_f64() / think.mean().as_secs_f64().max(1e-6)
-            }
-        })
-        .sum();
-    if expected > MAX_EXPECTED_REQUESTS {
+/// A fault at or after the run's end would never happen: refused when the file says so,
+/// noted when `--duration` cut the run short of it.
+fn check_fault_times(
+    file: &ScenarioFile,
+    v: &Values,
+    overrides: &Overrides,
+    duration: SimDuration,
+    notes: &mut Vec<String>,
+) -> Result<(), Vec<Diagnostic>> {
+    let mut errors = Vec::new();
+    for f in &file.faults {
+        let Ok(at) = v.duration(&f.at, "at") else { continue };
+        if at < duration {
+            continue;
+        }
+        if overrides.duration.is_some() {
+            notes.push(format!("a fault at {at} is after the run's end ({duration}): it does not happen"));
+        } else {
+            errors.push(
+                Diagnostic::at(
+                    format!("this fault at {at} is not before the run's end ({duration}): it would never happen"),
+                    f.at.span(),
+                )
+                .help("move it earlier, or lengthen the run"),
+            );
+        }
+    }
+    if errors.is_empty() { Ok(()) } else { Err(errors) }
+}
+
+/// Text the terminal shows (title, lesson, watch list, descriptions) holds no control
+/// characters: an escape sequence in a title would reach the terminal raw.
+fn check_text(file: &ScenarioFile) -> Result<(), Vec<Diagnostic>> {
+    let control =
+        |text: &str, lines: bool| text.chars().find(|&c| c.is_control() && !(lines && (c == '\n' || c == '\t')));
+    let found = |what: &str, c: char, span: Option<Range<usize>>| {
+        let message = format!("{what} holds the control character U+{:04X}", c as u32);
+        let d = match span {
+            Some(s) => Diagnostic::at(message, s),
+            None => Diagnostic::new(message),
+        };
+        d.help("remove it: the terminal would act on it (an escape sequence can clear the screen)")
+    };
+    let mut errors = Vec::new();
+    if let Some(c) = control(file.title.get_ref(), false) {
+        errors.push(found("the title", c, Some(file.title.span())));
+    }
+    if let Some(c) = file.group.as_deref().and_then(|g| control(g, false)) {
+        errors.push(found("the group", c, None));
+    }
+    if let Some(c) = control(&file.lesson, true) {
+        errors.push(found("the lesson", c, None));
+    }
+    if let Some(c) = file.watch.iter().find_map(|w| control(w, false)) {
+        errors.push(found("the watch list", c, None));
+    }
+    for (name, p) in &file.params {
+        if let Some(c) = control(&p.description, true) {
+            errors.push(found(&format!("the description of `{}`", name.get_ref()), c, Some(name.span())));
+        }
+    }
+    if errors.is_empty() { Ok(()) } else { Err(errors) }
+}
+
+/// Refuses a run over the request cap or the memory budget (see `budget`), pointing at
+/// the load.
+fn check_budget(file: &ScenarioFile, model: &Model) -> Result<(), Vec<Diagnostic>> {
+    crate::budget::Estimate::of(model).check().map_err(|(message, help)| {
         let span =
             file.workload.rate.as_ref().or(file.workload.users.as_ref()).map_or(file.run.duration.span(), |x| x.span());
-        return Err(vec![
-            Diagnostic::at(
-                format!("this run would issue about {expected:.3e} requests; the limit is {MAX_EXPECTED_REQUESTS:.0e}"),
-                span,
-            )
-            .help("shorten the run (--duration) or lower the load"),
-        ]);
-    }
-    Ok(())
+        vec![Diagnostic::at(message, span).help(help)]
+    })
 }
 
 /// The model's instances and services; populations get their workloads.
@@ -548,6 +596,12 @@ fn chaos_limits(c: Option<&crate::file::ChaosFile>, v: &Values) -> Result<crate:
             errors.push(
                 Diagnostic::new("[chaos] kinds is empty").help("list at least one kind, or leave it out for all"),
             );
+        }
+    }
+    if let Some(d) = &c.drain_within {
+        match v.duration(d, "drain_within") {
+            Ok(d) => limits.drain_within = d,
+            Err(e) => errors.push(e),
         }
     }
     if let Some(d) = &c.converge_within {
@@ -1052,21 +1106,21 @@ fn check_id(id: &str) -> Result<(), String> {
     }
     Ok(())
 }
-
+/// The declared parameters, with `--set NAME=VALUE` applied. A default may name other
+/// parameters (`default = "2 * base_rate"`): defaults are resolved in the order their
+/// names allow, and a parameter set on the command line changes the defaults that name
+/// it. A name that leads round in a circle is refused.
 fn params(
     file: &ScenarioFile,
     source: &str,
     overrides: &Overrides,
     errors: &mut Vec<Diagnostic>,
 ) -> (Params, Vec<ParamInfo>) {
-    let mut values = BTreeMap::new();
-    let mut infos = Vec::new();
     if file.params.len() > MAX_PARAMS {
         errors.push(Diagnostic::new(format!("{} params; the limit is {MAX_PARAMS}", file.params.len())));
+        return (Params(BTreeMap::new()), Vec::new());
     }
-    // Defaults are literals or expressions over no parameters, so their order is free.
-    let empty = Params(BTreeMap::new());
-    let v = Values { source, params: &empty };
+    let mut decls: Vec<(&Spanned<String>, &ParamFile, Dim)> = Vec::new();
     for (name, p) in &file.params {
         if let Err(e) = check_id(name.get_ref()) {
             errors.push(Diagnostic::at(e, name.span()));
@@ -1085,38 +1139,100 @@ fn params(
             }
             _ => Dim::Number,
         };
-        let default = match v.quantity(&p.default, dim, &format!("default of `{}`", name.get_ref())) {
-            Ok(x) => x,
-            Err(e) => {
-                errors.push(e);
-                continue;
-            }
-        };
-        values.insert(name.get_ref().clone(), Quantity { value: default, dim });
-        infos.push(ParamInfo {
-            name: name.get_ref().clone(),
-            value: default,
-            default,
-            dim,
-            unit: p.unit.as_ref().map(|u| u.get_ref().clone()).unwrap_or_default(),
-            description: p.description.clone(),
-        });
+        decls.push((name, p, dim));
     }
-    set_params(file, overrides, &mut values, &mut infos, errors);
+    let set = set_params(file, overrides, &decls, errors);
+    let defaults = resolve_params(&decls, &BTreeMap::new(), source, &mut Vec::new());
+    let values = resolve_params(&decls, &set, source, errors);
+    let infos = decls
+        .iter()
+        .filter_map(|(name, p, dim)| {
+            let name = name.get_ref();
+            Some(ParamInfo {
+                name: name.clone(),
+                value: values.get(name)?.value,
+                default: defaults.get(name)?.value,
+                dim: *dim,
+                unit: p.unit.as_ref().map(|u| u.get_ref().clone()).unwrap_or_default(),
+                description: p.description.clone(),
+            })
+        })
+        .collect();
     (Params(values), infos)
 }
 
-/// Applies `--set NAME=VALUE` to the parameters, each in its parameter's dimension.
+/// The parameters' values: those in `set` as given, the others their defaults, each
+/// evaluated once every parameter its default names has a value.
+fn resolve_params(
+    decls: &[(&Spanned<String>, &ParamFile, Dim)],
+    set: &BTreeMap<String, Quantity>,
+    source: &str,
+    errors: &mut Vec<Diagnostic>,
+) -> BTreeMap<String, Quantity> {
+    let declared: BTreeSet<&str> = decls.iter().map(|(n, _, _)| n.get_ref().as_str()).collect();
+    // The declared parameters a default's text names (any identifier-like word).
+    let names = |p: &ParamFile| -> Vec<String> {
+        match p.default.get_ref() {
+            Value::String(text) => text
+                .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                .filter(|w| declared.contains(w) && !w.starts_with(|c: char| c.is_ascii_digit()))
+                .map(str::to_string)
+                .collect(),
+            _ => Vec::new(),
+        }
+    };
+    let mut values = set.clone();
+    let mut pending: Vec<_> = decls.iter().filter(|(n, _, _)| !set.contains_key(n.get_ref())).collect();
+    while !pending.is_empty() {
+        let before = pending.len();
+        pending.retain(|(name, p, dim)| {
+            if names(p).iter().any(|n| !values.contains_key(n)) {
+                return true;
+            }
+            let scope = Params(values.clone());
+            let v = Values { source, params: &scope };
+            match v.quantity(&p.default, *dim, &format!("default of `{}`", name.get_ref())) {
+                Ok(x) => {
+                    values.insert(name.get_ref().clone(), Quantity { value: x, dim: *dim });
+                }
+                Err(e) => {
+                    // A stand-in, so that its uses are not reported as unknown as well.
+                    errors.push(e);
+                    values.insert(name.get_ref().clone(), Quantity { value: 1.0, dim: *dim });
+                }
+            }
+            false
+        });
+        if pending.len() == before {
+            let circle: Vec<String> = pending.iter().map(|(n, _, _)| format!("`{}`", n.get_ref())).collect();
+            let (first, p, _) = pending[0];
+            errors.push(
+                Diagnostic::at(
+                    format!("the defaults of {} name each other in a circle", circle.join(", ")),
+                    p.default.span(),
+                )
+                .help(format!("give `{}` a value that does not depend on the others", first.get_ref())),
+            );
+            for (name, _, dim) in pending {
+                values.insert(name.get_ref().clone(), Quantity { value: 1.0, dim: *dim });
+            }
+            break;
+        }
+    }
+    values
+}
+
+/// The values `--set NAME=VALUE` gives parameters, each read in its parameter's dimension.
 fn set_params(
     file: &ScenarioFile,
     overrides: &Overrides,
-    values: &mut BTreeMap<String, Quantity>,
-    infos: &mut [ParamInfo],
+    decls: &[(&Spanned<String>, &ParamFile, Dim)],
     errors: &mut Vec<Diagnostic>,
-) {
+) -> BTreeMap<String, Quantity> {
     let empty = Params(BTreeMap::new());
+    let mut set = BTreeMap::new();
     for (name, text) in overrides.set.iter().filter(|(n, _)| !field_override::is_field(n)) {
-        let Some(info) = infos.iter_mut().find(|i| &i.name == name) else {
+        let Some(&(_, _, dim)) = decls.iter().find(|(n, _, _)| n.get_ref() == name) else {
             let d = Diagnostic::new(format!("--set {name}={text}: the scenario has no parameter `{name}`"));
             let names: Vec<&str> = file.params.keys().map(|k| k.get_ref().as_str()).collect();
             errors.push(match did_you_mean(name, names.iter().copied()) {
@@ -1127,18 +1243,18 @@ fn set_params(
             continue;
         };
         match eval(text, &empty) {
-            Ok(q) if q.dim == info.dim || (info.dim == Dim::Rate && q.dim == Dim::Number) => {
-                info.value = q.value;
-                values.insert(name.clone(), Quantity { value: q.value, dim: info.dim });
+            Ok(q) if q.dim == dim || (dim == Dim::Rate && q.dim == Dim::Number) => {
+                set.insert(name.clone(), Quantity { value: q.value, dim });
             }
             Ok(q) => errors.push(Diagnostic::new(format!(
                 "--set {name}={text}: `{name}` is {}, but `{text}` is {}",
-                info.dim.describe(),
+                dim.describe(),
                 q.dim.describe()
             ))),
             Err(e) => errors.push(Diagnostic::new(format!("--set {name}={text}: {}", e.message))),
         }
     }
+    set
 }
 
 /// A population's arrival process, its users, and its surges.

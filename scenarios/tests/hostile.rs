@@ -66,6 +66,117 @@ fn negative_delays_are_refused_in_files_and_in_set() {
     );
     assert!(d.contains("is negative"), "{d}");
     let d = refused(&format!("{WEB}{CACHE}{DB}"), &[("web.service", "exp(-5ms)")]);
-    // (Where a --set's error points is another defect of #15, still open.)
-    assert!(d.contains("is negative"), "{d}");
+    assert!(d.contains("--set web.service=exp(-5ms): service: `mean` is negative"), "{d}");
+}
+
+/// An error inside a `--set` value names the `--set`, not a blank line past the file's end
+/// (the value's offset past its opening quote used to select the next override).
+#[test]
+fn an_error_inside_a_set_value_names_the_set() {
+    let d = refused(&format!("{WEB}{CACHE}{DB}"), &[("web.count", "abc")]);
+    assert!(d.contains("--set web.count=abc: unknown parameter `abc`"), "{d}");
+    assert!(!d.contains("-->  hostile.toml:") && !d.contains("hostile.toml:4"), "no location in the file: {d}");
+    let d = refused(&format!("{WEB}{CACHE}{DB}"), &[("web.workers", "2"), ("web.count", "2 * nope")]);
+    assert!(d.contains("--set web.count=2 * nope: unknown parameter `nope`"), "{d}");
+}
+
+fn scenario(extra: &str, set: &[(&str, &str)]) -> Result<scenarios::Scenario, String> {
+    let text = format!("{BASE}\n{WEB}{CACHE}{DB}{extra}");
+    scenarios::parse(&Source { origin: "hostile.toml".into(), text }, &Overrides::with_set(set))
+        .map_err(|d| d.to_string())
+}
+
+/// A default may name another parameter; setting that one moves it; a circle is one error.
+#[test]
+fn parameter_defaults_may_name_other_parameters() {
+    let params = "[params.base]\ndefault = 5\n[params.peak]\ndefault = \"3 * base\"\n";
+    let value = |s: &scenarios::Scenario, name: &str| s.params.iter().find(|p| p.name == name).unwrap().clone();
+    let s = scenario(params, &[]).unwrap();
+    assert_eq!((value(&s, "peak").value, value(&s, "peak").default), (15.0, 15.0));
+    let s = scenario(params, &[("base", "10")]).unwrap();
+    assert_eq!((value(&s, "peak").value, value(&s, "peak").default), (30.0, 15.0));
+    let s = scenario(params, &[("peak", "7")]).unwrap();
+    assert_eq!(value(&s, "peak").value, 7.0);
+    let circle = "[params.a]\ndefault = \"b / 2\"\n[params.b]\ndefault = \"2 * a\"\n";
+    let d = scenario(&circle.replace("[params.a]", "[params.c]\ndefault = \"a\"\n[params.a]"), &[]).unwrap_err();
+    assert!(d.contains("the defaults of `a`, `b`, `c` name each other in a circle"), "{d}");
+    assert_eq!(d.matches("error:").count(), 1, "no cascade of unknown names: {d}");
+}
+
+/// Small holes of issue #15, each refused where it stands.
+#[test]
+fn nonsense_that_used_to_validate_is_refused() {
+    let cases = [
+        ("[[faults]]\nat = \"1s\"\npartition = [[], []]\n", "side 1 of the partition is empty"),
+        ("[[faults]]\nat = \"1s\"\npartition = [[\"web\"], []]\n", "side 2 of the partition is empty"),
+        ("[[faults]]\nat = \"20s\"\ncrash = \"web\"\n", "this fault at 20s is not before the run's end (10s)"),
+    ];
+    for (extra, what) in cases {
+        let d = scenario(extra, &[]).unwrap_err();
+        assert!(d.contains(what) && d.contains("hostile.toml:"), "{what}: {d}");
+    }
+    let with = |k: &str, v: &str| BASE.replacen(&format!("{k} = \"hostile\""), &format!("{k} = \"hostile\"\n{v}"), 1);
+    for (text, what) in [
+        (with("title", "expect = [\"mean_ms ~ nan +- 5%\"]"), "`nan` is not a finite number"),
+        (with("title", "expect = [\"mean_ms < inf\"]"), "`inf` is not a finite number"),
+        (
+            BASE.replace("title = \"hostile\"", "title = \"\\u001b[2Jgone\""),
+            "the title holds the control character U+001B",
+        ),
+        (
+            BASE.replace("title = \"hostile\"", "title = \"t\"\nlesson = \"a\\u0007b\""),
+            "the lesson holds the control character U+0007",
+        ),
+    ] {
+        let text = format!("{text}\n{WEB}{CACHE}{DB}");
+        let d = scenarios::parse(&Source { origin: "hostile.toml".into(), text }, &Overrides::default()).unwrap_err();
+        assert!(d.to_string().contains(what), "{what}: {d}");
+    }
+    // Cut short by --duration, the fault is noted, not refused.
+    let late = "[[faults]]\nat = \"20s\"\ncrash = \"web\"\n";
+    let text = format!("{BASE}\n{WEB}{CACHE}{DB}{late}");
+    let overrides = Overrides { duration: Some(sim_core::SimDuration::from_secs(5)), ..Overrides::default() };
+    let s = scenarios::parse(&Source { origin: "hostile.toml".into(), text }, &overrides).unwrap();
+    assert!(s.notes.iter().any(|n| n.contains("after the run's end (5s): it does not happen")), "{:?}", s.notes);
+}
+
+#[test]
+fn a_websocket_adapter_is_a_pubsub() {
+    let text = "name = \"ws\"\ntitle = \"ws\"\n[run]\nduration = \"10s\"\n[workload]\narrival = \"poisson\"\nrate = 10\n\
+        [[components]]\nid = \"ws\"\nkind = \"websocket\"\nadapter = \"ws\"\n[[links]]\nbetween = [\"clients\", \"ws\"]\n\
+        [[classes]]\nname = \"p\"\npath = [\"ws\"]\n";
+    let d =
+        scenarios::parse(&Source { origin: "ws.toml".into(), text: text.into() }, &Overrides::default()).unwrap_err();
+    assert!(d.to_string().contains("`adapter` must name a pubsub component; `ws` is a websocket"), "{d}");
+}
+
+/// The request cap counts surges wherever they come from, and the memory budget bounds
+/// what grows with the load; each refusal says what and how much.
+#[test]
+fn the_budget_counts_surge_faults_timeouts_and_histories() {
+    let fast = |rate: &str| BASE.replace("rate = 10", &format!("rate = {rate}")).replace("\"10s\"", "\"1000s\"");
+    let parse = |text: String| {
+        scenarios::parse(
+            &Source { origin: "b.toml".into(), text: format!("{text}\n{WEB}{CACHE}{DB}") },
+            &Overrides::default(),
+        )
+    };
+    let surge = format!("{}\n[[faults]]\nat = \"1s\"\nsurge = \"clients\"\nfactor = 20\n", fast("100_000"));
+    let d = parse(surge).unwrap_err().to_string();
+    assert!(d.contains("would issue about 2.000e9 requests (surges at their peak)"), "{d}");
+    // The same surge from a chaos schedule or the TUI's menu.
+    let s = parse(fast("100_000")).unwrap();
+    let f = scenarios::fault::Fault {
+        at: sim_core::SimDuration::from_secs(1),
+        lasting: None,
+        kind: scenarios::fault::FaultKind::Surge { population: "clients".into(), factor: 20.0 },
+    };
+    let e = s.with_faults(&[f]).unwrap_err();
+    assert!(e.message.contains("2.000e9 requests"), "{}", e.message);
+    let timed = fast("5_000")
+        .replace("1000s", "10s")
+        .replace("rate = 5_000", "rate = 5_000_000")
+        .replace("calls = [\"cache>db\"]", "calls = [\"cache>db\"]\ntimeout = \"10s\"");
+    let d = parse(timed).unwrap_err().to_string();
+    assert!(d.contains("GiB of memory, mostly for 1.500e8 timeouts pending at once; the budget is 2 GiB"), "{d}");
 }

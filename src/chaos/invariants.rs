@@ -16,11 +16,13 @@ pub struct Bounds {
     pub converge_ms: f64,
     /// Settling time after the last fault before liveness is judged, in seconds.
     pub settle_s: f64,
+    /// A backlog left after the settling time must drain within this long, in seconds.
+    pub drain_s: f64,
 }
 
 impl Default for Bounds {
     fn default() -> Self {
-        Bounds { converge_ms: 60_000.0, settle_s: 30.0 }
+        Bounds { converge_ms: 60_000.0, settle_s: 30.0, drain_s: 600.0 }
     }
 }
 
@@ -61,34 +63,61 @@ pub fn check(report: &Report, baseline: &Report, last_fault_end_s: f64, bounds: 
             }
         }
     }
-    liveness(report, baseline, last_fault_end_s + bounds.settle_s)
+    liveness(report, baseline, last_fault_end_s + bounds.settle_s, bounds.drain_s)
 }
 
-/// After `from_s`, throughput within 70% of the fault-free run's and p99 within twice its
-/// (plus 50 ms), over the same stretch of simulated time.
-fn liveness(report: &Report, baseline: &Report, from_s: f64) -> Option<Violation> {
-    let window = |r: &Report| {
-        let points: Vec<_> = r.series.iter().filter(|p| p.t_s >= from_s).collect();
-        let completed: u64 = points.iter().map(|p| p.completed).sum();
-        let p99s: Vec<f64> = points.iter().filter_map(|p| p.latency_p99_ms).collect();
-        let p99 = if p99s.is_empty() { 0.0 } else { p99s.iter().sum::<f64>() / p99s.len() as f64 };
-        (points.len(), completed as f64, p99)
+/// After `from_s`: completions within 70% of the fault-free run's over the same stretch
+/// of simulated time, and no backlog the faults left behind for good. A backlog (requests
+/// in flight beyond the fault-free run's, as a surge with no timeout leaves) must shrink
+/// at a pace that clears it within `drain_s`; p99 is judged once it has cleared, within
+/// twice the fault-free run's plus 50 ms. (Judging p99 while a deep queue drains at full
+/// capacity called a recovering system dead.)
+fn liveness(report: &Report, baseline: &Report, from_s: f64, drain_s: f64) -> Option<Violation> {
+    let fail = |detail: String| Some(Violation { invariant: "liveness", detail });
+    let after = |r: &'_ Report| -> Vec<(f64, f64, Option<f64>, u64)> {
+        let mut backlog = 0i64;
+        let mut points = Vec::new();
+        for p in &r.series {
+            backlog += p.generated as i64 - p.completed as i64 - p.failed as i64;
+            if p.t_s >= from_s {
+                points.push((p.t_s, backlog as f64, p.latency_p99_ms, p.completed));
+            }
+        }
+        points
     };
-    let ((n, done, p99), (_, base_done, base_p99)) = (window(report), window(baseline));
-    if n == 0 || base_done == 0.0 {
+    let (run, base) = (after(report), after(baseline));
+    let done: u64 = run.iter().map(|p| p.3).sum();
+    let base_done: u64 = base.iter().map(|p| p.3).sum();
+    if run.is_empty() || base_done == 0 {
         return None;
     }
-    if done < 0.7 * base_done {
-        return Some(Violation {
-            invariant: "liveness",
-            detail: format!("after {from_s:.0} s: {done} completions against {base_done} without faults"),
-        });
+    if (done as f64) < 0.7 * base_done as f64 {
+        return fail(format!("after {from_s:.0} s: {done} completions against {base_done} without faults"));
     }
+    // What the faults left: the backlog beyond the fault-free run's at the same instant.
+    let tolerance = 10.0 + 2.0 * base.iter().map(|p| p.1).fold(0.0, f64::max);
+    let excess: Vec<f64> = run.iter().zip(&base).map(|(r, b)| r.1 - b.1).collect();
+    let Some(cleared) = excess.iter().position(|&e| e <= tolerance) else {
+        let (first, last) = (excess[0], excess[excess.len() - 1]);
+        let span = run[run.len() - 1].0 - run[0].0;
+        let pace = (first - last) / span.max(1.0);
+        let needs = if pace > 0.0 { span + last / pace } else { f64::INFINITY };
+        if needs > drain_s {
+            return fail(format!(
+                "after {from_s:.0} s: a backlog of {last:.0} requests {} (drain_within {drain_s:.0} s)",
+                if pace > 0.0 { format!("would take {needs:.0} s to drain") } else { "is not draining".to_string() }
+            ));
+        }
+        return None;
+    };
+    let p99 = |points: &[(f64, f64, Option<f64>, u64)]| {
+        let p99s: Vec<f64> = points.iter().filter_map(|p| p.2).collect();
+        if p99s.is_empty() { 0.0 } else { p99s.iter().sum::<f64>() / p99s.len() as f64 }
+    };
+    let (p99, base_p99) = (p99(&run[cleared..]), p99(&base[cleared.min(base.len())..]));
     if p99 > 2.0 * base_p99 + 50.0 {
-        return Some(Violation {
-            invariant: "liveness",
-            detail: format!("after {from_s:.0} s: p99 {p99:.1} ms against {base_p99:.1} ms without faults"),
-        });
+        let at = run[cleared].0;
+        return fail(format!("after {at:.0} s: p99 {p99:.1} ms against {base_p99:.1} ms without faults"));
     }
     None
 }

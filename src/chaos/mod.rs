@@ -7,6 +7,7 @@ pub mod schedule;
 pub mod seed_file;
 
 use crate::cli::ChaosArgs;
+use crate::signals::{self, Stop};
 use anyhow::Context;
 use invariants::{Bounds, Violation};
 use scenarios::{Overrides, Scenario};
@@ -57,7 +58,11 @@ pub fn judge(base: &Scenario, faulted: &Scenario, seed: u64, last_end_s: f64) ->
             sim.report(true)
         };
         let (report, baseline) = (simulate(faulted), simulate(base));
-        let bounds = Bounds { converge_ms: faulted.chaos.converge_within.as_secs_f64() * 1e3, ..Bounds::default() };
+        let bounds = Bounds {
+            converge_ms: faulted.chaos.converge_within.as_secs_f64() * 1e3,
+            drain_s: faulted.chaos.drain_within.as_secs_f64(),
+            ..Bounds::default()
+        };
         Ok((invariants::check(&report, &baseline, last_end_s, &bounds), report.trace_hash))
     });
     match attempt {
@@ -93,6 +98,8 @@ pub struct Summary {
 struct Line {
     scenario: String,
     sweep_seed: u64,
+    /// The sweep's `--runs`: what the slices together must cover.
+    runs: u64,
     index: u64,
     seed: u64,
     invariant: Option<String>,
@@ -114,13 +121,26 @@ fn merge(files: &[std::path::PathBuf], json: bool) -> anyhow::Result<i32> {
     let Some(first) = lines.first() else { anyhow::bail!("no runs in the files given") };
     let mut summary = Summary { scenario: first.scenario.clone(), seed: first.sweep_seed, ..Summary::default() };
     for l in &lines {
-        if l.scenario != summary.scenario || l.sweep_seed != summary.seed {
+        if l.scenario != summary.scenario || l.sweep_seed != summary.seed || l.runs != first.runs {
             anyhow::bail!(
-                "the files come from different sweeps ({} seed {} and {} seed {})",
+                "the files come from different sweeps ({} seed {} --runs {} and {} seed {} --runs {})",
                 summary.scenario,
                 summary.seed,
+                first.runs,
                 l.scenario,
-                l.sweep_seed
+                l.sweep_seed,
+                l.runs
+            );
+        }
+        if summary.runs != l.index {
+            if l.index < summary.runs {
+                anyhow::bail!("run {} appears twice: a slice was given twice, or two slices overlap", l.index);
+            }
+            anyhow::bail!(
+                "runs {}..{} of {} are missing: a slice was not given, or did not finish",
+                summary.runs,
+                l.index,
+                first.runs
             );
         }
         summary.runs += 1;
@@ -129,6 +149,14 @@ fn merge(files: &[std::path::PathBuf], json: bool) -> anyhow::Result<i32> {
             *summary.by_invariant.entry(inv.clone()).or_default() += 1;
             summary.failing.push((l.index, l.seed, inv.clone()));
         }
+    }
+    if summary.runs != first.runs {
+        anyhow::bail!(
+            "runs {}..{} of {} are missing: a slice was not given, or did not finish",
+            summary.runs,
+            first.runs,
+            first.runs
+        );
     }
     if json {
         println!("{}", serde_json::to_string_pretty(&summary)?);
@@ -165,17 +193,24 @@ pub fn chaos(args: &ChaosArgs) -> anyhow::Result<i32> {
         indicatif::ProgressStyle::with_template("{bar:30} {pos}/{len} runs, {msg} ({per_sec})")
             .expect("a valid template"),
     );
+    let stop = Stop::install();
     let (work_tx, work_rx) = crossbeam_channel::unbounded::<u64>();
     let (done_tx, done_rx) = crossbeam_channel::unbounded::<Outcome>();
     (first..end).for_each(|i| work_tx.send(i).expect("open"));
     drop(work_tx);
     let mut outcomes: Vec<Outcome> = Vec::with_capacity((end - first) as usize);
-    std::thread::scope(|scope| {
+    // Seed files by run index, each written as soon as its run fails.
+    let mut seed_files: Vec<(u64, String)> = Vec::new();
+    let saver = Saver { source: &source, base: &base, args };
+    std::thread::scope(|scope| -> anyhow::Result<()> {
         for _ in 0..args.jobs {
             let (rx, tx) = (work_rx.clone(), done_tx.clone());
-            let (base, limits) = (&base, &limits);
+            let (base, limits, stop) = (&base, &limits, &stop);
             scope.spawn(move || {
                 for index in rx {
+                    if stop.signal().is_some() {
+                        break;
+                    }
                     let seed = run_seed(args.seed, index);
                     let faults = schedule::draw(&base.model, seed, limits);
                     let (violation, trace_hash) = run_once(base, seed, &faults);
@@ -186,26 +221,39 @@ pub fn chaos(args: &ChaosArgs) -> anyhow::Result<i32> {
         drop(done_tx);
         let mut failures = 0;
         for o in &done_rx {
-            failures += u64::from(o.violation.is_some());
+            if let Some(v) = &o.violation {
+                failures += 1;
+                let files = bar.suspend(|| saver.save(&o, v))?;
+                seed_files.extend(files.into_iter().map(|f| (o.index, f)));
+            }
             bar.set_message(format!("{failures} failing"));
             bar.inc(1);
             outcomes.push(o);
         }
-    });
+        Ok(())
+    })?;
     bar.finish_and_clear();
     outcomes.sort_by_key(|o| o.index);
+    seed_files.sort();
     let mut summary = Summary {
         scenario: base.name.clone(),
         seed: args.seed,
-        runs: end - first,
-        runs_per_second: (end - first) as f64 / started.elapsed().as_secs_f64().max(1e-9),
+        runs: outcomes.len() as u64,
+        runs_per_second: outcomes.len() as f64 / started.elapsed().as_secs_f64().max(1e-9),
+        seed_files: seed_files.into_iter().map(|(_, f)| f).collect(),
         ..Summary::default()
     };
     if args.shard.is_some() {
         for o in &outcomes {
             let invariant = o.violation.as_ref().map(|v| v.invariant.to_string());
-            let line =
-                Line { scenario: base.name.clone(), sweep_seed: args.seed, index: o.index, seed: o.seed, invariant };
+            let line = Line {
+                scenario: base.name.clone(),
+                sweep_seed: args.seed,
+                runs: args.runs,
+                index: o.index,
+                seed: o.seed,
+                invariant,
+            };
             println!("{}", serde_json::to_string(&line)?);
         }
     }
@@ -214,41 +262,14 @@ pub fn chaos(args: &ChaosArgs) -> anyhow::Result<i32> {
         summary.failures += 1;
         *summary.by_invariant.entry(v.invariant.to_string()).or_default() += 1;
         summary.failing.push((o.index, o.seed, v.invariant.to_string()));
-        if let Some(dir) = &args.out {
-            std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-            let file = seed_file::for_failure(&source, &base.name, args.duration, o, v);
-            let path = dir.join(format!("{}-{}.toml", base.name, o.seed));
-            std::fs::write(&path, file.to_toml()).with_context(|| format!("writing {}", path.display()))?;
-            eprintln!(
-                "run {} failed {}: {}\n  replay: scalelab replay {}",
-                o.index,
-                v.invariant,
-                v.detail,
-                path.display()
-            );
-            if args.shrink {
-                let smaller = shrink(&base, o.seed, &o.faults, v.invariant);
-                let (v2, hash) = run_once(&base, o.seed, &smaller);
-                let v2 = v2.expect("a shrunk schedule still fails");
-                let shrunk = Outcome { faults: smaller, trace_hash: hash, ..o.clone() };
-                let small = dir.join(format!("{}-{}-shrunk.toml", base.name, o.seed));
-                let file = seed_file::for_failure(&source, &base.name, args.duration, &shrunk, &v2);
-                std::fs::write(&small, file.to_toml()).with_context(|| format!("writing {}", small.display()))?;
-                eprintln!(
-                    "  shrunk from {} faults to {}: scalelab replay {}",
-                    o.faults.len(),
-                    shrunk.faults.len(),
-                    small.display()
-                );
-                summary.seed_files.push(small.display().to_string());
-            }
-            summary.seed_files.push(path.display().to_string());
-        } else {
-            eprintln!(
-                "run {} failed {}: {} (seed {}; --out DIR saves a seed file)",
-                o.index, v.invariant, v.detail, o.seed
-            );
-        }
+    }
+    if let Some(signal) = stop.signal() {
+        eprintln!(
+            "stopped by {} after {} of {} runs; the summary below covers those",
+            signals::name(signal),
+            outcomes.len(),
+            end - first
+        );
     }
     if args.shard.is_some() {
         // Standard output holds the JSON lines; the summary of this slice goes to stderr.
@@ -258,7 +279,63 @@ pub fn chaos(args: &ChaosArgs) -> anyhow::Result<i32> {
     } else {
         print_summary(&summary);
     }
+    if let Some(signal) = stop.signal() {
+        return Ok(signals::exit_code(signal));
+    }
     Ok(if summary.failures > 0 { 5 } else { 0 })
+}
+
+/// Writes a failing run's seed file (and its shrunk one) the moment the run fails, so an
+/// interrupted sweep keeps every failure it found.
+struct Saver<'a> {
+    source: &'a scenarios::Source,
+    base: &'a Scenario,
+    args: &'a ChaosArgs,
+}
+
+impl Saver<'_> {
+    /// Reports the failure; returns the seed files written.
+    fn save(&self, o: &Outcome, v: &Violation) -> anyhow::Result<Vec<String>> {
+        let (base, args) = (self.base, self.args);
+        let Some(dir) = &args.out else {
+            eprintln!(
+                "run {} failed {}: {} (seed {}; --out DIR saves a seed file)",
+                o.index, v.invariant, v.detail, o.seed
+            );
+            return Ok(Vec::new());
+        };
+        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+        let file = seed_file::for_failure(self.source, &base.name, args.duration, o, v);
+        let path = dir.join(format!("{}-{}.toml", base.name, o.seed));
+        std::fs::write(&path, file.to_toml()).with_context(|| format!("writing {}", path.display()))?;
+        eprintln!("run {} failed {}: {}\n  replay: scalelab replay {}", o.index, v.invariant, v.detail, path.display());
+        let mut written = vec![path.display().to_string()];
+        if args.shrink {
+            let smaller = shrink(base, o.seed, &o.faults, v.invariant);
+            let (v2, hash) = run_once(base, o.seed, &smaller);
+            let v2 = v2.expect("a shrunk schedule still fails");
+            let shrunk = Outcome { faults: smaller, trace_hash: hash, ..o.clone() };
+            let small = dir.join(format!("{}-{}-shrunk.toml", base.name, o.seed));
+            let file = seed_file::for_failure(self.source, &base.name, args.duration, &shrunk, &v2);
+            std::fs::write(&small, file.to_toml()).with_context(|| format!("writing {}", small.display()))?;
+            if shrunk.faults.is_empty() {
+                eprintln!(
+                    "  it fails with no faults at all: the scenario itself breaks `{}`: scalelab replay {}",
+                    v.invariant,
+                    small.display()
+                );
+            } else {
+                eprintln!(
+                    "  shrunk from {} faults to {}: scalelab replay {}",
+                    o.faults.len(),
+                    shrunk.faults.len(),
+                    small.display()
+                );
+            }
+            written.insert(0, small.display().to_string());
+        }
+        Ok(written)
+    }
 }
 
 pub fn print_summary(s: &Summary) {
@@ -275,9 +352,13 @@ pub fn print_summary(s: &Summary) {
 }
 
 /// Delta debugging over the faults: the smallest subset found that still fails the same
-/// invariant (each removal is kept only if the run still fails it).
+/// invariant (each removal is kept only if the run still fails it), starting with none at
+/// all (a run that fails without faults is the scenario's own failure).
 pub fn shrink(base: &Scenario, seed: u64, faults: &[Fault], invariant: &str) -> Vec<Fault> {
     let fails = |fs: &[Fault]| run_once(base, seed, fs).0.is_some_and(|v| v.invariant == invariant);
+    if !faults.is_empty() && fails(&[]) {
+        return Vec::new();
+    }
     let mut current = faults.to_vec();
     let mut chunk = current.len().div_ceil(2).max(1);
     while chunk >= 1 && current.len() > 1 {
@@ -305,4 +386,24 @@ pub fn shrink(base: &Scenario, seed: u64, faults: &[Fault], invariant: &str) -> 
         }
     }
     current
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A run that fails with no faults at all shrinks to the empty schedule: the failure is
+    /// the scenario's own (cap-weak-quorum's w + r <= n reads stale data under its own
+    /// partition, whatever chaos adds).
+    #[test]
+    fn a_failure_without_faults_shrinks_to_none() {
+        let base = scenarios::load("cap-weak-quorum", &Overrides::default()).unwrap();
+        let seed = run_seed(1, 0);
+        let faults = schedule::draw(&base.model, seed, &base.chaos);
+        assert!(!faults.is_empty());
+        let (violation, _) = run_once(&base, seed, &faults);
+        let invariant = violation.expect("the scenario fails on its own").invariant;
+        assert_eq!(run_once(&base, seed, &[]).0.map(|v| v.invariant), Some(invariant));
+        assert!(shrink(&base, seed, &faults, invariant).is_empty());
+    }
 }

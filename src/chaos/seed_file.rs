@@ -37,10 +37,10 @@ pub fn for_failure(
 /// `scalelab replay FILE`: runs the file's scenario, seed and schedule again and says
 /// whether the failure and the trace hash are the same. Exit 0 if reproduced, 5 if not.
 pub fn replay(path: &str) -> anyhow::Result<i32> {
-    let text = match std::fs::read_to_string(path) {
+    let text = match scenarios::read_capped(path, "seed file") {
         Ok(t) => t,
         Err(e) => {
-            eprintln!("error: cannot read {path}: {e}");
+            eprintln!("error: {e}");
             return Ok(crate::EXIT_INPUT);
         }
     };

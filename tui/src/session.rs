@@ -167,7 +167,9 @@ impl Session {
         for _ in 0..budget {
             match self.sim.next_event_time() {
                 Some(next) if next <= t => {
-                    self.step();
+                    if !self.step() {
+                        return true;
+                    }
                 }
                 Some(_) => return true,
                 None => {
@@ -275,6 +277,12 @@ impl Session {
 
     fn on_finished(&mut self) {
         self.playing = false;
+        if let Some(stall) = self.sim.stall()
+            && !self.messages.iter().any(|(_, m)| m.starts_with("the run stopped"))
+        {
+            let message = self.sim.describe_stall(stall);
+            self.messages.push((self.sim.now(), message));
+        }
         if self.verdicts.is_none() {
             let report = self.sim.report(false);
             let json = serde_json::to_value(&report).expect("a report serializes");

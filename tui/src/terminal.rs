@@ -7,6 +7,8 @@ use crate::runner::{self, Control};
 use crossterm::event::{Event, EventStream};
 use futures_util::StreamExt;
 use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 pub struct Options {
@@ -16,26 +18,34 @@ pub struct Options {
     /// Where `w` writes session seed files.
     pub save_dir: PathBuf,
     pub color: bool,
+    /// Set (to the signal's number) by the caller's SIGINT, SIGTERM and SIGHUP handlers:
+    /// the UI then restores the terminal and returns, as when the user quits.
+    pub stop: Arc<AtomicUsize>,
 }
 
-/// Runs the TUI until the user quits.
-pub fn run(options: Options) -> anyhow::Result<()> {
+/// Runs the TUI until the user quits, or a signal sets `options.stop`; returns that
+/// signal's number, if one ended it.
+pub fn run(options: Options) -> anyhow::Result<Option<i32>> {
     let rt = tokio::runtime::Builder::new_current_thread().enable_time().build()?;
     let initial = options.scenario.clone().map(|s| (s, options.seed));
     let (channels, sim_thread) = runner::spawn(initial, options.save_dir.clone());
     let mut terminal = ratatui::init();
-    let result = rt.block_on(ui_loop(&mut terminal, &channels, options.color));
+    let result = rt.block_on(ui_loop(&mut terminal, &channels, options.color, &options.stop));
     ratatui::restore();
     let _ = channels.controls.send(Control::Quit);
     drop(channels);
     let _ = sim_thread.join();
-    result
+    result.map(|()| match options.stop.load(Ordering::Relaxed) {
+        0 => None,
+        s => Some(s as i32),
+    })
 }
 
 async fn ui_loop(
     terminal: &mut ratatui::DefaultTerminal,
     channels: &runner::Channels,
     color: bool,
+    stop: &AtomicUsize,
 ) -> anyhow::Result<()> {
     let mut app = App::new(color);
     let mut events = EventStream::new();
@@ -64,7 +74,7 @@ async fn ui_loop(
         if let Ok(s) = channels.snapshots.try_recv() {
             app.on_snapshot(*s);
         }
-        if app.quit {
+        if app.quit || stop.load(Ordering::Relaxed) != 0 {
             return Ok(());
         }
     }

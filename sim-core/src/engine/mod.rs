@@ -3,6 +3,10 @@
 //! restarted callers are recognized, timeouts fire), hands the rest to the target
 //! component as an `Input`, and folds every event into the trace hash.
 
+mod stall;
+
+pub use stall::{CHECK_EVERY, INSTANT_NS, STALL_EVENTS, Stall};
+
 use crate::component::Component;
 use crate::ctx::Ctx;
 use crate::event::{Event, EventKind, Input};
@@ -31,6 +35,10 @@ pub struct Simulation {
     pub(crate) events: u64,
     end: SimTime,
     pub(crate) truncated: bool,
+    /// The next event count at which `must_stop` looks.
+    next_check: u64,
+    stall_watch: stall::StallWatch,
+    stall: Option<Stall>,
 }
 
 impl Simulation {
@@ -56,6 +64,9 @@ impl Simulation {
             events: 0,
             end: SimTime::ZERO + model.duration,
             truncated: false,
+            next_check: 0,
+            stall_watch: stall::StallWatch::default(),
+            stall: None,
             model: model.clone(),
         }
     }
@@ -122,6 +133,26 @@ impl Simulation {
         self.events
     }
 
+    /// Set when the run stopped because simulated time stood still (see `stall`).
+    pub fn stall(&self) -> Option<&Stall> {
+        self.stall.as_ref()
+    }
+
+    /// The stall in words, naming the busiest components, for an error message.
+    pub fn describe_stall(&self, s: &Stall) -> String {
+        let busiest: Vec<String> =
+            s.busiest.iter().map(|&(c, n)| format!("{} ({n})", self.component_name(c))).collect();
+        format!(
+            "the run stopped at {}: {} events passed within {INSTANT_NS} ns of simulated time, so time no longer \
+             advances; events still due then were for {}. A loop with no delay does this: a think time and a \
+             service time of 0 with zero-latency links, or a timer that re-arms at once; give one of them a \
+             positive time",
+            s.at,
+            s.events,
+            busiest.join(", ")
+        )
+    }
+
     pub fn trace_hash(&self) -> String {
         self.trace.hex()
     }
@@ -129,8 +160,7 @@ impl Simulation {
     /// Processes the next event, if the run is not over, and returns it.
     #[inline]
     pub fn step(&mut self) -> Option<TraceEvent> {
-        if self.events >= self.model.limits.events_max {
-            self.truncated = self.world.queue.peek_time().is_some_and(|t| t <= self.end);
+        if self.events >= self.next_check && self.must_stop() {
             return None;
         }
         let s = self.world.queue.pop_until(self.end)?;
@@ -141,6 +171,23 @@ impl Simulation {
         self.events += 1;
         self.handle(s.time, s.event);
         Some(trace_event)
+    }
+
+    /// The engine's checkpoint every `CHECK_EVERY` events, and at the event limit: stops a
+    /// run that reached its limit or whose clock stood still (see `stall`).
+    #[cold]
+    fn must_stop(&mut self) -> bool {
+        let limit = self.model.limits.events_max;
+        if self.events < limit && self.stall.is_none() && !self.stall_watch.stalled(self.now(), self.events) {
+            self.next_check = limit.min(self.events + stall::CHECK_EVERY);
+            return false;
+        }
+        if self.stall.is_none() && self.events < limit {
+            let due = self.world.queue.due_now().iter().map(|s| s.event.target());
+            self.stall = Some(self.stall_watch.stall(self.events, due));
+        }
+        self.truncated = self.world.queue.peek_time().is_some_and(|t| t <= self.end);
+        true
     }
 
     /// Turns one event into what its target hears, after what the engine owns (a dead
@@ -180,6 +227,7 @@ impl Simulation {
                     return;
                 }
                 let result = c.ended(id, c.outcome);
+                self.trace.word(c.outcome as u64);
                 let c = self.requests.remove(id);
                 self.judge(&c, now, c.outcome);
                 Input::ChildDone(result)
@@ -260,6 +308,9 @@ impl Simulation {
         if !self.world.versioned[service.index()] {
             return;
         }
+        // What the caller saw of the data: a stale read or a lost write differs here even
+        // when the events' times do not.
+        self.trace.word(r.version ^ (r.op as u64) << 62 ^ (outcome as u64) << 56);
         let keyspace = usize::from(crate::world::sharding::keyspace_of(r.key));
         if self.world.checked.get(keyspace).copied().unwrap_or(false) && r.op != Op::Scan {
             use crate::world::consistency::{Op as HOp, OpKind};

@@ -101,6 +101,11 @@ impl<E: Copy> EventQueue<E> {
         }
     }
 
+    /// The events due at `now` not yet popped, in order (for a stalled run's message).
+    pub fn due_now(&self) -> &[Scheduled<E>] {
+        &self.now_fifo[self.fifo_head..]
+    }
+
     /// Removes and returns the earliest event if it is due at or before `limit` (which
     /// must not be before `now`).
     #[inline]

@@ -1,10 +1,15 @@
-//! The trace hash: a rolling 64-bit digest of every processed event, in processing order.
-//! Two runs are the same run exactly when their trace hashes agree. The algorithm is fixed
-//! here (not std's `DefaultHasher`, whose output may change between Rust releases):
-//! each event is folded in as one word, w = time_ns * K2 ^ (component << 40 | tag << 32 |
-//! payload), by h = rotl((h ^ w) * K, 31); the report shows the SplitMix64 finalizer of h
-//! in hex. (Component ids stay below 2^24: scenarios cap components far lower. Multiplying
-//! the time by the odd K2 keeps it from cancelling against the identity bits.)
+//! The trace hash: a rolling 64-bit digest of every processed event, in processing order,
+//! and of what the run decided at each: the outcome of every answer a caller hears, and
+//! the version every read or write of versioned data saw. Two runs are the same run
+//! exactly when their trace hashes agree: the same events at the same instants, and the
+//! same data read and written (two runs whose events coincide but whose readers saw
+//! different versions, as clock skews can make happen, differ). The algorithm is fixed
+//! here (not std's `DefaultHasher`, whose output may change between Rust releases): each
+//! event is folded in as one word, w = time_ns * K2 ^ (component << 40 | tag << 32 |
+//! payload), and each decision as one more word, by h = rotl((h ^ w) * K, 31); the report
+//! shows the SplitMix64 finalizer of h in hex. (Component ids stay below 2^24: scenarios
+//! cap components far lower. Multiplying the time by the odd K2 keeps it from cancelling
+//! against the identity bits.)
 
 use super::ids::ComponentId;
 use super::time::SimTime;
@@ -83,8 +88,9 @@ impl Default for TraceHash {
 }
 
 impl TraceHash {
+    /// Folds in one word of what the run decided (an outcome, a version).
     #[inline]
-    fn word(&mut self, w: u64) {
+    pub fn word(&mut self, w: u64) {
         self.0 = (self.0 ^ w).wrapping_mul(K).rotate_left(31);
     }
 

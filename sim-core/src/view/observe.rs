@@ -13,9 +13,10 @@ impl Simulation {
         self.world.queue.peek_time().filter(|&t| t <= self.end())
     }
 
-    /// Whether the run has nothing more to do (its end reached, or its events used up).
+    /// Whether the run has nothing more to do (its end reached, its events used up, or
+    /// stopped because simulated time stood still).
     pub fn finished(&self) -> bool {
-        self.next_event_time().is_none() || self.events >= self.model.limits.events_max
+        self.next_event_time().is_none() || self.events >= self.model.limits.events_max || self.stall().is_some()
     }
 
     /// The per-second series so far: whole buckets only (the one under way is left out).

@@ -1,0 +1,133 @@
+//! What a run will hold, estimated at validation from its model, so that a file every
+//! other cap accepts still cannot make the run exhaust memory. Two limits: the requests a
+//! run issues (surges at their peak, from the workload or from `[[faults]]`), and a memory
+//! budget for what grows with the load: timeouts pending in the event queue, operations
+//! recorded for the consistency checker, per-user state and cache entries. Each estimate
+//! is an upper bound (every surge over the whole run, every call of a class timed), so a
+//! refusal names the largest part and its size.
+
+use crate::limits::MAX_EXPECTED_REQUESTS;
+use sim_core::Model;
+use sim_core::model::{Arrival, ComponentModel, FaultAction};
+
+/// What a run may hold in memory, estimated: the runs it accepts stay well inside 3 GiB.
+pub const MEMORY_BUDGET_BYTES: f64 = 2.0 * (1u64 << 30) as f64;
+/// A pending event: a 32-byte heap entry, doubled for the heap's growth slack.
+const EVENT_BYTES: f64 = 64.0;
+/// An operation in a checked keyspace's history (measured: about 125 bytes).
+const HISTORY_OP_BYTES: f64 = 128.0;
+/// A closed-loop user's or a session's state.
+const USER_BYTES: f64 = 64.0;
+/// A cache entry with its LRU links and key map slot.
+const CACHE_ENTRY_BYTES: f64 = 64.0;
+
+/// The estimate, part by part.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Estimate {
+    pub requests: f64,
+    pub pending_timeouts: f64,
+    pub history_ops: f64,
+    pub users: f64,
+    pub cache_entries: f64,
+}
+
+impl Estimate {
+    pub fn of(model: &Model) -> Estimate {
+        let secs = model.duration.as_secs_f64();
+        let mut e = Estimate::default();
+        for (i, c) in model.components.iter().enumerate() {
+            match &c.model {
+                ComponentModel::Clients(spec) => {
+                    let rate = match &spec.arrival {
+                        Arrival::Poisson { rate_per_sec } => {
+                            let surges: f64 = spec.surges.iter().map(|s| s.factor.max(1.0)).product();
+                            let faults: f64 = model
+                                .faults
+                                .iter()
+                                .filter(|f| f.target.index() == i)
+                                .map(|f| match f.action {
+                                    FaultAction::Slow(factor) => factor.max(1.0),
+                                    _ => 1.0,
+                                })
+                                .product();
+                            *rate_per_sec * surges * faults
+                        }
+                        Arrival::Closed { users, think } => f64::from(*users) / think.mean().as_secs_f64().max(1e-6),
+                    };
+                    e.users += f64::from(spec.users);
+                    let total: f64 = spec.class_weights.iter().map(|(_, w)| w).sum::<f64>().max(f64::MIN_POSITIVE);
+                    for &(class, w) in &spec.class_weights {
+                        let rate = rate * w / total;
+                        e.requests += rate * secs;
+                        let class = &model.classes[class.index()];
+                        let calls = class.flow.len() as f64;
+                        if let Some(t) = class.timeout {
+                            // Each call's timeout waits in the queue for its whole length.
+                            e.pending_timeouts += rate * calls * t.as_secs_f64().min(secs);
+                        }
+                        let checked = class.keyspace.is_some_and(|k| model.keyspaces[k.index()].check);
+                        if checked {
+                            let stores = class
+                                .flow
+                                .iter()
+                                .filter(|n| {
+                                    model.services[n.service.index()]
+                                        .instances
+                                        .iter()
+                                        .any(|c| model.components[c.index()].model.stores_data())
+                                })
+                                .count();
+                            e.history_ops += rate * secs * stores as f64;
+                        }
+                    }
+                }
+                ComponentModel::Cache(spec) => e.cache_entries += f64::from(spec.capacity),
+                _ => {}
+            }
+        }
+        // A cache holds at most one entry per request that reached it.
+        e.cache_entries = e.cache_entries.min(e.requests);
+        e
+    }
+
+    /// The estimated bytes, and the largest part in words.
+    pub fn bytes(&self) -> (f64, String) {
+        let parts = [
+            (self.pending_timeouts * EVENT_BYTES, format!("{:.3e} timeouts pending at once", self.pending_timeouts)),
+            (
+                self.history_ops * HISTORY_OP_BYTES,
+                format!("{:.3e} operations recorded for the checker", self.history_ops),
+            ),
+            (self.users * USER_BYTES, format!("{:.3e} users", self.users)),
+            (self.cache_entries * CACHE_ENTRY_BYTES, format!("{:.3e} cache entries", self.cache_entries)),
+        ];
+        let total = parts.iter().map(|p| p.0).sum();
+        let largest = parts.into_iter().max_by(|a, b| a.0.total_cmp(&b.0)).map(|p| p.1).unwrap_or_default();
+        (total, largest)
+    }
+
+    /// Refuses a model over either limit: the message says by how much, and what to change.
+    pub fn check(&self) -> Result<(), (String, String)> {
+        if self.requests.is_nan() || self.requests > MAX_EXPECTED_REQUESTS {
+            return Err((
+                format!(
+                    "this run would issue about {:.3e} requests (surges at their peak); the limit is {MAX_EXPECTED_REQUESTS:.0e}",
+                    self.requests
+                ),
+                "shorten the run (--duration), lower the load or the surges' factors".into(),
+            ));
+        }
+        let (bytes, largest) = self.bytes();
+        if bytes.is_nan() || bytes > MEMORY_BUDGET_BYTES {
+            return Err((
+                format!(
+                    "this run would need about {:.1} GiB of memory, mostly for {largest}; the budget is {:.0} GiB",
+                    bytes / (1u64 << 30) as f64,
+                    MEMORY_BUDGET_BYTES / (1u64 << 30) as f64
+                ),
+                "shorten the run or the timeouts, lower the load, or set `check = false` on the keyspace".into(),
+            ));
+        }
+        Ok(())
+    }
+}

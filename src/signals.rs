@@ -1,0 +1,54 @@
+//! SIGINT, SIGTERM and SIGHUP ask a long command to stop where it stands rather than die
+//! mid-write: `run` ends its trace file on a whole line, `chaos` prints the summary of the
+//! runs done so far (their seed files are already written), the TUI restores the terminal.
+//! The command then exits 128 + the signal's number (130 for SIGINT), as shells do.
+
+use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+/// Set to the number of the first signal received (0 until then).
+#[derive(Clone)]
+pub struct Stop(Arc<AtomicUsize>);
+
+impl Stop {
+    /// Catches the three signals from now on. If the handlers cannot be installed, the
+    /// signals keep their default action (the command dies), which is reported once.
+    pub fn install() -> Stop {
+        let flag = Arc::new(AtomicUsize::new(0));
+        for signal in [SIGINT, SIGTERM, SIGHUP] {
+            if let Err(e) = signal_hook::flag::register_usize(signal, Arc::clone(&flag), signal as usize) {
+                eprintln!("note: cannot catch signal {signal}: {e}");
+            }
+        }
+        Stop(flag)
+    }
+
+    /// The signal received, if any.
+    pub fn signal(&self) -> Option<i32> {
+        match self.0.load(Ordering::Relaxed) {
+            0 => None,
+            s => Some(s as i32),
+        }
+    }
+
+    /// The flag itself, for the TUI's loop.
+    pub fn flag(&self) -> Arc<AtomicUsize> {
+        Arc::clone(&self.0)
+    }
+}
+
+/// The exit status after `signal`: 128 + its number.
+pub fn exit_code(signal: i32) -> i32 {
+    128 + signal
+}
+
+/// The signal's name for messages.
+pub fn name(signal: i32) -> &'static str {
+    match signal {
+        SIGINT => "SIGINT",
+        SIGTERM => "SIGTERM",
+        SIGHUP => "SIGHUP",
+        _ => "a signal",
+    }
+}
