@@ -54,3 +54,40 @@ fn scalelab_without_a_terminal_prints_help_and_tui_refuses_with_a_message() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("the TUI needs a terminal"));
 }
+
+/// Issue #15: SIGTERM to the TUI (here under a pseudo-terminal from `script`) leaves the
+/// alternate screen, shows the cursor again and exits 143; it used to leave the terminal
+/// raw, on the alternate screen, with no cursor.
+#[test]
+fn the_tui_restores_the_terminal_when_terminated() {
+    use std::io::Read;
+    // script's terminal has no size until told; the TUI then draws its usual screen.
+    let command = format!("stty rows 40 cols 120; exec {} tui mm1", env!("CARGO_BIN_EXE_scalelab"));
+    let mut script = Command::new("script")
+        .args(["-qec", &command, "/dev/null"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("script (util-linux) runs");
+    let mut out = script.stdout.take().unwrap();
+    // The alternate screen and a first frame: the UI is up and the terminal raw.
+    let mut seen = Vec::new();
+    let mut buf = [0u8; 4096];
+    while !String::from_utf8_lossy(&seen).contains("paused") {
+        let n = out.read(&mut buf).unwrap();
+        assert!(n > 0, "the TUI drew nothing");
+        seen.extend_from_slice(&buf[..n]);
+    }
+    let children = Command::new("pgrep").args(["-P", &script.id().to_string()]).output().unwrap();
+    let tui = String::from_utf8_lossy(&children.stdout).trim().to_string();
+    assert!(!tui.is_empty(), "the TUI runs under script");
+    assert!(Command::new("kill").args(["-TERM", &tui]).status().unwrap().success());
+    out.read_to_end(&mut seen).unwrap();
+    let status = script.wait().unwrap();
+    let text = String::from_utf8_lossy(&seen);
+    let (entered, left) = (text.rfind("\x1b[?1049h").unwrap(), text.rfind("\x1b[?1049l"));
+    assert!(left.is_some_and(|l| l > entered), "left the alternate screen");
+    assert!(text[entered..].contains("\x1b[?25h"), "the cursor shown again");
+    assert!(text.contains("stopped by SIGTERM; the terminal is restored"), "{text}");
+    assert_eq!(status.code(), Some(143));
+}

@@ -112,7 +112,7 @@ impl Default for ChaosLimits {
             end: 0.6,
             kinds: CHAOS_KINDS.iter().map(|k| k.to_string()).collect(),
             converge_within: SimDuration::from_secs(60),
-            drain_within: SimDuration::from_secs(600),
+            drain_within: SimDuration::from_secs(1_800),
         }
     }
 }

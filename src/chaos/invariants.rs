@@ -22,7 +22,7 @@ pub struct Bounds {
 
 impl Default for Bounds {
     fn default() -> Self {
-        Bounds { converge_ms: 60_000.0, settle_s: 30.0, drain_s: 600.0 }
+        Bounds { converge_ms: 60_000.0, settle_s: 30.0, drain_s: 1_800.0 }
     }
 }
 
@@ -63,16 +63,18 @@ pub fn check(report: &Report, baseline: &Report, last_fault_end_s: f64, bounds: 
             }
         }
     }
-    liveness(report, baseline, last_fault_end_s + bounds.settle_s, bounds.drain_s)
+    liveness(report, baseline, last_fault_end_s + bounds.settle_s, bounds.settle_s, bounds.drain_s)
 }
 
 /// After `from_s`: completions within 70% of the fault-free run's over the same stretch
-/// of simulated time, and no backlog the faults left behind for good. A backlog (requests
-/// in flight beyond the fault-free run's, as a surge with no timeout leaves) must shrink
-/// at a pace that clears it within `drain_s`; p99 is judged once it has cleared, within
-/// twice the fault-free run's plus 50 ms. (Judging p99 while a deep queue drains at full
-/// capacity called a recovering system dead.)
-fn liveness(report: &Report, baseline: &Report, from_s: f64, drain_s: f64) -> Option<Violation> {
+/// of simulated time, and no backlog the faults left growing or draining too slowly. The
+/// backlog is the requests in flight beyond the fault-free run's: one a surge leaves
+/// behind a queue with no timeout must shrink at a pace that clears it within `drain_s`,
+/// and p99 (within twice the fault-free run's plus 50 ms) is judged from `settle_s` after
+/// it has cleared. A backlog that neither grows nor shrinks is requests stranded for good
+/// (lost with no timeout to end them): p99 is judged over the whole stretch. (Judging p99
+/// while a deep queue drains at full capacity called a recovering system dead.)
+fn liveness(report: &Report, baseline: &Report, from_s: f64, settle_s: f64, drain_s: f64) -> Option<Violation> {
     let fail = |detail: String| Some(Violation { invariant: "liveness", detail });
     let after = |r: &'_ Report| -> Vec<(f64, f64, Option<f64>, u64)> {
         let mut backlog = 0i64;
@@ -88,7 +90,7 @@ fn liveness(report: &Report, baseline: &Report, from_s: f64, drain_s: f64) -> Op
     let (run, base) = (after(report), after(baseline));
     let done: u64 = run.iter().map(|p| p.3).sum();
     let base_done: u64 = base.iter().map(|p| p.3).sum();
-    if run.is_empty() || base_done == 0 {
+    if run.is_empty() || base.len() != run.len() || base_done == 0 {
         return None;
     }
     if (done as f64) < 0.7 * base_done as f64 {
@@ -97,27 +99,36 @@ fn liveness(report: &Report, baseline: &Report, from_s: f64, drain_s: f64) -> Op
     // What the faults left: the backlog beyond the fault-free run's at the same instant.
     let tolerance = 10.0 + 2.0 * base.iter().map(|p| p.1).fold(0.0, f64::max);
     let excess: Vec<f64> = run.iter().zip(&base).map(|(r, b)| r.1 - b.1).collect();
-    let Some(cleared) = excess.iter().position(|&e| e <= tolerance) else {
-        let (first, last) = (excess[0], excess[excess.len() - 1]);
-        let span = run[run.len() - 1].0 - run[0].0;
-        let pace = (first - last) / span.max(1.0);
-        let needs = if pace > 0.0 { span + last / pace } else { f64::INFINITY };
-        if needs > drain_s {
-            return fail(format!(
-                "after {from_s:.0} s: a backlog of {last:.0} requests {} (drain_within {drain_s:.0} s)",
-                if pace > 0.0 { format!("would take {needs:.0} s to drain") } else { "is not draining".to_string() }
-            ));
+    let judged_from = match excess.iter().position(|&e| e <= tolerance) {
+        Some(cleared) => run[cleared].0 + settle_s,
+        None => {
+            let (first, last) = (excess[0], excess[excess.len() - 1]);
+            let span = (run[run.len() - 1].0 - run[0].0).max(1.0);
+            let pace = (first - last) / span;
+            if last - first > tolerance {
+                return fail(format!("after {from_s:.0} s: a backlog grew from {first:.0} to {last:.0} requests"));
+            }
+            if first - last > tolerance {
+                let needs = span + last / pace;
+                if needs > drain_s {
+                    return fail(format!(
+                        "after {from_s:.0} s: a backlog of {last:.0} requests would take {needs:.0} s to drain \
+                         (drain_within {drain_s:.0} s)"
+                    ));
+                }
+                // Draining in time; the run ends before it has cleared.
+                return None;
+            }
+            from_s
         }
-        return None;
     };
     let p99 = |points: &[(f64, f64, Option<f64>, u64)]| {
-        let p99s: Vec<f64> = points.iter().filter_map(|p| p.2).collect();
-        if p99s.is_empty() { 0.0 } else { p99s.iter().sum::<f64>() / p99s.len() as f64 }
+        let p99s: Vec<f64> = points.iter().filter(|p| p.0 >= judged_from).filter_map(|p| p.2).collect();
+        if p99s.is_empty() { None } else { Some(p99s.iter().sum::<f64>() / p99s.len() as f64) }
     };
-    let (p99, base_p99) = (p99(&run[cleared..]), p99(&base[cleared.min(base.len())..]));
+    let (Some(p99), Some(base_p99)) = (p99(&run), p99(&base)) else { return None };
     if p99 > 2.0 * base_p99 + 50.0 {
-        let at = run[cleared].0;
-        return fail(format!("after {at:.0} s: p99 {p99:.1} ms against {base_p99:.1} ms without faults"));
+        return fail(format!("after {judged_from:.0} s: p99 {p99:.1} ms against {base_p99:.1} ms without faults"));
     }
     None
 }
