@@ -148,6 +148,12 @@ fn bad_seed_files_get_clear_errors() {
     assert!(err.contains("the embedded scenario does not match its hash"), "{err}");
     let (_, err) = replay("missing.toml", &rehash(&text.replacen("invariant = ", "invariantt = ", 1)));
     assert!(err.contains("unknown field `invariantt`"), "{err}");
+    // A schedule that does not parse points into the seed file's own scenario and faults.
+    let bad = text.replacen("toml = \"\"\"\n[[faults]]\nat = \"", "toml = \"\"\"\n[[faults]]\nat = \"x", 1);
+    assert_ne!(bad, text);
+    let (path, err) = replay("bad-schedule.toml", &rehash(&bad));
+    let origin = format!("--> {} (its scenario_text with its faults appended):", path.display());
+    assert!(err.contains(&origin) && err.contains("at = \"x"), "{err}");
     let (_, err) = replay("not-a-seed-file.toml", "seed = 3\n");
     assert!(err.contains("the first line is not `file_hash"), "{err}");
 }

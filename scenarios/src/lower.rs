@@ -203,6 +203,24 @@ struct Instances {
 
 /// Names the instances (`id-1` .. `id-N`); `None` past the limit on instances.
 fn instances(decls: &[Decl], service_names: &[String], errors: &mut Vec<Diagnostic>) -> Option<Instances> {
+    // Counted before any is named, so that a file over the limit costs nothing to refuse.
+    let total: u64 = decls.iter().map(|d| u64::from(d.count)).sum();
+    if total > MAX_COMPONENTS as u64 {
+        let largest = decls.iter().max_by_key(|d| d.count).expect("some instances");
+        errors.push(
+            Diagnostic::at(
+                format!(
+                    "{total} instances in all; the limit is {MAX_COMPONENTS} (`{}` alone has {})",
+                    largest.name, largest.count
+                ),
+                largest.span.clone(),
+            )
+            .help("lower some `count`"),
+        );
+        return None;
+    }
+    let services: BTreeSet<&str> = service_names.iter().map(String::as_str).collect();
+    let mut taken: BTreeSet<String> = BTreeSet::new();
     let mut instance_names: Vec<String> = Vec::new();
     let mut instance_service: Vec<usize> = Vec::new();
     let mut service_instances: Vec<Vec<ComponentId>> = Vec::new();
@@ -210,7 +228,7 @@ fn instances(decls: &[Decl], service_names: &[String], errors: &mut Vec<Diagnost
         let mut ids = Vec::new();
         for k in 1..=d.count {
             let name = if d.count == 1 { d.name.clone() } else { format!("{}-{k}", d.name) };
-            if instance_names.contains(&name) || (d.count > 1 && service_names.contains(&name)) {
+            if !taken.insert(name.clone()) || (d.count > 1 && services.contains(name.as_str())) {
                 errors.push(
                     Diagnostic::at(format!("instance name `{name}` is taken twice"), d.span.clone())
                         .help("rename the component, or the one whose id looks like an instance name"),
@@ -221,13 +239,6 @@ fn instances(decls: &[Decl], service_names: &[String], errors: &mut Vec<Diagnost
             instance_service.push(si);
         }
         service_instances.push(ids);
-    }
-    if instance_names.len() > MAX_COMPONENTS {
-        errors.push(
-            Diagnostic::new(format!("{} instances in all; the limit is {MAX_COMPONENTS}", instance_names.len()))
-                .help("lower some `count`"),
-        );
-        return None;
     }
     Some(Instances { names: instance_names, service: instance_service, services: service_instances })
 }

@@ -180,3 +180,13 @@ fn the_budget_counts_surge_faults_timeouts_and_histories() {
     let d = parse(timed).unwrap_err().to_string();
     assert!(d.contains("GiB of memory, mostly for 1.500e8 timeouts pending at once; the budget is 2 GiB"), "{d}");
 }
+
+/// The limit on instances is checked before any is named, and points at the largest count.
+#[test]
+fn too_many_instances_are_refused_at_the_largest_count() {
+    let extra: String =
+        (0..4).map(|i| format!("[[components]]\nid = \"s{i}\"\nkind = \"server\"\ncount = {}\n", 3000 + i)).collect();
+    let d = scenario(&extra, &[]).unwrap_err();
+    assert!(d.contains("12010 instances in all; the limit is 10000 (`s3` alone has 3003)"), "{d}");
+    assert!(d.contains("hostile.toml:"), "located: {d}");
+}

@@ -82,7 +82,10 @@ pub fn replay(path: &str) -> anyhow::Result<i32> {
     // The embedded scenario with the file's `[[faults]]` tables appended, as written (and
     // perhaps edited by hand): parsed like any scenario file.
     let text = with_faults(&source.text, file.faults.iter().map(|f| f.toml.as_str()));
-    let faulted = match scenarios::parse(&Source { origin: source.origin.clone(), text }, &overrides) {
+    // Errors point into this text, which is the seed file's scenario and schedule, not
+    // the original file: the origin says so.
+    let origin = format!("{path} (its scenario_text with its faults appended)");
+    let faulted = match scenarios::parse(&Source { origin, text }, &overrides) {
         Ok(s) => s,
         Err(d) => {
             eprint!("{d}");
