@@ -36,11 +36,11 @@ pub fn run(args: &RunArgs) -> anyhow::Result<i32> {
         Some(path) => Some(Trace::create(path)?),
         None => None,
     };
-    drive(&mut sim, trace.as_mut(), &stop)?;
+    let interrupted = drive(&mut sim, trace.as_mut(), &stop)?;
     if let Some(t) = trace {
         t.finish()?;
     }
-    if let Some(signal) = stop.signal() {
+    if let Some(signal) = stop.signal().filter(|_| interrupted) {
         eprintln!(
             "stopped by {} at {} of {} ({} events); no report",
             signals::name(signal),
@@ -90,8 +90,9 @@ const SLICE: u32 = 1 << 16;
 const PROGRESS_AFTER: Duration = Duration::from_secs(2);
 
 /// Runs `sim` to its end (or to a signal) in slices, writing each event to `trace`, with a
-/// progress bar on stderr once the run has taken a couple of seconds.
-fn drive(sim: &mut Simulation, mut trace: Option<&mut Trace>, stop: &Stop) -> anyhow::Result<()> {
+/// progress bar on stderr once the run has taken a couple of seconds. True if a signal
+/// stopped it before its end.
+fn drive(sim: &mut Simulation, mut trace: Option<&mut Trace>, stop: &Stop) -> anyhow::Result<bool> {
     let started = Instant::now();
     let mut bar: Option<indicatif::ProgressBar> = None;
     let end_ms = sim.end().as_nanos() / 1_000_000;
@@ -101,7 +102,7 @@ fn drive(sim: &mut Simulation, mut trace: Option<&mut Trace>, stop: &Stop) -> an
                 if let Some(b) = &bar {
                     b.finish_and_clear();
                 }
-                return Ok(());
+                return Ok(false);
             };
             if let Some(t) = trace.as_deref_mut() {
                 t.write(sim, &e)?;
@@ -111,7 +112,7 @@ fn drive(sim: &mut Simulation, mut trace: Option<&mut Trace>, stop: &Stop) -> an
             if let Some(b) = &bar {
                 b.abandon();
             }
-            return Ok(());
+            return Ok(true);
         }
         if bar.is_none() && started.elapsed() >= PROGRESS_AFTER {
             let b = indicatif::ProgressBar::new(end_ms);

@@ -5,19 +5,26 @@
 
 use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 /// Set to the number of the first signal received (0 until then).
 #[derive(Clone)]
 pub struct Stop(Arc<AtomicUsize>);
 
 impl Stop {
-    /// Catches the three signals from now on. If the handlers cannot be installed, the
-    /// signals keep their default action (the command dies), which is reported once.
+    /// Catches the three signals from now on: the first asks the command to stop; a
+    /// second one, of any of the three, takes its default action (the command dies at
+    /// once, for a user who will not wait). If a handler cannot be installed, that signal
+    /// keeps its default action, which is reported.
     pub fn install() -> Stop {
         let flag = Arc::new(AtomicUsize::new(0));
+        let caught = Arc::new(AtomicBool::new(false));
         for signal in [SIGINT, SIGTERM, SIGHUP] {
-            if let Err(e) = signal_hook::flag::register_usize(signal, Arc::clone(&flag), signal as usize) {
+            // Registered first, so that it sees `caught` as the signals before this one left it.
+            let installed = signal_hook::flag::register_conditional_default(signal, Arc::clone(&caught))
+                .and_then(|_| signal_hook::flag::register(signal, Arc::clone(&caught)))
+                .and_then(|_| signal_hook::flag::register_usize(signal, Arc::clone(&flag), signal as usize));
+            if let Err(e) = installed {
                 eprintln!("note: cannot catch signal {signal}: {e}");
             }
         }

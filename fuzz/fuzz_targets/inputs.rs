@@ -27,8 +27,15 @@ fuzz_target!(|data: &[u8]| {
             run(&Source { origin: "fuzz.toml".into(), text: text.into() }, &Overrides::default());
         }
         1 => {
-            let Ok(text) = std::str::from_utf8(rest) else { return };
-            let _ = scenarios::seed_file::SeedFile::parse("fuzz-seed.toml", text);
+            // Hashed here, so that mutations reach the TOML and the schedule behind the
+            // hash check; a file that parses is replayed as `scalelab replay` would.
+            let Ok(body) = std::str::from_utf8(rest) else { return };
+            let text = format!("file_hash = \"{}\"\n{body}", scenarios::seed_file::fnv(body));
+            if let Ok(file) = scenarios::seed_file::SeedFile::parse("fuzz-seed.toml", &text) {
+                let faults = file.faults.iter().map(|f| f.toml.as_str());
+                let text = scenarios::seed_file::with_faults(&file.scenario_text, faults);
+                run(&Source { origin: "fuzz-seed.toml".into(), text }, &Overrides::default());
+            }
         }
         _ => {
             let Some((&pick, rest)) = rest.split_first() else { return };

@@ -1,9 +1,9 @@
 //! What a run will hold, estimated at validation from its model, so that a file every
 //! other cap accepts still cannot make the run exhaust memory. Two limits: the requests a
-//! run issues (surges at their peak, from the workload or from `[[faults]]`), and a memory
-//! budget for what grows with the load: timeouts pending in the event queue, operations
+//! run issues (surges weighed by how long they last, from the workload or from `[[faults]]`), and a memory
+//! budget for what grows with the load: timeouts pending in the event queue (at the peak rate), operations
 //! recorded for the consistency checker, per-user state and cache entries. Each estimate
-//! is an upper bound (every surge over the whole run, every call of a class timed), so a
+//! is an upper bound (every call of a class timed, overlapping surges at their product's peak), so a
 //! refusal names the largest part and its size.
 
 use crate::limits::MAX_EXPECTED_REQUESTS;
@@ -20,6 +20,36 @@ const HISTORY_OP_BYTES: f64 = 128.0;
 const USER_BYTES: f64 = 64.0;
 /// A cache entry with its LRU links and key map slot.
 const CACHE_ENTRY_BYTES: f64 = 64.0;
+
+/// Population `i`'s rate factor over the run, as (mean, peak): its workload's surges
+/// (which multiply where they overlap: the mean counts each apart, the peak all at once)
+/// and the surge faults aimed at it (each sets the factor until the next), each weighed
+/// by how long it lasts.
+fn surge_factors(model: &Model, i: usize, surges: &[sim_core::model::Surge]) -> (f64, f64) {
+    let run = model.duration.as_secs_f64().max(1e-9);
+    let extra = |s: &sim_core::model::Surge| (s.factor - 1.0).max(0.0) * (s.lasting.as_secs_f64() / run).min(1.0);
+    let scheduled_mean: f64 = 1.0 + surges.iter().map(extra).sum::<f64>();
+    let scheduled_peak: f64 = surges.iter().map(|s| s.factor.max(1.0)).product();
+    let mut faults: Vec<(f64, f64)> = model
+        .faults
+        .iter()
+        .filter(|f| f.target.index() == i)
+        .filter_map(|f| match f.action {
+            FaultAction::Slow(factor) => Some((f.at.as_secs_f64().min(run), factor)),
+            _ => None,
+        })
+        .collect();
+    // Stable: faults at one instant keep their order, as the engine applies them.
+    faults.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let (mut t, mut factor, mut area, mut peak) = (0.0, 1.0, 0.0, 1.0f64);
+    for (at, next) in faults {
+        area += (at - t) * factor;
+        (t, factor) = (at, next);
+        peak = peak.max(next);
+    }
+    area += (run - t) * factor;
+    (scheduled_mean * (area / run).max(1.0), scheduled_peak * peak)
+}
 
 /// The estimate, part by part.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -38,32 +68,27 @@ impl Estimate {
         for (i, c) in model.components.iter().enumerate() {
             match &c.model {
                 ComponentModel::Clients(spec) => {
-                    let rate = match &spec.arrival {
+                    // Requests count the mean rate over the run; what is pending at once, the peak.
+                    let (rate, peak) = match &spec.arrival {
                         Arrival::Poisson { rate_per_sec } => {
-                            let surges: f64 = spec.surges.iter().map(|s| s.factor.max(1.0)).product();
-                            let faults: f64 = model
-                                .faults
-                                .iter()
-                                .filter(|f| f.target.index() == i)
-                                .map(|f| match f.action {
-                                    FaultAction::Slow(factor) => factor.max(1.0),
-                                    _ => 1.0,
-                                })
-                                .product();
-                            *rate_per_sec * surges * faults
+                            let (mean, peak) = surge_factors(model, i, &spec.surges);
+                            (*rate_per_sec * mean, *rate_per_sec * peak)
                         }
-                        Arrival::Closed { users, think } => f64::from(*users) / think.mean().as_secs_f64().max(1e-6),
+                        Arrival::Closed { users, think } => {
+                            let rate = f64::from(*users) / think.mean().as_secs_f64().max(1e-6);
+                            (rate, rate)
+                        }
                     };
                     e.users += f64::from(spec.users);
                     let total: f64 = spec.class_weights.iter().map(|(_, w)| w).sum::<f64>().max(f64::MIN_POSITIVE);
                     for &(class, w) in &spec.class_weights {
-                        let rate = rate * w / total;
+                        let (rate, peak) = (rate * w / total, peak * w / total);
                         e.requests += rate * secs;
                         let class = &model.classes[class.index()];
                         let calls = class.flow.len() as f64;
                         if let Some(t) = class.timeout {
                             // Each call's timeout waits in the queue for its whole length.
-                            e.pending_timeouts += rate * calls * t.as_secs_f64().min(secs);
+                            e.pending_timeouts += peak * calls * t.as_secs_f64().min(secs);
                         }
                         let checked = class.keyspace.is_some_and(|k| model.keyspaces[k.index()].check);
                         if checked {
@@ -111,7 +136,7 @@ impl Estimate {
         if self.requests.is_nan() || self.requests > MAX_EXPECTED_REQUESTS {
             return Err((
                 format!(
-                    "this run would issue about {:.3e} requests (surges at their peak); the limit is {MAX_EXPECTED_REQUESTS:.0e}",
+                    "this run would issue about {:.3e} requests (surges included); the limit is {MAX_EXPECTED_REQUESTS:.0e}",
                     self.requests
                 ),
                 "shorten the run (--duration), lower the load or the surges' factors".into(),

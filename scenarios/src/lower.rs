@@ -443,7 +443,7 @@ fn check_fault_times(
 /// characters: an escape sequence in a title would reach the terminal raw.
 fn check_text(file: &ScenarioFile) -> Result<(), Vec<Diagnostic>> {
     let control =
-        |text: &str, lines: bool| text.chars().find(|&c| c.is_control() && !(lines && (c == '\n' || c == '\t')));
+        |text: &str, lines: bool| text.chars().find(|&c| c.is_control() && !(lines && matches!(c, '\n' | '\r' | '\t')));
     let found = |what: &str, c: char, span: Option<Range<usize>>| {
         let message = format!("{what} holds the control character U+{:04X}", c as u32);
         let d = match span {
@@ -1153,8 +1153,16 @@ fn params(
         decls.push((name, p, dim));
     }
     let set = set_params(file, overrides, &decls, errors);
-    let defaults = resolve_params(&decls, &BTreeMap::new(), source, &mut Vec::new());
-    let values = resolve_params(&decls, &set, source, errors);
+    // Every default is evaluated (a broken one is reported even when --set replaces it),
+    // then the values in force; an error both passes find is reported once.
+    let mut found = Vec::new();
+    let defaults = resolve_params(&decls, &BTreeMap::new(), source, &mut found);
+    let values = resolve_params(&decls, &set, source, &mut found);
+    for d in found {
+        if !errors.iter().any(|e| e.message == d.message && e.span == d.span) {
+            errors.push(d);
+        }
+    }
     let infos = decls
         .iter()
         .filter_map(|(name, p, dim)| {
@@ -1219,7 +1227,10 @@ fn resolve_params(
             let (first, p, _) = pending[0];
             errors.push(
                 Diagnostic::at(
-                    format!("the defaults of {} name each other in a circle", circle.join(", ")),
+                    format!(
+                        "the defaults of {} cannot be resolved: their names lead round in a circle",
+                        circle.join(", ")
+                    ),
                     p.default.span(),
                 )
                 .help(format!("give `{}` a value that does not depend on the others", first.get_ref())),

@@ -90,7 +90,10 @@ fn liveness(report: &Report, baseline: &Report, from_s: f64, settle_s: f64, drai
     let (run, base) = (after(report), after(baseline));
     let done: u64 = run.iter().map(|p| p.3).sum();
     let base_done: u64 = base.iter().map(|p| p.3).sum();
-    if run.is_empty() || base.len() != run.len() || base_done == 0 {
+    if run.len() != base.len() {
+        return fail(format!("the run stopped early, at {} s", report.series.last().map_or(0.0, |p| p.t_s)));
+    }
+    if run.is_empty() || base_done == 0 {
         return None;
     }
     if (done as f64) < 0.7 * base_done as f64 {
@@ -99,15 +102,20 @@ fn liveness(report: &Report, baseline: &Report, from_s: f64, settle_s: f64, drai
     // What the faults left: the backlog beyond the fault-free run's at the same instant.
     let tolerance = 10.0 + 2.0 * base.iter().map(|p| p.1).fold(0.0, f64::max);
     let excess: Vec<f64> = run.iter().zip(&base).map(|(r, b)| r.1 - b.1).collect();
+    // A backlog that grew, at any point, to well past its lowest: the system falls behind.
+    let lowest = excess.iter().copied().fold(f64::INFINITY, f64::min);
+    let last = excess[excess.len() - 1];
+    if last > tolerance && last - lowest > tolerance {
+        return fail(format!("after {from_s:.0} s: a backlog grew from {lowest:.0} to {last:.0} requests"));
+    }
     let judged_from = match excess.iter().position(|&e| e <= tolerance) {
+        // No backlog: judged over the whole stretch.
+        Some(0) => from_s,
         Some(cleared) => run[cleared].0 + settle_s,
         None => {
-            let (first, last) = (excess[0], excess[excess.len() - 1]);
+            let first = excess[0];
             let span = (run[run.len() - 1].0 - run[0].0).max(1.0);
             let pace = (first - last) / span;
-            if last - first > tolerance {
-                return fail(format!("after {from_s:.0} s: a backlog grew from {first:.0} to {last:.0} requests"));
-            }
             if first - last > tolerance {
                 let needs = span + last / pace;
                 if needs > drain_s {

@@ -51,13 +51,21 @@ pub fn last_end_s(ends_ms: impl Iterator<Item = u64>) -> f64 {
 /// `last_end_s` into the run. A panic is caught and reported as a failure of the run.
 pub fn judge(base: &Scenario, faulted: &Scenario, seed: u64, last_end_s: f64) -> (Option<Violation>, String) {
     let attempt = std::panic::catch_unwind(|| -> Result<(Option<Violation>, String), String> {
-        let simulate = |scenario: &Scenario| -> Report {
+        // A run the engine stopped because its clock stood still has no end to judge.
+        let simulate = |scenario: &Scenario| -> (Report, Option<String>) {
             let mut sim = Simulation::new(&scenario.model, seed);
             sim.collect_series_percentiles();
             sim.run();
-            sim.report(true)
+            let stall = sim.stall().map(|s| sim.describe_stall(s));
+            (sim.report(true), stall)
         };
-        let (report, baseline) = (simulate(faulted), simulate(base));
+        let ((report, stall), (baseline, base_stall)) = (simulate(faulted), simulate(base));
+        if let Some(detail) = base_stall {
+            return Err(format!("without faults: {detail}"));
+        }
+        if let Some(detail) = stall {
+            return Ok((Some(Violation { invariant: "progress", detail }), report.trace_hash));
+        }
         let bounds = Bounds {
             converge_ms: faulted.chaos.converge_within.as_secs_f64() * 1e3,
             drain_s: faulted.chaos.drain_within.as_secs_f64(),

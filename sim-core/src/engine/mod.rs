@@ -41,6 +41,19 @@ pub struct Simulation {
     stall: Option<Stall>,
 }
 
+/// Closed-loop users and components: who may all act at one instant.
+fn crowd(model: &Model) -> u64 {
+    let users: u64 = model
+        .components
+        .iter()
+        .filter_map(|c| match &c.model {
+            crate::model::ComponentModel::Clients(s) => Some(u64::from(s.users)),
+            _ => None,
+        })
+        .sum();
+    users + model.components.len() as u64
+}
+
 impl Simulation {
     /// A run of `model` (validated: `scenarios` checks, among the rest, that every pair of
     /// instances a flow joins is connected) with `seed`.
@@ -65,7 +78,7 @@ impl Simulation {
             end: SimTime::ZERO + model.duration,
             truncated: false,
             next_check: 0,
-            stall_watch: stall::StallWatch::default(),
+            stall_watch: stall::StallWatch::new(crowd(model)),
             stall: None,
             model: model.clone(),
         }
