@@ -115,20 +115,29 @@ impl Estimate {
         e
     }
 
-    /// The estimated bytes, and the largest part in words.
-    pub fn bytes(&self) -> (f64, String) {
+    /// The estimated bytes, the largest part in words, and what would shrink it.
+    pub fn bytes(&self) -> (f64, String, &'static str) {
         let parts = [
-            (self.pending_timeouts * EVENT_BYTES, format!("{:.3e} timeouts pending at once", self.pending_timeouts)),
+            (
+                self.pending_timeouts * EVENT_BYTES,
+                format!("{:.3e} timeouts pending at once", self.pending_timeouts),
+                "shorten the class's `timeout`, or lower the load",
+            ),
             (
                 self.history_ops * HISTORY_OP_BYTES,
                 format!("{:.3e} operations recorded for the checker", self.history_ops),
+                "shorten the run, lower the load, or set `check = false` on the keyspace",
             ),
-            (self.users * USER_BYTES, format!("{:.3e} users", self.users)),
-            (self.cache_entries * CACHE_ENTRY_BYTES, format!("{:.3e} cache entries", self.cache_entries)),
+            (self.users * USER_BYTES, format!("{:.3e} users", self.users), "lower `users`"),
+            (
+                self.cache_entries * CACHE_ENTRY_BYTES,
+                format!("{:.3e} cache entries", self.cache_entries),
+                "lower the caches' `capacity`",
+            ),
         ];
         let total = parts.iter().map(|p| p.0).sum();
-        let largest = parts.into_iter().max_by(|a, b| a.0.total_cmp(&b.0)).map(|p| p.1).unwrap_or_default();
-        (total, largest)
+        let (_, largest, help) = parts.into_iter().max_by(|a, b| a.0.total_cmp(&b.0)).expect("four parts");
+        (total, largest, help)
     }
 
     /// Refuses a model over either limit: the message says by how much, and what to change.
@@ -142,7 +151,7 @@ impl Estimate {
                 "shorten the run (--duration), lower the load or the surges' factors".into(),
             ));
         }
-        let (bytes, largest) = self.bytes();
+        let (bytes, largest, help) = self.bytes();
         if bytes.is_nan() || bytes > MEMORY_BUDGET_BYTES {
             return Err((
                 format!(
@@ -150,7 +159,7 @@ impl Estimate {
                     bytes / (1u64 << 30) as f64,
                     MEMORY_BUDGET_BYTES / (1u64 << 30) as f64
                 ),
-                "shorten the run or the timeouts, lower the load, or set `check = false` on the keyspace".into(),
+                help.into(),
             ));
         }
         Ok(())
