@@ -101,6 +101,13 @@ pub fn render(s: &Scenario, r: &Report) -> String {
     if r.truncated {
         let _ = writeln!(o, "WARNING: the run hit its event limit and stopped early; numbers cover the part that ran.");
     }
+    if !r.explain.what_happened.is_empty() {
+        let _ = writeln!(o, "\nwhat happened");
+        for sentence in &r.explain.what_happened {
+            let w = wrap(sentence, 86, "    ");
+            let _ = write!(o, "  - {}", &w[4..]);
+        }
+    }
     let q = &r.requests;
     let _ = writeln!(
         o,
@@ -111,13 +118,22 @@ pub fn render(s: &Scenario, r: &Report) -> String {
         thousands(q.in_flight)
     );
     let _ = writeln!(o, "throughput  {} req/s   error rate {:.2}%", num(r.throughput_rps), r.error_rate * 100.0);
-    let _ = writeln!(o, "latency ms  {}", latency_line(&r.latency_ms));
+    let _ = writeln!(o, "latency ms  {}{}", latency_line(&r.latency_ms), survivorship(r.error_rate));
+    let l = &r.explain.little;
+    if l.departures_rps > 0.0 {
+        let _ = writeln!(
+            o,
+            "in system   {} requests on average (Little: L / X = {} ms a request, failed ones included)",
+            num(l.in_system_mean),
+            num(l.implied_response_ms)
+        );
+    }
     if r.classes.len() > 1 {
         let w = r.classes.keys().map(String::len).max().unwrap_or(0).max(5);
         let _ = writeln!(
             o,
-            "\n{:<w$} {:>9} {:>8} {:>9} {:>9} {:>9}",
-            "class", "req/s", "err%", "mean ms", "p50 ms", "p99 ms"
+            "\n{:<w$} {:>9} {:>8} {:>9} {:>9} {:>9} {:>7}",
+            "class", "req/s", "err%", "mean ms", "p50 ms", "p99 ms", "stale"
         );
         for (name, c) in &r.classes {
             if c.requests.completed == 0 && c.requests.in_flight > 0 {
@@ -133,15 +149,22 @@ pub fn render(s: &Scenario, r: &Report) -> String {
             }
             let _ = writeln!(
                 o,
-                "{name:<w$} {:>9} {:>8.2} {:>9} {:>9} {:>9}",
+                "{name:<w$} {:>9} {:>8.2} {:>9} {:>9} {:>9} {:>7}{}",
                 num(c.throughput_rps),
                 c.error_rate * 100.0,
                 num(c.latency_ms.mean),
                 num(c.latency_ms.p50),
-                num(c.latency_ms.p99)
+                num(c.latency_ms.p99),
+                thousands(c.stale_reads),
+                survivorship(c.error_rate)
             );
         }
+    } else if let Some(c) = r.classes.values().next().filter(|c| c.stale_reads > 0) {
+        let _ = writeln!(o, "stale reads {}", thousands(c.stale_reads));
     }
+    time_split(&mut o, r);
+    failures(&mut o, r);
+    headroom(&mut o, r);
     if !r.consistency.is_empty() {
         let w = r.consistency.keys().map(String::len).max().unwrap_or(0).max(4);
         let _ = writeln!(
@@ -177,12 +200,14 @@ pub fn render(s: &Scenario, r: &Report) -> String {
     let c = &r.cost;
     let lines: Vec<String> =
         c.by_component.iter().filter(|(_, v)| **v > 0.0).map(|(k, v)| format!("{k} ${}", num(*v))).collect();
+    let served_per_month = r.throughput_rps * sim_core::model::cost::MONTH_SECONDS / 1e6;
+    let per_served =
+        if served_per_month > 0.0 { format!("${}", num(c.total_usd_month / served_per_month)) } else { "-".into() };
     let _ = writeln!(
         o,
-        "cost        ${}/month ({})   ${} per million requests",
+        "cost        ${}/month ({})   {per_served} per million served requests",
         num(c.total_usd_month),
         lines.join(", "),
-        num(c.usd_per_million_requests)
     );
     let _ = writeln!(
         o,
@@ -193,13 +218,152 @@ pub fn render(s: &Scenario, r: &Report) -> String {
         thousands(c.paying_users_needed.usd_10 as u64)
     );
     let _ = writeln!(o, "\ncomponent    kind            util   queue mean  queue max  details");
-    for (name, c) in &r.components {
+    let mut names: Vec<&String> = r.components.keys().collect();
+    names.sort_by_key(|n| natural(n));
+    for name in names {
+        let c = &r.components[name];
         let util = c.utilization.map(|u| format!("{:.1}%", u * 100.0)).unwrap_or_else(|| "-".into());
         let qmean = c.queue_mean.map(num).unwrap_or_else(|| "-".into());
         let qmax = c.queue_max.map(thousands).unwrap_or_else(|| "-".into());
         let _ = writeln!(o, "{name:<12} {:<14} {util:>6} {qmean:>11} {qmax:>10}  {}", c.kind(), details(c));
     }
     o
+}
+
+/// "(successful only)" beside a latency figure when many requests failed: the failed
+/// ones are not in it, so it flatters the run (survivorship).
+fn survivorship(error_rate: f64) -> String {
+    if error_rate >= 0.05 { format!("   (successful only: {:.0}% failed)", error_rate * 100.0) } else { String::new() }
+}
+
+/// A name's sort key with its digit runs as numbers: web-2 before web-10.
+fn natural(name: &str) -> Vec<(String, u64)> {
+    let mut out = Vec::new();
+    let mut text = String::new();
+    let mut chars = name.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c.is_ascii_digit() {
+            let mut n = c.to_digit(10).map_or(0, u64::from);
+            while let Some(d) = chars.peek().and_then(|d| d.to_digit(10)) {
+                n = n.saturating_mul(10).saturating_add(u64::from(d));
+                chars.next();
+            }
+            out.push((std::mem::take(&mut text), n));
+        } else {
+            text.push(c);
+        }
+    }
+    out.push((text, 0));
+    out
+}
+
+/// Where each class's time goes: ms per request by service and phase, for the mean and
+/// for the slowest requests (from the p99 up).
+fn time_split(o: &mut String, r: &Report) {
+    let w = r.classes.keys().map(String::len).max().unwrap_or(0).max(5);
+    let sw =
+        r.classes.values().flat_map(|c| c.time_split.mean.iter().map(|h| h.service.len())).max().unwrap_or(0).max(7);
+    let _ = writeln!(o, "\nwhere the time goes (ms per successful request; tail: the requests from the p99 up)");
+    let _ = writeln!(
+        o,
+        "{:<w$} {:<sw$} {:>9} {:>9} {:>9} {:>9} | {:>9} {:>9} {:>9} {:>9}",
+        "class", "service", "network", "queue", "service", "total", "network", "queue", "service", "total"
+    );
+    for (name, c) in &r.classes {
+        if c.requests.completed == 0 {
+            continue;
+        }
+        let tail = &c.time_split.tail;
+        for (i, h) in c.time_split.mean.iter().enumerate() {
+            let t = tail.hops.get(i);
+            let cell = |v: Option<f64>| v.map_or("-".into(), num);
+            let _ = writeln!(
+                o,
+                "{:<w$} {:<sw$} {:>9} {:>9} {:>9} {:>9} | {:>9} {:>9} {:>9} {:>9}",
+                if i == 0 { name.as_str() } else { "" },
+                h.service,
+                num(h.network_ms),
+                num(h.queue_ms),
+                num(h.service_ms),
+                num(h.total_ms),
+                cell(t.map(|t| t.network_ms)),
+                cell(t.map(|t| t.queue_ms)),
+                cell(t.map(|t| t.service_ms)),
+                cell(t.map(|t| t.total_ms)),
+            );
+        }
+        let sum: f64 = c.time_split.mean.iter().map(|h| h.total_ms).sum();
+        let _ = writeln!(
+            o,
+            "{:<w$} {:<sw$} {:>9} {:>9} {:>9} {:>9} | {:>29} {:>9}",
+            "",
+            "= mean",
+            "",
+            "",
+            "",
+            num(sum),
+            format!("{} requests from {} ms", thousands(tail.requests), num(tail.from_ms)),
+            num(tail.mean_ms)
+        );
+    }
+}
+
+/// Every class's failures by reason and where they arose.
+fn failures(o: &mut String, r: &Report) {
+    if r.requests.failed == 0 {
+        return;
+    }
+    let w = r.classes.keys().map(String::len).max().unwrap_or(0).max(5);
+    let _ = writeln!(o, "\nfailures (whole run, by where they arose)");
+    for (name, c) in &r.classes {
+        for (i, f) in c.failures.iter().enumerate() {
+            let what = sim_core::report::explain::describe_failure(f.reason, &f.at, f.detail);
+            let _ = writeln!(o, "{:<w$} {:>10}  {what}", if i == 0 { name.as_str() } else { "" }, thousands(f.count));
+        }
+    }
+}
+
+/// Each measured service's load by the utilization law, its headroom, and the bounds.
+fn headroom(o: &mut String, r: &Report) {
+    let e = &r.explain;
+    if e.services.is_empty() {
+        return;
+    }
+    let w = e.services.iter().map(|s| s.service.len()).max().unwrap_or(0).max(7);
+    let _ = writeln!(
+        o,
+        "\n{:<w$} {:<14} {:>5} {:>7} {:>8} {:>9} {:>13} {:>12}",
+        "service", "kind", "inst", "util", "offered", "rejected", "saturates at", "inst for 70%"
+    );
+    for s in &e.services {
+        let offered = s.offered_utilization.map_or("-".into(), |u| format!("{:.1}%", u * 100.0));
+        let mark = if e.bottleneck.as_ref().is_some_and(|b| b.service == s.service) {
+            "  <- bottleneck"
+        } else if e.next_wall.as_ref().is_some_and(|b| b.service == s.service) {
+            "  <- next wall"
+        } else {
+            ""
+        };
+        let _ = writeln!(
+            o,
+            "{:<w$} {:<14} {:>5} {:>6.1}% {:>8} {:>9} {:>12}x {:>12}{mark}",
+            s.service,
+            s.kind,
+            s.instances,
+            s.utilization * 100.0,
+            offered,
+            thousands(s.rejected),
+            num(s.saturates_at_load),
+            s.instances_for_target
+        );
+    }
+    let b = &e.bounds;
+    let mut line =
+        format!("bounds      throughput <= {} req/s (1 / D_max, set by {})", num(b.throughput_max_rps), b.limited_by);
+    if let Some(n) = b.users_saturating {
+        line += &format!("; saturated beyond N* = {} users ((D + Z) / D_max)", num(n));
+    }
+    let _ = writeln!(o, "{line}");
 }
 
 #[cfg(test)]
@@ -212,6 +376,13 @@ mod tests {
         assert_eq!(thousands(999), "999");
         assert_eq!(thousands(1000), "1,000");
         assert_eq!(thousands(1234567), "1,234,567");
+    }
+
+    #[test]
+    fn names_sort_with_their_numbers() {
+        let mut v = vec!["web-10", "web-2", "db", "web-1", "web-2a"];
+        v.sort_by_key(|n| natural(n));
+        assert_eq!(v, ["db", "web-1", "web-2", "web-2a", "web-10"]);
     }
 
     #[test]

@@ -14,6 +14,7 @@ use crate::model::Routing;
 use crate::world::World;
 use crate::world::db_group::DbGroup;
 use crate::world::metrics::Metrics;
+use crate::world::metrics::attribution::{CALLS, NETWORK, NO_LEDGER, QUEUE, SERVICE};
 use crate::world::notes::{Note, NoteKind};
 use crate::world::request::{Holder, Request, Requests};
 use crate::world::store_group::StoreGroup;
@@ -225,8 +226,10 @@ impl Ctx<'_> {
     /// Hands `req` to another instance of the same service (a replica sending a read to
     /// the primary): its answer goes straight to the original caller.
     pub fn redirect(&mut self, req: RequestId, instance: ComponentId) {
+        let now = self.now;
         let r = self.requests.get_mut(req).expect("redirect a live request");
         debug_assert_eq!(r.holder, Holder::At(self.me), "only the holder redirects");
+        book(&mut self.metrics.attribution, r, now, NETWORK);
         r.holder = Holder::InTransit;
         self.send(self.me, instance, EventKind::Request(req));
     }
@@ -243,13 +246,16 @@ impl Ctx<'_> {
     pub fn issue(&mut self, class: ClassId, user: u32, key: u64, min_version: u64) -> Option<RequestId> {
         self.metrics.on_generated(self.now, class);
         if self.requests.live() >= self.world.in_flight_max as usize {
-            self.metrics.on_finished(self.now, class, self.now, Outcome::Shed);
+            let none = crate::world::request::NO_NODE;
+            self.metrics.on_finished(self.now, class, self.now, Outcome::Shed, none, 0);
             return None;
         }
         let op = self.world.flows[class.index()][0].op;
         let mut call = self.new_call(class, 0, op, key, user, None);
         call.min_version = min_version;
         let root = self.requests.insert(call);
+        self.requests.get_mut(root).expect("live").ledger = root;
+        self.metrics.attribution.open(root, class);
         self.route_call(root);
         Some(root)
     }
@@ -269,7 +275,8 @@ impl Ctx<'_> {
             let calls = node.calls.clone();
             self.requests.get_mut(req).expect("live").next_call = calls.len() as u16;
             for c in calls {
-                self.call(req, c);
+                let child = self.new_child(req, c, true);
+                self.route_call(child);
             }
         } else {
             let c = node.calls[next];
@@ -291,8 +298,25 @@ impl Ctx<'_> {
     /// Calls flow node `node` on behalf of `parent`, choosing the instance by the
     /// service's routing.
     pub fn call(&mut self, parent: RequestId, node: u16) {
-        let child = self.new_child(parent, node);
+        let child = self.new_child(parent, node, false);
         self.route_call(child);
+    }
+
+    /// `req` leaves this instance's queue and starts being served: its time since it
+    /// arrived (or since `queued`) was waiting.
+    #[inline]
+    pub fn begin_service(&mut self, req: RequestId) {
+        let now = self.now;
+        let r = self.requests.get_mut(req).expect("serve a live request");
+        book(&mut self.metrics.attribution, r, now, SERVICE);
+    }
+
+    /// `req` waits in this instance's queue (for a worker, a connection) from now.
+    #[inline]
+    pub fn queued(&mut self, req: RequestId) {
+        let now = self.now;
+        let r = self.requests.get_mut(req).expect("queue a live request");
+        book(&mut self.metrics.attribution, r, now, QUEUE);
     }
 
     /// A call this component makes on its own account (a cache flushing a dirty entry, a
@@ -323,18 +347,30 @@ impl Ctx<'_> {
 
     /// Calls flow node `node` on `instance` (a load balancer's choice).
     pub fn call_to(&mut self, parent: RequestId, node: u16, instance: ComponentId) {
-        let child = self.new_child(parent, node);
+        let child = self.new_child(parent, node, false);
         self.dispatch(child, instance);
     }
 
-    fn new_child(&mut self, parent: RequestId, node: u16) -> RequestId {
+    /// A call of flow node `node` made by `parent`, which waits for it from now. A call
+    /// made beside others at once (`parallel`) books into a ledger of its own, merged into
+    /// the parent's only if it answers last (see `metrics::attribution`).
+    fn new_child(&mut self, parent: RequestId, node: u16, parallel: bool) -> RequestId {
+        let now = self.now;
         let p = self.requests.get_mut(parent).expect("a call's parent is live");
         p.pending += 1;
+        book(&mut self.metrics.attribution, p, now, CALLS);
         let p = *p;
         let op = self.world.flows[p.class.index()][node as usize].op;
         let mut call = self.new_call(p.class, node, op, p.key, p.user, Some(parent));
         call.min_version = p.min_version;
-        self.requests.insert(call)
+        call.ledger = p.ledger;
+        let child = self.requests.insert(call);
+        if parallel && p.ledger != NO_LEDGER {
+            self.requests.get_mut(child).expect("live").ledger = child;
+            self.metrics.attribution.open(child, p.class);
+        }
+        self.requests.get_mut(parent).expect("live").last_call = child;
+        child
     }
 
     /// A fresh call from this component, made now.
@@ -359,6 +395,12 @@ impl Ctx<'_> {
             min_version: 0,
             expected_version: 0,
             tag: 0,
+            mark: self.now,
+            phase: NETWORK,
+            ledger: NO_LEDGER,
+            last_call: NO_LEDGER,
+            origin: crate::world::request::NO_NODE,
+            detail: 0,
         }
     }
 
@@ -416,7 +458,7 @@ impl Ctx<'_> {
         self.requests.get_mut(parent).expect("live").pending -= 1;
         let instances = self.world.services[service.index()].instances.clone();
         for instance in instances {
-            let child = self.new_child(parent, r.node);
+            let child = self.new_child(parent, r.node, true);
             self.dispatch(child, instance);
         }
     }
@@ -436,8 +478,13 @@ impl Ctx<'_> {
 
     /// Answers `req` to its caller with `outcome`.
     pub fn respond(&mut self, req: RequestId, outcome: Outcome) {
+        let now = self.now;
         let r = self.requests.get_mut(req).expect("respond to a live request");
         debug_assert_eq!(r.holder, Holder::At(self.me), "only the holder answers");
+        book(&mut self.metrics.attribution, r, now, NETWORK);
+        if outcome != Outcome::Ok && r.origin == crate::world::request::NO_NODE {
+            r.origin = r.node;
+        }
         r.outcome = outcome;
         r.holder = Holder::InTransit;
         let caller = r.caller;
@@ -465,7 +512,11 @@ impl Ctx<'_> {
 
     /// The client got the answer to one of its root requests: record it.
     pub fn finish_root(&mut self, result: &ChildResult) {
-        self.metrics.on_finished(self.now, result.class, result.created, result.outcome);
+        let m = &mut *self.metrics;
+        m.on_finished(self.now, result.class, result.created, result.outcome, result.origin, result.detail);
+        if result.outcome == Outcome::Ok && self.now >= m.warmup_end() {
+            m.attribution.commit(result.child, result.class, self.now - result.created);
+        }
     }
 }
 
@@ -473,4 +524,17 @@ impl Ctx<'_> {
 #[inline]
 pub(crate) fn chance(rng: &mut SimRng, p: f64) -> bool {
     p > 0.0 && (rng.next_u64() >> 11) as f64 * (1.0 / (1u64 << 53) as f64) < p
+}
+
+/// Books `r`'s time since its mark in its current phase, and starts `next` now.
+#[inline(always)]
+pub(crate) fn book(
+    ledgers: &mut crate::world::metrics::attribution::Attribution,
+    r: &mut Request,
+    now: SimTime,
+    next: u8,
+) {
+    ledgers.book(r.ledger, r.node, r.phase, now - r.mark);
+    r.mark = now;
+    r.phase = next;
 }

@@ -136,6 +136,12 @@ impl Harness {
             min_version: 0,
             expected_version: 0,
             tag: 0,
+            mark: self.now,
+            phase: crate::world::metrics::attribution::SERVICE,
+            ledger: crate::world::metrics::attribution::NO_LEDGER,
+            last_call: crate::world::metrics::attribution::NO_LEDGER,
+            origin: crate::world::request::NO_NODE,
+            detail: 0,
         });
         (req, self.input(Input::Request(req)))
     }

@@ -204,6 +204,7 @@ impl Database {
             self.start(req, ctx);
         } else if self.queue.len() < self.spec.pool_queue as usize {
             self.queue.push_back(req);
+            ctx.queued(req);
         } else {
             self.rejected += 1;
             ctx.respond(req, Outcome::Rejected);
@@ -211,6 +212,7 @@ impl Database {
     }
 
     fn start(&mut self, req: RequestId, ctx: &mut Ctx) {
+        ctx.begin_service(req);
         let op = ctx.request(req).op;
         let d = if op == Op::Write { ctx.draw(&self.spec.write_time) } else { ctx.draw(&self.spec.read_time) };
         ctx.set_timer(d, req.slot);

@@ -117,6 +117,7 @@ impl Server {
             self.start(req, ctx);
         } else if self.queue.len() < self.queue_capacity as usize {
             self.queue.push_back(req);
+            ctx.queued(req);
             self.queue_avg.set(ctx.now(), self.queue.len() as u64);
         } else {
             self.rejected += 1;
@@ -126,6 +127,7 @@ impl Server {
 
     #[inline]
     fn start(&mut self, req: RequestId, ctx: &mut Ctx) {
+        ctx.begin_service(req);
         let class = ctx.request(req).class;
         let mut d = ctx.draw(&self.service[class.index()]);
         if self.slowdown != 1.0 {

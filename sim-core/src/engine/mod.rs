@@ -12,14 +12,17 @@ use crate::ctx::Ctx;
 use crate::event::{Event, EventKind, Input};
 use crate::event::{Op, Outcome};
 use crate::kernel::ids::ComponentId;
+use crate::kernel::ids::RequestId;
 use crate::kernel::rng::{SimRng, stream};
 use crate::kernel::time::SimTime;
 use crate::kernel::trace::{TraceEvent, TraceHash};
 use crate::model::{FaultAction, Model};
 use crate::world::World;
 use crate::world::metrics::Metrics;
+use crate::world::metrics::attribution::{CALLS, NETWORK, QUEUE, SERVICE};
+use crate::world::metrics::failure;
 use crate::world::notes::{Note, NoteKind};
-use crate::world::request::{Holder, Requests};
+use crate::world::request::{Holder, NO_NODE, Request, Requests};
 
 /// One simulation run: the model's components, the queue, the network and the metrics.
 #[derive(Clone)]
@@ -224,6 +227,7 @@ impl Simulation {
                 if down {
                     // Connection refused: the caller hears so after the way back.
                     r.outcome = Outcome::Refused;
+                    (r.origin, r.detail) = (r.node, failure::CRASHED);
                     let caller = r.caller;
                     self.world.refused[i] += 1;
                     let delay = self.world.latency(t, caller);
@@ -231,17 +235,23 @@ impl Simulation {
                     return;
                 }
                 r.holder = Holder::At(t);
+                crate::ctx::book(&mut self.metrics.attribution, r, now, SERVICE);
                 Input::Request(id)
             }
             EventKind::Response(id) => {
-                let Some(c) = self.requests.get(id) else { return };
+                let Some(c) = self.requests.get_mut(id) else { return };
                 if c.abandoned || down || c.caller_epoch != self.world.epoch[i] {
+                    self.metrics.series.abandoned -= u64::from(c.abandoned);
                     self.requests.remove(id);
                     return;
                 }
+                crate::ctx::book(&mut self.metrics.attribution, c, now, NETWORK);
                 let result = c.ended(id, c.outcome);
                 self.trace.word(c.outcome as u64);
                 let c = self.requests.remove(id);
+                if let Some(parent) = c.parent {
+                    self.on_call_answered(now, t, id, &c, parent);
+                }
                 self.judge(&c, now, c.outcome);
                 Input::ChildDone(result)
             }
@@ -250,14 +260,22 @@ impl Simulation {
                 if c.abandoned || c.caller_epoch != self.world.epoch[i] || c.caller != t {
                     return;
                 }
-                let result = c.ended(id, Outcome::TimedOut);
                 let timed_out = *c;
-                if c.holder == Holder::Lost {
+                let (origin, detail) = self.stuck_at(id);
+                let mut result = timed_out.ended(id, Outcome::TimedOut);
+                (result.origin, result.detail) = (origin, detail);
+                if timed_out.holder == Holder::Lost {
                     // The network lost it: nobody else will ever answer or free it.
                     self.requests.remove(id);
                 } else {
                     // Someone still holds it (or it is on the wire): whoever answers frees it.
-                    c.abandoned = true;
+                    self.requests.get_mut(id).expect("live").abandoned = true;
+                    self.metrics.series.abandoned += 1;
+                }
+                if let Some(p) = timed_out.parent.and_then(|p| self.requests.get_mut(p))
+                    && p.origin == NO_NODE
+                {
+                    (p.origin, p.detail) = (origin, detail);
                 }
                 self.judge(&timed_out, now, Outcome::TimedOut);
                 if down {
@@ -307,6 +325,47 @@ impl Simulation {
         };
         let mut ctx = Ctx::new(now, t, &mut self.rngs[i], &mut self.requests, &mut self.metrics, &mut self.world);
         self.components[i].on_input(input, &mut ctx);
+    }
+
+    /// A call's answer reached `caller`, which made it for `parent`: a failure tells the
+    /// parent where it arose; the parent's wait ends with its last outstanding call, and
+    /// a parallel call answering last brings its ledger to the parent's (the critical path).
+    #[inline]
+    fn on_call_answered(&mut self, now: SimTime, caller: ComponentId, id: RequestId, c: &Request, parent: RequestId) {
+        let Some(p) = self.requests.get_mut(parent) else { return };
+        if p.holder != Holder::At(caller) {
+            return;
+        }
+        if c.outcome != Outcome::Ok {
+            if p.origin == NO_NODE {
+                (p.origin, p.detail) = (if c.origin == NO_NODE { c.node } else { c.origin }, c.detail);
+            }
+        } else if p.pending == 1 {
+            (p.mark, p.phase) = (now, SERVICE);
+            if c.ledger == id {
+                let into = p.ledger;
+                self.metrics.attribution.merge(id, into);
+            }
+        }
+    }
+
+    /// Where a timed-out call `id` was stuck: following each waiting call to the call it
+    /// made last, the deepest one still alive, as (flow node, `failure` detail).
+    fn stuck_at(&self, id: RequestId) -> (u16, u8) {
+        let mut r = *self.requests.get(id).expect("a timed-out call is live");
+        for _ in 0..u16::MAX {
+            match r.holder {
+                Holder::Lost => return (r.node, failure::LOST),
+                Holder::InTransit => return (r.node, failure::IN_TRANSIT),
+                Holder::At(_) if r.phase == QUEUE => return (r.node, failure::QUEUED),
+                Holder::At(_) if r.phase != CALLS => return (r.node, failure::SERVING),
+                Holder::At(_) => match self.requests.get(r.last_call) {
+                    Some(next) => r = *next,
+                    None => return (r.node, failure::WAITING),
+                },
+            }
+        }
+        (r.node, failure::WAITING)
     }
 
     /// Feeds a finished call on versioned data to the consistency oracle, and to the
@@ -407,10 +466,12 @@ impl Simulation {
         for id in self.requests.held_by(t) {
             let r = self.requests.get_mut(id).expect("held requests are live");
             if r.abandoned {
+                self.metrics.series.abandoned -= 1;
                 self.requests.remove(id);
                 continue;
             }
             r.outcome = Outcome::Refused;
+            (r.origin, r.detail) = (r.node, failure::CRASHED);
             r.holder = Holder::InTransit;
             let caller = r.caller;
             let delay = self.world.latency(t, caller);

@@ -204,4 +204,8 @@ pub struct ChildResult {
     pub created: SimTime,
     pub outcome: Outcome,
     pub version: u64,
+    /// Where a failure arose (a flow node, `u16::MAX` if at no service) and what the
+    /// request was doing there (`world::metrics::failure`).
+    pub origin: u16,
+    pub detail: u8,
 }

@@ -2,6 +2,7 @@
 //! the public interface (documented in README.md): later versions add fields, never rename.
 
 pub mod cost;
+pub mod explain;
 pub mod figures;
 
 use figures::Figures;
@@ -29,6 +30,58 @@ pub struct ClassReport {
     pub throughput_rps: f64,
     pub error_rate: f64,
     pub failed_by_reason: BTreeMap<&'static str, u64>,
+    /// Where the time of successful requests went, by service and phase.
+    pub time_split: TimeSplit,
+    /// Every failure over the run by reason and by where it arose; the counts add up to
+    /// `requests.failed`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub failures: Vec<FailureCount>,
+}
+
+/// The latency of successful requests split along their critical path (a parallel
+/// fan-out counts its slowest call): the mean's parts add up to the mean.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct TimeSplit {
+    /// Over every successful request of the window: the parts of `latency_ms.mean`.
+    pub mean: Vec<HopTime>,
+    /// The same over the requests at or above the class's p99.
+    pub tail: TailSplit,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct TailSplit {
+    /// Requests in the tail, and the latency they start from (ms): the p99 rounded down
+    /// to the tail histogram's bucket (a sixteenth of an octave).
+    pub requests: u64,
+    pub from_ms: f64,
+    /// Their mean latency, and its parts.
+    pub mean_ms: f64,
+    pub hops: Vec<HopTime>,
+}
+
+/// One service's share of a request's time, in ms per request.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct HopTime {
+    pub service: String,
+    /// On the wire to the service and back.
+    pub network_ms: f64,
+    /// Waiting in its queue for a worker or a connection.
+    pub queue_ms: f64,
+    /// Being served (its own work; waiting on its own calls is theirs).
+    pub service_ms: f64,
+    pub total_ms: f64,
+}
+
+/// Failures of one reason arising at one place.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct FailureCount {
+    pub reason: &'static str,
+    /// The service where it arose (`"admission"` for requests the client never sent).
+    pub at: String,
+    /// What the request was doing there, when it says more than the reason.
+    #[serde(skip_serializing_if = "str::is_empty")]
+    pub detail: &'static str,
+    pub count: u64,
 }
 
 /// One component's numbers: the common ones, then its kind's (`figures`).
@@ -109,6 +162,8 @@ pub struct Report {
     /// What partitions and flaky links did, when the scenario has any.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub network_faults: Option<NetworkFaultReport>,
+    /// Why the run went as it did: bottleneck, headroom, bounds, Little's law, sentences.
+    pub explain: explain::Explanation,
     /// Per-interval series over simulated time; empty unless asked for.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub series: Vec<SeriesPoint>,

@@ -3,13 +3,15 @@
 
 use crate::engine::Simulation;
 use crate::event::Outcome;
+use crate::kernel::ids::ClassId;
 use crate::kernel::rng::RNG_ALGORITHM;
 use crate::kernel::time::SimTime;
 use crate::model::cost::MONTH_SECONDS;
 use crate::report::cost::CostReport;
 use crate::report::figures::Figures;
 use crate::report::{
-    ClassReport, ComponentReport, ConsistencyReport, NetworkFaultReport, Report, RequestCounts, error_rate, rate,
+    ClassReport, ComponentReport, ConsistencyReport, FailureCount, HopTime, NetworkFaultReport, Report, RequestCounts,
+    TailSplit, TimeSplit, error_rate, rate,
 };
 use crate::world::metrics::LatencyStats;
 use std::collections::BTreeMap;
@@ -177,6 +179,72 @@ impl Simulation {
             .collect()
     }
 
+    /// A class's latency split by service and phase, for the mean and for the tail.
+    fn time_split(&self, class: ClassId, m: &crate::world::metrics::ClassMetrics) -> TimeSplit {
+        let flow = &self.model.classes[class.index()].flow;
+        let by_service = |split: &crate::world::metrics::attribution::Split| -> Vec<HopTime> {
+            let mut hops: Vec<HopTime> = Vec::new();
+            for (node, t) in flow.iter().zip(&split.nodes) {
+                let name = &self.model.services[node.service.index()].name;
+                let i = match hops.iter().position(|h| &h.service == name) {
+                    Some(i) => i,
+                    None => {
+                        hops.push(HopTime { service: name.clone(), ..HopTime::default() });
+                        hops.len() - 1
+                    }
+                };
+                let h = &mut hops[i];
+                h.network_ms += t[0] / 1e6;
+                h.queue_ms += t[1] / 1e6;
+                h.service_ms += t[2] / 1e6;
+                h.total_ms += (t[0] + t[1] + t[2]) / 1e6;
+            }
+            hops
+        };
+        let count = m.latency.count();
+        let mean = by_service(&self.metrics.attribution.mean(class, count));
+        let p99_ns = (m.latency.summary().p99 * 1e6) as u64;
+        let tail = self.metrics.attribution.tail(class, p99_ns);
+        let hops = by_service(&tail);
+        TimeSplit {
+            mean,
+            tail: TailSplit {
+                requests: tail.count,
+                from_ms: tail.from_ns as f64 / 1e6,
+                mean_ms: hops.iter().map(|h| h.total_ms).sum(),
+                hops,
+            },
+        }
+    }
+
+    /// A class's failures by reason and where they arose, most frequent first.
+    fn failures(&self, spec: &crate::model::ClassSpec, m: &crate::world::metrics::ClassMetrics) -> Vec<FailureCount> {
+        let mut out: Vec<FailureCount> = m
+            .failures
+            .iter()
+            .map(|(&(reason, origin, detail), &count)| FailureCount {
+                reason: Outcome::FAILURES[usize::from(reason)].name(),
+                at: match spec.flow.get(usize::from(origin)) {
+                    Some(node) => self.model.services[node.service.index()].name.clone(),
+                    None => "admission".to_string(),
+                },
+                detail: crate::world::metrics::failure::detail_name(detail),
+                count,
+            })
+            .collect();
+        // One line per (reason, service, detail): a service visited at two nodes adds up.
+        out.sort_by(|a, b| (a.reason, &a.at, a.detail).cmp(&(b.reason, &b.at, b.detail)));
+        out.dedup_by(|b, a| {
+            let same = (a.reason, &a.at, a.detail) == (b.reason, &b.at, b.detail);
+            if same {
+                a.count += b.count;
+            }
+            same
+        });
+        out.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| (a.reason, &a.at).cmp(&(b.reason, &b.at))));
+        out
+    }
+
     /// Builds the report of the run so far.
     pub fn report(&self, with_series: bool) -> Report {
         let end = self.window_end();
@@ -185,7 +253,7 @@ impl Simulation {
         let mut totals = RequestCounts::default();
         let (mut window_completed, mut window_failed) = (0, 0);
         let mut classes = BTreeMap::new();
-        for (spec, m) in self.model.classes.iter().zip(&self.metrics.classes) {
+        for (ci, (spec, m)) in self.model.classes.iter().zip(&self.metrics.classes).enumerate() {
             all_latency.merge(&m.latency);
             let failed = m.failed();
             let counts = RequestCounts {
@@ -212,6 +280,8 @@ impl Simulation {
                     throughput_rps: rate(m.window_completed, window_s),
                     error_rate: error_rate(m.window_completed, m.window_failed),
                     failed_by_reason,
+                    time_split: self.time_split(ClassId(ci as u16), m),
+                    failures: self.failures(spec, m),
                 },
             );
         }
@@ -219,7 +289,7 @@ impl Simulation {
         let components = self.named_component_reports(end);
         let run_s = (end - SimTime::ZERO).as_secs_f64().max(1e-9);
         let cost = self.cost(&components, run_s, totals.generated as f64 / run_s);
-        Report {
+        let mut report = Report {
             scenario: self.model.name.clone(),
             seed: self.seed,
             rng: RNG_ALGORITHM,
@@ -242,7 +312,10 @@ impl Simulation {
                 messages_lost: self.world.partitions.dropped,
                 messages_held: self.world.partitions.held_total,
             }),
+            explain: Default::default(),
             series: if with_series { self.metrics.series.points(end) } else { Vec::new() },
-        }
+        };
+        report.explain = self.explain(&report);
+        report
     }
 }

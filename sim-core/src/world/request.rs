@@ -51,7 +51,21 @@ pub struct Request {
     pub expected_version: u64,
     /// Free for the holder's bookkeeping (a server's worker, a balancer's backend).
     pub tag: u32,
+    /// Since when the call has been in `phase` (see `metrics::attribution`).
+    pub mark: SimTime,
+    pub phase: u8,
+    /// Whose ledger its time is booked in: its root's, or its own for a parallel call.
+    pub ledger: RequestId,
+    /// The latest call it made, to find where a timed-out request was stuck.
+    pub last_call: RequestId,
+    /// A failure's origin: the flow node where it arose (`NO_NODE` if none) and what the
+    /// request was doing there (`failure::*`).
+    pub origin: u16,
+    pub detail: u8,
 }
+
+/// `origin` of a request that has not failed, or failed before reaching any service.
+pub const NO_NODE: u16 = u16::MAX;
 
 /// A slot: its generation beside its request, so a lookup touches one place.
 #[derive(Clone, Copy)]
@@ -160,6 +174,8 @@ impl Request {
             created: r.created,
             outcome,
             version: r.version,
+            origin: r.origin,
+            detail: r.detail,
         }
     }
 }
@@ -188,6 +204,12 @@ mod tests {
             min_version: 0,
             expected_version: 0,
             tag: 0,
+            mark: SimTime::ZERO,
+            phase: 0,
+            ledger: crate::world::metrics::attribution::NO_LEDGER,
+            last_call: crate::world::metrics::attribution::NO_LEDGER,
+            origin: NO_NODE,
+            detail: 0,
         }
     }
 

@@ -2,7 +2,9 @@
 //! window (after warm-up), a time series for charts, and the consistency oracle that
 //! counts stale reads.
 
+pub mod attribution;
 mod batch_means;
+pub mod failure;
 mod latency;
 mod series;
 mod time_weighted;
@@ -37,6 +39,9 @@ pub struct ClassMetrics {
     pub stale_reads: u64,
     /// Reads that returned a version older than the reading user's own last write.
     pub read_your_writes_violations: u64,
+    /// Failures over the whole run by (reason index, origin flow node, detail): where
+    /// each arose (`failure`).
+    pub failures: std::collections::BTreeMap<(u8, u16, u8), u64>,
 }
 
 impl ClassMetrics {
@@ -60,6 +65,10 @@ pub struct Metrics {
     pub stale_reads_by_service: Vec<u64>,
     /// Operations on checked data, per (keyspace, service), for the consistency checker.
     pub history: std::collections::BTreeMap<(u16, u32), Vec<crate::world::consistency::Op>>,
+    /// Where successful requests' time went.
+    pub attribution: attribution::Attribution,
+    /// Root requests in flight, time-averaged over the window (Little's L).
+    pub in_flight: TimeWeighted,
 }
 
 impl Metrics {
@@ -72,6 +81,8 @@ impl Metrics {
             acked: KeyMap::new(0),
             stale_reads_by_service: vec![0; model.services.len()],
             history: std::collections::BTreeMap::new(),
+            attribution: attribution::Attribution::new(model.classes.iter().map(|c| c.flow.len())),
+            in_flight: TimeWeighted::new(SimTime::ZERO + model.warmup),
         }
     }
 
@@ -91,11 +102,22 @@ impl Metrics {
     pub fn on_generated(&mut self, now: SimTime, class: ClassId) {
         self.classes[class.index()].generated += 1;
         self.series.on_generated(now);
+        self.in_flight.set(now, self.in_flight.value() + 1);
     }
 
-    /// Records the end of a root request issued at `created`.
+    /// Records the end of a root request issued at `created`; a failure's `origin` and
+    /// `detail` say where it arose (`failure`).
     #[inline]
-    pub fn on_finished(&mut self, now: SimTime, class: ClassId, created: SimTime, outcome: Outcome) {
+    pub fn on_finished(
+        &mut self,
+        now: SimTime,
+        class: ClassId,
+        created: SimTime,
+        outcome: Outcome,
+        origin: u16,
+        detail: u8,
+    ) {
+        self.in_flight.set(now, self.in_flight.value() - 1);
         let in_window = now >= self.warmup_end;
         let several = self.classes.len() > 1;
         let c = &mut self.classes[class.index()];
@@ -111,7 +133,9 @@ impl Metrics {
             }
             self.series.on_completed(now, latency);
         } else {
-            c.failed_by_reason[outcome.failure_index()] += 1;
+            let reason = outcome.failure_index();
+            c.failed_by_reason[reason] += 1;
+            *c.failures.entry((reason as u8, origin, detail)).or_default() += 1;
             if in_window {
                 c.window_failed += 1;
             }

@@ -29,6 +29,12 @@ pub struct SeriesPoint {
     pub latency_p50_ms: Option<f64>,
     pub latency_p95_ms: Option<f64>,
     pub latency_p99_ms: Option<f64>,
+    /// Requests issued and not yet answered at the bucket's end: a partition shows here
+    /// while it lasts, before its timeouts fire.
+    pub in_flight: u64,
+    /// Calls still worked on or on the wire at the bucket's end whose caller had already
+    /// given up on them (timed out): work past its timeout budget.
+    pub abandoned: u64,
 }
 
 #[derive(Clone)]
@@ -44,6 +50,10 @@ pub struct Series {
     stride: u64,
     point: SeriesPoint,
     points: Vec<SeriesPoint>,
+    /// Requests in flight now.
+    live: u64,
+    /// Abandoned calls alive now (kept by the engine).
+    pub abandoned: u64,
 }
 
 impl Series {
@@ -60,6 +70,8 @@ impl Series {
             stride: 1,
             point: SeriesPoint::default(),
             points: Vec::new(),
+            live: 0,
+            abandoned: 0,
         }
     }
 
@@ -82,6 +94,8 @@ impl Series {
 
     fn close_bucket(&mut self) {
         let mut p = std::mem::take(&mut self.point);
+        p.in_flight = self.live;
+        p.abandoned = self.abandoned;
         p.t_s = (self.current * self.bucket_ns) as f64 / NANOS_PER_SEC as f64;
         if p.completed > 0 {
             p.latency_mean_ms = self.sum_ns as f64 / p.completed as f64 / 1e6;
@@ -103,12 +117,14 @@ impl Series {
     pub fn on_generated(&mut self, now: SimTime) {
         self.advance(now);
         self.point.generated += 1;
+        self.live += 1;
     }
 
     #[inline]
     pub fn on_completed(&mut self, now: SimTime, latency: SimDuration) {
         self.advance(now);
         self.point.completed += 1;
+        self.live -= 1;
         self.sum_ns += u128::from(latency.0);
         if self.percentiles && self.point.completed.is_multiple_of(self.stride) {
             if self.samples.len() == MAX_SAMPLES {
@@ -127,6 +143,7 @@ impl Series {
     pub fn on_failed(&mut self, now: SimTime) {
         self.advance(now);
         self.point.failed += 1;
+        self.live -= 1;
     }
 
     /// The closed buckets up to `end` (a partly filled last bucket is included).
@@ -141,6 +158,8 @@ impl Series {
             stride: self.stride,
             point: self.point.clone(),
             points: Vec::new(),
+            live: self.live,
+            abandoned: self.abandoned,
         };
         let last = end.0.saturating_sub(1) / self.bucket_ns;
         while copy.current <= last {

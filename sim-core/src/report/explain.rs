@@ -1,0 +1,103 @@
+//! The report's answer to "why": which resource limited the run and which will next, how
+//! much headroom each service has, the asymptotic bounds, Little's law checked, and a
+//! few sentences in plain words built from those and from the latency split and the
+//! failure reasons (`view/explain.rs` builds it).
+
+use serde::Serialize;
+
+/// Target utilization the headroom figures size services for: the guide's warning level.
+pub const TARGET_UTILIZATION: f64 = 0.7;
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct Explanation {
+    /// Three to six sentences: what limited the run, where the slow requests waited, what
+    /// failed and why, what theory predicts, what to change.
+    pub what_happened: Vec<String>,
+    /// The saturated resource that limits throughput, if one did.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bottleneck: Option<Wall>,
+    /// The resource that saturates next as load grows (after the bottleneck, if any).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_wall: Option<Wall>,
+    /// Every service with a measured utilization, busiest first.
+    pub services: Vec<ServiceLoad>,
+    pub bounds: Bounds,
+    pub little: Little,
+    /// The most requests in flight at once (at a series bucket's end), and when.
+    pub in_flight_peak: u64,
+    pub in_flight_peak_at_s: f64,
+}
+
+/// A limiting resource and why it is named.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Wall {
+    pub service: String,
+    pub kind: &'static str,
+    pub utilization: f64,
+    /// What shows it: "100% busy, queue full, 42,647 rejected".
+    pub evidence: String,
+}
+
+/// One service's load by the utilization law (U = X·S per instance) and its headroom.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ServiceLoad {
+    pub service: String,
+    pub kind: &'static str,
+    pub instances: u32,
+    /// Mean over its instances of the share of capacity (workers, connections) in use.
+    pub utilization: f64,
+    pub utilization_max: f64,
+    /// What reached it per second, served or not, over its capacity: above 1 it cannot
+    /// keep up (only for kinds that measure their capacity).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub offered_utilization: Option<f64>,
+    /// Requests it turned away (full queue or connection limit).
+    pub rejected: u64,
+    /// The load, as a multiple of this run's, at which it reaches 100% (`1 / U`, by the
+    /// utilization law); at most 1 when it is saturated already.
+    pub saturates_at_load: f64,
+    /// Instances that would bring it under `TARGET_UTILIZATION` at this run's load.
+    pub instances_for_target: u32,
+}
+
+/// Asymptotic bounds from the measured demands (Denning and Buzen's operational laws).
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct Bounds {
+    /// X ≤ 1 / D_max: the most root requests per second this architecture can complete,
+    /// set by the service with the largest demand per server (`limited_by`).
+    pub throughput_max_rps: f64,
+    pub limited_by: String,
+    /// Closed populations: N* = (D + Z) / D_max, the number of users beyond which the
+    /// system is saturated and each added user only adds waiting.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub users_saturating: Option<f64>,
+}
+
+/// Little's law, L = λ·W, with L measured on its own (the time-averaged number of
+/// requests in the system) so a reader can check the run.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct Little {
+    /// Time-averaged root requests in the system over the window.
+    pub in_system_mean: f64,
+    /// Requests leaving the system per second over the window (answered or failed).
+    pub departures_rps: f64,
+    /// L / λ, in ms: the mean time in the system of every request, failed ones included.
+    pub implied_response_ms: f64,
+    /// The measured mean of successful requests, to compare (close when few fail).
+    pub measured_mean_ms: f64,
+}
+
+/// A failure line in words: "rejected at web (full queue)".
+pub fn describe_failure(reason: &str, at: &str, detail: &str) -> String {
+    match (reason, detail) {
+        ("rejected", _) => format!("rejected by {at} (its queue or connection limit was full)"),
+        ("shed", _) => "shed before sending (the run's in-flight limit)".to_string(),
+        ("refused", _) => format!("refused by a crashed {at} instance"),
+        ("timed_out", "lost in a partition") => format!("lost in a partition on the way to or from {at}"),
+        ("timed_out", "") => format!("timed out waiting on {at}"),
+        ("timed_out", d) => format!("timed out at {at} ({d})"),
+        ("unavailable", _) => format!("refused as unavailable by {at} (no quorum or no healthy instance)"),
+        ("error", _) => format!("answered with an error by {at}"),
+        (other, _) => format!("{other} at {at}"),
+    }
+}

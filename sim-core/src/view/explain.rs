@@ -1,0 +1,411 @@
+//! Building the report's explanation from a finished report and the run's own state: the
+//! utilization law per service names the bottleneck and the next wall, the operational
+//! bounds come from the measured demands, and the sentences quote the latency split and
+//! the failure reasons.
+
+use crate::engine::Simulation;
+use crate::model::{Arrival, ComponentModel, FaultAction};
+use crate::report::explain::{Bounds, Explanation, Little, ServiceLoad, TARGET_UTILIZATION, Wall, describe_failure};
+use crate::report::figures::Figures;
+use crate::report::{ClassReport, Report, thousands};
+
+/// A service is saturated when it is this busy, or is offered more than it can serve.
+const SATURATED: f64 = 0.95;
+/// At most this many sentences.
+const SENTENCES: usize = 6;
+
+impl Simulation {
+    /// What limited the run and why, from its report `r`.
+    pub(crate) fn explain(&self, r: &Report) -> Explanation {
+        let mut services = self.service_loads(r);
+        services.sort_by(|a, b| pressure(b).total_cmp(&pressure(a)).then_with(|| a.service.cmp(&b.service)));
+        let saturated = |s: &ServiceLoad| pressure(s) >= SATURATED || (s.rejected > 0 && s.utilization >= 0.8);
+        let bottleneck = services.first().filter(|s| saturated(s)).map(|s| wall(s, r));
+        let next_wall = services.get(usize::from(bottleneck.is_some())).map(|s| wall(s, r));
+        let bounds = self.bounds(r, &services);
+        let end = self.window_end();
+        let window_s = end.since(self.metrics.warmup_end()).as_secs_f64().max(1e-9);
+        let departed: u64 = self.metrics.classes.iter().map(|c| c.window_completed + c.window_failed).sum();
+        let in_system_mean = self.metrics.in_flight.mean(end);
+        let departures_rps = departed as f64 / window_s;
+        let little = Little {
+            in_system_mean,
+            departures_rps,
+            implied_response_ms: if departures_rps > 0.0 { in_system_mean / departures_rps * 1e3 } else { 0.0 },
+            measured_mean_ms: r.latency_ms.mean,
+        };
+        let points = self.metrics.series.points(end);
+        let peak = points.iter().max_by_key(|p| (p.in_flight, std::cmp::Reverse(p.t_s.to_bits())));
+        let mut e = Explanation {
+            what_happened: Vec::new(),
+            bottleneck,
+            next_wall,
+            services,
+            bounds,
+            little,
+            in_flight_peak: peak.map_or(0, |p| p.in_flight),
+            in_flight_peak_at_s: peak.map_or(0.0, |p| p.t_s),
+        };
+        e.what_happened = self.sentences(r, &e);
+        e
+    }
+
+    /// Each non-client service with a measured utilization: mean and max over its
+    /// instances, what it turned away, and what it was offered against its capacity.
+    fn service_loads(&self, r: &Report) -> Vec<ServiceLoad> {
+        let run_s = r.sim_seconds.max(1e-9);
+        let mut out = Vec::new();
+        for svc in &self.model.services {
+            let reports: Vec<_> =
+                svc.instances.iter().map(|i| &r.components[&self.model.components[i.index()].name]).collect();
+            let us: Vec<f64> = reports.iter().filter_map(|c| c.utilization).collect();
+            if us.is_empty() {
+                continue;
+            }
+            let utilization = us.iter().sum::<f64>() / us.len() as f64;
+            let utilization_max = us.iter().copied().fold(0.0, f64::max);
+            let (mut rejected, mut arrivals, mut capacity) = (0u64, 0u64, 0.0);
+            for c in &reports {
+                match &c.figures {
+                    Figures::Server(f) => {
+                        rejected += f.rejected;
+                        arrivals += f.served + f.rejected;
+                        capacity += f.capacity.capacity_rps.unwrap_or(0.0);
+                    }
+                    Figures::Database(f) => {
+                        rejected += f.rejected;
+                        arrivals += f.reads + f.writes + f.rejected;
+                        capacity += f.capacity.capacity_rps.unwrap_or(0.0);
+                    }
+                    Figures::WebSocket(f) => rejected += f.refused,
+                    _ => {}
+                }
+            }
+            let offered_utilization = (capacity > 0.0).then(|| arrivals as f64 / run_s / capacity);
+            let demand = offered_utilization.map_or(utilization, |o| o.max(utilization));
+            let instances = svc.instances.len() as u32;
+            out.push(ServiceLoad {
+                service: svc.name.clone(),
+                kind: self.model.components[svc.instances[0].index()].model.kind(),
+                instances,
+                utilization,
+                utilization_max,
+                offered_utilization,
+                rejected,
+                saturates_at_load: if demand > 0.0 { 1.0 / demand } else { 0.0 },
+                instances_for_target: ((f64::from(instances) * demand / TARGET_UTILIZATION).ceil() as u32).max(1),
+            });
+        }
+        out
+    }
+
+    /// X ≤ X_run / U_max (that is, 1 / D_max with D = U / X per server), and for closed
+    /// populations N* = (D + Z) / D_max, D + Z being a request's time with no queueing
+    /// (its service and network time) plus the think time.
+    fn bounds(&self, r: &Report, services: &[ServiceLoad]) -> Bounds {
+        // A WebSocket tier's utilization is its share of connections held, not of work.
+        let working = services.iter().filter(|s| s.kind != "websocket");
+        let Some(top) = working.max_by(|a, b| a.utilization.total_cmp(&b.utilization)) else {
+            return Bounds::default();
+        };
+        let x = r.throughput_rps;
+        let u = top.utilization.max(1e-12);
+        let think = self.model.components.iter().find_map(|c| match &c.model {
+            ComponentModel::Clients(s) => match &s.arrival {
+                Arrival::Closed { think, .. } => Some(think.mean().as_secs_f64()),
+                Arrival::Poisson { .. } => None,
+            },
+            _ => None,
+        });
+        let users_saturating = think.map(|z| {
+            let (mut d, mut n) = (0.0, 0u64);
+            for c in r.classes.values() {
+                let count = c.requests.completed;
+                d += count as f64 * c.time_split.mean.iter().map(|h| h.service_ms + h.network_ms).sum::<f64>() / 1e3;
+                n += count;
+            }
+            let d = if n > 0 { d / n as f64 } else { 0.0 };
+            (d + z) * x / u
+        });
+        Bounds { throughput_max_rps: x / u, limited_by: top.service.clone(), users_saturating }
+    }
+
+    /// The plain-words summary, most important first.
+    fn sentences(&self, r: &Report, e: &Explanation) -> Vec<String> {
+        let mut out = Vec::new();
+        // A saturated service comes first; headroom is told after what went wrong.
+        let capacity = self.capacity_sentence(r, e);
+        if e.bottleneck.is_some() {
+            out.push(capacity.clone());
+        }
+        if let Some(s) = failure_sentence(r) {
+            out.push(s);
+        }
+        if let Some(s) = self.partition_sentence(r, e) {
+            out.push(s);
+        }
+        if let Some(s) = consistency_sentence(r) {
+            out.push(s);
+        }
+        if let Some(s) = time_sentence(r) {
+            out.push(s);
+        }
+        if e.bottleneck.is_none() {
+            out.insert(out.len().min(3), capacity);
+        }
+        if let Some(s) = little_sentence(&e.little, r) {
+            out.push(s);
+        }
+        out.truncate(SENTENCES);
+        out
+    }
+
+    /// The bottleneck and what to change, or the headroom and the next wall.
+    fn capacity_sentence(&self, r: &Report, e: &Explanation) -> String {
+        let by_name = |w: &Wall| e.services.iter().find(|s| s.service == w.service);
+        match (&e.bottleneck, &e.next_wall) {
+            (Some(b), next) => {
+                let s = by_name(b).expect("a wall is a service");
+                let mut t = format!(
+                    "{} ({}) is the bottleneck: {}. Give it {} instances instead of {} to bring it under {:.0}% busy",
+                    b.service,
+                    b.kind,
+                    b.evidence,
+                    s.instances_for_target,
+                    s.instances,
+                    TARGET_UTILIZATION * 100.0
+                );
+                if let Some(n) = next {
+                    let after = by_name(n).expect("a wall is a service");
+                    t += &format!(
+                        "; the next wall after it is {} ({}, {:.0}% busy now)",
+                        n.service,
+                        n.kind,
+                        after.utilization * 100.0
+                    );
+                }
+                t + "."
+            }
+            (None, Some(n)) if by_name(n).is_some_and(|s| s.utilization < 0.3) => format!(
+                "Nothing is near saturation: the busiest service, {} ({}), is {:.1}% busy.",
+                n.service,
+                n.kind,
+                n.utilization * 100.0
+            ),
+            (None, Some(n)) => {
+                let s = by_name(n).expect("a wall is a service");
+                format!(
+                    "Nothing saturated. The next wall is {} ({}): {:.0}% busy, so by the utilization law it saturates \
+                     at {:.2}x this load (about {} requests a second in all){}.",
+                    n.service,
+                    n.kind,
+                    s.utilization * 100.0,
+                    s.saturates_at_load,
+                    thousands((r.throughput_rps * s.saturates_at_load).round() as u64),
+                    match (s.kind, s.instances_for_target > s.instances) {
+                        ("database", true) => format!(
+                            "; to keep it under {:.0}%, take reads off it (replicas, a cache)",
+                            TARGET_UTILIZATION * 100.0
+                        ),
+                        (_, true) => format!(
+                            "; {} instances would bring it under {:.0}%",
+                            s.instances_for_target,
+                            TARGET_UTILIZATION * 100.0
+                        ),
+                        (_, false) => String::new(),
+                    }
+                )
+            }
+            (None, None) => "No service measures its utilization here, so no bottleneck can be named.".to_string(),
+        }
+    }
+
+    /// A partition in force: when, what it cut off, and how many requests waited on it.
+    fn partition_sentence(&self, r: &Report, e: &Explanation) -> Option<String> {
+        let nf = r.network_faults.as_ref()?;
+        let starts: Vec<f64> = self
+            .model
+            .faults
+            .iter()
+            .filter(|f| matches!(f.action, FaultAction::Partition(_)))
+            .map(|f| f.at.as_secs_f64())
+            .collect();
+        let heals: Vec<f64> = self
+            .model
+            .faults
+            .iter()
+            .filter(|f| matches!(f.action, FaultAction::Heal(_) | FaultAction::HealAll))
+            .map(|f| f.at.as_secs_f64())
+            .collect();
+        let from = starts.first()?;
+        let until = heals.iter().find(|h| *h > from).map_or("the end".to_string(), |h| format!("{h:.0} s"));
+        let timeouts: Vec<f64> = self.model.classes.iter().filter_map(|c| c.timeout.map(|t| t.as_secs_f64())).collect();
+        let wait = match timeouts.iter().copied().reduce(f64::max) {
+            Some(t) => format!("waiting for their {t:.0} s timeouts, so errors show only when those fire"),
+            None => "and with no timeout set they wait for the heal".to_string(),
+        };
+        Some(format!(
+            "A partition cut the network from {from:.0} s to {until}: {} messages were lost and up to {} requests were \
+             in flight at once (at {:.0} s), {wait}.",
+            thousands(nf.messages_lost),
+            thousands(e.in_flight_peak),
+            e.in_flight_peak_at_s
+        ))
+    }
+}
+
+/// How hard a service is pressed: its utilization, or what it is offered if more.
+fn pressure(s: &ServiceLoad) -> f64 {
+    s.offered_utilization.map_or(s.utilization, |o| o.max(s.utilization))
+}
+
+fn wall(s: &ServiceLoad, r: &Report) -> Wall {
+    let mut evidence = format!("{:.0}% busy", s.utilization * 100.0);
+    if let Some(o) = s.offered_utilization.filter(|o| *o > 1.0) {
+        evidence += &format!(", offered {o:.1}x what it can serve");
+    }
+    if s.rejected > 0 {
+        let generated = r.requests.generated.max(1);
+        evidence += &format!(
+            ", {} requests rejected ({:.0}% of all sent)",
+            thousands(s.rejected),
+            s.rejected as f64 * 100.0 / generated as f64
+        );
+    }
+    Wall { service: s.service.clone(), kind: s.kind, utilization: s.utilization, evidence }
+}
+
+/// The main failure reasons over every class, and the survivorship caveat.
+fn failure_sentence(r: &Report) -> Option<String> {
+    let failed = r.requests.failed;
+    if failed == 0 {
+        return None;
+    }
+    let mut by_where: Vec<(String, u64)> = Vec::new();
+    for c in r.classes.values() {
+        for f in &c.failures {
+            let what = describe_failure(f.reason, &f.at, f.detail);
+            match by_where.iter_mut().find(|(w, _)| *w == what) {
+                Some((_, n)) => *n += f.count,
+                None => by_where.push((what, f.count)),
+            }
+        }
+    }
+    by_where.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    let parts: Vec<String> = by_where.iter().take(3).map(|(w, n)| format!("{} {w}", thousands(*n))).collect();
+    let share = failed as f64 / (r.requests.completed + failed).max(1) as f64;
+    let mut s = format!("{} requests failed ({:.1}%): {}", thousands(failed), share * 100.0, parts.join(", "));
+    if by_where.len() > 3 {
+        s += &format!(" and {} other kinds", by_where.len() - 3);
+    }
+    if r.error_rate >= 0.05 {
+        s += &format!(
+            ". The latency figures count only the {:.0}% that succeeded: the failed ones are not in them \
+             (survivorship), so a lower p99 here is no sign of health",
+            (1.0 - r.error_rate) * 100.0
+        );
+    }
+    Some(s + ".")
+}
+
+/// What the consistency checker found: CP data refused, AP data stale or lost.
+fn consistency_sentence(r: &Report) -> Option<String> {
+    let mut parts = Vec::new();
+    for (name, c) in &r.consistency {
+        let v = &c.verdict;
+        if v.failed > 0 && c.mode.starts_with("CP") {
+            parts.push(format!(
+                "CP data {name} ({}) refused {} operations rather than answer inconsistently (availability {:.1}%)",
+                c.store,
+                thousands(v.failed),
+                v.availability * 100.0
+            ));
+        }
+        if v.stale_reads > 0 {
+            parts.push(format!(
+                "{name} ({}) served {} stale reads",
+                c.mode.split(':').next().unwrap_or(""),
+                thousands(v.stale_reads)
+            ));
+        }
+        if v.lost_writes > 0 {
+            parts.push(format!("{name} lost {} acknowledged writes", thousands(v.lost_writes)));
+        }
+    }
+    (!parts.is_empty()).then(|| {
+        let mut s = parts.join("; ");
+        s[..1].make_ascii_uppercase();
+        s + "."
+    })
+}
+
+/// Where the busiest class's time goes, on average and in its tail.
+fn time_sentence(r: &Report) -> Option<String> {
+    let (name, c) = r.classes.iter().max_by_key(|(n, c)| (c.requests.completed, std::cmp::Reverse(n.as_str())))?;
+    if c.requests.completed == 0 || c.latency_ms.mean <= 0.0 {
+        return None;
+    }
+    let parts = |c: &ClassReport, tail: bool| -> Vec<(String, f64)> {
+        let hops = if tail { &c.time_split.tail.hops } else { &c.time_split.mean };
+        let mut v: Vec<(String, f64)> = hops
+            .iter()
+            .flat_map(|h| {
+                [
+                    (format!("waiting in {}'s queue", h.service), h.queue_ms),
+                    (format!("in {}'s service", h.service), h.service_ms),
+                    (format!("on the wire to {}", h.service), h.network_ms),
+                ]
+            })
+            .filter(|(_, ms)| *ms > 0.0)
+            .collect();
+        v.sort_by(|a, b| b.1.total_cmp(&a.1));
+        v
+    };
+    let top =
+        |v: &[(String, f64)]| v.iter().take(2).map(|(w, ms)| format!("{} ms {w}", ms_fmt(*ms))).collect::<Vec<_>>();
+    let mean = parts(c, false);
+    let mut s =
+        format!("Each {name} request took {} ms on average: {}", ms_fmt(c.latency_ms.mean), top(&mean).join(" and "));
+    let tail = &c.time_split.tail;
+    if tail.requests > 0 {
+        s += &format!(
+            "; its slowest {} (from {} ms, p99 {} ms) spent {} of their {} ms",
+            thousands(tail.requests),
+            ms_fmt(tail.from_ms),
+            ms_fmt(c.latency_ms.p99),
+            top(&parts(c, true)).join(" and "),
+            ms_fmt(tail.mean_ms)
+        );
+    }
+    Some(s + ".")
+}
+
+/// Little's law checked, when the run gives it something to check.
+fn little_sentence(l: &Little, r: &Report) -> Option<String> {
+    if l.departures_rps <= 0.0 || l.in_system_mean <= 0.0 {
+        return None;
+    }
+    let close = r.error_rate < 0.01 && (l.implied_response_ms - l.measured_mean_ms).abs() <= 0.05 * l.measured_mean_ms;
+    Some(format!(
+        "Little's law: {:.1} requests in the system on average at {} per second means {} ms each{}.",
+        l.in_system_mean,
+        thousands(l.departures_rps.round() as u64),
+        ms_fmt(l.implied_response_ms),
+        if close {
+            format!(", as measured ({} ms)", ms_fmt(l.measured_mean_ms))
+        } else {
+            format!(" counting the failed ones, against {} ms measured for the successful", ms_fmt(l.measured_mean_ms))
+        }
+    ))
+}
+
+/// Milliseconds with three significant digits or so.
+fn ms_fmt(ms: f64) -> String {
+    if ms >= 100.0 {
+        format!("{ms:.0}")
+    } else if ms >= 10.0 {
+        format!("{ms:.1}")
+    } else {
+        format!("{ms:.2}")
+    }
+}

@@ -1,0 +1,32 @@
+//! Why and where a request failed: the outcome says why, the origin (a flow node) says
+//! where it arose, and the detail what the request was doing there. A failure passes up
+//! the call tree unchanged, so a root failed by its database's full queue is counted at
+//! the database, not at the web tier that passed the answer on.
+
+/// Nothing more to say than the outcome and its origin.
+pub const NONE: u8 = 0;
+/// Timed out: the request or its answer was lost crossing a partition or flaky link.
+pub const LOST: u8 = 1;
+/// Timed out while waiting in the origin's queue (for a worker or a connection).
+pub const QUEUED: u8 = 2;
+/// Timed out while the origin was serving it.
+pub const SERVING: u8 = 3;
+/// Timed out while the origin waited on a call that had already ended.
+pub const WAITING: u8 = 4;
+/// Timed out while it or its answer was on the wire.
+pub const IN_TRANSIT: u8 = 5;
+/// Refused: the instance was down (crashed).
+pub const CRASHED: u8 = 6;
+
+/// The detail in words, for reports ("" for `NONE`).
+pub fn detail_name(detail: u8) -> &'static str {
+    match detail {
+        LOST => "lost in a partition",
+        QUEUED => "waiting in its queue",
+        SERVING => "in service",
+        WAITING => "waiting on a call",
+        IN_TRANSIT => "on the wire",
+        CRASHED => "instance down",
+        _ => "",
+    }
+}
