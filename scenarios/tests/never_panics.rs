@@ -1,6 +1,6 @@
 //! No input may crash the parser: arbitrary text, and built-in scenarios with random
 //! damage (cut, spliced, numbers blown up), either parse or give diagnostics with spans
-//! that lie inside the file.
+//! that lie inside the file; and what parses compiles into an analytic twin.
 
 use proptest::prelude::*;
 use scenarios::{Overrides, Source, builtin};
@@ -8,7 +8,13 @@ use scenarios::{Overrides, Source, builtin};
 fn check(text: String) -> Result<(), TestCaseError> {
     let source = Source { origin: "fuzz.toml".into(), text };
     match scenarios::parse(&source, &Overrides::default()) {
-        Ok(s) => prop_assert!(!s.model.classes.is_empty()),
+        Ok(s) => {
+            prop_assert!(!s.model.classes.is_empty());
+            // Whatever validates also compiles into an analytic twin, whose refusals say what and why.
+            let twin = sim_core::theory::Twin::compile(&s.model);
+            prop_assert!(twin.refusals.iter().all(|r| !r.part.is_empty() && !r.why.is_empty()));
+            prop_assert_eq!(twin.classes.len(), s.model.classes.len());
+        }
         Err(d) => {
             prop_assert!(!d.items.is_empty());
             for item in &d.items {

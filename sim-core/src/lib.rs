@@ -6,8 +6,9 @@
 //! iterates a hash map, so a seed and a model determine a run event for event.
 //!
 //! The modules are layers, each importing only from those listed before it (a test
-//! checks): `kernel` < `event` < `model` < `world` < `ctx` < `report` < `component` <
-//! `engine` < `view` < `harness`. ARCHITECTURE.md draws them.
+//! checks): `kernel` < `event` < `model` < `theory` < `world` < `ctx` < `report` <
+//! `component` < `engine` < `view` < `harness`. `theory`, the analytic twin, reads only the
+//! model, so it sits right above it. ARCHITECTURE.md draws them.
 
 pub mod component;
 pub mod ctx;
@@ -17,6 +18,7 @@ pub mod harness;
 pub mod kernel;
 pub mod model;
 pub mod report;
+pub mod theory;
 pub mod view;
 pub mod world;
 

@@ -107,6 +107,33 @@ impl Delay {
         SimDuration::from_secs_f64(ns * 1e-9)
     }
 
+    /// The mean in nanoseconds, unrounded: queueing formulas want it exact.
+    pub fn mean_ns(&self) -> f64 {
+        match self {
+            Delay::Constant(d) => d.as_nanos() as f64,
+            Delay::Exponential { mean_ns } | Delay::LogNormal { mean_ns, .. } => *mean_ns,
+            Delay::Uniform { low_ns, high_ns } => (low_ns + high_ns) / 2.0,
+            Delay::Pareto { scale_ns, shape, .. } => scale_ns * shape / (shape - 1.0),
+        }
+    }
+
+    /// Squared coefficient of variation, variance / mean^2: 1 for exponential, 0 for
+    /// constant. It is what the M/G/1 and M/G/c waiting-time formulas need beyond the mean.
+    /// Infinite for a Pareto with shape <= 2, whose variance does not exist.
+    pub fn scv(&self) -> f64 {
+        match self {
+            Delay::Constant(_) => 0.0,
+            Delay::Exponential { .. } => 1.0,
+            Delay::Uniform { low_ns, high_ns } => {
+                let m = (low_ns + high_ns) / 2.0;
+                if m == 0.0 { 0.0 } else { (high_ns - low_ns).powi(2) / 12.0 / (m * m) }
+            }
+            Delay::LogNormal { cv, .. } => cv * cv,
+            Delay::Pareto { shape, .. } if *shape > 2.0 => 1.0 / (shape * (shape - 2.0)),
+            Delay::Pareto { .. } => f64::INFINITY,
+        }
+    }
+
     /// True when every sample is zero, so a hop over it needs no waiting at all.
     pub fn is_zero(&self) -> bool {
         matches!(self, Delay::Constant(d) if d.as_nanos() == 0)
@@ -163,6 +190,23 @@ mod tests {
         assert!(Delay::pareto(SimDuration::from_millis(1), 1.0).unwrap_err().0.contains("above 1"));
         assert!(Delay::lognormal(SimDuration::from_millis(1), -1.0).is_err());
         assert!(Delay::uniform(SimDuration::from_millis(2), SimDuration::from_millis(1)).is_err());
+    }
+
+    #[test]
+    fn scv_matches_sampled_moments() {
+        let ms = SimDuration::from_millis;
+        let cases = [
+            (Delay::exponential(ms(10)), 1.0),
+            (Delay::constant(ms(10)), 0.0),
+            (Delay::uniform(ms(0), ms(20)).unwrap(), 1.0 / 3.0),
+            (Delay::lognormal(ms(10), 0.5).unwrap(), 0.25),
+            (Delay::pareto(ms(5), 3.0).unwrap(), 1.0 / 3.0),
+        ];
+        for (d, want) in &cases {
+            assert!((d.scv() - want).abs() < 1e-12, "{d}: scv {} vs {want}", d.scv());
+            assert!((d.mean_ns() - d.mean().as_nanos() as f64).abs() < 1.0, "{d}: mean_ns");
+        }
+        assert!(Delay::pareto(ms(5), 2.0).unwrap().scv().is_infinite());
     }
 
     /// Golden draws: a change here means seed files stop replaying. Update only on purpose.
