@@ -100,6 +100,13 @@ pub struct RunArgs {
     /// Write charts of latency percentiles, throughput and errors over time to FILE (SVG).
     #[arg(long, value_name = "FILE")]
     pub svg: Option<PathBuf>,
+    /// Also run seeds SEED+1 .. SEED+K-1 and give every headline figure (percentiles, hit
+    /// ratios, utilizations too) its mean and 95% interval over the K seeds
+    #[arg(long, value_name = "K", default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=1000))]
+    pub seeds: u16,
+    /// Runs in parallel with --seeds [default: one per core]
+    #[arg(long, value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub jobs: Option<u16>,
 }
 
 #[derive(Args, Debug)]

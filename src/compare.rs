@@ -248,6 +248,80 @@ fn verdict(r: &Row) -> &'static str {
     }
 }
 
+/// Each later variant's value over the first's: "4.45x" (several joined by " / ").
+fn ratio(r: &Row) -> String {
+    let Some(Some(base)) = r.values.first() else { return String::new() };
+    let parts: Vec<String> = r.values[1..]
+        .iter()
+        .map(|v| match v {
+            Some(v) if *base != 0.0 => format!("{}x", ratio_digits(v / base)),
+            Some(v) if *v == 0.0 => "=".to_string(),
+            _ => "—".to_string(),
+        })
+        .collect();
+    parts.join(" / ")
+}
+
+fn ratio_digits(q: f64) -> String {
+    if q >= 100.0 || q == 0.0 {
+        format!("{q:.0}")
+    } else if q >= 10.0 {
+        format!("{q:.1}")
+    } else if q >= 0.1 {
+        format!("{q:.2}")
+    } else {
+        format!("{q:.3}")
+    }
+}
+
+/// One line per pair: what changed in throughput, p99, errors and cost, and what limits
+/// each architecture (the explanation's bottleneck or next wall).
+fn pair_verdict(base: &str, other: &str, rows: &[Row], i: usize, a: &Report, b: &Report) -> String {
+    let value = |key: &str, k: usize| rows.iter().find(|r| r.metric == key).and_then(|r| r.values[k]);
+    let mut parts = Vec::new();
+    if let (Some(x), Some(y)) = (value("throughput_rps", 0), value("throughput_rps", i))
+        && x > 0.0
+    {
+        parts.push(format!("{}x the throughput", ratio_digits(y / x)));
+    }
+    if let (Some(x), Some(y)) = (value("p99_ms", 0), value("p99_ms", i))
+        && x > 0.0
+        && y > 0.0
+    {
+        parts.push(if y <= x {
+            format!(
+                "p99 {}x lower ({} -> {} ms)",
+                ratio_digits(x / y),
+                format_value("p99_ms", x),
+                format_value("p99_ms", y)
+            )
+        } else {
+            format!(
+                "p99 {}x higher ({} -> {} ms)",
+                ratio_digits(y / x),
+                format_value("p99_ms", x),
+                format_value("p99_ms", y)
+            )
+        });
+    }
+    if let (Some(x), Some(y)) = (value("error_rate", 0), value("error_rate", i))
+        && (x > 0.0 || y > 0.0)
+    {
+        parts.push(format!("errors {} -> {}", format_value("error_rate", x), format_value("error_rate", y)));
+    }
+    if let (Some(x), Some(y)) = (value("cost_usd_month", 0), value("cost_usd_month", i))
+        && x > 0.0
+    {
+        parts.push(format!("{}x the cost", ratio_digits(y / x)));
+    }
+    let limit = |r: &Report| match (&r.explain.bottleneck, &r.explain.next_wall) {
+        (Some(w), _) => format!("bottleneck {} ({:.0}% busy)", w.service, w.utilization * 100.0),
+        (None, Some(w)) => format!("no bottleneck, next wall {} ({:.0}% busy)", w.service, w.utilization * 100.0),
+        (None, None) => "no bottleneck named".to_string(),
+    };
+    format!("{other} vs {base}: {}; {} -> {}", parts.join(", "), limit(a), limit(b))
+}
+
 /// A confidence half-width to two significant digits.
 fn format_ci(metric: &str, x: f64) -> String {
     let percent = metric.ends_with("ratio") || metric == "error_rate";
@@ -306,8 +380,10 @@ fn table(variants: &[Variant], reports: &[Vec<Report>], rows: &[Row], seeds: &[u
     for (v, w) in variants.iter().zip(&widths) {
         out += &format!("  {}", pad(&v.label, *w));
     }
-    out += "  difference\n";
-    for (r, c) in rows.iter().zip(&cells) {
+    let ratios: Vec<String> = rows.iter().map(ratio).collect();
+    let ratio_w = ratios.iter().map(|r| r.chars().count()).max().unwrap_or(0).max(5);
+    out += &format!("  {}  difference\n", pad("ratio", ratio_w));
+    for ((r, c), q) in rows.iter().zip(&cells).zip(&ratios) {
         let better = match r.better {
             Better::Higher => "higher",
             Better::Lower => "lower",
@@ -316,6 +392,7 @@ fn table(variants: &[Variant], reports: &[Vec<Report>], rows: &[Row], seeds: &[u
         for (cell, w) in c.iter().zip(&widths) {
             line += &format!("  {}", pad(cell, *w));
         }
+        line += &format!("  {}", pad(q, ratio_w));
         out += &format!("{}\n", format!("{line}  {}", verdict(r)).trim_end());
     }
     out += "\n★ better";
@@ -328,6 +405,14 @@ fn table(variants: &[Variant], reports: &[Vec<Report>], rows: &[Row], seeds: &[u
         out += " (one seed: not tested against noise; --seeds 5 runs each five times and tests it)\n";
     }
     out += "— does not apply (no cache, no replicas, nothing completed)\n";
+    out += &format!(
+        "ratio: {} to {} (seed means)\n\n",
+        if variants.len() > 2 { "each later run" } else { variants[1].label.as_str() },
+        variants[0].label
+    );
+    for (i, v) in variants.iter().enumerate().skip(1) {
+        out += &format!("{}\n", pair_verdict(&variants[0].label, &v.label, rows, i, &reports[0][0], &reports[i][0]));
+    }
     let differs: Vec<String> = variants
         .iter()
         .zip(reports)

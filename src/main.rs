@@ -8,6 +8,7 @@ mod compare;
 mod confidence;
 mod expectations;
 mod figures;
+mod over_seeds;
 mod run;
 mod signals;
 mod svg;

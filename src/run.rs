@@ -4,7 +4,7 @@
 use crate::cli::RunArgs;
 use crate::signals::{self, Stop};
 use crate::text_report;
-use crate::{EXIT_DETERMINISM, EXIT_EXPECTATION, EXIT_INPUT, charts, expectations, load, svg};
+use crate::{EXIT_DETERMINISM, EXIT_EXPECTATION, EXIT_INPUT, charts, expectations, load, over_seeds, svg};
 use anyhow::Context;
 use scenarios::builtin::DEFAULT_SCENARIO;
 use scenarios::{Overrides, Scenario};
@@ -25,6 +25,9 @@ pub fn run(args: &RunArgs) -> anyhow::Result<i32> {
     let seed = args.seed.unwrap_or(scenario.seed);
     if args.check_determinism {
         return check_determinism(&scenario, seed);
+    }
+    if args.seeds > 1 {
+        return run_seeds(args, &scenario, seed);
     }
     let mut sim = Simulation::new(&scenario.model, seed);
     if args.series || args.svg.is_some() {
@@ -72,6 +75,38 @@ pub fn run(args: &RunArgs) -> anyhow::Result<i32> {
         println!("{}", serde_json::to_string_pretty(&json)?);
     } else {
         print!("{}", text_report::render(&scenario, &report));
+        if !verdicts.is_empty() {
+            print!("{}", expectations::render(&verdicts, &scenario.expectations));
+        }
+    }
+    let failed = verdicts.iter().filter(|v| !v.passed).count();
+    if failed > 0 && !args.no_check {
+        eprintln!("{failed} expectation{} failed (exit 3; --no-check to ignore)", if failed == 1 { "" } else { "s" });
+        return Ok(EXIT_EXPECTATION);
+    }
+    Ok(0)
+}
+
+/// `run --seeds K`: the first seed's report as a single run prints it, then every
+/// headline figure over the K seeds (in the JSON, as `over_seeds`).
+fn run_seeds(args: &RunArgs, scenario: &Scenario, first: u64) -> anyhow::Result<i32> {
+    if args.trace.is_some() || args.svg.is_some() || args.series {
+        anyhow::bail!("--seeds runs many seeds: --trace, --svg and --series describe one run; run one seed for them");
+    }
+    let seeds: Vec<u64> = (0..u64::from(args.seeds)).map(|i| first.wrapping_add(i)).collect();
+    let threads = args.jobs.map_or_else(crate::batch::default_jobs, usize::from);
+    let (reports, over) = over_seeds::run(scenario, &seeds, threads)?;
+    let report = &reports[0];
+    let mut json = serde_json::to_value(report)?;
+    let verdicts = expectations::evaluate(&scenario.expectations, &json);
+    if args.json {
+        let obj = json.as_object_mut().expect("the report is an object");
+        obj.insert("expectations".into(), serde_json::to_value(&verdicts)?);
+        obj.insert("over_seeds".into(), serde_json::to_value(&over)?);
+        println!("{}", serde_json::to_string_pretty(&json)?);
+    } else {
+        print!("{}", text_report::render(scenario, report));
+        print!("{}", over_seeds::render(&over));
         if !verdicts.is_empty() {
             print!("{}", expectations::render(&verdicts, &scenario.expectations));
         }

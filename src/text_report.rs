@@ -117,7 +117,15 @@ pub fn render(s: &Scenario, r: &Report) -> String {
         thousands(q.failed),
         thousands(q.in_flight)
     );
-    let _ = writeln!(o, "throughput  {} req/s   error rate {:.2}%", num(r.throughput_rps), r.error_rate * 100.0);
+    let i = &r.intervals;
+    let _ = writeln!(
+        o,
+        "throughput  {}{} req/s   error rate {:.2}%{}",
+        num(r.throughput_rps),
+        i.throughput_rps.map_or(String::new(), |c| format!(" ± {}", num(c))),
+        r.error_rate * 100.0,
+        i.error_rate.map_or(String::new(), |c| format!(" ± {:.2}", c * 100.0))
+    );
     let _ = writeln!(o, "latency ms  {}{}", latency_line(&r.latency_ms), survivorship(r.error_rate));
     let l = &r.explain.little;
     if l.departures_rps > 0.0 {
@@ -237,7 +245,7 @@ fn survivorship(error_rate: f64) -> String {
 }
 
 /// A name's sort key with its digit runs as numbers: web-2 before web-10.
-fn natural(name: &str) -> Vec<(String, u64)> {
+pub fn natural(name: &str) -> Vec<(String, u64)> {
     let mut out = Vec::new();
     let mut text = String::new();
     let mut chars = name.chars().peekable();

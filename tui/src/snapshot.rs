@@ -30,7 +30,7 @@ impl GaugeSample {
     pub fn take(sim: &Simulation) -> GaugeSample {
         let reports = sim.component_reports();
         let caches = reports.iter().filter_map(|r| match &r.figures {
-            Figures::Cache(c) => Some((c.hits, c.misses)),
+            Figures::Cache(c) => Some(c.since_start),
             _ => None,
         });
         let (hits, misses) = caches.fold((0, 0), |(h, m), (ch, cm)| (h + ch, m + cm));
@@ -330,8 +330,8 @@ fn detail(reports: &[&sim_core::report::ComponentReport]) -> String {
     let sum = |f: fn(&Figures) -> Option<u64>| reports.iter().filter_map(|r| f(&r.figures)).sum::<u64>();
     match reports.first().map(|r| &r.figures) {
         Some(Figures::Cache(_)) => {
-            let hits = sum(|f| if let Figures::Cache(c) = f { Some(c.hits) } else { None });
-            let misses = sum(|f| if let Figures::Cache(c) = f { Some(c.misses) } else { None });
+            let hits = sum(|f| if let Figures::Cache(c) = f { Some(c.since_start.0) } else { None });
+            let misses = sum(|f| if let Figures::Cache(c) = f { Some(c.since_start.1) } else { None });
             if hits + misses > 0 {
                 return format!("hit {:.0}%", 100.0 * hits as f64 / (hits + misses) as f64);
             }

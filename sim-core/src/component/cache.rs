@@ -259,8 +259,9 @@ impl Cache {
             .then_some(WriteBehindFigures { flushed: self.flushed, dirty_lost: self.dirty_lost });
         ComponentReport::new(Figures::Cache(CacheFigures {
             hit_ratio: self.hit_ratio(),
-            hits: self.hits,
-            misses: self.misses,
+            hits: self.window_hits,
+            misses: self.window_misses,
+            since_start: (self.hits, self.misses),
             fetches: self.fetches,
             coalesced: self.coalesced,
             evictions: self.evictions,

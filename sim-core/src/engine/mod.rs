@@ -42,6 +42,8 @@ pub struct Simulation {
     next_check: u64,
     stall_watch: stall::StallWatch,
     stall: Option<Stall>,
+    /// The analytic twin of the model, compiled when a report first needs it.
+    pub(crate) twin: std::sync::OnceLock<crate::theory::Twin>,
 }
 
 /// Closed-loop users and components: who may all act at one instant.
@@ -83,6 +85,7 @@ impl Simulation {
             next_check: 0,
             stall_watch: stall::StallWatch::new(crowd(model)),
             stall: None,
+            twin: std::sync::OnceLock::new(),
             model: model.clone(),
         }
     }
@@ -119,6 +122,7 @@ impl Simulation {
         }
         self.model.faults = model.faults.clone();
         self.model.partitions = model.partitions.clone();
+        self.twin = std::sync::OnceLock::new();
         Ok(())
     }
 

@@ -26,6 +26,8 @@ pub struct Explanation {
     /// The most requests in flight at once (at a series bucket's end), and when.
     pub in_flight_peak: u64,
     pub in_flight_peak_at_s: f64,
+    /// What queueing theory predicts for the same scenario, beside the run.
+    pub twin: TwinCheck,
 }
 
 /// A limiting resource and why it is named.
@@ -100,4 +102,49 @@ pub fn describe_failure(reason: &str, at: &str, detail: &str) -> String {
         ("error", _) => format!("answered with an error by {at}"),
         (other, _) => format!("{other} at {at}"),
     }
+}
+
+/// The analytic twin (`theory`) beside the run: what queueing theory predicts for the
+/// scenario without its faults, against what the run measured.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct TwinCheck {
+    pub method: String,
+    pub stations: Vec<StationCheck>,
+    pub classes: Vec<ClassCheck>,
+    /// Parts theory does not cover, and why.
+    pub refusals: Vec<crate::theory::Refusal>,
+    pub caveats: Vec<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct StationCheck {
+    pub service: String,
+    pub role: String,
+    /// Offered load per server, as theory has it (1 or more: saturated).
+    pub predicted_utilization: f64,
+    /// The mean over the same instances, as the run measured it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub measured_utilization: Option<f64>,
+    /// True when theory is exact for the station (M/M/c, M/M/c/K, M/G/1).
+    pub exact: bool,
+    /// The two differ by more than 2 points (utilization has no interval of its own).
+    pub differs: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ClassCheck {
+    pub class: String,
+    /// Theory's mean latency, or why there is none (`why_not`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub predicted_ms: Option<f64>,
+    pub measured_ms: f64,
+    /// Half-width of the measured mean's 95% interval.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ci95_ms: Option<f64>,
+    pub exact: bool,
+    /// The prediction lies outside the measured mean's 95% interval (outside ±5% when
+    /// the run has too few requests for an interval).
+    pub differs: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub why_not: Option<String>,
 }

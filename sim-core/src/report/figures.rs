@@ -207,9 +207,14 @@ pub struct AutoscaleFigures {
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct CacheFigures {
+    /// Over the window, as `hits` and `misses` are: hits / (hits + misses).
     pub hit_ratio: f64,
     pub hits: u64,
     pub misses: u64,
+    /// Hits and misses since the start, warm-up included: what the TUI's per-second
+    /// gauges difference (not in the JSON).
+    #[serde(skip)]
+    pub since_start: (u64, u64),
     pub fetches: u64,
     pub coalesced: u64,
     pub evictions: u64,

@@ -30,6 +30,8 @@ pub struct ClassReport {
     pub throughput_rps: f64,
     pub error_rate: f64,
     pub failed_by_reason: BTreeMap<&'static str, u64>,
+    /// Requests of the class in the system, time-averaged over the window (Little's L).
+    pub in_system_mean: f64,
     /// Where the time of successful requests went, by service and phase.
     pub time_split: TimeSplit,
     /// Every failure over the run by reason and by where it arose; the counts add up to
@@ -162,11 +164,24 @@ pub struct Report {
     /// What partitions and flaky links did, when the scenario has any.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub network_faults: Option<NetworkFaultReport>,
+    /// 95% intervals of the headline rates, by batch means over the window.
+    pub intervals: Intervals,
     /// Why the run went as it did: bottleneck, headroom, bounds, Little's law, sentences.
     pub explain: explain::Explanation,
     /// Per-interval series over simulated time; empty unless asked for.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub series: Vec<SeriesPoint>,
+}
+
+/// Half-widths of 95% confidence intervals, from batch means: the window's per-second
+/// series cut into equal batches (at most 20, at least 10 for an interval), each batch's
+/// figure taken as one observation. The mean latency's is `latency_ms.mean_ci95`;
+/// percentiles, hit ratios and utilizations get theirs over seeds (`run --seeds K`).
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct Intervals {
+    pub batches: u32,
+    pub throughput_rps: Option<f64>,
+    pub error_rate: Option<f64>,
 }
 
 /// One data class's history, checked: how it is replicated, and what the checker found.

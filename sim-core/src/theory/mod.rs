@@ -44,6 +44,8 @@ pub struct StationPrediction {
     pub service: String,
     /// Which instances: "all instances", "primary (db-1)", "2 replicas", "weight 3".
     pub role: String,
+    /// Their names, so the prediction can be set beside what they measured.
+    pub members: Vec<String>,
     /// "queue" (servers behind a FIFO queue) or "delay" (no queue: time passes whatever the load).
     pub kind: &'static str,
     pub instances: u32,
@@ -486,6 +488,7 @@ fn queue_prediction(
     StationPrediction {
         service: model.services[g.service].name.clone(),
         role: g.role.clone(),
+        members: member_names(model, g),
         kind: "queue",
         instances: members,
         servers_per_instance: servers,
@@ -500,6 +503,11 @@ fn queue_prediction(
         exact: s.exact && ok,
         saturated: s.saturated.as_ref().map(|w| format!("{label} saturates: {w}")),
     }
+}
+
+fn member_names(model: &Model, g: &Group) -> Vec<String> {
+    let svc = &model.services[g.service];
+    g.members.iter().map(|&i| model.components[svc.instances[i].index()].name.clone()).collect()
 }
 
 /// A service with no queue (a balancer's forwarding, a cache lookup, an object store):
@@ -527,6 +535,7 @@ fn delay_prediction(
     any.then(|| StationPrediction {
         service: model.services[g.service].name.clone(),
         role: g.role.clone(),
+        members: member_names(model, g),
         kind: "delay",
         instances: g.members.len() as u32,
         servers_per_instance: 0,

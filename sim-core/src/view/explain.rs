@@ -5,9 +5,13 @@
 
 use crate::engine::Simulation;
 use crate::model::{Arrival, ComponentModel, FaultAction};
-use crate::report::explain::{Bounds, Explanation, Little, ServiceLoad, TARGET_UTILIZATION, Wall, describe_failure};
+use crate::report::explain::{
+    Bounds, ClassCheck, Explanation, Little, ServiceLoad, StationCheck, TARGET_UTILIZATION, TwinCheck, Wall,
+    describe_failure,
+};
 use crate::report::figures::Figures;
 use crate::report::{ClassReport, Report, thousands};
+use crate::theory::Twin;
 
 /// A service is saturated when it is this busy, or is offered more than it can serve.
 const SATURATED: f64 = 0.95;
@@ -25,8 +29,18 @@ impl Simulation {
         let bounds = self.bounds(r, &services);
         let end = self.window_end();
         let window_s = end.since(self.metrics.warmup_end()).as_secs_f64().max(1e-9);
-        let departed: u64 = self.metrics.classes.iter().map(|c| c.window_completed + c.window_failed).sum();
-        let in_system_mean = self.metrics.in_flight.mean(end);
+        // Connections held open (WebSockets) are not requests waiting for an answer.
+        let requests = self.metrics.classes.iter().zip(&self.model.classes).filter(|(_, spec)| {
+            !spec.flow.iter().any(|n| {
+                let first = self.model.services[n.service.index()].instances[0];
+                matches!(self.model.components[first.index()].model, ComponentModel::WebSocket(_))
+            })
+        });
+        let (mut departed, mut in_system_mean) = (0, 0.0);
+        for (c, _) in requests {
+            departed += c.window_completed + c.window_failed;
+            in_system_mean += c.in_flight.mean(end);
+        }
         let departures_rps = departed as f64 / window_s;
         let little = Little {
             in_system_mean,
@@ -45,6 +59,7 @@ impl Simulation {
             little,
             in_flight_peak: peak.map_or(0, |p| p.in_flight),
             in_flight_peak_at_s: peak.map_or(0.0, |p| p.t_s),
+            twin: self.twin_check(r),
         };
         e.what_happened = self.sentences(r, &e);
         e
@@ -153,6 +168,9 @@ impl Simulation {
         if e.bottleneck.is_none() {
             out.insert(out.len().min(3), capacity);
         }
+        if let Some(s) = twin_sentence(&e.twin, r) {
+            out.push(s);
+        }
         if let Some(s) = little_sentence(&e.little, r) {
             out.push(s);
         }
@@ -218,6 +236,99 @@ impl Simulation {
             }
             (None, None) => "No service measures its utilization here, so no bottleneck can be named.".to_string(),
         }
+    }
+
+    /// The twin's predictions beside the measured figures. A class whose services a fault
+    /// or partition touches gets no number: the twin predicts the run without them.
+    fn twin_check(&self, r: &Report) -> TwinCheck {
+        let twin = self.twin.get_or_init(|| Twin::compile(&self.model));
+        let stations = twin
+            .stations
+            .iter()
+            .filter(|s| s.kind == "queue")
+            .map(|s| {
+                let measured: Vec<f64> =
+                    s.members.iter().filter_map(|m| r.components.get(m).and_then(|c| c.utilization)).collect();
+                let measured_utilization =
+                    (!measured.is_empty()).then(|| measured.iter().sum::<f64>() / measured.len() as f64);
+                StationCheck {
+                    service: s.service.clone(),
+                    role: s.role.clone(),
+                    predicted_utilization: s.utilization,
+                    measured_utilization,
+                    exact: s.exact,
+                    differs: measured_utilization.is_some_and(|m| (m - s.utilization.min(1.0)).abs() > 0.02),
+                }
+            })
+            .collect();
+        let classes = twin
+            .classes
+            .iter()
+            .map(|p| {
+                let c = &r.classes[&p.class];
+                let (measured_ms, ci95_ms) = (c.latency_ms.mean, c.latency_ms.mean_ci95);
+                let faulted = self.fault_on_path(&p.class);
+                let predicted_ms = p.mean_latency_ms.filter(|_| faulted.is_none());
+                let why_not = faulted.or_else(|| p.why_not.clone());
+                let differs = predicted_ms.is_some_and(|t| {
+                    let tolerance = ci95_ms.unwrap_or(0.05 * measured_ms);
+                    (t - measured_ms).abs() > tolerance
+                });
+                ClassCheck {
+                    class: p.class.clone(),
+                    predicted_ms,
+                    measured_ms,
+                    ci95_ms,
+                    exact: p.exact,
+                    differs,
+                    why_not,
+                }
+            })
+            .collect();
+        TwinCheck {
+            method: twin.method.clone(),
+            stations,
+            classes,
+            refusals: twin.refusals.clone(),
+            caveats: twin.caveats.clone(),
+        }
+    }
+
+    /// The first fault that touches `class`, in words, if any: one on a service of its
+    /// path, or on a service that a class sharing one of its services goes through (a
+    /// slow dependency holds the workers both classes share).
+    fn fault_on_path(&self, class: &str) -> Option<String> {
+        let spec = self.model.classes.iter().find(|c| c.name == class)?;
+        let touches =
+            |c: &crate::model::ClassSpec, s: crate::kernel::ids::ServiceId| c.flow.iter().any(|n| n.service == s);
+        let affects =
+            |target: crate::kernel::ids::ComponentId| {
+                let faulted = self.model.components[target.index()].service;
+                touches(spec, faulted)
+                    || self.model.classes.iter().filter(|other| touches(other, faulted)).any(|other| {
+                        other.flow.iter().any(|n| touches(spec, n.service) && self.holds_workers(n.service))
+                    })
+            };
+        let f = self.model.faults.iter().find(|f| match f.action {
+            FaultAction::Partition(_) | FaultAction::Heal(_) | FaultAction::HealAll => true,
+            _ => affects(f.target),
+        })?;
+        let what = match f.action {
+            FaultAction::Partition(_) | FaultAction::Heal(_) | FaultAction::HealAll => "a partition".to_string(),
+            _ => format!("a fault on {}", self.model.components[f.target.index()].name),
+        };
+        Some(format!(
+            "{what} at {:.0} s changes this class's service mid-run; the twin predicts the run without faults",
+            f.at.as_secs_f64()
+        ))
+    }
+
+    /// A blocking server: its workers wait on its calls, so a slow call slows every class
+    /// it serves.
+    fn holds_workers(&self, service: crate::kernel::ids::ServiceId) -> bool {
+        let first = self.model.services[service.index()].instances[0];
+        matches!(&self.model.components[first.index()].model,
+            ComponentModel::Server(s) if s.call_mode == crate::model::CallMode::Blocking)
     }
 
     /// A partition in force: when, what it cut off, and how many requests waited on it.
@@ -375,6 +486,49 @@ fn time_sentence(r: &Report) -> Option<String> {
             ms_fmt(c.latency_ms.p99),
             top(&parts(c, true)).join(" and "),
             ms_fmt(tail.mean_ms)
+        );
+    }
+    Some(s + ".")
+}
+
+/// The twin against the busiest class it predicts, or why it predicts none.
+fn twin_sentence(t: &TwinCheck, r: &Report) -> Option<String> {
+    let busiest = |c: &&ClassCheck| r.classes.get(&c.class).map_or(0, |c| c.requests.completed);
+    let main = t.classes.iter().filter(|c| c.predicted_ms.is_some()).max_by_key(busiest);
+    let uncovered: Vec<&ClassCheck> = t.classes.iter().filter(|c| c.predicted_ms.is_none()).collect();
+    let Some(c) = main else {
+        let first = uncovered.first()?;
+        return Some(format!(
+            "Queueing theory does not cover this run: {}{}.",
+            first.why_not.as_deref().unwrap_or("no class has a steady state"),
+            t.refusals.first().map_or(String::new(), |r| format!(" ({}: {})", r.part, r.why))
+        ));
+    };
+    let predicted = c.predicted_ms.expect("filtered");
+    let off = (predicted - c.measured_ms) / c.measured_ms.max(1e-12) * 100.0;
+    let verdict = if c.differs {
+        format!(
+            "{off:+.1}%, beyond the run's interval{}",
+            if c.exact { "" } else { " (the twin approximates this network)" }
+        )
+    } else {
+        "within the run's 95% interval".to_string()
+    };
+    let mut s = format!(
+        "Queueing theory ({}) predicts {} ms for {}; the run measured {} ms{}: {verdict}",
+        t.method,
+        ms_fmt(predicted),
+        c.class,
+        ms_fmt(c.measured_ms),
+        c.ci95_ms.map_or(String::new(), |ci| format!(" ± {}", ms_fmt(ci)))
+    );
+    if !uncovered.is_empty() {
+        let names: Vec<&str> = uncovered.iter().map(|c| c.class.as_str()).take(3).collect();
+        s += &format!(
+            "; it does not predict {}{} ({})",
+            names.join(", "),
+            if uncovered.len() > 3 { " and others" } else { "" },
+            uncovered[0].why_not.as_deref().unwrap_or("no steady state")
         );
     }
     Some(s + ".")

@@ -245,6 +245,29 @@ impl Simulation {
         out
     }
 
+    /// Batch means over the window's series buckets (see `Intervals`).
+    fn intervals(&self, end: SimTime) -> crate::report::Intervals {
+        let bucket_s = self.metrics.series.bucket().as_secs_f64();
+        let warmup_s = self.metrics.warmup_end().since(SimTime::ZERO).as_secs_f64();
+        let points: Vec<_> = self.metrics.series.points(end).into_iter().filter(|p| p.t_s + 1e-9 >= warmup_s).collect();
+        let k = points.len().min(20);
+        if k < 10 {
+            return crate::report::Intervals::default();
+        }
+        let per = points.len() / k;
+        let (mut rates, mut errors) = (Vec::new(), Vec::new());
+        for batch in points.chunks_exact(per).take(k) {
+            let (done, failed): (u64, u64) = batch.iter().fold((0, 0), |(d, f), p| (d + p.completed, f + p.failed));
+            rates.push(done as f64 / (per as f64 * bucket_s));
+            errors.push(error_rate(done, failed));
+        }
+        crate::report::Intervals {
+            batches: k as u32,
+            throughput_rps: crate::world::metrics::ci95_of(&rates),
+            error_rate: crate::world::metrics::ci95_of(&errors),
+        }
+    }
+
     /// Builds the report of the run so far.
     pub fn report(&self, with_series: bool) -> Report {
         let end = self.window_end();
@@ -280,6 +303,7 @@ impl Simulation {
                     throughput_rps: rate(m.window_completed, window_s),
                     error_rate: error_rate(m.window_completed, m.window_failed),
                     failed_by_reason,
+                    in_system_mean: m.in_flight.mean(end),
                     time_split: self.time_split(ClassId(ci as u16), m),
                     failures: self.failures(spec, m),
                 },
@@ -312,6 +336,7 @@ impl Simulation {
                 messages_lost: self.world.partitions.dropped,
                 messages_held: self.world.partitions.held_total,
             }),
+            intervals: self.intervals(end),
             explain: Default::default(),
             series: if with_series { self.metrics.series.points(end) } else { Vec::new() },
         };

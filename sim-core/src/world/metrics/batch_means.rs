@@ -44,19 +44,25 @@ impl BatchMeans {
     /// Half-width of the 95% confidence interval of the mean, or `None` with fewer than
     /// ten complete batches (too few for the interval to mean anything).
     pub fn ci95_half_width(&self) -> Option<f64> {
-        let k = self.batches.len();
-        if k < 10 {
-            return None;
-        }
-        let kf = k as f64;
-        let mean = self.batches.iter().sum::<f64>() / kf;
-        let var = self.batches.iter().map(|b| (b - mean).powi(2)).sum::<f64>() / (kf - 1.0);
-        Some(student_t975(k - 1) * (var / kf).sqrt())
+        ci95_of(&self.batches)
     }
 }
 
 /// The 97.5% quantile of Student's t with `df` degrees of freedom (df >= 9 here), by the
 /// Cornish-Fisher expansion around the normal quantile: within 0.1% for df >= 9.
+/// Half-width of the 95% interval of the mean of `batches` (independent batch estimates),
+/// or `None` with fewer than 10.
+pub fn ci95_of(batches: &[f64]) -> Option<f64> {
+    let k = batches.len();
+    if k < 10 {
+        return None;
+    }
+    let kf = k as f64;
+    let mean = batches.iter().sum::<f64>() / kf;
+    let var = batches.iter().map(|b| (b - mean).powi(2)).sum::<f64>() / (kf - 1.0);
+    Some(student_t975(k - 1) * (var / kf).sqrt())
+}
+
 fn student_t975(df: usize) -> f64 {
     let z: f64 = 1.959_963_984_540_054;
     let v = df as f64;

@@ -9,7 +9,7 @@ mod latency;
 mod series;
 mod time_weighted;
 
-pub use batch_means::BatchMeans;
+pub use batch_means::{BatchMeans, ci95_of};
 pub use latency::{LatencyStats, LatencySummary};
 pub use series::{MAX_BUCKETS, Series, SeriesPoint};
 pub use time_weighted::TimeWeighted;
@@ -42,6 +42,8 @@ pub struct ClassMetrics {
     /// Failures over the whole run by (reason index, origin flow node, detail): where
     /// each arose (`failure`).
     pub failures: std::collections::BTreeMap<(u8, u16, u8), u64>,
+    /// Requests in flight, time-averaged over the window (Little's L).
+    pub in_flight: TimeWeighted,
 }
 
 impl ClassMetrics {
@@ -67,22 +69,25 @@ pub struct Metrics {
     pub history: std::collections::BTreeMap<(u16, u32), Vec<crate::world::consistency::Op>>,
     /// Where successful requests' time went.
     pub attribution: attribution::Attribution,
-    /// Root requests in flight, time-averaged over the window (Little's L).
-    pub in_flight: TimeWeighted,
 }
 
 impl Metrics {
     pub fn new(model: &Model) -> Metrics {
         Metrics {
             warmup_end: SimTime::ZERO + model.warmup,
-            classes: vec![ClassMetrics::default(); model.classes.len()],
+            classes: vec![
+                ClassMetrics {
+                    in_flight: TimeWeighted::new(SimTime::ZERO + model.warmup),
+                    ..Default::default()
+                };
+                model.classes.len()
+            ],
             overall_batches: BatchMeans::default(),
             series: Series::new(model.duration),
             acked: KeyMap::new(0),
             stale_reads_by_service: vec![0; model.services.len()],
             history: std::collections::BTreeMap::new(),
             attribution: attribution::Attribution::new(model.classes.iter().map(|c| c.flow.len())),
-            in_flight: TimeWeighted::new(SimTime::ZERO + model.warmup),
         }
     }
 
@@ -100,9 +105,10 @@ impl Metrics {
 
     #[inline]
     pub fn on_generated(&mut self, now: SimTime, class: ClassId) {
-        self.classes[class.index()].generated += 1;
+        let c = &mut self.classes[class.index()];
+        c.generated += 1;
+        c.in_flight.set(now, c.in_flight.value() + 1);
         self.series.on_generated(now);
-        self.in_flight.set(now, self.in_flight.value() + 1);
     }
 
     /// Records the end of a root request issued at `created`; a failure's `origin` and
@@ -117,10 +123,10 @@ impl Metrics {
         origin: u16,
         detail: u8,
     ) {
-        self.in_flight.set(now, self.in_flight.value() - 1);
         let in_window = now >= self.warmup_end;
         let several = self.classes.len() > 1;
         let c = &mut self.classes[class.index()];
+        c.in_flight.set(now, c.in_flight.value() - 1);
         if outcome == Outcome::Ok {
             let latency = now - created;
             c.completed += 1;
