@@ -1,7 +1,7 @@
 //! What a run will hold, estimated at validation from its model, so that a file every
 //! other cap accepts still cannot make the run exhaust memory. Two limits: the requests a
 //! run issues (surges weighed by how long they last, from the workload or from `[[faults]]`), and a memory
-//! budget for what grows with the load: timeouts pending in the event queue (at the peak rate), operations
+//! budget for what grows with the load: timeouts pending in the event queue (at the peak rate) with the time ledgers of their requests, operations
 //! recorded for the consistency checker, per-user state and cache entries. Each estimate
 //! is an upper bound (every call of a class timed, overlapping surges at their product's peak), so a
 //! refusal names the largest part and its size.
@@ -14,6 +14,8 @@ use sim_core::model::{Arrival, ComponentModel, FaultAction};
 pub const MEMORY_BUDGET_BYTES: f64 = 2.0 * (1u64 << 30) as f64;
 /// A pending event: a 32-byte heap entry, doubled for the heap's growth slack.
 const EVENT_BYTES: f64 = 64.0;
+/// A timed request's share of its root's time ledger (three counters a flow node).
+const LEDGER_BYTES: f64 = 24.0;
 /// An operation in a checked keyspace's history (measured: about 125 bytes).
 const HISTORY_OP_BYTES: f64 = 128.0;
 /// A closed-loop user's or a session's state.
@@ -119,7 +121,9 @@ impl Estimate {
     pub fn bytes(&self) -> (f64, String, &'static str) {
         let parts = [
             (
-                self.pending_timeouts * EVENT_BYTES,
+                // Each call pending at once has its timeout queued, and its root a ledger
+                // with three counters per flow node (one node a call).
+                self.pending_timeouts * (EVENT_BYTES + LEDGER_BYTES),
                 format!("{:.3e} timeouts pending at once", self.pending_timeouts),
                 "shorten the class's `timeout`, or lower the load",
             ),

@@ -53,6 +53,7 @@ pub struct Cache {
     misses: u64,
     window_hits: u64,
     window_misses: u64,
+    /// Misses fetched and misses coalesced, inside the window (as the hit ratio counts).
     fetches: u64,
     coalesced: u64,
     evictions: u64,
@@ -131,12 +132,12 @@ impl Cache {
         if self.spec.single_flight {
             let w = self.in_flight.get_or(key);
             if w != u32::MAX {
-                self.coalesced += 1;
+                self.coalesced += u64::from(in_window);
                 self.waiters.get_mut(w).expect("in-flight keys have waiters").push(req);
                 return;
             }
         }
-        self.fetches += 1;
+        self.fetches += u64::from(in_window);
         let answered = ctx.proceed(req);
         if self.spec.single_flight && !answered {
             // A fetch is out: later misses of this key wait for it.

@@ -207,7 +207,8 @@ pub struct AutoscaleFigures {
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct CacheFigures {
-    /// Over the window, as `hits` and `misses` are: hits / (hits + misses).
+    /// Over the window, as the lookup counters are (`hits`, `misses`, `fetches`,
+    /// `coalesced`): hits / (hits + misses).
     pub hit_ratio: f64,
     pub hits: u64,
     pub misses: u64,

@@ -707,14 +707,16 @@ fn caveats_for(
             }
             _ => {}
         }
-        if let Routing::Sharded(_) = s.routing {
+        if let Routing::Sharded(scheme) = &s.routing
+            && !matches!(scheme, crate::model::Sharding::Range { .. })
+        {
             let skewed = model.classes.iter().enumerate().any(|(c, cl)| {
                 active[c]
                     && cl.flow.iter().any(|f| f.service.index() == si)
                     && cl.keyspace.is_some_and(|k| model.keyspaces[k.index()].zipf_s > 0.0)
             });
             if skewed {
-                out.push(format!("keys follow Zipf's law, so `{}`'s shards see uneven load; the twin splits it evenly (the hot shard does worse)", s.name));
+                out.push(format!("keys follow Zipf's law, so `{}`'s hashed shards see the hottest keys unevenly; the twin splits the load evenly (a shard holding hot keys does worse)", s.name));
             }
         }
         if k > 1 && in_turn(model, nodes, active, si) {
