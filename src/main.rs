@@ -132,7 +132,12 @@ fn main() -> ExitCode {
         Some(Command::Validate { file, set }) => {
             let overrides = Overrides { set: set.clone(), ..Overrides::default() };
             match load(file, &overrides) {
-                Ok(_) => {
+                Ok(scenario) => {
+                    // Warnings do not fail validation: the scenario runs as written.
+                    if !scenario.warnings.is_empty() {
+                        let n = scenario.warnings.len();
+                        eprint!("{}\n{n} warning{} in {file}\n", scenario.warnings_text, if n == 1 { "" } else { "s" });
+                    }
                     println!("ok");
                     Ok(0)
                 }

@@ -78,6 +78,8 @@ fn lower_with(
     let costs = costs(&file, &decls, &v, &mut errors);
     let (classes, weights) = classes(&file, &decls, &resolver, &mut models, &v, &mut errors);
     check_flows(&file, &classes, &decls, &models, &routings, &mut errors);
+    let mut warnings = empty_caches(&file, &classes, &decls);
+    field_override::relocate(&mut warnings, &overrides.set, source.len());
     let closed: Vec<bool> = std::iter::once(&file.workload)
         .chain(file.workloads.values())
         .map(|w| w.arrival.get_ref() == "closed")
@@ -131,6 +133,8 @@ fn lower_with(
         model,
         expectations,
         notes,
+        warnings,
+        warnings_text: String::new(),
         names,
     })
 }
@@ -1108,6 +1112,47 @@ fn check_flows(
             }
         }
     }
+}
+
+/// Warnings: a cache that calls nothing in a class's flow (`calls = ["cache"]` where
+/// `"cache>db"` was meant). Its misses answer without reaching any store, so its hit ratio
+/// and the latency of a miss mean nothing; a cache that is itself the store (sessions in
+/// Redis) is the one case where this is meant. The flow's nodes are in the order `flow`
+/// pushes them: the path's steps, then each `calls` chain's steps.
+fn empty_caches(file: &ScenarioFile, classes: &[ClassSpec], decls: &[Decl]) -> Vec<Diagnostic> {
+    let stores: Vec<&str> = decls
+        .iter()
+        .filter(|d| matches!(d.kind.as_str(), "database" | "store" | "object_store"))
+        .map(|d| d.name.as_str())
+        .collect();
+    let store = stores.first().copied().unwrap_or("db");
+    let mut warnings = Vec::new();
+    for (class, cf) in classes.iter().zip(&file.classes) {
+        let steps = cf.path.get_ref().iter().map(|s| (s.get_ref().as_str(), s.span(), None));
+        let calls = cf.calls.iter().flat_map(|x| x.get_ref()).flat_map(|call| {
+            call_steps(call).into_iter().map(move |(name, _, span)| (name, span, Some(call.get_ref().as_str())))
+        });
+        for (node, (name, span, call)) in class.flow.iter().zip(steps.chain(calls)) {
+            if decls[node.service.index()].kind != "cache" || !node.calls.is_empty() {
+                continue;
+            }
+            let fix = match call {
+                Some(call) => format!("calls = [\"{call}>{store}\"]"),
+                None => format!("calls = [\"{name}>{store}\"] after this path, or `{store}` after `{name}` in it"),
+            };
+            warnings.push(
+                Diagnostic::at(
+                    format!(
+                        "class `{}`: cache `{name}` has nothing behind it: a miss answers without reaching any store",
+                        class.name
+                    ),
+                    span,
+                )
+                .help(format!("put the store behind the cache: {fix}")),
+            );
+        }
+    }
+    warnings
 }
 
 /// Component and class names become report keys and stream keys: keep them plain.
