@@ -168,9 +168,10 @@ fn declare<'a>(file: &'a ScenarioFile, v: &Values, errors: &mut Vec<Diagnostic>)
                 continue;
             }
         };
+        // A bad id or kind is reported once: the component is still declared under its id
+        // (its kind left empty, so no model is lowered), and its uses are not unknown names.
         if let Err(e) = check_id(&name) {
-            errors.push(Diagnostic::at(e, span));
-            continue;
+            errors.push(Diagnostic::at(e, span.clone()));
         }
         if name == CLIENTS {
             errors.push(
@@ -189,7 +190,7 @@ fn declare<'a>(file: &'a ScenarioFile, v: &Values, errors: &mut Vec<Diagnostic>)
             Ok(k) => k,
             Err(e) => {
                 errors.push(e);
-                continue;
+                (String::new(), span.clone())
             }
         };
         let count = components::instance_count(&kind, &f, v).map_err(|e| errors.push(e)).unwrap_or(1);
@@ -260,6 +261,12 @@ fn component_models(
     let mut routings: Vec<Routing> = vec![Routing::RoundRobin; populations];
     for d in decls.iter().skip(populations) {
         let f = d.fields.as_ref().expect("declared components have fields");
+        if d.kind.is_empty() {
+            // Its `kind` was missing or not a string: reported in `declare`.
+            models.push(None);
+            routings.push(Routing::RoundRobin);
+            continue;
+        }
         match components::lower(&d.kind, d.kind_span.clone(), f, v, resolver) {
             Ok((m, routing)) => {
                 models.push(Some(m));
@@ -760,20 +767,19 @@ fn resolve(names: &[String], name: &Spanned<String>, errors: &mut Vec<Diagnostic
 
 fn keyspaces(file: &ScenarioFile, v: &Values, errors: &mut Vec<Diagnostic>) -> Vec<(String, KeyspaceSpec)> {
     let mut out = Vec::new();
+    // Every declared keyspace is registered, a bad one with stand-in values (its error is
+    // reported here, so no model is built): its uses are not reported as unknown as well.
     for (name, k) in &file.keyspaces {
         if let Err(e) = check_id(name.get_ref()) {
             errors.push(Diagnostic::at(e, name.span()));
-            continue;
         }
-        let count = v.count(&k.count, "count", 1, MAX_KEYS).map_err(|e| errors.push(e)).ok();
+        let count = v.count(&k.count, "count", 1, MAX_KEYS).map_err(|e| errors.push(e)).unwrap_or(1);
         let zipf_s = match &k.zipf {
-            Some(z) => v.number_in(z, Dim::Number, "zipf", 0.0, 10.0).map_err(|e| errors.push(e)).ok(),
-            None => Some(0.0),
+            Some(z) => v.number_in(z, Dim::Number, "zipf", 0.0, 10.0).map_err(|e| errors.push(e)).unwrap_or(0.0),
+            None => 0.0,
         };
-        if let (Some(count), Some(zipf_s)) = (count, zipf_s) {
-            let (name, check) = (name.get_ref().clone(), k.check);
-            out.push((name.clone(), KeyspaceSpec { name, count, zipf_s, check }));
-        }
+        let (name, check) = (name.get_ref().clone(), k.check);
+        out.push((name.clone(), KeyspaceSpec { name, count, zipf_s, check }));
     }
     if out.len() > MAX_KEYSPACES {
         errors.push(Diagnostic::new(format!("{} keyspaces; the limit is {MAX_KEYSPACES}", out.len())));
@@ -948,6 +954,11 @@ fn flow(c: &ClassFile, r: &Resolver, class_op: Op, errors: &mut Vec<Diagnostic>)
     let mut flow = Vec::new();
     let mut ok = true;
     let serving = |si: usize, span: Range<usize>, errors: &mut Vec<Diagnostic>| {
+        let population = r.kinds[si] == CLIENTS;
+        if !components::serves_requests(&r.kinds[si]) && !population {
+            // An unknown or missing kind: reported where the component is declared.
+            return false;
+        }
         if !components::serves_requests(&r.kinds[si]) {
             errors.push(Diagnostic::at(
                 format!("`{}` is a `{}`, which does not serve requests", r.names[si], r.kinds[si]),
