@@ -104,8 +104,14 @@ fn main() -> ExitCode {
         }
         Some(Command::Tui(args)) => open_tui(args),
         Some(Command::Run(args)) => run::run(args),
-        Some(Command::Compare(args)) => compare::compare(args),
-        Some(Command::Sweep(args)) => sweep::sweep(args),
+        Some(Command::Compare(args)) => {
+            signals::exit_on_signal();
+            compare::compare(args)
+        }
+        Some(Command::Sweep(args)) => {
+            signals::exit_on_signal();
+            sweep::sweep(args)
+        }
         Some(Command::Chaos(args)) => chaos::chaos(args),
         Some(Command::Replay { file }) => chaos::seed_file::replay(file),
         Some(Command::List) => {

@@ -91,3 +91,33 @@ fn the_tui_restores_the_terminal_when_terminated() {
     assert!(text.contains("stopped by SIGTERM; the terminal is restored"), "{text}");
     assert_eq!(status.code(), Some(143));
 }
+
+/// Ctrl-C in the TUI (a key in raw mode, not SIGINT) restores the terminal and exits 130,
+/// as Ctrl-C does for every other command; it used to quit with 0.
+#[test]
+fn ctrl_c_in_the_tui_exits_130() {
+    use std::io::{Read, Write};
+    let command = format!("stty rows 40 cols 120; exec {} tui mm1", env!("CARGO_BIN_EXE_scalelab"));
+    let mut script = Command::new("script")
+        .args(["-qec", &command, "/dev/null"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("script (util-linux) runs");
+    let mut out = script.stdout.take().unwrap();
+    let mut seen = Vec::new();
+    let mut buf = [0u8; 4096];
+    while !String::from_utf8_lossy(&seen).contains("paused") {
+        let n = out.read(&mut buf).unwrap();
+        assert!(n > 0, "the TUI drew nothing");
+        seen.extend_from_slice(&buf[..n]);
+    }
+    let mut keys = script.stdin.take().unwrap();
+    keys.write_all(b"\x03").unwrap();
+    keys.flush().unwrap();
+    out.read_to_end(&mut seen).unwrap();
+    let status = script.wait().unwrap();
+    let text = String::from_utf8_lossy(&seen);
+    assert!(text.contains("stopped by SIGINT; the terminal is restored"), "{text}");
+    assert_eq!(status.code(), Some(130));
+}
