@@ -217,7 +217,16 @@ pub fn resolve(name_or_path: &str) -> Result<Source, String> {
         msg.push_str(" (`scalelab list` shows the built-in scenarios)");
         return Err(msg);
     }
-    read_capped(name_or_path, "scenario file").map(|text| Source { origin: name_or_path.to_string(), text })
+    let text = read_capped(name_or_path, "scenario file")?;
+    // A seed file (a TUI session, a failing chaos run) stands for the run it records: its
+    // scenario with its faults.
+    if seed_file::is_seed_file(&text) {
+        return match seed_file::SeedFile::parse(name_or_path, &text) {
+            Ok(file) => Ok(file.source(name_or_path)),
+            Err(d) => Err(d.to_string().trim_start_matches("error: ").trim_end().to_string()),
+        };
+    }
+    Ok(Source { origin: name_or_path.to_string(), text })
 }
 
 /// Parses and validates a scenario, applying `overrides`.
