@@ -24,7 +24,8 @@ pub fn run(args: &RunArgs) -> anyhow::Result<i32> {
         Some(Ok(d)) => Some(d),
         _ => None,
     };
-    let overrides = Overrides { set: args.set.clone(), duration: args.duration.or(saved_duration), warmup: args.warmup };
+    let overrides =
+        Overrides { set: args.set.clone(), duration: args.duration.or(saved_duration), warmup: args.warmup };
     let scenario = match load(name, &overrides) {
         Ok(s) => s,
         Err(code) => return Ok(code),

@@ -280,8 +280,11 @@ fn a_cache_with_nothing_behind_it_is_a_warning_not_an_error() {
     insta::assert_snapshot!("cache_with_nothing_behind", err);
     // The fix silences it.
     let fixed = common::scratch("cache-fixed.toml");
-    std::fs::write(&fixed, std::fs::read_to_string(path).unwrap().replace(r#"calls = ["cache"]"#, r#"calls = ["cache>db"]"#))
-        .unwrap();
+    std::fs::write(
+        &fixed,
+        std::fs::read_to_string(path).unwrap().replace(r#"calls = ["cache"]"#, r#"calls = ["cache>db"]"#),
+    )
+    .unwrap();
     let o = common::scalelab(&["validate", fixed.to_str().unwrap()]);
     assert_eq!((common::stdout(&o), common::stderr(&o)), ("ok\n".to_string(), String::new()));
 }

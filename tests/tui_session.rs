@@ -137,7 +137,8 @@ fn a_saved_session_opens_with_run_and_tui() {
     let path = s.save(&dir).unwrap();
     let path = path.to_str().unwrap();
 
-    let out = Command::new(env!("CARGO_BIN_EXE_scalelab")).args(["run", path, "--no-check", "--json"]).output().unwrap();
+    let out =
+        Command::new(env!("CARGO_BIN_EXE_scalelab")).args(["run", path, "--no-check", "--json"]).output().unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(0), "{stderr}");
     assert!(stderr.contains("is a seed file: running mm1 at seed 5 with its 1 fault"), "{stderr}");
