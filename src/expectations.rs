@@ -7,7 +7,7 @@ pub use scenarios::expect::{Verdict, evaluate};
 pub fn render(verdicts: &[Verdict], expectations: &[Expectation]) -> String {
     let mut out = String::from("\nexpectations\n");
     for (v, e) in verdicts.iter().zip(expectations) {
-        let actual = v.actual.map_or("no such figure in the report".to_string(), |a| format!("actual {}", short(a)));
+        let actual = v.actual_text().map_or("no such figure in the report".to_string(), |a| format!("actual {a}"));
         let target = match e.check {
             Check::Near { target, tolerance } => {
                 format!(", range {}..{}", short(target - tolerance), short(target + tolerance))
@@ -52,5 +52,19 @@ mod tests {
         let text = render(&v, &e);
         assert!(text.contains("  FAIL  class.upload.p99_ms < 500  (actual 600.0)"), "{text}");
         assert!(text.contains("no such figure"), "{text}");
+    }
+
+    /// Regression: `actual 0.001` for a failed `< 0.001` read as a contradiction; the value is
+    /// printed to the digits that decide the verdict.
+    #[test]
+    fn a_failing_value_is_printed_to_the_digits_that_fail_it() {
+        let report: Value = serde_json::json!({"error_rate": 0.0010004, "latency_ms": {"p99": 100.04, "p50": 0.00099}});
+        let parse = |t: &str| scenarios::expect::parse(t, 0, &[], &[]).unwrap();
+        let e = [parse("error_rate < 0.001"), parse("p99_ms < 100"), parse("p50_ms < 0.001"), parse("p99_ms > 50")];
+        let text = render(&evaluate(&e, &report), &e);
+        assert!(text.contains("  FAIL  error_rate < 0.001  (actual 0.0010004)"), "{text}");
+        assert!(text.contains("  FAIL  p99_ms < 100  (actual 100.04)"), "{text}");
+        assert!(text.contains("  PASS  p50_ms < 0.001  (actual 0.00099)"), "{text}");
+        assert!(text.contains("  PASS  p99_ms > 50  (actual 100.0)"), "{text}");
     }
 }

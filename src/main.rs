@@ -105,8 +105,14 @@ fn main() -> ExitCode {
         }
         Some(Command::Tui(args)) => open_tui(args),
         Some(Command::Run(args)) => run::run(args),
-        Some(Command::Compare(args)) => compare::compare(args),
-        Some(Command::Sweep(args)) => sweep::sweep(args),
+        Some(Command::Compare(args)) => {
+            signals::exit_on_signal();
+            compare::compare(args)
+        }
+        Some(Command::Sweep(args)) => {
+            signals::exit_on_signal();
+            sweep::sweep(args)
+        }
         Some(Command::Chaos(args)) => chaos::chaos(args),
         Some(Command::Replay { file }) => chaos::seed_file::replay(file),
         Some(Command::List) => {
@@ -133,7 +139,12 @@ fn main() -> ExitCode {
         Some(Command::Validate { file, set }) => {
             let overrides = Overrides { set: set.clone(), ..Overrides::default() };
             match load(file, &overrides) {
-                Ok(_) => {
+                Ok(scenario) => {
+                    // Warnings do not fail validation: the scenario runs as written.
+                    if !scenario.warnings.is_empty() {
+                        let n = scenario.warnings.len();
+                        eprint!("{}\n{n} warning{} in {file}\n", scenario.warnings_text, if n == 1 { "" } else { "s" });
+                    }
                     println!("ok");
                     Ok(0)
                 }

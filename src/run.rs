@@ -17,12 +17,30 @@ use std::time::{Duration, Instant};
 
 pub fn run(args: &RunArgs) -> anyhow::Result<i32> {
     let name = args.scenario.as_deref().unwrap_or(DEFAULT_SCENARIO);
-    let overrides = Overrides { set: args.set.clone(), duration: args.duration, warmup: args.warmup };
+    // A seed file (a session saved from the TUI, a failing chaos run) runs the run it
+    // records: its scenario and faults (`resolve` reads them), its seed and run length.
+    let saved = scenarios::seed_file::saved(name);
+    let saved_duration = match saved.as_ref().and_then(|f| f.duration.as_deref()).map(scenarios::parse_duration) {
+        Some(Ok(d)) => Some(d),
+        _ => None,
+    };
+    let overrides =
+        Overrides { set: args.set.clone(), duration: args.duration.or(saved_duration), warmup: args.warmup };
     let scenario = match load(name, &overrides) {
         Ok(s) => s,
         Err(code) => return Ok(code),
     };
-    let seed = args.seed.unwrap_or(scenario.seed);
+    let seed = args.seed.or(saved.as_ref().map(|f| f.seed)).unwrap_or(scenario.seed);
+    if let Some(file) = &saved {
+        eprintln!(
+            "note: {name} is a seed file: running {} at seed {} with its {} fault{} to the end of the run; \
+             `scalelab replay {name}` checks it against its recorded trace hash",
+            file.scenario,
+            file.seed,
+            file.faults.len(),
+            if file.faults.len() == 1 { "" } else { "s" }
+        );
+    }
     if args.check_determinism {
         return check_determinism(&scenario, seed);
     }

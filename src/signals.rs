@@ -45,6 +45,24 @@ impl Stop {
     }
 }
 
+/// For commands with nothing to finish (`sweep`, `compare`: their output is printed at the
+/// end, from runs that are pure functions of their seeds): from now on the first of the three
+/// signals stops the process at once with 128 + its number, as `run` and `chaos` exit, rather
+/// than the signal's default death (which a parent sees as no exit status at all).
+pub fn exit_on_signal() {
+    match signal_hook::iterator::Signals::new([SIGINT, SIGTERM, SIGHUP]) {
+        Ok(mut signals) => {
+            std::thread::spawn(move || {
+                if let Some(signal) = signals.forever().next() {
+                    eprintln!("scalelab: stopped by {}", name(signal));
+                    std::process::exit(exit_code(signal));
+                }
+            });
+        }
+        Err(e) => eprintln!("note: cannot catch signals: {e}"),
+    }
+}
+
 /// The exit status after `signal`: 128 + its number.
 pub fn exit_code(signal: i32) -> i32 {
     128 + signal

@@ -266,6 +266,29 @@ fn each_kind_of_bad_scenario_gets_a_located_error() {
     }
 }
 
+/// A cache that calls nothing (`calls = ["cache"]` for `"cache>db"`) answers its misses
+/// without reaching any store: `validate` says so, located, and still passes the file.
+#[test]
+fn a_cache_with_nothing_behind_it_is_a_warning_not_an_error() {
+    let path = "tests/warn_scenarios/cache_with_nothing_behind.toml";
+    let o = common::scalelab(&["validate", path]);
+    let err = common::stderr(&o);
+    assert_eq!(o.status.code(), Some(0), "{err}");
+    assert_eq!(common::stdout(&o), "ok\n");
+    assert!(err.contains(&format!("--> {path}:39:11\n")), "{err}");
+    assert!(err.contains(r#"calls = ["cache>db"]"#), "{err}");
+    insta::assert_snapshot!("cache_with_nothing_behind", err);
+    // The fix silences it.
+    let fixed = common::scratch("cache-fixed.toml");
+    std::fs::write(
+        &fixed,
+        std::fs::read_to_string(path).unwrap().replace(r#"calls = ["cache"]"#, r#"calls = ["cache>db"]"#),
+    )
+    .unwrap();
+    let o = common::scalelab(&["validate", fixed.to_str().unwrap()]);
+    assert_eq!((common::stdout(&o), common::stderr(&o)), ("ok\n".to_string(), String::new()));
+}
+
 /// The component benchmarks' scenarios stay valid (CI builds the benches but does not run
 /// them).
 #[test]

@@ -153,3 +153,29 @@ fn parallel_and_serial_sweeps_agree() {
     let parallel = common::ok(&[&args[..], &["--jobs", "3"]].concat());
     assert_eq!(serial, parallel);
 }
+
+/// Ctrl-C stops `sweep` and `compare` with exit status 130, as `run` and `chaos`: they
+/// used to die of the signal, which a parent sees as no exit status at all.
+#[test]
+fn sweep_and_compare_exit_130_on_ctrl_c() {
+    let commands: [&[&str]; 2] = [
+        &["sweep", "stage-03", "--vary", "web_servers=1..64", "--jobs", "1"],
+        &["compare", "pixelcraft-100-at-1m", "pixelcraft-1m", "--seeds", "20", "--jobs", "1"],
+    ];
+    for args in commands {
+        let child = std::process::Command::new(env!("CARGO_BIN_EXE_scalelab"))
+            .args(args)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        // Well inside the first runs: the command is under way, nowhere near done.
+        std::thread::sleep(std::time::Duration::from_millis(700));
+        let kill = std::process::Command::new("kill").arg("-INT").arg(child.id().to_string()).status();
+        assert!(kill.unwrap().success());
+        let o = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(130), "{args:?}: {stderr}");
+        assert!(stderr.contains("stopped by SIGINT"), "{args:?}: {stderr}");
+    }
+}

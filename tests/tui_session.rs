@@ -91,3 +91,85 @@ fn the_tui_restores_the_terminal_when_terminated() {
     assert!(text.contains("stopped by SIGTERM; the terminal is restored"), "{text}");
     assert_eq!(status.code(), Some(143));
 }
+
+/// Ctrl-C in the TUI (a key in raw mode, not SIGINT) restores the terminal and exits 130,
+/// as Ctrl-C does for every other command; it used to quit with 0.
+#[test]
+fn ctrl_c_in_the_tui_exits_130() {
+    use std::io::{Read, Write};
+    let command = format!("stty rows 40 cols 120; exec {} tui mm1", env!("CARGO_BIN_EXE_scalelab"));
+    let mut script = Command::new("script")
+        .args(["-qec", &command, "/dev/null"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("script (util-linux) runs");
+    let mut out = script.stdout.take().unwrap();
+    let mut seen = Vec::new();
+    let mut buf = [0u8; 4096];
+    while !String::from_utf8_lossy(&seen).contains("paused") {
+        let n = out.read(&mut buf).unwrap();
+        assert!(n > 0, "the TUI drew nothing");
+        seen.extend_from_slice(&buf[..n]);
+    }
+    let mut keys = script.stdin.take().unwrap();
+    keys.write_all(b"\x03").unwrap();
+    keys.flush().unwrap();
+    out.read_to_end(&mut seen).unwrap();
+    let status = script.wait().unwrap();
+    let text = String::from_utf8_lossy(&seen);
+    assert!(text.contains("stopped by SIGINT; the terminal is restored"), "{text}");
+    assert_eq!(status.code(), Some(130));
+}
+
+/// A session saved from the TUI opens with `run` (its scenario, seed and faults, to the end
+/// of the run) and with `tui`; both used to refuse it as a scenario with an unknown key
+/// `file_hash`.
+#[test]
+fn a_saved_session_opens_with_run_and_tui() {
+    use std::io::{Read, Write};
+    let dir = std::env::temp_dir().join(format!("scalelab-session-open-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut s = Session::open("mm1", Some(5)).unwrap();
+    s.run_until(at(100), u64::MAX);
+    s.inject(&FaultRequest::Crash("server".into())).unwrap();
+    s.run_until(at(110), u64::MAX);
+    let path = s.save(&dir).unwrap();
+    let path = path.to_str().unwrap();
+
+    let out =
+        Command::new(env!("CARGO_BIN_EXE_scalelab")).args(["run", path, "--no-check", "--json"]).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(stderr.contains("is a seed file: running mm1 at seed 5 with its 1 fault"), "{stderr}");
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["seed"], 5);
+    assert!(report["components"]["server"]["crashes"].as_u64() == Some(1), "{}", report["components"]["server"]);
+    // The same run as the scenario with the fault written in, at that seed.
+    let reopened = Session::open(path, None).unwrap();
+    assert_eq!(reopened.seed(), 5);
+    assert_eq!(reopened.scenario().model.faults.len(), 1);
+
+    let command = format!("stty rows 40 cols 120; exec {} tui {path}", env!("CARGO_BIN_EXE_scalelab"));
+    let mut script = Command::new("script")
+        .args(["-qec", &command, "/dev/null"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("script (util-linux) runs");
+    let mut out = script.stdout.take().unwrap();
+    let mut seen = Vec::new();
+    let mut buf = [0u8; 4096];
+    while !String::from_utf8_lossy(&seen).contains("paused") {
+        let n = out.read(&mut buf).unwrap();
+        assert!(n > 0, "the TUI drew nothing: {}", String::from_utf8_lossy(&seen));
+        seen.extend_from_slice(&buf[..n]);
+    }
+    let text = String::from_utf8_lossy(&seen).into_owned();
+    assert!(text.contains("mm1") && text.contains("seed 5"), "{text}");
+    let mut keys = script.stdin.take().unwrap();
+    keys.write_all(b"q").unwrap();
+    keys.flush().unwrap();
+    out.read_to_end(&mut seen).unwrap();
+    assert_eq!(script.wait().unwrap().code(), Some(0));
+}

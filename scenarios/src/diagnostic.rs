@@ -55,14 +55,25 @@ fn floor_char_boundary(s: &str, mut i: usize) -> usize {
     i
 }
 
-impl fmt::Display for Diagnostics {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+impl Diagnostics {
+    /// The items as `label: MESSAGE` blocks (`warning`), located like errors.
+    pub fn render(&self, label: &str) -> String {
+        struct As<'a>(&'a Diagnostics, &'a str);
+        impl fmt::Display for As<'_> {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                self.0.write(f, self.1)
+            }
+        }
+        As(self, label).to_string()
+    }
+
+    fn write(&self, f: &mut fmt::Formatter<'_>, label: &str) -> fmt::Result {
         for (n, d) in self.items.iter().enumerate() {
             let mut gutter = 1;
             if n > 0 {
                 writeln!(f)?;
             }
-            writeln!(f, "error: {}", d.message)?;
+            writeln!(f, "{label}: {}", d.message)?;
             match &d.span {
                 Some(span) => {
                     let (line, col) = line_col(&self.source, span.start);
@@ -86,6 +97,12 @@ impl fmt::Display for Diagnostics {
             }
         }
         Ok(())
+    }
+}
+
+impl fmt::Display for Diagnostics {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.write(f, "error")
     }
 }
 

@@ -40,6 +40,15 @@ impl Check {
             Check::Within { low, high } => (low..=high).contains(&x),
         }
     }
+
+    /// The values where the verdict turns.
+    pub fn bounds(&self) -> Vec<f64> {
+        match *self {
+            Check::Less(v) | Check::LessEq(v) | Check::Greater(v) | Check::GreaterEq(v) => vec![v],
+            Check::Near { target, tolerance } => vec![target - tolerance, target + tolerance],
+            Check::Within { low, high } => vec![low, high],
+        }
+    }
 }
 
 /// Where a metric lives in the report.
@@ -265,6 +274,43 @@ pub struct Verdict {
     pub passed: bool,
     /// The measured value; null if the report has no such figure.
     pub actual: Option<f64>,
+    /// The comparison judged, kept so the value can be printed to the digits that decide it.
+    #[serde(skip)]
+    pub check: Check,
+}
+
+impl Verdict {
+    /// The measured value as people read it (see [`shown`]); `None` if the report has no such figure.
+    pub fn actual_text(&self) -> Option<String> {
+        self.actual.map(|x| shown(x, self.check))
+    }
+}
+
+/// `x` with as few digits as read true: four decimals (one under 100 and above it), or more
+/// significant digits when that rounding would read as the other verdict or land on a bound
+/// (`actual 0.0010` against `< 0.001` reads as a contradiction; `0.0010004` does not).
+/// Ends, at worst, at the shortest text that parses back to `x` exactly.
+pub fn shown(x: f64, check: Check) -> String {
+    let bounds = check.bounds();
+    let reads_true = |text: &str| {
+        text.parse::<f64>().is_ok_and(|y| y == x || (check.holds(y) == check.holds(x) && !bounds.contains(&y)))
+    };
+    let first = if x.abs() >= 100.0 {
+        format!("{x:.1}")
+    } else {
+        format!("{x:.4}").trim_end_matches('0').trim_end_matches('.').to_string()
+    };
+    if !x.is_finite() || reads_true(&first) {
+        return first;
+    }
+    let magnitude = if x == 0.0 { 0 } else { x.abs().log10().floor() as i32 };
+    (1..=17)
+        .map(|digits: i32| {
+            let decimals = (digits - 1 - magnitude).max(0) as usize;
+            format!("{x:.decimals$}")
+        })
+        .find(|text| reads_true(text))
+        .unwrap_or_else(|| format!("{x}"))
 }
 
 fn lookup<'a>(v: &'a Value, path: &[String]) -> Option<&'a Value> {
@@ -286,7 +332,7 @@ pub fn evaluate(expectations: &[Expectation], report: &Value) -> Vec<Verdict> {
         .iter()
         .map(|e| {
             let actual = value(report, &e.metric);
-            Verdict { expr: e.text.clone(), passed: actual.is_some_and(|x| e.check.holds(x)), actual }
+            Verdict { expr: e.text.clone(), passed: actual.is_some_and(|x| e.check.holds(x)), actual, check: e.check }
         })
         .collect()
 }

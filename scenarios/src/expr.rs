@@ -61,12 +61,37 @@ pub fn eval(text: &str, scope: &dyn Scope) -> Result<Quantity, ExprError> {
     let q = p.expr()?;
     p.skip_ws();
     if p.pos < text.len() {
-        return err(format!("unexpected `{}`", &text[p.pos..]), p.pos..text.len());
+        let rest = &text[p.pos..];
+        let error = ExprError { message: format!("unexpected `{rest}`"), help: None, range: p.pos..text.len() };
+        return Err(match spaced_unit(text, p.pos) {
+            Some((number, unit)) => ExprError {
+                message: format!("a space between `{number}` and its unit `{unit}`"),
+                help: Some(format!("write \"{number}{unit}\": a duration's unit follows its number directly")),
+                ..error
+            },
+            None => error,
+        });
     }
     if !q.value.is_finite() {
         return err("the value is not finite (a division by zero?)", 0..text.len());
     }
     Ok(q)
+}
+
+/// The number and time unit of `5 ms` when the text left over at `at` is a unit (`ms`)
+/// that white space parted from the number before it.
+fn spaced_unit(text: &str, at: usize) -> Option<(&str, &str)> {
+    let unit_len = text[at..].find(|c: char| !c.is_ascii_alphabetic()).unwrap_or(text.len() - at);
+    let unit = &text[at..at + unit_len];
+    unit_nanos(unit)?;
+    let before = &text[..at];
+    let number = before.trim_end();
+    if number.len() == before.len() {
+        return None;
+    }
+    let start = number.rfind(|c: char| !(c.is_ascii_digit() || c == '.' || c == '_')).map_or(0, |i| i + 1);
+    let number = &number[start..];
+    number.starts_with(|c: char| c.is_ascii_digit() || c == '.').then_some((number, unit))
 }
 
 struct Parser<'a> {

@@ -54,6 +54,11 @@ pub struct Scenario {
     pub expectations: Vec<expect::Expectation>,
     /// Adjustments made while applying overrides, for the user to see.
     pub notes: Vec<String>,
+    /// Problems that do not stop a run (a cache with nothing behind it), located in the
+    /// file; `scalelab validate` prints them.
+    pub warnings: Vec<Diagnostic>,
+    /// The rendered `warnings` (file:line:column, the line quoted), empty when there are none.
+    pub warnings_text: String,
     /// What `scalelab chaos` may do to this scenario.
     pub chaos: ChaosLimits,
     /// The names its faults may use.
@@ -212,14 +217,27 @@ pub fn resolve(name_or_path: &str) -> Result<Source, String> {
         msg.push_str(" (`scalelab list` shows the built-in scenarios)");
         return Err(msg);
     }
-    read_capped(name_or_path, "scenario file").map(|text| Source { origin: name_or_path.to_string(), text })
+    let text = read_capped(name_or_path, "scenario file")?;
+    // A seed file (a TUI session, a failing chaos run) stands for the run it records: its
+    // scenario with its faults.
+    if seed_file::is_seed_file(&text) {
+        return match seed_file::SeedFile::parse(name_or_path, &text) {
+            Ok(file) => Ok(file.source(name_or_path)),
+            Err(d) => Err(d.to_string().trim_start_matches("error: ").trim_end().to_string()),
+        };
+    }
+    Ok(Source { origin: name_or_path.to_string(), text })
 }
 
 /// Parses and validates a scenario, applying `overrides`.
 pub fn parse(source: &Source, overrides: &Overrides) -> Result<Scenario, Diagnostics> {
     let fail = |items| Diagnostics { origin: source.origin.clone(), source: source.text.clone(), items };
     let file: file::ScenarioFile = toml::from_str(&source.text).map_err(|e| fail(vec![toml_error(&e)]))?;
-    lower::lower(file, &source.text, overrides).map_err(fail)
+    let mut scenario = lower::lower(file, &source.text, overrides).map_err(fail)?;
+    if !scenario.warnings.is_empty() {
+        scenario.warnings_text = fail(scenario.warnings.clone()).render("warning");
+    }
+    Ok(scenario)
 }
 
 /// Turns a TOML or serde error into a diagnostic, adding a suggestion for unknown keys.

@@ -78,6 +78,8 @@ fn lower_with(
     let costs = costs(&file, &decls, &v, &mut errors);
     let (classes, weights) = classes(&file, &decls, &resolver, &mut models, &v, &mut errors);
     check_flows(&file, &classes, &decls, &models, &routings, &mut errors);
+    let mut warnings = empty_caches(&file, &classes, &decls);
+    field_override::relocate(&mut warnings, &overrides.set, source.len());
     let closed: Vec<bool> = std::iter::once(&file.workload)
         .chain(file.workloads.values())
         .map(|w| w.arrival.get_ref() == "closed")
@@ -131,6 +133,8 @@ fn lower_with(
         model,
         expectations,
         notes,
+        warnings,
+        warnings_text: String::new(),
         names,
     })
 }
@@ -164,9 +168,10 @@ fn declare<'a>(file: &'a ScenarioFile, v: &Values, errors: &mut Vec<Diagnostic>)
                 continue;
             }
         };
+        // A bad id or kind is reported once: the component is still declared under its id
+        // (its kind left empty, so no model is lowered), and its uses are not unknown names.
         if let Err(e) = check_id(&name) {
-            errors.push(Diagnostic::at(e, span));
-            continue;
+            errors.push(Diagnostic::at(e, span.clone()));
         }
         if name == CLIENTS {
             errors.push(
@@ -185,7 +190,7 @@ fn declare<'a>(file: &'a ScenarioFile, v: &Values, errors: &mut Vec<Diagnostic>)
             Ok(k) => k,
             Err(e) => {
                 errors.push(e);
-                continue;
+                (String::new(), span.clone())
             }
         };
         let count = components::instance_count(&kind, &f, v).map_err(|e| errors.push(e)).unwrap_or(1);
@@ -256,6 +261,12 @@ fn component_models(
     let mut routings: Vec<Routing> = vec![Routing::RoundRobin; populations];
     for d in decls.iter().skip(populations) {
         let f = d.fields.as_ref().expect("declared components have fields");
+        if d.kind.is_empty() {
+            // Its `kind` was missing or not a string: reported in `declare`.
+            models.push(None);
+            routings.push(Routing::RoundRobin);
+            continue;
+        }
         match components::lower(&d.kind, d.kind_span.clone(), f, v, resolver) {
             Ok((m, routing)) => {
                 models.push(Some(m));
@@ -756,20 +767,19 @@ fn resolve(names: &[String], name: &Spanned<String>, errors: &mut Vec<Diagnostic
 
 fn keyspaces(file: &ScenarioFile, v: &Values, errors: &mut Vec<Diagnostic>) -> Vec<(String, KeyspaceSpec)> {
     let mut out = Vec::new();
+    // Every declared keyspace is registered, a bad one with stand-in values (its error is
+    // reported here, so no model is built): its uses are not reported as unknown as well.
     for (name, k) in &file.keyspaces {
         if let Err(e) = check_id(name.get_ref()) {
             errors.push(Diagnostic::at(e, name.span()));
-            continue;
         }
-        let count = v.count(&k.count, "count", 1, MAX_KEYS).map_err(|e| errors.push(e)).ok();
+        let count = v.count(&k.count, "count", 1, MAX_KEYS).map_err(|e| errors.push(e)).unwrap_or(1);
         let zipf_s = match &k.zipf {
-            Some(z) => v.number_in(z, Dim::Number, "zipf", 0.0, 10.0).map_err(|e| errors.push(e)).ok(),
-            None => Some(0.0),
+            Some(z) => v.number_in(z, Dim::Number, "zipf", 0.0, 10.0).map_err(|e| errors.push(e)).unwrap_or(0.0),
+            None => 0.0,
         };
-        if let (Some(count), Some(zipf_s)) = (count, zipf_s) {
-            let (name, check) = (name.get_ref().clone(), k.check);
-            out.push((name.clone(), KeyspaceSpec { name, count, zipf_s, check }));
-        }
+        let (name, check) = (name.get_ref().clone(), k.check);
+        out.push((name.clone(), KeyspaceSpec { name, count, zipf_s, check }));
     }
     if out.len() > MAX_KEYSPACES {
         errors.push(Diagnostic::new(format!("{} keyspaces; the limit is {MAX_KEYSPACES}", out.len())));
@@ -944,6 +954,11 @@ fn flow(c: &ClassFile, r: &Resolver, class_op: Op, errors: &mut Vec<Diagnostic>)
     let mut flow = Vec::new();
     let mut ok = true;
     let serving = |si: usize, span: Range<usize>, errors: &mut Vec<Diagnostic>| {
+        let population = r.kinds[si] == CLIENTS;
+        if !components::serves_requests(&r.kinds[si]) && !population {
+            // An unknown or missing kind: reported where the component is declared.
+            return false;
+        }
         if !components::serves_requests(&r.kinds[si]) {
             errors.push(Diagnostic::at(
                 format!("`{}` is a `{}`, which does not serve requests", r.names[si], r.kinds[si]),
@@ -1108,6 +1123,47 @@ fn check_flows(
             }
         }
     }
+}
+
+/// Warnings: a cache that calls nothing in a class's flow (`calls = ["cache"]` where
+/// `"cache>db"` was meant). Its misses answer without reaching any store, so its hit ratio
+/// and the latency of a miss mean nothing; a cache that is itself the store (sessions in
+/// Redis) is the one case where this is meant. The flow's nodes are in the order `flow`
+/// pushes them: the path's steps, then each `calls` chain's steps.
+fn empty_caches(file: &ScenarioFile, classes: &[ClassSpec], decls: &[Decl]) -> Vec<Diagnostic> {
+    let stores: Vec<&str> = decls
+        .iter()
+        .filter(|d| matches!(d.kind.as_str(), "database" | "store" | "object_store"))
+        .map(|d| d.name.as_str())
+        .collect();
+    let store = stores.first().copied().unwrap_or("db");
+    let mut warnings = Vec::new();
+    for (class, cf) in classes.iter().zip(&file.classes) {
+        let steps = cf.path.get_ref().iter().map(|s| (s.get_ref().as_str(), s.span(), None));
+        let calls = cf.calls.iter().flat_map(|x| x.get_ref()).flat_map(|call| {
+            call_steps(call).into_iter().map(move |(name, _, span)| (name, span, Some(call.get_ref().as_str())))
+        });
+        for (node, (name, span, call)) in class.flow.iter().zip(steps.chain(calls)) {
+            if decls[node.service.index()].kind != "cache" || !node.calls.is_empty() {
+                continue;
+            }
+            let fix = match call {
+                Some(call) => format!("calls = [\"{call}>{store}\"]"),
+                None => format!("calls = [\"{name}>{store}\"] after this path, or `{store}` after `{name}` in it"),
+            };
+            warnings.push(
+                Diagnostic::at(
+                    format!(
+                        "class `{}`: cache `{name}` has nothing behind it: a miss answers without reaching any store",
+                        class.name
+                    ),
+                    span,
+                )
+                .help(format!("put the store behind the cache: {fix}")),
+            );
+        }
+    }
+    warnings
 }
 
 /// Component and class names become report keys and stream keys: keep them plain.

@@ -63,7 +63,27 @@ pub fn fnv(text: &str) -> String {
 /// The first line's key: `file_hash = "<16 hex digits>"`.
 const HASH_KEY: &str = "file_hash = \"";
 
+/// Whether `text` is a seed file (its first line is the file hash, a key no scenario has).
+pub fn is_seed_file(text: &str) -> bool {
+    text.starts_with(HASH_KEY)
+}
+
+/// The seed file at `path`, if `path` is a readable, intact seed file: what `run` and `tui`
+/// need beyond its scenario (the seed, the run length) when given one.
+pub fn saved(path: &str) -> Option<SeedFile> {
+    let text = crate::read_capped(path, "seed file").ok()?;
+    is_seed_file(&text).then(|| SeedFile::parse(path, &text).ok()).flatten()
+}
+
 impl SeedFile {
+    /// The run it records as a scenario: the embedded scenario with its `[[faults]]`
+    /// tables appended (what `scalelab replay` parses), located as such.
+    pub fn source(&self, path: &str) -> crate::Source {
+        let text = with_faults(&self.scenario_text, self.faults.iter().map(|f| f.toml.as_str()));
+        let what = if self.invariant == SESSION { "a session saved from the TUI" } else { "a chaos seed file" };
+        crate::Source { origin: format!("{path} ({what}: its scenario_text with its faults appended)"), text }
+    }
+
     pub fn to_toml(&self) -> String {
         let body = toml::to_string(self).expect("a seed file serializes");
         let body = format!(

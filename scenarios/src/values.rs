@@ -436,6 +436,19 @@ mod tests {
         Values { source: &source, params: &params }.delay(&v, "service")
     }
 
+    /// `"5 ms"` said only "unexpected `ms`": the hint shows the value as it must be written.
+    #[test]
+    fn a_space_before_a_duration_unit_gets_the_written_form() {
+        for (text, written, at) in [("5 ms", "5ms", 7), ("exp(20 ms)", "20ms", 12), ("uniform(1.5  s, 2s)", "1.5s", 18)]
+        {
+            let e = delay(text).unwrap_err();
+            let help = e.help.as_deref().unwrap_or_default();
+            assert!(help.starts_with(&format!("write \"{written}\"")), "{text}: {e:?}");
+            assert_eq!(e.span.map(|s| s.start), Some(at), "{text}: points at the unit");
+        }
+        assert!(delay("5 * think").unwrap_err().help.is_none_or(|h| !h.starts_with("write")));
+    }
+
     #[test]
     fn every_distribution_form_parses() {
         let ms = SimDuration::from_millis;

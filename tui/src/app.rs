@@ -58,6 +58,8 @@ pub struct App {
     pub chart: usize,
     pub color: bool,
     pub quit: bool,
+    /// Quit by Ctrl-C: the command exits as after SIGINT.
+    pub interrupted: bool,
     /// The last message for the status line (an error, "saved ...").
     pub message: Option<String>,
 }
@@ -73,6 +75,7 @@ impl App {
             chart: 2,
             color,
             quit: false,
+            interrupted: false,
             message: None,
         }
     }
@@ -135,6 +138,8 @@ impl App {
             return Vec::new();
         }
         if key.modifiers.contains(KeyModifiers::CONTROL) && key.code == KeyCode::Char('c') {
+            // In raw mode Ctrl-C is a key, not SIGINT; it ends the UI as SIGINT would (130).
+            self.interrupted = true;
             self.quit = true;
             return vec![Control::Quit];
         }

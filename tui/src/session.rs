@@ -108,6 +108,8 @@ impl Session {
     /// Opens a built-in scenario by name, or a file by path.
     pub fn open(name_or_path: &str, seed: Option<u64>) -> Result<Session, String> {
         let source = scenarios::resolve(name_or_path)?;
+        // A saved session opens on its own seed, with its faults (now the scenario's).
+        let seed = seed.or_else(|| scenarios::seed_file::saved(name_or_path).map(|f| f.seed));
         Session::from_source(source, Overrides::default(), seed)
     }
 

@@ -282,7 +282,7 @@ impl Snapshot {
             text: format!("you: {}", h.label),
         }));
         for v in verdicts.unwrap_or_default() {
-            let actual = v.actual.map_or("no such figure".into(), |a| format!("{a:.4}"));
+            let actual = v.actual_text().unwrap_or_else(|| "no such figure".into());
             let (kind, word) = if v.passed { (LogKind::Info, "holds") } else { (LogKind::Failed, "FAILED") };
             log.push(LogLine { t: sim.now(), kind, text: format!("expectation {word}: {} (actual {actual})", v.expr) });
         }

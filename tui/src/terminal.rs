@@ -74,6 +74,10 @@ async fn ui_loop(
         if let Ok(s) = channels.snapshots.try_recv() {
             app.on_snapshot(*s);
         }
+        if app.interrupted {
+            // SIGINT's number (2 on every Unix): the caller reports and exits as for the signal.
+            let _ = stop.compare_exchange(0, 2, Ordering::Relaxed, Ordering::Relaxed);
+        }
         if app.quit || stop.load(Ordering::Relaxed) != 0 {
             return Ok(());
         }
