@@ -117,6 +117,17 @@ pub fn render(s: &Scenario, r: &Report) -> String {
         thousands(q.failed),
         thousands(q.in_flight)
     );
+    let connects: Vec<&sim_core::report::ClassReport> = r.classes.values().filter(|c| c.connections).collect();
+    if !connects.is_empty() {
+        let (tried, refused) =
+            connects.iter().fold((0, 0), |(t, f), c| (t + c.requests.generated, f + c.requests.failed));
+        let _ = writeln!(
+            o,
+            "            of which {} WebSocket connection attempts ({} refused), left out of the figures below",
+            thousands(tried),
+            thousands(refused)
+        );
+    }
     let i = &r.intervals;
     let _ = writeln!(
         o,
@@ -144,14 +155,13 @@ pub fn render(s: &Scenario, r: &Report) -> String {
             "class", "req/s", "err%", "mean ms", "p50 ms", "p99 ms", "stale"
         );
         for (name, c) in &r.classes {
-            if c.requests.completed == 0 && c.requests.in_flight > 0 {
-                // Connections held open (WebSockets): they have no latency to show yet.
+            if c.connections {
+                // Connections held open (WebSockets): attempts, not requests.
                 let (open, failed) = (thousands(c.requests.in_flight), thousands(c.requests.failed));
                 let _ = writeln!(
                     o,
-                    "{name:<w$} {:>9} {:>8.2}   {open} held open, {failed} failed",
-                    "-",
-                    c.error_rate * 100.0
+                    "{name:<w$} {:>9} {:>8}   {open} connections held open, {failed} connection attempts refused",
+                    "-", "-"
                 );
                 continue;
             }

@@ -30,6 +30,11 @@ pub struct ClassReport {
     pub throughput_rps: f64,
     pub error_rate: f64,
     pub failed_by_reason: BTreeMap<&'static str, u64>,
+    /// The class opens long-lived connections (WebSockets): its requests are connection
+    /// attempts, its failures refused connects, and the run's throughput, error rate and
+    /// latency leave it out.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub connections: bool,
     /// Requests of the class in the system, time-averaged over the window (Little's L).
     pub in_system_mean: f64,
     /// Where the time of successful requests went, by service and phase.

@@ -119,6 +119,11 @@ pub fn groups(model: &Model) -> Vec<Group> {
                 members: (1..k).collect(),
                 pooled: false,
             });
+        } else if matches!(s.routing, Routing::Sharded(crate::model::Sharding::Range { .. })) && k > 1 {
+            // Range shards take the popularity of their ranks: loads differ shard by shard.
+            for i in 0..k {
+                out.push(Group { service: si, role: format!("shard {}", name(i)), members: vec![i], pooled: false });
+            }
         } else if let Some(w) = weighted.filter(|w| w.len() == k) {
             let mut weights: Vec<u32> = w.clone();
             weights.sort_unstable();
@@ -244,7 +249,7 @@ fn round_trip(
 /// (r + 1)^-s (uniformly when s = 0), as the clients draw keys.
 pub fn range_shares(key_count: u64, count: u64, s: f64, shards: usize) -> Vec<f64> {
     let width = key_count.div_ceil(shards as u64).max(1);
-    let bound = |j: usize| if j + 1 == shards { count } else { (j as u64 * width).min(count) };
+    let bound = |j: usize| if j + 1 == shards { count } else { ((j as u64 + 1) * width).min(count) };
     let start = |j: usize| (j as u64 * width).min(count);
     let masses: Vec<f64> = (0..shards)
         .map(|j| {

@@ -376,7 +376,8 @@ fn wall(s: &ServiceLoad, r: &Report) -> Wall {
         evidence += &format!(", offered {o:.1}x what it can serve");
     }
     if s.rejected > 0 {
-        let generated = r.requests.generated.max(1);
+        let generated: u64 = r.classes.values().filter(|c| !c.connections).map(|c| c.requests.generated).sum();
+        let generated = generated.max(1);
         evidence += &format!(
             ", {} requests rejected ({:.0}% of all sent)",
             thousands(s.rejected),
@@ -388,12 +389,15 @@ fn wall(s: &ServiceLoad, r: &Report) -> Wall {
 
 /// The main failure reasons over every class, and the survivorship caveat.
 fn failure_sentence(r: &Report) -> Option<String> {
-    let failed = r.requests.failed;
-    if failed == 0 {
+    let requests = r.classes.values().filter(|c| !c.connections);
+    let (failed, completed) =
+        requests.clone().fold((0, 0), |(f, d), c| (f + c.requests.failed, d + c.requests.completed));
+    let refused_connects: u64 = r.classes.values().filter(|c| c.connections).map(|c| c.requests.failed).sum();
+    if failed == 0 && refused_connects == 0 {
         return None;
     }
     let mut by_where: Vec<(String, u64)> = Vec::new();
-    for c in r.classes.values() {
+    for c in requests {
         for f in &c.failures {
             let what = describe_failure(f.reason, &f.at, f.detail);
             match by_where.iter_mut().find(|(w, _)| *w == what) {
@@ -404,10 +408,20 @@ fn failure_sentence(r: &Report) -> Option<String> {
     }
     by_where.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
     let parts: Vec<String> = by_where.iter().take(3).map(|(w, n)| format!("{} {w}", thousands(*n))).collect();
-    let share = failed as f64 / (r.requests.completed + failed).max(1) as f64;
-    let mut s = format!("{} requests failed ({:.1}%): {}", thousands(failed), share * 100.0, parts.join(", "));
+    let share = failed as f64 / (completed + failed).max(1) as f64;
+    let mut s = if failed > 0 {
+        format!("{} requests failed ({:.1}%): {}", thousands(failed), share * 100.0, parts.join(", "))
+    } else {
+        "No request failed".to_string()
+    };
     if by_where.len() > 3 {
         s += &format!(" and {} other kinds", by_where.len() - 3);
+    }
+    if refused_connects > 0 {
+        s += &format!(
+            "; besides, {} WebSocket connection attempts were refused (counted apart: clients retry them)",
+            thousands(refused_connects)
+        );
     }
     if r.error_rate >= 0.05 {
         s += &format!(

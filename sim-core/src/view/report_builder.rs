@@ -277,7 +277,6 @@ impl Simulation {
         let (mut window_completed, mut window_failed) = (0, 0);
         let mut classes = BTreeMap::new();
         for (ci, (spec, m)) in self.model.classes.iter().zip(&self.metrics.classes).enumerate() {
-            all_latency.merge(&m.latency);
             let failed = m.failed();
             let counts = RequestCounts {
                 generated: m.generated,
@@ -289,8 +288,12 @@ impl Simulation {
             totals.completed += counts.completed;
             totals.failed += counts.failed;
             totals.in_flight += counts.in_flight;
-            window_completed += m.window_completed;
-            window_failed += m.window_failed;
+            let connections = self.model.is_connection_class(ClassId(ci as u16));
+            if !connections {
+                all_latency.merge(&m.latency);
+                window_completed += m.window_completed;
+                window_failed += m.window_failed;
+            }
             let failed_by_reason =
                 Outcome::FAILURES.iter().zip(m.failed_by_reason).map(|(o, n)| (o.name(), n)).collect();
             classes.insert(
@@ -303,6 +306,7 @@ impl Simulation {
                     throughput_rps: rate(m.window_completed, window_s),
                     error_rate: error_rate(m.window_completed, m.window_failed),
                     failed_by_reason,
+                    connections,
                     in_system_mean: m.in_flight.mean(end),
                     time_split: self.time_split(ClassId(ci as u16), m),
                     failures: self.failures(spec, m),

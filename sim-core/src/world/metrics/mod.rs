@@ -69,6 +69,9 @@ pub struct Metrics {
     pub history: std::collections::BTreeMap<(u16, u32), Vec<crate::world::consistency::Op>>,
     /// Where successful requests' time went.
     pub attribution: attribution::Attribution,
+    /// Per class: it opens connections (`Model::is_connection_class`), which the series
+    /// of requests leaves out.
+    connection: Vec<bool>,
 }
 
 impl Metrics {
@@ -88,6 +91,7 @@ impl Metrics {
             stale_reads_by_service: vec![0; model.services.len()],
             history: std::collections::BTreeMap::new(),
             attribution: attribution::Attribution::new(model.classes.iter().map(|c| c.flow.len())),
+            connection: (0..model.classes.len()).map(|c| model.is_connection_class(ClassId(c as u16))).collect(),
         }
     }
 
@@ -108,7 +112,9 @@ impl Metrics {
         let c = &mut self.classes[class.index()];
         c.generated += 1;
         c.in_flight.set(now, c.in_flight.value() + 1);
-        self.series.on_generated(now);
+        if !self.connection[class.index()] {
+            self.series.on_generated(now);
+        }
     }
 
     /// Records the end of a root request issued at `created`; a failure's `origin` and
@@ -125,6 +131,7 @@ impl Metrics {
     ) {
         let in_window = now >= self.warmup_end;
         let several = self.classes.len() > 1;
+        let series = !self.connection[class.index()];
         let c = &mut self.classes[class.index()];
         c.in_flight.set(now, c.in_flight.value() - 1);
         if outcome == Outcome::Ok {
@@ -133,11 +140,13 @@ impl Metrics {
             if in_window {
                 c.window_completed += 1;
                 c.latency.record(latency);
-                if several {
+                if several && series {
                     self.overall_batches.add(latency.as_nanos() as f64);
                 }
             }
-            self.series.on_completed(now, latency);
+            if series {
+                self.series.on_completed(now, latency);
+            }
         } else {
             let reason = outcome.failure_index();
             c.failed_by_reason[reason] += 1;
@@ -145,7 +154,9 @@ impl Metrics {
             if in_window {
                 c.window_failed += 1;
             }
-            self.series.on_failed(now);
+            if series {
+                self.series.on_failed(now);
+            }
         }
     }
 
