@@ -62,6 +62,11 @@ fn paths(code: &str) -> Vec<String> {
     let mut out = Vec::new();
     let mut i = 0;
     while i < bytes.len() {
+        if !code.is_char_boundary(i) {
+            // Inside a multi-byte character (a `±` in a string): no path starts here.
+            i += 1;
+            continue;
+        }
         let rest = &code[i..];
         let at_word_start =
             i == 0 || !(bytes[i - 1].is_ascii_alphanumeric() || bytes[i - 1] == b'_' || bytes[i - 1] == b':');

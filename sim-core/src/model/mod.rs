@@ -150,11 +150,12 @@ impl ClientsSpec {
 }
 
 impl Model {
-    /// Whether class `class` opens long-lived connections (its first service is a
-    /// WebSocket tier): its requests are connection attempts, held open while they last,
-    /// so they stay out of the run's throughput, error rate and latency.
+    /// Whether class `class` opens long-lived connections (its path reaches a WebSocket
+    /// tier, directly or through a balancer): its requests are connection attempts, held
+    /// open while they last, so they stay out of the run's throughput, error rate and
+    /// latency.
     pub fn is_connection_class(&self, class: crate::kernel::ids::ClassId) -> bool {
-        self.classes[class.index()].flow.first().is_some_and(|n| {
+        self.classes[class.index()].flow.iter().any(|n| {
             let first = self.services[n.service.index()].instances[0];
             matches!(self.components[first.index()].model, ComponentModel::WebSocket(_))
         })

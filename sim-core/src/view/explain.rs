@@ -30,14 +30,14 @@ impl Simulation {
         let end = self.window_end();
         let window_s = end.since(self.metrics.warmup_end()).as_secs_f64().max(1e-9);
         // Connections held open (WebSockets) are not requests waiting for an answer.
-        let requests = self.metrics.classes.iter().zip(&self.model.classes).filter(|(_, spec)| {
-            !spec.flow.iter().any(|n| {
-                let first = self.model.services[n.service.index()].instances[0];
-                matches!(self.model.components[first.index()].model, ComponentModel::WebSocket(_))
-            })
-        });
+        let requests = self
+            .metrics
+            .classes
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| !self.model.is_connection_class(crate::kernel::ids::ClassId(*i as u16)));
         let (mut departed, mut in_system_mean) = (0, 0.0);
-        for (c, _) in requests {
+        for (_, c) in requests {
             departed += c.window_completed + c.window_failed;
             in_system_mean += c.in_flight.mean(end);
         }
@@ -125,16 +125,27 @@ impl Simulation {
         };
         let x = r.throughput_rps;
         let u = top.utilization.max(1e-12);
-        let think = self.model.components.iter().find_map(|c| match &c.model {
-            ComponentModel::Clients(s) => match &s.arrival {
-                Arrival::Closed { think, .. } => Some(think.mean().as_secs_f64()),
-                Arrival::Poisson { .. } => None,
-            },
+        // N* is a closed network's figure: only when every population is closed, with one
+        // think time.
+        let thinks: Vec<Option<f64>> = self
+            .model
+            .components
+            .iter()
+            .filter_map(|c| match &c.model {
+                ComponentModel::Clients(s) => Some(match &s.arrival {
+                    Arrival::Closed { think, .. } => Some(think.mean().as_secs_f64()),
+                    Arrival::Poisson { .. } => None,
+                }),
+                _ => None,
+            })
+            .collect();
+        let think = match thinks.as_slice() {
+            [Some(z)] => Some(*z),
             _ => None,
-        });
+        };
         let users_saturating = think.map(|z| {
             let (mut d, mut n) = (0.0, 0u64);
-            for c in r.classes.values() {
+            for c in r.classes.values().filter(|c| !c.connections) {
                 let count = c.requests.completed;
                 d += count as f64 * c.time_split.mean.iter().map(|h| h.service_ms + h.network_ms).sum::<f64>() / 1e3;
                 n += count;
