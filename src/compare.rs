@@ -256,7 +256,8 @@ fn ratio(r: &Row) -> String {
         .map(|v| match v {
             Some(v) if *base != 0.0 => format!("{}x", ratio_digits(v / base)),
             Some(v) if *v == 0.0 => "=".to_string(),
-            _ => "—".to_string(),
+            Some(_) => "from 0".to_string(),
+            None => "—".to_string(),
         })
         .collect();
     parts.join(" / ")
@@ -288,7 +289,9 @@ fn pair_verdict(base: &str, other: &str, rows: &[Row], i: usize, a: &Report, b: 
         && x > 0.0
         && y > 0.0
     {
-        parts.push(if y <= x {
+        parts.push(if y == x {
+            format!("the same p99 ({} ms)", format_value("p99_ms", x))
+        } else if y < x {
             format!(
                 "p99 {}x lower ({} -> {} ms)",
                 ratio_digits(x / y),
@@ -319,7 +322,9 @@ fn pair_verdict(base: &str, other: &str, rows: &[Row], i: usize, a: &Report, b: 
         (None, Some(w)) => format!("no bottleneck, next wall {} ({:.0}% busy)", w.service, w.utilization * 100.0),
         (None, None) => "no bottleneck named".to_string(),
     };
-    format!("{other} vs {base}: {}; {} -> {}", parts.join(", "), limit(a), limit(b))
+    let changes =
+        if parts.is_empty() { "no headline figure to set side by side".to_string() } else { parts.join(", ") };
+    format!("{other} vs {base}: {changes}; {} -> {}", limit(a), limit(b))
 }
 
 /// A confidence half-width to two significant digits.

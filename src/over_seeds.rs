@@ -41,8 +41,8 @@ fn summarize(seeds: &[u64], reports: &[Report]) -> OverSeeds {
     let figures = FIGURES.iter().filter_map(|f| Some((f.key, over(reports, f.get)?))).collect();
     let mut classes = BTreeMap::new();
     for name in reports[0].classes.keys() {
-        let served =
-            |r: &Report| r.classes.get(name).filter(|c| c.requests.completed > 0).map(|c| c.latency_ms.clone());
+        // A seed whose window saw no completion has no latency to average.
+        let served = |r: &Report| r.classes.get(name).filter(|c| c.throughput_rps > 0.0).map(|c| c.latency_ms.clone());
         let mut m = BTreeMap::new();
         let fields: [(&'static str, Option<Estimate>); 3] = [
             ("mean_ms", over(reports, |r| served(r).map(|l| l.mean))),

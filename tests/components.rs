@@ -536,12 +536,13 @@ at = "120s"
 crash = "ws-2"
 "#;
     let r = run_toml(toml, 12);
+    // Connection attempts are counted apart from requests, in the series' `connects`.
     let connects =
-        |from: f64, to: f64| r.series.iter().filter(|p| p.t_s >= from && p.t_s < to).map(|p| p.generated).sum::<u64>();
+        |from: f64, to: f64| r.series.iter().filter(|p| p.t_s >= from && p.t_s < to).map(|p| p.connects).sum::<u64>();
     assert!(connects(60.0, 120.0) <= 10, "quiet while everyone is connected: {}", connects(60.0, 120.0));
     let burst = connects(120.0, 135.0);
     assert!(burst >= 1000, "ws-2's ~1000 clients reconnect at once: {burst} connects");
-    let peak = r.series.iter().filter(|p| p.t_s >= 120.0).map(|p| p.generated).max().unwrap();
+    let peak = r.series.iter().filter(|p| p.t_s >= 120.0).map(|p| p.connects).max().unwrap();
     assert!(peak > 200, "a burst in the series, {peak} connects in one second");
     let (a, b) = (extra(&r, "ws-1", "connections"), extra(&r, "ws-3", "connections"));
     assert_eq!(a + b, 3000.0, "all 3000 clients end up on the two survivors");

@@ -195,3 +195,31 @@ fn a_parallel_fan_out_counts_its_slowest_call_and_a_scan_its_slowest_shard() {
     assert!(near(search[1].1, 2.0) && near(search[1].2, 1.0), "one shard's time: {search:?}");
     assert!(near(f(&r["classes"]["search"]["latency_ms"]["mean"]), 10.0));
 }
+
+#[test]
+fn a_partition_shows_while_it_lasts_and_its_timeouts_are_lost_at_the_database() {
+    let r = common::report("tests/explain/partition.toml", &["--series", "--no-check"]);
+    let page = &r["classes"]["page"];
+    let lines = page["failures"].as_array().unwrap();
+    let lost = lines
+        .iter()
+        .find(|l| l["reason"] == "timed_out" && l["at"] == "db" && l["detail"] == "lost in a partition")
+        .unwrap_or_else(|| panic!("no timeout lost at db: {lines:?}"));
+    // About 100 requests a second for the 20 s of the cut.
+    let n = lost["count"].as_u64().unwrap();
+    assert!((1_700..=2_300).contains(&n), "{n} lost");
+    assert_eq!(n, page["requests"]["failed"].as_u64().unwrap(), "every failure is the partition's");
+    let at = |t: f64| r["series"].as_array().unwrap().iter().find(|p| f(&p["t_s"]) == t).expect("a point").clone();
+    // Before the cut a handful in flight; during it two seconds' worth wait for their
+    // timeouts; after the heal none, and no abandoned call is left behind.
+    assert!(at(10.0)["in_flight"].as_u64().unwrap() < 10);
+    for t in [25.0, 30.0, 35.0] {
+        let waiting = at(t)["in_flight"].as_u64().unwrap();
+        assert!((150..=260).contains(&waiting), "{waiting} in flight at {t} s");
+    }
+    assert!(at(50.0)["in_flight"].as_u64().unwrap() < 10);
+    assert_eq!(at(50.0)["abandoned"], 0);
+    let s = sentences(&r);
+    assert!(s.contains("lost in a partition on the way to or from db"), "{s}");
+    assert!(s.contains("A partition cut the network from 20 s to 40 s"), "{s}");
+}

@@ -187,7 +187,13 @@ impl Ctx<'_> {
             && let EventKind::Request(id) | EventKind::Response(id) = kind
             && let Some(r) = self.requests.get_mut(id)
         {
-            r.holder = Holder::Lost;
+            if r.abandoned {
+                // Its caller gave up already and no answer will come: nobody else frees it.
+                self.metrics.series.abandoned -= 1;
+                self.requests.remove(id);
+            } else {
+                r.holder = Holder::Lost;
+            }
         }
         verdict == crate::world::partition::Verdict::Deliver
     }
@@ -489,6 +495,19 @@ impl Ctx<'_> {
         r.holder = Holder::InTransit;
         let caller = r.caller;
         self.send(self.me, caller, EventKind::Response(req));
+    }
+
+    /// Answers `req` with the outcome of another call (`result`, which it waited on): a
+    /// failure keeps the place where that call's failure arose.
+    pub fn respond_with(&mut self, req: RequestId, result: &ChildResult) {
+        if result.outcome != Outcome::Ok
+            && let Some(r) = self.requests.get_mut(req)
+            && r.origin == crate::world::request::NO_NODE
+        {
+            r.origin = if result.origin == crate::world::request::NO_NODE { result.node } else { result.origin };
+            r.detail = result.detail;
+        }
+        self.respond(req, result.outcome);
     }
 
     /// The standard continuation when a call ends: a failure is answered upwards at once;

@@ -223,7 +223,8 @@ impl Cache {
                     ctx.set_version(waiter, result.version);
                 }
                 if ctx.holds(waiter) {
-                    ctx.respond(waiter, result.outcome);
+                    // A waiter fails where the fetch it waited on failed.
+                    ctx.respond_with(waiter, result);
                 }
             }
         }

@@ -264,8 +264,13 @@ impl Simulation {
                 if c.abandoned || c.caller_epoch != self.world.epoch[i] || c.caller != t {
                     return;
                 }
-                let timed_out = *c;
                 let (origin, detail) = self.stuck_at(id);
+                // Its time counts for its root up to now, when its caller moved on.
+                let c = self.requests.get_mut(id).expect("live");
+                let phase = c.phase;
+                crate::ctx::book(&mut self.metrics.attribution, c, now, phase);
+                c.ledger = crate::world::metrics::attribution::NO_LEDGER;
+                let timed_out = *c;
                 let mut result = timed_out.ended(id, Outcome::TimedOut);
                 (result.origin, result.detail) = (origin, detail);
                 if timed_out.holder == Holder::Lost {
@@ -340,33 +345,40 @@ impl Simulation {
         if p.holder != Holder::At(caller) {
             return;
         }
+        if p.pending == 1 {
+            (p.mark, p.phase) = (now, SERVICE);
+        }
         if c.outcome != Outcome::Ok {
             if p.origin == NO_NODE {
                 (p.origin, p.detail) = (if c.origin == NO_NODE { c.node } else { c.origin }, c.detail);
             }
-        } else if p.pending == 1 {
-            (p.mark, p.phase) = (now, SERVICE);
-            if c.ledger == id {
-                let into = p.ledger;
-                self.metrics.attribution.merge(id, into);
-            }
+        } else if p.pending == 1 && c.ledger == id {
+            let into = p.ledger;
+            self.metrics.attribution.merge(id, into);
         }
     }
 
     /// Where a timed-out call `id` was stuck: following each waiting call to the call it
     /// made last, the deepest one still alive, as (flow node, `failure` detail).
     fn stuck_at(&self, id: RequestId) -> (u16, u8) {
-        let mut r = *self.requests.get(id).expect("a timed-out call is live");
+        let (mut at, mut r) = (id, *self.requests.get(id).expect("a timed-out call is live"));
         for _ in 0..u16::MAX {
             match r.holder {
                 Holder::Lost => return (r.node, failure::LOST),
                 Holder::InTransit => return (r.node, failure::IN_TRANSIT),
                 Holder::At(_) if r.phase == QUEUE => return (r.node, failure::QUEUED),
                 Holder::At(_) if r.phase != CALLS => return (r.node, failure::SERVING),
-                Holder::At(_) => match self.requests.get(r.last_call) {
-                    Some(next) => r = *next,
-                    None => return (r.node, failure::WAITING),
-                },
+                Holder::At(_) => {
+                    // Its last call, or (a parallel call or a scan whose last call has
+                    // answered) the oldest of its calls still out.
+                    let next = Some(r.last_call)
+                        .filter(|c| self.requests.get(*c).is_some())
+                        .or_else(|| self.requests.oldest_call_of(at));
+                    match next.and_then(|c| Some((c, *self.requests.get(c)?))) {
+                        Some((c, next)) => (at, r) = (c, next),
+                        None => return (r.node, failure::WAITING),
+                    }
+                }
             }
         }
         (r.node, failure::WAITING)

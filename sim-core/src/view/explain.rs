@@ -97,7 +97,10 @@ impl Simulation {
                 }
             }
             let offered_utilization = (capacity > 0.0).then(|| arrivals as f64 / run_s / capacity);
-            let demand = offered_utilization.map_or(utilization, |o| o.max(utilization));
+            // The first instance to fill is the wall (a hot shard, an unlucky server);
+            // the instances a target needs follow the service's total load.
+            let total = offered_utilization.map_or(utilization, |o| o.max(utilization));
+            let hottest = offered_utilization.map_or(utilization_max, |o| o.max(utilization_max));
             let instances = svc.instances.len() as u32;
             out.push(ServiceLoad {
                 service: svc.name.clone(),
@@ -107,8 +110,8 @@ impl Simulation {
                 utilization_max,
                 offered_utilization,
                 rejected,
-                saturates_at_load: if demand > 0.0 { 1.0 / demand } else { 0.0 },
-                instances_for_target: ((f64::from(instances) * demand / TARGET_UTILIZATION).ceil() as u32).max(1),
+                saturates_at_load: if hottest > 0.0 { 1.0 / hottest } else { 0.0 },
+                instances_for_target: ((f64::from(instances) * total / TARGET_UTILIZATION).ceil() as u32).max(1),
             });
         }
         out
@@ -120,11 +123,11 @@ impl Simulation {
     fn bounds(&self, r: &Report, services: &[ServiceLoad]) -> Bounds {
         // A WebSocket tier's utilization is its share of connections held, not of work.
         let working = services.iter().filter(|s| s.kind != "websocket");
-        let Some(top) = working.max_by(|a, b| a.utilization.total_cmp(&b.utilization)) else {
+        let Some(top) = working.max_by(|a, b| a.utilization_max.total_cmp(&b.utilization_max)) else {
             return Bounds::default();
         };
         let x = r.throughput_rps;
-        let u = top.utilization.max(1e-12);
+        let u = top.utilization_max.max(1e-12);
         // N* is a closed network's figure: only when every population is closed, with one
         // think time.
         let thinks: Vec<Option<f64>> = self
@@ -276,11 +279,15 @@ impl Simulation {
             .classes
             .iter()
             .map(|p| {
-                let c = &r.classes[&p.class];
-                let (measured_ms, ci95_ms) = (c.latency_ms.mean, c.latency_ms.mean_ci95);
+                let c = r.classes.get(&p.class);
+                let (measured_ms, ci95_ms) = c.map_or((0.0, None), |c| (c.latency_ms.mean, c.latency_ms.mean_ci95));
+                let served = c.is_some_and(|c| c.throughput_rps > 0.0);
                 let faulted = self.fault_on_path(&p.class);
-                let predicted_ms = p.mean_latency_ms.filter(|_| faulted.is_none());
-                let why_not = faulted.or_else(|| p.why_not.clone());
+                let predicted_ms = p.mean_latency_ms.filter(|_| faulted.is_none() && served);
+                let why_not = faulted.or_else(|| p.why_not.clone()).or_else(|| {
+                    (!served)
+                        .then(|| "no request of it completed after the warm-up, so there is nothing to compare".into())
+                });
                 let differs = predicted_ms.is_some_and(|t| {
                     let tolerance = ci95_ms.unwrap_or(0.05 * measured_ms);
                     (t - measured_ms).abs() > tolerance
@@ -363,7 +370,7 @@ impl Simulation {
         let until = heals.iter().find(|h| *h > from).map_or("the end".to_string(), |h| format!("{h:.0} s"));
         let timeouts: Vec<f64> = self.model.classes.iter().filter_map(|c| c.timeout.map(|t| t.as_secs_f64())).collect();
         let wait = match timeouts.iter().copied().reduce(f64::max) {
-            Some(t) => format!("waiting for their {t:.0} s timeouts, so errors show only when those fire"),
+            Some(t) => format!("waiting for their {} timeouts, so errors show only when those fire", seconds(t)),
             None => "and with no timeout set they wait for the heal".to_string(),
         };
         Some(format!(
@@ -376,9 +383,10 @@ impl Simulation {
     }
 }
 
-/// How hard a service is pressed: its utilization, or what it is offered if more.
+/// How hard a service is pressed: its busiest instance's utilization, or what the service
+/// is offered if more.
 fn pressure(s: &ServiceLoad) -> f64 {
-    s.offered_utilization.map_or(s.utilization, |o| o.max(s.utilization))
+    s.offered_utilization.map_or(s.utilization_max, |o| o.max(s.utilization_max))
 }
 
 fn wall(s: &ServiceLoad, r: &Report) -> Wall {
@@ -421,7 +429,12 @@ fn failure_sentence(r: &Report) -> Option<String> {
     let parts: Vec<String> = by_where.iter().take(3).map(|(w, n)| format!("{} {w}", thousands(*n))).collect();
     let share = failed as f64 / (completed + failed).max(1) as f64;
     let mut s = if failed > 0 {
-        format!("{} requests failed ({:.1}%): {}", thousands(failed), share * 100.0, parts.join(", "))
+        format!(
+            "{} requests failed over the run ({:.1}% of those answered, warm-up included): {}",
+            thousands(failed),
+            share * 100.0,
+            parts.join(", ")
+        )
     } else {
         "No request failed".to_string()
     };
@@ -477,7 +490,11 @@ fn consistency_sentence(r: &Report) -> Option<String> {
 
 /// Where the busiest class's time goes, on average and in its tail.
 fn time_sentence(r: &Report) -> Option<String> {
-    let (name, c) = r.classes.iter().max_by_key(|(n, c)| (c.requests.completed, std::cmp::Reverse(n.as_str())))?;
+    let (name, c) = r
+        .classes
+        .iter()
+        .filter(|(_, c)| !c.connections)
+        .max_by_key(|(n, c)| (c.requests.completed, std::cmp::Reverse(n.as_str())))?;
     if c.requests.completed == 0 || c.latency_ms.mean <= 0.0 {
         return None;
     }
@@ -576,6 +593,11 @@ fn little_sentence(l: &Little, r: &Report) -> Option<String> {
             format!(" counting the failed ones, against {} ms measured for the successful", ms_fmt(l.measured_mean_ms))
         }
     ))
+}
+
+/// Seconds as a person writes them: "30 s", "0.5 s", "250 ms".
+fn seconds(t: f64) -> String {
+    if t >= 1.0 { format!("{t:.0} s") } else { format!("{} ms", ms_fmt(t * 1e3)) }
 }
 
 /// Milliseconds with three significant digits or so.

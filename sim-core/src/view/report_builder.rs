@@ -249,7 +249,15 @@ impl Simulation {
     fn intervals(&self, end: SimTime) -> crate::report::Intervals {
         let bucket_s = self.metrics.series.bucket().as_secs_f64();
         let warmup_s = self.metrics.warmup_end().since(SimTime::ZERO).as_secs_f64();
-        let points: Vec<_> = self.metrics.series.points(end).into_iter().filter(|p| p.t_s + 1e-9 >= warmup_s).collect();
+        // Whole buckets inside the window: a partly filled last one would bias its batch low.
+        let end_s = end.since(SimTime::ZERO).as_secs_f64();
+        let points: Vec<_> = self
+            .metrics
+            .series
+            .points(end)
+            .into_iter()
+            .filter(|p| p.t_s + 1e-9 >= warmup_s && p.t_s + bucket_s <= end_s + 1e-9)
+            .collect();
         let k = points.len().min(20);
         if k < 10 {
             return crate::report::Intervals::default();
@@ -316,7 +324,10 @@ impl Simulation {
         let latency_ms = all_latency.summary_with_ci(self.metrics.overall_ci95_ns());
         let components = self.named_component_reports(end);
         let run_s = (end - SimTime::ZERO).as_secs_f64().max(1e-9);
-        let cost = self.cost(&components, run_s, totals.generated as f64 / run_s);
+        // The bill per request counts requests, not WebSocket connection attempts.
+        let requests: u64 =
+            classes.values().filter(|c: &&ClassReport| !c.connections).map(|c| c.requests.generated).sum();
+        let cost = self.cost(&components, run_s, requests as f64 / run_s);
         let mut report = Report {
             scenario: self.model.name.clone(),
             seed: self.seed,

@@ -149,6 +149,16 @@ impl Requests {
         (0..self.slots.len() as u32).filter(|s| !free.contains(s)).map(|s| self.slots[s as usize].request).collect()
     }
 
+    /// The oldest live call `parent` made (by creation, then slot), for finding where a
+    /// timed-out request is stuck when its last call has answered already (a cold path).
+    pub fn oldest_call_of(&self, parent: RequestId) -> Option<RequestId> {
+        let free: std::collections::BTreeSet<u32> = self.free.iter().copied().collect();
+        (0..self.slots.len() as u32)
+            .filter(|s| !free.contains(s) && self.slots[*s as usize].request.parent == Some(parent))
+            .min_by_key(|s| (self.slots[*s as usize].request.created, *s))
+            .map(|slot| RequestId { slot, generation: self.slots[slot as usize].generation })
+    }
+
     /// Ids of the live requests held by `holder`, in slot order (for crash handling).
     pub fn held_by(&self, holder: crate::kernel::ids::ComponentId) -> Vec<RequestId> {
         let free: std::collections::BTreeSet<u32> = self.free.iter().copied().collect();

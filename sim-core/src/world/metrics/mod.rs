@@ -112,7 +112,9 @@ impl Metrics {
         let c = &mut self.classes[class.index()];
         c.generated += 1;
         c.in_flight.set(now, c.in_flight.value() + 1);
-        if !self.connection[class.index()] {
+        if self.connection[class.index()] {
+            self.series.on_connect(now);
+        } else {
             self.series.on_generated(now);
         }
     }

@@ -35,6 +35,8 @@ pub struct SeriesPoint {
     /// Calls still worked on or on the wire at the bucket's end whose caller had already
     /// given up on them (timed out): work past its timeout budget.
     pub abandoned: u64,
+    /// WebSocket connection attempts in the bucket (kept apart from requests).
+    pub connects: u64,
 }
 
 #[derive(Clone)]
@@ -137,6 +139,12 @@ impl Series {
             }
             self.samples.push(latency.0);
         }
+    }
+
+    /// A connection attempt (a class that opens connections) was made.
+    pub fn on_connect(&mut self, now: SimTime) {
+        self.advance(now);
+        self.point.connects += 1;
     }
 
     #[inline]
