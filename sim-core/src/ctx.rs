@@ -310,7 +310,7 @@ impl Ctx<'_> {
 
     /// `req` leaves this instance's queue and starts being served: its time since it
     /// arrived (or since `queued`) was waiting.
-    #[inline]
+    #[inline(always)]
     pub fn begin_service(&mut self, req: RequestId) {
         let now = self.now;
         let r = self.requests.get_mut(req).expect("serve a live request");
@@ -483,6 +483,7 @@ impl Ctx<'_> {
     }
 
     /// Answers `req` to its caller with `outcome`.
+    #[inline]
     pub fn respond(&mut self, req: RequestId, outcome: Outcome) {
         let now = self.now;
         let r = self.requests.get_mut(req).expect("respond to a live request");

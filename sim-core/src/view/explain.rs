@@ -36,10 +36,11 @@ impl Simulation {
             .iter()
             .enumerate()
             .filter(|(i, _)| !self.model.is_connection_class(crate::kernel::ids::ClassId(*i as u16)));
+        let in_system = self.in_system(end);
         let (mut departed, mut in_system_mean) = (0, 0.0);
-        for (_, c) in requests {
+        for (i, c) in requests {
             departed += c.window_completed + c.window_failed;
-            in_system_mean += c.in_flight.mean(end);
+            in_system_mean += in_system[i];
         }
         let departures_rps = departed as f64 / window_s;
         let little = Little {

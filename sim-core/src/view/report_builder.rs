@@ -245,6 +245,20 @@ impl Simulation {
         out
     }
 
+    /// Per class, the time-averaged number of its requests in the system over the window:
+    /// the finished ones' time inside it, and the unfinished ones' so far.
+    pub(crate) fn in_system(&self, end: SimTime) -> Vec<f64> {
+        let start = self.metrics.warmup_end();
+        let mut area: Vec<u128> = self.metrics.classes.iter().map(|c| c.in_system_ns).collect();
+        for r in self.requests.unfinished_roots() {
+            if end > start {
+                area[r.class.index()] += u128::from(end.since(r.created.max(start)).as_nanos());
+            }
+        }
+        let span = end.since(start).as_nanos().max(1) as f64;
+        area.iter().map(|a| *a as f64 / span).collect()
+    }
+
     /// Batch means over the window's series buckets (see `Intervals`).
     fn intervals(&self, end: SimTime) -> crate::report::Intervals {
         let bucket_s = self.metrics.series.bucket().as_secs_f64();
@@ -283,6 +297,7 @@ impl Simulation {
         let mut all_latency = LatencyStats::default();
         let mut totals = RequestCounts::default();
         let (mut window_completed, mut window_failed) = (0, 0);
+        let in_system = self.in_system(end);
         let mut classes = BTreeMap::new();
         for (ci, (spec, m)) in self.model.classes.iter().zip(&self.metrics.classes).enumerate() {
             let failed = m.failed();
@@ -315,7 +330,7 @@ impl Simulation {
                     error_rate: error_rate(m.window_completed, m.window_failed),
                     failed_by_reason,
                     connections,
-                    in_system_mean: m.in_flight.mean(end),
+                    in_system_mean: in_system[ci],
                     time_split: self.time_split(ClassId(ci as u16), m),
                     failures: self.failures(spec, m),
                 },

@@ -159,6 +159,21 @@ impl Requests {
             .map(|slot| RequestId { slot, generation: self.slots[slot as usize].generation })
     }
 
+    /// The live roots not yet finished (a root's ledger is its own; a finished one's is
+    /// gone), in slot order, for the end-of-run accounting.
+    pub fn unfinished_roots(&self) -> Vec<Request> {
+        let free: std::collections::BTreeSet<u32> = self.free.iter().copied().collect();
+        (0..self.slots.len() as u32)
+            .filter(|s| !free.contains(s))
+            .map(|slot| (RequestId { slot, generation: self.slots[slot as usize].generation }, slot))
+            .filter(|(id, slot)| {
+                let r = &self.slots[*slot as usize].request;
+                r.parent.is_none() && r.ledger == *id
+            })
+            .map(|(_, slot)| self.slots[slot as usize].request)
+            .collect()
+    }
+
     /// Ids of the live requests held by `holder`, in slot order (for crash handling).
     pub fn held_by(&self, holder: crate::kernel::ids::ComponentId) -> Vec<RequestId> {
         let free: std::collections::BTreeSet<u32> = self.free.iter().copied().collect();

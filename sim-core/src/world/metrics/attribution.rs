@@ -101,11 +101,23 @@ impl Attribution {
     /// Opens a fresh ledger owned by `owner`, a call of `class`.
     #[inline]
     pub fn open(&mut self, owner: RequestId, class: ClassId) {
+        let width = self.widths[class.index()];
+        match self.ledgers.get_mut(owner.slot as usize) {
+            Some(l) if l.ns.len() == width => {
+                l.generation = owner.generation;
+                l.ns.fill(0);
+            }
+            _ => self.open_resized(owner, width),
+        }
+    }
+
+    /// `open` for a slot seen for the first time, or last owned by another class.
+    #[cold]
+    fn open_resized(&mut self, owner: RequestId, width: usize) {
         let slot = owner.slot as usize;
         if slot >= self.ledgers.len() {
             self.ledgers.resize_with(slot + 1, Ledger::default);
         }
-        let width = self.widths[class.index()];
         let l = &mut self.ledgers[slot];
         l.generation = owner.generation;
         l.ns.clear();
@@ -113,7 +125,7 @@ impl Attribution {
     }
 
     /// Books `dt` of `phase` at flow node `node` into `owner`'s ledger, if it is still open.
-    #[inline]
+    #[inline(always)]
     pub fn book(&mut self, owner: RequestId, node: u16, phase: u8, dt: SimDuration) {
         if dt.0 == 0 || phase >= CALLS {
             return;

@@ -42,13 +42,26 @@ pub struct ClassMetrics {
     /// Failures over the whole run by (reason index, origin flow node, detail): where
     /// each arose (`failure`).
     pub failures: std::collections::BTreeMap<(u8, u16, u8), u64>,
-    /// Requests in flight, time-averaged over the window (Little's L).
-    pub in_flight: TimeWeighted,
+    /// Time in the system of finished requests inside the window (ns): with the time so far
+    /// of those still in flight, the area under the number in the system, whose time
+    /// average is Little's L, measured apart from the latency figures.
+    pub in_system_ns: u128,
 }
 
 impl ClassMetrics {
     pub fn failed(&self) -> u64 {
         self.failed_by_reason.iter().sum()
+    }
+
+    /// A failure, by reason and where it arose: off the success path.
+    #[cold]
+    fn on_failed(&mut self, outcome: Outcome, origin: u16, detail: u8, in_window: bool) {
+        let reason = outcome.failure_index();
+        self.failed_by_reason[reason] += 1;
+        *self.failures.entry((reason as u8, origin, detail)).or_default() += 1;
+        if in_window {
+            self.window_failed += 1;
+        }
     }
 }
 
@@ -78,13 +91,7 @@ impl Metrics {
     pub fn new(model: &Model) -> Metrics {
         Metrics {
             warmup_end: SimTime::ZERO + model.warmup,
-            classes: vec![
-                ClassMetrics {
-                    in_flight: TimeWeighted::new(SimTime::ZERO + model.warmup),
-                    ..Default::default()
-                };
-                model.classes.len()
-            ],
+            classes: vec![ClassMetrics::default(); model.classes.len()],
             overall_batches: BatchMeans::default(),
             series: Series::new(model.duration),
             acked: KeyMap::new(0),
@@ -111,7 +118,6 @@ impl Metrics {
     pub fn on_generated(&mut self, now: SimTime, class: ClassId) {
         let c = &mut self.classes[class.index()];
         c.generated += 1;
-        c.in_flight.set(now, c.in_flight.value() + 1);
         if self.connection[class.index()] {
             self.series.on_connect(now);
         } else {
@@ -135,7 +141,9 @@ impl Metrics {
         let several = self.classes.len() > 1;
         let series = !self.connection[class.index()];
         let c = &mut self.classes[class.index()];
-        c.in_flight.set(now, c.in_flight.value() - 1);
+        if in_window {
+            c.in_system_ns += u128::from((now - created.max(self.warmup_end)).as_nanos());
+        }
         if outcome == Outcome::Ok {
             let latency = now - created;
             c.completed += 1;
@@ -150,12 +158,7 @@ impl Metrics {
                 self.series.on_completed(now, latency);
             }
         } else {
-            let reason = outcome.failure_index();
-            c.failed_by_reason[reason] += 1;
-            *c.failures.entry((reason as u8, origin, detail)).or_default() += 1;
-            if in_window {
-                c.window_failed += 1;
-            }
+            c.on_failed(outcome, origin, detail, in_window);
             if series {
                 self.series.on_failed(now);
             }
