@@ -223,3 +223,16 @@ fn a_partition_shows_while_it_lasts_and_its_timeouts_are_lost_at_the_database() 
     assert!(s.contains("lost in a partition on the way to or from db"), "{s}");
     assert!(s.contains("A partition cut the network from 20 s to 40 s"), "{s}");
 }
+
+#[test]
+fn a_timeout_in_a_fan_out_names_the_branch_still_out_not_the_last_call_made() {
+    let r = common::report("tests/explain/fanout-partition.toml", &["--no-check"]);
+    let page = &r["classes"]["page"];
+    let lines = page["failures"].as_array().unwrap();
+    let failed = page["requests"]["failed"].as_u64().unwrap();
+    // About 50 pages a second for the 10 s of the cut, every one lost on its way to a.
+    assert!((400..=600).contains(&failed), "{failed} failed");
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    assert_eq!((lines[0]["reason"].as_str(), lines[0]["at"].as_str()), (Some("timed_out"), Some("a")), "{lines:?}");
+    assert_eq!(lines[0]["detail"], "lost in a partition");
+}

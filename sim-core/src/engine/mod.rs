@@ -46,6 +46,11 @@ pub struct Simulation {
     pub(crate) twin: std::sync::OnceLock<crate::theory::Twin>,
 }
 
+/// Requests in flight up to which a timeout looks through them all for a parallel call's
+/// oldest call still out (a scan per timeout); beyond it the parent itself is named, so a
+/// partition over a huge fan-out cannot make timeouts quadratic.
+const SCAN_FOR_STUCK: usize = 1 << 16;
+
 /// Closed-loop users and components: who may all act at one instant.
 fn crowd(model: &Model) -> u64 {
     let users: u64 = model
@@ -371,9 +376,9 @@ impl Simulation {
                 Holder::At(_) => {
                     // Its last call, or (a parallel call or a scan whose last call has
                     // answered) the oldest of its calls still out.
-                    let next = Some(r.last_call)
-                        .filter(|c| self.requests.get(*c).is_some())
-                        .or_else(|| self.requests.oldest_call_of(at));
+                    let next = Some(r.last_call).filter(|c| self.requests.get(*c).is_some()).or_else(|| {
+                        (self.requests.live() <= SCAN_FOR_STUCK).then(|| self.requests.oldest_call_of(at))?
+                    });
                     match next.and_then(|c| Some((c, *self.requests.get(c)?))) {
                         Some((c, next)) => (at, r) = (c, next),
                         None => return (r.node, failure::WAITING),
