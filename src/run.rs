@@ -84,15 +84,31 @@ pub fn run(args: &RunArgs) -> anyhow::Result<i32> {
             report.series.clear();
         }
     }
-    let mut json = serde_json::to_value(&report)?;
+    print_report(args, &scenario, &report, None)
+}
+
+/// Prints `report` (with `over`, the figures over seeds, if any) as text or JSON with the
+/// scenario's expectations judged on it; exit 3 if one fails, unless `--no-check`.
+fn print_report(
+    args: &RunArgs,
+    scenario: &Scenario,
+    report: &Report,
+    over: Option<&over_seeds::OverSeeds>,
+) -> anyhow::Result<i32> {
+    let mut json = serde_json::to_value(report)?;
     let verdicts = expectations::evaluate(&scenario.expectations, &json);
     if args.json {
-        json.as_object_mut()
-            .expect("the report is an object")
-            .insert("expectations".into(), serde_json::to_value(&verdicts)?);
+        let obj = json.as_object_mut().expect("the report is an object");
+        obj.insert("expectations".into(), serde_json::to_value(&verdicts)?);
+        if let Some(over) = over {
+            obj.insert("over_seeds".into(), serde_json::to_value(over)?);
+        }
         println!("{}", serde_json::to_string_pretty(&json)?);
     } else {
-        print!("{}", text_report::render(&scenario, &report));
+        print!("{}", text_report::render(scenario, report));
+        if let Some(over) = over {
+            print!("{}", over_seeds::render(over));
+        }
         if !verdicts.is_empty() {
             print!("{}", expectations::render(&verdicts, &scenario.expectations));
         }
@@ -114,27 +130,7 @@ fn run_seeds(args: &RunArgs, scenario: &Scenario, first: u64) -> anyhow::Result<
     let seeds: Vec<u64> = (0..u64::from(args.seeds)).map(|i| first.wrapping_add(i)).collect();
     let threads = args.jobs.map_or_else(crate::batch::default_jobs, usize::from);
     let (reports, over) = over_seeds::run(scenario, &seeds, threads)?;
-    let report = &reports[0];
-    let mut json = serde_json::to_value(report)?;
-    let verdicts = expectations::evaluate(&scenario.expectations, &json);
-    if args.json {
-        let obj = json.as_object_mut().expect("the report is an object");
-        obj.insert("expectations".into(), serde_json::to_value(&verdicts)?);
-        obj.insert("over_seeds".into(), serde_json::to_value(&over)?);
-        println!("{}", serde_json::to_string_pretty(&json)?);
-    } else {
-        print!("{}", text_report::render(scenario, report));
-        print!("{}", over_seeds::render(&over));
-        if !verdicts.is_empty() {
-            print!("{}", expectations::render(&verdicts, &scenario.expectations));
-        }
-    }
-    let failed = verdicts.iter().filter(|v| !v.passed).count();
-    if failed > 0 && !args.no_check {
-        eprintln!("{failed} expectation{} failed (exit 3; --no-check to ignore)", if failed == 1 { "" } else { "s" });
-        return Ok(EXIT_EXPECTATION);
-    }
-    Ok(0)
+    print_report(args, scenario, &reports[0], Some(&over))
 }
 
 /// Events between two looks at the clock, the progress bar and the stop flag.

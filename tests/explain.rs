@@ -236,3 +236,27 @@ fn a_timeout_in_a_fan_out_names_the_branch_still_out_not_the_last_call_made() {
     assert_eq!((lines[0]["reason"].as_str(), lines[0]["at"].as_str()), (Some("timed_out"), Some("a")), "{lines:?}");
     assert_eq!(lines[0]["detail"], "lost in a partition");
 }
+
+#[test]
+fn run_with_seeds_gives_each_figure_its_mean_and_interval_over_the_seeds() {
+    let args = ["--duration", "2m", "--warmup", "10s", "--no-check"];
+    let r = common::report("mmc", &[&args[..], &["--seeds", "3"]].concat());
+    let over = &r["over_seeds"];
+    assert_eq!(over["seeds"], serde_json::json!([1, 2, 3]));
+    let singles: Vec<Value> =
+        (1..=3).map(|s| common::report("mmc", &[&args[..], &["--seed", &s.to_string()]].concat())).collect();
+    // The report is the first seed's, as a single run prints it.
+    assert_eq!(r["trace_hash"], singles[0]["trace_hash"]);
+    for (figure, path) in [("throughput_rps", "/throughput_rps"), ("p99_ms", "/latency_ms/p99")] {
+        let xs: Vec<f64> = singles.iter().map(|s| f(s.pointer(path).unwrap())).collect();
+        let mean = xs.iter().sum::<f64>() / 3.0;
+        let e = &over["figures"][figure];
+        assert!((f(&e["mean"]) - mean).abs() <= 1e-9 * mean.abs(), "{figure}: {e} against {xs:?}");
+        // Student's t with 2 degrees of freedom: 4.303 s / sqrt(3).
+        let sd = (xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / 2.0).sqrt();
+        assert!((f(&e["ci95"]) - 4.303 * sd / 3f64.sqrt()).abs() <= 1e-6 * sd.max(1e-9), "{figure}: {e}");
+    }
+    assert!(over["components"]["server"]["utilization"]["ci95"].is_number());
+    let text = common::ok(&[&["run", "mmc", "--seeds", "3"], &args[..]].concat());
+    assert!(text.contains("over 3 seeds (1..3): mean ± 95% interval"), "{text}");
+}
