@@ -55,11 +55,10 @@ fn scalelab_without_a_terminal_prints_help_and_tui_refuses_with_a_message() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("the TUI needs a terminal"));
 }
 
-/// Issue #15: SIGTERM to the TUI (here under a pseudo-terminal from `script`) leaves the
-/// alternate screen, shows the cursor again and exits 143; it used to leave the terminal
-/// raw, on the alternate screen, with no cursor.
-#[test]
-fn the_tui_restores_the_terminal_when_terminated() {
+/// `scalelab tui mm1` under a pseudo-terminal from `script`, once its first frame is up
+/// (the alternate screen entered, the terminal raw): the child, its output and what it
+/// printed so far.
+fn tui_on_mm1_under_script() -> (std::process::Child, std::process::ChildStdout, Vec<u8>) {
     use std::io::Read;
     // script's terminal has no size until told; the TUI then draws its usual screen.
     let command = format!("stty rows 40 cols 120; exec {} tui mm1", env!("CARGO_BIN_EXE_scalelab"));
@@ -70,7 +69,6 @@ fn the_tui_restores_the_terminal_when_terminated() {
         .spawn()
         .expect("script (util-linux) runs");
     let mut out = script.stdout.take().unwrap();
-    // The alternate screen and a first frame: the UI is up and the terminal raw.
     let mut seen = Vec::new();
     let mut buf = [0u8; 4096];
     while !String::from_utf8_lossy(&seen).contains("paused") {
@@ -78,6 +76,16 @@ fn the_tui_restores_the_terminal_when_terminated() {
         assert!(n > 0, "the TUI drew nothing");
         seen.extend_from_slice(&buf[..n]);
     }
+    (script, out, seen)
+}
+
+/// Issue #15: SIGTERM to the TUI (here under a pseudo-terminal from `script`) leaves the
+/// alternate screen, shows the cursor again and exits 143; it used to leave the terminal
+/// raw, on the alternate screen, with no cursor.
+#[test]
+fn the_tui_restores_the_terminal_when_terminated() {
+    use std::io::Read;
+    let (mut script, mut out, mut seen) = tui_on_mm1_under_script();
     let children = Command::new("pgrep").args(["-P", &script.id().to_string()]).output().unwrap();
     let tui = String::from_utf8_lossy(&children.stdout).trim().to_string();
     assert!(!tui.is_empty(), "the TUI runs under script");
@@ -97,21 +105,7 @@ fn the_tui_restores_the_terminal_when_terminated() {
 #[test]
 fn ctrl_c_in_the_tui_exits_130() {
     use std::io::{Read, Write};
-    let command = format!("stty rows 40 cols 120; exec {} tui mm1", env!("CARGO_BIN_EXE_scalelab"));
-    let mut script = Command::new("script")
-        .args(["-qec", &command, "/dev/null"])
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .expect("script (util-linux) runs");
-    let mut out = script.stdout.take().unwrap();
-    let mut seen = Vec::new();
-    let mut buf = [0u8; 4096];
-    while !String::from_utf8_lossy(&seen).contains("paused") {
-        let n = out.read(&mut buf).unwrap();
-        assert!(n > 0, "the TUI drew nothing");
-        seen.extend_from_slice(&buf[..n]);
-    }
+    let (mut script, mut out, mut seen) = tui_on_mm1_under_script();
     let mut keys = script.stdin.take().unwrap();
     keys.write_all(b"\x03").unwrap();
     keys.flush().unwrap();
