@@ -7,9 +7,9 @@ use sim_core::model::{ComponentModel, FaultAction, FaultSpec};
 use sim_core::{Model, Report, SimDuration};
 
 /// The model's faults as chart markers, in seconds: a partition or flaky link as a band
-/// until its heal (or the run's end), a slow-down or a clock skew as a band until the fault
-/// that undoes it, a surge as a band while it lasts; a crash, restart, drain or heal as a
-/// vertical mark.
+/// until its heal (or the run's end); a slow-down, a surge fault or a clock skew as a band
+/// until the fault that undoes it; a workload's own surges as bands while they last; a
+/// crash, restart, drain or heal as a vertical mark.
 pub fn fault_markers(model: &Model) -> Vec<Marker> {
     let s = |d: SimDuration| d.as_nanos() as f64 / 1e9;
     let name = |c: sim_core::kernel::ids::ComponentId| model.components[c.index()].name.as_str();
@@ -47,7 +47,12 @@ pub fn fault_markers(model: &Model) -> Vec<Marker> {
             }
             FaultAction::Slow(factor) if factor != 1.0 => {
                 let back = until(i, &|g| g.target == target && matches!(g.action, FaultAction::Slow(_)));
-                (Some(back), format!("slow ×{factor} {}", name(target)))
+                // A surge fault is a clients' slow-down: their rate times the factor.
+                let verb = match model.components[target.index()].model {
+                    ComponentModel::Clients(_) => "surge",
+                    _ => "slow",
+                };
+                (Some(back), format!("{verb} ×{factor} {}", name(target)))
             }
             FaultAction::Skew(by) if by.as_nanos() > 0 => {
                 let back = until(i, &|g| g.target == target && matches!(g.action, FaultAction::Skew(_)));
@@ -117,4 +122,61 @@ pub fn over_time(runs: &[(&str, &Report)], faults: &[Marker]) -> Vec<Chart> {
         c.markers = faults.to_vec();
     }
     charts
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn faults_become_bands_while_they_last_and_marks_when_instant() {
+        let mut text = scenarios::builtin::get("stage-04").expect("a built-in").to_string();
+        text.push_str(
+            r#"
+[[faults]]
+at = "1m"
+slow = "web-2"
+factor = 3
+for = "30s"
+[[faults]]
+at = "6m"
+flaky = ["web", "db"]
+loss = 0.05
+for = "1m"
+[[faults]]
+at = "8m"
+partition = [["web-1"], ["db-1", "db-2", "db-3"]]
+[[faults]]
+at = "9m"
+heal = "all"
+[[faults]]
+at = "10m"
+restart = "db-1"
+[[faults]]
+at = "11m"
+surge = "clients"
+factor = 2
+for = "1m"
+"#,
+        );
+        let text = text.replacen("[workload]\n", "[workload]\nsurges = [{ at = \"12m\", for = \"30s\", factor = 3 }]\n", 1);
+        let source = scenarios::Source { origin: "test.toml".into(), text };
+        let scenario = scenarios::parse(&source, &scenarios::Overrides::default()).expect("the faults are valid");
+        let mut got: Vec<(f64, Option<f64>, String)> =
+            fault_markers(&scenario.model).into_iter().map(|m| (m.from, m.to, m.label)).collect();
+        got.sort_by(|a, b| a.0.total_cmp(&b.0));
+        let want = [
+            (60.0, Some(90.0), "slow ×3 web-2"),
+            (300.0, None, "crash db-1"),
+            (360.0, Some(420.0), "flaky link"),
+            (420.0, None, "heal"),
+            (480.0, Some(540.0), "partition"),
+            (540.0, None, "heal all"),
+            (600.0, None, "restart db-1"),
+            (660.0, Some(720.0), "surge ×2 clients"),
+            (720.0, Some(750.0), "surge ×3 clients"),
+        ];
+        let want: Vec<(f64, Option<f64>, String)> = want.iter().map(|&(a, b, l)| (a, b, l.to_string())).collect();
+        assert_eq!(got, want);
+    }
 }
