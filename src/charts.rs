@@ -41,8 +41,9 @@ pub fn fault_markers(model: &Model) -> Vec<Marker> {
                     (false, true) => "one-way partition",
                     (false, false) => "partition",
                 };
-                let healed =
-                    until(i, &|g| matches!(g.action, FaultAction::Heal(q) if q == p) || g.action == FaultAction::HealAll);
+                let healed = until(i, &|g| {
+                    matches!(g.action, FaultAction::Heal(q) if q == p) || g.action == FaultAction::HealAll
+                });
                 (Some(healed), what.to_string())
             }
             FaultAction::Slow(factor) if factor != 1.0 => {
@@ -67,7 +68,11 @@ pub fn fault_markers(model: &Model) -> Vec<Marker> {
         if let ComponentModel::Clients(spec) = &c.model {
             for surge in &spec.surges {
                 let from = s(surge.at);
-                out.push(Marker { from, to: Some(from + s(surge.lasting)), label: format!("surge ×{} {}", surge.factor, c.name) });
+                out.push(Marker {
+                    from,
+                    to: Some(from + s(surge.lasting)),
+                    label: format!("surge ×{} {}", surge.factor, c.name),
+                });
             }
         }
     }
@@ -159,7 +164,8 @@ factor = 2
 for = "1m"
 "#,
         );
-        let text = text.replacen("[workload]\n", "[workload]\nsurges = [{ at = \"12m\", for = \"30s\", factor = 3 }]\n", 1);
+        let text =
+            text.replacen("[workload]\n", "[workload]\nsurges = [{ at = \"12m\", for = \"30s\", factor = 3 }]\n", 1);
         let source = scenarios::Source { origin: "test.toml".into(), text };
         let scenario = scenarios::parse(&source, &scenarios::Overrides::default()).expect("the faults are valid");
         let mut got: Vec<(f64, Option<f64>, String)> =

@@ -143,7 +143,8 @@ fn variants(args: &CompareArgs) -> Result<Vec<Variant>, i32> {
 /// The faults of the variants compared: the ones they all share as they are, the others
 /// named after the variant they belong to.
 fn fault_markers(variants: &[Variant]) -> Vec<crate::svg::Marker> {
-    let each: Vec<Vec<crate::svg::Marker>> = variants.iter().map(|v| charts::fault_markers(&v.scenario.model)).collect();
+    let each: Vec<Vec<crate::svg::Marker>> =
+        variants.iter().map(|v| charts::fault_markers(&v.scenario.model)).collect();
     let mut out: Vec<crate::svg::Marker> = Vec::new();
     for (v, markers) in variants.iter().zip(&each) {
         for m in markers {

@@ -350,7 +350,9 @@ fn y_label(metric: &str) -> String {
         .iter()
         .find(|(end, _)| metric.ends_with(end))
         .map(|&(_, unit)| unit)
-        .or_else(|| ["rate", "ratio", "utilization", "offload"].iter().any(|e| metric.ends_with(e)).then_some("fraction"));
+        .or_else(|| {
+            ["rate", "ratio", "utilization", "offload"].iter().any(|e| metric.ends_with(e)).then_some("fraction")
+        });
     match unit {
         Some(unit) => format!("{metric} ({unit})"),
         None => metric.to_string(),
@@ -375,7 +377,8 @@ fn svg_page(
             args.vary.values.iter().enumerate().map(|(i, v)| format!("{i}: {v}")).collect::<Vec<_>>().join(", ")
         ),
     };
-    let mut main = Chart::new(format!("{} against {}", args.metric, args.vary.key), x_label.clone(), y_label(&args.metric));
+    let mut main =
+        Chart::new(format!("{} against {}", args.metric, args.vary.key), x_label.clone(), y_label(&args.metric));
     main.lines.push(Line::new(args.metric.clone(), points.iter().enumerate().map(|(i, p)| (x(i), p.metric)).collect()));
     main.target = line.map(|(b, t)| (b, format!("target: {}", t.text)));
     if let Some(k) = knee

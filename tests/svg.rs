@@ -153,7 +153,9 @@ fn run_svg_marks_crashes_partitions_and_heals_where_they_happen_with_units_on_th
     // stage-04's own crash of db-1 at 5m, and a partition of web-1 from the databases
     // from 2m to 3m.
     let mut source = common::ok(&["show", "stage-04"]);
-    source.push_str("\n[[faults]]\nat = \"2m\"\npartition = [[\"web-1\"], [\"db-1\", \"db-2\", \"db-3\"]]\nfor = \"1m\"\n");
+    source.push_str(
+        "\n[[faults]]\nat = \"2m\"\npartition = [[\"web-1\"], [\"db-1\", \"db-2\", \"db-3\"]]\nfor = \"1m\"\n",
+    );
     let scenario = common::scratch("faults.toml");
     std::fs::write(&scenario, source).unwrap();
     let path = common::scratch("faults.svg");
