@@ -2,8 +2,82 @@
 //! simulated time (one line per run when several are compared); for sweeps, the figure
 //! against the varied value.
 
-use crate::svg::{Chart, Line};
-use sim_core::Report;
+use crate::svg::{Chart, Line, Marker};
+use sim_core::model::{ComponentModel, FaultAction, FaultSpec};
+use sim_core::{Model, Report, SimDuration};
+
+/// The model's faults as chart markers, in seconds: a partition or flaky link as a band
+/// until its heal (or the run's end); a slow-down, a surge fault or a clock skew as a band
+/// until the fault that undoes it; a workload's own surges as bands while they last; a
+/// crash, restart, drain or heal as a vertical mark.
+pub fn fault_markers(model: &Model) -> Vec<Marker> {
+    let s = |d: SimDuration| d.as_nanos() as f64 / 1e9;
+    let name = |c: sim_core::kernel::ids::ComponentId| model.components[c.index()].name.as_str();
+    let end = s(model.duration);
+    // The first fault at or after `i`'s time that ends it, by `ends`.
+    let until = |i: usize, ends: &dyn Fn(&FaultSpec) -> bool| {
+        let f = &model.faults[i];
+        model
+            .faults
+            .iter()
+            .enumerate()
+            .filter(|&(j, g)| j != i && g.at >= f.at && ends(g))
+            .min_by_key(|(_, g)| g.at)
+            .map_or(end, |(_, g)| s(g.at))
+    };
+    let mut out = Vec::new();
+    for (i, f) in model.faults.iter().enumerate() {
+        let (at, target) = (s(f.at), f.target);
+        let (to, label) = match f.action {
+            FaultAction::Crash => (None, format!("crash {}", name(target))),
+            FaultAction::Restart => (None, format!("restart {}", name(target))),
+            FaultAction::Drain => (None, format!("drain {}", name(target))),
+            FaultAction::Heal(_) => (None, "heal".to_string()),
+            FaultAction::HealAll => (None, "heal all".to_string()),
+            FaultAction::Partition(p) => {
+                let spec = &model.partitions[usize::from(p)];
+                let what = match (spec.loss < 1.0, spec.one_way) {
+                    (true, _) => "flaky link",
+                    (false, true) => "one-way partition",
+                    (false, false) => "partition",
+                };
+                let healed = until(i, &|g| {
+                    matches!(g.action, FaultAction::Heal(q) if q == p) || g.action == FaultAction::HealAll
+                });
+                (Some(healed), what.to_string())
+            }
+            FaultAction::Slow(factor) if factor != 1.0 => {
+                let back = until(i, &|g| g.target == target && matches!(g.action, FaultAction::Slow(_)));
+                // A surge fault is a clients' slow-down: their rate times the factor.
+                let verb = match model.components[target.index()].model {
+                    ComponentModel::Clients(_) => "surge",
+                    _ => "slow",
+                };
+                (Some(back), format!("{verb} ×{factor} {}", name(target)))
+            }
+            FaultAction::Skew(by) if by.as_nanos() > 0 => {
+                let back = until(i, &|g| g.target == target && matches!(g.action, FaultAction::Skew(_)));
+                (Some(back), format!("skew +{by} {}", name(target)))
+            }
+            // The end of a slow-down or a skew: its band already stops here.
+            FaultAction::Slow(_) | FaultAction::Skew(_) => continue,
+        };
+        out.push(Marker { from: at, to, label });
+    }
+    for c in &model.components {
+        if let ComponentModel::Clients(spec) = &c.model {
+            for surge in &spec.surges {
+                let from = s(surge.at);
+                out.push(Marker {
+                    from,
+                    to: Some(from + s(surge.lasting)),
+                    label: format!("surge ×{} {}", surge.factor, c.name),
+                });
+            }
+        }
+    }
+    out
+}
 
 /// Per-second series of `report` as chart points; `f` reads a point's value.
 fn points(
@@ -21,14 +95,15 @@ fn bucket_s(report: &Report) -> f64 {
     }
 }
 
-/// Latency, throughput and errors over time, for one run or several (`(label, report)`).
-pub fn over_time(runs: &[(&str, &Report)]) -> Vec<Chart> {
+/// Latency, throughput and errors over time, for one run or several (`(label, report)`),
+/// with `faults` marked on each chart.
+pub fn over_time(runs: &[(&str, &Report)], faults: &[Marker]) -> Vec<Chart> {
     let warmup = runs.first().map_or(0.0, |(_, r)| r.warmup_seconds);
     let shade = (warmup > 0.0).then(|| (0.0, warmup, "warm-up (not in the statistics)".to_string()));
     let x = "simulated time (s)";
     let mut latency = Chart::new("Latency over simulated time", x, "latency (ms)");
-    let mut throughput = Chart::new("Throughput: requests completed per second", x, "requests/s");
-    let mut errors = Chart::new("Errors: requests failed per second", x, "failures/s");
+    let mut throughput = Chart::new("Throughput: requests completed per second", x, "throughput (req/s)");
+    let mut errors = Chart::new("Errors: requests failed per second", x, "failures (req/s)");
     for (label, r) in runs {
         let per_s = bucket_s(r);
         if runs.len() == 1 {
@@ -49,6 +124,65 @@ pub fn over_time(runs: &[(&str, &Report)]) -> Vec<Chart> {
     let mut charts = vec![latency, throughput, errors];
     for c in &mut charts {
         c.shade = shade.clone();
+        c.markers = faults.to_vec();
     }
     charts
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn faults_become_bands_while_they_last_and_marks_when_instant() {
+        let mut text = scenarios::builtin::get("stage-04").expect("a built-in").to_string();
+        text.push_str(
+            r#"
+[[faults]]
+at = "1m"
+slow = "web-2"
+factor = 3
+for = "30s"
+[[faults]]
+at = "6m"
+flaky = ["web", "db"]
+loss = 0.05
+for = "1m"
+[[faults]]
+at = "8m"
+partition = [["web-1"], ["db-1", "db-2", "db-3"]]
+[[faults]]
+at = "9m"
+heal = "all"
+[[faults]]
+at = "10m"
+restart = "db-1"
+[[faults]]
+at = "11m"
+surge = "clients"
+factor = 2
+for = "1m"
+"#,
+        );
+        let text =
+            text.replacen("[workload]\n", "[workload]\nsurges = [{ at = \"12m\", for = \"30s\", factor = 3 }]\n", 1);
+        let source = scenarios::Source { origin: "test.toml".into(), text };
+        let scenario = scenarios::parse(&source, &scenarios::Overrides::default()).expect("the faults are valid");
+        let mut got: Vec<(f64, Option<f64>, String)> =
+            fault_markers(&scenario.model).into_iter().map(|m| (m.from, m.to, m.label)).collect();
+        got.sort_by(|a, b| a.0.total_cmp(&b.0));
+        let want = [
+            (60.0, Some(90.0), "slow ×3 web-2"),
+            (300.0, None, "crash db-1"),
+            (360.0, Some(420.0), "flaky link"),
+            (420.0, None, "heal"),
+            (480.0, Some(540.0), "partition"),
+            (540.0, None, "heal all"),
+            (600.0, None, "restart db-1"),
+            (660.0, Some(720.0), "surge ×2 clients"),
+            (720.0, Some(750.0), "surge ×3 clients"),
+        ];
+        let want: Vec<(f64, Option<f64>, String)> = want.iter().map(|&(a, b, l)| (a, b, l.to_string())).collect();
+        assert_eq!(got, want);
+    }
 }
