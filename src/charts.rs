@@ -3,80 +3,13 @@
 //! against the varied value.
 
 use crate::svg::{Chart, Line, Marker};
-use sim_core::model::{ComponentModel, FaultAction, FaultSpec};
-use sim_core::{Model, Report, SimDuration};
+use sim_core::{Model, Report};
 
-/// The model's faults as chart markers, in seconds: a partition or flaky link as a band
-/// until its heal (or the run's end); a slow-down, a surge fault or a clock skew as a band
-/// until the fault that undoes it; a workload's own surges as bands while they last; a
-/// crash, restart, drain or heal as a vertical mark.
+/// The model's faults as chart markers, in seconds (`Model::fault_spans` says which are
+/// bands and which moments).
 pub fn fault_markers(model: &Model) -> Vec<Marker> {
-    let s = |d: SimDuration| d.as_nanos() as f64 / 1e9;
-    let name = |c: sim_core::kernel::ids::ComponentId| model.components[c.index()].name.as_str();
-    let end = s(model.duration);
-    // The first fault at or after `i`'s time that ends it, by `ends`.
-    let until = |i: usize, ends: &dyn Fn(&FaultSpec) -> bool| {
-        let f = &model.faults[i];
-        model
-            .faults
-            .iter()
-            .enumerate()
-            .filter(|&(j, g)| j != i && g.at >= f.at && ends(g))
-            .min_by_key(|(_, g)| g.at)
-            .map_or(end, |(_, g)| s(g.at))
-    };
-    let mut out = Vec::new();
-    for (i, f) in model.faults.iter().enumerate() {
-        let (at, target) = (s(f.at), f.target);
-        let (to, label) = match f.action {
-            FaultAction::Crash => (None, format!("crash {}", name(target))),
-            FaultAction::Restart => (None, format!("restart {}", name(target))),
-            FaultAction::Drain => (None, format!("drain {}", name(target))),
-            FaultAction::Heal(_) => (None, "heal".to_string()),
-            FaultAction::HealAll => (None, "heal all".to_string()),
-            FaultAction::Partition(p) => {
-                let spec = &model.partitions[usize::from(p)];
-                let what = match (spec.loss < 1.0, spec.one_way) {
-                    (true, _) => "flaky link",
-                    (false, true) => "one-way partition",
-                    (false, false) => "partition",
-                };
-                let healed = until(i, &|g| {
-                    matches!(g.action, FaultAction::Heal(q) if q == p) || g.action == FaultAction::HealAll
-                });
-                (Some(healed), what.to_string())
-            }
-            FaultAction::Slow(factor) if factor != 1.0 => {
-                let back = until(i, &|g| g.target == target && matches!(g.action, FaultAction::Slow(_)));
-                // A surge fault is a clients' slow-down: their rate times the factor.
-                let verb = match model.components[target.index()].model {
-                    ComponentModel::Clients(_) => "surge",
-                    _ => "slow",
-                };
-                (Some(back), format!("{verb} ×{factor} {}", name(target)))
-            }
-            FaultAction::Skew(by) if by.as_nanos() > 0 => {
-                let back = until(i, &|g| g.target == target && matches!(g.action, FaultAction::Skew(_)));
-                (Some(back), format!("skew +{by} {}", name(target)))
-            }
-            // The end of a slow-down or a skew: its band already stops here.
-            FaultAction::Slow(_) | FaultAction::Skew(_) => continue,
-        };
-        out.push(Marker { from: at, to, label });
-    }
-    for c in &model.components {
-        if let ComponentModel::Clients(spec) = &c.model {
-            for surge in &spec.surges {
-                let from = s(surge.at);
-                out.push(Marker {
-                    from,
-                    to: Some(from + s(surge.lasting)),
-                    label: format!("surge ×{} {}", surge.factor, c.name),
-                });
-            }
-        }
-    }
-    out
+    let s = |t: sim_core::SimTime| t.as_nanos() as f64 / 1e9;
+    model.fault_spans().into_iter().map(|f| Marker { from: s(f.from), to: f.to.map(s), label: f.label }).collect()
 }
 
 /// Per-second series of `report` as chart points; `f` reads a point's value.

@@ -1,64 +1,89 @@
 //! The faults of a model as stretches of time, for people looking at a run's charts: a
 //! crash is a moment, a slowdown lasts until the instance is back to speed, a partition
-//! until it heals, a surge for its length. The TUI and the SVG charts draw them.
+//! until it heals, a surge for its length. The TUI's charts and the SVGs draw them.
 
-use super::{ComponentModel, FaultAction, Model};
-use crate::kernel::time::SimTime;
+use super::{ComponentModel, FaultAction, FaultSpec, Model};
+use crate::kernel::time::{SimDuration, SimTime};
 
-/// One fault as drawn on a time chart: a mark at `from`, or a band to `to`.
+/// One fault as drawn on a time chart: a mark at `from`, or a band from `from` to `to`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct FaultSpan {
     pub from: SimTime,
-    /// The end of a band; `None` for a moment, or for a band still open at the run's end.
+    /// The end of a band (the run's end if nothing undoes it); `None` for a moment.
     pub to: Option<SimTime>,
-    /// Whether this is a band (a slowdown, a partition, a surge) rather than a moment.
-    pub band: bool,
-    /// Short enough for a chart: "crash db-1", "partition", "surge ×3".
+    /// Short enough for a chart: "crash db-1", "partition", "surge ×3 clients".
     pub label: String,
 }
 
 impl Model {
-    /// Every fault, partition and surge of the model, in time order (ties in file order).
+    /// A partition or flaky link is a band until its heal (or the run's end); a slowdown,
+    /// a surge fault or a clock skew a band until the fault that undoes it; a workload's
+    /// own surges bands while they last; a crash, restart, drain or heal a moment. In the
+    /// model's fault order, the surges last.
     pub fn fault_spans(&self) -> Vec<FaultSpan> {
-        let name = |i: usize| self.components[i].name.as_str();
-        let at = |d: crate::kernel::time::SimDuration| SimTime::ZERO + d;
-        // Hand faults are appended after the file's: order by time (stable) before pairing.
-        let mut faults: Vec<&super::FaultSpec> = self.faults.iter().collect();
-        faults.sort_by_key(|f| f.at);
-        let mut spans = Vec::new();
-        for (k, f) in faults.iter().enumerate() {
-            let later = &faults[k + 1..];
-            let target = f.target.index();
-            let (label, band, to) = match f.action {
-                FaultAction::Crash => (format!("crash {}", name(target)), false, None),
-                FaultAction::Restart => (format!("restart {}", name(target)), false, None),
-                FaultAction::Drain => (format!("drain {}", name(target)), false, None),
-                FaultAction::Skew(d) if d.as_nanos() > 0 => (format!("skew {}", name(target)), false, None),
-                FaultAction::Skew(_) | FaultAction::Heal(_) | FaultAction::HealAll => continue,
-                FaultAction::Slow(1.0) => continue,
-                FaultAction::Slow(x) => {
-                    let end = later.iter().find(|g| g.target == f.target && matches!(g.action, FaultAction::Slow(_)));
-                    (format!("slow {} ×{x}", name(target)), true, end.map(|g| at(g.at)))
-                }
+        let at = |d: SimDuration| SimTime::ZERO + d;
+        let name = |c: crate::kernel::ids::ComponentId| self.components[c.index()].name.as_str();
+        let end = at(self.duration);
+        // The first fault at or after `i`'s time that ends it, by `ends`.
+        let until = |i: usize, ends: &dyn Fn(&FaultSpec) -> bool| {
+            let f = &self.faults[i];
+            self.faults
+                .iter()
+                .enumerate()
+                .filter(|&(j, g)| j != i && g.at >= f.at && ends(g))
+                .min_by_key(|(_, g)| g.at)
+                .map_or(end, |(_, g)| at(g.at))
+        };
+        let mut out = Vec::new();
+        for (i, f) in self.faults.iter().enumerate() {
+            let target = f.target;
+            let (to, label) = match f.action {
+                FaultAction::Crash => (None, format!("crash {}", name(target))),
+                FaultAction::Restart => (None, format!("restart {}", name(target))),
+                FaultAction::Drain => (None, format!("drain {}", name(target))),
+                FaultAction::Heal(_) => (None, "heal".to_string()),
+                FaultAction::HealAll => (None, "heal all".to_string()),
                 FaultAction::Partition(p) => {
-                    let end = later.iter().find(|g| {
+                    let spec = &self.partitions[usize::from(p)];
+                    let what = match (spec.loss < 1.0, spec.one_way) {
+                        (true, _) => "flaky link",
+                        (false, true) => "one-way partition",
+                        (false, false) => "partition",
+                    };
+                    let healed = until(i, &|g| {
                         matches!(g.action, FaultAction::Heal(q) if q == p) || g.action == FaultAction::HealAll
                     });
-                    let what = if self.partitions[usize::from(p)].loss < 1.0 { "flaky link" } else { "partition" };
-                    (what.to_string(), true, end.map(|g| at(g.at)))
+                    (Some(healed), what.to_string())
                 }
+                FaultAction::Slow(factor) if factor != 1.0 => {
+                    let back = until(i, &|g| g.target == target && matches!(g.action, FaultAction::Slow(_)));
+                    // A surge fault is a clients' slow-down: their rate times the factor.
+                    let verb = match self.components[target.index()].model {
+                        ComponentModel::Clients(_) => "surge",
+                        _ => "slow",
+                    };
+                    (Some(back), format!("{verb} ×{factor} {}", name(target)))
+                }
+                FaultAction::Skew(by) if by.as_nanos() > 0 => {
+                    let back = until(i, &|g| g.target == target && matches!(g.action, FaultAction::Skew(_)));
+                    (Some(back), format!("skew +{by} {}", name(target)))
+                }
+                // The end of a slow-down or a skew: its band already stops here.
+                FaultAction::Slow(_) | FaultAction::Skew(_) => continue,
             };
-            spans.push(FaultSpan { from: at(f.at), to, band, label });
+            out.push(FaultSpan { from: at(f.at), to, label });
         }
         for c in &self.components {
             if let ComponentModel::Clients(spec) = &c.model {
-                for s in &spec.surges {
-                    let label = format!("surge {} ×{}", c.name, s.factor);
-                    spans.push(FaultSpan { from: at(s.at), to: Some(at(s.at + s.lasting)), band: true, label });
+                for surge in &spec.surges {
+                    out.push(FaultSpan {
+                        from: at(surge.at),
+                        to: Some(at(surge.at + surge.lasting)),
+                        label: format!("surge ×{} {}", surge.factor, c.name),
+                    });
                 }
             }
         }
-        spans.sort_by_key(|s| s.from);
-        spans
+        out
     }
 }

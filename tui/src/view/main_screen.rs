@@ -194,7 +194,8 @@ fn mark_symbol(m: &FaultSpan) -> char {
     match m.label.split(' ').next().unwrap_or("") {
         "crash" => '✖',
         "restart" => '●',
-        "partition" | "flaky" => '✂',
+        "partition" | "flaky" | "one-way" => '✂',
+        "heal" => '✚',
         "slow" => '~',
         "surge" => '▲',
         _ => '|',
@@ -210,7 +211,7 @@ fn fault_row(marks: &[FaultSpan], seconds: &[f64]) -> String {
             let in_force = |m: &&FaultSpan| {
                 let from = m.from.as_nanos() as f64 / 1e9;
                 let to = m.to.map_or(f64::INFINITY, |x| x.as_nanos() as f64 / 1e9);
-                if m.band { from < t + 1.0 && t < to } else { from >= t && from < t + 1.0 }
+                if m.to.is_some() { from < t + 1.0 && t < to } else { from >= t && from < t + 1.0 }
             };
             marks.iter().rev().find(in_force).map_or(' ', mark_symbol)
         })
@@ -275,13 +276,13 @@ fn draw_charts(app: &App, s: &Snapshot, p: Palette, frame: &mut Frame, area: Rec
             let from = m.from.as_nanos() as f64 / 1e9;
             let to = m.to.map(|t| t.as_nanos() as f64 / 1e9);
             let shown = |t: f64| t >= x0 && t <= x1;
-            if shown(from) || to.is_some_and(shown) || (m.band && from < x0 && to.is_none_or(|t| t > x1)) {
+            if shown(from) || to.is_some_and(shown) || (from < x0 && to.is_some_and(|t| t > x1)) {
                 named.push(match to {
-                    Some(t) if m.band => format!("{} {:.0}-{:.0}s {}", mark_symbol(m), from, t, m.label),
-                    _ => format!("{} {:.0}s {}", mark_symbol(m), from, m.label),
+                    Some(t) => format!("{} {:.0}-{:.0}s {}", mark_symbol(m), from, t, m.label),
+                    None => format!("{} {:.0}s {}", mark_symbol(m), from, m.label),
                 });
             }
-            for t in std::iter::once(from).chain(to.filter(|_| m.band)) {
+            for t in std::iter::once(from).chain(to) {
                 if shown(t) {
                     edges.push(vec![(t, 0.0), (t, ymax)]);
                 }
