@@ -67,6 +67,10 @@ pub struct TuiArgs {
     /// No colours (also when the NO_COLOR environment variable is set).
     #[arg(long)]
     pub no_color: bool,
+    /// Record the session as an asciicast (asciinema v2) into FILE, for asciinema's
+    /// player or a GIF converter such as agg.
+    #[arg(long, value_name = "FILE")]
+    pub record: Option<PathBuf>,
 }
 
 #[derive(Args, Debug)]

@@ -83,7 +83,14 @@ fn open_tui(args: &cli::TuiArgs) -> anyhow::Result<i32> {
     let color = !args.no_color && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
     let save_dir = args.save_dir.clone().unwrap_or_else(|| ".".into());
     let stop = signals::Stop::install();
-    let options = tui::Options { scenario: args.scenario.clone(), seed: args.seed, save_dir, color, stop: stop.flag() };
+    let options = tui::Options {
+        scenario: args.scenario.clone(),
+        seed: args.seed,
+        save_dir,
+        color,
+        record: args.record.clone(),
+        stop: stop.flag(),
+    };
     match tui::run(options)? {
         Some(signal) => {
             eprintln!("scalelab: stopped by {}; the terminal is restored", signals::name(signal));
@@ -96,9 +103,13 @@ fn open_tui(args: &cli::TuiArgs) -> anyhow::Result<i32> {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match &cli.command {
-        None if terminal() => {
-            open_tui(&cli::TuiArgs { scenario: Some(TUI_DEFAULT.into()), seed: None, save_dir: None, no_color: false })
-        }
+        None if terminal() => open_tui(&cli::TuiArgs {
+            scenario: Some(TUI_DEFAULT.into()),
+            seed: None,
+            save_dir: None,
+            no_color: false,
+            record: None,
+        }),
         None => {
             use clap::CommandFactory;
             let _ = Cli::command().print_help();

@@ -59,9 +59,14 @@ fn scalelab_without_a_terminal_prints_help_and_tui_refuses_with_a_message() {
 /// (the alternate screen entered, the terminal raw): the child, its output and what it
 /// printed so far.
 fn tui_on_mm1_under_script() -> (std::process::Child, std::process::ChildStdout, Vec<u8>) {
+    tui_under_script("mm1", (120, 40))
+}
+
+/// `scalelab tui ARGS` under a pseudo-terminal of `cols`×`rows`, as above.
+fn tui_under_script(args: &str, (cols, rows): (u16, u16)) -> (std::process::Child, std::process::ChildStdout, Vec<u8>) {
     use std::io::Read;
     // script's terminal has no size until told; the TUI then draws its usual screen.
-    let command = format!("stty rows 40 cols 120; exec {} tui mm1", env!("CARGO_BIN_EXE_scalelab"));
+    let command = format!("stty rows {rows} cols {cols}; exec {} tui {args}", env!("CARGO_BIN_EXE_scalelab"));
     let mut script = Command::new("script")
         .args(["-qec", &command, "/dev/null"])
         .stdin(std::process::Stdio::piped())
@@ -166,4 +171,55 @@ fn a_saved_session_opens_with_run_and_tui() {
     keys.flush().unwrap();
     out.read_to_end(&mut seen).unwrap();
     assert_eq!(script.wait().unwrap().code(), Some(0));
+}
+
+/// `tui --record FILE` writes an asciicast v2 (a JSON header with the terminal's size, then
+/// `[seconds, "o", text]` frames in time order) that replays, through a terminal emulator,
+/// to the screens the session showed: first the paused run at 0 events, then one event on.
+#[test]
+fn a_recorded_asciicast_is_v2_and_replays_the_session_s_frames() {
+    use std::io::{Read, Write};
+    let dir = std::env::temp_dir().join(format!("scalelab-cast-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let cast = dir.join("session.cast");
+    let (mut script, mut out, mut seen) = tui_under_script(&format!("mm1 --record {}", cast.display()), (80, 24));
+    let mut keys = script.stdin.take().unwrap();
+    keys.write_all(b".").unwrap();
+    keys.flush().unwrap();
+    let mut buf = [0u8; 4096];
+    while !String::from_utf8_lossy(&seen).contains("│ 1 events") {
+        let n = out.read(&mut buf).unwrap();
+        assert!(n > 0, "the step never showed: {}", String::from_utf8_lossy(&seen));
+        seen.extend_from_slice(&buf[..n]);
+    }
+    keys.write_all(b"q").unwrap();
+    keys.flush().unwrap();
+    out.read_to_end(&mut seen).unwrap();
+    assert_eq!(script.wait().unwrap().code(), Some(0));
+
+    let text = std::fs::read_to_string(&cast).unwrap();
+    let mut lines = text.lines();
+    let header: serde_json::Value = serde_json::from_str(lines.next().unwrap()).unwrap();
+    assert_eq!(
+        (header["version"].as_u64(), header["width"].as_u64(), header["height"].as_u64()),
+        (Some(2), Some(80), Some(24))
+    );
+    let size = |n: u16| std::num::NonZero::new(n).expect("a size");
+    let mut screen = vt100::Parser::new(size(24), size(80), 0);
+    let (mut last_t, mut frames) = (0.0, Vec::new());
+    for line in lines {
+        let (t, kind, data): (f64, String, String) = serde_json::from_str(line).unwrap();
+        assert!(t >= last_t, "times in order: {t} after {last_t}");
+        last_t = t;
+        assert!(kind == "o" || kind == "r", "{kind}");
+        if kind == "o" {
+            screen.process(data.as_bytes());
+            frames.push(screen.screen().contents());
+        }
+    }
+    assert!(frames.len() >= 2, "{} frames", frames.len());
+    assert!(frames[0].contains(" mm1 ") && frames[0].contains("│ 0 events"), "{}", frames[0]);
+    let last = frames.last().unwrap();
+    assert!(last.contains("│ 1 events") && last.contains("1 components"), "{last}");
+    assert!(last.contains("? help") && last.contains("q quit"));
 }

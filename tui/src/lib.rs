@@ -7,6 +7,7 @@
 //! and frame ticks (`terminal`). Depends on sim-core and scenarios, never the reverse.
 
 pub mod app;
+pub mod cast;
 pub mod catalogue;
 pub mod insight;
 pub mod keymap;

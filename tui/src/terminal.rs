@@ -3,9 +3,12 @@
 //! the latest snapshot from the simulation thread.
 
 use crate::app::App;
+use crate::cast::Recorder;
 use crate::runner::{self, Control};
 use crossterm::event::{Event, EventStream};
 use futures_util::StreamExt;
+use ratatui::Terminal;
+use ratatui::backend::CrosstermBackend;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -18,6 +21,8 @@ pub struct Options {
     /// Where `w` writes session seed files.
     pub save_dir: PathBuf,
     pub color: bool,
+    /// Record the session as an asciicast (v2) into this file.
+    pub record: Option<PathBuf>,
     /// Set (to the signal's number) by the caller's SIGINT, SIGTERM and SIGHUP handlers:
     /// the UI then restores the terminal and returns, as when the user quits.
     pub stop: Arc<AtomicUsize>,
@@ -29,7 +34,18 @@ pub fn run(options: Options) -> anyhow::Result<Option<i32>> {
     let rt = tokio::runtime::Builder::new_current_thread().enable_time().build()?;
     let initial = options.scenario.clone().map(|s| (s, options.seed));
     let (channels, sim_thread) = runner::spawn(initial, options.save_dir.clone());
-    let mut terminal = ratatui::init();
+    let size = crossterm::terminal::size().unwrap_or((80, 24));
+    let out = match &options.record {
+        Some(path) => {
+            Recorder::to_file(std::io::stdout(), path, size, options.scenario.as_deref().unwrap_or("scalelab"))
+                .map_err(|e| anyhow::anyhow!("cannot record into {}: {e}", path.display()))?
+        }
+        None => Recorder::plain(std::io::stdout()),
+    };
+    // ratatui's init enters raw mode and the alternate screen and restores them on a
+    // panic; frames go through the recorder.
+    drop(ratatui::init());
+    let mut terminal = Terminal::new(CrosstermBackend::new(out))?;
     let result = rt.block_on(ui_loop(&mut terminal, &channels, options.color, &options.stop));
     ratatui::restore();
     let _ = channels.controls.send(Control::Quit);
@@ -42,7 +58,7 @@ pub fn run(options: Options) -> anyhow::Result<Option<i32>> {
 }
 
 async fn ui_loop(
-    terminal: &mut ratatui::DefaultTerminal,
+    terminal: &mut Terminal<CrosstermBackend<Recorder<std::io::Stdout>>>,
     channels: &runner::Channels,
     color: bool,
     stop: &AtomicUsize,
