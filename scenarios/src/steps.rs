@@ -224,6 +224,9 @@ fn at_time(
         .help("move it earlier, or lengthen the run"))
 }
 
+/// Figures the report builder adds at the end, absent from a running instance's report.
+const NOT_WHILE_RUNNING: [&str; 2] = ["crashes", "refused_while_down"];
+
 /// `when`: an expectation's grammar, restricted to one instance's figures.
 fn condition(
     when: &toml::Spanned<String>,
@@ -239,6 +242,11 @@ fn condition(
             "write component.ID.KEY OP VALUE, such as component.web-1.utilization > 0.9 (whole-run figures are known only at the end)",
         ));
     };
+    if NOT_WHILE_RUNNING.contains(&key.as_str()) {
+        let key_start = at + when.get_ref().find(&format!(".{key}")).map_or(0, |i| i + 1);
+        return Err(Diagnostic::at(format!("`{key}` is counted only in the final report"), key_start..key_start + key.len())
+            .help("put the step at the fault's time instead: at = \"TIME\""));
+    }
     let component = components.iter().position(|(c, _)| *c == id).expect("parse resolved the instance");
     Ok(Condition { text: e.text, component, key, check: e.check })
 }
@@ -281,7 +289,7 @@ fn check_words(f: &StepFile) -> Result<Option<char>, Diagnostic> {
     match (chars.next(), chars.next()) {
         (Some(c), None) if !c.is_control() && !c.is_whitespace() => Ok(Some(c)),
         _ => Err(Diagnostic::at(format!("`{}` is not one key", key.get_ref()), key.span())
-            .help("write one character the TUI's keys know, such as \"f\" (the fault menu) or \"d\" (detail); ? lists them")),
+            .help("write one character the TUI's keys know, such as \"f\" (the fault menu) or \"o\" (open another scenario); ? lists them")),
     }
 }
 
@@ -319,6 +327,45 @@ mod tests {
         assert!(!when(0, "utilization", Check::Greater(0.6)).due(SimTime(0), &reports));
         // An index past the reports (a viewer with no reports yet) is never due.
         assert!(!failed_over.due(SimTime(0), &[]));
+    }
+
+    /// A one-server scenario with `steps` appended, lowered.
+    fn lowered(steps: &str) -> Result<Vec<Step>, String> {
+        let text = format!(
+            "name = \"s\"\ntitle = \"t\"\n[run]\nduration = \"10s\"\n[workload]\narrival = \"poisson\"\nrate = 10\n\
+             [[components]]\nid = \"web\"\nkind = \"server\"\nservice = \"exp(20ms)\"\n\
+             [[links]]\nbetween = [\"clients\", \"web\"]\n[[classes]]\nname = \"job\"\npath = [\"web\"]\n{steps}"
+        );
+        let source = crate::Source { origin: "s.toml".into(), text };
+        crate::parse(&source, &crate::Overrides::default())
+            .map(|s| s.steps)
+            .map_err(|d| d.items.iter().map(|i| i.message.clone()).collect::<Vec<_>>().join("; "))
+    }
+
+    #[test]
+    fn steps_lower_in_file_order_and_mistakes_are_refused() {
+        let steps = lowered(
+            "[[steps]]\nwhen = \"component.web.queue_max >= 3\"\ntext = \"  Queued.  \"\nkey = \"f\"\n\
+             [[steps]]\nat = \"2500ms\"\ntext = \"Two and a half.\"\nwatch = [\"web queue\"]\n",
+        )
+        .unwrap();
+        let Trigger::When(c) = &steps[0].trigger else { panic!("{steps:?}") };
+        // Instance 0 is the population, 1 the server.
+        assert_eq!((c.component, c.key.as_str(), c.check), (1, "queue_max", Check::GreaterEq(3.0)));
+        assert_eq!((steps[0].text.as_str(), steps[0].key), ("Queued.", Some('f')));
+        assert_eq!(steps[1].trigger, Trigger::At(SimTime(2_500_000_000)));
+        assert_eq!(steps[1].watch, vec!["web queue".to_string()]);
+        let err = |steps: &str| lowered(steps).unwrap_err();
+        assert!(err("[[steps]]\ntext = \"When?\"\n").contains("neither `at` nor `when`"));
+        assert!(err("[[steps]]\nat = \"1s\"\ntext = \"   \"\n").contains("text is empty"));
+        assert!(err("[[steps]]\nat = \"1s\"\ntext = \"a\\u001b[2J\"\n").contains("control character U+001B"));
+        let long = format!("[[steps]]\nat = \"1s\"\ntext = \"{}\"\n", "x".repeat(MAX_STEP_TEXT + 1));
+        assert!(err(&long).contains("601 characters, over the cap of 600"));
+        let many = "[[steps]]\nat = \"1s\"\ntext = \"a\"\n".repeat(MAX_STEPS + 1);
+        assert!(err(&many).contains("33 steps, over the cap of 32"));
+        assert!(err("[[steps]]\nwhen = \"component.web.crashes > 0\"\ntext = \"a\"\n").contains("only in the final report"));
+        assert!(err("[[steps]]\nwhen = \"class.job.p99_ms > 5\"\ntext = \"a\"\n").contains("one instance's figures"));
+        assert!(err("[[steps]]\nat = \"1s\"\ntext = \"a\"\nsay = \"b\"\n").contains("unknown field `say`"));
     }
 
     #[test]
