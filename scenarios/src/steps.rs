@@ -220,8 +220,11 @@ fn at_time(
         notes.push(format!("a step at {t} is after the run's end ({duration}): it is not shown"));
         return Ok(None);
     }
-    Err(Diagnostic::at(format!("this step at {t} is not before the run's end ({duration}): it would never show"), at.span())
-        .help("move it earlier, or lengthen the run"))
+    Err(Diagnostic::at(
+        format!("this step at {t} is not before the run's end ({duration}): it would never show"),
+        at.span(),
+    )
+    .help("move it earlier, or lengthen the run"))
 }
 
 /// Figures the report builder adds at the end, absent from a running instance's report.
@@ -244,8 +247,11 @@ fn condition(
     };
     if NOT_WHILE_RUNNING.contains(&key.as_str()) {
         let key_start = at + when.get_ref().find(&format!(".{key}")).map_or(0, |i| i + 1);
-        return Err(Diagnostic::at(format!("`{key}` is counted only in the final report"), key_start..key_start + key.len())
-            .help("put the step at the fault's time instead: at = \"TIME\""));
+        return Err(Diagnostic::at(
+            format!("`{key}` is counted only in the final report"),
+            key_start..key_start + key.len(),
+        )
+        .help("put the step at the fault's time instead: at = \"TIME\""));
     }
     let component = components.iter().position(|(c, _)| *c == id).expect("parse resolved the instance");
     Ok(Condition { text: e.text, component, key, check: e.check })
@@ -363,7 +369,9 @@ mod tests {
         assert!(err(&long).contains("601 characters, over the cap of 600"));
         let many = "[[steps]]\nat = \"1s\"\ntext = \"a\"\n".repeat(MAX_STEPS + 1);
         assert!(err(&many).contains("33 steps, over the cap of 32"));
-        assert!(err("[[steps]]\nwhen = \"component.web.crashes > 0\"\ntext = \"a\"\n").contains("only in the final report"));
+        assert!(
+            err("[[steps]]\nwhen = \"component.web.crashes > 0\"\ntext = \"a\"\n").contains("only in the final report")
+        );
         assert!(err("[[steps]]\nwhen = \"class.job.p99_ms > 5\"\ntext = \"a\"\n").contains("one instance's figures"));
         assert!(err("[[steps]]\nat = \"1s\"\ntext = \"a\"\nsay = \"b\"\n").contains("unknown field `say`"));
     }
