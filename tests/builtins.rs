@@ -113,3 +113,47 @@ fn the_checker_finds_writes_lost_in_an_async_failover_and_none_in_a_sync_one() {
     let availability = |r: &serde_json::Value| r["consistency"]["orders"]["availability"].as_f64().unwrap();
     assert!(availability(&a) < 0.7 && availability(&s) < 0.7, "both fail writes during the failover");
 }
+
+/// The guided steps tell the truth about their run: replayed headless as the TUI watches
+/// one (a check at every whole simulated second, against the instances' reports then),
+/// every step of every built-in fires before the run ends, an `at` step within a second of
+/// its time, and the steps fire in the order they are written, so the lesson reads in order.
+#[test]
+fn every_builtin_guided_step_fires_in_order_before_its_run_ends() {
+    use scenarios::steps::{Guide, Trigger};
+    const GUIDED: [&str; 7] = [
+        "pixelcraft-100",
+        "pixelcraft-1m",
+        "pixelcraft-100-at-1m",
+        "cap-exercise",
+        "lb-algorithms",
+        "thundering-herd",
+        "stage-04",
+    ];
+    for &(name, _) in &scenarios::builtin::BUILTIN {
+        let s = scenarios::load(name, &scenarios::Overrides::default()).unwrap();
+        if s.steps.is_empty() {
+            assert!(!GUIDED.contains(&name), "{name} has guided steps");
+            continue;
+        }
+        assert!((3..=6).contains(&s.steps.len()), "{name}: {} steps", s.steps.len());
+        let mut sim = sim_core::Simulation::new(&s.model, s.seed);
+        let mut guide = Guide::new(s.steps.clone());
+        let mut next_s = 0;
+        sim.run_observed(|sim, _| {
+            if sim.now().as_nanos() >= next_s * 1_000_000_000 {
+                next_s = sim.now().as_nanos() / 1_000_000_000 + 1;
+                guide.observe(sim.now(), &sim.component_reports());
+            }
+        });
+        let fired: Vec<_> = (0..s.steps.len())
+            .map(|i| guide.fired_at(i).unwrap_or_else(|| panic!("{name}: step {} never fired", i + 1)))
+            .collect();
+        for (i, (step, t)) in s.steps.iter().zip(&fired).enumerate() {
+            if let Trigger::At(at) = step.trigger {
+                assert!(t.as_nanos() - at.as_nanos() < 1_000_000_000, "{name}: step {} at {at} fired at {t}", i + 1);
+            }
+        }
+        assert!(fired.is_sorted(), "{name}: steps fire out of order: {fired:?}");
+    }
+}

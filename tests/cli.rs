@@ -248,6 +248,11 @@ fn each_kind_of_bad_scenario_gets_a_located_error() {
         ("nested_call_typo", "42:23", "did you mean `write`?"),
         ("partition_overlap", "33:32", "`db-1` is on two sides"),
         ("quorum_too_big", "15:5", "w = 4, but the store has 3 replicas"),
+        ("step_after_end", "24:6", "this step at 15s is not before the run's end (10s)"),
+        ("step_at_and_when", "25:8", "this step has both `at` and `when`"),
+        ("step_bad_key", "26:7", "`ctrl-f` is not one key"),
+        ("step_unknown_figure", "24:9", "did you mean `utilization`?"),
+        ("step_whole_run_metric", "24:9", "a step's condition reads one instance's figures"),
     ];
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/bad_scenarios");
     let on_disk = std::fs::read_dir(&dir).unwrap().count();

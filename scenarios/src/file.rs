@@ -20,6 +20,9 @@ pub struct ScenarioFile {
     /// What the lesson predicts, checked after the run: `p99_ms < 200`.
     #[serde(default)]
     pub expect: Vec<Spanned<String>>,
+    /// Guided steps, shown as the run reaches them.
+    #[serde(default)]
+    pub steps: Vec<StepFile>,
     #[serde(default)]
     pub params: BTreeMap<Spanned<String>, ParamFile>,
     pub run: RunFile,
@@ -41,6 +44,24 @@ pub struct ScenarioFile {
     pub cost: Option<CostFile>,
     #[serde(default)]
     pub chaos: Option<ChaosFile>,
+}
+
+/// One `[[steps]]` table: exactly one of `at` and `when` (checked in stage two).
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+pub struct StepFile {
+    /// A simulated time: `"10s"`.
+    #[serde(default)]
+    pub at: Option<Spanned<Value>>,
+    /// A condition on one instance's figures: `"component.db-1.failovers >= 1"`.
+    #[serde(default)]
+    pub when: Option<Spanned<String>>,
+    pub text: Spanned<String>,
+    #[serde(default)]
+    pub watch: Vec<Spanned<String>>,
+    /// A TUI key to suggest: `"f"`.
+    #[serde(default)]
+    pub key: Option<Spanned<String>>,
 }
 
 /// Limits on what `scalelab chaos` may do to the scenario.

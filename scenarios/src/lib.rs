@@ -19,6 +19,7 @@ mod file;
 pub mod limits;
 mod lower;
 pub mod seed_file;
+pub mod steps;
 mod values;
 
 pub use diagnostic::{Diagnostic, Diagnostics};
@@ -52,6 +53,8 @@ pub struct Scenario {
     pub model: Model,
     /// What the lesson predicts, checked after the run.
     pub expectations: Vec<expect::Expectation>,
+    /// The lesson told as the run goes, in file order.
+    pub steps: Vec<steps::Step>,
     /// Adjustments made while applying overrides, for the user to see.
     pub notes: Vec<String>,
     /// Problems that do not stop a run (a cache with nothing behind it), located in the

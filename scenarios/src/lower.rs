@@ -53,7 +53,7 @@ pub fn lower(mut file: ScenarioFile, source: &str, overrides: &Overrides) -> Res
 
 /// Stage two, in order: parameters, keyspaces, services and their instances, component
 /// models, links, costs, classes and their flows, faults, the run's window and load,
-/// then the model, its routes and the expectations. Each step collects its errors; the
+/// then the model, its routes, the expectations and the guided steps. Each step collects its errors; the
 /// model is built only when there are none. Kept as one function: it is stage two's table
 /// of contents.
 fn lower_with(
@@ -120,6 +120,8 @@ fn lower_with(
     check_budget(&file, &model)?;
     check_routes(&model, &file)?;
     let expectations = expectations(&file, &model, overrides, &mut notes)?;
+    let overridden = !overrides.set.is_empty() || overrides.duration.is_some();
+    let steps = crate::steps::lower(&file.steps, &model, &v, overridden, &mut notes)?;
     let chaos = chaos_limits(file.chaos.as_ref(), &v)?;
     Ok(Scenario {
         chaos,
@@ -132,6 +134,7 @@ fn lower_with(
         seed: file.run.seed.unwrap_or(1),
         model,
         expectations,
+        steps,
         notes,
         warnings,
         warnings_text: String::new(),

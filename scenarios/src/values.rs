@@ -45,7 +45,7 @@ fn type_name(v: &Value) -> &'static str {
 
 impl Values<'_> {
     /// Byte offset of a string value's first character (after its opening quotes).
-    fn content_start(&self, span: &Range<usize>) -> usize {
+    pub(crate) fn content_start(&self, span: &Range<usize>) -> usize {
         let rest = self.source.get(span.start..).unwrap_or("");
         if rest.starts_with("\"\"\"") || rest.starts_with("'''") { span.start + 3 } else { span.start + 1 }
     }
