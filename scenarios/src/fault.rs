@@ -55,12 +55,39 @@ pub enum FaultKind {
     },
     /// Every partition and flaky link in force heals.
     HealAll,
+    /// A service behind a load balancer runs `instances` from now on (the lowest-numbered).
+    Scale {
+        service: String,
+        instances: u32,
+    },
+    /// An open-loop population's base rate is `per_sec` from now on, until the next; surges
+    /// multiply it.
+    Rate {
+        population: String,
+        per_sec: f64,
+    },
+    /// A cache's (or each CDN edge's) capacity is `capacity` entries from now on.
+    Resize {
+        cache: String,
+        capacity: u32,
+    },
+}
+
+/// Whether scale faults may set a service's size, as the lowering found it.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Scaling {
+    /// Behind these load balancers, which alone send to it: they keep its active prefix.
+    Balanced(Vec<ComponentId>),
+    /// Why not, and what to do instead.
+    Refused { message: String, help: String },
 }
 
 /// Which part of a fault a lowering error is about, for the parser to point at.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Part {
     Target,
+    /// The fault's number: a scale's `instances`, a resize's `capacity`.
+    Amount,
     /// Name `.1` of side `.0` (a flaky link's ends are sides of one name each).
     Side(usize, usize),
 }
@@ -96,6 +123,10 @@ pub struct Names {
     pub service_instances: Vec<Vec<ComponentId>>,
     /// Per population of users (the first services): true if it is a closed loop.
     pub closed: Vec<bool>,
+    /// Per service: whether scale faults may size it.
+    pub scaling: Vec<Scaling>,
+    /// Per instance: its LRU capacity in entries, if it is a cache or a CDN with LRU edges.
+    pub capacities: Vec<Option<u32>>,
 }
 
 impl Names {
@@ -141,7 +172,54 @@ impl Names {
     fn is_population(&self, c: ComponentId) -> bool {
         c.index() < self.closed.len()
     }
+
+    /// The service a scale fault names, with the balancers that keep its size.
+    fn scaled(&self, name: &str, instances: u32) -> Result<&[ComponentId], FaultError> {
+        let Some(s) = self.services.iter().position(|n| n == name) else {
+            let help = match self.instance(name) {
+                Some(_) => "scale names a service (the `id` of a [[components]] entry), not one instance".to_string(),
+                None => match did_you_mean(name, self.services.iter().map(String::as_str)) {
+                    Some(s) => format!("did you mean `{s}`?"),
+                    None => format!("declared services: {}", self.services.join(", ")),
+                },
+            };
+            return Err(FaultError::new(Part::Target, format!("unknown service `{name}`"), Some(help)));
+        };
+        let balancers = match self.scaling.get(s) {
+            Some(Scaling::Balanced(b)) => b,
+            Some(Scaling::Refused { message, help }) => {
+                return Err(FaultError::new(Part::Target, message.clone(), Some(help.clone())));
+            }
+            None => {
+                return Err(FaultError::new(
+                    Part::Target,
+                    format!("`{name}` is not behind a load balancer"),
+                    Some("scale a service that a load balancer's `backends` names".into()),
+                ));
+            }
+        };
+        if instances == 0 {
+            return Err(FaultError::new(
+                Part::Amount,
+                format!("`{name}` cannot run 0 instances"),
+                Some("scale to at least 1; to stop every instance, crash or drain them".into()),
+            ));
+        }
+        let have = self.service_instances[s].len();
+        if instances as usize > have {
+            return Err(FaultError::new(
+                Part::Amount,
+                format!("scaling `{name}` to {instances} needs instances this model does not have (it has {have})"),
+                Some(format!("{RESHAPES}: put the fault in the scenario's file and load it again")),
+            ));
+        }
+        Ok(balancers)
+    }
 }
+
+/// Why a scale fault beyond a service's lowered size cannot join a parsed scenario.
+pub const RESHAPES: &str =
+    "a scale fault that adds instances changes the model's shape, so the scenario is lowered again with them";
 
 impl Fault {
     /// Appends this fault's specs to `faults` (and its cut to `partitions`). The engine
@@ -208,6 +286,49 @@ impl Fault {
                 let c = process(names, instance)?;
                 push(c, FaultAction::Skew(*by), Some(FaultAction::Skew(SimDuration::ZERO)));
             }
+            FaultKind::Scale { service, instances } => {
+                for &lb in names.scaled(service, *instances)? {
+                    push(lb, FaultAction::Scale(*instances), None);
+                }
+            }
+            FaultKind::Rate { population, per_sec } => {
+                let c = names.target(population)?;
+                if !names.is_population(c) {
+                    return Err(FaultError::new(
+                        Part::Target,
+                        format!("`{population}` is not a population of users"),
+                        Some("a rate fault sets the request rate of `clients` or a [workloads.NAME]".into()),
+                    ));
+                }
+                if names.closed[c.index()] {
+                    return Err(FaultError::new(
+                        Part::Target,
+                        format!("`{population}` is a closed loop: its rate follows from its users and think time"),
+                        Some("change its `users` with --set and run again; rate faults set open-loop rates".into()),
+                    ));
+                }
+                push(c, FaultAction::Rate(*per_sec), None);
+            }
+            FaultKind::Resize { cache, capacity } => {
+                let members = names.members(cache, Part::Target)?;
+                if *capacity == 0 {
+                    return Err(FaultError::new(
+                        Part::Amount,
+                        format!("`{cache}` cannot hold 0 entries"),
+                        Some("give a capacity of at least 1".into()),
+                    ));
+                }
+                for c in members {
+                    if names.capacities.get(c.index()).copied().flatten().is_none() {
+                        return Err(FaultError::new(
+                            Part::Target,
+                            format!("`{}` has no LRU capacity to resize", names.instances[c.index()]),
+                            Some("resize names a cache, or a CDN whose edges have a `capacity`".into()),
+                        ));
+                    }
+                    push(c, FaultAction::Capacity(*capacity), None);
+                }
+            }
         }
         Ok(())
     }
@@ -230,11 +351,20 @@ impl Fault {
                 format!("flaky = [{}]\nloss = {loss}\n{}", quoted(ends), cut_options(*one_way, *hold))
             }
             FaultKind::HealAll => "heal = \"all\"\n".to_string(),
+            FaultKind::Scale { service, instances } => format!("scale = \"{service}\"\ninstances = {instances}\n"),
+            FaultKind::Rate { population, per_sec } => format!("rate = \"{population}\"\nto = {per_sec}\n"),
+            FaultKind::Resize { cache, capacity } => format!("resize = \"{cache}\"\ncapacity = {capacity}\n"),
         };
         // Only the faults that end take a `for`, as the parser wants.
         let ends = !matches!(
             self.kind,
-            FaultKind::Crash(_) | FaultKind::Restart(_) | FaultKind::Drain(_) | FaultKind::HealAll
+            FaultKind::Crash(_)
+                | FaultKind::Restart(_)
+                | FaultKind::Drain(_)
+                | FaultKind::HealAll
+                | FaultKind::Scale { .. }
+                | FaultKind::Rate { .. }
+                | FaultKind::Resize { .. }
         );
         let lasting = self.lasting.filter(|_| ends).map(|d| format!("for = \"{}\"\n", duration(d)));
         let lasting = lasting.unwrap_or_default();
@@ -327,6 +457,12 @@ mod tests {
             instances: vec!["clients".into(), "web-1".into(), "web-2".into(), "db".into()],
             service_instances: vec![vec![ComponentId(0)], vec![ComponentId(1), ComponentId(2)], vec![ComponentId(3)]],
             closed: vec![false],
+            scaling: vec![
+                Scaling::Refused { message: "users".into(), help: String::new() },
+                Scaling::Balanced(vec![ComponentId(3)]),
+                Scaling::Refused { message: "`db` is not behind a load balancer".into(), help: "h".into() },
+            ],
+            capacities: vec![None; 4],
         }
     }
 
