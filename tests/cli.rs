@@ -248,6 +248,11 @@ fn each_kind_of_bad_scenario_gets_a_located_error() {
         ("nested_call_typo", "42:23", "did you mean `write`?"),
         ("partition_overlap", "33:32", "`db-1` is on two sides"),
         ("quorum_too_big", "15:5", "w = 4, but the store has 3 replicas"),
+        ("scale_unknown_service", "40:9", "did you mean `web`?"),
+        ("scale_to_zero", "41:13", "instances is 0, outside the accepted range 1 to 1000"),
+        ("scale_huge", "41:13", "instances is 100000, outside the accepted range 1 to 1000"),
+        ("scale_not_balanced", "40:9", "`db` is not behind a load balancer"),
+        ("rate_on_closed_loop", "41:8", "`clients` is a closed loop"),
     ];
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/bad_scenarios");
     let on_disk = std::fs::read_dir(&dir).unwrap().count();

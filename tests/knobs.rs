@@ -285,3 +285,52 @@ fn a_session_with_a_scale_fault_and_a_partition_replays_to_the_same_trace_hash()
     assert!(out.contains("session with 3 faults by hand"), "{out}");
     assert!(out.contains("reproduced: the same trace hash"), "{out}");
 }
+
+/// What a knob's table may hold, and the services a scale may not size, each refused with
+/// a located message that says why.
+#[test]
+fn bad_knobs_are_refused_with_located_reasons() {
+    let err = |text: String| match scenarios::parse(&Source { origin: "k.toml".into(), text }, &Overrides::default()) {
+        Ok(_) => panic!("accepted"),
+        Err(d) => d.to_string(),
+    };
+    let fault = |body: &str| balanced(2, 100.0, &format!("[[faults]]\nat = \"20s\"\n{body}"));
+    let cases = [
+        ("scale = \"web\"\ninstances = 3\nfor = \"5s\"\n", "a `scale` fault takes no `for`"),
+        ("scale = \"web\"\n", "a `scale` fault needs `instances`"),
+        ("crash = \"web-1\"\ninstances = 3\n", "`instances` goes with `scale` faults"),
+        ("rate = \"clients\"\nfactor = 2\nto = 3\n", "`factor` belongs to slow and surge faults"),
+        ("rate = \"clients\"\nto = \"5s\"\n", "to: expected a rate per second"),
+        ("resize = \"web\"\ncapacity = 10\n", "`web-1` has no LRU capacity to resize"),
+        ("scale = \"lb\"\ninstances = 2\n", "`lb` is not behind a load balancer"),
+    ];
+    for (body, needle) in cases {
+        let e = err(fault(body));
+        assert!(e.contains(needle), "{body}: expected {needle:?} in\n{e}");
+        assert!(e.contains("--> k.toml:"), "{e}");
+    }
+    let autoscaled = fault("scale = \"web\"\ninstances = 2\n")
+        .replace("backends = \"web\"", "backends = \"web\"\nautoscale = { min = 1 }");
+    assert!(err(autoscaled).contains("`web` is autoscaled by `lb`, whose scaler sets its size"));
+    let direct = fault("scale = \"web\"\ninstances = 3\n")
+        .replace("[[classes]]", "[[links]]\nbetween = [\"clients\", \"web\"]\n[[classes]]\nname = \"direct\"\npath = [\"web\"]\n[[classes]]");
+    let e = err(direct);
+    assert!(e.contains("class `direct`: `web` is called directly by its users, not through its load balancer"), "{e}");
+}
+
+/// A file without scale faults keeps its instances; one whose scale faults reach past the
+/// count gets the extras, held back, named as `count` would name them.
+#[test]
+fn a_service_is_lowered_with_its_largest_scale_target() {
+    let parse = |text: String| scenarios::parse(&Source { origin: "k.toml".into(), text }, &Overrides::default()).unwrap();
+    let names = |s: &scenarios::Scenario| s.model.components.iter().map(|c| c.name.clone()).collect::<Vec<_>>();
+    let plain = parse(balanced(1, 10.0, ""));
+    assert_eq!(names(&plain), ["clients", "lb", "web"]);
+    let scaled = parse(balanced(1, 10.0, "[[faults]]\nat = \"20s\"\nscale = \"web\"\ninstances = 3\n[[faults]]\nat = \"30s\"\nscale = \"web\"\ninstances = 2\n"));
+    assert_eq!(names(&scaled), ["clients", "lb", "web-1", "web-2", "web-3"]);
+    let sim_core::model::ComponentModel::LoadBalancer(lb) = &scaled.model.components[1].model else { panic!("lb") };
+    assert_eq!(lb.start_in_service, Some(1), "one in service until the first scale");
+    let down = parse(balanced(3, 10.0, "[[faults]]\nat = \"20s\"\nscale = \"web\"\ninstances = 2\n"));
+    let sim_core::model::ComponentModel::LoadBalancer(lb) = &down.model.components[1].model else { panic!("lb") };
+    assert_eq!((names(&down).len(), lb.start_in_service), (5, None), "a scale down needs no extra instances");
+}

@@ -304,7 +304,7 @@ impl Fault {
                     return Err(FaultError::new(
                         Part::Target,
                         format!("`{population}` is a closed loop: its rate follows from its users and think time"),
-                        Some("change its `users` with --set and run again; rate faults set open-loop rates".into()),
+                        Some("change its `users` in the file and run again; rate faults set open-loop (poisson) rates".into()),
                     ));
                 }
                 push(c, FaultAction::Rate(*per_sec), None);
@@ -452,17 +452,26 @@ mod tests {
     use super::*;
 
     fn names() -> Names {
+        let not = |message: &str| Scaling::Refused { message: message.into(), help: "h".into() };
         Names {
-            services: vec!["clients".into(), "web".into(), "db".into()],
-            instances: vec!["clients".into(), "web-1".into(), "web-2".into(), "db".into()],
-            service_instances: vec![vec![ComponentId(0)], vec![ComponentId(1), ComponentId(2)], vec![ComponentId(3)]],
+            services: vec!["clients".into(), "web".into(), "db".into(), "lb".into(), "cache".into()],
+            instances: vec!["clients".into(), "web-1".into(), "web-2".into(), "db".into(), "lb".into(), "cache".into()],
+            service_instances: vec![
+                vec![ComponentId(0)],
+                vec![ComponentId(1), ComponentId(2)],
+                vec![ComponentId(3)],
+                vec![ComponentId(4)],
+                vec![ComponentId(5)],
+            ],
             closed: vec![false],
             scaling: vec![
-                Scaling::Refused { message: "users".into(), help: String::new() },
-                Scaling::Balanced(vec![ComponentId(3)]),
-                Scaling::Refused { message: "`db` is not behind a load balancer".into(), help: "h".into() },
+                not("`clients` is not behind a load balancer"),
+                Scaling::Balanced(vec![ComponentId(4)]),
+                not("`db` is not behind a load balancer"),
+                not("`lb` is not behind a load balancer"),
+                not("`cache` is not behind a load balancer"),
             ],
-            capacities: vec![None; 4],
+            capacities: vec![None, None, None, None, None, Some(100)],
         }
     }
 
@@ -516,6 +525,64 @@ mod tests {
             lasting: None,
         });
         assert_eq!((e.part, e.message.as_str()), (Part::Side(1, 0), "`web-1` is on two sides"));
+    }
+
+    fn lower_one(kind: FaultKind) -> Result<Vec<FaultSpec>, FaultError> {
+        let mut faults = Vec::new();
+        Fault { at: at(2000), kind, lasting: None }.lower(&names(), &mut faults, &mut Vec::new())?;
+        Ok(faults)
+    }
+
+    #[test]
+    fn a_scale_lowers_onto_the_balancer_and_within_the_instances_the_model_has() {
+        let scale = |service: &str, instances| FaultKind::Scale { service: service.into(), instances };
+        assert_eq!(
+            lower_one(scale("web", 1)).unwrap(),
+            [FaultSpec { at: at(2000), target: ComponentId(4), action: FaultAction::Scale(1) }],
+            "the balancer keeps the active prefix; a scale has no end"
+        );
+        let e = lower_one(scale("web", 3)).unwrap_err();
+        assert_eq!(e.part, Part::Amount);
+        assert_eq!(e.message, "scaling `web` to 3 needs instances this model does not have (it has 2)");
+        assert!(e.help.unwrap().starts_with(RESHAPES));
+        assert_eq!(lower_one(scale("web", 0)).unwrap_err().message, "`web` cannot run 0 instances");
+        assert_eq!(lower_one(scale("db", 2)).unwrap_err().message, "`db` is not behind a load balancer");
+        let e = lower_one(scale("web-1", 2)).unwrap_err();
+        assert_eq!(e.message, "unknown service `web-1`");
+        assert!(e.help.unwrap().contains("not one instance"));
+    }
+
+    #[test]
+    fn a_rate_needs_an_open_loop_and_a_resize_an_lru() {
+        let rate = FaultKind::Rate { population: "clients".into(), per_sec: 250.0 };
+        assert_eq!(lower_one(rate).unwrap()[0].action, FaultAction::Rate(250.0));
+        let mut closed = names();
+        closed.closed = vec![true];
+        let f = Fault { at: at(0), kind: FaultKind::Rate { population: "clients".into(), per_sec: 1.0 }, lasting: None };
+        let e = f.lower(&closed, &mut Vec::new(), &mut Vec::new()).unwrap_err();
+        assert!(e.message.starts_with("`clients` is a closed loop"), "{e}");
+        let e = lower_one(FaultKind::Rate { population: "db".into(), per_sec: 1.0 }).unwrap_err();
+        assert_eq!(e.message, "`db` is not a population of users");
+        let resize = |cache: &str, capacity| FaultKind::Resize { cache: cache.into(), capacity };
+        assert_eq!(
+            lower_one(resize("cache", 10)).unwrap(),
+            [FaultSpec { at: at(2000), target: ComponentId(5), action: FaultAction::Capacity(10) }]
+        );
+        assert_eq!(lower_one(resize("web", 10)).unwrap_err().message, "`web-1` has no LRU capacity to resize");
+        assert_eq!(lower_one(resize("cache", 0)).unwrap_err().part, Part::Amount);
+    }
+
+    #[test]
+    fn knobs_write_their_tables_without_a_for() {
+        let f = |kind| Fault { at: at(20_000), kind, lasting: Some(at(5)) }.to_toml();
+        assert_eq!(
+            f(FaultKind::Scale { service: "web".into(), instances: 5 }),
+            "[[faults]]\nat = \"20s\"\nscale = \"web\"\ninstances = 5\n"
+        );
+        assert_eq!(
+            f(FaultKind::Rate { population: "clients".into(), per_sec: 1500.0 }),
+            "[[faults]]\nat = \"20s\"\nrate = \"clients\"\nto = 1500\n"
+        );
     }
 
     #[test]

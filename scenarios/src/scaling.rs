@@ -90,7 +90,7 @@ pub fn scaling(
             });
             if let Some((class, caller)) = direct {
                 return refused(
-                    format!("class `{class}`: {caller} calls `{name}` directly, not through its load balancer"),
+                    format!("class `{class}`: `{name}` is called directly by {caller}, not through its load balancer"),
                     "route every call to the service through the balancer, which alone knows which instances are \
                      in service",
                 );
