@@ -106,6 +106,9 @@ fn scaling_down_takes_the_highest_numbered_out_of_service() {
         assert!(utilization(&down, w) < 0.001, "{w} is out of service: {}", utilization(&down, w));
     }
     assert_eq!(in_service_mean(&down), 2.0);
+    // The two out of service are not idle capacity: the service is 75% busy, not 37.5%.
+    let web = down.explain.services.iter().find(|s| s.service == "web").expect("web's load");
+    assert!((web.utilization - 0.75).abs() < 0.03, "{}", web.utilization);
     let ratio = down.cost.by_component["web"] / full.cost.by_component["web"];
     assert!((ratio - 0.5).abs() < 1e-9, "billed for 2 of 4: {ratio}");
 }
