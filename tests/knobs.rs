@@ -200,8 +200,8 @@ fn each_knob_round_trips_through_its_toml() {
         let text = format!("{base}\n{toml}");
         let parsed = scenarios::parse(&Source { origin: "t.toml".into(), text }, &Overrides::default())
             .unwrap_or_else(|d| panic!("{toml}: {d}"));
-        let plain = scenarios::parse(&Source { origin: "t.toml".into(), text: base.clone() }, &Overrides::default())
-            .unwrap();
+        let plain =
+            scenarios::parse(&Source { origin: "t.toml".into(), text: base.clone() }, &Overrides::default()).unwrap();
         let lowered = plain.with_faults(std::slice::from_ref(&f)).unwrap();
         assert_eq!(parsed.model.faults, lowered.model.faults, "{toml}");
         assert_eq!(parsed.model.faults.len(), 1, "{toml}");
@@ -315,8 +315,10 @@ fn bad_knobs_are_refused_with_located_reasons() {
     let autoscaled = fault("scale = \"web\"\ninstances = 2\n")
         .replace("backends = \"web\"", "backends = \"web\"\nautoscale = { min = 1 }");
     assert!(err(autoscaled).contains("`web` is autoscaled by `lb`, whose scaler sets its size"));
-    let direct = fault("scale = \"web\"\ninstances = 3\n")
-        .replace("[[classes]]", "[[links]]\nbetween = [\"clients\", \"web\"]\n[[classes]]\nname = \"direct\"\npath = [\"web\"]\n[[classes]]");
+    let direct = fault("scale = \"web\"\ninstances = 3\n").replace(
+        "[[classes]]",
+        "[[links]]\nbetween = [\"clients\", \"web\"]\n[[classes]]\nname = \"direct\"\npath = [\"web\"]\n[[classes]]",
+    );
     let e = err(direct);
     assert!(e.contains("class `direct`: `web` is called directly by its users, not through its load balancer"), "{e}");
 }
@@ -325,11 +327,16 @@ fn bad_knobs_are_refused_with_located_reasons() {
 /// count gets the extras, held back, named as `count` would name them.
 #[test]
 fn a_service_is_lowered_with_its_largest_scale_target() {
-    let parse = |text: String| scenarios::parse(&Source { origin: "k.toml".into(), text }, &Overrides::default()).unwrap();
+    let parse =
+        |text: String| scenarios::parse(&Source { origin: "k.toml".into(), text }, &Overrides::default()).unwrap();
     let names = |s: &scenarios::Scenario| s.model.components.iter().map(|c| c.name.clone()).collect::<Vec<_>>();
     let plain = parse(balanced(1, 10.0, ""));
     assert_eq!(names(&plain), ["clients", "lb", "web"]);
-    let scaled = parse(balanced(1, 10.0, "[[faults]]\nat = \"20s\"\nscale = \"web\"\ninstances = 3\n[[faults]]\nat = \"30s\"\nscale = \"web\"\ninstances = 2\n"));
+    let scaled = parse(balanced(
+        1,
+        10.0,
+        "[[faults]]\nat = \"20s\"\nscale = \"web\"\ninstances = 3\n[[faults]]\nat = \"30s\"\nscale = \"web\"\ninstances = 2\n",
+    ));
     assert_eq!(names(&scaled), ["clients", "lb", "web-1", "web-2", "web-3"]);
     let sim_core::model::ComponentModel::LoadBalancer(lb) = &scaled.model.components[1].model else { panic!("lb") };
     assert_eq!(lb.start_in_service, Some(1), "one in service until the first scale");

@@ -113,10 +113,11 @@ impl Estimate {
                 }
                 ComponentModel::Cache(spec) => {
                     // Its largest capacity over the run, its resize faults' included.
-                    let resized = model.faults.iter().filter(|f| f.target.index() == i).filter_map(|f| match f.action {
-                        FaultAction::Capacity(n) => Some(n),
-                        _ => None,
-                    });
+                    let resized =
+                        model.faults.iter().filter(|f| f.target.index() == i).filter_map(|f| match f.action {
+                            FaultAction::Capacity(n) => Some(n),
+                            _ => None,
+                        });
                     e.cache_entries += f64::from(resized.fold(spec.capacity, u32::max));
                 }
                 _ => {}

@@ -304,7 +304,10 @@ impl Fault {
                     return Err(FaultError::new(
                         Part::Target,
                         format!("`{population}` is a closed loop: its rate follows from its users and think time"),
-                        Some("change its `users` in the file and run again; rate faults set open-loop (poisson) rates".into()),
+                        Some(
+                            "change its `users` in the file and run again; rate faults set open-loop (poisson) rates"
+                                .into(),
+                        ),
                     ));
                 }
                 push(c, FaultAction::Rate(*per_sec), None);
@@ -558,7 +561,8 @@ mod tests {
         assert_eq!(lower_one(rate).unwrap()[0].action, FaultAction::Rate(250.0));
         let mut closed = names();
         closed.closed = vec![true];
-        let f = Fault { at: at(0), kind: FaultKind::Rate { population: "clients".into(), per_sec: 1.0 }, lasting: None };
+        let f =
+            Fault { at: at(0), kind: FaultKind::Rate { population: "clients".into(), per_sec: 1.0 }, lasting: None };
         let e = f.lower(&closed, &mut Vec::new(), &mut Vec::new()).unwrap_err();
         assert!(e.message.starts_with("`clients` is a closed loop"), "{e}");
         let e = lower_one(FaultKind::Rate { population: "db".into(), per_sec: 1.0 }).unwrap_err();

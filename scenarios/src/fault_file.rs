@@ -155,8 +155,11 @@ fn knob_keys(f: &FaultFile, verb: Option<&str>) -> Result<(), Diagnostic> {
         }
     }
     if let (Some(knob @ ("scale" | "rate" | "resize")), Some(x)) = (verb, &f.lasting) {
-        return Err(Diagnostic::at(format!("a `{knob}` fault takes no `for`: it holds until the next `{knob}`"), x.span())
-            .help(format!("add a second `{knob}` fault at the time it should change back")));
+        return Err(Diagnostic::at(
+            format!("a `{knob}` fault takes no `for`: it holds until the next `{knob}`"),
+            x.span(),
+        )
+        .help(format!("add a second `{knob}` fault at the time it should change back")));
     }
     if let (Some("scale" | "rate" | "resize"), Some(x)) = (verb, &f.factor) {
         return Err(Diagnostic::at("`factor` belongs to slow and surge faults", x.span()));
@@ -258,9 +261,10 @@ fn span_of(t: &Table, part: Part) -> Range<usize> {
             | Verb::Skew { target, .. },
             _,
         ) => target.span(),
-        (Verb::Scale { instances: x, .. } | Verb::Rate { to: x, .. } | Verb::Resize { capacity: x, .. }, Part::Amount) => {
-            x.span()
-        }
+        (
+            Verb::Scale { instances: x, .. } | Verb::Rate { to: x, .. } | Verb::Resize { capacity: x, .. },
+            Part::Amount,
+        ) => x.span(),
         (
             Verb::Scale { target, .. } | Verb::Rate { target, .. } | Verb::Resize { target, .. },
             Part::Target | Part::Side(..),

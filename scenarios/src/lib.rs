@@ -242,7 +242,11 @@ pub fn resolve(name_or_path: &str) -> Result<Source, String> {
 
 /// Parses `source` with `faults` appended to its `[[faults]]`, as a seed file replays
 /// them: the way to add a fault that reshapes the model (`Scenario::reshapes`).
-pub fn parse_with_faults(source: &Source, overrides: &Overrides, faults: &[fault::Fault]) -> Result<Scenario, Diagnostics> {
+pub fn parse_with_faults(
+    source: &Source,
+    overrides: &Overrides,
+    faults: &[fault::Fault],
+) -> Result<Scenario, Diagnostics> {
     let tables: Vec<String> = faults.iter().map(fault::Fault::to_toml).collect();
     let text = seed_file::with_faults(&source.text, tables.iter().map(String::as_str));
     parse(&Source { origin: source.origin.clone(), text }, overrides)

@@ -71,7 +71,10 @@ pub fn scaling(
                 }
                 if matches!(lb.policy, Policy::WeightedRoundRobin(_)) {
                     return refused(
-                        format!("`{}` gives each instance of `{name}` its own weight, so their number is fixed", names[b]),
+                        format!(
+                            "`{}` gives each instance of `{name}` its own weight, so their number is fixed",
+                            names[b]
+                        ),
                         "use another policy to scale the service",
                     );
                 }
@@ -82,7 +85,10 @@ pub fn scaling(
                     parent.map_or("its users".to_string(), |p| format!("`{}`", names[p.service.index()]))
                 };
                 let from_balancer = |i: usize| {
-                    c.flow.iter().find(|n| n.calls.contains(&(i as u16))).is_some_and(|p| fronts.contains(&p.service.index()))
+                    c.flow
+                        .iter()
+                        .find(|n| n.calls.contains(&(i as u16)))
+                        .is_some_and(|p| fronts.contains(&p.service.index()))
                 };
                 (0..c.flow.len())
                     .find(|&i| c.flow[i].service.index() == s && !from_balancer(i))

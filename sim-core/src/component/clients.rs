@@ -244,7 +244,9 @@ impl Clients {
     /// The open-loop rate changed: drop the arrival drawn at the old rate, draw one at the
     /// new (exact, as Poisson arrivals are memoryless).
     fn rate_change(&mut self, ctx: &mut Ctx) {
-        self.factor = self.spec.rate_factor(ctx.now().since(crate::kernel::time::SimTime::ZERO)) * self.fault_factor * self.base_factor;
+        self.factor = self.spec.rate_factor(ctx.now().since(crate::kernel::time::SimTime::ZERO))
+            * self.fault_factor
+            * self.base_factor;
         self.epoch = self.epoch.wrapping_add(1) % RATE_CHANGE;
         let d = self.next_arrival(ctx);
         ctx.set_timer(d, self.epoch);

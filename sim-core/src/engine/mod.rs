@@ -124,13 +124,15 @@ impl Simulation {
         if !same {
             return Err("the new model is not this run's model with faults appended".into());
         }
-        if let Some(f) = model.faults[old..].iter().find(|f| match (f.action, &model.components[f.target.index()].model) {
-            (FaultAction::Scale(n), crate::model::ComponentModel::LoadBalancer(lb)) => {
-                n as usize > model.services[lb.backends.index()].instances.len()
-            }
-            (FaultAction::Scale(_), _) => true,
-            _ => false,
-        }) {
+        if let Some(f) =
+            model.faults[old..].iter().find(|f| match (f.action, &model.components[f.target.index()].model) {
+                (FaultAction::Scale(n), crate::model::ComponentModel::LoadBalancer(lb)) => {
+                    n as usize > model.services[lb.backends.index()].instances.len()
+                }
+                (FaultAction::Scale(_), _) => true,
+                _ => false,
+            })
+        {
             return Err(format!(
                 "a scale fault on `{}` asks for more backends than the model has: rebuild the run from a model \
                  lowered with them",
