@@ -41,6 +41,9 @@ pub enum Command {
         /// A seed file written by `scalelab chaos --out DIR`.
         file: String,
     },
+    /// Print a scenario's architecture (services, calls with their classes and link
+    /// latencies, replicas and shards) as a Mermaid flowchart or a Graphviz DOT graph.
+    Diagram(DiagramArgs),
     /// Check a scenario file: prints `ok`, or the errors and exits 1.
     Validate {
         /// Path to a scenario file (or a built-in name).
@@ -64,6 +67,18 @@ pub struct TuiArgs {
     /// No colours (also when the NO_COLOR environment variable is set).
     #[arg(long)]
     pub no_color: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct DiagramArgs {
+    /// A built-in scenario name or a scenario file path.
+    pub scenario: String,
+    /// `mermaid` (renders on GitHub in a ```mermaid block), `dot` (for `dot -Tsvg`), or both.
+    #[arg(long, value_enum, default_value_t = crate::diagram::Format::Mermaid)]
+    pub format: crate::diagram::Format,
+    /// Parameter overrides to draw with, as with `run` (--set web.count=4).
+    #[arg(long = "set", value_name = "NAME=VALUE", value_parser = parse_set)]
+    pub set: Vec<(String, String)>,
 }
 
 #[derive(Args, Debug)]

@@ -140,6 +140,26 @@ fn variants(args: &CompareArgs) -> Result<Vec<Variant>, i32> {
     Ok(out)
 }
 
+/// The faults of the variants compared: the ones they all share as they are, the others
+/// named after the variant they belong to.
+fn fault_markers(variants: &[Variant]) -> Vec<crate::svg::Marker> {
+    let each: Vec<Vec<crate::svg::Marker>> =
+        variants.iter().map(|v| charts::fault_markers(&v.scenario.model)).collect();
+    let mut out: Vec<crate::svg::Marker> = Vec::new();
+    for (v, markers) in variants.iter().zip(&each) {
+        for m in markers {
+            if each.iter().all(|other| other.contains(m)) {
+                if !out.contains(m) {
+                    out.push(m.clone());
+                }
+            } else {
+                out.push(crate::svg::Marker { label: format!("{}: {}", v.label, m.label), ..m.clone() });
+            }
+        }
+    }
+    out
+}
+
 pub fn compare(args: &CompareArgs) -> anyhow::Result<i32> {
     let variants = match variants(args) {
         Ok(v) => v,
@@ -157,7 +177,7 @@ pub fn compare(args: &CompareArgs) -> anyhow::Result<i32> {
         let runs: Vec<(&str, &Report)> =
             variants.iter().zip(&by_variant).map(|(v, r)| (v.label.as_str(), &r[0])).collect();
         let heading = format!("scalelab compare, seed {seed}: {}", labels(&variants).join(" vs "));
-        svg::write(path, &svg::page(&heading, &charts::over_time(&runs)))?;
+        svg::write(path, &svg::page(&heading, &charts::over_time(&runs, &fault_markers(&variants))))?;
     }
     if args.json {
         let mut runs = Vec::new();

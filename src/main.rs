@@ -6,6 +6,7 @@ mod charts;
 mod cli;
 mod compare;
 mod confidence;
+mod diagram;
 mod expectations;
 mod figures;
 mod over_seeds;
@@ -114,6 +115,7 @@ fn main() -> ExitCode {
             sweep::sweep(args)
         }
         Some(Command::Chaos(args)) => chaos::chaos(args),
+        Some(Command::Diagram(args)) => diagram::diagram(args),
         Some(Command::Replay { file }) => chaos::seed_file::replay(file),
         Some(Command::List) => {
             let width = builtin::names().map(str::len).max().unwrap_or(0);

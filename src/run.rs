@@ -79,7 +79,13 @@ pub fn run(args: &RunArgs) -> anyhow::Result<i32> {
     report.set_wall_seconds(started.elapsed().as_secs_f64());
     if let Some(path) = &args.svg {
         let heading = format!("scalelab run {}, seed {seed}", scenario.name);
-        svg::write(path, &svg::page(&heading, &charts::over_time(&[(scenario.name.as_str(), &report)])))?;
+        svg::write(
+            path,
+            &svg::page(
+                &heading,
+                &charts::over_time(&[(scenario.name.as_str(), &report)], &charts::fault_markers(&scenario.model)),
+            ),
+        )?;
         if !args.series {
             report.series.clear();
         }

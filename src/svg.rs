@@ -30,6 +30,15 @@ impl Line {
     }
 }
 
+/// A fault on a time chart: a shaded band over `from..to` (a partition until its heal, a
+/// slow-down until it ends) or, with no `to`, a vertical mark at `from` (a crash, a heal).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Marker {
+    pub from: f64,
+    pub to: Option<f64>,
+    pub label: String,
+}
+
 /// A chart of lines over one x axis.
 pub struct Chart {
     pub title: String,
@@ -42,6 +51,8 @@ pub struct Chart {
     pub mark: Option<(f64, f64, String)>,
     /// An x range to shade (the warm-up), with its label.
     pub shade: Option<(f64, f64, String)>,
+    /// Faults over the x axis (time charts only), drawn under the lines.
+    pub markers: Vec<Marker>,
 }
 
 impl Chart {
@@ -54,6 +65,7 @@ impl Chart {
             target: None,
             mark: None,
             shade: None,
+            markers: Vec::new(),
         }
     }
 }
@@ -145,6 +157,7 @@ fn chart(out: &mut String, c: &Chart, y: f64) {
                 writeln!(out, r#"<text x="{:.1}" y="{:.1}" class="note">{}</text>"#, a + 4.0, top + 12.0, esc(name));
         }
     }
+    markers(out, c, x0, x1, &px, top, h);
     for t in ticks(y0, y1) {
         let _ = writeln!(
             out,
@@ -228,6 +241,23 @@ fn chart(out: &mut String, c: &Chart, y: f64) {
             esc(&line.name)
         );
     }
+    if !c.markers.is_empty() {
+        let ly = top + h + 54.0;
+        let _ = writeln!(
+            out,
+            r##"<rect x="{legend_x:.1}" y="{:.1}" width="18" height="10" fill="{BAND}" fill-opacity="0.45"/><text x="{:.1}" y="{ly:.1}" class="legend">fault while it lasts</text>"##,
+            ly - 9.0,
+            legend_x + 22.0
+        );
+        legend_x += 34.0 + 6.5 * "fault while it lasts".len() as f64;
+        let _ = writeln!(
+            out,
+            r##"<line x1="{x:.1}" x2="{x:.1}" y1="{:.1}" y2="{ly:.1}" stroke="{MARK}" stroke-width="2" stroke-dasharray="4 3"/><text x="{:.1}" y="{ly:.1}" class="legend">instant fault</text>"##,
+            ly - 10.0,
+            legend_x + 10.0,
+            x = legend_x + 4.0
+        );
+    }
     if let Some((x, v, name)) = &c.mark {
         let _ = writeln!(
             out,
@@ -240,6 +270,43 @@ fn chart(out: &mut String, c: &Chart, y: f64) {
         );
     }
     out.push_str("</g>\n");
+}
+
+const BAND: &str = "#f4a6a0";
+const MARK: &str = "#b22222";
+
+/// Draws `c`'s faults: bands and vertical marks at their times on the x scale `px`, each
+/// with its label near the top of the plot (below the warm-up's), in three rows so marks
+/// close together stay readable; each carries its times (`data-from`, `data-to`, `data-at`) for programs.
+fn markers(out: &mut String, c: &Chart, x0: f64, x1: f64, px: &dyn Fn(f64) -> f64, top: f64, h: f64) {
+    for (i, m) in c.markers.iter().enumerate() {
+        let ly = top + 26.0 + 12.0 * (i % 3) as f64;
+        match m.to {
+            Some(to) if to > x0 && m.from < x1 => {
+                let (a, b) = (px(m.from.max(x0)), px(to.min(x1)));
+                let _ = writeln!(
+                    out,
+                    r##"<rect class="fault" data-label="{label}" data-from="{}" data-to="{to}" x="{a:.2}" y="{top:.1}" width="{:.2}" height="{h:.1}" fill="{BAND}" fill-opacity="0.45"><title>{label}</title></rect>"##,
+                    m.from,
+                    b - a,
+                    label = esc(&m.label)
+                );
+                let _ = writeln!(out, r#"<text x="{:.1}" y="{ly:.1}" class="note">{}</text>"#, a + 3.0, esc(&m.label));
+            }
+            None if (x0..=x1).contains(&m.from) => {
+                let x = px(m.from);
+                let _ = writeln!(
+                    out,
+                    r##"<line class="fault" data-label="{label}" data-at="{}" x1="{x:.2}" x2="{x:.2}" y1="{top:.1}" y2="{:.1}" stroke="{MARK}" stroke-width="1.5" stroke-dasharray="4 3"><title>{label}</title></line>"##,
+                    m.from,
+                    top + h,
+                    label = esc(&m.label)
+                );
+                let _ = writeln!(out, r#"<text x="{:.1}" y="{ly:.1}" class="note">{}</text>"#, x + 3.0, esc(&m.label));
+            }
+            _ => {}
+        }
+    }
 }
 
 /// A page of charts stacked one above the other, under a heading.

@@ -343,6 +343,22 @@ fn target_line<'a>(targets: &'a [Expectation], swept: Option<&Metric>) -> Option
     })
 }
 
+/// A figure's name with its unit, read off the name's ending (`p99_ms`, `throughput_rps`,
+/// `cost_usd_month`; rates, ratios and utilizations are fractions).
+fn y_label(metric: &str) -> String {
+    let unit = [("_ms", "ms"), ("_rps", "req/s"), ("_usd_month", "USD/month")]
+        .iter()
+        .find(|(end, _)| metric.ends_with(end))
+        .map(|&(_, unit)| unit)
+        .or_else(|| {
+            ["rate", "ratio", "utilization", "offload"].iter().any(|e| metric.ends_with(e)).then_some("fraction")
+        });
+    match unit {
+        Some(unit) => format!("{metric} ({unit})"),
+        None => metric.to_string(),
+    }
+}
+
 fn svg_page(
     args: &SweepArgs,
     points: &[Point],
@@ -362,7 +378,7 @@ fn svg_page(
         ),
     };
     let mut main =
-        Chart::new(format!("{} against {}", args.metric, args.vary.key), x_label.clone(), args.metric.clone());
+        Chart::new(format!("{} against {}", args.metric, args.vary.key), x_label.clone(), y_label(&args.metric));
     main.lines.push(Line::new(args.metric.clone(), points.iter().enumerate().map(|(i, p)| (x(i), p.metric)).collect()));
     main.target = line.map(|(b, t)| (b, format!("target: {}", t.text)));
     if let Some(k) = knee
@@ -370,7 +386,7 @@ fn svg_page(
     {
         main.mark = Some((x(k), v, format!("knee: {}={} meets {target_text}", args.vary.key, points[k].value)));
     }
-    let mut errors = Chart::new(format!("error rate against {}", args.vary.key), x_label, "error rate");
+    let mut errors = Chart::new(format!("error rate against {}", args.vary.key), x_label, "error rate (fraction)");
     errors
         .lines
         .push(Line::new("error_rate", points.iter().enumerate().map(|(i, p)| (x(i), Some(p.error_rate))).collect()));
@@ -380,6 +396,17 @@ fn svg_page(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn y_axes_name_the_figure_and_its_unit() {
+        assert_eq!(y_label("p99_ms"), "p99_ms (ms)");
+        assert_eq!(y_label("class.feed.p50_ms"), "class.feed.p50_ms (ms)");
+        assert_eq!(y_label("throughput_rps"), "throughput_rps (req/s)");
+        assert_eq!(y_label("cost_usd_month"), "cost_usd_month (USD/month)");
+        assert_eq!(y_label("error_rate"), "error_rate (fraction)");
+        assert_eq!(y_label("component.web-1.utilization"), "component.web-1.utilization (fraction)");
+        assert_eq!(y_label("component.q.queue_mean"), "component.q.queue_mean");
+    }
 
     fn points(meets: &[Option<bool>]) -> Vec<Point> {
         meets

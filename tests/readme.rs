@@ -221,3 +221,18 @@ fn the_readme_figures_are_what_the_built_ins_print() {
     }
     assert!(wrong.is_empty(), "README figures that differ from the runs:\n{}", wrong.join("\n"));
 }
+
+/// The Mermaid diagram pasted in the README is what the command it names prints today.
+#[test]
+fn the_readme_diagram_is_what_scalelab_diagram_prints() {
+    let readme = include_str!("../README.md");
+    let heading = "as drawn by `scalelab diagram pixelcraft-1m`";
+    let after = &readme[readme.find(heading).expect("the README shows pixelcraft-1m's diagram")..];
+    let start = after.find("```mermaid\n").expect("a mermaid block under the heading") + "```mermaid\n".len();
+    let end = start + after[start..].find("```\n").expect("the block ends");
+    assert_eq!(
+        &after[start..end],
+        common::ok(&["diagram", "pixelcraft-1m"]),
+        "README.md's diagram is stale: paste `scalelab diagram pixelcraft-1m` again"
+    );
+}

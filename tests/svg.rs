@@ -140,3 +140,53 @@ fn compare_svg_has_a_line_per_scenario() {
         assert_eq!(drawn, run["requests"]["completed"].as_f64().unwrap(), "{}", line.0);
     }
 }
+
+/// Where a chart's x scale draws a value.
+fn x_scale(chart: roxmltree::Node) -> impl Fn(f64) -> f64 {
+    let attr = |n: &str| chart.attribute(n).unwrap().parse::<f64>().unwrap();
+    let (left, w, x0, x1) = (attr("data-left"), attr("data-width"), attr("data-x0"), attr("data-x1"));
+    move |x| left + (x - x0) / (x1 - x0) * w
+}
+
+#[test]
+fn run_svg_marks_crashes_partitions_and_heals_where_they_happen_with_units_on_the_axes() {
+    // stage-04's own crash of db-1 at 5m, and a partition of web-1 from the databases
+    // from 2m to 3m.
+    let mut source = common::ok(&["show", "stage-04"]);
+    source.push_str(
+        "\n[[faults]]\nat = \"2m\"\npartition = [[\"web-1\"], [\"db-1\", \"db-2\", \"db-3\"]]\nfor = \"1m\"\n",
+    );
+    let scenario = common::scratch("faults.toml");
+    std::fs::write(&scenario, source).unwrap();
+    let path = common::scratch("faults.svg");
+    let args = ["run", scenario.to_str().unwrap(), "--duration", "6m", "--no-check", "--svg", path.to_str().unwrap()];
+    common::ok(&args);
+    let text = std::fs::read_to_string(&path).unwrap();
+    let doc = roxmltree::Document::parse(&text).unwrap();
+    let charts: Vec<_> = doc.descendants().filter(|n| n.attribute("class") == Some("chart")).collect();
+    assert_eq!(charts.len(), 3);
+    let y_units = ["latency (ms)", "throughput (req/s)", "failures (req/s)"];
+    for (chart, y_unit) in charts.iter().zip(y_units) {
+        let title = chart.attribute("data-title").unwrap();
+        let px = x_scale(*chart);
+        let faults: Vec<_> = chart.children().filter(|n| n.attribute("class") == Some("fault")).collect();
+        let labels: Vec<&str> = faults.iter().map(|n| n.attribute("data-label").unwrap()).collect();
+        assert_eq!(labels, ["crash db-1", "partition", "heal"], "{title}");
+        let num = |n: &roxmltree::Node, a: &str| n.attribute(a).unwrap().parse::<f64>().unwrap();
+        let (crash, band, heal) = (&faults[0], &faults[1], &faults[2]);
+        assert_eq!((crash.tag_name().name(), num(crash, "data-at")), ("line", 300.0), "{title}");
+        assert!((num(crash, "x1") - px(300.0)).abs() < 0.01 && num(crash, "x1") == num(crash, "x2"), "{title}");
+        assert_eq!((band.tag_name().name(), num(band, "data-from"), num(band, "data-to")), ("rect", 120.0, 180.0));
+        assert!((num(band, "x") - px(120.0)).abs() < 0.01, "{title}: the band starts at 2m");
+        assert!((num(band, "x") + num(band, "width") - px(180.0)).abs() < 0.02, "{title}: and ends at the heal");
+        assert_eq!((heal.tag_name().name(), num(heal, "data-at")), ("line", 180.0), "{title}");
+        assert!((num(heal, "x1") - px(180.0)).abs() < 0.01, "{title}");
+        let texts: Vec<&str> = chart.children().filter_map(|n| n.text()).collect();
+        for want in ["crash db-1", "partition", "heal", "fault while it lasts", "instant fault"] {
+            assert!(texts.contains(&want), "{title}: no text {want:?} in {texts:?}");
+        }
+        let axes: Vec<&str> =
+            chart.children().filter(|n| n.attribute("class") == Some("axis")).filter_map(|n| n.text()).collect();
+        assert_eq!(axes, ["simulated time (s)", y_unit], "{title}");
+    }
+}

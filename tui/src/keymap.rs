@@ -10,6 +10,8 @@ pub enum Context {
     Main,
     /// The fault menu (and other lists).
     Menu,
+    /// The partition builder.
+    Partition,
     /// Everywhere.
     Global,
 }
@@ -21,6 +23,8 @@ pub enum Action {
     Close,
     Up,
     Down,
+    PageUp,
+    PageDown,
     Choose,
     OpenPath,
     PlayPause,
@@ -37,6 +41,17 @@ pub enum Action {
     NextChart,
     Lesson,
     OpenPicker,
+    NextPanel,
+    PrevPanel,
+    Panel(u8),
+    Detail,
+    Filter,
+    Follow,
+    SideA,
+    SideB,
+    SideNone,
+    ServiceA,
+    ServiceB,
 }
 
 pub struct Binding {
@@ -60,7 +75,9 @@ const fn b(
 
 use Action::*;
 use Context::*;
-use KeyCode::{Char, Down as KDown, Enter, Esc, Left, Right, Up as KUp};
+use KeyCode::{
+    BackTab, Char, Down as KDown, Enter, Esc, Left, PageDown as KPageDown, PageUp as KPageUp, Right, Tab, Up as KUp,
+};
 
 pub const BINDINGS: &[Binding] = &[
     b(&[Char(' ')], "space", PlayPause, Main, "play / pause"),
@@ -70,9 +87,24 @@ pub const BINDINGS: &[Binding] = &[
     b(&[Char('[')], "[", BackSecond, Main, "step back one second"),
     b(&[Char('+'), Char('=')], "+", Faster, Main, "faster"),
     b(&[Char('-')], "-", Slower, Main, "slower"),
+    b(&[Tab], "tab", NextPanel, Main, "next panel (1-6 pick one)"),
+    b(&[BackTab], "⇧tab", PrevPanel, Main, "previous panel"),
+    b(&[Char('1')], "1", Panel(0), Main, "components"),
+    b(&[Char('2')], "2", Panel(1), Main, "event log"),
+    b(&[Char('3')], "3", Panel(2), Main, "event inspector"),
+    b(&[Char('4')], "4", Panel(3), Main, "followed request"),
+    b(&[Char('5')], "5", Panel(4), Main, "why: bottleneck, failures"),
+    b(&[Char('6')], "6", Panel(5), Main, "consistency per data class"),
+    b(&[KUp, Char('k')], "↑ k", Up, Main, "select / scroll up"),
+    b(&[KDown, Char('j')], "↓ j", Down, Main, "select / scroll down"),
+    b(&[KPageUp], "pgup", PageUp, Main, "a page up"),
+    b(&[KPageDown], "pgdn", PageDown, Main, "a page down"),
+    b(&[Enter, Char('d')], "enter d", Detail, Main, "detail of the selected instance"),
+    b(&[Char('/')], "/", Filter, Main, "filter the panel (name, class)"),
+    b(&[Char('t')], "t", Follow, Main, "follow a request hop by hop"),
+    b(&[Char('f')], "f", Faults, Main, "faults, knobs, partitions"),
     b(&[Char('r')], "r", Restart, Main, "restart, same seed, no faults"),
     b(&[Char('n')], "n", NewSeed, Main, "restart with a new seed"),
-    b(&[Char('f')], "f", Faults, Main, "faults menu; CP/AP switch"),
     b(&[Char('w')], "w", Save, Main, "save session as a seed file"),
     b(&[Char('c')], "c", NextChart, Main, "show the next chart large"),
     b(&[Char('l')], "l", Lesson, Main, "the whole lesson"),
@@ -83,10 +115,21 @@ pub const BINDINGS: &[Binding] = &[
     b(&[Char('p')], "p", OpenPath, Picker, "open a file by path"),
     b(&[KUp, Char('k')], "↑ k", Up, Menu, "previous item"),
     b(&[KDown, Char('j')], "↓ j", Down, Menu, "next item"),
+    b(&[KPageUp], "pgup", PageUp, Menu, "a page up"),
+    b(&[KPageDown], "pgdn", PageDown, Menu, "a page down"),
     b(&[Enter], "enter", Choose, Menu, "apply"),
+    b(&[Char('/')], "/", Filter, Menu, "type to filter the list"),
+    b(&[KUp, Char('k')], "↑ k", Up, Partition, "previous instance"),
+    b(&[KDown, Char('j')], "↓ j", Down, Partition, "next instance"),
+    b(&[Char('a')], "a", SideA, Partition, "put it on side A"),
+    b(&[Char('b')], "b", SideB, Partition, "put it on side B"),
+    b(&[Char('A')], "A", ServiceA, Partition, "its whole service on side A"),
+    b(&[Char('B')], "B", ServiceB, Partition, "its whole service on side B"),
+    b(&[Char('x'), Char(' ')], "x", SideNone, Partition, "on no side (reaches both)"),
+    b(&[Enter], "enter", Choose, Partition, "cut the network so"),
     b(&[Esc], "esc", Close, Global, "close; back"),
     b(&[Char('?')], "?", Help, Global, "this help"),
-    b(&[Char('q')], "q", Quit, Global, "quit"),
+    b(&[Char('q')], "q", Quit, Global, "close a box; quit"),
 ];
 
 /// The action `key` has in `context` (its own bindings first, then the global ones).

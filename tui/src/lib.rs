@@ -8,6 +8,7 @@
 
 pub mod app;
 pub mod catalogue;
+pub mod insight;
 pub mod keymap;
 pub mod runner;
 pub mod session;

@@ -3,7 +3,7 @@
 //! snapshot is built only when the UI has taken the last, so the latest always wins, the
 //! UI never blocks the simulation and the simulation never floods the UI.
 
-use crate::session::{FaultRequest, Session};
+use crate::session::{FaultRequest, SPEEDS, Session};
 use crate::snapshot::Snapshot;
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender, TryRecvError};
 use sim_core::SimTime;
@@ -13,13 +13,20 @@ use std::time::{Duration, Instant};
 /// What the UI asks of the simulation thread.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Control {
-    Open { name: String, seed: Option<u64> },
+    Open {
+        name: String,
+        seed: Option<u64>,
+    },
     SetPlaying(bool),
+    /// Play if paused, pause if playing: decided here, against the session's own state,
+    /// so presses typed faster than snapshots arrive are none of them lost.
+    TogglePlaying,
     StepEvent,
     StepSecond,
     BackEvent,
     BackSecond,
-    Speed(f64),
+    /// Steps through `SPEEDS` by this many (also against the session's own speed).
+    SpeedStep(i8),
     Restart,
     NewSeed,
     Fault(FaultRequest),
@@ -38,6 +45,7 @@ pub fn apply(session: &mut Option<Session>, control: Control, save_dir: &std::pa
     match control {
         Control::Open { .. } | Control::Quit => {}
         Control::SetPlaying(p) => s.playing = p && !s.sim().finished(),
+        Control::TogglePlaying => s.playing = !s.playing && !s.sim().finished(),
         Control::StepEvent => {
             s.playing = false;
             s.step();
@@ -54,7 +62,10 @@ pub fn apply(session: &mut Option<Session>, control: Control, save_dir: &std::pa
             s.playing = false;
             s.back_second();
         }
-        Control::Speed(x) => s.speed = x,
+        Control::SpeedStep(by) => {
+            let i = SPEEDS.iter().position(|&x| x == s.speed).unwrap_or(4) as isize;
+            s.speed = SPEEDS[(i + isize::from(by)).clamp(0, SPEEDS.len() as isize - 1) as usize];
+        }
         Control::Restart => s.restart(s.seed())?,
         Control::NewSeed => s.restart(next_seed(s.seed()))?,
         Control::Fault(f) => s.inject(&f)?,

@@ -3,6 +3,7 @@
 //! charts. Synchronous and deterministic: the runner thread drives it in real time, tests
 //! drive it directly, and both see the same states.
 
+use crate::insight::Insight;
 use crate::snapshot::{GaugeSample, Snapshot};
 use scenarios::expect::Verdict;
 use scenarios::fault::{Fault, FaultKind};
@@ -10,10 +11,17 @@ use scenarios::seed_file::{FaultEntry, SESSION, SeedFile, fnv};
 use scenarios::{Overrides, Scenario, Source};
 use sim_core::{SimDuration, SimTime, Simulation};
 
-/// A checkpoint is kept every this many events: stepping back replays at most this many.
+/// A checkpoint is kept every this many events at least (more for a large run, whose
+/// copies cost more): stepping back replays at most this many.
 const CHECKPOINT_EVENTS: u64 = 250_000;
+/// A run's state size per `CHECKPOINT_EVENTS` between checkpoints: copying 500 MB every
+/// 250,000 events would take most of the time.
+const CHECKPOINT_BYTES_PER_INTERVAL: f64 = 5e7;
 /// At most this many checkpoints are kept; older ones are thinned to make room.
 const CHECKPOINTS_MAX: usize = 64;
+/// The memory all checkpoints together may take, by the scenario's own estimate of a
+/// run's size: a huge crowd of users keeps fewer copies rather than exhaust the machine.
+const CHECKPOINT_BYTES_MAX: f64 = 1.5e9;
 
 /// What a person can do to the run from the fault menu.
 #[derive(Clone, Debug, PartialEq)]
@@ -28,6 +36,11 @@ pub enum FaultRequest {
     },
     /// Cut one instance off from every other instance (users still reach every side).
     Isolate(String),
+    /// Cut the network between the sides chosen in the partition builder; instances on
+    /// neither side reach both.
+    Partition {
+        sides: Vec<Vec<String>>,
+    },
     /// Every partition in force heals.
     HealAll,
 }
@@ -47,6 +60,9 @@ impl FaultRequest {
                 let rest: Vec<String> = others.iter().filter(|o| *o != i).cloned().collect();
                 (FaultKind::Partition { sides: vec![vec![i.clone()], rest], one_way: false, hold: false }, None)
             }
+            FaultRequest::Partition { sides } => {
+                (FaultKind::Partition { sides: sides.clone(), one_way: false, hold: false }, None)
+            }
             FaultRequest::HealAll => (FaultKind::HealAll, None),
         };
         Fault { at: SimDuration::from_millis(at_ms), kind, lasting }
@@ -58,6 +74,12 @@ impl FaultRequest {
             FaultRequest::Restart(i) => format!("restart {i}"),
             FaultRequest::Slow { instance, factor, for_s } => format!("slow {instance} ×{factor} for {for_s} s"),
             FaultRequest::Isolate(i) => format!("partition {i} from the rest"),
+            FaultRequest::Partition { sides } => {
+                let side = |s: &[String]| {
+                    if s.len() > 4 { format!("{}, … ({} in all)", s[..3].join(", "), s.len()) } else { s.join(", ") }
+                };
+                format!("partition {}", sides.iter().map(|s| side(s)).collect::<Vec<_>>().join(" | "))
+            }
             FaultRequest::HealAll => "heal every partition".to_string(),
         }
     }
@@ -90,12 +112,20 @@ pub struct Session {
     hand: Vec<HandFault>,
     sim: Simulation,
     checkpoints: Vec<Simulation>,
+    /// How many checkpoints this scenario's size allows (2 to `CHECKPOINTS_MAX`), and
+    /// how many events apart they are taken.
+    checkpoints_max: usize,
+    checkpoint_every: u64,
     /// One sample at each whole simulated second crossed.
     gauges: Vec<GaugeSample>,
     /// Expectation verdicts, once the run has finished.
     verdicts: Option<Vec<Verdict>>,
     /// Messages for the log that are not simulation events (saved, restarted...).
     messages: Vec<(SimTime, String)>,
+    /// The explanation as of the last whole simulated second crossed (or the last seek).
+    insight: Option<Insight>,
+    /// Hand faults already in the last saved seed file.
+    saved_hand: usize,
     /// Whether playing, and how many simulated seconds a wall second (0: as fast as it goes).
     pub playing: bool,
     pub speed: f64,
@@ -117,6 +147,7 @@ impl Session {
         let scenario = scenarios::parse(&source, &overrides).map_err(|d| d.to_string())?;
         let seed = seed.unwrap_or(scenario.seed);
         let sim = new_sim(&scenario, seed);
+        let (checkpoints_max, checkpoint_every) = checkpoint_plan(&scenario);
         Ok(Session {
             source,
             overrides,
@@ -125,9 +156,13 @@ impl Session {
             hand: Vec::new(),
             sim,
             checkpoints: Vec::new(),
+            checkpoints_max,
+            checkpoint_every,
             gauges: Vec::new(),
             verdicts: None,
             messages: Vec::new(),
+            insight: None,
+            saved_hand: 0,
             playing: false,
             speed: 1.0,
         })
@@ -149,6 +184,21 @@ impl Session {
         &self.hand
     }
 
+    /// Hand faults made since the last save: quitting would lose them.
+    pub fn unsaved(&self) -> usize {
+        self.hand.len().saturating_sub(self.saved_hand)
+    }
+
+    pub fn insight(&self) -> Option<&Insight> {
+        self.insight.as_ref()
+    }
+
+    /// The explanation engine's view of the run as it stands.
+    fn refresh_insight(&mut self) {
+        let now = self.sim.now();
+        self.insight = Some(Insight::of(&self.sim.report(false), now));
+    }
+
     /// Processes one event; false if the run is over.
     pub fn step(&mut self) -> bool {
         if let Some(t) = self.sim.next_event_time() {
@@ -158,7 +208,7 @@ impl Session {
             self.on_finished();
             return false;
         }
-        if self.sim.events() >= self.checkpoints.last().map_or(0, Simulation::events) + CHECKPOINT_EVENTS {
+        if self.sim.events() >= self.checkpoints.last().map_or(0, Simulation::events) + self.checkpoint_every {
             self.checkpoint();
         }
         true
@@ -195,10 +245,13 @@ impl Session {
         self.seek_event(target);
     }
 
-    /// Back one simulated second.
+    /// Back one simulated second (to the very start from within the first second: the
+    /// events at t = 0 are then undone too, rather than replayed).
     pub fn back_second(&mut self) {
-        let target = self.sim.now().as_nanos().saturating_sub(1_000_000_000);
-        self.seek_time(SimTime(target));
+        match self.sim.now().as_nanos().checked_sub(1_000_000_000) {
+            Some(target) => self.seek_time(SimTime(target)),
+            None => self.seek_event(0),
+        }
     }
 
     /// Back `seconds` simulated seconds.
@@ -243,6 +296,7 @@ impl Session {
     }
 
     fn after_seek(&mut self) {
+        self.refresh_insight();
         let now_s = self.sim.now().as_nanos() / 1_000_000_000;
         self.gauges.retain(|g| g.t_s <= now_s && (g.t_s > 0 || self.sim.events() > 0));
         let now = self.sim.now();
@@ -253,9 +307,9 @@ impl Session {
     }
 
     fn checkpoint(&mut self) {
-        if self.checkpoints.len() >= CHECKPOINTS_MAX {
+        if self.checkpoints.len() >= self.checkpoints_max {
             // Keep the recent half dense; drop every other one of the older half.
-            let half = CHECKPOINTS_MAX / 2;
+            let half = self.checkpoints_max / 2;
             let mut i = 0;
             self.checkpoints.retain(|_| {
                 i += 1;
@@ -274,6 +328,7 @@ impl Session {
             for s in next_s..=upto {
                 self.gauges.push(GaugeSample { t_s: s, ..sample.clone() });
             }
+            self.refresh_insight();
         }
     }
 
@@ -289,6 +344,7 @@ impl Session {
             let report = self.sim.report(false);
             let json = serde_json::to_value(&report).expect("a report serializes");
             self.verdicts = Some(scenarios::expect::evaluate(&self.scenario.expectations, &json));
+            self.insight = Some(Insight::of(&report, self.sim.now()));
         }
     }
 
@@ -353,6 +409,7 @@ impl Session {
         let hand: Vec<Fault> = self.hand.iter().map(|h| h.fault.clone()).collect();
         next.scenario = next.scenario.with_faults(&hand).map_err(|e| e.to_string())?;
         next.hand = self.hand.clone();
+        next.saved_hand = self.saved_hand;
         next.sim = new_sim(&next.scenario, next.seed);
         next.speed = self.speed;
         next.messages = self.messages.clone();
@@ -392,6 +449,7 @@ impl Session {
         let path = dir.join(name);
         std::fs::write(&path, self.seed_file().to_toml())
             .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+        self.saved_hand = self.hand.len();
         self.messages.push((self.sim.now(), format!("saved {}: scalelab replay {}", path.display(), path.display())));
         Ok(path)
     }
@@ -405,8 +463,35 @@ impl Session {
     }
 }
 
+/// How many checkpoints a scenario's run may keep within `CHECKPOINT_BYTES_MAX`, and how
+/// many events apart, by the scenario's own estimate of its size.
+fn checkpoint_plan(scenario: &Scenario) -> (usize, u64) {
+    // A run's state beyond what the estimate counts (components, routes, metrics).
+    const BASE_BYTES: f64 = 4e6;
+    let bytes = scenarios::budget::Estimate::of(&scenario.model).bytes().0 + BASE_BYTES;
+    let max = ((CHECKPOINT_BYTES_MAX / bytes) as usize).clamp(2, CHECKPOINTS_MAX);
+    let every = (CHECKPOINT_EVENTS as f64 * (bytes / CHECKPOINT_BYTES_PER_INTERVAL).max(1.0)) as u64;
+    (max, every)
+}
+
 fn new_sim(scenario: &Scenario, seed: u64) -> Simulation {
     let mut sim = Simulation::new(&scenario.model, seed);
     sim.collect_series_percentiles();
     sim
+}
+
+/// Waiting for the trace and lessons branches; replaced when they land.
+impl Session {
+    pub fn recent_events(&self) -> Vec<crate::snapshot::EventLine> {
+        Vec::new()
+    }
+    pub fn waterfall(&self) -> Option<crate::snapshot::Waterfall> {
+        None
+    }
+    pub fn following(&self) -> Option<String> {
+        None
+    }
+    pub fn step_view(&self) -> Option<crate::snapshot::StepView> {
+        None
+    }
 }

@@ -1,13 +1,16 @@
 //! What the UI draws: a read-only picture of a session, built on the simulation thread and
 //! sent over the channel. Views read only this, so they are pure and snapshot-testable.
 
+use crate::insight::Insight;
 use crate::session::Session;
 use scenarios::expect::Verdict;
 use sim_core::Simulation;
 use sim_core::kernel::ids::ComponentId;
 use sim_core::kernel::time::{SimDuration, SimTime};
 use sim_core::model::ComponentModel;
+use sim_core::model::fault_span::FaultSpan;
 use sim_core::report::figures::Figures;
+use sim_core::report::thousands;
 use sim_core::world::notes::NoteKind;
 use std::collections::BTreeMap;
 
@@ -99,6 +102,12 @@ pub struct Instance {
     pub waiting: Option<f64>,
     /// Its side of a partition in force (1 = A, 2 = B...), 0 if none.
     pub side: u8,
+    /// Its own figure that says most (this instance's, never its service's), labelled.
+    pub note: String,
+    /// Every figure of its report, flattened (`name`, value), for the detail view.
+    pub figures: Vec<(String, String)>,
+    /// Utilization in each of the last simulated seconds (second, 0..1).
+    pub util_history: Vec<(f64, f64)>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -110,7 +119,7 @@ pub struct Service {
     pub instances: Vec<Instance>,
     /// Services this one calls.
     pub calls: Vec<String>,
-    /// One figure that says most about it (hit ratio, connections, depth...).
+    /// One figure that says most about the whole service, labelled with what it covers.
     pub detail: String,
 }
 
@@ -144,6 +153,53 @@ pub struct LogLine {
     pub text: String,
 }
 
+/// One processed event, in words, for the inspector.
+#[derive(Clone, Debug, PartialEq)]
+pub struct EventLine {
+    pub seq: u64,
+    pub t: SimTime,
+    pub component: Option<String>,
+    pub class: Option<String>,
+    pub request: Option<u64>,
+    pub text: String,
+}
+
+/// One span of a followed request's waterfall, in tree order.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SpanRow {
+    pub depth: usize,
+    pub what: String,
+    pub instance: String,
+    pub start: SimTime,
+    pub end: Option<SimTime>,
+    pub network_ns: u64,
+    pub queue_ns: u64,
+    pub service_ns: u64,
+    pub outcome: Option<String>,
+}
+
+/// A followed request: live while it travels, complete when it ends.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Waterfall {
+    pub id: u64,
+    pub class: String,
+    pub start: SimTime,
+    pub end: Option<SimTime>,
+    pub outcome: Option<String>,
+    pub spans: Vec<SpanRow>,
+}
+
+/// The guided step in force: the scenario's step `index` (from 1) of `of`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct StepView {
+    pub index: usize,
+    pub of: usize,
+    pub at: SimTime,
+    pub text: String,
+    pub watch: Vec<String>,
+    pub key: Option<String>,
+}
+
 #[derive(Clone, Debug, PartialEq)]
 pub struct Snapshot {
     pub name: String,
@@ -169,13 +225,32 @@ pub struct Snapshot {
     pub stores: Vec<(String, &'static str)>,
     pub partitioned: bool,
     pub hand_faults: usize,
+    /// Hand faults made since the session was last saved.
+    pub unsaved: usize,
     pub checkpoints: usize,
+    /// Faults, partitions and surges as marks and bands for the charts.
+    pub marks: Vec<FaultSpan>,
+    /// The explanation of the run so far, as of the last whole simulated second.
+    pub insight: Option<Insight>,
+    /// Whether the scenario checks any data class (the consistency panel has rows).
+    pub checked_data: bool,
+    /// The last events processed, oldest first.
+    pub recent: Vec<EventLine>,
+    /// The request followed, and what the session waits for when none is yet.
+    pub followed: Option<Waterfall>,
+    pub following: Option<String>,
+    /// Classes a request can be followed of.
+    pub classes: Vec<String>,
+    /// The guided step shown, if the scenario has steps and one has come.
+    pub step: Option<StepView>,
 }
 
 /// Lines kept in the snapshot's log.
 const LOG_LINES: usize = 200;
 /// Chart points kept (the most recent seconds).
 const CHART_POINTS: usize = 600;
+/// Seconds of each instance's utilization kept for its sparkline.
+const HISTORY_POINTS: usize = 120;
 
 impl Snapshot {
     pub fn build(
@@ -207,6 +282,15 @@ impl Snapshot {
             }
         };
         let reports = sim.component_reports();
+        let hfrom = gauges.len().saturating_sub(HISTORY_POINTS + 1);
+        let history = |i: usize| -> Vec<(f64, f64)> {
+            gauges[hfrom..]
+                .windows(2)
+                .filter_map(|w| {
+                    interval_mean(&w[0], &w[1], |g| g.load.get(i).and_then(|l| l.0)).map(|u| (w[0].t_s as f64, u))
+                })
+                .collect()
+        };
         let mut calls: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
         for class in &model.classes {
             let origin = model.components[class.origin.index()].service.index();
@@ -248,7 +332,16 @@ impl Snapshot {
                             Health::Up
                         };
                         let side = cuts.iter().map(|c| c[i]).find(|&s| s > 0).unwrap_or(0);
-                        Instance { name: name(id), health, util, waiting, side }
+                        Instance {
+                            name: name(id),
+                            health,
+                            util,
+                            waiting,
+                            side,
+                            note: instance_note(&reports[i]),
+                            figures: flatten(&reports[i]),
+                            util_history: history(i),
+                        }
                     })
                     .collect();
                 let mut targets: Vec<usize> = calls.get(&s).cloned().unwrap_or_default();
@@ -319,33 +412,43 @@ impl Snapshot {
                 .collect(),
             partitioned: !cuts.is_empty(),
             hand_faults: session.hand_faults().len(),
+            unsaved: session.unsaved(),
             checkpoints: session.checkpoint_count(),
+            marks: model.fault_spans(),
+            insight: session.insight().cloned(),
+            checked_data: model.keyspaces.iter().any(|k| k.check),
+            recent: session.recent_events(),
+            followed: session.waterfall(),
+            following: session.following(),
+            classes: model.classes.iter().map(|c| c.name.clone()).collect(),
+            step: session.step_view(),
         }
     }
 }
 
-/// The figure that says most about a service, from its instances' reports.
+/// The figure that says most about a service, from its instances' reports, labelled
+/// with the window it covers.
 fn detail(reports: &[&sim_core::report::ComponentReport]) -> String {
     // A service's instances are all of one kind: add up that kind's figure.
     let sum = |f: fn(&Figures) -> Option<u64>| reports.iter().filter_map(|r| f(&r.figures)).sum::<u64>();
     match reports.first().map(|r| &r.figures) {
         Some(Figures::Cache(_)) => {
-            let hits = sum(|f| if let Figures::Cache(c) = f { Some(c.since_start.0) } else { None });
-            let misses = sum(|f| if let Figures::Cache(c) = f { Some(c.since_start.1) } else { None });
+            let hits = sum(|f| if let Figures::Cache(c) = f { Some(c.hits) } else { None });
+            let misses = sum(|f| if let Figures::Cache(c) = f { Some(c.misses) } else { None });
             if hits + misses > 0 {
-                return format!("hit {:.0}%", 100.0 * hits as f64 / (hits + misses) as f64);
+                return format!("hit {:.0}% (window)", 100.0 * hits as f64 / (hits + misses) as f64);
             }
         }
         Some(Figures::WebSocket(_)) => {
             return format!(
-                "{} conns",
-                sum(|f| if let Figures::WebSocket(w) = f { Some(w.connections) } else { None })
+                "{} conns now",
+                thousands(sum(|f| if let Figures::WebSocket(w) = f { Some(w.connections) } else { None }))
             );
         }
         Some(Figures::Queue(_)) => {
             let done = sum(|f| if let Figures::Queue(q) = f { Some(q.processed) } else { None });
             let dead = sum(|f| if let Figures::Queue(q) = f { Some(q.dead_letters) } else { None });
-            return format!("{done} done, {dead} DLQ");
+            return format!("{} done, {dead} DLQ", thousands(done));
         }
         Some(Figures::Database(_)) => {
             let lost = sum(|f| match f {
@@ -359,6 +462,69 @@ fn detail(reports: &[&sim_core::report::ComponentReport]) -> String {
         _ => {}
     }
     String::new()
+}
+
+/// One instance's own figure that says most, labelled with its unit or window.
+fn instance_note(r: &sim_core::report::ComponentReport) -> String {
+    match &r.figures {
+        Figures::Cache(c) if c.hits + c.misses > 0 => format!("hit {:.0}% (window)", 100.0 * c.hit_ratio),
+        Figures::Cdn(c) => format!("hit {:.0}% (window)", 100.0 * c.hit_ratio),
+        Figures::WebSocket(w) => format!("{} conns now", thousands(w.connections)),
+        Figures::Queue(q) => format!("{} done, {} DLQ", thousands(q.processed), q.dead_letters),
+        Figures::Database(d) => match (d.role_primary, d.replication_lag_ms_mean) {
+            (Some(0), Some(lag)) => format!("replica, lag {lag:.1} ms"),
+            (Some(1), _) => "primary".to_string(),
+            _ => String::new(),
+        },
+        Figures::Server(s) if s.rejected > 0 => format!("{} rejected", thousands(s.rejected)),
+        Figures::Server(s) => format!("{:.1}/{} busy", s.busy_mean, s.workers),
+        Figures::LoadBalancer(b) => format!("{} backends up", b.backends_up),
+        Figures::Store(s) if s.unavailable > 0 => format!("{} unavailable", thousands(s.unavailable)),
+        _ => String::new(),
+    }
+}
+
+/// Every figure of a report as (dotted name, value), in the report's own vocabulary (the
+/// names carry their units: `replication_lag_ms_mean`).
+fn flatten(r: &sim_core::report::ComponentReport) -> Vec<(String, String)> {
+    fn walk(prefix: &str, v: &serde_json::Value, out: &mut Vec<(String, String)>) {
+        match v {
+            serde_json::Value::Object(m) => {
+                for (k, x) in m {
+                    let name = if prefix.is_empty() { k.clone() } else { format!("{prefix}.{k}") };
+                    walk(&name, x, out);
+                }
+            }
+            serde_json::Value::Array(a) if a.len() > 8 => {
+                out.push((prefix.to_string(), format!("[{} items]", a.len())))
+            }
+            serde_json::Value::Array(a) => {
+                for (k, x) in a.iter().enumerate() {
+                    walk(&format!("{prefix}[{k}]"), x, out);
+                }
+            }
+            serde_json::Value::Number(n) => {
+                let text = match (n.as_u64(), n.as_f64()) {
+                    (Some(u), _) => thousands(u),
+                    (None, Some(f)) if f.abs() >= 100.0 => format!("{f:.0}"),
+                    (None, Some(f)) => format!("{f:.3}"),
+                    _ => n.to_string(),
+                };
+                out.push((prefix.to_string(), text));
+            }
+            serde_json::Value::Null => {}
+            other => out.push((prefix.to_string(), other.to_string().trim_matches('"').to_string())),
+        }
+    }
+    let mut out = Vec::new();
+    walk("", &serde_json::to_value(r).unwrap_or_default(), &mut out);
+    // The report's hit ratio covers the window; the gauges' since-start counts say the rest.
+    if let Figures::Cache(c) = &r.figures {
+        let (h, m) = c.since_start;
+        let ratio = if h + m > 0 { format!("{:.3}", h as f64 / (h + m) as f64) } else { "—".into() };
+        out.push(("hit_ratio_since_start (warm-up too)".into(), ratio));
+    }
+    out
 }
 
 fn describe(
@@ -444,8 +610,8 @@ fn charts(sim: &Simulation, gauges: &[GaugeSample]) -> Vec<Chart> {
             let (h, m) = (b.hits - a.hits, b.misses - a.misses);
             (h + m > 0.0).then(|| 100.0 * h / (h + m))
         }),
-        gchart("replication lag", "writes", &|_, b| b.lag.map(|l| l as f64)),
-        gchart("waiting", "requests", &|a, b| {
+        gchart("replica behind", "writes", &|_, b| b.lag.map(|l| l as f64)),
+        gchart("waiting", "req", &|a, b| {
             let v: Vec<f64> = queues.iter().filter_map(|&i| interval_mean(a, b, |g| g.load.get(i)?.1)).collect();
             (!v.is_empty()).then(|| v.iter().sum())
         }),

@@ -29,8 +29,12 @@ impl Harness {
             if c == Control::Quit {
                 continue;
             }
-            if let Err(e) = apply(&mut self.session, c, &self.dir) {
-                self.app.on_message(e);
+            // As the runner does: an error goes to the app; a scenario opened, an empty message.
+            let started = matches!(c, Control::Open { .. } | Control::Restart | Control::NewSeed);
+            match apply(&mut self.session, c, &self.dir) {
+                Err(e) => self.app.on_message(e),
+                Ok(()) if started => self.app.on_message(String::new()),
+                Ok(()) => {}
             }
         }
         self.refresh();
@@ -333,7 +337,11 @@ fn a_scenario_file_that_does_not_parse_shows_its_located_error_in_the_picker() {
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join("broken.toml");
     std::fs::write(&path, "[run]\nduration = \"ten minutes\"\n").unwrap();
+    // A scenario is open already: the failed open must not bring its screen back.
     let mut h = Harness::new();
+    h.open("stage-02");
+    let seed = h.session().seed();
+    h.keys("o");
     h.press(KeyCode::Char('p'));
     assert!(matches!(h.app.overlay, Overlay::Path { .. }));
     for c in path.to_str().unwrap().chars() {
@@ -343,8 +351,17 @@ fn a_scenario_file_that_does_not_parse_shows_its_located_error_in_the_picker() {
     assert_eq!(h.app.screen, Screen::Picker);
     let message = h.app.message.clone().unwrap();
     assert!(message.contains("broken.toml:"), "{message}");
+    // The prompt is open again with the path as typed and the whole located error.
+    let Overlay::Path { input, error } = &h.app.overlay else { panic!("{:?}", h.app.overlay) };
+    assert_eq!(input, path.to_str().unwrap());
+    assert!(error.as_deref().is_some_and(|e| e.lines().count() > 1), "{error:?}");
     let screen = h.render(80, 24).backend().to_string();
     assert!(screen.contains("could not open"), "{screen}");
+    assert!(screen.contains("broken.toml:1:1"), "file:line:column on screen, not squashed:\n{screen}");
+    // Typing goes into the path, never to the main screen's keys (n: new seed).
+    h.keys("n");
+    assert_eq!(h.session().seed(), seed);
+    assert!(matches!(&h.app.overlay, Overlay::Path { input, .. } if input.ends_with('n')));
 }
 
 /// Regression (issue #14): health marks came from replaying the notes log, which keeps
@@ -408,4 +425,160 @@ for = "120s"
     let web = snapshot.services.iter().find(|s| s.name == "web").unwrap();
     let health: Vec<&str> = web.instances.iter().map(|i| i.health.word()).collect();
     assert_eq!(health, ["up", "up"], "web-2 is back in rotation");
+}
+
+/// pixelcraft-1m 70 s in (10 s after its warm-up): 14 services, 32 instances.
+fn pixelcraft_1m() -> Harness {
+    let mut h = Harness::new();
+    h.open("pixelcraft-1m");
+    h.keys(" ");
+    h.play_for(70);
+    h.keys(" ");
+    h
+}
+
+#[test]
+fn at_80x24_every_service_and_instance_of_pixelcraft_1m_is_reachable_by_scrolling() {
+    let mut h = pixelcraft_1m();
+    let snap = h.app.snapshot.clone().unwrap();
+    let services: Vec<String> = snap.services.iter().map(|s| s.name.clone()).collect();
+    let instances: Vec<String> = snap
+        .services
+        .iter()
+        .filter(|s| s.kind != "clients")
+        .flat_map(|s| s.instances.iter().map(|i| i.name.clone()))
+        .collect();
+    assert_eq!((services.len(), instances.len()), (14, 32));
+    let (mut seen_services, mut seen_instances) =
+        (std::collections::BTreeSet::new(), std::collections::BTreeSet::new());
+    let first = h.render(80, 24).backend().to_string();
+    assert!(first.contains("↓ ") && first.contains("more"), "what is cut says so:\n{first}");
+    for _ in 0..instances.len() {
+        let screen = h.render(80, 24).backend().to_string();
+        for line in screen.lines() {
+            // The topology is the left half of the top rows; the components panel below.
+            let words: Vec<&str> = line.split(|c: char| !(c.is_alphanumeric() || c == '-' || c == '_')).collect();
+            for w in words {
+                if services.iter().any(|s| s == w) {
+                    seen_services.insert(w.to_string());
+                }
+                if instances.iter().any(|i| i == w) {
+                    seen_instances.insert(w.to_string());
+                }
+            }
+        }
+        h.press(KeyCode::Down);
+    }
+    let missing: Vec<&String> = services.iter().filter(|s| !seen_services.contains(*s)).collect();
+    assert!(missing.is_empty(), "services never shown: {missing:?}");
+    let missing: Vec<&String> = instances.iter().filter(|i| !seen_instances.contains(*i)).collect();
+    assert!(missing.is_empty(), "instances never shown: {missing:?}");
+    // The key bar keeps help and quit at 80 columns.
+    let last = first.lines().last().unwrap();
+    assert!(last.contains("? help") && last.contains("q quit"), "{last}");
+}
+
+#[test]
+fn typing_a_name_selects_an_instance_and_its_detail_shows_its_own_figures() {
+    let mut h = pixelcraft_1m();
+    h.keys("/redis-1");
+    h.press(KeyCode::Enter);
+    assert_eq!(h.app.selected_instance().as_deref(), Some("redis-1"));
+    h.press(KeyCode::Enter);
+    assert!(matches!(&h.app.overlay, Overlay::Detail { instance, .. } if instance == "redis-1"));
+    for (w, hgt) in [(80, 24), (160, 48)] {
+        insta::assert_snapshot!(format!("detail_{w}x{hgt}"), h.render(w, hgt).backend());
+    }
+    let screen = h.render(160, 48).backend().to_string();
+    assert!(
+        screen.contains("hit_ratio") && screen.contains("hit_ratio_since_start"),
+        "window and since start, labelled"
+    );
+    assert!(screen.contains("hit ") && screen.contains("% (window)"), "{screen}");
+    // q closes the box, not the app.
+    h.press(KeyCode::Char('q'));
+    assert_eq!(h.app.overlay, Overlay::None);
+    assert!(!h.app.quit);
+}
+
+#[test]
+fn the_why_panel_names_the_bottleneck_and_the_topology_marks_it() {
+    let mut h = Harness::new();
+    h.open("pixelcraft-100-at-1m");
+    h.keys(" ");
+    h.play_for(20);
+    h.keys(" 5");
+    let snap = h.app.snapshot.clone().unwrap();
+    let b = snap
+        .insight
+        .as_ref()
+        .and_then(|i| i.bottleneck.clone())
+        .expect("a bottleneck at 1M users on the 100-user design");
+    assert_eq!(b.service, "web");
+    for (w, hgt) in [(80, 24), (160, 48)] {
+        insta::assert_snapshot!(format!("why_{w}x{hgt}"), h.render(w, hgt).backend());
+    }
+    let screen = h.render(160, 48).backend().to_string();
+    assert!(screen.contains("⚠web"), "the topology marks the bottleneck:\n{screen}");
+}
+
+#[test]
+fn the_consistency_panel_shows_cap_exercise_s_answer() {
+    let mut h = Harness::new();
+    h.open("cap-exercise");
+    h.keys(" ");
+    h.play_for(200);
+    h.keys(" 6");
+    let snap = h.app.snapshot.clone().unwrap();
+    let rows = &snap.insight.as_ref().unwrap().consistency;
+    let row = |d: &str| rows.iter().find(|r| r.data == d).unwrap_or_else(|| panic!("{d} in {rows:?}"));
+    // The lesson's answer, 80 s into its partition: CP metadata refuses (availability < 1)
+    // and is never stale; AP counters and cursors stay available.
+    assert!(row("images").availability < 0.9, "{rows:?}");
+    assert_eq!(row("images").stale_reads, 0);
+    assert_eq!(row("cursors").availability, 1.0);
+    assert!(row("cursors").stale_reads > 0 && row("page_views").stale_reads > 0);
+    for (w, hgt) in [(80, 24), (160, 48)] {
+        insta::assert_snapshot!(format!("consistency_{w}x{hgt}"), h.render(w, hgt).backend());
+    }
+}
+
+#[test]
+fn speed_keys_typed_faster_than_snapshots_each_count() {
+    let mut h = Harness::new();
+    h.open("stage-02");
+    // Six presses before any new snapshot reaches the app: each moves one step.
+    let controls: Vec<Control> =
+        (0..6).flat_map(|_| h.app.on_key(KeyEvent::new(KeyCode::Char('+'), KeyModifiers::NONE))).collect();
+    for c in controls {
+        apply(&mut h.session, c, &h.dir).unwrap();
+    }
+    assert_eq!(h.session().speed, tui::session::SPEEDS[4 + 6]);
+}
+
+#[test]
+fn back_one_second_at_the_start_stays_at_the_start() {
+    let mut h = Harness::new();
+    h.open("stage-02");
+    h.keys(".");
+    assert!(h.session().sim().events() > 0);
+    h.keys("[");
+    assert_eq!(h.session().sim().events(), 0, "back to before the first event, not forward");
+    h.keys("[");
+    assert_eq!(h.session().sim().events(), 0);
+}
+
+#[test]
+fn quitting_with_unsaved_hand_faults_asks_first() {
+    let mut h = Harness::new();
+    h.open("stage-02");
+    h.menu_pick("crash web");
+    h.keys("q");
+    assert_eq!(h.app.overlay, Overlay::ConfirmQuit);
+    assert!(!h.app.quit);
+    h.press(KeyCode::Esc);
+    assert!(!h.app.quit);
+    h.keys("w");
+    h.keys("q");
+    assert!(h.app.quit, "saved: nothing to lose");
 }

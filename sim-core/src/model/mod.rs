@@ -5,6 +5,7 @@ pub mod cache;
 pub mod cdn;
 pub mod cost;
 pub mod database;
+pub mod fault_span;
 pub mod load_balancer;
 pub mod object_store;
 pub mod queue;

@@ -1,45 +1,84 @@
-//! The main screen: status bar, topology, charts, component table, event log, lesson.
+//! The main screen: status bar, topology, charts, a tab bar and the selected panel
+//! (components, log, inspector, request, why, consistency), the lesson or guided step,
+//! and the key bar.
 
 use super::{Palette, fit, thousands};
-use crate::app::App;
-use crate::snapshot::{Chart, Health, LogKind, Snapshot};
+use crate::app::{App, Panel};
+use crate::snapshot::{Chart, Health, Snapshot};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Color;
 use ratatui::symbols::Marker;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Axis, Block, Dataset, GraphType, Paragraph, Wrap};
+use ratatui::widgets::{Axis, Block, Dataset, GraphType, Paragraph};
+use sim_core::model::fault_span::FaultSpan;
 
 pub fn draw(app: &App, s: &Snapshot, frame: &mut Frame, area: Rect) {
     let p = Palette::of(app);
     let [status, body, hint] =
         Layout::vertical([Constraint::Length(1), Constraint::Min(1), Constraint::Length(1)]).areas(area);
-    let lesson_h = (body.height / 4).max(4);
-    // Room for every chart's line (and the big chart when tall enough).
-    let top_h = ((body.height - lesson_h) / 2).max(s.charts.len() as u16 + 2);
-    let [top, middle, lesson] =
-        Layout::vertical([Constraint::Length(top_h), Constraint::Min(1), Constraint::Length(lesson_h)]).areas(body);
-    let split = |r: Rect| Layout::horizontal([Constraint::Percentage(52), Constraint::Percentage(48)]).areas::<2>(r);
-    let [topo, charts] = split(top);
-    let [table, log] = split(middle);
+    // A short terminal keeps one line of lesson (l shows it all) and gives the panel the rest.
+    let lesson_h = if body.height < 30 && s.step.is_none() { 3 } else { (body.height / 4).max(4) };
+    // Room for every chart's line and the fault row (and the big chart when tall enough).
+    let top_h = ((body.height - lesson_h) / 2).max(s.charts.len() as u16 + 3);
+    let [top, tabs, panel, lesson] = Layout::vertical([
+        Constraint::Length(top_h),
+        Constraint::Length(1),
+        Constraint::Min(1),
+        Constraint::Length(lesson_h),
+    ])
+    .areas(body);
+    let [topo, charts] = Layout::horizontal([Constraint::Percentage(52), Constraint::Percentage(48)]).areas(top);
 
     frame.render_widget(Paragraph::new(status_line(s, p)), status);
-    frame.render_widget(topology(s, p, topo), topo);
+    frame.render_widget(topology(app, s, p, topo), topo);
     draw_charts(app, s, p, frame, charts);
-    frame.render_widget(component_table(s, p, table), table);
-    frame.render_widget(event_log(s, p, log), log);
-    frame.render_widget(lesson_text(s, p), lesson);
-    let line = match &app.message {
-        Some(m) if !m.is_empty() => Line::styled(fit(m, area.width as usize), p.fg(Color::Red)),
-        _ => Line::styled(
-            fit(
-                " space play · . step · , back · ] +1s · [ -1s · +/- speed · f faults · w save · l lesson · ? help · q quit",
-                area.width as usize,
-            ),
-            p.dim(),
-        ),
-    };
-    frame.render_widget(Paragraph::new(line), hint);
+    frame.render_widget(Paragraph::new(tab_bar(app, s, p, tabs.width as usize)), tabs);
+    match app.panel {
+        Panel::Components => frame.render_widget(super::components::table(app, s, p, panel), panel),
+        Panel::Events => frame.render_widget(super::log::notes(app, s, p, panel), panel),
+        Panel::Inspector => frame.render_widget(super::log::inspector(app, s, p, panel), panel),
+        Panel::Request => frame.render_widget(super::request::waterfall(app, s, p, panel), panel),
+        Panel::Why => frame.render_widget(super::why::why(app, s, p, panel), panel),
+        Panel::Consistency => frame.render_widget(super::why::consistency(app, s, p, panel), panel),
+    }
+    frame.render_widget(super::steps::lesson_or_step(s, p), lesson);
+    frame.render_widget(Paragraph::new(key_bar(app, p, area.width as usize)), hint);
+}
+
+/// The key bar: what the keys do here, cut in the middle so `? help` and `q quit` always show.
+fn key_bar(app: &App, p: Palette, width: usize) -> Line<'static> {
+    if let Some(m) = app.message.as_ref().filter(|m| !m.is_empty()) {
+        return Line::styled(fit(m, width), p.fg(Color::Red));
+    }
+    if app.typing {
+        return Line::styled(fit(&format!(" filter: {}█  (enter keeps it, esc clears)", app.filter), width), p.bold());
+    }
+    let tail = " · ? help · q quit";
+    let head = " space play · . step · , back · ] +1s · [ -1s · tab panel · ↑↓ select · enter detail · t follow · f faults · +/- speed · w save · l lesson";
+    let room = width.saturating_sub(tail.chars().count());
+    Line::styled(format!("{}{tail}", fit(head, room)), p.dim())
+}
+
+fn tab_bar(app: &App, s: &Snapshot, p: Palette, width: usize) -> Line<'static> {
+    let mut spans = Vec::new();
+    for (k, panel) in Panel::ALL.iter().enumerate() {
+        let mut name = panel.title().to_string();
+        if *panel == Panel::Consistency && !s.checked_data {
+            name.push('·');
+        }
+        let text = format!(" {} {name} ", k + 1);
+        spans.push(if *panel == app.panel { Span::styled(text, p.selected()) } else { Span::styled(text, p.dim()) });
+    }
+    let used: usize = spans.iter().map(|sp| sp.content.chars().count()).sum();
+    if let Some(i) = s.insight.as_ref() {
+        let b = match &i.bottleneck {
+            Some(w) => format!(" ⚠ bottleneck: {} ({:.0}%)", w.service, 100.0 * w.utilization),
+            None => String::new(),
+        };
+        spans.push(Span::styled(fit(&b, width.saturating_sub(used)), p.fg(Color::Red)));
+    }
+    Line::from(spans)
 }
 
 fn status_line(s: &Snapshot, p: Palette) -> Line<'static> {
@@ -51,7 +90,11 @@ fn status_line(s: &Snapshot, p: Palette) -> Line<'static> {
         "❚❚ paused"
     };
     let speed = if s.speed == 0.0 { "max speed".to_string() } else { format!("×{}", s.speed) };
-    let faults = if s.hand_faults > 0 { format!(" │ {} by hand", s.hand_faults) } else { String::new() };
+    let faults = match (s.hand_faults, s.unsaved) {
+        (0, _) => String::new(),
+        (n, 0) => format!(" │ {n} by hand"),
+        (n, u) => format!(" │ {n} by hand, {u} unsaved"),
+    };
     Line::from(vec![
         Span::styled(format!(" {} ", s.name), p.selected()),
         Span::raw(format!(
@@ -64,7 +107,7 @@ fn status_line(s: &Snapshot, p: Palette) -> Line<'static> {
     ])
 }
 
-fn health_color(h: Health) -> Color {
+pub fn health_color(h: Health) -> Color {
     match h {
         Health::Up => Color::Green,
         Health::Busy => Color::Yellow,
@@ -74,15 +117,31 @@ fn health_color(h: Health) -> Color {
 }
 
 /// One line a service: name, an instance symbol each (with its partition side), calls.
-fn topology(s: &Snapshot, p: Palette, area: Rect) -> Paragraph<'static> {
+/// The selected instance's service is shown (scrolled to) and marked `›`; the bottleneck
+/// is marked `⚠`. Services cut off say how many there are above and below.
+fn topology(app: &App, s: &Snapshot, p: Palette, area: Rect) -> Paragraph<'static> {
     let width = area.width.saturating_sub(2) as usize;
-    let mut lines = Vec::new();
-    for svc in &s.services {
-        let mut spans = vec![Span::styled(format!("{:<11}", fit(&svc.name, 11)), p.bold())];
-        let room = width.saturating_sub(12 + 14) / 2;
-        for (k, i) in svc.instances.iter().enumerate() {
-            if k >= room.max(1) {
-                spans.push(Span::raw(format!("+{} ", svc.instances.len() - k)));
+    let room = area.height.saturating_sub(2) as usize;
+    let selected = app.rows().get(app.cursor).map(|&(k, _)| k);
+    let bottleneck = s.insight.as_ref().and_then(|i| i.bottleneck.as_ref()).map(|w| w.service.as_str());
+    let mut lines: Vec<Line> = Vec::new();
+    let name_w = s.services.iter().map(|svc| svc.name.chars().count()).max().unwrap_or(8).clamp(8, 14);
+    for (k, svc) in s.services.iter().enumerate() {
+        let mark = if Some(svc.name.as_str()) == bottleneck {
+            "⚠"
+        } else if Some(k) == selected {
+            "›"
+        } else {
+            " "
+        };
+        let name_style =
+            if Some(svc.name.as_str()) == bottleneck { p.fg(Color::Red).patch(p.bold()) } else { p.bold() };
+        let name = format!("{:<w$} ", fit(&svc.name, name_w), w = name_w);
+        let mut spans = vec![Span::raw(mark), Span::styled(name, name_style)];
+        let slots = width.saturating_sub(name_w + 2 + 14) / 2;
+        for (j, i) in svc.instances.iter().enumerate() {
+            if j >= slots.max(1) {
+                spans.push(Span::raw(format!("+{} ", svc.instances.len() - j)));
                 break;
             }
             let side = if i.side > 0 { char::from(b'A' + i.side - 1).to_string() } else { String::new() };
@@ -97,7 +156,21 @@ fn topology(s: &Snapshot, p: Palette, area: Rect) -> Paragraph<'static> {
         }
         lines.push(Line::from(spans));
     }
-    let legend = "●ok ◐busy ◉full ~slow ▽out ✖down A|B";
+    // Keep the selected service in view; say what is cut above and below.
+    let total = lines.len();
+    if total > room {
+        let (a, b) = super::window(total, room, selected.unwrap_or(0));
+        let mut shown: Vec<Line> = Vec::new();
+        if a > 0 {
+            shown.push(Line::styled(format!(" ↑ {a} more services"), p.dim()));
+        }
+        shown.extend(lines[a..b].iter().cloned());
+        if b < total {
+            shown.push(Line::styled(format!(" ↓ {} more services (↑↓ selects)", total - b), p.dim()));
+        }
+        lines = shown;
+    }
+    let legend = "●ok ◐busy ◉full ~slow ▽out ✖down A|B ⚠limit";
     let title = if s.partitioned { " topology ✂ PARTITIONED " } else { " topology " };
     Paragraph::new(lines).block(Block::bordered().title(title).title_bottom(Line::styled(fit(legend, width), p.dim())))
 }
@@ -109,6 +182,39 @@ fn sparkline(points: &[(f64, f64)], width: usize) -> String {
     let max = tail.iter().map(|p| p.1).fold(0.0, f64::max);
     tail.iter()
         .map(|&(_, v)| if max > 0.0 { BARS[((v / max) * 7.0).round().clamp(0.0, 7.0) as usize] } else { BARS[0] })
+        .collect()
+}
+
+pub fn spark(points: &[(f64, f64)], width: usize) -> String {
+    sparkline(points, width)
+}
+
+/// The symbol a fault has on the charts' fault row.
+fn mark_symbol(m: &FaultSpan) -> char {
+    match m.label.split(' ').next().unwrap_or("") {
+        "crash" => '✖',
+        "restart" => '●',
+        "partition" | "flaky" | "one-way" => '✂',
+        "heal" => '✚',
+        "slow" => '~',
+        "surge" => '▲',
+        _ => '|',
+    }
+}
+
+/// The fault row under the sparklines: at each chart point's second, the fault in force
+/// (a band) or starting then (a moment), else a space.
+fn fault_row(marks: &[FaultSpan], seconds: &[f64]) -> String {
+    seconds
+        .iter()
+        .map(|&t| {
+            let in_force = |m: &&FaultSpan| {
+                let from = m.from.as_nanos() as f64 / 1e9;
+                let to = m.to.map_or(f64::INFINITY, |x| x.as_nanos() as f64 / 1e9);
+                if m.to.is_some() { from < t + 1.0 && t < to } else { from >= t && from < t + 1.0 }
+            };
+            marks.iter().rev().find(in_force).map_or(' ', mark_symbol)
+        })
         .collect()
 }
 
@@ -125,7 +231,7 @@ fn draw_charts(app: &App, s: &Snapshot, p: Palette, frame: &mut Frame, area: Rec
     let block = Block::bordered().title(" over simulated time ");
     let inner = block.inner(area);
     frame.render_widget(block, area);
-    let rows = s.charts.len() as u16;
+    let rows = s.charts.len() as u16 + 1;
     let (big, list) = if inner.height >= rows + 8 {
         let [a, b] = Layout::vertical([Constraint::Min(6), Constraint::Length(rows)]).areas(inner);
         (Some(a), b)
@@ -133,107 +239,85 @@ fn draw_charts(app: &App, s: &Snapshot, p: Palette, frame: &mut Frame, area: Rec
         (None, inner)
     };
     let w = list.width as usize;
-    let spark_w = w.saturating_sub(27);
-    let lines: Vec<Line> = s
+    let spark_w = w.saturating_sub(31);
+    let mut lines: Vec<Line> = s
         .charts
         .iter()
         .enumerate()
         .map(|(k, c)| {
             let marker = if k == app.chart { "›" } else { " " };
-            let label = format!("{marker}{:<15}{:>8} ", c.name, value(c));
+            let label = format!("{marker}{:<15}{:>8} {:<6}", fit(c.name, 15), value(c), fit(c.unit, 6));
             Line::from(vec![
-                Span::styled(fit(&label, 25), if k == app.chart { p.bold() } else { p.dim() }),
+                Span::styled(fit(&label, 31), if k == app.chart { p.bold() } else { p.dim() }),
                 Span::styled(sparkline(&c.points, spark_w), p.fg(Color::Cyan)),
             ])
         })
         .collect();
+    // The fault row shares the throughput chart's seconds (every series chart has them).
+    let seconds: Vec<f64> = s
+        .charts
+        .first()
+        .map_or(Vec::new(), |c| c.points[c.points.len().saturating_sub(spark_w)..].iter().map(|p| p.0).collect());
+    let row = fault_row(&s.marks, &seconds);
+    let label = if s.marks.is_empty() { " faults: none" } else { " faults ✖crash ✂cut ~slow" };
+    lines.push(Line::from(vec![
+        Span::styled(format!("{:<31}", fit(label, 31)), p.dim()),
+        Span::styled(row, p.fg(Color::Red)),
+    ]));
     frame.render_widget(Paragraph::new(lines), list);
     if let (Some(big), Some(c)) = (big, s.charts.get(app.chart)) {
         let data: Vec<(f64, f64)> = c.points.clone();
         let (x0, x1) = (data.first().map_or(0.0, |d| d.0), data.last().map_or(1.0, |d| d.0).max(1.0));
         let ymax = data.iter().map(|d| d.1).fold(0.0, f64::max).max(1e-9) * 1.1;
-        let dataset =
-            Dataset::default().marker(Marker::Braille).graph_type(GraphType::Line).style(p.fg(Color::Cyan)).data(&data);
-        let chart = ratatui::widgets::Chart::new(vec![dataset])
-            .x_axis(Axis::default().bounds([x0, x1]).labels([format!("{x0:.0}s"), format!("{x1:.0}s")]))
-            .y_axis(
-                Axis::default().bounds([0.0, ymax]).labels(["0".to_string(), format!("{:.1} {}", ymax / 1.1, c.unit)]),
+        // Each fault's start (and a band's end) as a vertical line.
+        let mut edges: Vec<Vec<(f64, f64)>> = Vec::new();
+        let mut named: Vec<String> = Vec::new();
+        for m in &s.marks {
+            let from = m.from.as_nanos() as f64 / 1e9;
+            let to = m.to.map(|t| t.as_nanos() as f64 / 1e9);
+            let shown = |t: f64| t >= x0 && t <= x1;
+            if shown(from) || to.is_some_and(shown) || (from < x0 && to.is_some_and(|t| t > x1)) {
+                named.push(match to {
+                    Some(t) => format!("{} {:.0}-{:.0}s {}", mark_symbol(m), from, t, m.label),
+                    None => format!("{} {:.0}s {}", mark_symbol(m), from, m.label),
+                });
+            }
+            for t in std::iter::once(from).chain(to) {
+                if shown(t) {
+                    edges.push(vec![(t, 0.0), (t, ymax)]);
+                }
+            }
+        }
+        let mut datasets = vec![
+            Dataset::default().marker(Marker::Braille).graph_type(GraphType::Line).style(p.fg(Color::Cyan)).data(&data),
+        ];
+        for e in &edges {
+            datasets.push(
+                Dataset::default().marker(Marker::Dot).graph_type(GraphType::Line).style(p.fg(Color::Red)).data(e),
             );
-        let [title, plot] = Layout::vertical([Constraint::Length(1), Constraint::Min(1)]).areas(big);
+        }
+        let chart = ratatui::widgets::Chart::new(datasets)
+            .x_axis(Axis::default().bounds([x0, x1]).labels([
+                format!("{x0:.0}s"),
+                "simulated time".to_string(),
+                format!("{x1:.0}s"),
+            ]))
+            .y_axis(
+                Axis::default()
+                    .bounds([0.0, ymax])
+                    .labels([format!("0 {}", c.unit), format!("{:.1} {}", ymax / 1.1, c.unit)]),
+            );
+        let marks_h = if named.is_empty() { 0 } else { 1 };
+        let [title, plot, legend] =
+            Layout::vertical([Constraint::Length(1), Constraint::Min(1), Constraint::Length(marks_h)]).areas(big);
         frame.render_widget(
             Paragraph::new(Line::styled(format!(" {} ({}) · c: next chart", c.name, c.unit), p.bold())),
             title,
         );
         frame.render_widget(chart, plot);
-    }
-}
-
-fn component_table(s: &Snapshot, p: Palette, area: Rect) -> Paragraph<'static> {
-    let width = area.width.saturating_sub(2) as usize;
-    let header = format!("{:<12}{:<13}{:>5}{:>7}  {}", "instance", "state", "util", "wait", "note");
-    let mut lines = vec![Line::styled(fit(&header, width), p.bold())];
-    let pct = |x: Option<f64>| x.map_or("—".to_string(), |u| format!("{:.0}%", 100.0 * u));
-    let num =
-        |x: Option<f64>| x.map_or("—".to_string(), |w| if w >= 100.0 { format!("{w:.0}") } else { format!("{w:.1}") });
-    let mut rows: Vec<Line> = Vec::new();
-    for svc in s.services.iter().filter(|svc| svc.kind != "clients") {
-        for (k, i) in svc.instances.iter().enumerate() {
-            let side = if i.side > 0 { format!(" side {}", char::from(b'A' + i.side - 1)) } else { String::new() };
-            let note =
-                if k == 0 { format!("{}{side}", svc.detail).trim().to_string() } else { side.trim().to_string() };
-            let text = format!(
-                "{:<12}{:<13}{:>5}{:>7}  {}",
-                fit(&i.name, 11),
-                format!("{} {}", i.health.symbol(), i.health.word()),
-                pct(i.util),
-                num(i.waiting),
-                note
-            );
-            rows.push(Line::styled(fit(&text, width), p.fg(health_color(i.health))));
+        if !named.is_empty() {
+            let text = fit(&format!(" │ = {}", named.join(" · ")), legend.width as usize);
+            frame.render_widget(Paragraph::new(Line::styled(text, p.fg(Color::Red))), legend);
         }
     }
-    let room = area.height.saturating_sub(3) as usize;
-    if rows.len() > room {
-        let more = rows.len() - room + 1;
-        rows.truncate(room.saturating_sub(1));
-        rows.push(Line::styled(format!("… {more} more (a taller terminal shows them)"), p.dim()));
-    }
-    lines.extend(rows);
-    let title = if s.now < s.warmup_end {
-        format!(" components (warm-up: load from {:.0} s) ", s.warmup_end.as_nanos() as f64 / 1e9)
-    } else {
-        " components (last simulated second) ".to_string()
-    };
-    Paragraph::new(lines).block(Block::bordered().title(title))
-}
-
-fn event_log(s: &Snapshot, p: Palette, area: Rect) -> Paragraph<'static> {
-    let width = area.width.saturating_sub(2) as usize;
-    let room = area.height.saturating_sub(2) as usize;
-    let from = s.log.len().saturating_sub(room);
-    let lines: Vec<Line> = s.log[from..]
-        .iter()
-        .map(|l| {
-            let color = match l.kind {
-                LogKind::Fault | LogKind::Failed => Color::Red,
-                LogKind::Alarm => Color::Yellow,
-                LogKind::Recovery => Color::Green,
-                LogKind::Info => Color::Reset,
-            };
-            let t = l.t.as_nanos() as f64 / 1e9;
-            Line::styled(fit(&format!("{t:>8.3}s {}", l.text), width), p.fg(color))
-        })
-        .collect();
-    let body = if lines.is_empty() { vec![Line::styled("nothing notable yet", p.dim())] } else { lines };
-    Paragraph::new(body).block(Block::bordered().title(" events "))
-}
-
-fn lesson_text(s: &Snapshot, p: Palette) -> Paragraph<'static> {
-    let mut lines = vec![Line::styled(s.title.clone(), p.bold())];
-    lines.extend(s.lesson.split("\n\n").map(|para| Line::raw(para.split_whitespace().collect::<Vec<_>>().join(" "))));
-    if !s.watch.is_empty() {
-        lines.push(Line::styled("Watch:", p.bold()));
-        lines.extend(s.watch.iter().map(|w| Line::raw(format!("• {w}"))));
-    }
-    Paragraph::new(lines).wrap(Wrap { trim: true }).block(Block::bordered().title(" lesson (l: all of it) "))
 }

@@ -2,9 +2,14 @@
 //! nothing here changes anything. Every symbol that carries meaning is readable without
 //! colour; colour only repeats it.
 
+mod components;
+mod log;
 mod main_screen;
 mod overlay;
 mod picker;
+mod request;
+mod steps;
+mod why;
 
 use crate::app::{App, Overlay, Screen};
 use ratatui::Frame;
@@ -32,8 +37,15 @@ pub fn draw(app: &App, frame: &mut Frame) {
     match &app.overlay {
         Overlay::None => {}
         Overlay::Help => overlay::help(app, frame, area),
-        Overlay::Faults { selected } => overlay::faults(app, *selected, frame, area),
-        Overlay::Path { input } => overlay::path(app, input, frame, area),
+        Overlay::Faults { selected, filter, typing } => overlay::faults(app, *selected, filter, *typing, frame, area),
+        Overlay::Partition { sides, selected } => overlay::partition(app, sides, *selected, frame, area),
+        Overlay::Path { input, error } => overlay::path(app, input, error.as_deref(), frame, area),
+        Overlay::ConfirmQuit => overlay::confirm_quit(app, frame, area),
+        Overlay::Detail { instance, scroll } => {
+            if let Some(s) = &app.snapshot {
+                components::detail(app, s, instance, *scroll, frame, area)
+            }
+        }
         Overlay::Lesson => {
             if let Some(s) = &app.snapshot {
                 overlay::lesson(app, s, frame, area)
@@ -90,4 +102,25 @@ pub fn fit(text: &str, width: usize) -> String {
         out.push('…');
     }
     out
+}
+
+/// Which of `total` rows to show in `room` lines so that row `at` is among them: the
+/// range `first..end`. A line saying how many are cut above takes the first line when
+/// `first > 0`, one saying how many below the last when `end < total`.
+pub fn window(total: usize, room: usize, at: usize) -> (usize, usize) {
+    if total <= room {
+        return (0, total);
+    }
+    if room < 3 {
+        let first = at.min(total - 1);
+        return (first, (first + room).min(total));
+    }
+    if at < room - 1 {
+        (0, room - 1)
+    } else if at >= total - (room - 1) {
+        (total - (room - 1), total)
+    } else {
+        let first = at - (room - 2) / 2;
+        (first, first + room - 2)
+    }
 }

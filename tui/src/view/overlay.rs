@@ -45,40 +45,124 @@ pub fn help(app: &App, frame: &mut Frame, area: Rect) {
     frame.render_widget(Paragraph::new(lines), right);
 }
 
-pub fn faults(app: &App, selected: usize, frame: &mut Frame, area: Rect) {
+pub fn faults(app: &App, selected: usize, filter: &str, typing: bool, frame: &mut Frame, area: Rect) {
     let p = Palette::of(app);
     let items = app.menu();
-    let r = centred(area, 64, (items.len() as u16 + 2).clamp(3, area.height.saturating_sub(4).max(3)));
+    let r = centred(area, 70, (items.len() as u16 + 3).clamp(4, area.height.saturating_sub(4).max(4)));
     frame.render_widget(Clear, r);
-    let room = r.height.saturating_sub(2) as usize;
+    let room = r.height.saturating_sub(3) as usize;
     let offset = selected.saturating_sub(room.saturating_sub(1));
     let w = r.width.saturating_sub(2) as usize;
-    let lines: Vec<Line> = items
-        .iter()
-        .enumerate()
-        .skip(offset)
-        .take(room)
-        .map(|(i, item)| {
-            if i == selected {
-                Line::styled(fit(&format!("› {}", item.label()), w), p.selected())
-            } else {
-                Line::raw(fit(&format!("  {}", item.label()), w))
-            }
-        })
-        .collect();
-    let body = if lines.is_empty() { vec![Line::raw("nothing to inject yet")] } else { lines };
-    let title = format!(" inject at the next millisecond ({} of {}) ", selected + 1, items.len());
-    frame.render_widget(Paragraph::new(body).block(Block::bordered().title(title)), r);
+    let mut lines: Vec<Line> = vec![if typing || !filter.is_empty() {
+        Line::styled(fit(&format!("filter: {filter}{}", if typing { "█" } else { "" }), w), p.bold())
+    } else {
+        Line::styled(fit("/ filters · ↑↓ choose · enter applies · esc or q closes", w), p.dim())
+    }];
+    lines.extend(items.iter().enumerate().skip(offset).take(room).map(|(i, item)| {
+        if i == selected {
+            Line::styled(fit(&format!("› {}", item.label()), w), p.selected())
+        } else {
+            Line::raw(fit(&format!("  {}", item.label()), w))
+        }
+    }));
+    if items.is_empty() {
+        lines.push(Line::raw(if filter.is_empty() { "nothing to inject yet" } else { "nothing matches the filter" }));
+    }
+    let more = items.len().saturating_sub(offset + room);
+    let title = if more > 0 {
+        format!(" inject at the next millisecond ({} of {}, {more} more ↓) ", selected + 1, items.len())
+    } else {
+        format!(" inject at the next millisecond ({} of {}) ", (selected + 1).min(items.len()), items.len())
+    };
+    frame.render_widget(Paragraph::new(lines).block(Block::bordered().title(title)), r);
 }
 
-pub fn path(app: &App, input: &str, frame: &mut Frame, area: Rect) {
+/// The partition builder: every instance with its side, the keys that move it.
+pub fn partition(app: &App, sides: &[u8], selected: usize, frame: &mut Frame, area: Rect) {
     let p = Palette::of(app);
-    let r = centred(area, 70, 4);
+    let Some(s) = &app.snapshot else { return };
+    let r = centred(area, 72, area.height.saturating_sub(2));
+    frame.render_widget(Clear, r);
+    let w = r.width.saturating_sub(2) as usize;
+    let room = r.height.saturating_sub(4) as usize;
+    let count = |k: u8| sides.iter().filter(|&&x| x == k).count();
+    let mut lines = vec![
+        Line::styled(
+            fit("a/b: this instance to side A/B · A/B: its whole service · x: neither (reaches both)", w),
+            p.dim(),
+        ),
+        Line::styled(
+            fit(
+                &format!(
+                    "side A: {} · side B: {} · neither: {} · enter cuts · esc cancels",
+                    count(1),
+                    count(2),
+                    count(0)
+                ),
+                w,
+            ),
+            p.bold(),
+        ),
+    ];
+    let offset = selected.saturating_sub(room.saturating_sub(1));
+    for (k, ((name, down), side)) in s.instances.iter().zip(sides).enumerate().skip(offset).take(room) {
+        let side = match side {
+            1 => "A",
+            2 => "B",
+            _ => "·",
+        };
+        let text =
+            format!("{} [{side}] {name}{}", if k == selected { "›" } else { " " }, if *down { " (down)" } else { "" });
+        lines.push(if k == selected { Line::styled(fit(&text, w), p.selected()) } else { Line::raw(fit(&text, w)) });
+    }
+    let more = s.instances.len().saturating_sub(offset + room);
+    let title =
+        if more > 0 { format!(" build a partition ({more} more ↓) ") } else { " build a partition ".to_string() };
+    frame.render_widget(Paragraph::new(lines).block(Block::bordered().title(title)), r);
+}
+
+/// The path prompt; after a failed open, the path as typed and the error in full, with
+/// its file, line and column.
+pub fn path(app: &App, input: &str, error: Option<&str>, frame: &mut Frame, area: Rect) {
+    let p = Palette::of(app);
+    let error_lines: Vec<&str> = error.map_or(Vec::new(), |e| e.lines().collect());
+    let h = (4 + error_lines.len() as u16 + u16::from(error.is_some())).min(area.height);
+    let r = centred(area, area.width.saturating_sub(4).min(100), h);
     frame.render_widget(Clear, r);
     let w = r.width.saturating_sub(4) as usize;
     let shown: String = input.chars().rev().take(w).collect::<Vec<_>>().into_iter().rev().collect();
-    let lines = vec![Line::raw(format!("{shown}█")), Line::styled("enter opens · esc cancels", p.dim())];
-    frame.render_widget(Paragraph::new(lines).block(Block::bordered().title(" open a scenario file ")), r);
+    let mut lines = Vec::new();
+    if error.is_some() {
+        lines.push(Line::styled("could not open it:", p.fg(ratatui::style::Color::Red)));
+        lines.extend(error_lines.iter().map(|l| Line::raw(l.to_string())));
+    }
+    lines.push(Line::raw(format!("{shown}█")));
+    lines.push(Line::styled("enter opens · esc cancels", p.dim()));
+    let title = if error.is_some() {
+        " open a scenario file: fix the path or the file, enter again "
+    } else {
+        " open a scenario file "
+    };
+    frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }).block(Block::bordered().title(title)), r);
+}
+
+/// Quitting would lose hand faults not yet saved.
+pub fn confirm_quit(app: &App, frame: &mut Frame, area: Rect) {
+    let p = Palette::of(app);
+    let n = app.snapshot.as_ref().map_or(0, |s| s.unsaved);
+    let r = centred(area, 66, 6);
+    frame.render_widget(Clear, r);
+    let lines = vec![
+        Line::raw(format!(
+            "{n} fault{} you made by hand {} not saved.",
+            if n == 1 { "" } else { "s" },
+            if n == 1 { "is" } else { "are" }
+        )),
+        Line::styled("w: save a seed file, then quit", p.bold()),
+        Line::styled("q: quit without saving", p.bold()),
+        Line::styled("esc (any other key): stay", p.dim()),
+    ];
+    frame.render_widget(Paragraph::new(lines).block(Block::bordered().title(" quit? ")), r);
 }
 
 pub fn lesson(app: &App, s: &Snapshot, frame: &mut Frame, area: Rect) {
