@@ -344,3 +344,16 @@ fn a_service_is_lowered_with_its_largest_scale_target() {
     let sim_core::model::ComponentModel::LoadBalancer(lb) = &down.model.components[1].model else { panic!("lb") };
     assert_eq!((names(&down).len(), lb.start_in_service), (5, None), "a scale down needs no extra instances");
 }
+
+/// On a time chart each knob is a moment (it holds until the next), named for what it set.
+#[test]
+fn knobs_are_marked_as_moments_on_the_charts() {
+    let text = balanced(
+        2,
+        100.0,
+        "[[faults]]\nat = \"20s\"\nscale = \"web\"\ninstances = 3\n[[faults]]\nat = \"30s\"\nrate = \"clients\"\nto = 250\n",
+    );
+    let s = scenarios::parse(&Source { origin: "k.toml".into(), text }, &Overrides::default()).unwrap();
+    let spans: Vec<(Option<SimTime>, String)> = s.model.fault_spans().into_iter().map(|f| (f.to, f.label)).collect();
+    assert_eq!(spans, [(None, "scale web to 3".to_string()), (None, "rate clients 250/s".to_string())]);
+}
