@@ -253,6 +253,11 @@ fn each_kind_of_bad_scenario_gets_a_located_error() {
         ("step_bad_key", "26:7", "`ctrl-f` is not one key"),
         ("step_unknown_figure", "24:9", "did you mean `utilization`?"),
         ("step_whole_run_metric", "24:9", "a step's condition reads one instance's figures"),
+        ("scale_unknown_service", "40:9", "did you mean `web`?"),
+        ("scale_to_zero", "41:13", "instances is 0, outside the accepted range 1 to 1000"),
+        ("scale_huge", "41:13", "instances is 100000, outside the accepted range 1 to 1000"),
+        ("scale_not_balanced", "40:9", "`db` is not behind a load balancer"),
+        ("rate_on_closed_loop", "41:8", "`clients` is a closed loop"),
     ];
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/bad_scenarios");
     let on_disk = std::fs::read_dir(&dir).unwrap().count();

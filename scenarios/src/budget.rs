@@ -25,30 +25,33 @@ const CACHE_ENTRY_BYTES: f64 = 64.0;
 
 /// Population `i`'s rate factor over the run, as (mean, peak): its workload's surges
 /// (which multiply where they overlap: the mean counts each apart, the peak all at once)
-/// and the surge faults aimed at it (each sets the factor until the next), each weighed
-/// by how long it lasts.
-fn surge_factors(model: &Model, i: usize, surges: &[sim_core::model::Surge]) -> (f64, f64) {
+/// and the surge faults aimed at it (each sets the factor until the next) times its rate
+/// faults' base rates over `base` (each until the next), each weighed by how long it lasts.
+fn surge_factors(model: &Model, i: usize, surges: &[sim_core::model::Surge], base: f64) -> (f64, f64) {
     let run = model.duration.as_secs_f64().max(1e-9);
     let extra = |s: &sim_core::model::Surge| (s.factor - 1.0).max(0.0) * (s.lasting.as_secs_f64() / run).min(1.0);
     let scheduled_mean: f64 = 1.0 + surges.iter().map(extra).sum::<f64>();
     let scheduled_peak: f64 = surges.iter().map(|s| s.factor.max(1.0)).product();
-    let mut faults: Vec<(f64, f64)> = model
+    // (when, the surge factor or the base factor it sets)
+    let mut faults: Vec<(f64, Option<f64>, Option<f64>)> = model
         .faults
         .iter()
         .filter(|f| f.target.index() == i)
         .filter_map(|f| match f.action {
-            FaultAction::Slow(factor) => Some((f.at.as_secs_f64().min(run), factor)),
+            FaultAction::Slow(factor) => Some((f.at.as_secs_f64().min(run), Some(factor), None)),
+            FaultAction::Rate(r) => Some((f.at.as_secs_f64().min(run), None, Some(r / base))),
             _ => None,
         })
         .collect();
     // Stable: faults at one instant keep their order, as the engine applies them.
     faults.sort_by(|a, b| a.0.total_cmp(&b.0));
-    let (mut t, mut factor, mut area, mut peak) = (0.0, 1.0, 0.0, 1.0f64);
-    for (at, next) in faults {
-        area += (at - t) * factor;
-        (t, factor) = (at, next);
-        peak = peak.max(next);
+    let (mut t, mut surge, mut knob, mut area, mut peak) = (0.0, 1.0, 1.0, 0.0, 1.0f64);
+    for (at, s, k) in faults {
+        area += (at - t) * surge * knob;
+        (t, surge, knob) = (at, s.unwrap_or(surge), k.unwrap_or(knob));
+        peak = peak.max(surge * knob);
     }
+    let factor = surge * knob;
     area += (run - t) * factor;
     (scheduled_mean * (area / run).max(1.0), scheduled_peak * peak)
 }
@@ -73,7 +76,7 @@ impl Estimate {
                     // Requests count the mean rate over the run; what is pending at once, the peak.
                     let (rate, peak) = match &spec.arrival {
                         Arrival::Poisson { rate_per_sec } => {
-                            let (mean, peak) = surge_factors(model, i, &spec.surges);
+                            let (mean, peak) = surge_factors(model, i, &spec.surges, *rate_per_sec);
                             (*rate_per_sec * mean, *rate_per_sec * peak)
                         }
                         Arrival::Closed { users, think } => {
@@ -108,7 +111,15 @@ impl Estimate {
                         }
                     }
                 }
-                ComponentModel::Cache(spec) => e.cache_entries += f64::from(spec.capacity),
+                ComponentModel::Cache(spec) => {
+                    // Its largest capacity over the run, its resize faults' included.
+                    let resized =
+                        model.faults.iter().filter(|f| f.target.index() == i).filter_map(|f| match f.action {
+                            FaultAction::Capacity(n) => Some(n),
+                            _ => None,
+                        });
+                    e.cache_entries += f64::from(resized.fold(spec.capacity, u32::max));
+                }
                 _ => {}
             }
         }

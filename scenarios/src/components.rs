@@ -776,5 +776,6 @@ fn load_balancer(t: &LoadBalancerTable, v: &Values, r: &Resolver, e: &mut Errors
         health,
         max_connections: max_connections? as u32,
         autoscale,
+        start_in_service: None,
     }))
 }

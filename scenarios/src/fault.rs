@@ -55,12 +55,39 @@ pub enum FaultKind {
     },
     /// Every partition and flaky link in force heals.
     HealAll,
+    /// A service behind a load balancer runs `instances` from now on (the lowest-numbered).
+    Scale {
+        service: String,
+        instances: u32,
+    },
+    /// An open-loop population's base rate is `per_sec` from now on, until the next; surges
+    /// multiply it.
+    Rate {
+        population: String,
+        per_sec: f64,
+    },
+    /// A cache's (or each CDN edge's) capacity is `capacity` entries from now on.
+    Resize {
+        cache: String,
+        capacity: u32,
+    },
+}
+
+/// Whether scale faults may set a service's size, as the lowering found it.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Scaling {
+    /// Behind these load balancers, which alone send to it: they keep its active prefix.
+    Balanced(Vec<ComponentId>),
+    /// Why not, and what to do instead.
+    Refused { message: String, help: String },
 }
 
 /// Which part of a fault a lowering error is about, for the parser to point at.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Part {
     Target,
+    /// The fault's number: a scale's `instances`, a resize's `capacity`.
+    Amount,
     /// Name `.1` of side `.0` (a flaky link's ends are sides of one name each).
     Side(usize, usize),
 }
@@ -96,6 +123,10 @@ pub struct Names {
     pub service_instances: Vec<Vec<ComponentId>>,
     /// Per population of users (the first services): true if it is a closed loop.
     pub closed: Vec<bool>,
+    /// Per service: whether scale faults may size it.
+    pub scaling: Vec<Scaling>,
+    /// Per instance: its LRU capacity in entries, if it is a cache or a CDN with LRU edges.
+    pub capacities: Vec<Option<u32>>,
 }
 
 impl Names {
@@ -141,7 +172,54 @@ impl Names {
     fn is_population(&self, c: ComponentId) -> bool {
         c.index() < self.closed.len()
     }
+
+    /// The service a scale fault names, with the balancers that keep its size.
+    fn scaled(&self, name: &str, instances: u32) -> Result<&[ComponentId], FaultError> {
+        let Some(s) = self.services.iter().position(|n| n == name) else {
+            let help = match self.instance(name) {
+                Some(_) => "scale names a service (the `id` of a [[components]] entry), not one instance".to_string(),
+                None => match did_you_mean(name, self.services.iter().map(String::as_str)) {
+                    Some(s) => format!("did you mean `{s}`?"),
+                    None => format!("declared services: {}", self.services.join(", ")),
+                },
+            };
+            return Err(FaultError::new(Part::Target, format!("unknown service `{name}`"), Some(help)));
+        };
+        let balancers = match self.scaling.get(s) {
+            Some(Scaling::Balanced(b)) => b,
+            Some(Scaling::Refused { message, help }) => {
+                return Err(FaultError::new(Part::Target, message.clone(), Some(help.clone())));
+            }
+            None => {
+                return Err(FaultError::new(
+                    Part::Target,
+                    format!("`{name}` is not behind a load balancer"),
+                    Some("scale a service that a load balancer's `backends` names".into()),
+                ));
+            }
+        };
+        if instances == 0 {
+            return Err(FaultError::new(
+                Part::Amount,
+                format!("`{name}` cannot run 0 instances"),
+                Some("scale to at least 1; to stop every instance, crash or drain them".into()),
+            ));
+        }
+        let have = self.service_instances[s].len();
+        if instances as usize > have {
+            return Err(FaultError::new(
+                Part::Amount,
+                format!("scaling `{name}` to {instances} needs instances this model does not have (it has {have})"),
+                Some(format!("{RESHAPES}: put the fault in the scenario's file and load it again")),
+            ));
+        }
+        Ok(balancers)
+    }
 }
+
+/// Why a scale fault beyond a service's lowered size cannot join a parsed scenario.
+pub const RESHAPES: &str =
+    "a scale fault that adds instances changes the model's shape, so the scenario is lowered again with them";
 
 impl Fault {
     /// Appends this fault's specs to `faults` (and its cut to `partitions`). The engine
@@ -208,6 +286,52 @@ impl Fault {
                 let c = process(names, instance)?;
                 push(c, FaultAction::Skew(*by), Some(FaultAction::Skew(SimDuration::ZERO)));
             }
+            FaultKind::Scale { service, instances } => {
+                for &lb in names.scaled(service, *instances)? {
+                    push(lb, FaultAction::Scale(*instances), None);
+                }
+            }
+            FaultKind::Rate { population, per_sec } => {
+                let c = names.target(population)?;
+                if !names.is_population(c) {
+                    return Err(FaultError::new(
+                        Part::Target,
+                        format!("`{population}` is not a population of users"),
+                        Some("a rate fault sets the request rate of `clients` or a [workloads.NAME]".into()),
+                    ));
+                }
+                if names.closed[c.index()] {
+                    return Err(FaultError::new(
+                        Part::Target,
+                        format!("`{population}` is a closed loop: its rate follows from its users and think time"),
+                        Some(
+                            "change its `users` in the file and run again; rate faults set open-loop (poisson) rates"
+                                .into(),
+                        ),
+                    ));
+                }
+                push(c, FaultAction::Rate(*per_sec), None);
+            }
+            FaultKind::Resize { cache, capacity } => {
+                let members = names.members(cache, Part::Target)?;
+                if *capacity == 0 {
+                    return Err(FaultError::new(
+                        Part::Amount,
+                        format!("`{cache}` cannot hold 0 entries"),
+                        Some("give a capacity of at least 1".into()),
+                    ));
+                }
+                for c in members {
+                    if names.capacities.get(c.index()).copied().flatten().is_none() {
+                        return Err(FaultError::new(
+                            Part::Target,
+                            format!("`{}` has no LRU capacity to resize", names.instances[c.index()]),
+                            Some("resize names a cache, or a CDN whose edges have a `capacity`".into()),
+                        ));
+                    }
+                    push(c, FaultAction::Capacity(*capacity), None);
+                }
+            }
         }
         Ok(())
     }
@@ -230,11 +354,20 @@ impl Fault {
                 format!("flaky = [{}]\nloss = {loss}\n{}", quoted(ends), cut_options(*one_way, *hold))
             }
             FaultKind::HealAll => "heal = \"all\"\n".to_string(),
+            FaultKind::Scale { service, instances } => format!("scale = \"{service}\"\ninstances = {instances}\n"),
+            FaultKind::Rate { population, per_sec } => format!("rate = \"{population}\"\nto = {per_sec}\n"),
+            FaultKind::Resize { cache, capacity } => format!("resize = \"{cache}\"\ncapacity = {capacity}\n"),
         };
         // Only the faults that end take a `for`, as the parser wants.
         let ends = !matches!(
             self.kind,
-            FaultKind::Crash(_) | FaultKind::Restart(_) | FaultKind::Drain(_) | FaultKind::HealAll
+            FaultKind::Crash(_)
+                | FaultKind::Restart(_)
+                | FaultKind::Drain(_)
+                | FaultKind::HealAll
+                | FaultKind::Scale { .. }
+                | FaultKind::Rate { .. }
+                | FaultKind::Resize { .. }
         );
         let lasting = self.lasting.filter(|_| ends).map(|d| format!("for = \"{}\"\n", duration(d)));
         let lasting = lasting.unwrap_or_default();
@@ -322,11 +455,26 @@ mod tests {
     use super::*;
 
     fn names() -> Names {
+        let not = |message: &str| Scaling::Refused { message: message.into(), help: "h".into() };
         Names {
-            services: vec!["clients".into(), "web".into(), "db".into()],
-            instances: vec!["clients".into(), "web-1".into(), "web-2".into(), "db".into()],
-            service_instances: vec![vec![ComponentId(0)], vec![ComponentId(1), ComponentId(2)], vec![ComponentId(3)]],
+            services: vec!["clients".into(), "web".into(), "db".into(), "lb".into(), "cache".into()],
+            instances: vec!["clients".into(), "web-1".into(), "web-2".into(), "db".into(), "lb".into(), "cache".into()],
+            service_instances: vec![
+                vec![ComponentId(0)],
+                vec![ComponentId(1), ComponentId(2)],
+                vec![ComponentId(3)],
+                vec![ComponentId(4)],
+                vec![ComponentId(5)],
+            ],
             closed: vec![false],
+            scaling: vec![
+                not("`clients` is not behind a load balancer"),
+                Scaling::Balanced(vec![ComponentId(4)]),
+                not("`db` is not behind a load balancer"),
+                not("`lb` is not behind a load balancer"),
+                not("`cache` is not behind a load balancer"),
+            ],
+            capacities: vec![None, None, None, None, None, Some(100)],
         }
     }
 
@@ -380,6 +528,65 @@ mod tests {
             lasting: None,
         });
         assert_eq!((e.part, e.message.as_str()), (Part::Side(1, 0), "`web-1` is on two sides"));
+    }
+
+    fn lower_one(kind: FaultKind) -> Result<Vec<FaultSpec>, FaultError> {
+        let mut faults = Vec::new();
+        Fault { at: at(2000), kind, lasting: None }.lower(&names(), &mut faults, &mut Vec::new())?;
+        Ok(faults)
+    }
+
+    #[test]
+    fn a_scale_lowers_onto_the_balancer_and_within_the_instances_the_model_has() {
+        let scale = |service: &str, instances| FaultKind::Scale { service: service.into(), instances };
+        assert_eq!(
+            lower_one(scale("web", 1)).unwrap(),
+            [FaultSpec { at: at(2000), target: ComponentId(4), action: FaultAction::Scale(1) }],
+            "the balancer keeps the active prefix; a scale has no end"
+        );
+        let e = lower_one(scale("web", 3)).unwrap_err();
+        assert_eq!(e.part, Part::Amount);
+        assert_eq!(e.message, "scaling `web` to 3 needs instances this model does not have (it has 2)");
+        assert!(e.help.unwrap().starts_with(RESHAPES));
+        assert_eq!(lower_one(scale("web", 0)).unwrap_err().message, "`web` cannot run 0 instances");
+        assert_eq!(lower_one(scale("db", 2)).unwrap_err().message, "`db` is not behind a load balancer");
+        let e = lower_one(scale("web-1", 2)).unwrap_err();
+        assert_eq!(e.message, "unknown service `web-1`");
+        assert!(e.help.unwrap().contains("not one instance"));
+    }
+
+    #[test]
+    fn a_rate_needs_an_open_loop_and_a_resize_an_lru() {
+        let rate = FaultKind::Rate { population: "clients".into(), per_sec: 250.0 };
+        assert_eq!(lower_one(rate).unwrap()[0].action, FaultAction::Rate(250.0));
+        let mut closed = names();
+        closed.closed = vec![true];
+        let f =
+            Fault { at: at(0), kind: FaultKind::Rate { population: "clients".into(), per_sec: 1.0 }, lasting: None };
+        let e = f.lower(&closed, &mut Vec::new(), &mut Vec::new()).unwrap_err();
+        assert!(e.message.starts_with("`clients` is a closed loop"), "{e}");
+        let e = lower_one(FaultKind::Rate { population: "db".into(), per_sec: 1.0 }).unwrap_err();
+        assert_eq!(e.message, "`db` is not a population of users");
+        let resize = |cache: &str, capacity| FaultKind::Resize { cache: cache.into(), capacity };
+        assert_eq!(
+            lower_one(resize("cache", 10)).unwrap(),
+            [FaultSpec { at: at(2000), target: ComponentId(5), action: FaultAction::Capacity(10) }]
+        );
+        assert_eq!(lower_one(resize("web", 10)).unwrap_err().message, "`web-1` has no LRU capacity to resize");
+        assert_eq!(lower_one(resize("cache", 0)).unwrap_err().part, Part::Amount);
+    }
+
+    #[test]
+    fn knobs_write_their_tables_without_a_for() {
+        let f = |kind| Fault { at: at(20_000), kind, lasting: Some(at(5)) }.to_toml();
+        assert_eq!(
+            f(FaultKind::Scale { service: "web".into(), instances: 5 }),
+            "[[faults]]\nat = \"20s\"\nscale = \"web\"\ninstances = 5\n"
+        );
+        assert_eq!(
+            f(FaultKind::Rate { population: "clients".into(), per_sec: 1500.0 }),
+            "[[faults]]\nat = \"20s\"\nrate = \"clients\"\nto = 1500\n"
+        );
     }
 
     #[test]

@@ -7,6 +7,7 @@ use crate::diagnostic::Diagnostic;
 use crate::expr::Dim;
 use crate::fault::{Fault, FaultKind, Names, Part};
 use crate::file::FaultFile;
+use crate::limits::{MAX_CACHE_ENTRIES, MAX_RATE, MAX_SCALE_INSTANCES};
 use crate::values::Values;
 use sim_core::model::{FaultSpec, PartitionSpec};
 use std::ops::Range;
@@ -36,6 +37,18 @@ enum Verb<'a> {
         by: &'a Spanned<Value>,
     },
     HealAll,
+    Scale {
+        target: &'a Spanned<String>,
+        instances: &'a Spanned<Value>,
+    },
+    Rate {
+        target: &'a Spanned<String>,
+        to: &'a Spanned<Value>,
+    },
+    Resize {
+        target: &'a Spanned<String>,
+        capacity: &'a Spanned<Value>,
+    },
     /// Sides of names (a flaky link's two ends are two sides), with a `loss` for flaky.
     Cut {
         sides: Vec<Vec<&'a Spanned<String>>>,
@@ -56,17 +69,21 @@ fn table(f: &FaultFile) -> Result<Table<'_>, Diagnostic> {
         ("surge", &f.surge),
         ("skew", &f.skew),
         ("heal", &f.heal),
+        ("scale", &f.scale),
+        ("rate", &f.rate),
+        ("resize", &f.resize),
     ];
     let given: Vec<_> = named.iter().filter_map(|(verb, t)| t.as_ref().map(|t| (*verb, t))).collect();
     let network = usize::from(f.partition.is_some()) + usize::from(f.flaky.is_some());
     if given.len() + network != 1 {
         return Err(Diagnostic::at(
-            "a fault names exactly one of crash, restart, slow, drain, surge, skew, partition, flaky or heal",
+            "a fault names exactly one of crash, restart, slow, drain, surge, skew, partition, flaky, heal, scale, rate or resize",
             f.at.span(),
         )
         .help("for example { at = \"5m\", crash = \"web-2\" }"));
     }
     let lasting = f.lasting.as_ref();
+    knob_keys(f, given.first().map(|(verb, _)| *verb))?;
     if network == 1 {
         return Ok(Table { at: &f.at, verb: cut(f)?, lasting });
     }
@@ -103,6 +120,9 @@ fn table(f: &FaultFile) -> Result<Table<'_>, Diagnostic> {
         })
     };
     let verb = match verb {
+        "scale" => Verb::Scale { target, instances: f.instances.as_ref().expect("checked by knob_keys") },
+        "rate" => Verb::Rate { target, to: f.to.as_ref().expect("checked by knob_keys") },
+        "resize" => Verb::Resize { target, capacity: f.capacity.as_ref().expect("checked by knob_keys") },
         "crash" => Verb::Crash(target),
         "restart" => Verb::Restart(target),
         "drain" => Verb::Drain(target),
@@ -111,6 +131,40 @@ fn table(f: &FaultFile) -> Result<Table<'_>, Diagnostic> {
         _ => Verb::Skew { target, by: f.by.as_ref().expect("checked with skew") },
     };
     Ok(Table { at: &f.at, verb, lasting })
+}
+
+/// The knobs' own keys (`instances` with scale, `to` with rate, `capacity` with resize)
+/// go with their verbs only, and the knobs take no `for`: each lasts until the next.
+fn knob_keys(f: &FaultFile, verb: Option<&str>) -> Result<(), Diagnostic> {
+    let keys = [
+        ("scale", "instances", &f.instances, "scale = \"web\", instances = 4"),
+        ("rate", "to", &f.to, "rate = \"clients\", to = 1500  # requests per second"),
+        ("resize", "capacity", &f.capacity, "resize = \"cache\", capacity = 5000  # entries"),
+    ];
+    for (knob, key, value, example) in keys {
+        match (verb == Some(knob), value) {
+            (true, None) => {
+                return Err(Diagnostic::at(format!("a `{knob}` fault needs `{key}`"), f.at.span())
+                    .help(format!("for example {{ at = \"20s\", {example} }}")));
+            }
+            (false, Some(x)) => {
+                return Err(Diagnostic::at(format!("`{key}` goes with `{knob}` faults"), x.span())
+                    .help(format!("for example {{ at = \"20s\", {example} }}")));
+            }
+            _ => {}
+        }
+    }
+    if let (Some(knob @ ("scale" | "rate" | "resize")), Some(x)) = (verb, &f.lasting) {
+        return Err(Diagnostic::at(
+            format!("a `{knob}` fault takes no `for`: it holds until the next `{knob}`"),
+            x.span(),
+        )
+        .help(format!("add a second `{knob}` fault at the time it should change back")));
+    }
+    if let (Some("scale" | "rate" | "resize"), Some(x)) = (verb, &f.factor) {
+        return Err(Diagnostic::at("`factor` belongs to slow and surge faults", x.span()));
+    }
+    Ok(())
 }
 
 /// Stage one of a `partition` (sides) or `flaky` (two ends and a `loss`) table.
@@ -166,6 +220,17 @@ fn resolve(t: &Table, v: &Values) -> Result<Fault, Diagnostic> {
         Verb::Surge { target, factor: f } => FaultKind::Surge { population: name(target), factor: factor(f)? },
         Verb::Skew { target, by } => FaultKind::Skew { instance: name(target), by: v.duration(by, "by")? },
         Verb::HealAll => FaultKind::HealAll,
+        Verb::Scale { target, instances } => FaultKind::Scale {
+            service: name(target),
+            instances: v.count(instances, "instances", 1, MAX_SCALE_INSTANCES)? as u32,
+        },
+        Verb::Rate { target, to } => {
+            FaultKind::Rate { population: name(target), per_sec: v.positive(to, Dim::Rate, "to", MAX_RATE)? }
+        }
+        Verb::Resize { target, capacity } => FaultKind::Resize {
+            cache: name(target),
+            capacity: v.count(capacity, "capacity", 1, MAX_CACHE_ENTRIES)? as u32,
+        },
         Verb::Cut { sides, one_way, hold, loss, .. } => {
             let names: Vec<Vec<String>> = sides.iter().map(|s| s.iter().map(|n| name(n)).collect()).collect();
             match loss {
@@ -196,6 +261,15 @@ fn span_of(t: &Table, part: Part) -> Range<usize> {
             | Verb::Skew { target, .. },
             _,
         ) => target.span(),
+        (
+            Verb::Scale { instances: x, .. } | Verb::Rate { to: x, .. } | Verb::Resize { capacity: x, .. },
+            Part::Amount,
+        ) => x.span(),
+        (
+            Verb::Scale { target, .. } | Verb::Rate { target, .. } | Verb::Resize { target, .. },
+            Part::Target | Part::Side(..),
+        ) => target.span(),
+        (_, Part::Amount) => t.at.span(),
         (Verb::HealAll, _) => t.at.span(),
     }
 }

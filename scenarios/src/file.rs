@@ -154,6 +154,21 @@ pub struct FaultFile {
     /// `flaky`: the share of requests, answers and probes lost.
     #[serde(default)]
     pub loss: Option<Spanned<Value>>,
+    /// A service behind a load balancer runs `instances` from then on.
+    #[serde(default)]
+    pub scale: Option<Spanned<String>>,
+    #[serde(default)]
+    pub instances: Option<Spanned<Value>>,
+    /// An open-loop population's rate is `to` from then on (until the next).
+    #[serde(default)]
+    pub rate: Option<Spanned<String>>,
+    #[serde(default)]
+    pub to: Option<Spanned<Value>>,
+    /// A cache's or CDN's capacity is `capacity` entries from then on.
+    #[serde(default)]
+    pub resize: Option<Spanned<String>>,
+    #[serde(default)]
+    pub capacity: Option<Spanned<Value>>,
 }
 
 /// One side of a partition: service or instance names.

@@ -18,6 +18,7 @@ mod field_override;
 mod file;
 pub mod limits;
 mod lower;
+mod scaling;
 pub mod seed_file;
 pub mod steps;
 mod values;
@@ -69,6 +70,16 @@ pub struct Scenario {
 }
 
 impl Scenario {
+    /// Whether `fault` needs a model of another shape than this one: a scale fault past
+    /// the instances its service was lowered with. Such a fault cannot join this scenario
+    /// (`with_faults` refuses it) nor a run under way (`Simulation::add_faults` refuses the
+    /// model); parse the scenario again with it (`parse_with_faults`) and replay from t = 0.
+    pub fn reshapes(&self, fault: &fault::Fault) -> bool {
+        let fault::FaultKind::Scale { service, instances } = &fault.kind else { return false };
+        let n = &self.names;
+        n.services.iter().position(|s| s == service).is_some_and(|s| *instances as usize > n.service_instances[s].len())
+    }
+
     /// This scenario with `faults` after its own (a chaos schedule, faults from the TUI's
     /// menu): the model its file with their `[[faults]]` tables appended lowers to.
     pub fn with_faults(&self, faults: &[fault::Fault]) -> Result<Scenario, fault::FaultError> {
@@ -230,6 +241,18 @@ pub fn resolve(name_or_path: &str) -> Result<Source, String> {
         };
     }
     Ok(Source { origin: name_or_path.to_string(), text })
+}
+
+/// Parses `source` with `faults` appended to its `[[faults]]`, as a seed file replays
+/// them: the way to add a fault that reshapes the model (`Scenario::reshapes`).
+pub fn parse_with_faults(
+    source: &Source,
+    overrides: &Overrides,
+    faults: &[fault::Fault],
+) -> Result<Scenario, Diagnostics> {
+    let tables: Vec<String> = faults.iter().map(fault::Fault::to_toml).collect();
+    let text = seed_file::with_faults(&source.text, tables.iter().map(String::as_str));
+    parse(&Source { origin: source.origin.clone(), text }, overrides)
 }
 
 /// Parses and validates a scenario, applying `overrides`.

@@ -19,4 +19,6 @@ pub const MAX_EXPECTED_REQUESTS: f64 = 1e9;
 /// A guard against runaway models: the run stops, flagged as truncated, past this.
 pub const EVENTS_MAX: u64 = 20_000_000_000;
 /// Entries one cache instance may hold (each costs memory in the simulator too).
+/// A scale fault sets a service to at most this many instances.
+pub const MAX_SCALE_INSTANCES: u64 = 1_000;
 pub const MAX_CACHE_ENTRIES: u64 = 50_000_000;

@@ -65,14 +65,18 @@ fn lower_with(
     let (params, param_infos) = params(&file, source, overrides, &mut errors);
     let v = Values { source, params: &params };
     let keyspaces = keyspaces(&file, &v, &mut errors);
-    let decls = declare(&file, &v, &mut errors);
+    let mut decls = declare(&file, &v, &mut errors);
     let populations = 1 + file.workloads.len();
     let service_names: Vec<String> = decls.iter().map(|d| d.name.clone()).collect();
     let service_kinds: Vec<String> = decls.iter().map(|d| d.kind.clone()).collect();
     let counts: Vec<u32> = decls.iter().map(|d| d.count).collect();
     let resolver = Resolver { names: &service_names, counts: &counts, kinds: &service_kinds, keyspaces: &keyspaces };
+    // Scale faults may need more instances than `count`: lowered with them, held back.
+    let lowered = crate::scaling::lowered_counts(&file, &service_names, &counts, &v);
+    decls.iter_mut().zip(&lowered).for_each(|(d, &n)| d.count = n);
     let instances = instances(&decls, &service_names, &mut errors).ok_or_else(|| errors.clone())?;
     let (mut models, routings) = component_models(&decls, populations, &v, &resolver, &mut errors);
+    crate::scaling::hold_back(&mut models, &counts, &lowered);
     let Instances { names: instance_names, services: service_instances, .. } = &instances;
     let links = links(&file, &service_names, instance_names, service_instances, &v, &mut errors);
     let costs = costs(&file, &decls, &v, &mut errors);
@@ -89,6 +93,8 @@ fn lower_with(
         instances: instance_names.clone(),
         service_instances: service_instances.clone(),
         closed,
+        scaling: crate::scaling::scaling(&service_names, &models, service_instances, &classes),
+        capacities: crate::scaling::capacities(&models, &instances.service),
     };
     let (faults, partitions) = crate::fault_file::lower_all(&file.faults, &names, &v, &mut errors);
     let window = run_window(&file, overrides, &v, &mut errors);

@@ -539,6 +539,8 @@ fn describe(
         NoteKind::Slow(1.0) => (LogKind::Recovery, format!("● {who} back to normal speed")),
         NoteKind::Slow(f) => (LogKind::Fault, format!("~ {who} slowed ×{f}")),
         NoteKind::Drain => (LogKind::Fault, format!("{who} draining")),
+        NoteKind::Rate(r) => (LogKind::Info, format!("{who}: rate set to {r}/s")),
+        NoteKind::Capacity(n) => (LogKind::Info, format!("{who} resized to {n} entries")),
         NoteKind::Skew(0) => (LogKind::Recovery, format!("{who}'s clock back in sync")),
         NoteKind::Skew(ms) => (LogKind::Fault, format!("{who}'s clock jumps {ms} ms ahead")),
         NoteKind::Partition(p) => {
@@ -564,7 +566,7 @@ fn describe(
         NoteKind::DeadLetters(n) => {
             (LogKind::Alarm, format!("☠ {who}: {n} dead letter{}", if n == 1 { "" } else { "s" }))
         }
-        NoteKind::Scaled(n) => (LogKind::Info, format!("{who} autoscaled to {n} in service")),
+        NoteKind::Scaled(n) => (LogKind::Info, format!("{who} has {n} backends in service")),
     }
 }
 

@@ -105,7 +105,13 @@ impl Cache {
                 }
             }
             Input::ChildDone(result) => self.on_fetched(&result, ctx),
-            Input::Pong { .. } | Input::Message { .. } | Input::Slow(_) | Input::Drain => {}
+            Input::Capacity(n) => self.resize(n as usize, ctx),
+            Input::Pong { .. }
+            | Input::Message { .. }
+            | Input::Slow(_)
+            | Input::Drain
+            | Input::Scale(_)
+            | Input::Rate(_) => {}
         }
     }
 
@@ -180,6 +186,24 @@ impl Cache {
                 ctx.detached_call(class, node, old_key, 0, None, None);
                 self.flushed += 1;
             }
+        }
+    }
+
+    /// A capacity fault: a shrink evicts the least recently used entries down to the new
+    /// capacity at once, each dirty one written to the database as any eviction's is.
+    fn resize(&mut self, capacity: usize, ctx: &mut Ctx) {
+        let mut dirty = Vec::new();
+        let mut evicted = 0;
+        self.entries.set_capacity(capacity, |key, e| {
+            evicted += 1;
+            if let Some(to) = e.dirty {
+                dirty.push((key, to));
+            }
+        });
+        self.evictions += evicted;
+        for (key, (class, node)) in dirty {
+            ctx.detached_call(class, node, key, 0, None, None);
+            self.flushed += 1;
         }
     }
 

@@ -94,12 +94,18 @@ impl Cdn {
                 }
             },
             Input::ChildDone(result) => self.on_origin(&result, ctx),
+            Input::Capacity(n) => {
+                // Each edge shrinks to the new capacity at once, least recently used first.
+                self.edges.iter_mut().for_each(|e| e.set_capacity(n as usize, |_, _| {}));
+            }
             Input::Start
             | Input::Restart
             | Input::Pong { .. }
             | Input::Message { .. }
             | Input::Slow(_)
-            | Input::Drain => {}
+            | Input::Drain
+            | Input::Scale(_)
+            | Input::Rate(_) => {}
         }
     }
 

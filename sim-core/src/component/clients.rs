@@ -71,6 +71,8 @@ pub struct Clients {
     factor: f64,
     /// A surge fault's multiplier, on top of the workload's own surges.
     fault_factor: f64,
+    /// A rate fault's new base rate over the workload's, under every surge.
+    base_factor: f64,
     interarrival: Delay,
     /// Cumulative class weights, for picking a class per request.
     classes: Vec<(ClassId, f64)>,
@@ -116,6 +118,7 @@ impl Clients {
             epoch: 0,
             factor: 1.0,
             fault_factor: 1.0,
+            base_factor: 1.0,
             interarrival,
             classes,
             keys,
@@ -135,6 +138,14 @@ impl Clients {
                 self.fault_factor = f;
                 self.rate_change(ctx);
             }
+            Input::Rate(per_sec) => {
+                // A rate fault: a new base rate from now, until the next (validated open loop).
+                let Arrival::Poisson { rate_per_sec } = self.spec.arrival else {
+                    unreachable!("rate faults are lowered onto open-loop populations only")
+                };
+                self.base_factor = per_sec / rate_per_sec;
+                self.rate_change(ctx);
+            }
             Input::Timer(RATE_CHANGE) => self.rate_change(ctx),
             Input::Timer(token) => {
                 let user = match self.spec.arrival {
@@ -150,7 +161,13 @@ impl Clients {
             }
             Input::ChildDone(result) => self.on_answer(&result, ctx),
             Input::Request(_) => unreachable!("clients are never called"),
-            Input::Pong { .. } | Input::Message { .. } | Input::Restart | Input::Slow(_) | Input::Drain => {}
+            Input::Pong { .. }
+            | Input::Message { .. }
+            | Input::Restart
+            | Input::Slow(_)
+            | Input::Drain
+            | Input::Scale(_)
+            | Input::Capacity(_) => {}
         }
     }
 
@@ -227,7 +244,9 @@ impl Clients {
     /// The open-loop rate changed: drop the arrival drawn at the old rate, draw one at the
     /// new (exact, as Poisson arrivals are memoryless).
     fn rate_change(&mut self, ctx: &mut Ctx) {
-        self.factor = self.spec.rate_factor(ctx.now().since(crate::kernel::time::SimTime::ZERO)) * self.fault_factor;
+        self.factor = self.spec.rate_factor(ctx.now().since(crate::kernel::time::SimTime::ZERO))
+            * self.fault_factor
+            * self.base_factor;
         self.epoch = self.epoch.wrapping_add(1) % RATE_CHANGE;
         let d = self.next_arrival(ctx);
         ctx.set_timer(d, self.epoch);

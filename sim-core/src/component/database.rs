@@ -165,7 +165,7 @@ impl Database {
                 }
             }
             Input::ChildDone(result) => ctx.resume(&result),
-            Input::Slow(_) | Input::Drain => {}
+            Input::Slow(_) | Input::Drain | Input::Scale(_) | Input::Rate(_) | Input::Capacity(_) => {}
         }
     }
 

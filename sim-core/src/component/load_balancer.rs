@@ -17,6 +17,11 @@
 //! join; after a scale-out it waits `cooldown` before scaling out again, and scales in only
 //! `scale_in_cooldown` after the last change. The instances out of service cost nothing:
 //! the bill counts the mean number in service.
+//!
+//! Scale faults (a person setting the group's size by hand) set the number in service
+//! at once: added instances join with no startup, removed ones (the highest-numbered)
+//! leave rotation and finish what they hold. The bill and the in-service figures then
+//! count the mean number in service, as with autoscaling.
 
 use crate::ctx::Ctx;
 use crate::event::Input;
@@ -50,6 +55,23 @@ struct Scaler {
     scale_ins: u64,
 }
 
+/// The in-service count set by scale faults, kept from the first scale fault (or from
+/// the start when the model holds backends back for them).
+#[derive(Clone)]
+struct Manual {
+    in_service: TimeWeighted,
+    scale_outs: u64,
+    scale_ins: u64,
+}
+
+impl Manual {
+    fn new(window_start: SimTime, active: usize) -> Box<Manual> {
+        let mut in_service = TimeWeighted::new(window_start);
+        in_service.set(SimTime::ZERO, active as u64);
+        Box::new(Manual { in_service, scale_outs: 0, scale_ins: 0 })
+    }
+}
+
 /// Timer tokens: probe timeouts set this bit; the rest is the backend index, and a probe
 /// carries its sequence number above bit 20 so a late answer is recognized.
 const TIMEOUT_BIT: u32 = 1 << 31;
@@ -81,6 +103,8 @@ pub struct LoadBalancer {
     /// Backends `0..active` are in service (all of them without autoscaling).
     active: usize,
     scaler: Option<Box<Scaler>>,
+    manual: Option<Box<Manual>>,
+    window_start: SimTime,
     in_flight: u32,
     next: usize,
     rejected: u64,
@@ -125,12 +149,16 @@ impl LoadBalancer {
                 scale_ins: 0,
             })
         });
-        let active = spec.autoscale.as_ref().map_or(instances.len(), |a| (a.min as usize).min(instances.len()));
+        let all = spec.start_in_service.map_or(instances.len(), |n| (n as usize).min(instances.len()));
+        let active = spec.autoscale.as_ref().map_or(all, |a| (a.min as usize).min(instances.len()));
+        let window_start = SimTime::ZERO + model.warmup;
         LoadBalancer {
             spec: spec.clone(),
             backends,
             active,
             scaler,
+            manual: spec.start_in_service.map(|_| Manual::new(window_start, active)),
+            window_start,
             in_flight: 0,
             next: 0,
             rejected: 0,
@@ -187,8 +215,24 @@ impl LoadBalancer {
                     self.probe_result(b, healthy, ctx);
                 }
             }
-            Input::Message { .. } | Input::Slow(_) | Input::Drain => {}
+            Input::Scale(n) => self.set_in_service(n as usize, ctx),
+            Input::Message { .. } | Input::Slow(_) | Input::Drain | Input::Rate(_) | Input::Capacity(_) => {}
         }
+    }
+
+    /// A scale fault: `n` backends in service from now (the lowest-numbered), the ones
+    /// taken out finishing what they hold as the scaler's scale-in does.
+    fn set_in_service(&mut self, n: usize, ctx: &mut Ctx) {
+        let n = n.clamp(1, self.backends.len());
+        let m = self.manual.get_or_insert_with(|| Manual::new(self.window_start, self.active));
+        match n.cmp(&self.active) {
+            std::cmp::Ordering::Greater => m.scale_outs += 1,
+            std::cmp::Ordering::Less => m.scale_ins += 1,
+            std::cmp::Ordering::Equal => return,
+        }
+        self.active = n;
+        m.in_service.set(ctx.now(), n as u64);
+        ctx.note(NoteKind::Scaled(n as u32));
     }
 
     /// Adds the requests in flight since the last change to the scaler's integral.
@@ -369,11 +413,13 @@ impl LoadBalancer {
     }
 
     pub fn report(&self, end: SimTime) -> ComponentReport {
-        let autoscaling = self.scaler.as_ref().map(|s| AutoscaleFigures {
-            backends_in_service_mean: s.in_service.mean(end),
+        let auto = self.scaler.as_ref().map(|s| (&s.in_service, s.scale_outs, s.scale_ins));
+        let manual = self.manual.as_ref().map(|m| (&m.in_service, m.scale_outs, m.scale_ins));
+        let autoscaling = auto.or(manual).map(|(in_service, scale_outs, scale_ins)| AutoscaleFigures {
+            backends_in_service_mean: in_service.mean(end),
             backends_in_service: self.active as u64,
-            scale_outs: s.scale_outs,
-            scale_ins: s.scale_ins,
+            scale_outs,
+            scale_ins,
         });
         let mut r = ComponentReport::new(Figures::LoadBalancer(LoadBalancerFigures {
             rejected: self.rejected,

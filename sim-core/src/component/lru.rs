@@ -108,6 +108,17 @@ impl<V: Copy> Lru<V> {
         Some(out)
     }
 
+    /// Holds at most `capacity` entries from now on; a shrink evicts the least recently
+    /// used down to it at once, handing each evicted entry to `evicted`.
+    pub fn set_capacity(&mut self, capacity: usize, mut evicted: impl FnMut(u64, V)) {
+        assert!(capacity > 0, "an LRU holds at least one entry");
+        self.capacity = capacity;
+        while self.index.len() > capacity {
+            let (k, v) = self.pop_lru().expect("over capacity, so not empty");
+            evicted(k, v);
+        }
+    }
+
     pub fn remove(&mut self, key: u64) -> Option<V> {
         let i = self.index.remove(key)?;
         self.unlink(i);
@@ -138,6 +149,21 @@ mod tests {
         assert_eq!(l.insert(3, 'c'), Some((2, 'b')), "2 was used least recently");
         assert_eq!(l.peek(1), Some(&'a'));
         assert_eq!(l.len(), 2);
+    }
+
+    #[test]
+    fn a_shrink_evicts_the_least_recently_used_down_to_the_new_capacity() {
+        let mut l = Lru::new(4);
+        for k in 1..=4 {
+            l.insert(k, k * 10);
+        }
+        l.get(1);
+        let mut out = Vec::new();
+        l.set_capacity(2, |k, v| out.push((k, v)));
+        assert_eq!(out, [(2, 20), (3, 30)], "2 then 3 were used least recently; 1 was touched");
+        assert_eq!((l.len(), l.peek(1), l.peek(4)), (2, Some(&10), Some(&40)));
+        l.set_capacity(3, |_, _| panic!("growing evicts nothing"));
+        assert_eq!(l.insert(5, 50), None, "room for a third entry after growing");
     }
 
     proptest! {

@@ -69,7 +69,10 @@ impl ObjectStore {
             | Input::Pong { .. }
             | Input::Message { .. }
             | Input::Slow(_)
-            | Input::Drain => {}
+            | Input::Drain
+            | Input::Scale(_)
+            | Input::Rate(_)
+            | Input::Capacity(_) => {}
         }
     }
 

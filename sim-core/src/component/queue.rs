@@ -156,7 +156,13 @@ impl Queue {
                 self.store(req, ctx);
             }
             Input::ChildDone(result) => self.on_job_done(&result, ctx),
-            Input::Pong { .. } | Input::Message { .. } | Input::Slow(_) | Input::Drain => {}
+            Input::Pong { .. }
+            | Input::Message { .. }
+            | Input::Slow(_)
+            | Input::Drain
+            | Input::Scale(_)
+            | Input::Rate(_)
+            | Input::Capacity(_) => {}
         }
     }
 

@@ -102,7 +102,13 @@ impl Server {
             }
             Input::Slow(factor) => self.slowdown = factor,
             Input::Drain => self.draining = true,
-            Input::Start | Input::Restart | Input::Pong { .. } | Input::Message { .. } => {}
+            Input::Start
+            | Input::Restart
+            | Input::Pong { .. }
+            | Input::Message { .. }
+            | Input::Scale(_)
+            | Input::Rate(_)
+            | Input::Capacity(_) => {}
         }
     }
 

@@ -116,7 +116,12 @@ impl Store {
             Input::Timer(slot) => self.coordinate(ctx.request_in_slot(slot), ctx),
             Input::Message { from, token } => self.on_datagram(from, token, ctx),
             Input::ChildDone(_) => unreachable!("a store makes no calls"),
-            Input::Pong { .. } | Input::Slow(_) | Input::Drain => {}
+            Input::Pong { .. }
+            | Input::Slow(_)
+            | Input::Drain
+            | Input::Scale(_)
+            | Input::Rate(_)
+            | Input::Capacity(_) => {}
         }
     }
 

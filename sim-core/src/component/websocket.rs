@@ -102,7 +102,15 @@ impl WebSocket {
                 self.delivered += u64::from(self.members[room as usize]);
             }
             Input::ChildDone(result) => ctx.resume(&result),
-            Input::Start | Input::Restart | Input::Timer(_) | Input::Pong { .. } | Input::Slow(_) | Input::Drain => {}
+            Input::Start
+            | Input::Restart
+            | Input::Timer(_)
+            | Input::Pong { .. }
+            | Input::Slow(_)
+            | Input::Drain
+            | Input::Scale(_)
+            | Input::Rate(_)
+            | Input::Capacity(_) => {}
         }
     }
 
@@ -154,7 +162,15 @@ impl PubSub {
             }
             Input::Request(req) => ctx.respond(req, Outcome::Ok),
             Input::ChildDone(result) => ctx.resume(&result),
-            Input::Start | Input::Restart | Input::Timer(_) | Input::Pong { .. } | Input::Slow(_) | Input::Drain => {}
+            Input::Start
+            | Input::Restart
+            | Input::Timer(_)
+            | Input::Pong { .. }
+            | Input::Slow(_)
+            | Input::Drain
+            | Input::Scale(_)
+            | Input::Rate(_)
+            | Input::Capacity(_) => {}
         }
     }
 

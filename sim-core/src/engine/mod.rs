@@ -113,8 +113,31 @@ impl Simulation {
             && model.partitions.len() >= old_partitions
             && model.partitions[..old_partitions] == self.model.partitions[..]
             && model.components.len() == self.model.components.len();
+        if model.components.len() != self.model.components.len() {
+            return Err(format!(
+                "the new model has {} instances and this run {}: a scale fault that adds instances changes the \
+                 model's shape, so the run must be rebuilt from the new model and replayed from t = 0",
+                model.components.len(),
+                self.model.components.len()
+            ));
+        }
         if !same {
             return Err("the new model is not this run's model with faults appended".into());
+        }
+        if let Some(f) =
+            model.faults[old..].iter().find(|f| match (f.action, &model.components[f.target.index()].model) {
+                (FaultAction::Scale(n), crate::model::ComponentModel::LoadBalancer(lb)) => {
+                    n as usize > model.services[lb.backends.index()].instances.len()
+                }
+                (FaultAction::Scale(_), _) => true,
+                _ => false,
+            })
+        {
+            return Err(format!(
+                "a scale fault on `{}` asks for more backends than the model has: rebuild the run from a model \
+                 lowered with them",
+                model.components[f.target.index()].name
+            ));
         }
         if let Some(f) = model.faults[old..].iter().find(|f| SimTime::ZERO + f.at <= self.now()) {
             return Err(format!("a fault at {} is not after the current time {}", SimTime::ZERO + f.at, self.now()));
@@ -333,6 +356,9 @@ impl Simulation {
                     FaultAction::Restart if down => Input::Restart,
                     FaultAction::Slow(factor) => Input::Slow(factor),
                     FaultAction::Drain => Input::Drain,
+                    FaultAction::Scale(n) => Input::Scale(n),
+                    FaultAction::Rate(r) => Input::Rate(r),
+                    FaultAction::Capacity(n) => Input::Capacity(n),
                     _ => return,
                 }
             }
@@ -445,6 +471,10 @@ impl Simulation {
             FaultAction::Restart => None,
             FaultAction::Slow(factor) => Some(NoteKind::Slow(factor)),
             FaultAction::Drain => Some(NoteKind::Drain),
+            // The balancer notes its new count itself.
+            FaultAction::Scale(_) => None,
+            FaultAction::Rate(r) => Some(NoteKind::Rate(r)),
+            FaultAction::Capacity(n) => Some(NoteKind::Capacity(n)),
             FaultAction::Skew(by) => {
                 self.world.clock_ahead[i] = by;
                 Some(NoteKind::Skew(by.as_nanos() / 1_000_000))

@@ -124,6 +124,12 @@ pub enum Input {
     Slow(f64),
     /// Finish what is in hand, accept nothing new.
     Drain,
+    /// A load balancer: keep this many backends in service.
+    Scale(u32),
+    /// A population: this many requests per second, before surges.
+    Rate(f64),
+    /// A cache or CDN: hold at most this many entries (per edge).
+    Capacity(u32),
 }
 
 /// An event as it sits in the queue, packed into two integers (16 bytes): `id` is the

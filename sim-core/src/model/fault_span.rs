@@ -18,7 +18,7 @@ pub struct FaultSpan {
 impl Model {
     /// A partition or flaky link is a band until its heal (or the run's end); a slowdown,
     /// a surge fault or a clock skew a band until the fault that undoes it; a workload's
-    /// own surges bands while they last; a crash, restart, drain or heal a moment. In the
+    /// own surges bands while they last; a crash, restart, drain, heal or knob a moment. In the
     /// model's fault order, the surges last.
     pub fn fault_spans(&self) -> Vec<FaultSpan> {
         let at = |d: SimDuration| SimTime::ZERO + d;
@@ -43,6 +43,16 @@ impl Model {
                 FaultAction::Drain => (None, format!("drain {}", name(target))),
                 FaultAction::Heal(_) => (None, "heal".to_string()),
                 FaultAction::HealAll => (None, "heal all".to_string()),
+                // A knob holds until the next: a moment each time it is turned.
+                FaultAction::Scale(n) => {
+                    let backends = match &self.components[target.index()].model {
+                        ComponentModel::LoadBalancer(lb) => self.services[lb.backends.index()].name.as_str(),
+                        _ => name(target),
+                    };
+                    (None, format!("scale {backends} to {n}"))
+                }
+                FaultAction::Rate(r) => (None, format!("rate {} {r}/s", name(target))),
+                FaultAction::Capacity(n) => (None, format!("resize {} {n}", name(target))),
                 FaultAction::Partition(p) => {
                     let spec = &self.partitions[usize::from(p)];
                     let what = match (spec.loss < 1.0, spec.one_way) {

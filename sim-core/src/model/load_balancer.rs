@@ -43,6 +43,9 @@ pub struct LoadBalancerSpec {
     pub health: Option<HealthCheck>,
     pub max_connections: u32,
     pub autoscale: Option<Autoscale>,
+    /// Backends in service at the start when scale faults later add the rest (`None`:
+    /// all of them, or autoscale's `min`).
+    pub start_in_service: Option<u32>,
 }
 
 #[derive(Clone, Debug, PartialEq)]

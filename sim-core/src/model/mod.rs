@@ -300,6 +300,12 @@ pub enum FaultAction {
     Heal(u16),
     /// Every partition and flaky link in force heals (the target is unused).
     HealAll,
+    /// A load balancer keeps this many of its backends in service (the lowest-numbered).
+    Scale(u32),
+    /// An open-loop population's base rate is now this many requests per second.
+    Rate(f64),
+    /// A cache's (or each CDN edge's) capacity is now this many entries.
+    Capacity(u32),
 }
 
 /// A validated link between two components.

@@ -71,14 +71,17 @@ impl Simulation {
     fn service_loads(&self, r: &Report) -> Vec<ServiceLoad> {
         let run_s = r.sim_seconds.max(1e-9);
         let mut out = Vec::new();
-        for svc in &self.model.services {
+        for (si, svc) in self.model.services.iter().enumerate() {
             let reports: Vec<_> =
                 svc.instances.iter().map(|i| &r.components[&self.model.components[i.index()].name]).collect();
             let us: Vec<f64> = reports.iter().filter_map(|c| c.utilization).collect();
             if us.is_empty() {
                 continue;
             }
-            let utilization = us.iter().sum::<f64>() / us.len() as f64;
+            // Instances out of service are not idle capacity: the mean is over those in service.
+            let scaled = self.scaled_in_service(r, si).map(|m| m.max(1e-9));
+            let share = scaled.map_or(1.0, |m| m / us.len() as f64);
+            let utilization = us.iter().sum::<f64>() / scaled.unwrap_or(us.len() as f64);
             let utilization_max = us.iter().copied().fold(0.0, f64::max);
             let (mut rejected, mut arrivals, mut capacity) = (0u64, 0u64, 0.0);
             for c in &reports {
@@ -97,6 +100,7 @@ impl Simulation {
                     _ => {}
                 }
             }
+            let capacity = capacity * share;
             let offered_utilization = (capacity > 0.0).then(|| arrivals as f64 / run_s / capacity);
             // The first instance to fill is the wall (a hot shard, an unlucky server);
             // the instances a target needs follow the service's total load.
@@ -112,10 +116,26 @@ impl Simulation {
                 offered_utilization,
                 rejected,
                 saturates_at_load: if hottest > 0.0 { 1.0 / hottest } else { 0.0 },
-                instances_for_target: ((f64::from(instances) * total / TARGET_UTILIZATION).ceil() as u32).max(1),
+                instances_for_target: ((scaled.unwrap_or(f64::from(instances)) * total / TARGET_UTILIZATION).ceil()
+                    as u32)
+                    .max(1),
             });
         }
         out
+    }
+
+    /// The mean number of service `si`'s instances in service, when scale faults size it
+    /// (autoscaled services keep their explanation over every instance, as before).
+    fn scaled_in_service(&self, r: &Report, si: usize) -> Option<f64> {
+        self.model.faults.iter().filter(|f| matches!(f.action, FaultAction::Scale(_))).find_map(|f| {
+            let lb = &self.model.components[f.target.index()];
+            match (&lb.model, &r.components[&lb.name].figures) {
+                (ComponentModel::LoadBalancer(spec), Figures::LoadBalancer(fig)) if spec.backends.index() == si => {
+                    fig.autoscaling.as_ref().map(|a| a.backends_in_service_mean)
+                }
+                _ => None,
+            }
+        })
     }
 
     /// X ≤ X_run / U_max (that is, 1 / D_max with D = U / X per server), and for closed

@@ -53,10 +53,10 @@ impl Simulation {
     }
 
     /// Instances of service `si` to bill: its count, or the mean number in service when a
-    /// load balancer autoscales it.
+    /// load balancer autoscales it or scale faults set its size.
     fn billed_instances(&self, si: usize, components: &BTreeMap<String, ComponentReport>) -> f64 {
         let scaled = self.model.components.iter().find_map(|c| match &c.model {
-            crate::model::ComponentModel::LoadBalancer(lb) if lb.backends.index() == si && lb.autoscale.is_some() => {
+            crate::model::ComponentModel::LoadBalancer(lb) if lb.backends.index() == si => {
                 match &components[&c.name].figures {
                     Figures::LoadBalancer(f) => f.autoscaling.as_ref().map(|a| a.backends_in_service_mean),
                     _ => None,

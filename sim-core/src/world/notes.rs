@@ -15,6 +15,10 @@ pub enum NoteKind {
     Restart,
     Slow(f64),
     Drain,
+    /// A population's base rate set to this many requests per second.
+    Rate(f64),
+    /// A cache's capacity set to this many entries.
+    Capacity(u32),
     /// A clock set ahead by this many milliseconds (0: back in sync).
     Skew(u64),
     Partition(u16),
