@@ -15,6 +15,7 @@ use crate::world::World;
 use crate::world::db_group::DbGroup;
 use crate::world::metrics::Metrics;
 use crate::world::metrics::attribution::{CALLS, NETWORK, NO_LEDGER, QUEUE, SERVICE};
+use crate::world::metrics::spans::NO_SPAN;
 use crate::world::notes::{Note, NoteKind};
 use crate::world::request::{Holder, Request, Requests};
 use crate::world::store_group::StoreGroup;
@@ -235,8 +236,11 @@ impl Ctx<'_> {
         let now = self.now;
         let r = self.requests.get_mut(req).expect("redirect a live request");
         debug_assert_eq!(r.holder, Holder::At(self.me), "only the holder redirects");
-        book(&mut self.metrics.attribution, r, now, NETWORK);
+        book(self.metrics, r, now, NETWORK);
         r.holder = Holder::InTransit;
+        if r.span != NO_SPAN {
+            self.metrics.spans.on_redirect(r.span, instance.index());
+        }
         self.send(self.me, instance, EventKind::Request(req));
     }
 
@@ -259,6 +263,12 @@ impl Ctx<'_> {
         let op = self.world.flows[class.index()][0].op;
         let mut call = self.new_call(class, 0, op, key, user, None);
         call.min_version = min_version;
+        call.serial = self.metrics.spans.next_serial();
+        if self.metrics.spans.armed()
+            && let Some(trace) = self.metrics.spans.on_root(call.serial, class, self.now)
+        {
+            call.span.trace = trace;
+        }
         let root = self.requests.insert(call);
         self.requests.get_mut(root).expect("live").ledger = root;
         self.metrics.attribution.open(root, class);
@@ -314,7 +324,7 @@ impl Ctx<'_> {
     pub fn begin_service(&mut self, req: RequestId) {
         let now = self.now;
         let r = self.requests.get_mut(req).expect("serve a live request");
-        book(&mut self.metrics.attribution, r, now, SERVICE);
+        book(self.metrics, r, now, SERVICE);
     }
 
     /// `req` waits in this instance's queue (for a worker, a connection) from now.
@@ -322,7 +332,7 @@ impl Ctx<'_> {
     pub fn queued(&mut self, req: RequestId) {
         let now = self.now;
         let r = self.requests.get_mut(req).expect("queue a live request");
-        book(&mut self.metrics.attribution, r, now, QUEUE);
+        book(self.metrics, r, now, QUEUE);
     }
 
     /// A call this component makes on its own account (a cache flushing a dirty entry, a
@@ -364,12 +374,13 @@ impl Ctx<'_> {
         let now = self.now;
         let p = self.requests.get_mut(parent).expect("a call's parent is live");
         p.pending += 1;
-        book(&mut self.metrics.attribution, p, now, CALLS);
+        book(self.metrics, p, now, CALLS);
         let p = *p;
         let op = self.world.flows[p.class.index()][node as usize].op;
         let mut call = self.new_call(p.class, node, op, p.key, p.user, Some(parent));
         call.min_version = p.min_version;
         call.ledger = p.ledger;
+        (call.serial, call.span.trace) = (p.serial, p.span.trace);
         let child = self.requests.insert(call);
         if parallel && p.ledger != NO_LEDGER {
             self.requests.get_mut(child).expect("live").ledger = child;
@@ -407,6 +418,8 @@ impl Ctx<'_> {
             last_call: NO_LEDGER,
             origin: crate::world::request::NO_NODE,
             detail: 0,
+            serial: 0,
+            span: NO_SPAN,
         }
     }
 
@@ -414,7 +427,7 @@ impl Ctx<'_> {
     /// a scan of a sharded service goes to every shard (the parent waits for all).
     fn route_call(&mut self, req: RequestId) {
         let r = self.requests.get(req).expect("live");
-        let (class, op, key) = (r.class, r.op, r.key);
+        let (class, op, key, traced) = (r.class, r.op, r.key, r.span.trace != NO_SPAN.trace);
         let service = self.world.flows[class.index()][r.node as usize].service;
         let state = &mut self.world.services[service.index()];
         let instance = match &state.routing {
@@ -454,7 +467,7 @@ impl Ctx<'_> {
             let expected = self.metrics.acked_version(key);
             self.requests.get_mut(req).expect("live").expected_version = expected;
         }
-        self.dispatch_class(req, class, instance);
+        self.dispatch_class(req, class, traced, instance);
     }
 
     /// Replaces a scan with one child per shard, all children of the scan's parent.
@@ -470,16 +483,38 @@ impl Ctx<'_> {
     }
 
     fn dispatch(&mut self, req: RequestId, instance: ComponentId) {
-        let class = self.requests.get(req).expect("live").class;
-        self.dispatch_class(req, class, instance);
+        let r = self.requests.get(req).expect("live");
+        let (class, traced) = (r.class, r.span.trace != NO_SPAN.trace);
+        self.dispatch_class(req, class, traced, instance);
     }
 
     #[inline]
-    fn dispatch_class(&mut self, req: RequestId, class: ClassId, instance: ComponentId) {
+    fn dispatch_class(&mut self, req: RequestId, class: ClassId, traced: bool, instance: ComponentId) {
+        if traced {
+            self.open_span(req, instance);
+        }
         if let Some(t) = self.world.timeouts[class.index()] {
             self.world.queue.push(self.now + t, Event::new(self.me, EventKind::Timeout(req)));
         }
         self.send(self.me, instance, EventKind::Request(req));
+    }
+
+    /// A traced call leaves for `instance`: its span opens, under its parent's.
+    #[cold]
+    fn open_span(&mut self, req: RequestId, instance: ComponentId) {
+        let r = *self.requests.get(req).expect("live");
+        let parent = r.parent.and_then(|p| self.requests.get(p)).map(|p| p.span);
+        let parent_span = match parent {
+            Some(p) if p.span == NO_SPAN.span => None,
+            Some(p) => Some(p.span),
+            None => None,
+        };
+        let span = if r.parent.is_some() && parent_span.is_none() {
+            NO_SPAN
+        } else {
+            self.metrics.spans.on_send(r.span.trace, parent_span, r.class, r.node, instance.index(), self.now)
+        };
+        self.requests.get_mut(req).expect("live").span = span;
     }
 
     /// Answers `req` to its caller with `outcome`.
@@ -488,7 +523,7 @@ impl Ctx<'_> {
         let now = self.now;
         let r = self.requests.get_mut(req).expect("respond to a live request");
         debug_assert_eq!(r.holder, Holder::At(self.me), "only the holder answers");
-        book(&mut self.metrics.attribution, r, now, NETWORK);
+        book(self.metrics, r, now, NETWORK);
         if outcome != Outcome::Ok && r.origin == crate::world::request::NO_NODE {
             r.origin = r.node;
         }
@@ -546,15 +581,14 @@ pub(crate) fn chance(rng: &mut SimRng, p: f64) -> bool {
     p > 0.0 && (rng.next_u64() >> 11) as f64 * (1.0 / (1u64 << 53) as f64) < p
 }
 
-/// Books `r`'s time since its mark in its current phase, and starts `next` now.
+/// Books `r`'s time since its mark in its current phase, and starts `next` now. A traced
+/// call's span is cut at the same instants, so its phases add up as the ledger's do.
 #[inline(always)]
-pub(crate) fn book(
-    ledgers: &mut crate::world::metrics::attribution::Attribution,
-    r: &mut Request,
-    now: SimTime,
-    next: u8,
-) {
-    ledgers.book(r.ledger, r.node, r.phase, now - r.mark);
+pub(crate) fn book(metrics: &mut Metrics, r: &mut Request, now: SimTime, next: u8) {
+    metrics.attribution.book(r.ledger, r.node, r.phase, now - r.mark);
+    if r.span != NO_SPAN {
+        metrics.spans.on_phase(r.span, r.phase, r.mark, now);
+    }
     r.mark = now;
     r.phase = next;
 }

@@ -21,6 +21,7 @@ use crate::world::World;
 use crate::world::metrics::Metrics;
 use crate::world::metrics::attribution::{CALLS, NETWORK, QUEUE, SERVICE};
 use crate::world::metrics::failure;
+use crate::world::metrics::spans::NO_SPAN;
 use crate::world::notes::{Note, NoteKind};
 use crate::world::request::{Holder, NO_NODE, Request, Requests};
 
@@ -244,7 +245,7 @@ impl Simulation {
                     return;
                 }
                 r.holder = Holder::At(t);
-                crate::ctx::book(&mut self.metrics.attribution, r, now, SERVICE);
+                crate::ctx::book(&mut self.metrics, r, now, SERVICE);
                 Input::Request(id)
             }
             EventKind::Response(id) => {
@@ -254,7 +255,10 @@ impl Simulation {
                     self.requests.remove(id);
                     return;
                 }
-                crate::ctx::book(&mut self.metrics.attribution, c, now, NETWORK);
+                crate::ctx::book(&mut self.metrics, c, now, NETWORK);
+                if c.span != NO_SPAN {
+                    self.metrics.spans.on_end(c.span, now, c.outcome.name());
+                }
                 let result = c.ended(id, c.outcome);
                 self.trace.word(c.outcome as u64);
                 let c = self.requests.remove(id);
@@ -273,8 +277,12 @@ impl Simulation {
                 // Its time counts for its root up to now, when its caller moved on.
                 let c = self.requests.get_mut(id).expect("live");
                 let phase = c.phase;
-                crate::ctx::book(&mut self.metrics.attribution, c, now, phase);
+                crate::ctx::book(&mut self.metrics, c, now, phase);
                 c.ledger = crate::world::metrics::attribution::NO_LEDGER;
+                if c.span != NO_SPAN {
+                    self.metrics.spans.on_end(c.span, now, Outcome::TimedOut.name());
+                    c.span = NO_SPAN;
+                }
                 let timed_out = *c;
                 let mut result = timed_out.ended(id, Outcome::TimedOut);
                 (result.origin, result.detail) = (origin, detail);
@@ -351,6 +359,9 @@ impl Simulation {
             return;
         }
         if p.pending == 1 {
+            if p.span != NO_SPAN {
+                self.metrics.spans.on_phase(p.span, p.phase, p.mark, now);
+            }
             (p.mark, p.phase) = (now, SERVICE);
         }
         if c.outcome != Outcome::Ok {

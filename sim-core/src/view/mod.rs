@@ -5,3 +5,4 @@ mod explain;
 pub mod lockstep;
 mod observe;
 mod report_builder;
+mod tracing;

@@ -62,6 +62,10 @@ pub struct Request {
     /// request was doing there (`failure::*`).
     pub origin: u16,
     pub detail: u8,
+    /// Its root's serial number (`Tracer::next_serial`), 0 for a call of no request.
+    pub serial: u64,
+    /// Its span if its root is traced (`metrics::spans`), else `NO_SPAN`.
+    pub span: crate::world::metrics::spans::SpanRef,
 }
 
 /// `origin` of a request that has not failed, or failed before reaching any service.
@@ -235,6 +239,8 @@ mod tests {
             last_call: crate::world::metrics::attribution::NO_LEDGER,
             origin: NO_NODE,
             detail: 0,
+            serial: 0,
+            span: crate::world::metrics::spans::NO_SPAN,
         }
     }
 

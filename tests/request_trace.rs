@@ -1,0 +1,186 @@
+//! Request tracing (`Simulation::follow_next`, `follow_sample`): every span nests in its
+//! parent, its phases tile it, its calls account for its wait on them, a successful root
+//! lasts exactly the latency the run measures, and tracing changes nothing about the run.
+
+use scenarios::Overrides;
+use sim_core::SimDuration;
+use sim_core::Simulation;
+use sim_core::world::metrics::spans::{MAX_TRACES, Phase, RequestTrace, Span};
+
+fn load(name: &str, duration_s: u64) -> scenarios::Scenario {
+    let o = Overrides {
+        duration: Some(SimDuration::from_secs(duration_s)),
+        warmup: Some(SimDuration::ZERO),
+        ..Overrides::default()
+    };
+    scenarios::load(name, &o).expect("a valid scenario")
+}
+
+fn fanout() -> String {
+    format!("{}/tests/explain/fanout.toml", env!("CARGO_MANIFEST_DIR"))
+}
+
+fn end(s: &Span) -> u64 {
+    s.end.expect("closed").0
+}
+
+/// The structural invariants of one completed trace.
+fn check(t: &RequestTrace) {
+    let spans = &t.spans;
+    let root = &spans[0];
+    assert_eq!((root.parent, Some(root.start), root.end), (None, Some(t.start), t.end), "#{}", t.id);
+    assert_eq!(root.outcome, t.outcome);
+    for s in spans {
+        assert_eq!(s.id as usize, spans.iter().position(|x| std::ptr::eq(x, s)).unwrap());
+        let e = end(s);
+        assert!(e >= s.start.0, "#{} span {}", t.id, s.id);
+        if let Some(p) = s.parent {
+            let p = &spans[p as usize];
+            assert!(p.id < s.id, "a parent is sent before its calls");
+            assert!(p.start <= s.start && e <= end(p), "#{} span {} lies outside its parent {}", t.id, s.id, p.id);
+        }
+        if s.outcome.as_deref() == Some("unfinished") {
+            continue;
+        }
+        // The phases tile the span.
+        let d = e - s.start.0;
+        assert_eq!(s.network_ns + s.queue_ns + s.service_ns + s.calls_ns, d, "#{} span {}", t.id, s.id);
+        let mut at = s.start;
+        for g in &s.segments {
+            assert_eq!(g.from, at, "#{} span {}: segments leave a gap", t.id, s.id);
+            assert!(g.to > g.from);
+            at = g.to;
+        }
+        assert_eq!(at.0, e, "#{} span {}: the segments end at its end", t.id, s.id);
+        if s.outcome.as_deref() != Some("ok") {
+            continue;
+        }
+        // Its calls: each group sent at one instant (one call, or a parallel node's or a
+        // scan's) lasts as long as its slowest; the groups add up to its wait on them.
+        let mut groups: std::collections::BTreeMap<u64, u64> = std::collections::BTreeMap::new();
+        for c in spans.iter().filter(|c| c.parent == Some(s.id)) {
+            let g = groups.entry(c.start.0).or_default();
+            *g = (*g).max(end(c) - c.start.0);
+        }
+        let calls: u64 = groups.values().sum();
+        assert_eq!(calls, s.calls_ns, "#{} span {} ({}): its calls' time", t.id, s.id, s.what);
+        let waits: u64 = s.segments.iter().filter(|g| g.phase == Phase::Calls).map(|g| g.to.0 - g.from.0).sum();
+        assert_eq!(waits, s.calls_ns);
+    }
+}
+
+/// With every root traced (no warm-up, fewer roots than `MAX_TRACES`), the successful
+/// roots' spans are, class by class, exactly the latencies the report measured.
+fn roots_last_the_measured_latency(scenario: &scenarios::Scenario) -> usize {
+    let mut sim = Simulation::new(&scenario.model, scenario.seed);
+    sim.follow_sample(MAX_TRACES);
+    sim.run();
+    let report = sim.report(false);
+    let generated: u64 = report.classes.values().filter(|c| !c.connections).map(|c| c.requests.generated).sum();
+    assert!(generated < MAX_TRACES as u64, "{}: every root is traced ({generated})", scenario.name);
+    for t in sim.traces() {
+        check(t);
+    }
+    for (name, c) in report.classes.iter().filter(|(_, c)| !c.connections) {
+        let ok: Vec<&RequestTrace> =
+            sim.traces().iter().filter(|t| &t.class == name && t.outcome.as_deref() == Some("ok")).collect();
+        assert_eq!(ok.len() as u64, c.requests.completed, "{} {name}", scenario.name);
+        let sum_ns: u64 = ok.iter().map(|t| t.end.unwrap().0 - t.start.0).sum();
+        let mean_ms = sum_ns as f64 / ok.len().max(1) as f64 / 1e6;
+        assert!((mean_ms - c.latency_ms.mean).abs() <= 1e-9 * mean_ms, "{} {name}: {mean_ms} ms", scenario.name);
+    }
+    sim.traces().len()
+}
+
+#[test]
+fn pixelcraft_roots_last_exactly_their_measured_latency_and_spans_nest_and_add_up() {
+    let traced = roots_last_the_measured_latency(&load("pixelcraft-1m", 12));
+    assert!(traced > 3_000, "{traced}");
+}
+
+#[test]
+fn fanout_roots_last_exactly_their_measured_latency_and_the_critical_path_is_named() {
+    let s = load(&fanout(), 20);
+    assert!(roots_last_the_measured_latency(&s) > 300);
+    let mut sim = Simulation::new(&s.model, s.seed);
+    sim.follow_sample(20);
+    sim.run();
+    // Constant times, 1 ms links, no queueing: a page is 1 + 5 + (1 + 8 + 1) + 1 ms, with
+    // a (4 ms) and b (10 ms) sent at once; a search waits 4 ms for the slowest of 4 shards.
+    let page = sim.traces().iter().find(|t| t.class == "page").expect("a page");
+    let ms = |ns: u64| ns as f64 / 1e6;
+    let root = &page.spans[0];
+    assert_eq!((root.what.as_str(), root.instance.as_str()), ("web read", "web"));
+    assert_eq!((ms(root.network_ns), ms(root.queue_ns), ms(root.service_ns), ms(root.calls_ns)), (2.0, 0.0, 5.0, 10.0));
+    let calls: Vec<(&str, f64)> =
+        page.spans[1..].iter().map(|s| (s.service.as_str(), ms(end(s) - s.start.0))).collect();
+    assert_eq!(calls, [("a", 4.0), ("b", 10.0)]);
+    assert_eq!(page.spans[1].start, page.spans[2].start, "sent at once");
+    let search = sim.traces().iter().find(|t| t.class == "search").expect("a search");
+    assert_eq!(search.spans.len(), 5, "the scan went to 4 shards");
+    assert!(search.spans[1..].iter().all(|s| s.parent == Some(0) && s.service == "db"));
+    assert_eq!(ms(search.end.unwrap().0 - search.start.0), 10.0);
+}
+
+#[test]
+fn tracing_changes_neither_the_trace_hash_nor_any_figure() {
+    let s = load("pixelcraft-1m", 4);
+    let plain = {
+        let mut sim = Simulation::new(&s.model, s.seed);
+        sim.run();
+        serde_json::to_value(sim.report(false)).unwrap()
+    };
+    let mut sim = Simulation::new(&s.model, s.seed);
+    sim.follow_sample(500);
+    sim.follow_next(Some("view_image")).unwrap();
+    sim.run();
+    assert_eq!(sim.traces().len(), 500);
+    assert!(sim.followed().is_some_and(|t| t.end.is_some()));
+    assert_eq!(serde_json::to_value(sim.report(false)).unwrap(), plain);
+}
+
+#[test]
+fn a_followed_request_is_live_while_it_travels_and_the_same_after_stepping_back() {
+    let s = load("pixelcraft-1m", 4);
+    let mut sim = Simulation::new(&s.model, s.seed);
+    while sim.now().0 < 1_000_000_000 {
+        sim.step();
+    }
+    let checkpoint = sim.clone();
+    assert!(sim.follow_next(Some("nope")).unwrap_err().contains("no request class `nope`"));
+    sim.follow_next(None).unwrap();
+    assert!(sim.followed().is_none(), "nothing issued yet");
+    // Step until it has gone a few hops, then set it aside and let it finish.
+    while sim.followed().is_none_or(|t| t.spans.len() < 2) {
+        sim.step();
+    }
+    let live = sim.followed().unwrap().clone();
+    assert_eq!((live.end, live.outcome.as_ref()), (None, None));
+    assert!(live.spans.iter().any(|s| s.end.is_none()), "open spans have no end yet");
+    let mut mid = sim.clone();
+    while sim.followed().unwrap().end.is_none() {
+        sim.step();
+    }
+    let done = sim.followed().unwrap().clone();
+    check(&done);
+    assert_eq!(done.spans[0].start, live.spans[0].start);
+    // The same from a clone made mid-way, and replayed from the checkpoint before it.
+    while mid.followed().unwrap().end.is_none() {
+        mid.step();
+    }
+    assert_eq!(mid.followed(), Some(&done));
+    let mut replay = checkpoint.clone();
+    replay.follow_next(None).unwrap();
+    while replay.followed().is_none_or(|t| t.end.is_none()) {
+        replay.step();
+    }
+    assert_eq!(replay.followed(), Some(&done));
+    // Following another drops the first; a class filter picks only that class.
+    replay.follow_next(Some("upload")).unwrap();
+    while replay.followed().is_none_or(|t| t.end.is_none()) {
+        replay.step();
+    }
+    let upload = replay.followed().unwrap();
+    assert_eq!(upload.class, "upload");
+    assert!(upload.id > done.id);
+}
