@@ -9,6 +9,7 @@ mod confidence;
 mod expectations;
 mod figures;
 mod over_seeds;
+mod request_trace;
 mod run;
 mod signals;
 mod svg;

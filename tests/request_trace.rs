@@ -2,7 +2,10 @@
 //! parent, its phases tile it, its calls account for its wait on them, a successful root
 //! lasts exactly the latency the run measures, and tracing changes nothing about the run.
 
+mod common;
+
 use scenarios::Overrides;
+use serde_json::Value;
 use sim_core::SimDuration;
 use sim_core::Simulation;
 use sim_core::world::metrics::spans::{MAX_TRACES, Phase, RequestTrace, Span};
@@ -183,4 +186,125 @@ fn a_followed_request_is_live_while_it_travels_and_the_same_after_stepping_back(
     let upload = replay.followed().unwrap();
     assert_eq!(upload.class, "upload");
     assert!(upload.id > done.id);
+}
+
+/// `run --trace-requests` through the binary: one X event a span, parent links and lanes
+/// that nest by time, roots that end at their answer's event in `--trace` and, every root
+/// being traced, last on average exactly the mean latency of the report.
+#[test]
+fn trace_requests_writes_chrome_trace_json_that_nests_and_agrees_with_the_run() {
+    let (out, events) = (common::scratch("fanout.trace.json"), common::scratch("fanout.jsonl"));
+    let o = common::scalelab(&[
+        "run",
+        &fanout(),
+        "--duration",
+        "20s",
+        "--warmup",
+        "0s",
+        "--json",
+        "--trace-requests",
+        "10000",
+        "--trace-out",
+        out.to_str().unwrap(),
+        "--trace",
+        events.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", common::stderr(&o));
+    let report: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert!(common::stderr(&o).contains(&format!("to {}; open it in https://ui.perfetto.dev", out.display())));
+    let doc: Value = serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
+    assert_eq!(doc["displayTimeUnit"], "ms");
+    assert_eq!(doc["metadata"]["trace_hash"], report["trace_hash"]);
+    assert_eq!(doc["metadata"]["scenario"], "fanout");
+    let evs = doc["traceEvents"].as_array().unwrap();
+    let mut by_pid: std::collections::BTreeMap<u64, Vec<&Value>> = std::collections::BTreeMap::new();
+    let mut names = std::collections::BTreeMap::new();
+    for e in evs {
+        match e["ph"].as_str().unwrap() {
+            "X" => by_pid.entry(e["pid"].as_u64().unwrap()).or_default().push(e),
+            "M" if e["name"] == "process_name" => {
+                names.insert(e["pid"].as_u64().unwrap(), e["args"]["name"].as_str().unwrap().to_string());
+            }
+            _ => {}
+        }
+    }
+    // Every event of the run, to find each root's answer reaching the clients.
+    let answers: std::collections::BTreeSet<u64> = std::fs::read_to_string(&events)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap())
+        .filter(|e| e["component"] == "clients" && e["event"] == "response")
+        .map(|e| e["t_ns"].as_u64().unwrap())
+        .collect();
+    let ns = |e: &Value, k: &str| e["args"][k].as_u64().unwrap();
+    let mut ok: std::collections::BTreeMap<String, (u64, u64)> = std::collections::BTreeMap::new();
+    for (pid, spans) in &by_pid {
+        for e in spans {
+            assert!((e["ts"].as_f64().unwrap() * 1e3 - ns(e, "start_ns") as f64).abs() < 1e-3);
+            assert!((e["dur"].as_f64().unwrap() * 1e3 - (ns(e, "end_ns") - ns(e, "start_ns")) as f64).abs() < 1e-3);
+            match e["args"]["parent_id"].as_u64() {
+                Some(p) => {
+                    let parent = spans.iter().find(|x| x["args"]["span_id"] == p).expect("its parent is there");
+                    assert!(ns(parent, "start_ns") <= ns(e, "start_ns") && ns(e, "end_ns") <= ns(parent, "end_ns"));
+                }
+                None => {
+                    let (class, id) = (e["args"]["request"].as_u64().unwrap(), &names[pid]);
+                    assert!(id.starts_with(&format!("#{class} ")), "{id}");
+                    assert!(answers.contains(&ns(e, "end_ns")), "{id}: no answer reached the clients at its end");
+                    if e["args"]["outcome"] == "ok" {
+                        let c = ok.entry(id.split(' ').nth(1).unwrap().to_string()).or_default();
+                        *c = (c.0 + 1, c.1 + ns(e, "end_ns") - ns(e, "start_ns"));
+                    }
+                }
+            }
+            // On its lane, every other event holds it, follows it or comes before it.
+            for x in spans.iter().filter(|x| x["tid"] == e["tid"] && !std::ptr::eq(**x, *e)) {
+                let (a, b, c, d) = (ns(e, "start_ns"), ns(e, "end_ns"), ns(x, "start_ns"), ns(x, "end_ns"));
+                assert!(d <= a || b <= c || (c <= a && b <= d) || (a <= c && d <= b), "pid {pid}: lanes overlap");
+            }
+        }
+    }
+    assert!(by_pid.values().any(|s| s.iter().any(|e| e["tid"] != 0)), "parallel calls take lanes of their own");
+    for (class, (count, sum_ns)) in &ok {
+        let c = &report["classes"][class];
+        assert_eq!(*count, c["requests"]["completed"].as_u64().unwrap(), "{class}");
+        let mean = *sum_ns as f64 / *count as f64 / 1e6;
+        assert!((mean - c["latency_ms"]["mean"].as_f64().unwrap()).abs() < 1e-9 * mean, "{class}");
+    }
+    assert_eq!(ok.len(), 2, "both classes traced");
+}
+
+#[test]
+fn trace_requests_writes_beside_the_scenario_name_by_default_and_refuses_bad_counts_and_paths() {
+    let dir = common::fresh_dir("default-path");
+    std::fs::create_dir_all(&dir).unwrap();
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_scalelab"))
+        .args(["run", "mm1", "--duration", "2s", "--warmup", "1s", "--no-check", "--trace-requests", "5"])
+        .current_dir(&dir)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", common::stderr(&o));
+    assert!(
+        common::stderr(&o).contains("wrote 5 requests (5 spans) to mm1-requests.trace.json"),
+        "{}",
+        common::stderr(&o)
+    );
+    let doc: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("mm1-requests.trace.json")).unwrap()).unwrap();
+    let first = doc["traceEvents"].as_array().unwrap().iter().find(|e| e["ph"] == "X").unwrap();
+    assert!(first["ts"].as_f64().unwrap() >= 1e6, "sampled from the end of the warm-up");
+    for (n, says) in [
+        ("0", "expected a number of requests to trace from 1 to 10000, found 0"),
+        ("10001", "at most 10000 requests are traced in one run"),
+        ("many", "found `many`"),
+    ] {
+        let o = common::scalelab(&["run", "mm1", "--trace-requests", n]);
+        assert_eq!(o.status.code(), Some(2));
+        assert!(common::stderr(&o).contains(says), "{n}: {}", common::stderr(&o));
+    }
+    let o = common::scalelab(&["run", "mm1", "--trace-requests", "3", "--trace-out", "/nonexistent/dir/t.json"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(common::stderr(&o).contains("cannot create the --trace-requests file `/nonexistent/dir/t.json`"));
+    let o = common::scalelab(&["run", "mm1", "--trace-out", "t.json"]);
+    assert_eq!(o.status.code(), Some(2), "--trace-out needs --trace-requests");
 }
