@@ -308,3 +308,102 @@ fn trace_requests_writes_beside_the_scenario_name_by_default_and_refuses_bad_cou
     let o = common::scalelab(&["run", "mm1", "--trace-out", "t.json"]);
     assert_eq!(o.status.code(), Some(2), "--trace-out needs --trace-requests");
 }
+
+/// Every record of a run with faults, partitions, health checks and replication.
+fn all_records(name: &str) -> Vec<sim_core::view::event_text::EventRecord> {
+    let s = scenarios::load(name, &Overrides::default()).unwrap();
+    let mut sim = Simulation::new(&s.model, s.seed);
+    sim.record_events(usize::MAX >> 8);
+    sim.run();
+    let records: Vec<_> = sim.recent_events().collect();
+    assert_eq!(records.len() as u64, sim.events());
+    records
+}
+
+#[test]
+fn event_records_cover_every_kind_of_event_in_words() {
+    let mut texts: Vec<String> = all_records("failover-async").into_iter().map(|r| r.text).collect();
+    texts.extend(all_records("cap-exercise").into_iter().map(|r| r.text));
+    let partition = format!("{}/tests/explain/fanout-partition.toml", env!("CARGO_MANIFEST_DIR"));
+    texts.extend(all_records(&partition).into_iter().map(|r| r.text));
+    for says in [
+        "clients started",
+        "clients' timer fired (token 0); it set a timer for",
+        "arrived at web from clients; it started serving #",
+        "the answer to request #",
+        "finished ok after",
+        "timeout: ",
+        "answered db-3's health probe",
+        "db-3's health probe found db-1 down: it fails",
+        "heard a health probe's answer: healthy",
+        "got a message from db-1",
+        "it sent a datagram to",
+        "db-1 crashed (fault)",
+        "cuts the network (fault)",
+        "healed (fault)",
+        "passed while it is down: dropped",
+        "a call's timeout passed after the call had ended: nothing to do",
+    ] {
+        assert!(texts.iter().any(|t| t.contains(says)), "no record says `{says}`");
+    }
+    let timeout = texts.iter().find(|t| t.starts_with("timeout: ")).unwrap();
+    assert!(timeout.contains(" gave up after ") && timeout.contains(" at "), "{timeout}");
+}
+
+#[test]
+fn event_records_keep_the_last_events_with_their_request_and_leave_the_run_unchanged() {
+    let s = scenarios::load("failover-async", &Overrides::default()).unwrap();
+    let plain = {
+        let mut sim = Simulation::new(&s.model, s.seed);
+        sim.run();
+        serde_json::to_value(sim.report(false)).unwrap()
+    };
+    let mut sim = Simulation::new(&s.model, s.seed);
+    sim.record_events(200);
+    for _ in 0..7 {
+        sim.step();
+    }
+    let first: Vec<_> = sim.recent_events().collect();
+    assert_eq!(first.iter().map(|r| r.seq).collect::<Vec<_>>(), (1..=7).collect::<Vec<_>>());
+    let issue = &first[5];
+    assert!(issue.text.starts_with("clients' timer fired (token 0); it set a timer for "), "{}", issue.text);
+    assert!(issue.text.ends_with("; it issued request #1 (place_order) to web"), "{}", issue.text);
+    assert_eq!(
+        (issue.request, issue.class.as_deref(), issue.component.as_deref()),
+        (Some(1), Some("place_order"), Some("clients"))
+    );
+    let arrival = &first[6];
+    assert!(arrival.text.starts_with("request #1 (place_order) arrived at web from clients; it started serving #1"));
+    assert_eq!((arrival.request, arrival.service.as_deref()), (Some(1), Some("web")));
+    sim.run();
+    let last: Vec<_> = sim.recent_events().collect();
+    assert_eq!(last.len(), 200);
+    assert!(last.windows(2).all(|w| w[1].seq == w[0].seq + 1 && w[1].t >= w[0].t), "oldest first");
+    assert_eq!(sim.last_event().map(|r| r.seq), Some(sim.events()));
+    assert_eq!(serde_json::to_value(sim.report(false)).unwrap(), plain);
+}
+
+#[test]
+fn a_followed_requests_number_names_its_events() {
+    let s = load(&fanout(), 20);
+    let mut sim = Simulation::new(&s.model, s.seed);
+    sim.record_events(10_000);
+    sim.follow_next(Some("page")).unwrap();
+    while sim.followed().is_none_or(|t| t.end.is_none()) {
+        sim.step();
+    }
+    let t = sim.followed().unwrap().clone();
+    assert_eq!(t.id, 1, "the first request issued");
+    let mine: Vec<_> = sim.recent_events().filter(|r| r.request == Some(t.id)).collect();
+    // Issued; at web, which calls a and b at once; each serves and answers; back at web
+    // twice, the second answer completing it; at the clients.
+    assert_eq!(mine.len(), 10, "{mine:#?}");
+    assert!(mine[2].text.starts_with("web's timer fired (token 0); it calls a for #"), "{}", mine[2].text);
+    assert!(mine[2].text.ends_with(" (a read); it calls b for #1 (b read)"), "{}", mine[2].text);
+    assert!(mine[8].text.ends_with("reached web; it answered #1 ok to clients"), "{}", mine[8].text);
+    assert!(mine.iter().all(|r| r.class.as_deref() == Some("page")));
+    assert_eq!(mine[0].t, t.start);
+    let done = mine.last().unwrap();
+    assert_eq!(done.t, t.end.unwrap());
+    assert!(done.text.ends_with(&format!("; request #{} (page) finished ok after 17.0 ms", t.id)), "{}", done.text);
+}

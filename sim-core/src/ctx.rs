@@ -15,6 +15,7 @@ use crate::world::World;
 use crate::world::db_group::DbGroup;
 use crate::world::metrics::Metrics;
 use crate::world::metrics::attribution::{CALLS, NETWORK, NO_LEDGER, QUEUE, SERVICE};
+use crate::world::metrics::event_log::Effect;
 use crate::world::metrics::spans::NO_SPAN;
 use crate::world::notes::{Note, NoteKind};
 use crate::world::request::{Holder, Request, Requests};
@@ -161,6 +162,9 @@ impl Ctx<'_> {
     pub fn set_timer(&mut self, after: SimDuration, token: u32) {
         let epoch = self.world.epoch[self.me.index()];
         self.world.queue.push(self.now + after, Event::new(self.me, EventKind::Timer { token, epoch }));
+        if self.metrics.log.on() {
+            self.metrics.log.effect(Effect::Timer { after });
+        }
     }
 
     #[inline]
@@ -201,11 +205,17 @@ impl Ctx<'_> {
 
     /// Sends a health probe; the target's engine answers `Pong { token, healthy }` if it is up.
     pub fn ping(&mut self, to: ComponentId, token: u32) {
+        if self.metrics.log.on() {
+            self.metrics.log.effect(Effect::Ping { to });
+        }
         self.send(self.me, to, EventKind::Ping { from: self.me, token });
     }
 
     /// Sends a datagram (a leaderless store's replication): a partition loses it.
     pub fn datagram(&mut self, to: ComponentId, token: u32) {
+        if self.metrics.log.on() {
+            self.metrics.log.effect(Effect::Datagram { to });
+        }
         let kind = EventKind::Message { from: self.me, token };
         if !self.world.partitions.is_empty() && !self.crosses_cut_as(self.me, to, kind, false) {
             return;
@@ -221,6 +231,9 @@ impl Ctx<'_> {
 
     /// Sends a message that leaves after `delay` (replication lag, for instance).
     pub fn message_after(&mut self, to: ComponentId, token: u32, delay: SimDuration) {
+        if self.metrics.log.on() {
+            self.metrics.log.effect(Effect::Message { to });
+        }
         let kind = EventKind::Message { from: self.me, token };
         if !self.world.partitions.is_empty() && !self.crosses_cut(self.me, to, kind) {
             return;
@@ -240,6 +253,9 @@ impl Ctx<'_> {
         r.holder = Holder::InTransit;
         if r.span != NO_SPAN {
             self.metrics.spans.on_redirect(r.span, instance.index());
+        }
+        if self.metrics.log.on() {
+            self.metrics.log.effect(Effect::Redirected { serial: r.serial, to: instance });
         }
         self.send(self.me, instance, EventKind::Request(req));
     }
@@ -325,6 +341,9 @@ impl Ctx<'_> {
         let now = self.now;
         let r = self.requests.get_mut(req).expect("serve a live request");
         book(self.metrics, r, now, SERVICE);
+        if self.metrics.log.on() {
+            self.metrics.log.effect(Effect::Began { serial: r.serial });
+        }
     }
 
     /// `req` waits in this instance's queue (for a worker, a connection) from now.
@@ -333,6 +352,9 @@ impl Ctx<'_> {
         let now = self.now;
         let r = self.requests.get_mut(req).expect("queue a live request");
         book(self.metrics, r, now, QUEUE);
+        if self.metrics.log.on() {
+            self.metrics.log.effect(Effect::Queued { serial: r.serial });
+        }
     }
 
     /// A call this component makes on its own account (a cache flushing a dirty entry, a
@@ -493,6 +515,11 @@ impl Ctx<'_> {
         if traced {
             self.open_span(req, instance);
         }
+        if self.metrics.log.on() {
+            let r = self.requests.get(req).expect("live");
+            let (serial, node, root) = (r.serial, r.node, r.parent.is_none() && r.serial != 0);
+            self.metrics.log.effect(Effect::Sent { serial, class, node, to: instance, root });
+        }
         if let Some(t) = self.world.timeouts[class.index()] {
             self.world.queue.push(self.now + t, Event::new(self.me, EventKind::Timeout(req)));
         }
@@ -530,6 +557,9 @@ impl Ctx<'_> {
         r.outcome = outcome;
         r.holder = Holder::InTransit;
         let caller = r.caller;
+        if self.metrics.log.on() {
+            self.metrics.log.effect(Effect::Answered { serial: r.serial, class: r.class, outcome, to: caller });
+        }
         self.send(self.me, caller, EventKind::Response(req));
     }
 
@@ -569,6 +599,10 @@ impl Ctx<'_> {
     pub fn finish_root(&mut self, result: &ChildResult) {
         let m = &mut *self.metrics;
         m.on_finished(self.now, result.class, result.created, result.outcome, result.origin, result.detail);
+        if m.log.on() {
+            let (class, outcome, latency) = (result.class, result.outcome, self.now - result.created);
+            m.log.effect(Effect::Finished { class, outcome, latency });
+        }
         if result.outcome == Outcome::Ok && self.now >= m.warmup_end() {
             m.attribution.commit(result.child, result.class, self.now - result.created);
         }

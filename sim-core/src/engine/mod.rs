@@ -3,6 +3,7 @@
 //! restarted callers are recognized, timeouts fire), hands the rest to the target
 //! component as an `Input`, and folds every event into the trace hash.
 
+mod record;
 mod stall;
 
 pub use stall::{CHECK_EVERY, INSTANT_NS, STALL_EVENTS, Stall};
@@ -195,7 +196,11 @@ impl Simulation {
             TraceEvent { index: self.events, time: s.time, component: e.target(), tag: e.tag(), payload: e.payload() };
         self.trace.add(&trace_event);
         self.events += 1;
-        self.handle(s.time, s.event);
+        if self.metrics.log.on() {
+            self.handle_recorded(s.time, s.event);
+        } else {
+            self.handle(s.time, s.event);
+        }
         Some(trace_event)
     }
 

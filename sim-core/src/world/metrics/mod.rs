@@ -4,6 +4,7 @@
 
 pub mod attribution;
 mod batch_means;
+pub mod event_log;
 pub mod failure;
 mod latency;
 mod series;
@@ -88,6 +89,8 @@ pub struct Metrics {
     connection: Vec<bool>,
     /// Traced requests' spans (off unless asked for).
     pub spans: spans::Tracer,
+    /// The last events processed, for the event inspector (off unless asked for).
+    pub log: event_log::EventLog,
 }
 
 impl Metrics {
@@ -103,6 +106,7 @@ impl Metrics {
             attribution: attribution::Attribution::new(model.classes.iter().map(|c| c.flow.len())),
             connection: (0..model.classes.len()).map(|c| model.is_connection_class(ClassId(c as u16))).collect(),
             spans: spans::Tracer::default(),
+            log: event_log::EventLog::default(),
         }
     }
 
