@@ -16,7 +16,6 @@ use crate::world::db_group::DbGroup;
 use crate::world::metrics::Metrics;
 use crate::world::metrics::attribution::{CALLS, NETWORK, NO_LEDGER, QUEUE, SERVICE};
 use crate::world::metrics::event_log::Effect;
-use crate::world::metrics::spans::NO_SPAN;
 use crate::world::notes::{Note, NoteKind};
 use crate::world::request::{Holder, Request, Requests};
 use crate::world::store_group::StoreGroup;
@@ -162,9 +161,6 @@ impl Ctx<'_> {
     pub fn set_timer(&mut self, after: SimDuration, token: u32) {
         let epoch = self.world.epoch[self.me.index()];
         self.world.queue.push(self.now + after, Event::new(self.me, EventKind::Timer { token, epoch }));
-        if self.metrics.log.on() {
-            self.metrics.log.effect(Effect::Timer { after });
-        }
     }
 
     #[inline]
@@ -249,10 +245,10 @@ impl Ctx<'_> {
         let now = self.now;
         let r = self.requests.get_mut(req).expect("redirect a live request");
         debug_assert_eq!(r.holder, Holder::At(self.me), "only the holder redirects");
-        book(self.metrics, r, now, NETWORK);
+        book(self.metrics, req, r, now, NETWORK);
         r.holder = Holder::InTransit;
-        if r.span != NO_SPAN {
-            self.metrics.spans.on_redirect(r.span, instance.index());
+        if self.metrics.spans.live() {
+            self.metrics.spans.on_redirect(req, instance.index());
         }
         if self.metrics.log.on() {
             self.metrics.log.effect(Effect::Redirected { serial: r.serial, to: instance });
@@ -279,13 +275,12 @@ impl Ctx<'_> {
         let op = self.world.flows[class.index()][0].op;
         let mut call = self.new_call(class, 0, op, key, user, None);
         call.min_version = min_version;
-        call.serial = self.metrics.spans.next_serial();
-        if self.metrics.spans.armed()
-            && let Some(trace) = self.metrics.spans.on_root(call.serial, class, self.now)
-        {
-            call.span.trace = trace;
-        }
+        let serial = self.metrics.spans.next_serial();
+        call.serial = serial as u32;
         let root = self.requests.insert(call);
+        if self.metrics.spans.armed() {
+            self.metrics.spans.on_root(root, serial, class, self.now);
+        }
         self.requests.get_mut(root).expect("live").ledger = root;
         self.metrics.attribution.open(root, class);
         self.route_call(root);
@@ -340,18 +335,18 @@ impl Ctx<'_> {
     pub fn begin_service(&mut self, req: RequestId) {
         let now = self.now;
         let r = self.requests.get_mut(req).expect("serve a live request");
-        book(self.metrics, r, now, SERVICE);
+        book(self.metrics, req, r, now, SERVICE);
         if self.metrics.log.on() {
             self.metrics.log.effect(Effect::Began { serial: r.serial });
         }
     }
 
     /// `req` waits in this instance's queue (for a worker, a connection) from now.
-    #[inline]
+    #[inline(always)]
     pub fn queued(&mut self, req: RequestId) {
         let now = self.now;
         let r = self.requests.get_mut(req).expect("queue a live request");
-        book(self.metrics, r, now, QUEUE);
+        book(self.metrics, req, r, now, QUEUE);
         if self.metrics.log.on() {
             self.metrics.log.effect(Effect::Queued { serial: r.serial });
         }
@@ -396,13 +391,13 @@ impl Ctx<'_> {
         let now = self.now;
         let p = self.requests.get_mut(parent).expect("a call's parent is live");
         p.pending += 1;
-        book(self.metrics, p, now, CALLS);
+        book(self.metrics, parent, p, now, CALLS);
         let p = *p;
         let op = self.world.flows[p.class.index()][node as usize].op;
         let mut call = self.new_call(p.class, node, op, p.key, p.user, Some(parent));
         call.min_version = p.min_version;
         call.ledger = p.ledger;
-        (call.serial, call.span.trace) = (p.serial, p.span.trace);
+        call.serial = p.serial;
         let child = self.requests.insert(call);
         if parallel && p.ledger != NO_LEDGER {
             self.requests.get_mut(child).expect("live").ledger = child;
@@ -441,7 +436,6 @@ impl Ctx<'_> {
             origin: crate::world::request::NO_NODE,
             detail: 0,
             serial: 0,
-            span: NO_SPAN,
         }
     }
 
@@ -449,7 +443,7 @@ impl Ctx<'_> {
     /// a scan of a sharded service goes to every shard (the parent waits for all).
     fn route_call(&mut self, req: RequestId) {
         let r = self.requests.get(req).expect("live");
-        let (class, op, key, traced) = (r.class, r.op, r.key, r.span.trace != NO_SPAN.trace);
+        let (class, op, key) = (r.class, r.op, r.key);
         let service = self.world.flows[class.index()][r.node as usize].service;
         let state = &mut self.world.services[service.index()];
         let instance = match &state.routing {
@@ -489,7 +483,7 @@ impl Ctx<'_> {
             let expected = self.metrics.acked_version(key);
             self.requests.get_mut(req).expect("live").expected_version = expected;
         }
-        self.dispatch_class(req, class, traced, instance);
+        self.dispatch_class(req, class, instance);
     }
 
     /// Replaces a scan with one child per shard, all children of the scan's parent.
@@ -505,20 +499,14 @@ impl Ctx<'_> {
     }
 
     fn dispatch(&mut self, req: RequestId, instance: ComponentId) {
-        let r = self.requests.get(req).expect("live");
-        let (class, traced) = (r.class, r.span.trace != NO_SPAN.trace);
-        self.dispatch_class(req, class, traced, instance);
+        let class = self.requests.get(req).expect("live").class;
+        self.dispatch_class(req, class, instance);
     }
 
     #[inline]
-    fn dispatch_class(&mut self, req: RequestId, class: ClassId, traced: bool, instance: ComponentId) {
-        if traced {
-            self.open_span(req, instance);
-        }
-        if self.metrics.log.on() {
-            let r = self.requests.get(req).expect("live");
-            let (serial, node, root) = (r.serial, r.node, r.parent.is_none() && r.serial != 0);
-            self.metrics.log.effect(Effect::Sent { serial, class, node, to: instance, root });
+    fn dispatch_class(&mut self, req: RequestId, class: ClassId, instance: ComponentId) {
+        if self.metrics.spans.live() || self.metrics.log.on() {
+            self.on_send(req, class, instance);
         }
         if let Some(t) = self.world.timeouts[class.index()] {
             self.world.queue.push(self.now + t, Event::new(self.me, EventKind::Timeout(req)));
@@ -526,31 +514,24 @@ impl Ctx<'_> {
         self.send(self.me, instance, EventKind::Request(req));
     }
 
-    /// A traced call leaves for `instance`: its span opens, under its parent's.
+    /// A call leaves for `instance` while it may be traced or recorded.
     #[cold]
-    fn open_span(&mut self, req: RequestId, instance: ComponentId) {
-        let r = *self.requests.get(req).expect("live");
-        let parent = r.parent.and_then(|p| self.requests.get(p)).map(|p| p.span);
-        let parent_span = match parent {
-            Some(p) if p.span == NO_SPAN.span => None,
-            Some(p) => Some(p.span),
-            None => None,
-        };
-        let span = if r.parent.is_some() && parent_span.is_none() {
-            NO_SPAN
-        } else {
-            self.metrics.spans.on_send(r.span.trace, parent_span, r.class, r.node, instance.index(), self.now)
-        };
-        self.requests.get_mut(req).expect("live").span = span;
+    fn on_send(&mut self, req: RequestId, class: ClassId, instance: ComponentId) {
+        let r = self.requests.get(req).expect("live");
+        let (serial, node, root, parent) = (r.serial, r.node, r.parent.is_none() && r.serial != 0, r.parent);
+        self.metrics.spans.on_send(req, parent, class, node, instance.index(), self.now);
+        if self.metrics.log.on() {
+            self.metrics.log.effect(Effect::Sent { serial, class, node, to: instance, root });
+        }
     }
 
     /// Answers `req` to its caller with `outcome`.
-    #[inline]
+    #[inline(always)]
     pub fn respond(&mut self, req: RequestId, outcome: Outcome) {
         let now = self.now;
         let r = self.requests.get_mut(req).expect("respond to a live request");
         debug_assert_eq!(r.holder, Holder::At(self.me), "only the holder answers");
-        book(self.metrics, r, now, NETWORK);
+        book(self.metrics, req, r, now, NETWORK);
         if outcome != Outcome::Ok && r.origin == crate::world::request::NO_NODE {
             r.origin = r.node;
         }
@@ -618,10 +599,10 @@ pub(crate) fn chance(rng: &mut SimRng, p: f64) -> bool {
 /// Books `r`'s time since its mark in its current phase, and starts `next` now. A traced
 /// call's span is cut at the same instants, so its phases add up as the ledger's do.
 #[inline(always)]
-pub(crate) fn book(metrics: &mut Metrics, r: &mut Request, now: SimTime, next: u8) {
+pub(crate) fn book(metrics: &mut Metrics, id: RequestId, r: &mut Request, now: SimTime, next: u8) {
     metrics.attribution.book(r.ledger, r.node, r.phase, now - r.mark);
-    if r.span != NO_SPAN {
-        metrics.spans.on_phase(r.span, r.phase, r.mark, now);
+    if metrics.spans.live() {
+        metrics.spans.on_phase(id, r.phase, r.mark, now);
     }
     r.mark = now;
     r.phase = next;

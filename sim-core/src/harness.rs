@@ -143,7 +143,6 @@ impl Harness {
             origin: crate::world::request::NO_NODE,
             detail: 0,
             serial: 0,
-            span: crate::world::metrics::spans::NO_SPAN,
         });
         (req, self.input(Input::Request(req)))
     }

@@ -22,7 +22,6 @@ use crate::world::World;
 use crate::world::metrics::Metrics;
 use crate::world::metrics::attribution::{CALLS, NETWORK, QUEUE, SERVICE};
 use crate::world::metrics::failure;
-use crate::world::metrics::spans::NO_SPAN;
 use crate::world::notes::{Note, NoteKind};
 use crate::world::request::{Holder, NO_NODE, Request, Requests};
 
@@ -250,7 +249,7 @@ impl Simulation {
                     return;
                 }
                 r.holder = Holder::At(t);
-                crate::ctx::book(&mut self.metrics, r, now, SERVICE);
+                crate::ctx::book(&mut self.metrics, id, r, now, SERVICE);
                 Input::Request(id)
             }
             EventKind::Response(id) => {
@@ -260,9 +259,9 @@ impl Simulation {
                     self.requests.remove(id);
                     return;
                 }
-                crate::ctx::book(&mut self.metrics, c, now, NETWORK);
-                if c.span != NO_SPAN {
-                    self.metrics.spans.on_end(c.span, now, c.outcome.name());
+                crate::ctx::book(&mut self.metrics, id, c, now, NETWORK);
+                if self.metrics.spans.live() {
+                    self.metrics.spans.on_end(id, now, c.outcome.name());
                 }
                 let result = c.ended(id, c.outcome);
                 self.trace.word(c.outcome as u64);
@@ -282,11 +281,10 @@ impl Simulation {
                 // Its time counts for its root up to now, when its caller moved on.
                 let c = self.requests.get_mut(id).expect("live");
                 let phase = c.phase;
-                crate::ctx::book(&mut self.metrics, c, now, phase);
+                crate::ctx::book(&mut self.metrics, id, c, now, phase);
                 c.ledger = crate::world::metrics::attribution::NO_LEDGER;
-                if c.span != NO_SPAN {
-                    self.metrics.spans.on_end(c.span, now, Outcome::TimedOut.name());
-                    c.span = NO_SPAN;
+                if self.metrics.spans.live() {
+                    self.metrics.spans.on_end(id, now, Outcome::TimedOut.name());
                 }
                 let timed_out = *c;
                 let mut result = timed_out.ended(id, Outcome::TimedOut);
@@ -364,8 +362,8 @@ impl Simulation {
             return;
         }
         if p.pending == 1 {
-            if p.span != NO_SPAN {
-                self.metrics.spans.on_phase(p.span, p.phase, p.mark, now);
+            if self.metrics.spans.live() {
+                self.metrics.spans.on_phase(parent, p.phase, p.mark, now);
             }
             (p.mark, p.phase) = (now, SERVICE);
         }

@@ -26,7 +26,7 @@ impl Simulation {
         let facts = match kind {
             EventKind::Request(id) | EventKind::Response(id) | EventKind::Timeout(id) => {
                 self.requests.get(id).map(|r| Facts {
-                    serial: r.serial,
+                    serial: u64::from(r.serial),
                     class: r.class,
                     node: r.node,
                     caller: r.caller,

@@ -47,7 +47,7 @@ impl Simulation {
         let subject = r.facts.map(|f| (f.serial, f.class)).or_else(|| {
             r.effects.iter().find_map(|e| match *e {
                 Effect::Sent { serial, class, .. } | Effect::Answered { serial, class, .. } if serial > 0 => {
-                    Some((serial, class))
+                    Some((u64::from(serial), class))
                 }
                 _ => None,
             })
@@ -177,7 +177,7 @@ impl Simulation {
         let name = |c: ComponentId| self.component_name(c);
         match *e {
             Effect::Sent { serial, class, to, root: true, .. } => {
-                format!("it issued {} to {}", self.request_words(serial, class), name(to))
+                format!("it issued {} to {}", self.request_words(u64::from(serial), class), name(to))
             }
             Effect::Sent { serial, class, node, to, .. } => {
                 format!(
@@ -202,7 +202,6 @@ impl Simulation {
                 };
                 format!("{} {how} after {}", self.request_words(serial, class), ms(latency))
             }
-            Effect::Timer { after } => format!("it set a timer for {}", ms(after)),
             Effect::Ping { to } => format!("it probed {}", name(to)),
             Effect::Message { to } => format!("it sent a message to {}", name(to)),
             Effect::Datagram { to } => format!("it sent a datagram to {}", name(to)),

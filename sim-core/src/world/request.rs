@@ -62,10 +62,9 @@ pub struct Request {
     /// request was doing there (`failure::*`).
     pub origin: u16,
     pub detail: u8,
-    /// Its root's serial number (`Tracer::next_serial`), 0 for a call of no request.
-    pub serial: u64,
-    /// Its span if its root is traced (`metrics::spans`), else `NO_SPAN`.
-    pub span: crate::world::metrics::spans::SpanRef,
+    /// Its root's serial number (`Tracer::next_serial`) modulo 2^32 (it fits where the
+    /// struct had padding), 0 for a call of no request.
+    pub serial: u32,
 }
 
 /// `origin` of a request that has not failed, or failed before reaching any service.
@@ -240,7 +239,6 @@ mod tests {
             origin: NO_NODE,
             detail: 0,
             serial: 0,
-            span: crate::world::metrics::spans::NO_SPAN,
         }
     }
 

@@ -42,36 +42,33 @@ pub enum Fate {
 pub enum Effect {
     /// A call (a root when `root`) sent to `to`.
     Sent {
-        serial: u64,
+        serial: u32,
         class: ClassId,
         node: u16,
         to: ComponentId,
         root: bool,
     },
     Answered {
-        serial: u64,
+        serial: u32,
         class: ClassId,
         outcome: Outcome,
         to: ComponentId,
     },
     Redirected {
-        serial: u64,
+        serial: u32,
         to: ComponentId,
     },
     Queued {
-        serial: u64,
+        serial: u32,
     },
     Began {
-        serial: u64,
+        serial: u32,
     },
     /// The answer to the event's root request was recorded by its client.
     Finished {
         class: ClassId,
         outcome: Outcome,
         latency: SimDuration,
-    },
-    Timer {
-        after: SimDuration,
     },
     Ping {
         to: ComponentId,

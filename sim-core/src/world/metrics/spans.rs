@@ -1,6 +1,9 @@
 //! Request tracing: chosen root requests followed hop by hop, one span a call, as a
-//! distributed-tracing waterfall. Off by default; while no trace is open a call carries
-//! `NO_SPAN` and the only cost is the test of that field where a call changes phase.
+//! distributed-tracing waterfall. Off by default.
+//!
+//! While no trace is open the tracer's `live` flag is down, and each hook (where a call
+//! changes phase, is made, sent or answered) costs the test of it; while one is, the calls
+//! being traced are looked up by id in a small map.
 //!
 //! A span is cut into segments at exactly the instants the latency attribution books a
 //! call's time (`ctx::book`): on the wire, in a queue, in service, and waiting on its own
@@ -17,9 +20,10 @@
 //! its spans still open then are closed at that instant as `unfinished`, as is any call
 //! still out when its own caller stops waiting, so every span lies inside its parent's.
 
-use crate::kernel::ids::ClassId;
+use crate::kernel::ids::{ClassId, RequestId};
 use crate::kernel::time::SimTime;
 use crate::model::Model;
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 /// At most this many spans a trace; further calls are counted in `dropped_spans`.
@@ -27,15 +31,16 @@ pub const MAX_SPANS: usize = 10_000;
 /// At most this many sampled traces a run.
 pub const MAX_TRACES: usize = 10_000;
 
-/// Which trace and which span of it a call belongs to; `NO_SPAN` when it is not traced.
+/// A traced call: its trace, its span once sent, and its parent's span.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct SpanRef {
-    pub trace: u32,
-    pub span: u32,
+struct Call {
+    trace: u32,
+    span: u32,
+    parent: u32,
 }
 
-/// A call that is not traced.
-pub const NO_SPAN: SpanRef = SpanRef { trace: u32::MAX, span: u32::MAX };
+/// No span (yet): a call not sent, or the root's parent.
+const NONE: u32 = u32::MAX;
 
 /// A phase of a call's time, as the latency attribution books it, plus the wait on its
 /// own calls (booked by them).
@@ -178,6 +183,10 @@ pub struct Tracer {
     store: Vec<Option<Open>>,
     /// Completed sampled traces, in the order they completed.
     done: Vec<RequestTrace>,
+    /// The calls of open traces still out, by request id.
+    calls: BTreeMap<RequestId, Call>,
+    /// `calls` is not empty: the one test on the hot path.
+    live: bool,
 }
 
 impl Tracer {
@@ -186,6 +195,29 @@ impl Tracer {
     pub fn next_serial(&mut self) -> u64 {
         self.issued += 1;
         self.issued
+    }
+
+    /// Whether any call is being traced: the test at every hook.
+    #[inline(always)]
+    pub fn live(&self) -> bool {
+        self.live
+    }
+
+    fn insert(&mut self, id: RequestId, call: Call) {
+        self.calls.insert(id, call);
+        self.live = true;
+    }
+
+    fn remove(&mut self, id: RequestId) -> Option<Call> {
+        let call = self.calls.remove(&id);
+        self.live = !self.calls.is_empty();
+        call
+    }
+
+    /// Forgets the calls of trace `t` (complete, or no longer read).
+    fn drop_calls(&mut self, t: u32) {
+        self.calls.retain(|_, c| c.trace != t);
+        self.live = !self.calls.is_empty();
     }
 
     /// Whether a root issued now might be traced: the one test on the issue path.
@@ -221,6 +253,7 @@ impl Tracer {
             && (!open.sampled || open.closed)
         {
             self.store[f as usize] = None;
+            self.drop_calls(f);
         }
     }
 
@@ -232,15 +265,15 @@ impl Tracer {
         &self.done
     }
 
-    /// A root numbered `serial` of `class` is issued now: its trace index if it is traced.
+    /// Root `id`, numbered `serial`, of `class` is issued now: traced if it is chosen.
     #[cold]
-    pub fn on_root(&mut self, serial: u64, class: ClassId, now: SimTime) -> Option<u32> {
+    pub fn on_root(&mut self, id: RequestId, serial: u64, class: ClassId, now: SimTime) {
         let names = self.names.as_ref().expect("names are set when tracing is asked for");
         let any = !names.connection[class.index()];
         let followed = self.follow.is_some_and(|c| c.map_or(any, |c| c == class));
         let sampled = any && self.sample_left > 0 && now >= self.sample_from;
         if !followed && !sampled {
-            return None;
+            return;
         }
         let trace = RequestTrace {
             id: serial,
@@ -260,28 +293,52 @@ impl Tracer {
         if sampled {
             self.sample_left -= 1;
         }
-        Some(index)
+        self.insert(id, Call { trace: index, span: NONE, parent: NONE });
     }
 
-    /// A traced call (flow node `node` of `class`) is sent now to `instance`: its span.
+    /// Call `id` (flow node `node` of `class`), made by `parent` (`None` for a root or a
+    /// component's own call), is sent now to `instance`: its span opens if its root is
+    /// traced (a root is in `calls` from its issue, a call when its parent is there).
     #[cold]
     pub fn on_send(
         &mut self,
-        trace: u32,
-        parent: Option<u32>,
+        id: RequestId,
+        parent: Option<RequestId>,
         class: ClassId,
         node: u16,
         instance: usize,
         now: SimTime,
-    ) -> SpanRef {
+    ) {
+        let call = match parent {
+            None => match self.calls.get(&id) {
+                Some(&c) if c.span == NONE => c,
+                _ => return,
+            },
+            Some(p) => match self.calls.get(&p) {
+                Some(p) if p.span != NONE && !self.calls.contains_key(&id) => {
+                    Call { trace: p.trace, span: NONE, parent: p.span }
+                }
+                _ => return,
+            },
+        };
+        match self.open_span(call, class, node, instance, now) {
+            Some(span) => self.insert(id, Call { span, ..call }),
+            None => {
+                self.remove(id);
+            }
+        }
+    }
+
+    fn open_span(&mut self, call: Call, class: ClassId, node: u16, instance: usize, now: SimTime) -> Option<u32> {
+        let parent = Some(call.parent).filter(|&p| p != NONE);
         let names = self.names.clone().expect("names are set when tracing is asked for");
-        let Some(Some(open)) = self.store.get_mut(trace as usize) else { return NO_SPAN };
+        let open = self.store.get_mut(call.trace as usize)?.as_mut()?;
         if open.closed || parent.is_some_and(|p| open.trace.spans[p as usize].end.is_some()) {
-            return NO_SPAN;
+            return None;
         }
         if open.trace.spans.len() >= MAX_SPANS {
             open.trace.dropped_spans += 1;
-            return NO_SPAN;
+            return None;
         }
         let id = open.trace.spans.len() as u32;
         let (c, n) = (class.index(), usize::from(node));
@@ -305,22 +362,23 @@ impl Tracer {
         if let Some(p) = parent {
             open.children_out[p as usize] += 1;
         }
-        SpanRef { trace, span: id }
+        Some(id)
     }
 
-    fn span_mut(&mut self, at: SpanRef) -> Option<&mut Span> {
-        let open = self.store.get_mut(at.trace as usize)?.as_mut()?;
-        let span = open.trace.spans.get_mut(at.span as usize)?;
+    fn span_mut(&mut self, id: RequestId) -> Option<&mut Span> {
+        let call = *self.calls.get(&id)?;
+        let open = self.store.get_mut(call.trace as usize)?.as_mut()?;
+        let span = open.trace.spans.get_mut(call.span as usize)?;
         span.end.is_none().then_some(span)
     }
 
-    /// A traced call spent `from..to` in `phase` (an attribution phase, `CALLS` included).
+    /// Call `id` spent `from..to` in `phase` (an attribution phase, `CALLS` included).
     #[cold]
-    pub fn on_phase(&mut self, at: SpanRef, phase: u8, from: SimTime, to: SimTime) {
+    pub fn on_phase(&mut self, id: RequestId, phase: u8, from: SimTime, to: SimTime) {
         if to <= from {
             return;
         }
-        let Some(span) = self.span_mut(at) else { return };
+        let Some(span) = self.span_mut(id) else { return };
         let phase = Phase::of(phase);
         let ns = to.since(from).0;
         match phase {
@@ -335,36 +393,41 @@ impl Tracer {
         }
     }
 
-    /// A traced call was handed on to `instance` (a replica redirecting to the primary).
+    /// Call `id` was handed on to `instance` (a replica redirecting to the primary).
     #[cold]
-    pub fn on_redirect(&mut self, at: SpanRef, instance: usize) {
+    pub fn on_redirect(&mut self, id: RequestId, instance: usize) {
         let Some(name) = self.names.as_ref().map(|n| n.instances[instance].clone()) else { return };
-        if let Some(span) = self.span_mut(at) {
+        if let Some(span) = self.span_mut(id) {
             span.instance = format!("{} → {name}", span.instance);
         }
     }
 
-    /// A traced call ended now for its caller (answered, refused, timed out): its span
-    /// closes, with the calls it still had out; the root's closing completes the trace.
+    /// Call `id` ended now for its caller (answered, refused, timed out): its span closes,
+    /// with the calls it still had out; the root's closing completes the trace.
     #[cold]
-    pub fn on_end(&mut self, at: SpanRef, now: SimTime, outcome: &str) {
-        let Some(Some(open)) = self.store.get_mut(at.trace as usize) else { return };
-        if open.closed || open.trace.spans.get(at.span as usize).is_none_or(|s| s.end.is_some()) {
+    pub fn on_end(&mut self, id: RequestId, now: SimTime, outcome: &str) {
+        let Some(call) = self.remove(id).filter(|c| c.span != NONE) else { return };
+        let at = (call.trace, call.span);
+        let Some(Some(open)) = self.store.get_mut(at.0 as usize) else { return };
+        if open.closed || open.trace.spans.get(at.1 as usize).is_none_or(|s| s.end.is_some()) {
             return;
         }
-        close(open, at.span, now, outcome);
-        if at.span != 0 {
+        close(open, at.1, now, outcome);
+        if at.1 != 0 {
             return;
         }
         open.closed = true;
         (open.trace.end, open.trace.outcome) = (Some(now), Some(outcome.to_string()));
-        if !open.sampled {
+        let sampled = open.sampled;
+        self.drop_calls(at.0);
+        if !sampled {
             return;
         }
-        if self.followed == Some(at.trace) {
+        if self.followed == Some(at.0) {
+            let open = self.store[at.0 as usize].as_ref().expect("present");
             self.done.push(open.trace.clone());
         } else {
-            let open = self.store[at.trace as usize].take().expect("present");
+            let open = self.store[at.0 as usize].take().expect("present");
             self.done.push(open.trace);
         }
     }
