@@ -110,6 +110,13 @@ pub struct RunArgs {
     /// Write every processed event to FILE as a JSON line.
     #[arg(long, value_name = "FILE")]
     pub trace: Option<PathBuf>,
+    /// Trace the first N requests issued after the warm-up hop by hop and write them as
+    /// Chrome trace-event JSON (open it in ui.perfetto.dev), at most 10,000.
+    #[arg(long, value_name = "N", value_parser = parse_trace_requests)]
+    pub trace_requests: Option<usize>,
+    /// Where --trace-requests writes [default: SCENARIO-requests.trace.json].
+    #[arg(long, value_name = "PATH", requires = "trace_requests")]
+    pub trace_out: Option<PathBuf>,
     /// Run twice in this process and compare the runs event by event; exit 4 on a mismatch.
     #[arg(long)]
     pub check_determinism: bool,
@@ -266,6 +273,19 @@ fn parse_set(s: &str) -> Result<(String, String), String> {
             Ok((k.trim().to_string(), v.trim().to_string()))
         }
         _ => Err(format!("expected NAME=VALUE, such as arrival_rate=9.5, found `{s}`")),
+    }
+}
+
+fn parse_trace_requests(s: &str) -> Result<usize, String> {
+    let max = sim_core::world::metrics::spans::MAX_TRACES;
+    match s.parse::<usize>() {
+        Ok(n) if (1..=max).contains(&n) => Ok(n),
+        Ok(0) => Err(format!("expected a number of requests to trace from 1 to {max}, found 0")),
+        Ok(n) => Err(format!(
+            "at most {max} requests are traced in one run (each keeps up to 10,000 spans), found {n}; \
+             trace fewer, or run again with another --seed for more"
+        )),
+        Err(_) => Err(format!("expected a number of requests to trace from 1 to {max}, found `{s}`")),
     }
 }
 

@@ -10,6 +10,7 @@ mod diagram;
 mod expectations;
 mod figures;
 mod over_seeds;
+mod request_trace;
 mod run;
 mod signals;
 mod svg;

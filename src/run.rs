@@ -4,7 +4,9 @@
 use crate::cli::RunArgs;
 use crate::signals::{self, Stop};
 use crate::text_report;
-use crate::{EXIT_DETERMINISM, EXIT_EXPECTATION, EXIT_INPUT, charts, expectations, load, over_seeds, svg};
+use crate::{
+    EXIT_DETERMINISM, EXIT_EXPECTATION, EXIT_INPUT, charts, expectations, load, over_seeds, request_trace, svg,
+};
 use anyhow::Context;
 use scenarios::builtin::DEFAULT_SCENARIO;
 use scenarios::{Overrides, Scenario};
@@ -51,6 +53,15 @@ pub fn run(args: &RunArgs) -> anyhow::Result<i32> {
     if args.series || args.svg.is_some() {
         sim.collect_series_percentiles();
     }
+    // Opened before the run, so that an unwritable path fails at once.
+    let requests_out = match args.trace_requests {
+        Some(n) => {
+            sim.follow_sample(n);
+            let path = args.trace_out.clone().unwrap_or_else(|| request_trace::default_path(&scenario.name));
+            Some(request_trace::Out::create(path, n)?)
+        }
+        None => None,
+    };
     let stop = Stop::install();
     let started = Instant::now();
     let mut trace = match &args.trace {
@@ -77,6 +88,9 @@ pub fn run(args: &RunArgs) -> anyhow::Result<i32> {
     }
     let mut report = sim.report(args.series || args.svg.is_some());
     report.set_wall_seconds(started.elapsed().as_secs_f64());
+    if let Some(out) = requests_out {
+        out.write(&sim, &scenario.name, seed)?;
+    }
     if let Some(path) = &args.svg {
         let heading = format!("scalelab run {}, seed {seed}", scenario.name);
         svg::write(
@@ -130,8 +144,10 @@ fn print_report(
 /// `run --seeds K`: the first seed's report as a single run prints it, then every
 /// headline figure over the K seeds (in the JSON, as `over_seeds`).
 fn run_seeds(args: &RunArgs, scenario: &Scenario, first: u64) -> anyhow::Result<i32> {
-    if args.trace.is_some() || args.svg.is_some() || args.series {
-        anyhow::bail!("--seeds runs many seeds: --trace, --svg and --series describe one run; run one seed for them");
+    if args.trace.is_some() || args.svg.is_some() || args.series || args.trace_requests.is_some() {
+        anyhow::bail!(
+            "--seeds runs many seeds: --trace, --trace-requests, --svg and --series describe one run; run one seed for them"
+        );
     }
     let seeds: Vec<u64> = (0..u64::from(args.seeds)).map(|i| first.wrapping_add(i)).collect();
     let threads = args.jobs.map_or_else(crate::batch::default_jobs, usize::from);

@@ -15,6 +15,7 @@ use crate::world::World;
 use crate::world::db_group::DbGroup;
 use crate::world::metrics::Metrics;
 use crate::world::metrics::attribution::{CALLS, NETWORK, NO_LEDGER, QUEUE, SERVICE};
+use crate::world::metrics::event_log::Effect;
 use crate::world::notes::{Note, NoteKind};
 use crate::world::request::{Holder, Request, Requests};
 use crate::world::store_group::StoreGroup;
@@ -200,11 +201,17 @@ impl Ctx<'_> {
 
     /// Sends a health probe; the target's engine answers `Pong { token, healthy }` if it is up.
     pub fn ping(&mut self, to: ComponentId, token: u32) {
+        if self.metrics.log.on() {
+            self.metrics.log.effect(Effect::Ping { to });
+        }
         self.send(self.me, to, EventKind::Ping { from: self.me, token });
     }
 
     /// Sends a datagram (a leaderless store's replication): a partition loses it.
     pub fn datagram(&mut self, to: ComponentId, token: u32) {
+        if self.metrics.log.on() {
+            self.metrics.log.effect(Effect::Datagram { to });
+        }
         let kind = EventKind::Message { from: self.me, token };
         if !self.world.partitions.is_empty() && !self.crosses_cut_as(self.me, to, kind, false) {
             return;
@@ -220,6 +227,9 @@ impl Ctx<'_> {
 
     /// Sends a message that leaves after `delay` (replication lag, for instance).
     pub fn message_after(&mut self, to: ComponentId, token: u32, delay: SimDuration) {
+        if self.metrics.log.on() {
+            self.metrics.log.effect(Effect::Message { to });
+        }
         let kind = EventKind::Message { from: self.me, token };
         if !self.world.partitions.is_empty() && !self.crosses_cut(self.me, to, kind) {
             return;
@@ -235,8 +245,14 @@ impl Ctx<'_> {
         let now = self.now;
         let r = self.requests.get_mut(req).expect("redirect a live request");
         debug_assert_eq!(r.holder, Holder::At(self.me), "only the holder redirects");
-        book(&mut self.metrics.attribution, r, now, NETWORK);
+        book(self.metrics, req, r, now, NETWORK);
         r.holder = Holder::InTransit;
+        if self.metrics.spans.live() {
+            self.metrics.spans.on_redirect(req, instance.index());
+        }
+        if self.metrics.log.on() {
+            self.metrics.log.effect(Effect::Redirected { serial: r.serial, to: instance });
+        }
         self.send(self.me, instance, EventKind::Request(req));
     }
 
@@ -259,7 +275,12 @@ impl Ctx<'_> {
         let op = self.world.flows[class.index()][0].op;
         let mut call = self.new_call(class, 0, op, key, user, None);
         call.min_version = min_version;
+        let serial = self.metrics.spans.next_serial();
+        call.serial = serial as u32;
         let root = self.requests.insert(call);
+        if self.metrics.spans.armed() {
+            self.metrics.spans.on_root(root, serial, class, self.now);
+        }
         self.requests.get_mut(root).expect("live").ledger = root;
         self.metrics.attribution.open(root, class);
         self.route_call(root);
@@ -314,15 +335,21 @@ impl Ctx<'_> {
     pub fn begin_service(&mut self, req: RequestId) {
         let now = self.now;
         let r = self.requests.get_mut(req).expect("serve a live request");
-        book(&mut self.metrics.attribution, r, now, SERVICE);
+        book(self.metrics, req, r, now, SERVICE);
+        if self.metrics.log.on() {
+            self.metrics.log.effect(Effect::Began { serial: r.serial });
+        }
     }
 
     /// `req` waits in this instance's queue (for a worker, a connection) from now.
-    #[inline]
+    #[inline(always)]
     pub fn queued(&mut self, req: RequestId) {
         let now = self.now;
         let r = self.requests.get_mut(req).expect("queue a live request");
-        book(&mut self.metrics.attribution, r, now, QUEUE);
+        book(self.metrics, req, r, now, QUEUE);
+        if self.metrics.log.on() {
+            self.metrics.log.effect(Effect::Queued { serial: r.serial });
+        }
     }
 
     /// A call this component makes on its own account (a cache flushing a dirty entry, a
@@ -364,12 +391,13 @@ impl Ctx<'_> {
         let now = self.now;
         let p = self.requests.get_mut(parent).expect("a call's parent is live");
         p.pending += 1;
-        book(&mut self.metrics.attribution, p, now, CALLS);
+        book(self.metrics, parent, p, now, CALLS);
         let p = *p;
         let op = self.world.flows[p.class.index()][node as usize].op;
         let mut call = self.new_call(p.class, node, op, p.key, p.user, Some(parent));
         call.min_version = p.min_version;
         call.ledger = p.ledger;
+        call.serial = p.serial;
         let child = self.requests.insert(call);
         if parallel && p.ledger != NO_LEDGER {
             self.requests.get_mut(child).expect("live").ledger = child;
@@ -407,6 +435,7 @@ impl Ctx<'_> {
             last_call: NO_LEDGER,
             origin: crate::world::request::NO_NODE,
             detail: 0,
+            serial: 0,
         }
     }
 
@@ -476,25 +505,42 @@ impl Ctx<'_> {
 
     #[inline]
     fn dispatch_class(&mut self, req: RequestId, class: ClassId, instance: ComponentId) {
+        if self.metrics.spans.live() || self.metrics.log.on() {
+            self.on_send(req, class, instance);
+        }
         if let Some(t) = self.world.timeouts[class.index()] {
             self.world.queue.push(self.now + t, Event::new(self.me, EventKind::Timeout(req)));
         }
         self.send(self.me, instance, EventKind::Request(req));
     }
 
+    /// A call leaves for `instance` while it may be traced or recorded.
+    #[cold]
+    fn on_send(&mut self, req: RequestId, class: ClassId, instance: ComponentId) {
+        let r = self.requests.get(req).expect("live");
+        let (serial, node, root, parent) = (r.serial, r.node, r.parent.is_none() && r.serial != 0, r.parent);
+        self.metrics.spans.on_send(req, parent, class, node, instance.index(), self.now);
+        if self.metrics.log.on() {
+            self.metrics.log.effect(Effect::Sent { serial, class, node, to: instance, root });
+        }
+    }
+
     /// Answers `req` to its caller with `outcome`.
-    #[inline]
+    #[inline(always)]
     pub fn respond(&mut self, req: RequestId, outcome: Outcome) {
         let now = self.now;
         let r = self.requests.get_mut(req).expect("respond to a live request");
         debug_assert_eq!(r.holder, Holder::At(self.me), "only the holder answers");
-        book(&mut self.metrics.attribution, r, now, NETWORK);
+        book(self.metrics, req, r, now, NETWORK);
         if outcome != Outcome::Ok && r.origin == crate::world::request::NO_NODE {
             r.origin = r.node;
         }
         r.outcome = outcome;
         r.holder = Holder::InTransit;
         let caller = r.caller;
+        if self.metrics.log.on() {
+            self.metrics.log.effect(Effect::Answered { serial: r.serial, class: r.class, outcome, to: caller });
+        }
         self.send(self.me, caller, EventKind::Response(req));
     }
 
@@ -534,6 +580,10 @@ impl Ctx<'_> {
     pub fn finish_root(&mut self, result: &ChildResult) {
         let m = &mut *self.metrics;
         m.on_finished(self.now, result.class, result.created, result.outcome, result.origin, result.detail);
+        if m.log.on() {
+            let (class, outcome, latency) = (result.class, result.outcome, self.now - result.created);
+            m.log.effect(Effect::Finished { class, outcome, latency });
+        }
         if result.outcome == Outcome::Ok && self.now >= m.warmup_end() {
             m.attribution.commit(result.child, result.class, self.now - result.created);
         }
@@ -546,15 +596,14 @@ pub(crate) fn chance(rng: &mut SimRng, p: f64) -> bool {
     p > 0.0 && (rng.next_u64() >> 11) as f64 * (1.0 / (1u64 << 53) as f64) < p
 }
 
-/// Books `r`'s time since its mark in its current phase, and starts `next` now.
+/// Books `r`'s time since its mark in its current phase, and starts `next` now. A traced
+/// call's span is cut at the same instants, so its phases add up as the ledger's do.
 #[inline(always)]
-pub(crate) fn book(
-    ledgers: &mut crate::world::metrics::attribution::Attribution,
-    r: &mut Request,
-    now: SimTime,
-    next: u8,
-) {
-    ledgers.book(r.ledger, r.node, r.phase, now - r.mark);
+pub(crate) fn book(metrics: &mut Metrics, id: RequestId, r: &mut Request, now: SimTime, next: u8) {
+    metrics.attribution.book(r.ledger, r.node, r.phase, now - r.mark);
+    if metrics.spans.live() {
+        metrics.spans.on_phase(id, r.phase, r.mark, now);
+    }
     r.mark = now;
     r.phase = next;
 }

@@ -142,6 +142,7 @@ impl Harness {
             last_call: crate::world::metrics::attribution::NO_LEDGER,
             origin: crate::world::request::NO_NODE,
             detail: 0,
+            serial: 0,
         });
         (req, self.input(Input::Request(req)))
     }

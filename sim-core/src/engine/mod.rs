@@ -3,6 +3,7 @@
 //! restarted callers are recognized, timeouts fire), hands the rest to the target
 //! component as an `Input`, and folds every event into the trace hash.
 
+mod record;
 mod stall;
 
 pub use stall::{CHECK_EVERY, INSTANT_NS, STALL_EVENTS, Stall};
@@ -217,7 +218,11 @@ impl Simulation {
             TraceEvent { index: self.events, time: s.time, component: e.target(), tag: e.tag(), payload: e.payload() };
         self.trace.add(&trace_event);
         self.events += 1;
-        self.handle(s.time, s.event);
+        if self.metrics.log.on() {
+            self.handle_recorded(s.time, s.event);
+        } else {
+            self.handle(s.time, s.event);
+        }
         Some(trace_event)
     }
 
@@ -267,7 +272,7 @@ impl Simulation {
                     return;
                 }
                 r.holder = Holder::At(t);
-                crate::ctx::book(&mut self.metrics.attribution, r, now, SERVICE);
+                crate::ctx::book(&mut self.metrics, id, r, now, SERVICE);
                 Input::Request(id)
             }
             EventKind::Response(id) => {
@@ -277,7 +282,10 @@ impl Simulation {
                     self.requests.remove(id);
                     return;
                 }
-                crate::ctx::book(&mut self.metrics.attribution, c, now, NETWORK);
+                crate::ctx::book(&mut self.metrics, id, c, now, NETWORK);
+                if self.metrics.spans.live() {
+                    self.metrics.spans.on_end(id, now, c.outcome.name());
+                }
                 let result = c.ended(id, c.outcome);
                 self.trace.word(c.outcome as u64);
                 let c = self.requests.remove(id);
@@ -296,8 +304,11 @@ impl Simulation {
                 // Its time counts for its root up to now, when its caller moved on.
                 let c = self.requests.get_mut(id).expect("live");
                 let phase = c.phase;
-                crate::ctx::book(&mut self.metrics.attribution, c, now, phase);
+                crate::ctx::book(&mut self.metrics, id, c, now, phase);
                 c.ledger = crate::world::metrics::attribution::NO_LEDGER;
+                if self.metrics.spans.live() {
+                    self.metrics.spans.on_end(id, now, Outcome::TimedOut.name());
+                }
                 let timed_out = *c;
                 let mut result = timed_out.ended(id, Outcome::TimedOut);
                 (result.origin, result.detail) = (origin, detail);
@@ -377,6 +388,9 @@ impl Simulation {
             return;
         }
         if p.pending == 1 {
+            if self.metrics.spans.live() {
+                self.metrics.spans.on_phase(parent, p.phase, p.mark, now);
+            }
             (p.mark, p.phase) = (now, SERVICE);
         }
         if c.outcome != Outcome::Ok {

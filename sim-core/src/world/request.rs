@@ -62,6 +62,9 @@ pub struct Request {
     /// request was doing there (`failure::*`).
     pub origin: u16,
     pub detail: u8,
+    /// Its root's serial number (`Tracer::next_serial`) modulo 2^32 (it fits where the
+    /// struct had padding), 0 for a call of no request.
+    pub serial: u32,
 }
 
 /// `origin` of a request that has not failed, or failed before reaching any service.
@@ -235,6 +238,7 @@ mod tests {
             last_call: crate::world::metrics::attribution::NO_LEDGER,
             origin: NO_NODE,
             detail: 0,
+            serial: 0,
         }
     }
 

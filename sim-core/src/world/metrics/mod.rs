@@ -4,9 +4,11 @@
 
 pub mod attribution;
 mod batch_means;
+pub mod event_log;
 pub mod failure;
 mod latency;
 mod series;
+pub mod spans;
 mod time_weighted;
 
 pub use batch_means::{BatchMeans, ci95_of};
@@ -85,6 +87,10 @@ pub struct Metrics {
     /// Per class: it opens connections (`Model::is_connection_class`), which the series
     /// of requests leaves out.
     connection: Vec<bool>,
+    /// Traced requests' spans (off unless asked for).
+    pub spans: spans::Tracer,
+    /// The last events processed, for the event inspector (off unless asked for).
+    pub log: event_log::EventLog,
 }
 
 impl Metrics {
@@ -99,6 +105,8 @@ impl Metrics {
             history: std::collections::BTreeMap::new(),
             attribution: attribution::Attribution::new(model.classes.iter().map(|c| c.flow.len())),
             connection: (0..model.classes.len()).map(|c| model.is_connection_class(ClassId(c as u16))).collect(),
+            spans: spans::Tracer::default(),
+            log: event_log::EventLog::default(),
         }
     }
 
