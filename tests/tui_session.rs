@@ -228,3 +228,47 @@ fn a_recorded_asciicast_is_v2_and_replays_the_session_s_frames() {
     assert!(last.contains("│ 1 events") && last.contains("1 components"), "{last}");
     assert!(last.contains("? help") && last.contains("q quit"));
 }
+
+/// The session: two web servers added live with the knob (the model grows, so the
+/// run is replayed from t = 0 with them) and the network cut in two sides chosen by hand,
+/// saved from the TUI and replayed headless through the CLI to the same trace hash.
+#[test]
+fn a_session_that_adds_two_web_servers_and_cuts_two_sides_replays_headless() {
+    let dir = std::env::temp_dir().join(format!("scalelab-knobs-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut s = Session::open("pixelcraft-1m", Some(3)).unwrap();
+    s.run_until(at(65), u64::MAX);
+    let web = |s: &Session| s.sim().model().services.iter().find(|x| x.name == "web").unwrap().instances.len();
+    assert_eq!(web(&s), 10);
+    for want in [11, 12] {
+        let knob = s
+            .knobs()
+            .into_iter()
+            .find(|k| matches!(k, FaultRequest::Scale { service, instances } if service == "web" && *instances == want))
+            .unwrap_or_else(|| panic!("a knob to {want} web servers in {:?}", s.knobs()));
+        s.inject(&knob).unwrap();
+        s.run_until(at(65 + want as u64 - 10), u64::MAX);
+    }
+    assert_eq!(web(&s), 12, "two web servers more");
+    let sides = vec![
+        vec!["web-1".to_string(), "web-2".into(), "redis-1".into()],
+        vec!["web-11".to_string(), "web-12".into(), "redis-2".into(), "redis-3".into()],
+    ];
+    s.inject(&FaultRequest::Partition { sides }).unwrap();
+    s.run_until(at(80), u64::MAX);
+    assert_eq!(s.sim().cuts().len(), 1);
+    let report = s.sim().report(false);
+    let u = |name: &str| report.components[name].utilization.unwrap_or(0.0);
+    // Joined at 66 s, it serves once the balancer's health checks pass.
+    assert!(u("web-12") > 0.0, "the new server serves: {} (web-1 {})", u("web-12"), u("web-1"));
+    let path = s.save(&dir).unwrap();
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert_eq!(text.matches("scale = \"web\"").count(), 2, "{text}");
+    assert!(text.contains("partition = [[\"web-1\", \"web-2\", \"redis-1\"]"), "{text}");
+
+    let out = Command::new(env!("CARGO_BIN_EXE_scalelab")).arg("replay").arg(&path).output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(stdout.contains("session with 3 faults by hand"), "{stdout}");
+    assert!(stdout.contains("reproduced: the same trace hash"), "{stdout}");
+}

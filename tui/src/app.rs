@@ -127,6 +127,8 @@ pub struct App {
     opening: Option<String>,
     /// A scenario was opened: the next snapshot shows the main screen.
     show_main: bool,
+    /// Which class `t` follows: 0 any, k the snapshot's class k - 1.
+    follow_class: usize,
 }
 
 impl App {
@@ -149,6 +151,7 @@ impl App {
             message: None,
             opening: None,
             show_main: true,
+            follow_class: 0,
         }
     }
 
@@ -227,6 +230,7 @@ impl App {
             items.push(MenuItem::Fault(FaultRequest::HealAll));
         }
         items.push(MenuItem::BuildPartition);
+        items.extend(s.knobs.iter().cloned().map(MenuItem::Fault));
         for (name, down) in &s.instances {
             items.push(MenuItem::Fault(if *down {
                 FaultRequest::Restart(name.clone())
@@ -417,7 +421,14 @@ impl App {
                 }
             }
             Action::Follow => {
+                // While waiting for a request, t again picks the next class.
+                let Some(s) = &self.snapshot else { return Vec::new() };
+                if self.panel == Panel::Request && s.following.is_some() {
+                    self.follow_class = (self.follow_class + 1) % (s.classes.len() + 1);
+                }
+                let class = self.follow_class.checked_sub(1).and_then(|k| s.classes.get(k)).cloned();
                 self.show_panel(Panel::Request);
+                return vec![Control::Follow(class)];
             }
             Action::SideA | Action::SideB | Action::SideNone | Action::ServiceA | Action::ServiceB => {
                 self.set_side(action)

@@ -30,6 +30,8 @@ pub enum Control {
     Restart,
     NewSeed,
     Fault(FaultRequest),
+    /// Follow the next request issued, of this class or of any.
+    Follow(Option<String>),
     ToggleMode(String),
     Save,
     Quit,
@@ -69,6 +71,7 @@ pub fn apply(session: &mut Option<Session>, control: Control, save_dir: &std::pa
         Control::Restart => s.restart(s.seed())?,
         Control::NewSeed => s.restart(next_seed(s.seed()))?,
         Control::Fault(f) => s.inject(&f)?,
+        Control::Follow(class) => s.follow(class)?,
         Control::ToggleMode(service) => {
             s.toggle_mode(&service)?;
         }
@@ -160,15 +163,15 @@ fn run_loop(
             }
             let deadline = now + SLICE;
             if speed == 0.0 {
-                while Instant::now() < deadline && !s.sim().finished() {
-                    s.run_until(SimTime::MAX, 4096);
+                while Instant::now() < deadline && s.playing && !s.sim().finished() {
+                    s.play_until(SimTime::MAX, 4096);
                 }
             } else {
                 let behind = now.duration_since(wall0).as_secs_f64() * speed;
                 let target = sim0 + sim_core::SimDuration::from_secs_f64(behind);
                 let mut reached = false;
                 while !reached && Instant::now() < deadline {
-                    reached = s.run_until(target, 4096);
+                    reached = s.play_until(target, 4096);
                 }
                 if !reached && now.duration_since(wall0) > Duration::from_secs(1) {
                     // Cannot keep this speed: go on from here rather than run to catch up.

@@ -6,8 +6,9 @@
 use crate::insight::Insight;
 use crate::snapshot::{GaugeSample, Snapshot};
 use scenarios::expect::Verdict;
-use scenarios::fault::{Fault, FaultKind};
+use scenarios::fault::{Fault, FaultKind, Scaling};
 use scenarios::seed_file::{FaultEntry, SESSION, SeedFile, fnv};
+use scenarios::steps::Guide;
 use scenarios::{Overrides, Scenario, Source};
 use sim_core::{SimDuration, SimTime, Simulation};
 
@@ -43,6 +44,20 @@ pub enum FaultRequest {
     },
     /// Every partition in force heals.
     HealAll,
+    /// Knobs: a balanced service's instances in service, an open population's rate, a
+    /// cache's capacity in entries, from now on.
+    Scale {
+        service: String,
+        instances: u32,
+    },
+    Rate {
+        population: String,
+        per_sec: f64,
+    },
+    Resize {
+        cache: String,
+        capacity: u32,
+    },
 }
 
 impl FaultRequest {
@@ -64,6 +79,15 @@ impl FaultRequest {
                 (FaultKind::Partition { sides: sides.clone(), one_way: false, hold: false }, None)
             }
             FaultRequest::HealAll => (FaultKind::HealAll, None),
+            FaultRequest::Scale { service, instances } => {
+                (FaultKind::Scale { service: service.clone(), instances: *instances }, None)
+            }
+            FaultRequest::Rate { population, per_sec } => {
+                (FaultKind::Rate { population: population.clone(), per_sec: *per_sec }, None)
+            }
+            FaultRequest::Resize { cache, capacity } => {
+                (FaultKind::Resize { cache: cache.clone(), capacity: *capacity }, None)
+            }
         };
         Fault { at: SimDuration::from_millis(at_ms), kind, lasting }
     }
@@ -81,6 +105,9 @@ impl FaultRequest {
                 format!("partition {}", sides.iter().map(|s| side(s)).collect::<Vec<_>>().join(" | "))
             }
             FaultRequest::HealAll => "heal every partition".to_string(),
+            FaultRequest::Scale { service, instances } => format!("knob: `{service}` to {instances} instances"),
+            FaultRequest::Rate { population, per_sec } => format!("knob: `{population}` rate to {per_sec} req/s"),
+            FaultRequest::Resize { cache, capacity } => format!("knob: `{cache}` capacity to {capacity} entries"),
         }
     }
 
@@ -101,6 +128,16 @@ pub struct HandFault {
     pub label: String,
     pub fault: Fault,
 }
+
+#[derive(Clone, Debug, PartialEq)]
+struct Follow {
+    at_events: u64,
+    class: Option<String>,
+    pending: bool,
+}
+
+/// Events the inspector keeps.
+const EVENTS_KEPT: usize = 200;
 
 pub struct Session {
     /// The scenario as opened (or as switched between CP and AP), without hand faults.
@@ -126,6 +163,11 @@ pub struct Session {
     insight: Option<Insight>,
     /// Hand faults already in the last saved seed file.
     saved_hand: usize,
+    /// The request asked to be followed: from which event, of which class, and whether
+    /// the run (restored from a checkpoint older than that) still has to be told.
+    follow: Option<Follow>,
+    /// The scenario's guided steps: which have come.
+    guide: Guide,
     /// Whether playing, and how many simulated seconds a wall second (0: as fast as it goes).
     pub playing: bool,
     pub speed: f64,
@@ -148,6 +190,7 @@ impl Session {
         let seed = seed.unwrap_or(scenario.seed);
         let sim = new_sim(&scenario, seed);
         let (checkpoints_max, checkpoint_every) = checkpoint_plan(&scenario);
+        let guide = Guide::new(scenario.steps.clone());
         Ok(Session {
             source,
             overrides,
@@ -163,6 +206,8 @@ impl Session {
             messages: Vec::new(),
             insight: None,
             saved_hand: 0,
+            follow: None,
+            guide,
             playing: false,
             speed: 1.0,
         })
@@ -204,6 +249,7 @@ impl Session {
         if let Some(t) = self.sim.next_event_time() {
             self.sample_up_to(t);
         }
+        self.arm_follow();
         if self.sim.step().is_none() {
             self.on_finished();
             return false;
@@ -217,6 +263,28 @@ impl Session {
     /// Runs every event up to and including `t`, at most `budget` of them; true if it got there.
     pub fn run_until(&mut self, t: SimTime, budget: u64) -> bool {
         for _ in 0..budget {
+            match self.sim.next_event_time() {
+                Some(next) if next <= t => {
+                    if !self.step() {
+                        return true;
+                    }
+                }
+                Some(_) => return true,
+                None => {
+                    self.on_finished();
+                    return true;
+                }
+            }
+        }
+        false
+    }
+
+    /// As `run_until` while playing: stops early when the run pauses (a guided step came).
+    pub fn play_until(&mut self, t: SimTime, budget: u64) -> bool {
+        for _ in 0..budget {
+            if !self.playing {
+                return true;
+            }
             match self.sim.next_event_time() {
                 Some(next) if next <= t => {
                     if !self.step() {
@@ -262,9 +330,14 @@ impl Session {
 
     /// Replays to the state after `events` events, from the nearest checkpoint before.
     pub fn seek_event(&mut self, events: u64) {
-        let mut sim = self.restore(|c| c.events() <= events);
-        while sim.events() < events && sim.step().is_some() {}
-        self.sim = sim;
+        self.sim = self.restore(|c| c.events() <= events);
+        while self.sim.events() < events {
+            self.arm_follow();
+            if self.sim.step().is_none() {
+                break;
+            }
+        }
+        self.arm_follow();
         self.after_seek();
     }
 
@@ -292,11 +365,162 @@ impl Session {
         if sim.model().faults.len() < self.scenario.model.faults.len() {
             sim.add_faults(&self.scenario.model).expect("checkpoints predate the hand faults they lack");
         }
+        if let Some(f) = &mut self.follow {
+            f.pending = sim.events() < f.at_events;
+        }
         sim
+    }
+
+    /// Tells the run which request to follow when it reaches the event it was asked at.
+    fn arm_follow(&mut self) {
+        if let Some(f) = &mut self.follow
+            && f.pending
+            && self.sim.events() == f.at_events
+        {
+            f.pending = false;
+            self.sim.follow_next(f.class.as_deref()).expect("the class was checked when asked");
+        }
+    }
+
+    /// Follows the next request issued (of `class`, or of any class) hop by hop.
+    pub fn follow(&mut self, class: Option<String>) -> Result<(), String> {
+        self.sim.follow_next(class.as_deref())?;
+        self.follow = Some(Follow { at_events: self.sim.events(), class, pending: false });
+        Ok(())
+    }
+
+    /// What the session waits for while the request to follow has not been issued yet.
+    pub fn following(&self) -> Option<String> {
+        let f = self.follow.as_ref()?;
+        if self.sim.followed().is_some() {
+            return None;
+        }
+        Some(match &f.class {
+            Some(c) => format!("the next `{c}` request"),
+            None => "the next request".to_string(),
+        })
+    }
+
+    /// The followed request as waterfall rows: each span under the call that made it.
+    pub fn waterfall(&self) -> Option<crate::snapshot::Waterfall> {
+        let t = self.sim.followed()?;
+        // Spans come parent first; a span's depth is its parent's plus one.
+        let mut depth: Vec<(u32, usize)> = Vec::with_capacity(t.spans.len());
+        let spans = t
+            .spans
+            .iter()
+            .map(|s| {
+                let d = s.parent.and_then(|p| depth.iter().find(|x| x.0 == p)).map_or(0, |x| x.1 + 1);
+                depth.push((s.id, d));
+                crate::snapshot::SpanRow {
+                    depth: d,
+                    what: s.what.clone(),
+                    instance: s.instance.clone(),
+                    start: s.start,
+                    end: s.end,
+                    network_ns: s.network_ns,
+                    queue_ns: s.queue_ns,
+                    service_ns: s.service_ns,
+                    calls_ns: s.calls_ns,
+                    outcome: s.outcome.clone(),
+                }
+            })
+            .collect();
+        Some(crate::snapshot::Waterfall {
+            id: t.id,
+            class: t.class.clone(),
+            start: t.start,
+            end: t.end,
+            outcome: t.outcome.clone(),
+            spans,
+        })
+    }
+
+    /// The last events processed, in words, oldest first.
+    pub fn recent_events(&self) -> Vec<crate::snapshot::EventLine> {
+        self.sim
+            .recent_events()
+            .map(|e| crate::snapshot::EventLine {
+                seq: e.seq,
+                t: e.t,
+                component: e.component,
+                class: e.class,
+                request: e.request,
+                text: e.text,
+            })
+            .collect()
+    }
+
+    /// The guided step that came last, if any has.
+    pub fn step_view(&self) -> Option<crate::snapshot::StepView> {
+        let i = self.guide.current()?;
+        let step = &self.guide.steps()[i];
+        Some(crate::snapshot::StepView {
+            index: i + 1,
+            of: self.guide.steps().len(),
+            at: self.guide.fired_at(i).unwrap_or(SimTime::ZERO),
+            text: step.text.clone(),
+            watch: step.watch.clone(),
+            key: step.key.map(String::from),
+        })
+    }
+
+    /// The knobs the menu offers: one step up and one down from each current setting.
+    pub fn knobs(&self) -> Vec<FaultRequest> {
+        let names = &self.scenario.names;
+        let model = &self.scenario.model;
+        let last = |pick: &dyn Fn(&FaultKind) -> Option<f64>| self.hand.iter().rev().find_map(|h| pick(&h.fault.kind));
+        let mut knobs = Vec::new();
+        for (s, service) in names.services.iter().enumerate() {
+            let Some(Scaling::Balanced(lbs)) = names.scaling.get(s) else { continue };
+            let from_model = lbs.first().and_then(|lb| match &model.components[lb.index()].model {
+                sim_core::model::ComponentModel::LoadBalancer(b) => b.start_in_service,
+                _ => None,
+            });
+            let n = last(&|k| match k {
+                FaultKind::Scale { service: x, instances } if x == service => Some(f64::from(*instances)),
+                _ => None,
+            })
+            .map_or_else(|| from_model.unwrap_or(names.service_instances[s].len() as u32), |n| n as u32);
+            knobs.push(FaultRequest::Scale { service: service.clone(), instances: (n + 1).min(1000) });
+            if n > 1 {
+                knobs.push(FaultRequest::Scale { service: service.clone(), instances: n - 1 });
+            }
+        }
+        for (s, closed) in names.closed.iter().enumerate() {
+            let service = &names.services[s];
+            let first = names.service_instances[s][0];
+            let sim_core::model::ComponentModel::Clients(spec) = &model.components[first.index()].model else {
+                continue;
+            };
+            let (false, sim_core::model::Arrival::Poisson { rate_per_sec }) = (*closed, &spec.arrival) else {
+                continue;
+            };
+            let rate = last(&|k| match k {
+                FaultKind::Rate { population, per_sec } if population == service => Some(*per_sec),
+                _ => None,
+            })
+            .unwrap_or(*rate_per_sec);
+            knobs.push(FaultRequest::Rate { population: service.clone(), per_sec: (rate * 2.0).round().max(1.0) });
+            knobs.push(FaultRequest::Rate { population: service.clone(), per_sec: (rate / 2.0).round().max(1.0) });
+        }
+        for (s, service) in names.services.iter().enumerate() {
+            let Some(first) = names.service_instances[s].first() else { continue };
+            let Some(Some(cap)) = names.capacities.get(first.index()) else { continue };
+            let cap = last(&|k| match k {
+                FaultKind::Resize { cache, capacity } if cache == service => Some(f64::from(*capacity)),
+                _ => None,
+            })
+            .map_or(*cap, |c| c as u32);
+            knobs.push(FaultRequest::Resize { cache: service.clone(), capacity: cap.saturating_mul(2) });
+            knobs.push(FaultRequest::Resize { cache: service.clone(), capacity: (cap / 2).max(1) });
+        }
+        knobs
     }
 
     fn after_seek(&mut self) {
         self.refresh_insight();
+        self.guide.rewind(self.sim.now());
         let now_s = self.sim.now().as_nanos() / 1_000_000_000;
         self.gauges.retain(|g| g.t_s <= now_s && (g.t_s > 0 || self.sim.events() > 0));
         let now = self.sim.now();
@@ -324,11 +548,16 @@ impl Session {
         let next_s = self.gauges.last().map_or(0, |g| g.t_s + 1);
         if t.as_nanos() >= next_s * 1_000_000_000 {
             let upto = t.as_nanos() / 1_000_000_000;
-            let sample = GaugeSample::take(&self.sim);
+            let reports = self.sim.component_reports();
+            let sample = GaugeSample::take(&self.sim, &reports);
             for s in next_s..=upto {
                 self.gauges.push(GaugeSample { t_s: s, ..sample.clone() });
             }
             self.refresh_insight();
+            // A guided step that comes pauses the run, for the student to read it.
+            if !self.guide.observe(self.sim.now(), &reports).is_empty() {
+                self.playing = false;
+            }
         }
     }
 
@@ -357,13 +586,41 @@ impl Session {
         }
         let others: Vec<String> = self.instances().into_iter().map(|(n, _)| n).collect();
         let fault = request.fault(at_ms, &others);
+        let label = request.label();
+        if self.scenario.reshapes(&fault) {
+            return self.reshape(fault, label, at_ms + request.lasting_ms());
+        }
         let scenario = self.scenario.with_faults(std::slice::from_ref(&fault)).map_err(|e| e.to_string())?;
         self.sim.add_faults(&scenario.model)?;
         let at = SimTime(at_ms * 1_000_000);
         self.checkpoints.retain(|c| c.now() < at);
         self.scenario = scenario;
-        let label = request.label();
         self.hand.push(HandFault { at_ms, end_ms: at_ms + request.lasting_ms(), label, fault });
+        Ok(())
+    }
+
+    /// A fault that needs a model of another shape (more instances than lowered): the
+    /// scenario is parsed again with every hand fault and the run replayed to now from
+    /// t = 0 with the same seed, so it is the run the saved seed file gives.
+    fn reshape(&mut self, fault: Fault, label: String, end_ms: u64) -> Result<(), String> {
+        let mut faults: Vec<Fault> = self.hand.iter().map(|h| h.fault.clone()).collect();
+        faults.push(fault.clone());
+        let scenario =
+            scenarios::parse_with_faults(&self.source, &self.overrides, &faults).map_err(|d| d.to_string())?;
+        let (now, playing) = (self.sim.now(), self.playing);
+        let at_ms = fault.at.as_nanos() / 1_000_000;
+        (self.checkpoints_max, self.checkpoint_every) = checkpoint_plan(&scenario);
+        self.sim = new_sim(&scenario, self.seed);
+        self.scenario = scenario;
+        self.checkpoints.clear();
+        self.gauges.clear();
+        self.guide.rewind(SimTime::ZERO);
+        if let Some(f) = &mut self.follow {
+            f.pending = true;
+        }
+        self.hand.push(HandFault { at_ms, end_ms, label, fault });
+        self.run_until(now, u64::MAX);
+        self.playing = playing;
         Ok(())
     }
 
@@ -410,6 +667,8 @@ impl Session {
         next.scenario = next.scenario.with_faults(&hand).map_err(|e| e.to_string())?;
         next.hand = self.hand.clone();
         next.saved_hand = self.saved_hand;
+        // The followed request is followed again from the same event of the replay.
+        next.follow = self.follow.clone().map(|f| Follow { pending: true, ..f });
         next.sim = new_sim(&next.scenario, next.seed);
         next.speed = self.speed;
         next.messages = self.messages.clone();
@@ -477,21 +736,6 @@ fn checkpoint_plan(scenario: &Scenario) -> (usize, u64) {
 fn new_sim(scenario: &Scenario, seed: u64) -> Simulation {
     let mut sim = Simulation::new(&scenario.model, seed);
     sim.collect_series_percentiles();
+    sim.record_events(EVENTS_KEPT);
     sim
-}
-
-/// Waiting for the trace and lessons branches; replaced when they land.
-impl Session {
-    pub fn recent_events(&self) -> Vec<crate::snapshot::EventLine> {
-        Vec::new()
-    }
-    pub fn waterfall(&self) -> Option<crate::snapshot::Waterfall> {
-        None
-    }
-    pub fn following(&self) -> Option<String> {
-        None
-    }
-    pub fn step_view(&self) -> Option<crate::snapshot::StepView> {
-        None
-    }
 }

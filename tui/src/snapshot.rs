@@ -30,8 +30,7 @@ pub struct GaugeSample {
 }
 
 impl GaugeSample {
-    pub fn take(sim: &Simulation) -> GaugeSample {
-        let reports = sim.component_reports();
+    pub fn take(sim: &Simulation, reports: &[sim_core::report::ComponentReport]) -> GaugeSample {
         let caches = reports.iter().filter_map(|r| match &r.figures {
             Figures::Cache(c) => Some(c.since_start),
             _ => None,
@@ -175,6 +174,8 @@ pub struct SpanRow {
     pub network_ns: u64,
     pub queue_ns: u64,
     pub service_ns: u64,
+    /// Waiting on the calls it made (the slowest of each group sent at once).
+    pub calls_ns: u64,
     pub outcome: Option<String>,
 }
 
@@ -243,6 +244,8 @@ pub struct Snapshot {
     pub classes: Vec<String>,
     /// The guided step shown, if the scenario has steps and one has come.
     pub step: Option<StepView>,
+    /// The knobs the fault menu offers, at one step from their current settings.
+    pub knobs: Vec<crate::session::FaultRequest>,
 }
 
 /// Lines kept in the snapshot's log.
@@ -422,6 +425,7 @@ impl Snapshot {
             following: session.following(),
             classes: model.classes.iter().map(|c| c.name.clone()).collect(),
             step: session.step_view(),
+            knobs: session.knobs(),
         }
     }
 }

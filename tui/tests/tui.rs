@@ -56,12 +56,20 @@ impl Harness {
         self.session.as_mut().expect("a scenario is open")
     }
 
-    /// Plays `seconds` of simulated time, as the runner does while playing.
+    /// Plays `seconds` of simulated time, as the runner does while playing; a guided step
+    /// pauses the run, and the student plays on.
     fn play_for(&mut self, seconds: u64) {
         let s = self.session();
         assert!(s.playing, "playing");
         let t = s.sim().now() + sim_core::SimDuration::from_secs(seconds);
-        s.run_until(t, u64::MAX);
+        loop {
+            s.play_until(t, u64::MAX);
+            if s.sim().finished() || s.sim().next_event_time().is_none_or(|n| n > t) {
+                break;
+            }
+            s.playing = true;
+        }
+        s.playing = !s.sim().finished();
         self.refresh();
     }
 
@@ -581,4 +589,107 @@ fn quitting_with_unsaved_hand_faults_asks_first() {
     h.keys("w");
     h.keys("q");
     assert!(h.app.quit, "saved: nothing to lose");
+}
+
+#[test]
+fn the_event_inspector_says_what_each_step_did() {
+    let mut h = pixelcraft_1m();
+    h.keys("3");
+    let before = h.render(160, 48).backend().to_string();
+    h.keys("...");
+    let snap = h.app.snapshot.clone().unwrap();
+    let last = snap.recent.last().unwrap();
+    assert_eq!(last.seq, snap.events, "the newest line is the event just stepped");
+    assert!(last.text.contains('#') || last.component.is_some(), "{last:?}");
+    let after = h.render(160, 48).backend().to_string();
+    let changed = before.lines().zip(after.lines()).filter(|(a, b)| a != b).count();
+    assert!(changed >= 4, "a step shows more than the event counter: {changed} lines changed");
+    for (w, hgt) in [(80, 24), (160, 48)] {
+        insta::assert_snapshot!(format!("inspector_{w}x{hgt}"), h.render(w, hgt).backend());
+    }
+    // Filtered by a component, every line shown names it.
+    h.keys("/redis-2");
+    h.press(KeyCode::Enter);
+    let screen = h.render(160, 48).backend().to_string();
+    let body: Vec<&str> = screen.lines().filter(|l| l.contains("s #")).collect();
+    assert!(body.iter().all(|l| l.contains("redis-2")), "{body:?}");
+}
+
+/// Steps the session until the followed request has answered.
+fn until_followed_completes(h: &mut Harness) {
+    for _ in 0..2_000_000 {
+        if h.session().waterfall().is_some_and(|w| w.end.is_some()) {
+            break;
+        }
+        h.session().step();
+    }
+    h.refresh();
+}
+
+#[test]
+fn a_followed_request_s_spans_add_up_to_its_latency_and_stepping_back_and_forth_keeps_it() {
+    let mut h = pixelcraft_1m();
+    h.keys("t");
+    assert_eq!(h.app.panel, tui::app::Panel::Request);
+    assert!(h.app.snapshot.as_ref().unwrap().following.is_some());
+    until_followed_completes(&mut h);
+    let w = h.app.snapshot.as_ref().unwrap().followed.clone().expect("followed");
+    let end = w.end.expect("complete");
+    assert_eq!(w.outcome.as_deref(), Some("ok"), "{w:?}");
+    let latency = end.as_nanos() - w.start.as_nanos();
+    let root = &w.spans[0];
+    assert_eq!(root.depth, 0);
+    assert_eq!(root.network_ns + root.queue_ns + root.service_ns + root.calls_ns, latency, "{root:?}");
+    // The run's own account of the request: its last event says how long it took.
+    let line = h
+        .app
+        .snapshot
+        .as_ref()
+        .unwrap()
+        .recent
+        .iter()
+        .rev()
+        .find(|e| e.request == Some(w.id) && e.text.contains("finished ok after"))
+        .cloned()
+        .expect("the request's finishing event");
+    let said: f64 = line.text.split("finished ok after ").nth(1).unwrap().split(' ').next().unwrap().parse().unwrap();
+    assert!((said - latency as f64 / 1e6).abs() < 0.05, "{} vs {latency} ns", line.text);
+    // Every child lies inside its parent.
+    for (k, s) in w.spans.iter().enumerate().skip(1) {
+        let parent = w.spans[..k].iter().rev().find(|p| p.depth + 1 == s.depth).unwrap();
+        assert!(parent.start <= s.start && s.end.unwrap() <= parent.end.unwrap(), "{s:?} in {parent:?}");
+    }
+    for (wd, hgt) in [(80, 24), (160, 48)] {
+        insta::assert_snapshot!(format!("request_{wd}x{hgt}"), h.render(wd, hgt).backend());
+    }
+    // Back one event and forward again; back a second and forward again: the same waterfall.
+    let events = h.session().sim().events();
+    h.keys(",.");
+    assert_eq!(h.app.snapshot.as_ref().unwrap().followed.as_ref(), Some(&w));
+    h.keys("[");
+    while h.session().sim().events() < events {
+        h.session().step();
+    }
+    h.refresh();
+    assert_eq!(h.app.snapshot.as_ref().unwrap().followed.as_ref(), Some(&w));
+}
+
+#[test]
+fn a_guided_step_pauses_the_run_and_says_what_to_watch() {
+    let mut h = Harness::new();
+    h.open("cap-exercise");
+    h.keys(" ");
+    let s = h.session();
+    s.play_until(SimTime::ZERO + sim_core::SimDuration::from_secs(100), u64::MAX);
+    assert!(!s.playing, "the first step paused the run");
+    h.refresh();
+    let step = h.app.snapshot.as_ref().unwrap().step.clone().expect("a step");
+    assert_eq!((step.index, step.of), (1, h.session().scenario().steps.len()));
+    for (w, hgt) in [(80, 24), (160, 48)] {
+        insta::assert_snapshot!(format!("step_{w}x{hgt}"), h.render(w, hgt).backend());
+    }
+    // Stepping back before it takes it away; playing on brings it back.
+    h.session().seek_event(0);
+    h.refresh();
+    assert!(h.app.snapshot.as_ref().unwrap().step.is_none());
 }

@@ -557,9 +557,11 @@ impl Simulation {
         while self.step().is_some() {}
     }
 
-    /// The simulated instant the report's window closes: the run's end, or the last event
-    /// processed if the run was truncated.
+    /// The simulated instant the report's window closes: the run's end; the last event
+    /// processed if the run was truncated; now, for a report of a run still under way (the
+    /// TUI's), whose rates and time averages cover only the time simulated so far.
     pub(crate) fn window_end(&self) -> SimTime {
-        if self.truncated { self.world.queue.now() } else { self.end }
+        let under_way = self.world.queue.peek_time().is_some_and(|t| t <= self.end) && self.stall.is_none();
+        if self.truncated || under_way { self.world.queue.now().max(self.metrics.warmup_end()) } else { self.end }
     }
 }

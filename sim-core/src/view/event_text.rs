@@ -170,6 +170,9 @@ impl Simulation {
             FaultAction::Partition(p) => format!("network partition {p} cuts the network (fault)"),
             FaultAction::Heal(p) => format!("network partition {p} healed (fault)"),
             FaultAction::HealAll => "every network partition healed (fault)".to_string(),
+            FaultAction::Scale(n) => format!("{me} now keeps {n} backends in service (knob)"),
+            FaultAction::Rate(r) => format!("{me} now sends {r} requests a second (knob)"),
+            FaultAction::Capacity(c) => format!("{me} now holds at most {c} entries (knob)"),
         }
     }
 

@@ -33,10 +33,10 @@ pub fn waterfall(app: &App, s: &Snapshot, p: Palette, area: Rect) -> Paragraph<'
         _ => format!("in flight, {} ms so far", ms(total)),
     };
     let header = format!(
-        "{:<24}{:<12}{:>9}{:>9}{:>8}{:>8}{:>8}  timeline",
-        "span", "instance", "start ms", "dur ms", "net", "queue", "service"
+        "{:<24}{:<12}{:>9}{:>9}{:>8}{:>8}{:>8}{:>8}  timeline",
+        "span", "instance", "start ms", "dur ms", "net", "queue", "service", "calls"
     );
-    let bar_w = width.saturating_sub(80).max(10);
+    let bar_w = width.saturating_sub(88).max(10);
     let mut lines = vec![Line::styled(fit(&header, width), p.bold())];
     for span in &w.spans {
         let from = span.start.as_nanos().saturating_sub(w.start.as_nanos());
@@ -47,14 +47,15 @@ pub fn waterfall(app: &App, s: &Snapshot, p: Palette, area: Rect) -> Paragraph<'
         let what = format!("{}{}", "  ".repeat(span.depth), span.what);
         let dur = if span.end.is_some() { ms(to - from) } else { format!("{}…", ms(to - from)) };
         let text = format!(
-            "{:<24}{:<12}{:>9}{:>9}{:>8}{:>8}{:>8}  ",
+            "{:<24}{:<12}{:>9}{:>9}{:>8}{:>8}{:>8}{:>8}  ",
             fit(&what, 23),
             fit(&span.instance, 11),
             ms(from),
             dur,
             ms(span.network_ns),
             ms(span.queue_ns),
-            ms(span.service_ns)
+            ms(span.service_ns),
+            ms(span.calls_ns)
         );
         let failed = span.outcome.as_deref().is_some_and(|o| o != "ok");
         let color = if failed {
