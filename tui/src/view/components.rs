@@ -36,15 +36,16 @@ pub fn table(app: &App, s: &Snapshot, p: Palette, area: Rect) -> Paragraph<'stat
     }
     for (n, &(k, j)) in rows.iter().enumerate().take(end).skip(first) {
         let i = &s.services[k].instances[j];
-        let side = if i.side > 0 { format!(" side {}", char::from(b'A' + i.side - 1)) } else { String::new() };
+        let side = if i.side > 0 { format!("side {}", char::from(b'A' + i.side - 1)) } else { String::new() };
+        let note =
+            [i.note.as_str(), side.as_str()].iter().filter(|x| !x.is_empty()).copied().collect::<Vec<_>>().join(" · ");
         let marker = if n == app.cursor { "›" } else { " " };
         let text = format!(
-            "{marker}{:<w$}{:<13}{:>5}{:>7}  {}{side}",
+            "{marker}{:<w$}{:<13}{:>5}{:>7}  {note}",
             fit(&i.name, name_w - 1),
             format!("{} {}", i.health.symbol(), i.health.word()),
             pct(i.util),
             num(i.waiting),
-            i.note,
             w = name_w
         );
         let style = if n == app.cursor { p.selected() } else { p.fg(health_color(i.health)) };
