@@ -48,7 +48,6 @@ impl Panel {
 #[derive(Clone, Debug, PartialEq)]
 pub enum Overlay {
     None,
-    Help,
     Faults {
         selected: usize,
         /// Typed after `/`: only items whose label contains it are listed.
@@ -72,8 +71,22 @@ pub enum Overlay {
         instance: String,
         scroll: usize,
     },
-    /// Quitting would lose hand faults not yet saved.
-    ConfirmQuit,
+    /// Quitting, restarting or opening another scenario would lose hand faults not yet
+    /// saved: what to do once the user says so.
+    Confirm(Leave),
+    /// Every key, from the keymap table; scrolled by ↑↓ when the terminal is short.
+    Help {
+        scroll: usize,
+    },
+}
+
+/// What leaves the session (and its unsaved hand faults) behind.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Leave {
+    Quit,
+    Restart,
+    NewSeed,
+    OpenPicker,
 }
 
 /// One line of the fault menu.
@@ -129,6 +142,8 @@ pub struct App {
     show_main: bool,
     /// Which class `t` follows: 0 any, k the snapshot's class k - 1.
     follow_class: usize,
+    /// Saving before leaving: left once a snapshot shows nothing unsaved.
+    after_save: Option<Leave>,
 }
 
 impl App {
@@ -152,11 +167,17 @@ impl App {
             opening: None,
             show_main: true,
             follow_class: 0,
+            after_save: None,
         }
     }
 
     /// A new snapshot from the simulation thread: the main screen shows it.
-    pub fn on_snapshot(&mut self, s: Snapshot) {
+    pub fn on_snapshot(&mut self, s: Snapshot) -> Vec<Control> {
+        // The menu is rebuilt from each snapshot: keep the item selected, not its place.
+        let chosen = match &self.overlay {
+            Overlay::Faults { selected, .. } => self.menu().get(*selected).map(MenuItem::label),
+            _ => None,
+        };
         if self.snapshot.as_ref().is_none_or(|old| old.name != s.name) {
             self.chart = 2;
             self.cursor = 0;
@@ -167,11 +188,49 @@ impl App {
         if std::mem::take(&mut self.show_main) {
             self.screen = Screen::Main;
         }
-        let last = self.menu().len().saturating_sub(1);
+        let items: Vec<String> = self.menu().iter().map(MenuItem::label).collect();
         if let Overlay::Faults { selected, .. } = &mut self.overlay {
-            *selected = (*selected).min(last);
+            let again = chosen.and_then(|c| items.iter().position(|l| *l == c));
+            *selected = again.unwrap_or(*selected).min(items.len().saturating_sub(1));
+        }
+        // A knob that grew the model changed the instances the builder was choosing among.
+        let instances = self.snapshot.as_ref().map_or(0, |s| s.instances.len());
+        if matches!(&self.overlay, Overlay::Partition { sides, .. } if sides.len() != instances) {
+            self.overlay = Overlay::None;
+            self.message = Some("the instances changed (a knob replayed the run): build the partition again".into());
         }
         self.cursor = self.cursor.min(self.rows().len().saturating_sub(1));
+        if self.after_save.is_some() && self.snapshot.as_ref().is_some_and(|s| s.unsaved == 0) {
+            let leave = self.after_save.take().expect("checked");
+            self.message = None;
+            return self.leave(leave);
+        }
+        Vec::new()
+    }
+
+    /// Leaves the session now, or asks first if it has hand faults not saved.
+    fn ask_to_leave(&mut self, leave: Leave) -> Vec<Control> {
+        if self.screen == Screen::Main && self.snapshot.as_ref().is_some_and(|s| s.unsaved > 0) {
+            self.overlay = Overlay::Confirm(leave);
+            return Vec::new();
+        }
+        self.leave(leave)
+    }
+
+    fn leave(&mut self, leave: Leave) -> Vec<Control> {
+        match leave {
+            Leave::Quit => {
+                self.quit = true;
+                vec![Control::Quit]
+            }
+            Leave::Restart => vec![Control::Restart],
+            Leave::NewSeed => vec![Control::NewSeed],
+            Leave::OpenPicker => {
+                self.screen = Screen::Picker;
+                self.overlay = Overlay::None;
+                vec![Control::SetPlaying(false)]
+            }
+        }
     }
 
     /// A message from the simulation thread: an error (opening a file, a fault refused),
@@ -183,6 +242,8 @@ impl App {
             self.message = None;
             return;
         }
+        // A save that failed: stay, with its error.
+        self.after_save = None;
         if let Some(path) = self.opening.take() {
             // Back to the prompt with the path as typed: fix it and press enter again.
             self.screen = Screen::Picker;
@@ -193,9 +254,9 @@ impl App {
 
     fn context(&self) -> Context {
         match (&self.overlay, self.screen) {
-            (Overlay::Faults { .. } | Overlay::Detail { .. }, _) => Context::Menu,
+            (Overlay::Faults { .. } | Overlay::Detail { .. } | Overlay::Help { .. }, _) => Context::Menu,
             (Overlay::Partition { .. }, _) => Context::Partition,
-            (Overlay::Help | Overlay::Lesson | Overlay::ConfirmQuit, _) => Context::Global,
+            (Overlay::Confirm(_), _) => Context::Global,
             (_, Screen::Picker) => Context::Picker,
             (_, Screen::Main) => Context::Main,
         }
@@ -270,20 +331,19 @@ impl App {
         if let Some(controls) = self.on_text_key(key.code) {
             return controls;
         }
-        if self.overlay == Overlay::ConfirmQuit {
+        if let Overlay::Confirm(leave) = &self.overlay {
+            let leave = leave.clone();
+            self.overlay = Overlay::None;
             return match key.code {
+                // Saved first: the session is left once a snapshot shows nothing unsaved
+                // (a failed save shows its error and stays).
                 KeyCode::Char('w') => {
-                    self.quit = true;
-                    vec![Control::Save, Control::Quit]
+                    self.after_save = Some(leave);
+                    self.message = Some("saving…".into());
+                    vec![Control::Save]
                 }
-                KeyCode::Char('q' | 'y') => {
-                    self.quit = true;
-                    vec![Control::Quit]
-                }
-                _ => {
-                    self.overlay = Overlay::None;
-                    Vec::new()
-                }
+                KeyCode::Char('y' | 'q') => self.leave(leave),
+                _ => Vec::new(),
             };
         }
         let Some(action) = keymap::lookup(self.context(), key.code) else { return Vec::new() };
@@ -345,15 +405,16 @@ impl App {
                 if self.overlay != Overlay::None {
                     // `q` in a box closes the box; only on a screen does it quit.
                     self.overlay = Overlay::None;
-                } else if self.snapshot.as_ref().is_some_and(|s| s.unsaved > 0) {
-                    self.overlay = Overlay::ConfirmQuit;
                 } else {
-                    self.quit = true;
-                    return vec![Control::Quit];
+                    return self.ask_to_leave(Leave::Quit);
                 }
             }
             Action::Help => {
-                self.overlay = if self.overlay == Overlay::Help { Overlay::None } else { Overlay::Help };
+                self.overlay = if matches!(self.overlay, Overlay::Help { .. }) {
+                    Overlay::None
+                } else {
+                    Overlay::Help { scroll: 0 }
+                };
             }
             Action::Close => match self.overlay {
                 Overlay::None if self.screen == Screen::Picker && self.snapshot.is_some() => self.screen = Screen::Main,
@@ -371,11 +432,7 @@ impl App {
             }
             Action::Choose => return self.choose(),
             Action::OpenPath => self.overlay = Overlay::Path { input: String::new(), error: None },
-            Action::OpenPicker => {
-                self.screen = Screen::Picker;
-                self.overlay = Overlay::None;
-                return vec![Control::SetPlaying(false)];
-            }
+            Action::OpenPicker => return self.ask_to_leave(Leave::OpenPicker),
             Action::PlayPause => return vec![Control::TogglePlaying],
             Action::StepEvent => return vec![Control::StepEvent],
             Action::StepSecond => return vec![Control::StepSecond],
@@ -383,8 +440,8 @@ impl App {
             Action::BackSecond => return vec![Control::BackSecond],
             Action::Faster => return vec![Control::SpeedStep(1)],
             Action::Slower => return vec![Control::SpeedStep(-1)],
-            Action::Restart => return vec![Control::Restart],
-            Action::NewSeed => return vec![Control::NewSeed],
+            Action::Restart => return self.ask_to_leave(Leave::Restart),
+            Action::NewSeed => return self.ask_to_leave(Leave::NewSeed),
             Action::Faults => {
                 self.overlay = if matches!(self.overlay, Overlay::Faults { .. }) {
                     Overlay::None
@@ -394,10 +451,11 @@ impl App {
             }
             Action::Filter => match &mut self.overlay {
                 Overlay::Faults { typing, .. } => *typing = true,
-                _ => {
+                Overlay::None => {
                     self.typing = true;
                     self.filter.clear();
                 }
+                _ => {}
             },
             Action::Save => return vec![Control::Save],
             Action::Lesson => {
@@ -420,10 +478,12 @@ impl App {
                     self.overlay = Overlay::Detail { instance, scroll: 0 };
                 }
             }
-            Action::Follow => {
-                // While waiting for a request, t again picks the next class.
+            Action::Follow | Action::FollowClass => {
+                // `T` moves to the next class (any, then each in turn) and follows it; `t`
+                // follows the next request of the class chosen last. Decided here, not
+                // from a snapshot, so presses typed faster than frames all count.
                 let Some(s) = &self.snapshot else { return Vec::new() };
-                if self.panel == Panel::Request && s.following.is_some() {
+                if action == Action::FollowClass {
                     self.follow_class = (self.follow_class + 1) % (s.classes.len() + 1);
                 }
                 let class = self.follow_class.checked_sub(1).and_then(|k| s.classes.get(k)).cloned();
@@ -504,8 +564,10 @@ impl App {
                 return;
             };
             for (k, (name, _)) in s.instances.iter().enumerate() {
-                if svc.instances.iter().any(|i| &i.name == name) {
-                    sides[k] = side;
+                if let Some(x) = sides.get_mut(k)
+                    && svc.instances.iter().any(|i| &i.name == name)
+                {
+                    *x = side;
                 }
             }
         } else if let Some(x) = sides.get_mut(*selected) {
@@ -536,7 +598,9 @@ impl App {
                 let len = sides.len();
                 step(selected, len, true);
             }
-            (Overlay::Detail { scroll, .. }, _) => *scroll = (*scroll as isize + by).max(0) as usize,
+            (Overlay::Detail { scroll, .. } | Overlay::Help { scroll }, _) => {
+                *scroll = (*scroll as isize + by).clamp(0, 200) as usize
+            }
             (_, Screen::Picker) => {
                 let len = self.catalogue.len();
                 step(&mut self.selected, len, true);
@@ -549,7 +613,15 @@ impl App {
                 // The log and the inspector scroll back from the newest line; the others down.
                 let back = matches!(self.panel, Panel::Events | Panel::Inspector);
                 let by = if back { -by } else { by };
-                self.scroll = (self.scroll as isize + by).max(0) as usize;
+                // No further than the panel has lines (the view clamps what it draws too).
+                let lines = self.snapshot.as_ref().map_or(0, |s| match self.panel {
+                    Panel::Events => s.log.len(),
+                    Panel::Inspector => s.recent.len(),
+                    Panel::Request => s.followed.as_ref().map_or(0, |w| w.spans.len()),
+                    Panel::Why => s.insight.as_ref().map_or(0, |i| 8 + 3 * i.sentences.len() + i.failures.len()),
+                    _ => s.insight.as_ref().map_or(0, |i| 4 + 2 * i.consistency.len()),
+                });
+                self.scroll = (self.scroll as isize + by).clamp(0, lines as isize) as usize;
             }
         }
     }

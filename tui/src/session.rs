@@ -366,7 +366,8 @@ impl Session {
             sim.add_faults(&self.scenario.model).expect("checkpoints predate the hand faults they lack");
         }
         if let Some(f) = &mut self.follow {
-            f.pending = sim.events() < f.at_events;
+            // At the very event it was asked at, the run may not have been told yet.
+            f.pending = sim.events() <= f.at_events;
         }
         sim
     }
@@ -404,14 +405,28 @@ impl Session {
     /// The followed request as waterfall rows: each span under the call that made it.
     pub fn waterfall(&self) -> Option<crate::snapshot::Waterfall> {
         let t = self.sim.followed()?;
-        // Spans come parent first; a span's depth is its parent's plus one.
-        let mut depth: Vec<(u32, usize)> = Vec::with_capacity(t.spans.len());
-        let spans = t
-            .spans
-            .iter()
-            .map(|s| {
-                let d = s.parent.and_then(|p| depth.iter().find(|x| x.0 == p)).map_or(0, |x| x.1 + 1);
-                depth.push((s.id, d));
+        // Spans are numbered in the order they were sent, parents first: drawn depth first,
+        // each under the call that made it, children in the order they were sent.
+        let mut children: Vec<Vec<usize>> = vec![Vec::new(); t.spans.len()];
+        for (k, sp) in t.spans.iter().enumerate() {
+            if let Some(p) = sp.parent.map(|p| p as usize).filter(|&p| p < k) {
+                children[p].push(k);
+            }
+        }
+        let mut order: Vec<(usize, usize)> = Vec::with_capacity(t.spans.len());
+        let mut stack: Vec<(usize, usize)> = (0..t.spans.len())
+            .filter(|&k| t.spans[k].parent.is_none_or(|p| p as usize >= k))
+            .rev()
+            .map(|k| (k, 0))
+            .collect();
+        while let Some((k, d)) = stack.pop() {
+            order.push((k, d));
+            stack.extend(children[k].iter().rev().map(|&c| (c, d + 1)));
+        }
+        let spans = order
+            .into_iter()
+            .map(|(k, d)| {
+                let s = &t.spans[k];
                 crate::snapshot::SpanRow {
                     depth: d,
                     what: s.what.clone(),
@@ -614,7 +629,8 @@ impl Session {
         self.scenario = scenario;
         self.checkpoints.clear();
         self.gauges.clear();
-        self.guide.rewind(SimTime::ZERO);
+        // The steps name instances by their place in the model, which the knob moved.
+        self.guide = Guide::new(self.scenario.steps.clone());
         if let Some(f) = &mut self.follow {
             f.pending = true;
         }
@@ -662,9 +678,13 @@ impl Session {
         let text = toml::to_string(&table).map_err(|e| e.to_string())?;
         let origin = format!("{} (`{service}` switched to {})", self.source.origin, mode.to_uppercase());
         let now = self.sim.now();
-        let mut next = Session::from_source(Source { origin, text }, self.overrides.clone(), Some(self.seed))?;
+        let source = Source { origin, text };
+        let mut next = Session::from_source(source.clone(), self.overrides.clone(), Some(self.seed))?;
         let hand: Vec<Fault> = self.hand.iter().map(|h| h.fault.clone()).collect();
-        next.scenario = next.scenario.with_faults(&hand).map_err(|e| e.to_string())?;
+        // Parsed with the hand faults, as the seed file will be: a knob may have grown it.
+        next.scenario = scenarios::parse_with_faults(&source, &self.overrides, &hand).map_err(|d| d.to_string())?;
+        next.guide = Guide::new(next.scenario.steps.clone());
+        (next.checkpoints_max, next.checkpoint_every) = checkpoint_plan(&next.scenario);
         next.hand = self.hand.clone();
         next.saved_hand = self.saved_hand;
         // The followed request is followed again from the same event of the replay.

@@ -88,7 +88,11 @@ async fn ui_loop(
             app.on_message(m);
         }
         if let Ok(s) = channels.snapshots.try_recv() {
-            app.on_snapshot(*s);
+            for c in app.on_snapshot(*s) {
+                if channels.controls.send(c).is_err() {
+                    return Ok(());
+                }
+            }
         }
         if app.interrupted {
             // SIGINT's number (2 on every Unix): the caller reports and exits as for the signal.

@@ -47,8 +47,11 @@ impl Harness {
     }
 
     fn refresh(&mut self) {
-        if let Some(s) = &self.session {
-            self.app.on_snapshot(s.snapshot());
+        let Some(s) = &self.session else { return };
+        for c in self.app.on_snapshot(s.snapshot()) {
+            if c != Control::Quit {
+                apply(&mut self.session, c, &self.dir).expect("a control from a snapshot");
+            }
         }
     }
 
@@ -216,7 +219,7 @@ fn every_key_on_every_screen_and_any_size_never_panics() {
         KeyCode::F(1),
     ]);
     let sizes = [(80, 24), (20, 5), (1, 1), (79, 23), (160, 48), (80, 24)];
-    let screens: [fn(&mut Harness); 6] = [
+    let screens: [fn(&mut Harness); 12] = [
         |_| {},
         |h| h.press(KeyCode::Char('p')),
         |h| h.open("stage-02"),
@@ -231,6 +234,34 @@ fn every_key_on_every_screen_and_any_size_never_panics() {
         |h| {
             h.open("stage-02");
             h.press(KeyCode::Char('l'));
+        },
+        |h| {
+            h.open("stage-02");
+            h.press(KeyCode::Char('f'));
+            h.press(KeyCode::Enter); // the partition builder
+        },
+        |h| {
+            h.open("stage-02");
+            h.press(KeyCode::Enter); // an instance's detail
+        },
+        |h| {
+            h.open("stage-02");
+            h.menu_pick("crash web");
+            h.press(KeyCode::Char('q')); // the question before leaving
+        },
+        |h| {
+            h.open("stage-02");
+            h.press(KeyCode::Char('/')); // typing a filter
+        },
+        |h| {
+            h.open("stage-02");
+            h.keys("T.....");
+        },
+        |h| {
+            h.open("stage-02");
+            h.press(KeyCode::Char('f'));
+            h.press(KeyCode::Char('/'));
+            h.keys("zzz"); // a menu filtered to nothing
         },
     ];
     for enter in screens {
@@ -582,13 +613,21 @@ fn quitting_with_unsaved_hand_faults_asks_first() {
     h.open("stage-02");
     h.menu_pick("crash web");
     h.keys("q");
-    assert_eq!(h.app.overlay, Overlay::ConfirmQuit);
+    assert_eq!(h.app.overlay, Overlay::Confirm(tui::app::Leave::Quit));
     assert!(!h.app.quit);
     h.press(KeyCode::Esc);
     assert!(!h.app.quit);
-    h.keys("w");
+    // r would lose it too: it asks, and y restarts without it.
+    h.keys("r");
+    assert_eq!(h.app.overlay, Overlay::Confirm(tui::app::Leave::Restart));
+    h.keys("y");
+    assert_eq!(h.session().hand_faults().len(), 0);
+    // w in the question saves, then quits once the save shows.
+    h.menu_pick("crash web");
     h.keys("q");
-    assert!(h.app.quit, "saved: nothing to lose");
+    h.keys("w");
+    assert!(h.app.quit, "saved, then quit");
+    assert_eq!(h.session().unsaved(), 0);
 }
 
 #[test]
@@ -629,14 +668,18 @@ fn until_followed_completes(h: &mut Harness) {
 #[test]
 fn a_followed_request_s_spans_add_up_to_its_latency_and_stepping_back_and_forth_keeps_it() {
     let mut h = pixelcraft_1m();
-    h.keys("t");
+    // T: the next class after "any", view_image (its metadata from redis, then mongo).
+    h.keys("T");
     assert_eq!(h.app.panel, tui::app::Panel::Request);
-    assert!(h.app.snapshot.as_ref().unwrap().following.is_some());
+    let asked_at = h.session().sim().events();
+    assert_eq!(h.app.snapshot.as_ref().unwrap().following.as_deref(), Some("the next `view_image` request"));
     until_followed_completes(&mut h);
     let w = h.app.snapshot.as_ref().unwrap().followed.clone().expect("followed");
     let end = w.end.expect("complete");
     assert_eq!(w.outcome.as_deref(), Some("ok"), "{w:?}");
     let latency = end.as_nanos() - w.start.as_nanos();
+    assert_eq!(w.class, "view_image");
+    assert!(w.spans.len() >= 3, "hops through lb, web and redis: {w:?}");
     let root = &w.spans[0];
     assert_eq!(root.depth, 0);
     assert_eq!(root.network_ns + root.queue_ns + root.service_ns + root.calls_ns, latency, "{root:?}");
@@ -672,6 +715,16 @@ fn a_followed_request_s_spans_add_up_to_its_latency_and_stepping_back_and_forth_
     }
     h.refresh();
     assert_eq!(h.app.snapshot.as_ref().unwrap().followed.as_ref(), Some(&w));
+    // Back to the very event where T was pressed (before the request was issued): the
+    // session waits for it again, and stepping on finds the same one.
+    h.session().seek_event(asked_at);
+    h.refresh();
+    assert!(h.app.snapshot.as_ref().unwrap().following.is_some());
+    while h.session().sim().events() < events {
+        h.session().step();
+    }
+    h.refresh();
+    assert_eq!(h.app.snapshot.as_ref().unwrap().followed.as_ref(), Some(&w));
 }
 
 #[test]
@@ -692,4 +745,8 @@ fn a_guided_step_pauses_the_run_and_says_what_to_watch() {
     h.session().seek_event(0);
     h.refresh();
     assert!(h.app.snapshot.as_ref().unwrap().step.is_none());
+    h.keys(" ");
+    h.session().play_until(SimTime::ZERO + sim_core::SimDuration::from_secs(100), u64::MAX);
+    h.refresh();
+    assert_eq!(h.app.snapshot.as_ref().unwrap().step.as_ref(), Some(&step));
 }

@@ -94,10 +94,11 @@ pub fn detail(app: &App, s: &Snapshot, instance: &str, scroll: usize, frame: &mu
         Line::from(vec![
             Span::styled(format!("{} {}", i.health.symbol(), i.health.word()), p.fg(health_color(i.health))),
             Span::raw(format!(
-                " · {} of service `{}` ({} instances) · {}",
+                " · {} of service `{}` ({} instance{}) · {}",
                 svc.kind,
                 svc.name,
                 svc.instances.len(),
+                if svc.instances.len() == 1 { "" } else { "s" },
                 if i.side > 0 { format!("partition side {}", char::from(b'A' + i.side - 1)) } else { "no cut".into() }
             )),
         ]),

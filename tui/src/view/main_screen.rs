@@ -17,10 +17,16 @@ pub fn draw(app: &App, s: &Snapshot, frame: &mut Frame, area: Rect) {
     let p = Palette::of(app);
     let [status, body, hint] =
         Layout::vertical([Constraint::Length(1), Constraint::Min(1), Constraint::Length(1)]).areas(area);
-    // A short terminal keeps one line of lesson (l shows it all) and gives the panel the rest.
-    let lesson_h = if body.height < 30 && s.step.is_none() { 3 } else { (body.height / 4).max(4) };
     // Room for every chart's line and the fault row (and the big chart when tall enough).
-    let top_h = ((body.height - lesson_h) / 2).max(s.charts.len() as u16 + 3);
+    let top_h = ((body.height - (body.height / 4).max(4)) / 2).max(s.charts.len() as u16 + 3);
+    // A short terminal keeps one line of lesson (l shows it all) and gives the panel the
+    // rest; a guided step takes what it needs, leaving the panel six lines at least.
+    let spare = body.height.saturating_sub(top_h + 1 + 6).max(4);
+    let lesson_h = match &s.step {
+        Some(step) => (super::steps::lines_needed(step, area.width.saturating_sub(2)) + 2).clamp(4, spare),
+        None if body.height < 30 => 3,
+        None => (body.height / 4).max(4),
+    };
     let [top, tabs, panel, lesson] = Layout::vertical([
         Constraint::Length(top_h),
         Constraint::Length(1),
@@ -42,7 +48,7 @@ pub fn draw(app: &App, s: &Snapshot, frame: &mut Frame, area: Rect) {
         Panel::Why => frame.render_widget(super::why::why(app, s, p, panel), panel),
         Panel::Consistency => frame.render_widget(super::why::consistency(app, s, p, panel), panel),
     }
-    frame.render_widget(super::steps::lesson_or_step(s, p), lesson);
+    frame.render_widget(super::steps::lesson_or_step(s, p, lesson), lesson);
     frame.render_widget(Paragraph::new(key_bar(app, p, area.width as usize)), hint);
 }
 

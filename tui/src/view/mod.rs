@@ -36,11 +36,11 @@ pub fn draw(app: &App, frame: &mut Frame) {
     }
     match &app.overlay {
         Overlay::None => {}
-        Overlay::Help => overlay::help(app, frame, area),
+        Overlay::Help { scroll } => overlay::help(app, *scroll, frame, area),
         Overlay::Faults { selected, filter, typing } => overlay::faults(app, *selected, filter, *typing, frame, area),
         Overlay::Partition { sides, selected } => overlay::partition(app, sides, *selected, frame, area),
         Overlay::Path { input, error } => overlay::path(app, input, error.as_deref(), frame, area),
-        Overlay::ConfirmQuit => overlay::confirm_quit(app, frame, area),
+        Overlay::Confirm(leave) => overlay::confirm(app, leave, frame, area),
         Overlay::Detail { instance, scroll } => {
             if let Some(s) = &app.snapshot {
                 components::detail(app, s, instance, *scroll, frame, area)

@@ -2,7 +2,7 @@
 //! prompt, the whole lesson.
 
 use super::{Palette, fit};
-use crate::app::App;
+use crate::app::{App, Leave};
 use crate::keymap::{BINDINGS, Context};
 use crate::snapshot::Snapshot;
 use ratatui::Frame;
@@ -19,30 +19,50 @@ fn centred(area: Rect, w: u16, h: u16) -> Rect {
 fn section(p: Palette, title: &str, ctx: Context, width: usize) -> Vec<Line<'static>> {
     let mut lines = vec![Line::styled(title.to_string(), p.bold())];
     for b in BINDINGS.iter().filter(|b| b.context == ctx) {
-        lines.push(Line::raw(fit(&format!("{:<7} {}", b.label, b.help), width)));
+        lines.push(Line::raw(fit(&format!("{:<7} {}", b.label, b.help), width.saturating_sub(1))));
     }
     lines
 }
 
-pub fn help(app: &App, frame: &mut Frame, area: Rect) {
+pub fn help(app: &App, scroll: usize, frame: &mut Frame, area: Rect) {
     let p = Palette::of(app);
-    let r = centred(area, area.width.min(78), area.height);
+    let r = centred(area, area.width.min(100), area.height);
     frame.render_widget(Clear, r);
-    let block = Block::bordered().title(" keys (esc closes) ");
+    let inner_w = r.width.saturating_sub(2) as usize;
+    let w = inner_w / 2;
+    let mut left = section(p, "Main screen", Context::Main, w);
+    let mut right = section(p, "Scenario picker", Context::Picker, w);
+    right.extend(section(p, "Menus and the detail", Context::Menu, w));
+    right.extend(section(p, "Partition builder", Context::Partition, w));
+    right.extend(section(p, "Everywhere", Context::Global, w));
+    right.push(Line::styled("Symbols", p.bold()));
+    for l in [
+        "● up  ◐ busy ≥70%  ◉ saturated ≥95%",
+        "~ slow  ▽ marked down  ✖ crashed",
+        "A B: sides of a partition · ⚠ bottleneck",
+        "charts: ✖ crash ✂ cut ~ slow ▲ surge ✚ heal",
+    ] {
+        right.push(Line::raw(fit(l, w)));
+    }
+    // Two columns, scrolled together; the last line says what is cut below.
+    let rows = left.len().max(right.len());
+    left.resize(rows, Line::raw(""));
+    right.resize(rows, Line::raw(""));
+    let room = r.height.saturating_sub(2) as usize;
+    let scroll = scroll.min(rows.saturating_sub(room));
+    let below = rows.saturating_sub(scroll + room);
+    let take = if below > 0 { room.saturating_sub(1) } else { room };
+    let cut = |v: Vec<Line<'static>>| -> Vec<Line<'static>> { v.into_iter().skip(scroll).take(take).collect() };
+    let (mut l, r2) = (cut(left), cut(right));
+    if below > 0 {
+        l.push(Line::styled(format!("↓ {below} more lines (↑↓ scroll)"), p.dim()));
+    }
+    let block = Block::bordered().title(" keys (esc or ? closes) ");
     let inner = block.inner(r);
     frame.render_widget(block, r);
-    let [left, right] = Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(inner);
-    let w = left.width as usize;
-    frame.render_widget(Paragraph::new(section(p, "Main screen", Context::Main, w)), left);
-    let mut lines = section(p, "Scenario picker", Context::Picker, w);
-    lines.extend(section(p, "Menus", Context::Menu, w));
-    lines.extend(section(p, "Everywhere", Context::Global, w));
-    lines.push(Line::styled("Symbols", p.bold()));
-    for l in ["● up  ◐ busy ≥70%  ◉ saturated ≥95%", "~ slow  ▽ marked down  ✖ crashed", "A B: sides of a partition"]
-    {
-        lines.push(Line::raw(fit(l, w)));
-    }
-    frame.render_widget(Paragraph::new(lines), right);
+    let [a, b] = Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(inner);
+    frame.render_widget(Paragraph::new(l), a);
+    frame.render_widget(Paragraph::new(r2), b);
 }
 
 pub fn faults(app: &App, selected: usize, filter: &str, typing: bool, frame: &mut Frame, area: Rect) {
@@ -146,30 +166,50 @@ pub fn path(app: &App, input: &str, error: Option<&str>, frame: &mut Frame, area
     frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }).block(Block::bordered().title(title)), r);
 }
 
-/// Quitting would lose hand faults not yet saved.
-pub fn confirm_quit(app: &App, frame: &mut Frame, area: Rect) {
+/// Leaving would lose hand faults not yet saved.
+pub fn confirm(app: &App, leave: &Leave, frame: &mut Frame, area: Rect) {
     let p = Palette::of(app);
     let n = app.snapshot.as_ref().map_or(0, |s| s.unsaved);
-    let r = centred(area, 66, 6);
+    let r = centred(area, 70, 6);
     frame.render_widget(Clear, r);
+    let what = match leave {
+        Leave::Quit => "quit",
+        Leave::Restart => "restart",
+        Leave::NewSeed => "restart with a new seed",
+        Leave::OpenPicker => "open another scenario",
+    };
     let lines = vec![
         Line::raw(format!(
-            "{n} fault{} you made by hand {} not saved.",
+            "{n} fault{} or knob{} you made by hand {} not saved.",
+            if n == 1 { "" } else { "s" },
             if n == 1 { "" } else { "s" },
             if n == 1 { "is" } else { "are" }
         )),
-        Line::styled("w: save a seed file, then quit", p.bold()),
-        Line::styled("q: quit without saving", p.bold()),
+        Line::styled(format!("w: save a seed file, then {what}"), p.bold()),
+        Line::styled(format!("y: {what} without saving"), p.bold()),
         Line::styled("esc (any other key): stay", p.dim()),
     ];
-    frame.render_widget(Paragraph::new(lines).block(Block::bordered().title(" quit? ")), r);
+    frame.render_widget(Paragraph::new(lines).block(Block::bordered().title(format!(" {what}? "))), r);
 }
 
 pub fn lesson(app: &App, s: &Snapshot, frame: &mut Frame, area: Rect) {
     let p = Palette::of(app);
     let r = centred(area, area.width.saturating_sub(4), area.height.saturating_sub(2));
     frame.render_widget(Clear, r);
-    let mut lines = vec![Line::styled(s.title.clone(), p.bold()), Line::raw("")];
+    let mut lines = Vec::new();
+    // The guided step in force first, in full (the bottom box may cut it on a small terminal).
+    if let Some(step) = &s.step {
+        lines.push(Line::styled(format!("Step {} of {}", step.index, step.of), p.bold()));
+        lines.push(Line::raw(step.text.split_whitespace().collect::<Vec<_>>().join(" ")));
+        if !step.watch.is_empty() {
+            lines.push(Line::raw(format!("Watch: {}", step.watch.join(" · "))));
+        }
+        if let Some(key) = &step.key {
+            lines.push(Line::raw(format!("Try: press {key}")));
+        }
+        lines.push(Line::raw(""));
+    }
+    lines.extend([Line::styled(s.title.clone(), p.bold()), Line::raw("")]);
     // The file's line breaks are for the file; paragraphs wrap to the box.
     for para in s.lesson.split("\n\n") {
         lines.push(Line::raw(para.split_whitespace().collect::<Vec<_>>().join(" ")));

@@ -20,8 +20,8 @@ pub fn waterfall(app: &App, s: &Snapshot, p: Palette, area: Rect) -> Paragraph<'
     let room = area.height.saturating_sub(2) as usize;
     let Some(w) = &s.followed else {
         let text = match &s.following {
-            Some(what) => format!("waiting for {what}: play (space) or step (.) until it is issued · t: another class"),
-            None => "t follows the next request (press t again to pick its class), hop by hop".to_string(),
+            Some(what) => format!("waiting for {what}: play (space) or step (.) until it is issued · T: another class"),
+            None => "t follows the next request hop by hop; T the next of another class".to_string(),
         };
         return Paragraph::new(Line::styled(fit(&text, width), p.dim()))
             .block(Block::bordered().title(" followed request "));
@@ -32,11 +32,14 @@ pub fn waterfall(app: &App, s: &Snapshot, p: Palette, area: Rect) -> Paragraph<'
         (Some(o), Some(_)) => format!("{o} after {} ms", ms(total)),
         _ => format!("in flight, {} ms so far", ms(total)),
     };
+    // Narrow boxes get narrower columns, so every figure and the bar still show.
+    let (what_w, inst_w, num_w) = if width >= 100 { (24, 12, 8) } else { (17, 10, 7) };
     let header = format!(
-        "{:<24}{:<12}{:>9}{:>9}{:>8}{:>8}{:>8}{:>8}  timeline",
-        "span", "instance", "start ms", "dur ms", "net", "queue", "service", "calls"
+        "{:<what_w$}{:<inst_w$}{:>num_w$}{:>num_w$}{:>num_w$}{:>num_w$}{:>num_w$}{:>num_w$}  timeline",
+        "span", "instance", "start", "dur", "net", "queue", "svc", "calls"
     );
-    let bar_w = width.saturating_sub(88).max(10);
+    let text_w = what_w + inst_w + 6 * num_w + 2;
+    let bar_w = width.saturating_sub(text_w).max(8);
     let mut lines = vec![Line::styled(fit(&header, width), p.bold())];
     for span in &w.spans {
         let from = span.start.as_nanos().saturating_sub(w.start.as_nanos());
@@ -47,9 +50,9 @@ pub fn waterfall(app: &App, s: &Snapshot, p: Palette, area: Rect) -> Paragraph<'
         let what = format!("{}{}", "  ".repeat(span.depth), span.what);
         let dur = if span.end.is_some() { ms(to - from) } else { format!("{}…", ms(to - from)) };
         let text = format!(
-            "{:<24}{:<12}{:>9}{:>9}{:>8}{:>8}{:>8}{:>8}  ",
-            fit(&what, 23),
-            fit(&span.instance, 11),
+            "{:<what_w$}{:<inst_w$}{:>num_w$}{:>num_w$}{:>num_w$}{:>num_w$}{:>num_w$}{:>num_w$}  ",
+            fit(&what, what_w - 1),
+            fit(&span.instance, inst_w - 1),
             ms(from),
             dur,
             ms(span.network_ns),
@@ -65,7 +68,10 @@ pub fn waterfall(app: &App, s: &Snapshot, p: Palette, area: Rect) -> Paragraph<'
         } else {
             Color::Cyan
         };
-        lines.push(Line::from(vec![Span::raw(fit(&text, width)), Span::styled(bar, p.fg(color))]));
+        lines.push(Line::from(vec![
+            Span::raw(format!("{:<text_w$}", fit(&text, text_w))),
+            Span::styled(bar, p.fg(color)),
+        ]));
     }
     let scroll = app.scroll.min(lines.len().saturating_sub(room));
     let below = lines.len().saturating_sub(scroll + room);
@@ -74,6 +80,6 @@ pub fn waterfall(app: &App, s: &Snapshot, p: Palette, area: Rect) -> Paragraph<'
         shown.pop();
         shown.push(Line::styled(format!("↓ {} more spans (↓ scrolls)", below + 1), p.dim()));
     }
-    let title = format!(" request #{} ({}) · {status} · times in ms · t: follow the next ", w.id, w.class);
+    let title = format!(" request #{} ({}) · {status} · ms (svc: in service) · t: follow the next ", w.id, w.class);
     Paragraph::new(shown).block(Block::bordered().title(title))
 }

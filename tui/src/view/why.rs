@@ -97,15 +97,15 @@ pub fn consistency(app: &App, s: &Snapshot, p: Palette, area: Rect) -> Paragraph
             .block(Block::bordered().title(" consistency "));
     }
     let header = format!(
-        "{:<12}{:<4}{:>9}{:>8}{:>8}{:>6}{:>5}{:>10}{:>10}{:>10}",
-        "data", "mode", "ops", "avail", "stale", "lost", "dup", "down ms", "diverged", "agreed ms"
+        "{:<11}{:<3}{:>8}{:>8}{:>7}{:>5}{:>4}{:>9}{:>9}{:>11}",
+        "data", "", "ops", "avail", "stale", "lost", "dup", "down ms", "diverged", "agreed ms"
     );
     let mut lines = vec![Line::styled(fit(&header, width), p.bold())];
     for r in rows {
         let bad = r.stale_reads + r.lost_writes + r.duplicates > 0;
         let text = format!(
-            "{:<12}{:<4}{:>9}{:>7.2}%{:>8}{:>6}{:>5}{:>10.0}{:>10}{:>10}",
-            fit(&r.data, 11),
+            "{:<11}{:<3}{:>8}{:>7.2}%{:>7}{:>5}{:>4}{:>9.0}{:>9}{:>11}",
+            fit(&r.data, 10),
             r.mode.get(..2).unwrap_or(&r.mode),
             thousands(r.operations),
             100.0 * r.availability,

@@ -198,6 +198,8 @@ mod tests {
         let mut s = Series::new(SimDuration::from_secs(1));
         s.with_percentiles();
         for i in 0..100_000u64 {
+            // Every completion is of a request generated before it (the in-flight count).
+            s.on_generated(SimTime(i));
             s.on_completed(SimTime(i), SimDuration(i % 1000));
         }
         assert!(s.samples.len() <= MAX_SAMPLES);
@@ -214,11 +216,13 @@ mod tests {
         let mut s = Series::new(SimDuration::from_secs(4));
         s.with_percentiles();
         s.on_generated(SimTime(100));
+        s.on_generated(SimTime(150));
         s.on_completed(SimTime(200), SimDuration::from_millis(10));
         s.on_failed(SimTime(2_500_000_000));
         let p = s.points(SimTime(4 * NANOS_PER_SEC));
         assert_eq!(p.len(), 4);
-        assert_eq!((p[0].generated, p[0].completed, p[0].failed), (1, 1, 0));
+        assert_eq!((p[0].generated, p[0].completed, p[0].failed), (2, 1, 0));
+        assert_eq!((p[0].in_flight, p[1].in_flight, p[2].in_flight), (1, 1, 0), "in flight at each bucket's end");
         assert_eq!(p[0].latency_mean_ms, 10.0);
         assert_eq!((p[1].completed, p[2].failed, p[3].failed), (0, 1, 0));
         assert_eq!(p[3].t_s, 3.0);
