@@ -239,9 +239,12 @@ impl Session {
     }
 
     /// The explanation engine's view of the run as it stands.
+    /// None during the warm-up: the report's window (and with it every rate, utilization
+    /// and the bottleneck) starts when the warm-up ends.
     fn refresh_insight(&mut self) {
         let now = self.sim.now();
-        self.insight = Some(Insight::of(&self.sim.report(false), now));
+        let warmed = now.as_nanos() > self.sim.model().warmup.as_nanos();
+        self.insight = warmed.then(|| Insight::of(&self.sim.report(false), now));
     }
 
     /// Processes one event; false if the run is over.

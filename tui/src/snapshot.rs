@@ -341,7 +341,7 @@ impl Snapshot {
                             util,
                             waiting,
                             side,
-                            note: instance_note(&reports[i]),
+                            note: instance_note(&reports[i], sim.now() > SimTime::ZERO + model.warmup),
                             figures: flatten(&reports[i]),
                             util_history: history(i),
                         }
@@ -468,9 +468,11 @@ fn detail(reports: &[&sim_core::report::ComponentReport]) -> String {
     String::new()
 }
 
-/// One instance's own figure that says most, labelled with its unit or window.
-fn instance_note(r: &sim_core::report::ComponentReport) -> String {
+/// One instance's own figure that says most, labelled with its unit or window (a figure
+/// over the window says so until the window starts).
+fn instance_note(r: &sim_core::report::ComponentReport, in_window: bool) -> String {
     match &r.figures {
+        Figures::Cache(_) | Figures::Cdn(_) if !in_window => "hit ratio: window from the warm-up's end".into(),
         Figures::Cache(c) if c.hits + c.misses > 0 => format!("hit {:.0}% (window)", 100.0 * c.hit_ratio),
         Figures::Cdn(c) => format!("hit {:.0}% (window)", 100.0 * c.hit_ratio),
         Figures::WebSocket(w) => format!("{} conns now", thousands(w.connections)),

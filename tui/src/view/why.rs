@@ -47,11 +47,13 @@ pub fn why(app: &App, s: &Snapshot, p: Palette, area: Rect) -> Paragraph<'static
     let room = area.height.saturating_sub(2) as usize;
     let mut lines: Vec<Line> = Vec::new();
     let Some(i) = &s.insight else {
-        return Paragraph::new(Line::styled(
-            "play or step: the explanation comes at the first simulated second",
-            p.dim(),
-        ))
-        .block(Block::bordered().title(" why "));
+        let text = format!(
+            "the explanation covers the window after the warm-up: play or step past {:.0} s",
+            s.warmup_end.as_nanos() as f64 / 1e9
+        );
+        return Paragraph::new(Line::styled(text, p.dim()))
+            .wrap(Wrap { trim: true })
+            .block(Block::bordered().title(" why "));
     };
     match &i.bottleneck {
         Some(b) => {
@@ -88,7 +90,7 @@ pub fn consistency(app: &App, s: &Snapshot, p: Palette, area: Rect) -> Paragraph
     let rows = s.insight.as_ref().map_or(&[][..], |i| &i.consistency[..]);
     if rows.is_empty() {
         let text = if s.checked_data {
-            "play or step: the checker's verdict comes at the first simulated second"
+            "play or step past the warm-up: the checker's verdict covers the window after it"
         } else {
             "this scenario checks no data class (a keyspace with check = true): open cap-exercise to see CP and AP side by side"
         };
