@@ -265,27 +265,18 @@ impl Session {
 
     /// Runs every event up to and including `t`, at most `budget` of them; true if it got there.
     pub fn run_until(&mut self, t: SimTime, budget: u64) -> bool {
-        for _ in 0..budget {
-            match self.sim.next_event_time() {
-                Some(next) if next <= t => {
-                    if !self.step() {
-                        return true;
-                    }
-                }
-                Some(_) => return true,
-                None => {
-                    self.on_finished();
-                    return true;
-                }
-            }
-        }
-        false
+        self.advance(t, budget, false)
     }
 
     /// As `run_until` while playing: stops early when the run pauses (a guided step came).
     pub fn play_until(&mut self, t: SimTime, budget: u64) -> bool {
+        self.advance(t, budget, true)
+    }
+
+    /// Events up to `t`, at most `budget`; true if it got there (or paused, if `while_playing`).
+    fn advance(&mut self, t: SimTime, budget: u64, while_playing: bool) -> bool {
         for _ in 0..budget {
-            if !self.playing {
+            if while_playing && !self.playing {
                 return true;
             }
             match self.sim.next_event_time() {
