@@ -417,24 +417,8 @@ impl Session {
             order.push((k, d));
             stack.extend(children[k].iter().rev().map(|&c| (c, d + 1)));
         }
-        let spans = order
-            .into_iter()
-            .map(|(k, d)| {
-                let s = &t.spans[k];
-                crate::snapshot::SpanRow {
-                    depth: d,
-                    what: s.what.clone(),
-                    instance: s.instance.clone(),
-                    start: s.start,
-                    end: s.end,
-                    network_ns: s.network_ns,
-                    queue_ns: s.queue_ns,
-                    service_ns: s.service_ns,
-                    calls_ns: s.calls_ns,
-                    outcome: s.outcome.clone(),
-                }
-            })
-            .collect();
+        let spans =
+            order.into_iter().map(|(k, d)| crate::snapshot::SpanRow { depth: d, span: t.spans[k].clone() }).collect();
         Some(crate::snapshot::Waterfall {
             id: t.id,
             class: t.class.clone(),

@@ -163,20 +163,12 @@ pub struct EventLine {
     pub text: String,
 }
 
-/// One span of a followed request's waterfall, in tree order.
+/// One span of a followed request's waterfall, in tree order: the engine's span and how
+/// deep it sits under the root.
 #[derive(Clone, Debug, PartialEq)]
 pub struct SpanRow {
     pub depth: usize,
-    pub what: String,
-    pub instance: String,
-    pub start: SimTime,
-    pub end: Option<SimTime>,
-    pub network_ns: u64,
-    pub queue_ns: u64,
-    pub service_ns: u64,
-    /// Waiting on the calls it made (the slowest of each group sent at once).
-    pub calls_ns: u64,
-    pub outcome: Option<String>,
+    pub span: sim_core::world::metrics::spans::Span,
 }
 
 /// A followed request: live while it travels, complete when it ends.

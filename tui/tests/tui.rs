@@ -685,7 +685,8 @@ fn a_followed_request_s_spans_add_up_to_its_latency_and_stepping_back_and_forth_
     assert!(w.spans.len() >= 3, "hops through lb, web and redis: {w:?}");
     let root = &w.spans[0];
     assert_eq!(root.depth, 0);
-    assert_eq!(root.network_ns + root.queue_ns + root.service_ns + root.calls_ns, latency, "{root:?}");
+    let r = &root.span;
+    assert_eq!(r.network_ns + r.queue_ns + r.service_ns + r.calls_ns, latency, "{root:?}");
     // The run's own account of the request: its last event says how long it took.
     let line = h
         .app
@@ -703,7 +704,8 @@ fn a_followed_request_s_spans_add_up_to_its_latency_and_stepping_back_and_forth_
     // Every child lies inside its parent.
     for (k, s) in w.spans.iter().enumerate().skip(1) {
         let parent = w.spans[..k].iter().rev().find(|p| p.depth + 1 == s.depth).unwrap();
-        assert!(parent.start <= s.start && s.end.unwrap() <= parent.end.unwrap(), "{s:?} in {parent:?}");
+        let (p, c) = (&parent.span, &s.span);
+        assert!(p.start <= c.start && c.end.unwrap() <= p.end.unwrap(), "{s:?} in {parent:?}");
     }
     for (wd, hgt) in [(80, 24), (160, 48)] {
         insta::assert_snapshot!(format!("request_{wd}x{hgt}"), h.render(wd, hgt).backend());

@@ -41,13 +41,14 @@ pub fn waterfall(app: &App, s: &Snapshot, p: Palette, area: Rect) -> Paragraph<'
     let text_w = what_w + inst_w + 6 * num_w + 2;
     let bar_w = width.saturating_sub(text_w).max(8);
     let mut lines = vec![Line::styled(fit(&header, width), p.bold())];
-    for span in &w.spans {
+    for row in &w.spans {
+        let span = &row.span;
         let from = span.start.as_nanos().saturating_sub(w.start.as_nanos());
         let to = span.end.unwrap_or(s.now).as_nanos().saturating_sub(w.start.as_nanos());
         let col = |t: u64| ((t as f64 / total as f64) * bar_w as f64).round() as usize;
         let (a, b) = (col(from).min(bar_w), col(to).min(bar_w).max(col(from).min(bar_w) + 1).min(bar_w));
         let bar: String = (0..bar_w).map(|c| if c >= a && c < b { '█' } else { '·' }).collect();
-        let what = format!("{}{}", "  ".repeat(span.depth), span.what);
+        let what = format!("{}{}", "  ".repeat(row.depth), span.what);
         let dur = if span.end.is_some() { ms(to - from) } else { format!("{}…", ms(to - from)) };
         let text = format!(
             "{:<what_w$}{:<inst_w$}{:>num_w$}{:>num_w$}{:>num_w$}{:>num_w$}{:>num_w$}{:>num_w$}  ",
