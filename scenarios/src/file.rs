@@ -40,6 +40,9 @@ pub struct ScenarioFile {
     pub keyspaces: BTreeMap<Spanned<String>, KeyspaceFile>,
     #[serde(default)]
     pub faults: Vec<FaultFile>,
+    /// Circuit breakers: `[[breakers]] from = "web"  to = "db"`.
+    #[serde(default)]
+    pub breakers: Vec<Spanned<BreakerFile>>,
     #[serde(default)]
     pub cost: Option<CostFile>,
     #[serde(default)]
@@ -219,6 +222,30 @@ pub struct SurgeFile {
     pub lasting: Spanned<Value>,
     /// The rate is multiplied by this (3 = the guide's "+200%" morning spike).
     pub factor: Spanned<Value>,
+}
+
+/// One `[[breakers]]` table (units and limits checked in stage two, `breaker.rs`).
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+pub struct BreakerFile {
+    pub from: Spanned<String>,
+    pub to: Spanned<String>,
+    #[serde(default)]
+    pub failure_rate: Option<Spanned<Value>>,
+    #[serde(default)]
+    pub slow_call: Option<Spanned<Value>>,
+    #[serde(default)]
+    pub slow_rate: Option<Spanned<Value>>,
+    #[serde(default)]
+    pub window: Option<Spanned<Value>>,
+    #[serde(default)]
+    pub window_calls: Option<Spanned<Value>>,
+    #[serde(default)]
+    pub min_calls: Option<Spanned<Value>>,
+    #[serde(default)]
+    pub open_for: Option<Spanned<Value>>,
+    #[serde(default)]
+    pub probes: Option<Spanned<Value>>,
 }
 
 #[derive(Deserialize, Debug)]

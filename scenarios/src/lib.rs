@@ -5,6 +5,7 @@
 //! and routes, and produces a `Scenario` holding a `sim_core::Model`. Every problem is a
 //! `Diagnostic` with a span, rendered with file, line and column.
 
+mod breaker;
 pub mod budget;
 pub mod builtin;
 mod components;

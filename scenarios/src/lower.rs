@@ -97,6 +97,8 @@ fn lower_with(
         capacities: crate::scaling::capacities(&models, &instances.service),
     };
     let (faults, partitions) = crate::fault_file::lower_all(&file.faults, &names, &v, &mut errors);
+    let breakers =
+        crate::breaker::lower_all(&file.breakers, &service_names, &classes, &instances.service, &v, &mut errors);
     let window = run_window(&file, overrides, &v, &mut errors);
     let arrivals: Vec<Option<Population>> =
         std::iter::once(&file.workload).chain(file.workloads.values()).map(|w| workload(w, &v, &mut errors)).collect();
@@ -118,6 +120,7 @@ fn lower_with(
         keyspaces: keyspaces.into_iter().map(|(_, k)| k).collect(),
         faults,
         partitions,
+        breakers,
         costs,
         duration,
         warmup,

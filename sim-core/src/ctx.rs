@@ -508,10 +508,34 @@ impl Ctx<'_> {
         if self.metrics.spans.live() || self.metrics.log.on() {
             self.on_send(req, class, instance);
         }
+        if self.world.breakers.any() && !self.breaker_admits(req, class) {
+            return;
+        }
         if let Some(t) = self.world.timeouts[class.index()] {
             self.world.queue.push(self.now + t, Event::new(self.me, EventKind::Timeout(req)));
         }
         self.send(self.me, instance, EventKind::Request(req));
+    }
+
+    /// Asks this instance's breaker for the called service, if it has one. A refused call
+    /// fails fast: answered `CircuitOpen` to this caller now, never sent, no load on the
+    /// callee.
+    #[inline(never)]
+    fn breaker_admits(&mut self, req: RequestId, class: ClassId) -> bool {
+        let node = self.requests.get(req).expect("live").node;
+        let service = self.world.flows[class.index()][node as usize].service;
+        let Some((pass, changed)) = self.world.breakers.admit(self.me, service, self.now) else { return true };
+        if let Some(state) = changed {
+            self.note(NoteKind::Breaker(service, state));
+        }
+        if pass {
+            return true;
+        }
+        let r = self.requests.get_mut(req).expect("live");
+        r.outcome = Outcome::CircuitOpen;
+        (r.origin, r.detail) = (node, crate::world::metrics::failure::FAILED_FAST);
+        self.world.queue.push(self.now, Event::new(self.me, EventKind::Response(req)));
+        false
     }
 
     /// A call leaves for `instance` while it may be traced or recorded.

@@ -58,6 +58,7 @@ fn mmc(lambda: f64, mu: f64, c: u32, customers: f64) -> Model {
             timeout: None,
         }],
         keyspaces: vec![],
+        breakers: vec![],
         faults: vec![],
         partitions: vec![],
         costs: sim_core::model::cost::CostSpec::seed_defaults(2),

@@ -11,6 +11,7 @@ use sim_core::model::ComponentModel;
 use sim_core::model::fault_span::FaultSpan;
 use sim_core::report::figures::Figures;
 use sim_core::report::thousands;
+use sim_core::world::breaker::BreakerState;
 use sim_core::world::notes::NoteKind;
 use std::collections::BTreeMap;
 
@@ -565,6 +566,14 @@ fn describe(
             (LogKind::Alarm, format!("☠ {who}: {n} dead letter{}", if n == 1 { "" } else { "s" }))
         }
         NoteKind::Scaled(n) => (LogKind::Info, format!("{who} has {n} backends in service")),
+        NoteKind::Breaker(to, state) => {
+            let to = &model.services[to.index()].name;
+            match state {
+                BreakerState::Open => (LogKind::Alarm, format!("⚡ {who}'s breaker to {to} opened: calls fail fast")),
+                BreakerState::HalfOpen => (LogKind::Info, format!("{who}'s breaker to {to} half-open: probing")),
+                BreakerState::Closed => (LogKind::Recovery, format!("● {who}'s breaker to {to} closed")),
+            }
+        }
     }
 }
 

@@ -289,6 +289,9 @@ impl Simulation {
                 let result = c.ended(id, c.outcome);
                 self.trace.word(c.outcome as u64);
                 let c = self.requests.remove(id);
+                if self.world.breakers.any() {
+                    self.on_breaker_result(now, t, &c, c.outcome);
+                }
                 if let Some(parent) = c.parent {
                     self.on_call_answered(now, t, id, &c, parent);
                 }
@@ -326,6 +329,9 @@ impl Simulation {
                     (p.origin, p.detail) = (origin, detail);
                 }
                 self.judge(&timed_out, now, Outcome::TimedOut);
+                if self.world.breakers.any() {
+                    self.on_breaker_result(now, t, &timed_out, Outcome::TimedOut);
+                }
                 if down {
                     return;
                 }
@@ -400,6 +406,20 @@ impl Simulation {
         } else if p.pending == 1 && c.ledger == id {
             let into = p.ledger;
             self.metrics.attribution.merge(id, into);
+        }
+    }
+
+    /// A call of `caller`'s ended with `outcome`: its breaker for the callee (if any) counts
+    /// it (a call failed fast by the breaker itself does not count).
+    #[inline(never)]
+    fn on_breaker_result(&mut self, now: SimTime, caller: ComponentId, c: &Request, outcome: Outcome) {
+        if outcome == Outcome::CircuitOpen {
+            return;
+        }
+        let service = self.world.flows[c.class.index()][c.node as usize].service;
+        let failed = outcome != Outcome::Ok;
+        if let Some(state) = self.world.breakers.on_result(caller, service, now, c.created, failed) {
+            self.world.notes.push(Note { time: now, component: caller, kind: NoteKind::Breaker(service, state) });
         }
     }
 

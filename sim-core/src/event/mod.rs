@@ -36,10 +36,12 @@ pub enum Outcome {
     Error,
     /// No healthy instance was available to serve it.
     Unavailable,
+    /// The caller's circuit breaker to that service was open: failed fast, never sent.
+    CircuitOpen,
 }
 
 impl Outcome {
-    pub const FAILURES: [Outcome; 7] = [
+    pub const FAILURES: [Outcome; 8] = [
         Outcome::Rejected,
         Outcome::Shed,
         Outcome::Refused,
@@ -47,6 +49,7 @@ impl Outcome {
         Outcome::Error,
         Outcome::Unavailable,
         Outcome::Pending,
+        Outcome::CircuitOpen,
     ];
 
     pub fn name(self) -> &'static str {
@@ -59,6 +62,7 @@ impl Outcome {
             Outcome::TimedOut => "timed_out",
             Outcome::Error => "error",
             Outcome::Unavailable => "unavailable",
+            Outcome::CircuitOpen => "circuit_open",
         }
     }
 

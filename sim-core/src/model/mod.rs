@@ -1,6 +1,7 @@
 //! The validated model the engine runs: what the `scenarios` crate lowers a scenario file
 //! into. Every value here has been checked, so the engine only asserts invariants.
 
+pub mod breaker;
 pub mod cache;
 pub mod cdn;
 pub mod cost;
@@ -29,6 +30,8 @@ pub struct Model {
     pub faults: Vec<FaultSpec>,
     /// Partitions and flaky links that `FaultAction::Partition` starts.
     pub partitions: Vec<PartitionSpec>,
+    /// Circuit breakers between calling and called services (none unless declared).
+    pub breakers: Vec<breaker::BreakerSpec>,
     pub costs: cost::CostSpec,
     /// Simulated run length, warm-up included.
     pub duration: SimDuration,

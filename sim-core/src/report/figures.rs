@@ -32,8 +32,18 @@ pub enum Figures {
     Store(StoreFigures),
 }
 
-/// Figures every kind may report (`crashes` and `refused_while_down` once it has crashed).
-pub const COMMON_NAMES: [&str; 5] = ["utilization", "queue_mean", "queue_max", "crashes", "refused_while_down"];
+/// Figures every kind may report (`crashes` and `refused_while_down` once it has crashed,
+/// `breaker_*` when it calls through circuit breakers).
+pub const COMMON_NAMES: [&str; 8] = [
+    "utilization",
+    "queue_mean",
+    "queue_max",
+    "crashes",
+    "refused_while_down",
+    "breaker_opened",
+    "breaker_open_s",
+    "breaker_failed_fast",
+];
 
 /// The figure names a kind reports, as the JSON report and expectations' `component.ID.KEY`
 /// spell them: the one vocabulary (a test holds it to what the reports contain). A CDN

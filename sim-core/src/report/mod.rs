@@ -113,6 +113,14 @@ pub struct ComponentReport {
     pub crashes: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub refused_while_down: Option<u64>,
+    /// An instance with circuit breakers: times they opened, seconds they were open (summed
+    /// over its breakers), calls they failed fast.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub breaker_opened: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub breaker_open_s: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub breaker_failed_fast: Option<u64>,
     /// Filled by the component; turned into `sent_to` with names by the report builder.
     #[serde(skip)]
     pub per_target: Vec<(crate::kernel::ids::ComponentId, u64)>,
@@ -128,6 +136,9 @@ impl ComponentReport {
             figures,
             crashes: None,
             refused_while_down: None,
+            breaker_opened: None,
+            breaker_open_s: None,
+            breaker_failed_fast: None,
             per_target: Vec::new(),
         }
     }
@@ -169,6 +180,9 @@ pub struct Report {
     /// What partitions and flaky links did, when the scenario has any.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub network_faults: Option<NetworkFaultReport>,
+    /// Each caller instance's circuit breaker per service it calls, when any is declared.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub breakers: Vec<BreakerReport>,
     /// 95% intervals of the headline rates, by batch means over the window.
     pub intervals: Intervals,
     /// Why the run went as it did: bottleneck, headroom, bounds, Little's law, sentences.
@@ -203,6 +217,39 @@ pub struct ConsistencyReport {
     pub divergent_keys: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub convergence_ms: Option<f64>,
+}
+
+/// One caller instance's circuit breaker for one service: its timeline and what it saved.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct BreakerReport {
+    /// The calling instance (`web-1`) and the service it calls (`recommendations`).
+    pub caller: String,
+    pub callee: String,
+    /// Its state at the end of the window: `closed`, `open` or `half_open`.
+    pub state: &'static str,
+    pub opened: u64,
+    /// When it first opened, if it did.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub first_open_s: Option<f64>,
+    pub closed_s: f64,
+    pub open_s: f64,
+    pub half_open_s: f64,
+    /// Calls refused while open or half-open (never sent).
+    pub failed_fast: u64,
+    /// Every state change, in order (the first `world::breaker::TRANSITIONS_MAX`).
+    pub transitions: Vec<BreakerTransition>,
+    #[serde(skip_serializing_if = "is_zero")]
+    pub transitions_dropped: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct BreakerTransition {
+    pub at_s: f64,
+    pub to: &'static str,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]

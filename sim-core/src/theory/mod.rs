@@ -200,6 +200,12 @@ impl Twin {
         // model, or serving a refused population. A closed population that reaches a
         // refused service is refused in turn (its users' cycle is unknown), until settled.
         let mut refused_service = vec![None::<String>; model.services.len()];
+        for b in &model.breakers {
+            let (from, to) = (&model.services[b.from.index()].name, &model.services[b.to.index()].name);
+            let why = format!("`{from}` calls `{to}` through a circuit breaker, whose state depends on the run");
+            refused_service[b.from.index()].get_or_insert_with(|| why.clone());
+            refused_service[b.to.index()].get_or_insert(why);
+        }
         loop {
             for (c, ns) in nodes.iter().enumerate() {
                 let Some(p) = pop_of[c] else { continue };

@@ -3,7 +3,7 @@
 
 use crate::engine::Simulation;
 use crate::event::Outcome;
-use crate::kernel::ids::ClassId;
+use crate::kernel::ids::{ClassId, ComponentId};
 use crate::kernel::rng::RNG_ALGORITHM;
 use crate::kernel::time::SimTime;
 use crate::model::cost::MONTH_SECONDS;
@@ -13,6 +13,7 @@ use crate::report::{
     ClassReport, ComponentReport, ConsistencyReport, FailureCount, HopTime, NetworkFaultReport, Report, RequestCounts,
     TailSplit, TimeSplit, error_rate, rate,
 };
+use crate::world::breaker::BreakerState;
 use crate::world::metrics::LatencyStats;
 use std::collections::BTreeMap;
 
@@ -174,9 +175,48 @@ impl Simulation {
                 }
                 r.crashes = Some(self.world.crashes[i]).filter(|&n| n > 0);
                 r.refused_while_down = Some(self.world.refused[i]).filter(|&n| n > 0);
+                if self.world.breakers.any() {
+                    self.breaker_figures(ComponentId(i as u32), end, &mut r);
+                }
                 (spec.name.clone(), r)
             })
             .collect()
+    }
+
+    /// An instance's circuit breakers summed (none: no figures).
+    fn breaker_figures(&self, caller: ComponentId, end: SimTime, r: &mut ComponentReport) {
+        let mine = self.world.breakers.all().iter().filter(|(c, _)| *c == caller).map(|(_, b)| b);
+        for b in mine {
+            *r.breaker_opened.get_or_insert(0) += b.opened() as u64;
+            *r.breaker_open_s.get_or_insert(0.0) += b.time_in(BreakerState::Open, end).as_secs_f64();
+            *r.breaker_failed_fast.get_or_insert(0) += b.failed_fast;
+        }
+    }
+
+    /// Every breaker's timeline, per caller instance, up to `end`.
+    fn breakers(&self, end: SimTime) -> Vec<crate::report::BreakerReport> {
+        let secs = |t: SimTime| t.since(SimTime::ZERO).as_secs_f64();
+        let all = self.world.breakers.all().iter();
+        all.map(|(caller, b)| {
+            let transitions: Vec<_> = b.transitions().iter().filter(|t| t.at <= end).collect();
+            crate::report::BreakerReport {
+                caller: self.model.components[caller.index()].name.clone(),
+                callee: self.model.services[b.spec().to.index()].name.clone(),
+                state: b.state().name(),
+                opened: b.opened() as u64,
+                first_open_s: transitions.iter().find(|t| t.to == BreakerState::Open).map(|t| secs(t.at)),
+                closed_s: b.time_in(BreakerState::Closed, end).as_secs_f64(),
+                open_s: b.time_in(BreakerState::Open, end).as_secs_f64(),
+                half_open_s: b.time_in(BreakerState::HalfOpen, end).as_secs_f64(),
+                failed_fast: b.failed_fast,
+                transitions: transitions
+                    .iter()
+                    .map(|t| crate::report::BreakerTransition { at_s: secs(t.at), to: t.to.name() })
+                    .collect(),
+                transitions_dropped: b.transitions_dropped,
+            }
+        })
+        .collect()
     }
 
     /// A class's latency split by service and phase, for the mean and for the tail.
@@ -317,8 +357,13 @@ impl Simulation {
                 window_completed += m.window_completed;
                 window_failed += m.window_failed;
             }
-            let failed_by_reason =
-                Outcome::FAILURES.iter().zip(m.failed_by_reason).map(|(o, n)| (o.name(), n)).collect();
+            // A reason of a mechanism the model may lack (a breaker) is listed only if it happened.
+            let failed_by_reason = Outcome::FAILURES
+                .iter()
+                .zip(m.failed_by_reason)
+                .filter(|(o, n)| **o != Outcome::CircuitOpen || *n > 0)
+                .map(|(o, n)| (o.name(), n))
+                .collect();
             classes.insert(
                 spec.name.clone(),
                 ClassReport {
@@ -366,6 +411,7 @@ impl Simulation {
                 messages_lost: self.world.partitions.dropped,
                 messages_held: self.world.partitions.held_total,
             }),
+            breakers: self.breakers(end),
             intervals: self.intervals(end),
             explain: Default::default(),
             series: if with_series { self.metrics.series.points(end) } else { Vec::new() },

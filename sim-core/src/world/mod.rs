@@ -4,6 +4,7 @@
 //! stores' shared data, instances' life (down, epoch), the metrics and the notes log.
 //! Components reach it only through `Ctx` verbs.
 
+pub mod breaker;
 pub mod consistency;
 pub mod db_group;
 pub mod metrics;
@@ -79,6 +80,8 @@ pub struct World {
     pub clock_ahead: Vec<SimDuration>,
     /// Notable events so far (crashes, failovers, partitions...), for people watching.
     pub notes: crate::world::notes::Notes,
+    /// Circuit breakers per (caller instance, callee service); empty unless declared.
+    pub breakers: breaker::Breakers,
 }
 
 impl ServiceState {
@@ -163,6 +166,7 @@ impl World {
             partitions: Default::default(),
             clock_ahead: vec![SimDuration::ZERO; n],
             notes: Default::default(),
+            breakers: breaker::Breakers::new(model),
             stores: model.services.iter().map(|s| store_group(model, s)).collect(),
         }
     }

@@ -34,6 +34,8 @@ pub enum NoteKind {
     DeadLetters(u64),
     /// Autoscaling changed the backends in service to this many.
     Scaled(u32),
+    /// The instance's circuit breaker for its calls to this service changed state.
+    Breaker(crate::kernel::ids::ServiceId, crate::world::breaker::BreakerState),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq)]

@@ -17,6 +17,8 @@ pub const WAITING: u8 = 4;
 pub const IN_TRANSIT: u8 = 5;
 /// Refused: the instance was down (crashed).
 pub const CRASHED: u8 = 6;
+/// Circuit open: the caller's breaker refused to send it.
+pub const FAILED_FAST: u8 = 7;
 
 /// The detail in words, for reports ("" for `NONE`).
 pub fn detail_name(detail: u8) -> &'static str {
@@ -27,6 +29,7 @@ pub fn detail_name(detail: u8) -> &'static str {
         WAITING => "waiting on a call",
         IN_TRANSIT => "on the wire",
         CRASHED => "instance down",
+        FAILED_FAST => "failed fast at the caller",
         _ => "",
     }
 }
