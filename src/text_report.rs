@@ -215,6 +215,7 @@ pub fn render(s: &Scenario, r: &Report) -> String {
         let (lost, held) = (thousands(n.messages_lost), thousands(n.messages_held));
         let _ = writeln!(o, "network     {lost} messages lost at partitions or flaky links, {held} held until a heal");
     }
+    breakers(&mut o, r);
     let c = &r.cost;
     let lines: Vec<String> =
         c.by_component.iter().filter(|(_, v)| **v > 0.0).map(|(k, v)| format!("{k} ${}", num(*v))).collect();
@@ -246,6 +247,40 @@ pub fn render(s: &Scenario, r: &Report) -> String {
         let _ = writeln!(o, "{name:<12} {:<14} {util:>6} {qmean:>11} {qmax:>10}  {}", c.kind(), details(c));
     }
     o
+}
+
+/// Each circuit breaker: time in each state, calls failed fast, and its state changes.
+fn breakers(o: &mut String, r: &Report) {
+    /// Changes listed per breaker; the rest are counted.
+    const SHOWN: usize = 8;
+    for b in &r.breakers {
+        let _ = writeln!(
+            o,
+            "breaker     {} -> {}: {}, opened {}x; open {} s, half-open {} s, closed {} s; {} calls failed fast",
+            b.caller,
+            b.callee,
+            b.state.replace('_', "-"),
+            b.opened,
+            num(b.open_s),
+            num(b.half_open_s),
+            num(b.closed_s),
+            thousands(b.failed_fast)
+        );
+        let change = |t: &sim_core::report::BreakerTransition| format!("{} s {}", num(t.at_s), t.to.replace('_', "-"));
+        let all = &b.transitions;
+        let line = if all.len() <= SHOWN {
+            all.iter().map(change).collect::<Vec<_>>().join(", ")
+        } else {
+            // The first changes and the last ones (how it ended), the middle counted.
+            let (head, tail) = (&all[..SHOWN - 3], &all[all.len() - 3..]);
+            let middle = all.len() - SHOWN + b.transitions_dropped as usize;
+            let (head, tail): (Vec<_>, Vec<_>) = (head.iter().map(change).collect(), tail.iter().map(change).collect());
+            format!("{}, ... {middle} more ..., {}", head.join(", "), tail.join(", "))
+        };
+        if !line.is_empty() {
+            let _ = writeln!(o, "            {line}");
+        }
+    }
 }
 
 /// "(successful only)" beside a latency figure when many requests failed: the failed

@@ -100,6 +100,7 @@ pub fn describe_failure(reason: &str, at: &str, detail: &str) -> String {
         ("timed_out", d) => format!("timed out at {at} ({d})"),
         ("unavailable", _) => format!("refused as unavailable by {at} (no quorum or no healthy instance)"),
         ("error", _) => format!("answered with an error by {at}"),
+        ("circuit_open", _) => format!("failed fast by an open circuit breaker to {at}"),
         (other, _) => format!("{other} at {at}"),
     }
 }

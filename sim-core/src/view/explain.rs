@@ -191,6 +191,9 @@ impl Simulation {
         if let Some(s) = failure_sentence(r) {
             out.push(s);
         }
+        if let Some(s) = self.breaker_sentence(r) {
+            out.push(s);
+        }
         if let Some(s) = self.partition_sentence(r, e) {
             out.push(s);
         }
@@ -211,6 +214,41 @@ impl Simulation {
         }
         out.truncate(SENTENCES);
         out
+    }
+
+    /// Each (calling service, called service) whose breakers opened: how long they were
+    /// open on average over its instances, and the calls failed fast instead of waiting.
+    fn breaker_sentence(&self, r: &Report) -> Option<String> {
+        let mut pairs: Vec<(usize, usize, f64, u64, u32)> = Vec::new();
+        // The report lists the breakers in the world's order.
+        for (b, (caller, breaker)) in r.breakers.iter().zip(self.world.breakers.all()) {
+            let (from, to) = (self.model.components[caller.index()].service.index(), breaker.spec().to.index());
+            match pairs.iter_mut().find(|p| (p.0, p.1) == (from, to)) {
+                Some(p) => (p.2, p.3, p.4) = (p.2 + b.open_s, p.3 + b.failed_fast, p.4 + 1),
+                None => pairs.push((from, to, b.open_s, b.failed_fast, 1)),
+            }
+        }
+        let run_s = r.sim_seconds.max(1e-9);
+        let parts: Vec<String> = pairs
+            .iter()
+            .filter(|p| p.3 > 0)
+            .map(|&(from, to, open_s, failed_fast, n)| {
+                let callee = &self.model.services[to].name;
+                let wait = self.model.classes.iter().filter(|c| c.flow.iter().any(|f| f.service.index() == to));
+                let wait = wait.filter_map(|c| c.timeout).max();
+                format!(
+                    "{}'s breakers to {callee} were open {:.0}% of the run; {} calls failed fast{}",
+                    self.model.services[from].name,
+                    open_s / f64::from(n) / run_s * 100.0,
+                    thousands(failed_fast),
+                    wait.map_or(String::new(), |t| format!(
+                        " instead of waiting up to {} each",
+                        seconds(t.as_secs_f64())
+                    )),
+                )
+            })
+            .collect();
+        (!parts.is_empty()).then(|| parts.join("; ") + ".")
     }
 
     /// The bottleneck and what to change, or the headroom and the next wall.
