@@ -171,6 +171,11 @@ fn the_readme_figures_are_what_the_built_ins_print() {
         claim("thundering-herd", "sends ~50 queries per expiry to the database", 50.0, 0.05, |r| {
             at(r, "/components/cache-herd/fetches") / at(r, "/components/cache-guarded/fetches")
         }),
+        claim("slow-dependency", "35% of carts fail", 0.35, 0.05, |r| at(r, "/classes/cart/error_rate")),
+        claim("slow-dependency-breaker", "12,212 home-page calls fail fast", 12212.0, 0.0, |r| {
+            at(r, "/classes/home/failed_by_reason/circuit_open")
+        }),
+        claim("slow-dependency-breaker", "carts fail 0.1%", 0.001, 0.5, |r| at(r, "/classes/cart/error_rate")),
         claim("hot-shard", "puts 89% of reads on one shard", 0.89, 0.01, |r| {
             hot_share(r, &["range-1", "range-2", "range-3", "range-4"])
         }),

@@ -19,6 +19,8 @@ pub const MAX_WINDOW_CALLS: u64 = 100_000;
 /// The longest time window, open duration and slow-call threshold.
 pub const MAX_BREAKER_TIME: SimDuration = SimDuration::from_secs(24 * 3600);
 const MAX_PROBES: u64 = 10_000;
+/// Calls all count windows together may hold (one byte each).
+const MAX_WINDOW_BYTES: u64 = 100_000_000;
 
 /// Every `[[breakers]]` table, checked against the services and the calls the classes make.
 pub(crate) fn lower_all(
@@ -34,6 +36,24 @@ pub(crate) fn lower_all(
         return Vec::new();
     }
     let calls = called_pairs(classes, instance_service);
+    // Count windows grow to their size in each calling instance: bound their sum.
+    let ring_bytes: u64 = tables
+        .iter()
+        .filter_map(|t| {
+            let from = service_names.iter().position(|n| n == t.get_ref().from.get_ref())?;
+            let size = v.count(t.get_ref().window_calls.as_ref()?, "window_calls", 1, MAX_WINDOW_CALLS).ok()?;
+            Some(size * instance_service.iter().filter(|&&s| s == from).count() as u64)
+        })
+        .sum();
+    if ring_bytes > MAX_WINDOW_BYTES {
+        errors.push(
+            Diagnostic::new(format!(
+                "the breakers' count windows hold {ring_bytes} calls over all calling instances; the limit is {MAX_WINDOW_BYTES}"
+            ))
+            .help("use smaller `window_calls`, or a time window (`window = \"10s\"`), which keeps ten buckets"),
+        );
+        return Vec::new();
+    }
     let mut out: Vec<BreakerSpec> = Vec::new();
     for t in tables {
         let Some(spec) = lower(t, service_names, &calls, v, errors) else { continue };

@@ -108,6 +108,27 @@ pub struct Instance {
     pub figures: Vec<(String, String)>,
     /// Utilization in each of the last simulated seconds (second, 0..1).
     pub util_history: Vec<(f64, f64)>,
+    /// Its circuit breakers, one per service it calls through one.
+    pub breakers: Vec<InstanceBreaker>,
+}
+
+/// One of an instance's circuit breakers, now.
+#[derive(Clone, Debug, PartialEq)]
+pub struct InstanceBreaker {
+    pub to: String,
+    pub state: BreakerState,
+    pub opened: u64,
+    pub failed_fast: u64,
+}
+
+/// A service's breakers for its calls to one service: how many of its instances have
+/// theirs open or half-open.
+#[derive(Clone, Debug, PartialEq)]
+pub struct EdgeBreakers {
+    pub to: String,
+    pub open: usize,
+    pub half_open: usize,
+    pub of: usize,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -121,6 +142,8 @@ pub struct Service {
     pub calls: Vec<String>,
     /// One figure that says most about the whole service, labelled with what it covers.
     pub detail: String,
+    /// Per service it calls through circuit breakers: their states over its instances.
+    pub breakers: Vec<EdgeBreakers>,
 }
 
 /// One chart: a name, a unit and points (simulated second, value).
@@ -264,6 +287,17 @@ impl Snapshot {
         // Health-check verdicts in force, from the balancers' own state (not the notes,
         // which are bounded and would go stale on a long run).
         let marked_down = sim.marked_down();
+        let breakers = sim.breakers_now();
+        let breakers_of = |id: ComponentId| -> Vec<InstanceBreaker> {
+            let mine = breakers.iter().filter(|b| b.caller == id);
+            mine.map(|b| InstanceBreaker {
+                to: model.services[b.callee.index()].name.clone(),
+                state: b.state,
+                opened: b.opened,
+                failed_fast: b.failed_fast,
+            })
+            .collect()
+        };
         let (prev, last) = match gauges {
             [.., a, b] => (Some(a), Some(b)),
             _ => (None, None),
@@ -337,9 +371,23 @@ impl Snapshot {
                             note: instance_note(&reports[i], sim.now() > SimTime::ZERO + model.warmup),
                             figures: flatten(&reports[i]),
                             util_history: history(i),
+                            breakers: breakers_of(id),
                         }
                     })
-                    .collect();
+                    .collect::<Vec<Instance>>();
+                let mut edges: Vec<EdgeBreakers> = Vec::new();
+                for b in instances.iter().flat_map(|i| &i.breakers) {
+                    let e = match edges.iter().position(|e| e.to == b.to) {
+                        Some(k) => &mut edges[k],
+                        None => {
+                            edges.push(EdgeBreakers { to: b.to.clone(), open: 0, half_open: 0, of: 0 });
+                            edges.last_mut().expect("just pushed")
+                        }
+                    };
+                    e.of += 1;
+                    e.open += usize::from(b.state == BreakerState::Open);
+                    e.half_open += usize::from(b.state == BreakerState::HalfOpen);
+                }
                 let mut targets: Vec<usize> = calls.get(&s).cloned().unwrap_or_default();
                 targets.sort_unstable();
                 targets.dedup();
@@ -350,6 +398,7 @@ impl Snapshot {
                     instances,
                     calls: targets.into_iter().filter(|&t| t != s).map(|t| model.services[t].name.clone()).collect(),
                     detail: detail(&spec.instances.iter().map(|c| &reports[c.index()]).collect::<Vec<_>>()),
+                    breakers: edges,
                 }
             })
             .collect();

@@ -755,3 +755,28 @@ fn a_guided_step_pauses_the_run_and_says_what_to_watch() {
     h.refresh();
     assert_eq!(h.app.snapshot.as_ref().unwrap().step.as_ref(), Some(&step));
 }
+
+#[test]
+fn the_topology_and_the_instance_detail_show_slow_dependency_breaker_s_breakers_open() {
+    let mut h = Harness::new();
+    h.open("slow-dependency-breaker");
+    h.keys(" ");
+    // The slowdown starts at 60 s; both breakers open about a second later, for 5 s.
+    h.play_for(63);
+    h.keys(" ");
+    for (w, hgt) in [(80, 24), (160, 48)] {
+        insta::assert_snapshot!(format!("breaker_{w}x{hgt}"), h.render(w, hgt).backend());
+    }
+    let screen = h.render(160, 48).backend().to_string();
+    assert!(screen.contains("→ recommendations ⚡ open 2/2"), "{screen}");
+    assert!(screen.contains("breaker to recommendations opened"), "the log names it: {screen}");
+    h.keys("/web-1");
+    h.press(KeyCode::Enter);
+    h.press(KeyCode::Enter);
+    assert!(matches!(&h.app.overlay, Overlay::Detail { instance, .. } if instance == "web-1"));
+    for (w, hgt) in [(80, 24), (160, 48)] {
+        insta::assert_snapshot!(format!("breaker_detail_{w}x{hgt}"), h.render(w, hgt).backend());
+    }
+    let detail = h.render(160, 48).backend().to_string();
+    assert!(detail.contains("circuit breakers") && detail.contains("⚡ open"), "{detail}");
+}

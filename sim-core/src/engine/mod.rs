@@ -563,6 +563,11 @@ impl Simulation {
             self.world.queue.push(now + delay, Event::new(caller, EventKind::Response(id)));
         }
         self.components[i].on_crash(now, &mut self.world);
+        if self.world.breakers.any() {
+            for (callee, state) in self.world.breakers.on_crash(t, now) {
+                self.world.notes.push(Note { time: now, component: t, kind: NoteKind::Breaker(callee, state) });
+            }
+        }
     }
 
     /// Runs to the end, calling `observe` after every event.

@@ -2,10 +2,22 @@
 //! changes the run, so looking cannot make two runs of a seed differ.
 
 use crate::engine::Simulation;
-use crate::kernel::ids::ComponentId;
+use crate::kernel::ids::{ComponentId, ServiceId};
 use crate::kernel::time::SimTime;
 use crate::report::ComponentReport;
+use crate::world::breaker::BreakerState;
 use crate::world::metrics::SeriesPoint;
+
+/// One caller instance's circuit breaker for one service, as it stands now.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct BreakerLook {
+    pub caller: ComponentId,
+    pub callee: ServiceId,
+    /// Open stays open past `open_for` until the next call asks (then half-open).
+    pub state: BreakerState,
+    pub opened: u64,
+    pub failed_fast: u64,
+}
 
 impl Simulation {
     /// The time of the next event due, if any is left before the end.
@@ -52,6 +64,20 @@ impl Simulation {
     /// Whether the instance's process is down (crashed, or drained and stopped).
     pub fn is_down(&self, id: ComponentId) -> bool {
         self.world.down[id.index()]
+    }
+
+    /// Every circuit breaker's state now, in declaration order then caller order (empty
+    /// when the model declares none).
+    pub fn breakers_now(&self) -> Vec<BreakerLook> {
+        let all = self.world.breakers.all().iter();
+        all.map(|(caller, b)| BreakerLook {
+            caller: *caller,
+            callee: b.spec().to,
+            state: b.state(),
+            opened: b.opened() as u64,
+            failed_fast: b.failed_fast,
+        })
+        .collect()
     }
 
     /// The network cuts in force: per cut, each instance's side (0: on no side).

@@ -57,9 +57,8 @@ impl Window {
                 width: SimDuration((d.as_nanos() / BUCKETS as u64).max(1)),
                 buckets: [(u64::MAX, Tally::default()); BUCKETS],
             },
-            BreakerWindow::Calls(n) => {
-                Window::Calls { ring: Vec::with_capacity(n as usize), next: 0, tally: Tally::default() }
-            }
+            // Grown as calls come: a breaker that sees few calls never holds a full ring.
+            BreakerWindow::Calls(_) => Window::Calls { ring: Vec::new(), next: 0, tally: Tally::default() },
         }
     }
 
@@ -198,6 +197,16 @@ impl Breaker {
         }
     }
 
+    /// The caller's process died: a breaker lives in its memory, so the restarted process
+    /// starts closed with an empty window (calls it had out will never be answered).
+    pub fn reset(&mut self, now: SimTime) {
+        if self.state == BreakerState::Closed {
+            self.window.clear();
+        } else {
+            self.enter(BreakerState::Closed, now);
+        }
+    }
+
     /// Whether a call may go out now. Open turns half-open at the first call after
     /// `open_for` (resilience4j's default: no timer); a refused call counts as failed fast.
     pub fn admit(&mut self, now: SimTime) -> bool {
@@ -318,6 +327,21 @@ impl Breakers {
         (b.changes() != before).then_some(b.state)
     }
 
+    /// `caller` crashed: its breakers start again closed. Returns (callee, new state) for
+    /// each that changed state, for the notes.
+    pub fn on_crash(&mut self, caller: ComponentId, now: SimTime) -> Vec<(ServiceId, BreakerState)> {
+        let mut changed = Vec::new();
+        for &(callee, i) in &self.by_caller[caller.index()] {
+            let b = &mut self.list[i as usize].1;
+            let before = b.changes();
+            b.reset(now);
+            if b.changes() != before {
+                changed.push((callee, b.state));
+            }
+        }
+        changed
+    }
+
     /// Every breaker with its caller, in declaration order then caller order.
     pub fn all(&self) -> &[(ComponentId, Breaker)] {
         &self.list
@@ -433,6 +457,22 @@ mod tests {
         b.on_result(half + SimDuration::from_millis(1), half, true, SimDuration::from_millis(1));
         assert_eq!(b.state(), BreakerState::Open, "the probe failed");
         assert!(!b.admit(half + SimDuration::from_secs(1)), "open for another 5 s");
+    }
+
+    #[test]
+    fn a_crash_of_the_caller_starts_its_breaker_again_closed() {
+        let mut b = Breaker::new(&spec(BreakerWindow::Calls(4)));
+        for i in 0..4 {
+            call(&mut b, i, true);
+        }
+        assert_eq!(b.state(), BreakerState::Open);
+        b.reset(at(100));
+        assert_eq!(b.state(), BreakerState::Closed);
+        assert!(b.admit(at(101)), "the restarted process sends again");
+        assert_eq!(b.time_in(BreakerState::Open, at(200)), at(100).since(at(4)));
+        for i in 0..3 {
+            assert_eq!(call(&mut b, 200 + i, true), BreakerState::Closed, "the old window is gone: under min_calls");
+        }
     }
 
     #[test]

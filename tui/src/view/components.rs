@@ -10,6 +10,7 @@ use ratatui::layout::Rect;
 use ratatui::style::Color;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear, Paragraph};
+use sim_core::world::breaker::BreakerState;
 
 pub fn table(app: &App, s: &Snapshot, p: Palette, area: Rect) -> Paragraph<'static> {
     let width = area.width.saturating_sub(2) as usize;
@@ -145,6 +146,25 @@ pub fn detail(app: &App, s: &Snapshot, instance: &str, scroll: usize, frame: &mu
             format!("{:>9} {}{detail}", super::thousands(f.count), f.reason)
         })
         .collect();
+    if !i.breakers.is_empty() {
+        lines.push(Line::styled("circuit breakers (its own, per service it calls):", p.bold()));
+    }
+    for b in &i.breakers {
+        let (word, colour) = match b.state {
+            BreakerState::Open => ("⚡ open", Color::Red),
+            BreakerState::HalfOpen => ("half-open", Color::Yellow),
+            BreakerState::Closed => ("closed", Color::Reset),
+        };
+        let style = if b.state == BreakerState::Closed { p.dim() } else { p.fg(colour) };
+        lines.push(Line::from(vec![
+            Span::raw(format!("  → {:<16} ", fit(&b.to, 16))),
+            Span::styled(format!("{word:<10}"), style),
+            Span::raw(fit(
+                &format!(" opened {}x · {} calls failed fast", b.opened, super::thousands(b.failed_fast)),
+                w.saturating_sub(30),
+            )),
+        ]));
+    }
     lines.push(Line::styled(format!("failures that arose at `{}` (every class, whole run):", svc.name), p.bold()));
     if failures.is_empty() {
         lines.push(Line::styled("  none", p.dim()));

@@ -4,7 +4,7 @@
 
 use super::{Palette, fit, thousands};
 use crate::app::{App, Panel};
-use crate::snapshot::{Chart, Health, Snapshot};
+use crate::snapshot::{Chart, Health, Service, Snapshot};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Color;
@@ -160,6 +160,7 @@ fn topology(app: &App, s: &Snapshot, p: Palette, area: Rect) -> Paragraph<'stati
         if !svc.calls.is_empty() {
             spans.push(Span::styled(format!("→ {}", svc.calls.join(", ")), p.dim()));
         }
+        spans.extend(breaker_spans(svc, p));
         lines.push(Line::from(spans));
     }
     // Keep the selected service in view; say what is cut above and below.
@@ -179,6 +180,26 @@ fn topology(app: &App, s: &Snapshot, p: Palette, area: Rect) -> Paragraph<'stati
     let legend = "●ok ◐busy ◉full ~slow ▽out ✖down A|B ⚠limit";
     let title = if s.partitioned { " topology ✂ PARTITIONED " } else { " topology " };
     Paragraph::new(lines).block(Block::bordered().title(title).title_bottom(Line::styled(fit(legend, width), p.dim())))
+}
+
+/// Each of a service's calls made through circuit breakers: "⚡ open" in red or
+/// "half-open" in yellow while any instance's is, with how many of several; closed plain.
+/// The callee is named when the service calls more than one.
+fn breaker_spans(svc: &Service, p: Palette) -> Vec<Span<'static>> {
+    let mut spans = Vec::new();
+    for e in &svc.breakers {
+        let of = |n: usize| if e.of > 1 { format!(" {n}/{}", e.of) } else { String::new() };
+        let to = if svc.calls.len() > 1 { e.to.as_str() } else { "" };
+        let (text, style) = if e.open > 0 {
+            (format!(" ⚡{to} open{}", of(e.open)), p.fg(Color::Red).patch(p.bold()))
+        } else if e.half_open > 0 {
+            (format!(" ⚡{to} half-open{}", of(e.half_open)), p.fg(Color::Yellow))
+        } else {
+            (format!(" ⚡{to} closed"), p.dim())
+        };
+        spans.push(Span::styled(text, style));
+    }
+    spans
 }
 
 /// Eight-level bars of the last `width` values, scaled to their maximum.
