@@ -173,9 +173,10 @@ fn lower(
     if !calls.contains(&(from, to)) {
         let called: Vec<&str> =
             calls.iter().filter(|(f, _)| *f == from).map(|(_, t)| names[t.index()].as_str()).collect();
-        let help = match called.is_empty() {
-            true => format!("`{}` calls no service in any class's flow", names[from.index()]),
-            false => format!("`{}` calls {}", names[from.index()], called.join(", ")),
+        let help = if called.is_empty() {
+            format!("`{}` calls no service in any class's flow", names[from.index()])
+        } else {
+            format!("`{}` calls {}: a breaker goes on one of those", names[from.index()], called.join(", "))
         };
         errors.push(
             Diagnostic::at(
