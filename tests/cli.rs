@@ -259,7 +259,7 @@ fn each_kind_of_bad_scenario_gets_a_located_error() {
         ("scale_not_balanced", "40:9", "`db` is not behind a load balancer"),
         ("rate_on_closed_loop", "41:8", "`clients` is a closed loop"),
         ("breaker_huge_window", "41:16", "window_calls is 10000000, outside the accepted range 1 to 100000"),
-        ("breaker_never_called", "39:1", "`web` never calls `db` in any class's flow"),
+        ("breaker_never_called", "40:6", "`web` never calls `db` in any class's flow"),
         ("breaker_rate_above_one", "41:16", "failure_rate is 1.5, outside the accepted range 0 to 1"),
     ];
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/bad_scenarios");

@@ -185,7 +185,7 @@ fn lower(
                     names[from.index()],
                     names[to.index()]
                 ),
-                t.span(),
+                b.to.span(),
             )
             .help(help),
         );
