@@ -45,7 +45,7 @@ struct Tally {
 #[derive(Clone, Debug)]
 enum Window {
     /// Ten buckets of `width`, each tagged with the number of its stretch of time.
-    Time { width: SimDuration, buckets: [(u64, Tally); BUCKETS] },
+    Time { width: SimDuration, buckets: Box<[(u64, Tally); BUCKETS]> },
     /// A ring of the last calls (bit 0: failed, bit 1: slow) with their running tally.
     Calls { ring: Vec<u8>, next: usize, tally: Tally },
 }
@@ -55,7 +55,7 @@ impl Window {
         match w {
             BreakerWindow::Time(d) => Window::Time {
                 width: SimDuration((d.as_nanos() / BUCKETS as u64).max(1)),
-                buckets: [(u64::MAX, Tally::default()); BUCKETS],
+                buckets: Box::new([(u64::MAX, Tally::default()); BUCKETS]),
             },
             // Grown as calls come: a breaker that sees few calls never holds a full ring.
             BreakerWindow::Calls(_) => Window::Calls { ring: Vec::new(), next: 0, tally: Tally::default() },
@@ -64,7 +64,7 @@ impl Window {
 
     fn clear(&mut self) {
         match self {
-            Window::Time { buckets, .. } => *buckets = [(u64::MAX, Tally::default()); BUCKETS],
+            Window::Time { buckets, .. } => **buckets = [(u64::MAX, Tally::default()); BUCKETS],
             Window::Calls { ring, next, tally } => {
                 ring.clear();
                 (*next, *tally) = (0, Tally::default());
@@ -401,7 +401,7 @@ mod tests {
         let mut s = spec(BreakerWindow::Calls(10));
         (s.slow_call, s.slow_rate) = (Some(SimDuration::from_millis(200)), 0.8);
         let mut b = Breaker::new(&s);
-        let mut feed = |b: &mut Breaker, ms: u64, latency_ms: u64| {
+        let feed = |b: &mut Breaker, ms: u64, latency_ms: u64| {
             assert!(b.admit(at(ms)));
             b.on_result(at(ms + latency_ms), at(ms), false, SimDuration::from_millis(latency_ms));
             b.state()
