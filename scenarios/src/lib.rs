@@ -18,6 +18,7 @@ mod field_override;
 mod file;
 pub mod limits;
 mod lower;
+mod retry;
 mod scaling;
 pub mod seed_file;
 pub mod steps;
