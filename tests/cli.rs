@@ -258,6 +258,8 @@ fn each_kind_of_bad_scenario_gets_a_located_error() {
         ("scale_huge", "41:13", "instances is 100000, outside the accepted range 1 to 1000"),
         ("scale_not_balanced", "40:9", "`db` is not behind a load balancer"),
         ("rate_on_closed_loop", "41:8", "`clients` is a closed loop"),
+        ("retry_attempts_huge", "23:22", "retry attempts is 1000, outside the accepted range 1 to 10"),
+        ("retry_unknown_jitter", "23:34", "did you mean `full`?"),
     ];
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/bad_scenarios");
     let on_disk = std::fs::read_dir(&dir).unwrap().count();

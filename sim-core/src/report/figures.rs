@@ -33,7 +33,8 @@ pub enum Figures {
 }
 
 /// Figures every kind may report (`crashes` and `refused_while_down` once it has crashed).
-pub const COMMON_NAMES: [&str; 5] = ["utilization", "queue_mean", "queue_max", "crashes", "refused_while_down"];
+pub const COMMON_NAMES: [&str; 7] =
+    ["utilization", "queue_mean", "queue_max", "crashes", "refused_while_down", "wasted_s", "wasted_share"];
 
 /// The figure names a kind reports, as the JSON report and expectations' `component.ID.KEY`
 /// spell them: the one vocabulary (a test holds it to what the reports contain). A CDN

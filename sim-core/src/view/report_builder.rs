@@ -182,13 +182,12 @@ impl Simulation {
             .collect()
     }
 
-    /// A component's wasted work: seconds, and their share of its busy time when it
-    /// measures one (a server's busy workers).
+    /// A server's wasted work: seconds, and their share of its busy workers' time.
     fn wasted(&self, r: &mut ComponentReport, ns: u64, end: SimTime) {
-        let wasted_s = ns as f64 / 1e9;
-        r.wasted_s = Some(wasted_s);
-        if let crate::report::figures::Figures::Server(f) = &r.figures {
+        if let Figures::Server(f) = &r.figures {
+            let wasted_s = ns as f64 / 1e9;
             let busy_s = f.busy_mean * end.since(self.metrics.warmup_end()).as_secs_f64();
+            r.wasted_s = Some(wasted_s);
             r.wasted_share = Some(if busy_s > 0.0 { (wasted_s / busy_s).min(1.0) } else { 0.0 });
         }
     }
