@@ -127,7 +127,7 @@ fn adding_an_idle_component_leaves_every_other_draw_unchanged() {
 /// the binomial (success) and the truncated geometric (calls per request) variances.
 #[test]
 fn retries_of_independent_failures_multiply_load_by_the_geometric_sum_and_succeed_one_minus_p_to_the_k() {
-    for (p, k) in [(0.1, 2u32), (0.3, 3), (0.5, 4), (0.5, 1)] {
+    for (p, k) in [(0.1f64, 2u32), (0.3, 3), (0.5, 4), (0.5, 1)] {
         let text = format!(
             r#"name = "retry-theory"
 title = "retry theory"
