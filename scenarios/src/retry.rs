@@ -14,6 +14,9 @@ use toml::Spanned;
 pub const MAX_ATTEMPTS: u64 = 10;
 const DEFAULT_BASE: SimDuration = SimDuration::from_millis(100);
 const DEFAULT_CAP: SimDuration = SimDuration::from_secs(10);
+/// The longest backoff: requests waiting to be re-sent are held by their clients, so a
+/// longer wait would let a file pile them up without bound.
+const MAX_BACKOFF: SimDuration = SimDuration::from_secs(60);
 const BACKOFFS: [&str; 2] = ["constant", "exponential"];
 const JITTERS: [&str; 4] = ["none", "full", "equal", "decorrelated"];
 
@@ -46,6 +49,13 @@ pub fn lower(r: &Spanned<RetryFile>, v: &Values) -> Result<RetrySpec, Diagnostic
         Some(c) => v.duration(c, "retry cap")?,
         None => DEFAULT_CAP.max(base),
     };
+    for (what, d, at) in [("base", base, &f.base), ("cap", cap, &f.cap)] {
+        if d > MAX_BACKOFF {
+            let span = at.as_ref().map_or(r.span(), |x| x.span());
+            return Err(Diagnostic::at(format!("retry {what} is {d}, longer than {MAX_BACKOFF}"), span)
+                .help(format!("a backoff is at most {MAX_BACKOFF}; use a shorter one")));
+        }
+    }
     if cap < base {
         let span = f.cap.as_ref().map_or(r.span(), |c| c.span());
         return Err(Diagnostic::at(format!("retry cap {cap} is shorter than its base {base}"), span)
