@@ -182,6 +182,7 @@ pub fn render(s: &Scenario, r: &Report) -> String {
     }
     time_split(&mut o, r);
     failures(&mut o, r);
+    retries(&mut o, r);
     headroom(&mut o, r);
     if !r.consistency.is_empty() {
         let w = r.consistency.keys().map(String::len).max().unwrap_or(0).max(4);
@@ -357,6 +358,21 @@ fn time_split(o: &mut String, r: &Report) {
             num(sum),
             format!("{} requests from {} ms", thousands(tail.requests), num(tail.from_ms)),
             num(tail.mean_ms)
+        );
+    }
+}
+
+/// What each retrying class's retries did: attempts, budget refusals, amplification.
+fn retries(o: &mut String, r: &Report) {
+    for (name, c) in &r.classes {
+        let Some(x) = &c.retry else { continue };
+        let _ = writeln!(
+            o,
+            "retries     {name}: {} attempts, {} retries, {} refused by the budget, {:.2} calls per request",
+            thousands(x.attempts),
+            thousands(x.retries),
+            thousands(x.refused_by_budget),
+            x.amplification
         );
     }
 }

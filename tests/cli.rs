@@ -261,6 +261,8 @@ fn each_kind_of_bad_scenario_gets_a_located_error() {
         ("breaker_huge_window", "41:16", "window_calls is 10000000, outside the accepted range 1 to 100000"),
         ("breaker_never_called", "40:6", "`web` never calls `db` in any class's flow"),
         ("breaker_rate_above_one", "41:16", "failure_rate is 1.5, outside the accepted range 0 to 1"),
+        ("retry_attempts_huge", "23:22", "retry attempts is 1000, outside the accepted range 1 to 10"),
+        ("retry_unknown_jitter", "23:34", "did you mean `full`?"),
     ];
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/bad_scenarios");
     let on_disk = std::fs::read_dir(&dir).unwrap().count();

@@ -168,6 +168,14 @@ fn the_readme_figures_are_what_the_built_ins_print() {
         claim("lb-algorithms", "keep it at ~208 and ~227 ms", 227.0, 0.05, |r| {
             at(r, "/classes/two_choices/latency_ms/p99")
         }),
+        claim("retry-storm", "3.1 calls per request", 3.1, 0.02, |r| at(r, "/classes/view/retry/amplification")),
+        claim("retry-storm", "80% of web's work wasted", 0.8, 0.02, |r| at(r, "/components/web/wasted_share")),
+        claim("retry-storm-budget", "about 11,000 retries refused", 11000.0, 0.01, |r| {
+            at(r, "/classes/view/retry/refused_by_budget")
+        }),
+        claim("retry-storm-budget", "1.02 calls per request", 1.02, 0.005, |r| {
+            at(r, "/classes/view/retry/amplification")
+        }),
         claim("thundering-herd", "sends ~50 queries per expiry to the database", 50.0, 0.05, |r| {
             at(r, "/components/cache-herd/fetches") / at(r, "/components/cache-guarded/fetches")
         }),

@@ -93,6 +93,19 @@ const ALIASES: [(&str, &[&str]); 16] = [
     ("cost_usd_month", &["cost", "total_usd_month"]),
 ];
 
+/// A class's retry figures (`class.NAME.amplification`), present when it retries.
+const CLASS_ALIASES: [(&str, &[&str]); 4] = [
+    ("attempts", &["retry", "attempts"]),
+    ("retries", &["retry", "retries"]),
+    ("retries_refused", &["retry", "refused_by_budget"]),
+    ("amplification", &["retry", "amplification"]),
+];
+
+fn class_alias(name: &str) -> Option<Vec<String>> {
+    let own = CLASS_ALIASES.iter().find(|(a, _)| *a == name).map(|(_, p)| p.iter().map(|s| s.to_string()).collect());
+    own.or_else(|| alias(name).filter(|_| name != "cost_usd_month"))
+}
+
 fn alias(name: &str) -> Option<Vec<String>> {
     ALIASES.iter().find(|(a, _)| *a == name).map(|(_, p)| p.iter().map(|s| s.to_string()).collect())
 }
@@ -195,9 +208,12 @@ pub fn metric(
             if !classes.iter().any(|x| x == c) {
                 return Err(unknown("class", c, classes.iter().map(String::as_str).collect()));
             }
-            match alias(m).filter(|_| *m != "cost_usd_month") {
+            match class_alias(m) {
                 Some(path) => Ok(Metric::Class { class: c.to_string(), path }),
-                None => Err(unknown("metric", m, known().filter(|k| *k != "cost_usd_month").collect())),
+                None => {
+                    let own = CLASS_ALIASES.iter().map(|(a, _)| *a);
+                    Err(unknown("metric", m, known().filter(|k| *k != "cost_usd_month").chain(own).collect()))
+                }
             }
         }
         ["cost", line] => Ok(Metric::Run(vec!["cost".into(), "by_component".into(), line.to_string()])),

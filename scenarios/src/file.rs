@@ -283,4 +283,26 @@ pub struct ClassFile {
     /// Per-component service-time overrides for this class: `{ web = "exp(30ms)" }`.
     #[serde(default)]
     pub service: BTreeMap<Spanned<String>, Spanned<Value>>,
+    /// The client re-sends a failed request: `{ attempts = 3, backoff = "exponential" }`.
+    #[serde(default)]
+    pub retry: Option<Spanned<RetryFile>>,
+}
+
+/// A retry policy as written (`scenarios::retry` lowers it).
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+pub struct RetryFile {
+    pub attempts: Spanned<Value>,
+    #[serde(default)]
+    pub backoff: Option<Spanned<String>>,
+    #[serde(default)]
+    pub base: Option<Spanned<Value>>,
+    #[serde(default)]
+    pub cap: Option<Spanned<Value>>,
+    #[serde(default)]
+    pub jitter: Option<Spanned<String>>,
+    #[serde(default)]
+    pub on: Option<Spanned<Vec<Spanned<String>>>>,
+    #[serde(default)]
+    pub budget: Option<Spanned<Value>>,
 }

@@ -19,6 +19,7 @@ mod field_override;
 mod file;
 pub mod limits;
 mod lower;
+mod retry;
 mod scaling;
 pub mod seed_file;
 pub mod steps;

@@ -955,7 +955,11 @@ fn class(c: &ClassFile, r: &Resolver, v: &Values, errors: &mut Vec<Diagnostic>) 
         Some(t) => Some(v.duration(t, "timeout").map_err(|e| errors.push(e)).ok()?),
         None => Some(DEFAULT_TIMEOUT),
     };
-    Some(ClassSpec { name: c.name.get_ref().clone(), origin: ComponentId(0), flow, keyspace, timeout })
+    let retry = match &c.retry {
+        Some(r) => Some(crate::retry::lower(r, v).map_err(|e| errors.push(e)).ok()?),
+        None => None,
+    };
+    Some(ClassSpec { name: c.name.get_ref().clone(), origin: ComponentId(0), flow, keyspace, timeout, retry })
 }
 
 /// A class's flow: its path, each step calling the next, then its `calls` chains

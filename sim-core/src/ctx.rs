@@ -287,6 +287,82 @@ impl Ctx<'_> {
         Some(root)
     }
 
+    /// Re-sends a root request of `class` that failed (a client's retry): the same user
+    /// request, so `generated` does not count it again, and its latency runs from `first`,
+    /// when its first attempt was issued. The time since then (earlier attempts and the
+    /// backoff) is booked as waiting in the queue of the first service, so a successful
+    /// retried root's bookings still add up to its latency. Returns `None` (after recording
+    /// the request as shed) when the run's in-flight limit is reached.
+    pub fn reissue(
+        &mut self,
+        class: ClassId,
+        user: u32,
+        key: u64,
+        min_version: u64,
+        first: SimTime,
+    ) -> Option<RequestId> {
+        if self.requests.live() >= self.world.in_flight_max as usize {
+            let none = crate::world::request::NO_NODE;
+            self.metrics.on_finished(self.now, class, first, Outcome::Shed, none, 0);
+            return None;
+        }
+        let op = self.world.flows[class.index()][0].op;
+        let mut call = self.new_call(class, 0, op, key, user, None);
+        call.min_version = min_version;
+        call.created = first;
+        let serial = self.metrics.spans.next_serial();
+        call.serial = serial as u32;
+        let root = self.requests.insert(call);
+        if self.metrics.spans.armed() {
+            self.metrics.spans.on_root(root, serial, class, self.now);
+        }
+        self.requests.get_mut(root).expect("live").ledger = root;
+        self.metrics.attribution.open(root, class);
+        self.metrics.attribution.book(root, 0, QUEUE, self.now - first);
+        self.route_call(root);
+        Some(root)
+    }
+
+    /// Counts a root call sent under a retry policy: a first attempt, or a retry.
+    pub fn count_attempt(&mut self, class: ClassId, retry: bool) {
+        let c = &mut self.metrics.classes[class.index()];
+        c.attempts += 1;
+        c.retries += u64::from(retry);
+    }
+
+    /// Counts a retry that a retry budget refused.
+    pub fn count_retry_refused(&mut self, class: ClassId) {
+        self.metrics.classes[class.index()].retries_refused += 1;
+    }
+
+    /// `req`'s service here ends now: if nobody waits for its answer any more (its caller,
+    /// or a caller above it, gave up), the service time since `begin_service` was wasted.
+    /// Counted only when some caller retries; otherwise one branch.
+    #[inline(always)]
+    pub fn count_if_wasted(&mut self, req: RequestId) {
+        if !self.metrics.wasted_ns.is_empty() && self.now >= self.metrics.warmup_end() {
+            self.count_wasted(req);
+        }
+    }
+
+    #[cold]
+    fn count_wasted(&mut self, req: RequestId) {
+        let served = self.now - self.request(req).mark;
+        let mut at = Some(req);
+        // A call's ancestors are at most a flow deep; a parent already freed waits no more.
+        let given_up = loop {
+            match at.map(|id| self.requests.get(id)) {
+                None => break false,
+                Some(None) => break true,
+                Some(Some(r)) if r.abandoned => break true,
+                Some(Some(r)) => at = r.parent,
+            }
+        };
+        if given_up {
+            self.metrics.wasted_ns[self.me.index()] += served.as_nanos();
+        }
+    }
+
     /// This instance is done with its own work on `req`: make the next call of its flow
     /// node (all of them at once for a parallel node), or answer `Ok` when none is left.
     /// Returns true if it answered (the instance no longer holds `req`).

@@ -496,3 +496,130 @@ fn a_replica_that_stops_hearing_the_primary_promotes_itself_and_dns_follows() {
     assert_eq!(h.dns_primary("db"), "db-2");
     assert_eq!(h.notes().last(), Some(&("db-2".to_string(), NoteKind::DnsSwitched)));
 }
+
+mod retry {
+    use super::*;
+    use sim_core::component::retry_budget::RetryBudget;
+    use sim_core::model::retry::{Backoff, Jitter, RetrySpec, outcome_bits};
+
+    fn spec(backoff: Backoff, jitter: Jitter) -> RetrySpec {
+        RetrySpec {
+            attempts: 4,
+            backoff,
+            base: SimDuration::from_millis(50),
+            cap: SimDuration::from_millis(300),
+            jitter,
+            on: outcome_bits(&[Outcome::TimedOut]),
+            budget: None,
+        }
+    }
+
+    const U: [f64; 5] = [0.0, 0.1, 0.5, 0.9, 0.999_999];
+
+    #[test]
+    fn exponential_backoff_doubles_from_its_base_up_to_its_cap_and_constant_stays() {
+        let e = spec(Backoff::Exponential, Jitter::None);
+        let waits: Vec<u64> = (1..=6).map(|n| e.backoff(n, e.base, 0.5).as_nanos() / 1_000_000).collect();
+        assert_eq!(waits, [50, 100, 200, 300, 300, 300]);
+        // A huge retry number saturates at the cap instead of overflowing.
+        assert_eq!(e.backoff(200, e.base, 0.5), e.cap);
+        let c = spec(Backoff::Constant, Jitter::None);
+        assert!((1..=6).all(|n| c.backoff(n, c.base, 0.3) == c.base));
+    }
+
+    #[test]
+    fn each_jitter_stays_within_its_bounds() {
+        for retry in 1..=5 {
+            let d = spec(Backoff::Exponential, Jitter::None).backoff(retry, SimDuration::ZERO, 0.0);
+            for u in U {
+                let full = spec(Backoff::Exponential, Jitter::Full).backoff(retry, SimDuration::ZERO, u);
+                assert!(full <= d, "full jitter within [0, {d}]: {full}");
+                let equal = spec(Backoff::Exponential, Jitter::Equal).backoff(retry, SimDuration::ZERO, u);
+                assert!(equal.as_nanos() >= d.as_nanos() / 2 && equal <= d, "equal jitter in [d/2, d]: {equal}");
+            }
+        }
+        let full = spec(Backoff::Exponential, Jitter::Full);
+        assert_eq!(full.backoff(3, SimDuration::ZERO, 0.0), SimDuration::ZERO);
+        assert_eq!(full.backoff(3, SimDuration::ZERO, 0.5), SimDuration::from_millis(100));
+        // Decorrelated: U(base, 3 x previous), capped.
+        let dec = spec(Backoff::Exponential, Jitter::Decorrelated);
+        let prev = SimDuration::from_millis(80);
+        for u in U {
+            let w = dec.backoff(2, prev, u);
+            assert!(w >= dec.base && w <= SimDuration::from_millis(240), "{w}");
+        }
+        assert_eq!(dec.backoff(2, SimDuration::from_millis(200), 0.999_999), dec.cap);
+    }
+
+    #[test]
+    fn only_the_listed_outcomes_are_retried_and_only_while_attempts_remain() {
+        let s = spec(Backoff::Constant, Jitter::None);
+        assert!(s.retries(Outcome::TimedOut, 1) && s.retries(Outcome::TimedOut, 3));
+        assert!(!s.retries(Outcome::TimedOut, 4), "the fourth attempt is the last");
+        assert!(!s.retries(Outcome::Error, 1) && !s.retries(Outcome::Ok, 1));
+    }
+
+    #[test]
+    fn a_budget_refuses_retries_beyond_its_share_of_the_window_and_forgets_old_calls() {
+        let sec = 1_000_000_000u64;
+        let mut b = RetryBudget::new(0.1);
+        assert!(!b.try_retry(0), "no calls yet, no retries");
+        for i in 0..100 {
+            b.on_call(i * sec / 100);
+        }
+        let granted = (0..50).filter(|_| b.try_retry(sec / 2)).count();
+        assert_eq!(granted, 10, "10% of 100 calls");
+        // Ten seconds on, the calls and retries of second 0 have left the window.
+        assert!(!b.try_retry(10 * sec));
+        for _ in 0..20 {
+            b.on_call(10 * sec);
+        }
+        assert_eq!((0..10).filter(|_| b.try_retry(10 * sec)).count(), 2);
+    }
+
+    const CLIENTS: &str = r#"
+[workload]
+arrival = "poisson"
+rate = 1
+[[components]]
+id = "web"
+kind = "server"
+workers = 1
+service = "10ms"
+[[links]]
+between = ["clients", "web"]
+[[classes]]
+name = "view"
+path = ["web"]
+timeout = "1s"
+retry = { attempts = 3, backoff = "exponential", base = "50ms", jitter = "none" }
+"#;
+
+    #[test]
+    fn clients_resend_a_failed_request_after_its_backoff_until_the_attempts_run_out() {
+        let mut h = Harness::new(&model(CLIENTS), 1, "clients");
+        let first = h.input(Input::Start);
+        let Ask::Timer(arrival) = first[0].what else { panic!("{first:?}") };
+        h.at(first[0].at);
+        let sent = calls(&h.fire(arrival));
+        assert_eq!(sent.len(), 1);
+        let mut req = sent[0].1;
+        for (retry, wait_ms) in [(1u64, 50u64), (2, 100)] {
+            let asked = h.answer(req, Outcome::TimedOut, 0);
+            let [Asked { at, what: Ask::Timer(token), .. }] = asked.as_slice() else { panic!("{asked:?}") };
+            assert_eq!(*at - h.now(), SimDuration::from_millis(wait_ms), "retry {retry}");
+            h.at(*at);
+            let again = calls(&h.fire(*token));
+            assert_eq!(again.len(), 1, "retry {retry} is sent");
+            assert_ne!(again[0].1, req);
+            req = again[0].1;
+        }
+        assert!(h.answer(req, Outcome::TimedOut, 0).is_empty(), "three attempts, then the request fails");
+        // An outcome not in `on` (the default list leaves errors out) is not retried.
+        let t = h.now() + SimDuration::from_secs(5);
+        let next = h.at(t).fire(arrival);
+        let fresh = calls(&next);
+        assert_eq!(fresh.len(), 1);
+        assert!(h.answer(fresh[0].1, Outcome::Error, 0).is_empty());
+    }
+}

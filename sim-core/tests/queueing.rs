@@ -56,6 +56,7 @@ fn mmc(lambda: f64, mu: f64, c: u32, customers: f64) -> Model {
             flow: vec![FlowNode { service: ServiceId(1), op: Op::Read, calls: vec![], parallel: false }],
             keyspace: None,
             timeout: None,
+            retry: None,
         }],
         keyspaces: vec![],
         breakers: vec![],
@@ -118,4 +119,64 @@ fn adding_an_idle_component_leaves_every_other_draw_unchanged() {
     assert_eq!(a.classes["job"], b.classes["job"], "the same requests, the same latencies");
     assert_eq!(a.components["server"], b.components["server"]);
     assert_ne!(a.trace_hash, b.trace_hash, "the extra component's start event is in the trace");
+}
+
+/// Independent failures of probability p and at most k attempts: each user request makes
+/// Σ_{j<k} p^j = (1 − p^k)/(1 − p) calls and succeeds with probability 1 − p^k. A server
+/// with `error_rate = p` and workers to spare fails each call independently; the clients
+/// retry errors at once. Tolerances: four standard errors over the run's N requests, from
+/// the binomial (success) and the truncated geometric (calls per request) variances.
+#[test]
+fn retries_of_independent_failures_multiply_load_by_the_geometric_sum_and_succeed_one_minus_p_to_the_k() {
+    for (p, k) in [(0.1f64, 2u32), (0.3, 3), (0.5, 4), (0.5, 1)] {
+        let text = format!(
+            r#"name = "retry-theory"
+title = "retry theory"
+[run]
+duration = "40s"
+warmup = "0s"
+[workload]
+arrival = "poisson"
+rate = 2000
+[[components]]
+id = "api"
+kind = "server"
+workers = 200
+service = "1ms"
+error_rate = {p}
+[[links]]
+between = ["clients", "api"]
+latency = "0ms"
+[[classes]]
+name = "call"
+path = ["api"]
+retry = {{ attempts = {k}, backoff = "constant", base = "1ms", jitter = "none", on = ["error"] }}
+"#
+        );
+        let source = scenarios::Source { origin: "theory.toml".into(), text };
+        let model = scenarios::parse(&source, &scenarios::Overrides::default()).unwrap_or_else(|e| panic!("{e}")).model;
+        let mut sim = Simulation::new(&model, 3);
+        sim.run();
+        let r = sim.report(false);
+        let c = &r.classes["call"];
+        let retry = c.retry.as_ref().expect("a retrying class reports its retries");
+        let n = (c.requests.completed + c.requests.failed) as f64;
+        let success = 1.0 - p.powi(k as i32);
+        let calls = (1.0 - p.powi(k as i32)) / (1.0 - p);
+        let second: f64 = (1..=k).map(|j| f64::from(2 * j - 1) * p.powi(j as i32 - 1)).sum();
+        let calls_se = ((second - calls * calls) / n).sqrt();
+        let success_se = (success * (1.0 - success) / n).sqrt();
+        let measured_success = c.requests.completed as f64 / n;
+        assert!(
+            (measured_success - success).abs() <= 4.0 * success_se + 1e-9,
+            "p={p} k={k}: success {measured_success} vs 1 - p^k = {success} (se {success_se})"
+        );
+        assert!(
+            (retry.amplification - calls).abs() <= 4.0 * calls_se + 1e-9,
+            "p={p} k={k}: {} calls per request vs (1 - p^k)/(1 - p) = {calls} (se {calls_se})",
+            retry.amplification
+        );
+        assert_eq!(retry.refused_by_budget, 0);
+        assert!(n > 70_000.0, "{n} requests");
+    }
 }

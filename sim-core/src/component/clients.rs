@@ -7,7 +7,13 @@
 //! When the model stores versioned data, each user's requests carry the version of its
 //! own last write: a database with read-your-writes routing sends a read that a replica
 //! cannot yet serve to the primary, and the run counts reads older than their user's write.
+//!
+//! A class with a retry policy is re-sent when it fails so: after a backoff drawn from
+//! this population's stream, as the same user request (counted once, with its final
+//! outcome and its latency from the first attempt), within the class's retry budget.
 
+use crate::component::retry_budget::RetryBudget;
+use crate::component::token_slab::TokenSlab;
 use crate::ctx::Ctx;
 use crate::event::Input;
 use crate::event::{ChildResult, Op, Outcome};
@@ -15,6 +21,8 @@ use crate::kernel::distribution::Delay;
 use crate::kernel::ids::ClassId;
 use crate::kernel::keymap::KeyMap;
 use crate::kernel::time::SimDuration;
+use crate::kernel::time::SimTime;
+use crate::model::retry::{Jitter, RetrySpec};
 use crate::model::{Arrival, ClientsSpec, Model};
 use crate::report::ComponentReport;
 use crate::report::figures::{ClientsFigures, Figures};
@@ -61,6 +69,40 @@ pub struct OwnWrites {
 
 /// Timer token of a surge's start or end; arrival timers carry the rate epoch instead.
 const RATE_CHANGE: u32 = u32::MAX;
+/// This bit marks a retry's timer (the rest is its `TokenSlab` token); rate epochs and
+/// users stay below it.
+const RETRY_TIMER: u32 = 1 << 31;
+
+/// A class's retry policy at this population, and its budget's state.
+#[derive(Clone)]
+struct ClassRetry {
+    spec: RetrySpec,
+    budget: Option<RetryBudget>,
+}
+
+/// A user request whose attempt failed: what the next attempt re-sends, and when the
+/// first was issued.
+#[derive(Clone, Copy)]
+struct Attempt {
+    class: ClassId,
+    user: u32,
+    key: u64,
+    first: SimTime,
+    /// Attempts made so far, and the last backoff (decorrelated jitter grows from it).
+    made: u32,
+    waited: SimDuration,
+    /// The user's own write the request is judged against (`OwnWrites::in_flight`).
+    own_version: u64,
+}
+
+/// The retries of one population: per class its policy, the retried requests in flight
+/// (by request id: attempts made, first issue, last backoff) and those waiting to re-send.
+#[derive(Clone)]
+struct Retries {
+    classes: Vec<Option<ClassRetry>>,
+    in_flight: KeyMap<(u32, SimTime, SimDuration)>,
+    waiting: TokenSlab<Attempt>,
+}
 
 #[derive(Clone)]
 pub struct Clients {
@@ -80,6 +122,8 @@ pub struct Clients {
     users: u32,
     /// Users' own writes, tracked only when the model stores versioned data.
     own: Option<Box<OwnWrites>>,
+    /// Present when some class this population sends retries.
+    retries: Option<Box<Retries>>,
     issued: u64,
 }
 
@@ -126,6 +170,21 @@ impl Clients {
             own: model
                 .has_versioned_data()
                 .then(|| Box::new(OwnWrites { last: vec![(0, 0); users as usize], in_flight: KeyMap::new(0) })),
+            retries: spec.class_weights.iter().any(|&(c, _)| model.classes[c.index()].retry.is_some()).then(|| {
+                let classes = model
+                    .classes
+                    .iter()
+                    .map(|c| {
+                        let spec = c.retry.clone()?;
+                        Some(ClassRetry { budget: spec.budget.map(RetryBudget::new), spec })
+                    })
+                    .collect();
+                Box::new(Retries {
+                    classes,
+                    in_flight: KeyMap::new((0, SimTime::ZERO, SimDuration::ZERO)),
+                    waiting: TokenSlab::default(),
+                })
+            }),
             issued: 0,
         }
     }
@@ -147,6 +206,7 @@ impl Clients {
                 self.rate_change(ctx);
             }
             Input::Timer(RATE_CHANGE) => self.rate_change(ctx),
+            Input::Timer(token) if token & RETRY_TIMER != 0 => self.resend(token & !RETRY_TIMER, ctx),
             Input::Timer(token) => {
                 let user = match self.spec.arrival {
                     Arrival::Poisson { .. } if token != self.epoch => return,
@@ -203,6 +263,9 @@ impl Clients {
         // A user's last write matters to reads of the same data (keyspace): LSNs of
         // different databases are not comparable.
         self.issued += 1;
+        if self.retries.is_some() {
+            self.first_attempt(class, ctx);
+        }
         let Some(own) = &mut self.own else {
             if ctx.issue(class, user, key, 0).is_none() {
                 self.after_answer(user, ctx);
@@ -225,6 +288,9 @@ impl Clients {
     /// The answer to one of its requests: recorded, and a closed-loop user thinks again.
     #[inline]
     fn on_answer(&mut self, result: &ChildResult, ctx: &mut Ctx) {
+        if self.retries.is_some() && self.retried(result, ctx) {
+            return;
+        }
         ctx.finish_root(result);
         if let Some(own) = &mut self.own {
             let before = own.in_flight.remove(request_key(result.child)).unwrap_or(0);
@@ -241,13 +307,82 @@ impl Clients {
         self.after_answer(result.user, ctx);
     }
 
+    /// A first attempt of `class` is about to be sent: its budget earns a deposit.
+    #[cold]
+    fn first_attempt(&mut self, class: ClassId, ctx: &mut Ctx) {
+        let retries = self.retries.as_mut().expect("called with retries");
+        if let Some(r) = &mut retries.classes[class.index()] {
+            ctx.count_attempt(class, false);
+            if let Some(b) = &mut r.budget {
+                b.on_call(ctx.now().since(SimTime::ZERO).as_nanos());
+            }
+        }
+    }
+
+    /// Whether the answer `result` is a failure to try again: then its next attempt waits
+    /// for its backoff and the request is not finished. Forgets a retried request that ends.
+    #[cold]
+    fn retried(&mut self, result: &ChildResult, ctx: &mut Ctx) -> bool {
+        let retries = self.retries.as_mut().expect("called with retries");
+        let Some(policy) = &mut retries.classes[result.class.index()] else { return false };
+        let (made, first, waited) =
+            retries.in_flight.remove(request_key(result.child)).unwrap_or((1, result.created, policy.spec.base));
+        if !policy.spec.retries(result.outcome, made) {
+            return false;
+        }
+        let now_ns = ctx.now().since(SimTime::ZERO).as_nanos();
+        if let Some(b) = &mut policy.budget
+            && !b.try_retry(now_ns)
+        {
+            ctx.count_retry_refused(result.class);
+            return false;
+        }
+        let u = if policy.spec.jitter == Jitter::None { 0.0 } else { ctx.below(1 << 53) as f64 / (1u64 << 53) as f64 };
+        let wait = policy.spec.backoff(made, waited, u);
+        let own_version = match &mut self.own {
+            Some(own) => own.in_flight.remove(request_key(result.child)).unwrap_or(0),
+            None => 0,
+        };
+        let attempt =
+            Attempt { class: result.class, user: result.user, key: result.key, first, made, waited: wait, own_version };
+        let token = retries.waiting.insert(attempt);
+        assert!(token < RETRY_TIMER, "retry tokens stay below the timer bit");
+        ctx.set_timer(wait, RETRY_TIMER | token);
+        true
+    }
+
+    /// A retry's backoff is over: the request is sent again.
+    fn resend(&mut self, token: u32, ctx: &mut Ctx) {
+        let retries = self.retries.as_mut().expect("retry timers come with retries");
+        let a = retries.waiting.take(token).expect("a retry timer has its attempt");
+        // The user's newest write as of now, as a real client's session token would carry.
+        let min_version = match &self.own {
+            Some(own) => {
+                let (written, version) = own.last[a.user as usize];
+                if version > 0 && keyspace_of(written) == keyspace_of(a.key) { version } else { 0 }
+            }
+            None => 0,
+        };
+        let Some(req) = ctx.reissue(a.class, a.user, a.key, min_version, a.first) else {
+            self.after_answer(a.user, ctx);
+            return;
+        };
+        ctx.count_attempt(a.class, true);
+        retries.in_flight.insert(request_key(req), (a.made + 1, a.first, a.waited));
+        if let Some(own) = &mut self.own
+            && a.own_version > 0
+        {
+            own.in_flight.insert(request_key(req), a.own_version);
+        }
+    }
+
     /// The open-loop rate changed: drop the arrival drawn at the old rate, draw one at the
     /// new (exact, as Poisson arrivals are memoryless).
     fn rate_change(&mut self, ctx: &mut Ctx) {
         self.factor = self.spec.rate_factor(ctx.now().since(crate::kernel::time::SimTime::ZERO))
             * self.fault_factor
             * self.base_factor;
-        self.epoch = self.epoch.wrapping_add(1) % RATE_CHANGE;
+        self.epoch = self.epoch.wrapping_add(1) % RETRY_TIMER;
         let d = self.next_arrival(ctx);
         ctx.set_timer(d, self.epoch);
     }

@@ -11,6 +11,7 @@ pub mod load_balancer;
 mod lru;
 pub mod object_store;
 pub mod queue;
+pub mod retry_budget;
 pub mod server;
 pub mod store;
 mod token_slab;

@@ -146,6 +146,7 @@ impl Server {
     fn on_service_done(&mut self, req: RequestId, ctx: &mut Ctx) {
         self.served += 1;
         self.measured += u64::from(ctx.now() >= self.warmup_end);
+        ctx.count_if_wasted(req);
         let answered = if self.error_rate > 0.0 && ctx.chance(self.error_rate) {
             self.errors += 1;
             ctx.respond(req, Outcome::Error);

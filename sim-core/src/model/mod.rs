@@ -10,6 +10,7 @@ pub mod fault_span;
 pub mod load_balancer;
 pub mod object_store;
 pub mod queue;
+pub mod retry;
 pub mod store;
 pub mod websocket;
 
@@ -172,6 +173,11 @@ impl Model {
 
     /// Whether anything in the model tells users apart (client-hash balancing, local
     /// sessions, each user's own writes). If nothing does, clients skip drawing a user id.
+    /// Whether any caller retries: the report then counts attempts and wasted work.
+    pub fn uses_retries(&self) -> bool {
+        self.classes.iter().any(|c| c.retry.is_some())
+    }
+
     pub fn uses_user_ids(&self) -> bool {
         self.has_versioned_data()
             || self.components.iter().any(|c| match &c.model {
@@ -255,6 +261,8 @@ pub struct ClassSpec {
     pub keyspace: Option<KeyspaceId>,
     /// Every call of this class (the client's included) gives up after this long.
     pub timeout: Option<SimDuration>,
+    /// The client re-sends a root call that failed so (`None`: it never does).
+    pub retry: Option<retry::RetrySpec>,
 }
 
 /// One call in a class's flow: the service it goes to, its operation, and the calls the

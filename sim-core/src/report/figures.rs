@@ -33,8 +33,8 @@ pub enum Figures {
 }
 
 /// Figures every kind may report (`crashes` and `refused_while_down` once it has crashed,
-/// `breaker_*` when it calls through circuit breakers).
-pub const COMMON_NAMES: [&str; 8] = [
+/// `breaker_*` when it calls through circuit breakers, `wasted_*` when some caller retries).
+pub const COMMON_NAMES: [&str; 10] = [
     "utilization",
     "queue_mean",
     "queue_max",
@@ -43,6 +43,8 @@ pub const COMMON_NAMES: [&str; 8] = [
     "breaker_opened",
     "breaker_open_s",
     "breaker_failed_fast",
+    "wasted_s",
+    "wasted_share",
 ];
 
 /// The figure names a kind reports, as the JSON report and expectations' `component.ID.KEY`

@@ -43,6 +43,21 @@ pub struct ClassReport {
     /// `requests.failed`.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub failures: Vec<FailureCount>,
+    /// The client's retries of this class's calls (absent without a retry policy).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub retry: Option<RetryCounts>,
+}
+
+/// What a retry policy did, over the whole run.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct RetryCounts {
+    /// Calls sent, first attempts and retries.
+    pub attempts: u64,
+    pub retries: u64,
+    /// Retries the budget refused: those requests failed with their last outcome.
+    pub refused_by_budget: u64,
+    /// Calls reaching the callee per first attempt (1 = retries added nothing).
+    pub amplification: f64,
 }
 
 /// The latency of successful requests split along their critical path (a parallel
@@ -121,6 +136,12 @@ pub struct ComponentReport {
     pub breaker_open_s: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub breaker_failed_fast: Option<u64>,
+    /// Seconds after the warm-up spent serving calls whose callers had already given up,
+    /// and their share of the instance's busy time (present when some caller retries).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub wasted_s: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub wasted_share: Option<f64>,
     /// Filled by the component; turned into `sent_to` with names by the report builder.
     #[serde(skip)]
     pub per_target: Vec<(crate::kernel::ids::ComponentId, u64)>,
@@ -139,6 +160,8 @@ impl ComponentReport {
             breaker_opened: None,
             breaker_open_s: None,
             breaker_failed_fast: None,
+            wasted_s: None,
+            wasted_share: None,
             per_target: Vec::new(),
         }
     }

@@ -120,9 +120,19 @@ fn populations(model: &Model) -> Vec<Population> {
         .filter_map(|c| match &c.model {
             ComponentModel::Clients(spec) => {
                 let total: f64 = spec.class_weights.iter().map(|w| w.1).sum();
-                let refused = (!spec.surges.is_empty()).then(|| {
-                    format!("load varies over time ({} surges); the twin predicts a steady load", spec.surges.len())
-                });
+                let refused = (!spec.surges.is_empty())
+                    .then(|| {
+                        format!("load varies over time ({} surges); the twin predicts a steady load", spec.surges.len())
+                    })
+                    .or_else(|| {
+                        let retrying = spec.class_weights.iter().find(|(k, _)| model.classes[k.index()].retry.is_some());
+                        retrying.map(|(k, _)| {
+                            format!(
+                                "class `{}` retries failed calls: its load depends on how many fail, which the twin does not predict",
+                                model.classes[k.index()].name
+                            )
+                        })
+                    });
                 Some(Population {
                     name: model.services[c.service.index()].name.clone(),
                     arrival: spec.arrival.clone(),

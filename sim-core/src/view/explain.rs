@@ -194,6 +194,9 @@ impl Simulation {
         if let Some(s) = self.breaker_sentence(r) {
             out.push(s);
         }
+        if let Some(s) = self.retry_sentence(r) {
+            out.push(s);
+        }
         if let Some(s) = self.partition_sentence(r, e) {
             out.push(s);
         }
@@ -374,6 +377,42 @@ impl Simulation {
     /// The first fault that touches `class`, in words, if any: one on a service of its
     /// path, or on a service that a class sharing one of its services goes through (a
     /// slow dependency holds the workers both classes share).
+    /// What retries cost, for the class that retried most: calls per request at its first
+    /// service, retries refused by a budget, and that service's work for callers who had
+    /// given up. Silent when retries added under 5% to the load.
+    fn retry_sentence(&self, r: &Report) -> Option<String> {
+        let (name, c) = r
+            .classes
+            .iter()
+            .filter_map(|(n, c)| Some((n, c.retry.as_ref()?)))
+            .max_by(|a, b| a.1.amplification.total_cmp(&b.1.amplification))?;
+        if c.amplification < 1.05 && c.refused_by_budget == 0 {
+            return None;
+        }
+        let spec = self.model.classes.iter().find(|s| &s.name == name)?;
+        let first = &self.model.services[spec.flow[0].service.index()].name;
+        let refused = match c.refused_by_budget {
+            0 => String::new(),
+            n => format!(", and its budget refused {} more", thousands(n)),
+        };
+        let mut out = format!(
+            "Retries made {:.2} calls to {first} per {name} request ({} retries{refused})",
+            c.amplification,
+            thousands(c.retries)
+        );
+        let service = spec.flow[0].service;
+        let shares: Vec<f64> = (self.model.components.iter())
+            .filter(|m| m.service == service)
+            .filter_map(|m| r.components.get(&m.name)?.wasted_share)
+            .collect();
+        let share = shares.iter().sum::<f64>() / shares.len().max(1) as f64;
+        if share > 0.0 {
+            out += &format!("; {:.0}% of {first}'s work was for callers that had given up", 100.0 * share);
+        }
+        out.push('.');
+        Some(out)
+    }
+
     fn fault_on_path(&self, class: &str) -> Option<String> {
         let spec = self.model.classes.iter().find(|c| c.name == class)?;
         let touches =

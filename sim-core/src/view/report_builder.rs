@@ -178,6 +178,9 @@ impl Simulation {
                 if self.world.breakers.any() {
                     self.breaker_figures(ComponentId(i as u32), end, &mut r);
                 }
+                if let Some(&ns) = self.metrics.wasted_ns.get(i) {
+                    self.wasted(&mut r, ns, end);
+                }
                 (spec.name.clone(), r)
             })
             .collect()
@@ -217,6 +220,16 @@ impl Simulation {
             }
         })
         .collect()
+    }
+
+    /// A server's wasted work: seconds, and their share of its busy workers' time.
+    fn wasted(&self, r: &mut ComponentReport, ns: u64, end: SimTime) {
+        if let Figures::Server(f) = &r.figures {
+            let wasted_s = ns as f64 / 1e9;
+            let busy_s = f.busy_mean * end.since(self.metrics.warmup_end()).as_secs_f64();
+            r.wasted_s = Some(wasted_s);
+            r.wasted_share = Some(if busy_s > 0.0 { (wasted_s / busy_s).min(1.0) } else { 0.0 });
+        }
     }
 
     /// A class's latency split by service and phase, for the mean and for the tail.
@@ -378,6 +391,16 @@ impl Simulation {
                     in_system_mean: in_system[ci],
                     time_split: self.time_split(ClassId(ci as u16), m),
                     failures: self.failures(spec, m),
+                    retry: spec.retry.as_ref().map(|_| crate::report::RetryCounts {
+                        attempts: m.attempts,
+                        retries: m.retries,
+                        refused_by_budget: m.retries_refused,
+                        amplification: if m.attempts > m.retries {
+                            m.attempts as f64 / (m.attempts - m.retries) as f64
+                        } else {
+                            0.0
+                        },
+                    }),
                 },
             );
         }

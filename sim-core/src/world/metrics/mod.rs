@@ -48,6 +48,11 @@ pub struct ClassMetrics {
     /// of those still in flight, the area under the number in the system, whose time
     /// average is Little's L, measured apart from the latency figures.
     pub in_system_ns: u128,
+    /// With a retry policy, over the whole run: root calls sent (every attempt), retries
+    /// among them, and retries a budget refused (the request failed instead).
+    pub attempts: u64,
+    pub retries: u64,
+    pub retries_refused: u64,
 }
 
 impl ClassMetrics {
@@ -91,6 +96,9 @@ pub struct Metrics {
     pub spans: spans::Tracer,
     /// The last events processed, for the event inspector (off unless asked for).
     pub log: event_log::EventLog,
+    /// Per instance, after the warm-up: ns spent serving calls whose callers had already
+    /// given up (kept only when some caller retries; empty otherwise).
+    pub wasted_ns: Vec<u64>,
 }
 
 impl Metrics {
@@ -107,6 +115,7 @@ impl Metrics {
             connection: (0..model.classes.len()).map(|c| model.is_connection_class(ClassId(c as u16))).collect(),
             spans: spans::Tracer::default(),
             log: event_log::EventLog::default(),
+            wasted_ns: if model.uses_retries() { vec![0; model.components.len()] } else { Vec::new() },
         }
     }
 
