@@ -32,6 +32,10 @@ fn a_retry_storm_outlives_its_trigger_and_a_retry_budget_ends_it() {
     // A retried request is one user request: both runs generated the same load.
     let generated = |r: &serde_json::Value| r["requests"]["generated"].as_f64().unwrap();
     assert!((generated(&plain) / generated(&budget) - 1.0).abs() < 0.01);
+    // The explanation names the cure for the storm (a budget), not more instances alone,
+    // and says nothing of the kind once a budget holds the retries.
+    let advice = |r: &serde_json::Value| r["explain"]["what_happened"].to_string().contains("A retry budget");
+    assert!(advice(&plain) && !advice(&budget));
 }
 
 /// A write whose caller timed out had often been applied: its retry applies it again. The

@@ -410,6 +410,15 @@ impl Simulation {
             out += &format!("; {:.0}% of {first}'s work was for callers that had given up", 100.0 * share);
         }
         out.push('.');
+        if c.amplification >= 1.5 && c.refused_by_budget == 0 {
+            // A storm: more instances only raise the level it saturates at; capping retries
+            // is what lets the queue drain (the lesson of metastable failures).
+            out += &format!(
+                " Most of that load is retries, not users: without them {first} would be offered {:.0}% of it. \
+                 A retry budget (`budget = 0.1` in the class's `retry`) or fewer attempts lets it drain.",
+                100.0 / c.amplification
+            );
+        }
         Some(out)
     }
 
