@@ -7,8 +7,8 @@ use scenarios::expect::Verdict;
 use sim_core::Simulation;
 use sim_core::kernel::ids::ComponentId;
 use sim_core::kernel::time::{SimDuration, SimTime};
-use sim_core::model::ComponentModel;
 use sim_core::model::fault_span::FaultSpan;
+use sim_core::model::{ComponentModel, Model};
 use sim_core::report::figures::Figures;
 use sim_core::report::thousands;
 use sim_core::world::breaker::BreakerState;
@@ -28,6 +28,8 @@ pub struct GaugeSample {
     pub lag: Option<u64>,
     /// Since the warm-up ended, in seconds (0 before).
     pub window_s: f64,
+    /// Per class: root calls sent so far and the retries among them.
+    pub attempts: Vec<(u64, u64)>,
 }
 
 impl GaugeSample {
@@ -46,6 +48,7 @@ impl GaugeSample {
             misses: misses as f64,
             lag: sim.replication_lag_writes(),
             window_s,
+            attempts: sim.attempts_now(),
         }
     }
 }
@@ -144,6 +147,9 @@ pub struct Service {
     pub detail: String,
     /// Per service it calls through circuit breakers: their states over its instances.
     pub breakers: Vec<EdgeBreakers>,
+    /// Calls its callers' retries sent it per user request over the last simulated second
+    /// (1: no retries), when a class that starts here retries.
+    pub retry_load: Option<f64>,
 }
 
 /// One chart: a name, a unit and points (simulated second, value).
@@ -399,6 +405,7 @@ impl Snapshot {
                     calls: targets.into_iter().filter(|&t| t != s).map(|t| model.services[t].name.clone()).collect(),
                     detail: detail(&spec.instances.iter().map(|c| &reports[c.index()]).collect::<Vec<_>>()),
                     breakers: edges,
+                    retry_load: retry_load(model, s, prev, last),
                 }
             })
             .collect();
@@ -627,6 +634,27 @@ fn describe(
 }
 
 /// The charts: throughput, p50 and p99, error rate (from the series); hit ratio,
+/// The retry amplification at service `s` over the last simulated second: root calls sent
+/// to it per first attempt, over the classes with a retry policy whose flow starts there.
+fn retry_load(model: &Model, s: usize, prev: Option<&GaugeSample>, last: Option<&GaugeSample>) -> Option<f64> {
+    let mine = |ci: usize| {
+        let c = &model.classes[ci];
+        c.retry.is_some() && c.flow[0].service.index() == s
+    };
+    if !(0..model.classes.len()).any(mine) {
+        return None;
+    }
+    let (Some(a), Some(b)) = (prev, last) else { return Some(1.0) };
+    let (mut sent, mut retries) = (0, 0);
+    for ci in (0..model.classes.len()).filter(|&ci| mine(ci)) {
+        let (Some(x), Some(y)) = (a.attempts.get(ci), b.attempts.get(ci)) else { continue };
+        sent += y.0.saturating_sub(x.0);
+        retries += y.1.saturating_sub(x.1);
+    }
+    let first = sent.saturating_sub(retries);
+    Some(if first == 0 { if sent == 0 { 1.0 } else { sent as f64 } } else { sent as f64 / first as f64 })
+}
+
 /// replication lag and waiting requests (from the gauges).
 fn charts(sim: &Simulation, gauges: &[GaugeSample]) -> Vec<Chart> {
     let series = sim.series_so_far();

@@ -80,6 +80,12 @@ impl Simulation {
         .collect()
     }
 
+    /// Per class, root calls sent so far (every attempt) and the retries among them: both
+    /// zero for a class without a retry policy.
+    pub fn attempts_now(&self) -> Vec<(u64, u64)> {
+        self.metrics.classes.iter().map(|c| (c.attempts, c.retries)).collect()
+    }
+
     /// The network cuts in force: per cut, each instance's side (0: on no side).
     pub fn cuts(&self) -> Vec<Vec<u8>> {
         self.world.partitions.sides()

@@ -161,6 +161,11 @@ fn topology(app: &App, s: &Snapshot, p: Palette, area: Rect) -> Paragraph<'stati
             spans.push(Span::styled(format!("→ {}", svc.calls.join(", ")), p.dim()));
         }
         spans.extend(breaker_spans(svc, p));
+        if let Some(x) = svc.retry_load {
+            // Retries' extra load on this service: a storm shows as a big multiple.
+            let style = if x >= 1.5 { p.fg(Color::Red).patch(p.bold()) } else { p.dim() };
+            spans.push(Span::styled(format!(" ↻ {x:.1}x calls (retries)"), style));
+        }
         lines.push(Line::from(spans));
     }
     // Keep the selected service in view; say what is cut above and below.
