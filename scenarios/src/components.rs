@@ -711,9 +711,9 @@ fn lb_policy(
                 .help("add choices = 2 (from 1 to the backends' count)"));
         }
         ("power_of_d", Some(c)) => {
-            let d = v.count(c, "choices", 1, u64::from(backends)).map_err(|e| {
-                e.help(format!("choices is from 1 to the backends' count ({backends})"))
-            })?;
+            let d = v
+                .count(c, "choices", 1, u64::from(backends))
+                .map_err(|e| e.help(format!("choices is from 1 to the backends' count ({backends})")))?;
             return Ok(Policy::PowerOfD(d as u32));
         }
         (_, Some(c)) => {
@@ -775,7 +775,15 @@ fn load_balancer(t: &LoadBalancerTable, v: &Values, r: &Resolver, e: &mut Errors
     let policy = e.take(choice(
         t.policy,
         "policy",
-        &["round_robin", "least_connections", "client_hash", "weighted_round_robin", "power_of_two", "random", "power_of_d"],
+        &[
+            "round_robin",
+            "least_connections",
+            "client_hash",
+            "weighted_round_robin",
+            "power_of_two",
+            "random",
+            "power_of_d",
+        ],
         "round_robin",
     ));
     let weights = e.take(lb_weights(t))?;

@@ -16,6 +16,9 @@ pub const MAX_USERS: u64 = 10_000_000;
 pub const MAX_RATE: f64 = 1e8;
 /// Requests a run may be expected to issue (rate x duration): about a few minutes of CPU.
 pub const MAX_EXPECTED_REQUESTS: f64 = 1e9;
+/// Calls a run may be expected to make, every fan-out multiplied: a call costs a few
+/// events, so this is about the same CPU as the requests' cap.
+pub const MAX_EXPECTED_CALLS: f64 = 1e10;
 /// A guard against runaway models: the run stops, flagged as truncated, past this.
 pub const EVENTS_MAX: u64 = 20_000_000_000;
 /// Entries one cache instance may hold (each costs memory in the simulator too).
