@@ -258,6 +258,9 @@ fn each_kind_of_bad_scenario_gets_a_located_error() {
         ("scale_huge", "41:13", "instances is 100000, outside the accepted range 1 to 1000"),
         ("scale_not_balanced", "40:9", "`db` is not behind a load balancer"),
         ("rate_on_closed_loop", "41:8", "`clients` is a closed loop"),
+        ("fanout_too_wide", "30:11", "a fan-out of 20000 calls; a caller makes at most 10000 at once"),
+        ("fanout_behind_balancer", "29:15", "`lb` is a load_balancer, which forwards each request once"),
+        ("choices_too_many", "16:11", "choices is 5, outside the accepted range 1 to 3"),
     ];
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/bad_scenarios");
     let on_disk = std::fs::read_dir(&dir).unwrap().count();
