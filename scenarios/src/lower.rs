@@ -910,8 +910,11 @@ fn call_steps(call: &Spanned<String>) -> Vec<(&str, Option<&str>, Range<usize>)>
     call_steps_fanned(call).into_iter().map(|(n, o, span, _)| (n, o, span)).collect()
 }
 
+/// One step of a calls chain: service, operation, span, multiplicity text.
+type FannedStep<'a> = (&'a str, Option<&'a str>, Range<usize>, Option<&'a str>);
+
 /// `call_steps` with each step's multiplicity text (`100` or `all` in `leaf*100`).
-fn call_steps_fanned(call: &Spanned<String>) -> Vec<(&str, Option<&str>, Range<usize>, Option<&str>)> {
+fn call_steps_fanned(call: &Spanned<String>) -> Vec<FannedStep<'_>> {
     let mut at = call.span().start + 1;
     call.get_ref()
         .split('>')
