@@ -5,6 +5,8 @@
 //! read as the error rate when the class times out at exactly that latency, and (2) the
 //! mean latency is m H(n), H the harmonic number. Run with `--profile tests`.
 
+mod common;
+
 use scenarios::{Overrides, Source};
 use sim_core::{Report, Simulation};
 
@@ -166,4 +168,27 @@ fn the_budget_counts_every_leaf_call() {
     let err = scenarios::parse(&Source { origin: "wide.toml".into(), text: wide }, &Overrides::default()).unwrap_err();
     let text = format!("{err:?}");
     assert!(text.contains("1002001 calls in all; the limit is 1000000"), "{text}");
+}
+
+#[test]
+fn a_fan_out_to_all_sends_one_call_to_each_instance_and_the_diagram_labels_the_edge() {
+    let r = run(scenario("[\"front\", \"leaf*all\"]", "none", 100, 11), 4);
+    let served: Vec<u64> = (1..=10)
+        .map(|i| match &r.components[&format!("leaf-{i}")].figures {
+            sim_core::report::figures::Figures::Server(s) => s.served,
+            other => panic!("a server: {other:?}"),
+        })
+        .collect();
+    // One call to each leaf a request: equal counts, but for the request in flight at the end.
+    let (least, most) = (served.iter().min().unwrap(), served.iter().max().unwrap());
+    assert!(most - least <= 1, "each request calls every leaf once: {served:?}");
+    assert!(served[0] > 900, "{served:?}");
+    let want = MEAN_MS * harmonic(10);
+    assert!(
+        (r.latency_ms.mean - want).abs() < 0.1 * want,
+        "the slowest of ten: {} ms against {want} ms",
+        r.latency_ms.mean
+    );
+    let diagram = common::ok(&["diagram", "tail-at-scale"]);
+    assert!(diagram.contains("search ×100"), "{diagram}");
 }
