@@ -5,6 +5,10 @@ pub const MAX_COMPONENTS: usize = 10_000;
 pub const MAX_LINKS: usize = 100_000;
 pub const MAX_CLASSES: usize = 1_000;
 pub const MAX_PATH_LEN: usize = 64;
+/// A caller makes at most this many calls at once (its fan-outs and scans together).
+pub const MAX_CALLS_AT_ONCE: u64 = 10_000;
+/// Calls one request may make in all, its fan-outs multiplied down the tree.
+pub const MAX_CALLS_PER_REQUEST: u64 = 1_000_000;
 pub const MAX_PARAMS: usize = 1_000;
 pub const MAX_KEYSPACES: usize = 1_000;
 /// Keys in one keyspace (data keys keep 48 bits for the rank).

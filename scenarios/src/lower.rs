@@ -939,11 +939,6 @@ fn step_name(step: &str) -> (&str, Option<&str>) {
     }
 }
 
-/// A caller makes at most this many calls at once (its fan-outs and scans together).
-pub const MAX_CALLS_AT_ONCE: u64 = 10_000;
-/// Calls one request may make in all, its fan-outs multiplied down the tree.
-pub const MAX_CALLS_PER_REQUEST: u64 = 1_000_000;
-
 /// A step's multiplicity (`*100`, or `*all` for one call to each of `instances`).
 fn fanout_of(times: Option<&str>, instances: u32, span: Range<usize>) -> Result<(u32, bool), Diagnostic> {
     let Some(t) = times else { return Ok((1, false)) };
