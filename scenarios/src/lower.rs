@@ -641,6 +641,12 @@ fn chaos_limits(c: Option<&crate::file::ChaosFile>, v: &Values) -> Result<crate:
             Err(e) => errors.push(e),
         }
     }
+    if let Some(d) = &c.recover_within {
+        match v.duration(d, "recover_within") {
+            Ok(d) => limits.recover_within = Some(d),
+            Err(e) => errors.push(e),
+        }
+    }
     if errors.is_empty() { Ok(limits) } else { Err(errors) }
 }
 
