@@ -221,3 +221,30 @@ fn sweep_map_of_recovery_marks_the_cells_that_stay_down() {
     assert_eq!(o.status.code(), Some(1));
     assert!(common::stderr(&o).contains("give two --vary"), "{}", common::stderr(&o));
 }
+
+/// An expectation on the recovery figure makes `run` track it (and only then does the
+/// report carry it): at 50/s the spike's backlog drains in about 10 s; at 90/s the run
+/// ends degraded, the figure is null and the expectation fails with no value.
+#[test]
+fn an_expectation_on_recovery_makes_the_run_track_it() {
+    let plain = common::report("tests/sweep/backlog-spike.toml", &[]);
+    assert!(plain.get("recovery").is_none(), "not asked for: no figure");
+    let text = std::fs::read_to_string("tests/sweep/backlog-spike.toml").unwrap().replacen(
+        "\n\n[params.rate]",
+        "\nexpect = [\"recovery.recovered_after_s in [5, 15]\", \"recovery.trigger_end_s == 30\"]\n\n[params.rate]",
+        1,
+    );
+    let file = common::scratch("backlog-spike-expect.toml");
+    std::fs::write(&file, text).unwrap();
+    let file = file.to_str().unwrap();
+    let at_50 = common::report(file, &[]);
+    let after = at_50["recovery"]["recovered_after_s"].as_f64().expect("recovered");
+    assert!((5.0..=15.0).contains(&after), "{}", at_50["recovery"]);
+    assert!(at_50["expectations"].as_array().unwrap().iter().all(|v| v["passed"] == true), "{}", at_50["expectations"]);
+    let o = common::scalelab(&["run", file, "--set", "rate=90"]);
+    assert_eq!(o.status.code(), Some(3), "an expectation failed: {}", common::stdout(&o));
+    let at_90 = common::report(file, &["--set", "rate=90"]);
+    assert_eq!(at_90["recovery"]["recovered_after_s"], serde_json::Value::Null);
+    assert_eq!(at_90["expectations"][0]["actual"], serde_json::Value::Null);
+    assert_eq!(at_90["expectations"][0]["passed"], false);
+}

@@ -52,8 +52,9 @@ impl Fault {
             .iter()
             .map(|f| {
                 let kind = match &f.kind {
-                    FaultKind::Surge { population, factor } => halve(*factor)
-                        .map(|factor| FaultKind::Surge { population: population.clone(), factor }),
+                    FaultKind::Surge { population, factor } => {
+                        halve(*factor).map(|factor| FaultKind::Surge { population: population.clone(), factor })
+                    }
                     FaultKind::Slow { instance, factor } => {
                         halve(*factor).map(|factor| FaultKind::Slow { instance: instance.clone(), factor })
                     }
