@@ -281,9 +281,11 @@ mod tests {
         assert!(p("p99_ms in 1..2").unwrap_err().message.contains("not a range"));
         assert!(p("p99_ms in [2, 1]").unwrap_err().message.contains("empty"));
         assert!(p("p99_ms in [1, x]").unwrap_err().message.contains("`x` is not a finite number"));
-        let e = p("recovery.recovered_s < 30").unwrap_err();
-        assert_eq!(e.message, "unknown recovery figure `recovered_s`");
-        assert_eq!(e.help.as_deref(), Some("did you mean `recovered_after_s`?"));
+        let e = p("recovery.degraded < 30").unwrap_err();
+        assert_eq!(e.message, "unknown recovery figure `degraded`");
+        assert_eq!(e.help.as_deref(), Some("did you mean `degraded_s`?"));
+        let e = p("recovery.healed_s < 30").unwrap_err();
+        assert_eq!(e.help.as_deref(), Some("known: recovered_after_s, degraded_s, trigger_end_s"));
     }
 }
 
