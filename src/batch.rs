@@ -9,6 +9,8 @@ use std::time::Instant;
 pub struct Job<'a> {
     pub scenario: &'a Scenario,
     pub seed: u64,
+    /// The report carries the recovery figure (`Simulation::track_recovery`).
+    pub recovery: bool,
 }
 
 /// Threads to use by default: one per core.
@@ -21,6 +23,9 @@ pub fn run_one(job: &Job, series: bool) -> anyhow::Result<Report> {
     let mut sim = Simulation::new(&job.scenario.model, job.seed);
     if series {
         sim.collect_series_percentiles();
+    }
+    if job.recovery {
+        sim.track_recovery();
     }
     let started = Instant::now();
     sim.run();

@@ -161,8 +161,13 @@ pub struct SweepArgs {
     /// A built-in scenario name or a scenario file.
     pub scenario: String,
     /// The setting and its values: web_servers=1..8, rate=100..1000:100, lb.policy=a,b.
+    /// Twice for a grid: rows are the first setting's values, columns the second's.
     #[arg(long, required = true, value_name = "KEY=LO..HI[:STEP]", value_parser = crate::vary::parse)]
-    pub vary: crate::vary::Vary,
+    pub vary: Vec<crate::vary::Vary>,
+    /// With two --vary: each cell says whether the run recovered after its last fault or
+    /// surge, and how soon ("ok 3s"), or stayed degraded ("DOWN"); see README's recovery.
+    #[arg(long, value_name = "recovery", value_parser = ["recovery"])]
+    pub map: Option<String>,
     /// The figure to plot: p99_ms, throughput_rps, error_rate, cost_usd_month... or any
     /// expectation metric (class.NAME.p99_ms, component.ID.KEY).
     #[arg(long, default_value = "p99_ms")]

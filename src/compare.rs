@@ -167,8 +167,10 @@ pub fn compare(args: &CompareArgs) -> anyhow::Result<i32> {
     };
     let seeds = args.runs.seeds(variants[0].scenario.seed);
     let seed = seeds[0];
-    let jobs: Vec<Job> =
-        variants.iter().flat_map(|v| seeds.iter().map(|&seed| Job { scenario: &v.scenario, seed })).collect();
+    let jobs: Vec<Job> = variants
+        .iter()
+        .flat_map(|v| seeds.iter().map(|&seed| Job { scenario: &v.scenario, seed, recovery: false }))
+        .collect();
     let threads = args.runs.threads();
     let reports = batch::run_all(&jobs, threads, args.svg.is_some())?;
     let by_variant: Vec<Vec<Report>> = reports.chunks(seeds.len()).map(<[Report]>::to_vec).collect();

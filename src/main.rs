@@ -15,6 +15,7 @@ mod run;
 mod signals;
 mod svg;
 mod sweep;
+mod sweep_map;
 mod text_report;
 mod vary;
 

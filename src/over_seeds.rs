@@ -26,7 +26,8 @@ pub struct OverSeeds {
 
 /// Runs `scenario` on `seeds` over `threads`.
 pub fn run(scenario: &Scenario, seeds: &[u64], threads: usize) -> anyhow::Result<(Vec<Report>, OverSeeds)> {
-    let jobs: Vec<Job> = seeds.iter().map(|&seed| Job { scenario, seed }).collect();
+    let recovery = scenarios::expect::needs_recovery(&scenario.expectations);
+    let jobs: Vec<Job> = seeds.iter().map(|&seed| Job { scenario, seed, recovery }).collect();
     let reports = run_all(&jobs, threads, false)?;
     let over = summarize(seeds, &reports);
     Ok((reports, over))

@@ -53,6 +53,9 @@ pub fn run(args: &RunArgs) -> anyhow::Result<i32> {
     if args.series || args.svg.is_some() {
         sim.collect_series_percentiles();
     }
+    if scenarios::expect::needs_recovery(&scenario.expectations) {
+        sim.track_recovery();
+    }
     // Opened before the run, so that an unwritable path fails at once.
     let requests_out = match args.trace_requests {
         Some(n) => {

@@ -17,13 +17,13 @@ use serde::Serialize;
 use sim_core::Report;
 
 /// What the sweep plots: one of the compare figures, or any metric an expectation can name.
-enum Measure {
+pub(crate) enum Measure {
     Figure(&'static Figure),
     Metric(Metric),
 }
 
 impl Measure {
-    fn read(&self, report: &Report, json: &serde_json::Value) -> Option<f64> {
+    pub(crate) fn read(&self, report: &Report, json: &serde_json::Value) -> Option<f64> {
         match self {
             Measure::Figure(f) => (f.get)(report),
             Measure::Metric(m) => expect::value(json, m),
@@ -38,7 +38,7 @@ fn names(s: &Scenario) -> (Vec<String>, Vec<expect::Component>) {
     )
 }
 
-fn measure(name: &str, s: &Scenario) -> Result<Measure, String> {
+pub(crate) fn measure(name: &str, s: &Scenario) -> Result<Measure, String> {
     if let Some(f) = figures::find(name) {
         return Ok(Measure::Figure(f));
     }
@@ -84,11 +84,26 @@ fn mean(xs: impl Iterator<Item = f64>) -> f64 {
 }
 
 pub fn sweep(args: &SweepArgs) -> anyhow::Result<i32> {
+    match (args.vary.len(), &args.map) {
+        (2, _) => return crate::sweep_map::sweep_map(args),
+        (1, None) => {}
+        (1, Some(_)) => {
+            eprintln!(
+                "error: --map draws a grid: give two --vary, such as --vary rate=100..500:100 --vary trigger=1..5"
+            );
+            return Ok(EXIT_INPUT);
+        }
+        (n, _) => {
+            eprintln!("error: {n} --vary settings; a sweep takes one (a curve) or two (a map)");
+            return Ok(EXIT_INPUT);
+        }
+    }
+    let vary = &args.vary[0];
     let base = args.runs.overrides();
     let (mut scenarios, mut seen) = (Vec::new(), Vec::new());
-    for value in &args.vary.values {
+    for value in &vary.values {
         let mut overrides = base.clone();
-        overrides.set.push((args.vary.key.clone(), value.clone()));
+        overrides.set.push((vary.key.clone(), value.clone()));
         match load_quietly(&args.scenario, &overrides, &mut seen) {
             Ok(s) => scenarios.push(s),
             Err(code) => return Ok(code),
@@ -107,11 +122,12 @@ pub fn sweep(args: &SweepArgs) -> anyhow::Result<i32> {
     };
     let seeds = args.runs.seeds(first.seed);
     let seed = seeds[0];
-    let jobs: Vec<Job> = scenarios.iter().flat_map(|s| seeds.iter().map(|&seed| Job { scenario: s, seed })).collect();
+    let jobs: Vec<Job> =
+        scenarios.iter().flat_map(|s| seeds.iter().map(|&seed| Job { scenario: s, seed, recovery: false })).collect();
     let threads = args.runs.threads();
     let reports = batch::run_all(&jobs, threads, false)?;
     let mut points = Vec::new();
-    for (value, runs) in args.vary.values.iter().zip(reports.chunks(seeds.len())) {
+    for (value, runs) in vary.values.iter().zip(reports.chunks(seeds.len())) {
         let jsons: Vec<serde_json::Value> = runs.iter().map(serde_json::to_value).collect::<Result<_, _>>()?;
         let xs: Vec<f64> = runs.iter().zip(&jsons).filter_map(|(r, j)| measure.read(r, j)).collect();
         let est = (!xs.is_empty()).then(|| estimate(&xs));
@@ -143,7 +159,7 @@ pub fn sweep(args: &SweepArgs) -> anyhow::Result<i32> {
     if args.json {
         let out = serde_json::json!({
             "scenario": first.name,
-            "key": args.vary.key,
+            "key": vary.key,
             "metric": args.metric,
             "seeds": seeds,
             "target": (!targets.is_empty()).then_some(&target_text),
@@ -158,7 +174,7 @@ pub fn sweep(args: &SweepArgs) -> anyhow::Result<i32> {
             "sweep {}: {} over {}; seed {}{}\n",
             first.name,
             args.metric,
-            args.vary.key,
+            vary.key,
             seed,
             if seeds.len() > 1 {
                 format!(", {} seeds each (means, 95% intervals)", seeds.len())
@@ -172,10 +188,11 @@ pub fn sweep(args: &SweepArgs) -> anyhow::Result<i32> {
 }
 
 fn csv(args: &SweepArgs, points: &[Point], with_ci: bool) -> String {
+    let vary = &args.vary[0];
     let ci = if with_ci { ",ci95" } else { "" };
     let mut out = format!(
         "{},{}{ci},meets_target,error_rate,throughput_rps,p99_ms,cost_usd_month\n",
-        csv_field(&args.vary.key),
+        csv_field(&vary.key),
         csv_field(&args.metric)
     );
     let num = |x: Option<f64>| x.map(|x| x.to_string()).unwrap_or_default();
@@ -221,7 +238,8 @@ fn knee_word(points: &[Point]) -> &'static str {
 }
 
 fn table(args: &SweepArgs, points: &[Point], knee: Option<usize>, target: &str) -> String {
-    let key_w = points.iter().map(|p| p.value.len()).max().unwrap_or(0).max(args.vary.key.len());
+    let vary = &args.vary[0];
+    let key_w = points.iter().map(|p| p.value.len()).max().unwrap_or(0).max(vary.key.len());
     let metric = &args.metric;
     let cell = |x: Option<f64>, ci: Option<f64>| match x {
         Some(x) => format!(
@@ -234,7 +252,7 @@ fn table(args: &SweepArgs, points: &[Point], knee: Option<usize>, target: &str) 
     let mw = points.iter().map(|p| cell(p.metric, p.ci95).chars().count()).max().unwrap_or(0).max(metric.len());
     let mut out = format!(
         "{:>key_w$}  {:>mw$}  {:>10}  {:>12}  {:>10}  {}\n",
-        args.vary.key,
+        vary.key,
         metric,
         "error rate",
         "throughput/s",
@@ -248,7 +266,7 @@ fn table(args: &SweepArgs, points: &[Point], knee: Option<usize>, target: &str) 
             None => "",
         };
         let knee_note = if knee == Some(i) {
-            format!("  ◀ knee: the {} {} that meets {target}", knee_word(points), args.vary.key)
+            format!("  ◀ knee: the {} {} that meets {target}", knee_word(points), vary.key)
         } else {
             String::new()
         };
@@ -263,7 +281,7 @@ fn table(args: &SweepArgs, points: &[Point], knee: Option<usize>, target: &str) 
     }
     match (target.is_empty(), knee) {
         (true, _) => out += "no target: give one with --target \"p99_ms < 200\" to find the knee\n",
-        (false, None) => out += &format!("no {} in the range meets {target}\n", args.vary.key),
+        (false, None) => out += &format!("no {} in the range meets {target}\n", vary.key),
         (false, Some(_)) => {}
     }
     out
@@ -276,6 +294,7 @@ const PLOT_WIDTH: usize = 64;
 /// A terminal plot of the metric against the varied value, knee marked `▲`, target `┄`.
 /// Log scale when the values span more than a factor of 30.
 fn plot(args: &SweepArgs, points: &[Point], knee: Option<usize>, line: Option<(f64, &Expectation)>) -> String {
+    let vary = &args.vary[0];
     let values: Vec<(usize, f64)> = points.iter().enumerate().filter_map(|(i, p)| Some((i, p.metric?))).collect();
     if values.is_empty() {
         return String::new();
@@ -326,7 +345,7 @@ fn plot(args: &SweepArgs, points: &[Point], knee: Option<usize>, line: Option<(f
     for i in 1..n.saturating_sub(1) {
         put(i);
     }
-    out += &format!("{:>label_w$}  {}  {}\n", "", axis.iter().collect::<String>().trim_end(), args.vary.key);
+    out += &format!("{:>label_w$}  {}  {}\n", "", axis.iter().collect::<String>().trim_end(), vary.key);
     if knee.is_some() {
         out += &format!("{:>label_w$}  ▲ knee   ┄ target\n", "");
     }
@@ -367,26 +386,26 @@ fn svg_page(
     target_text: &str,
     seed: u64,
 ) -> String {
-    let numeric = args.vary.numbers.as_ref();
+    let vary = &args.vary[0];
+    let numeric = vary.numbers.as_ref();
     let x = |i: usize| numeric.map_or(i as f64, |n| n[i]);
     let x_label = match numeric {
-        Some(_) => args.vary.key.clone(),
+        Some(_) => vary.key.clone(),
         None => format!(
             "{} ({})",
-            args.vary.key,
-            args.vary.values.iter().enumerate().map(|(i, v)| format!("{i}: {v}")).collect::<Vec<_>>().join(", ")
+            vary.key,
+            vary.values.iter().enumerate().map(|(i, v)| format!("{i}: {v}")).collect::<Vec<_>>().join(", ")
         ),
     };
-    let mut main =
-        Chart::new(format!("{} against {}", args.metric, args.vary.key), x_label.clone(), y_label(&args.metric));
+    let mut main = Chart::new(format!("{} against {}", args.metric, vary.key), x_label.clone(), y_label(&args.metric));
     main.lines.push(Line::new(args.metric.clone(), points.iter().enumerate().map(|(i, p)| (x(i), p.metric)).collect()));
     main.target = line.map(|(b, t)| (b, format!("target: {}", t.text)));
     if let Some(k) = knee
         && let Some(v) = points[k].metric
     {
-        main.mark = Some((x(k), v, format!("knee: {}={} meets {target_text}", args.vary.key, points[k].value)));
+        main.mark = Some((x(k), v, format!("knee: {}={} meets {target_text}", vary.key, points[k].value)));
     }
-    let mut errors = Chart::new(format!("error rate against {}", args.vary.key), x_label, "error rate (fraction)");
+    let mut errors = Chart::new(format!("error rate against {}", vary.key), x_label, "error rate (fraction)");
     errors
         .lines
         .push(Line::new("error_rate", points.iter().enumerate().map(|(i, p)| (x(i), Some(p.error_rate))).collect()));

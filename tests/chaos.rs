@@ -249,3 +249,58 @@ fn merging_refuses_duplicated_missing_and_mismatched_slices() {
         assert!(common::stderr(&o).contains(what), "{what}: {}", common::stderr(&o));
     }
 }
+
+/// Issue #18: with `[chaos] recover_within`, a run still degraded that long after its last
+/// fault fails `recovers`. A spike against a server at 80% with a queue that never refuses
+/// leaves a backlog draining at 20 requests a second: some runs fail, every failure is
+/// named by `recovers` with how long it stayed degraded, shrinks to the one spike that
+/// triggers it (from two or three in some runs) and replays to the same failure.
+#[test]
+fn a_run_that_stays_degraded_fails_recovers_and_shrinks_to_one_trigger() {
+    let out = common::fresh_dir("recovers");
+    let o = common::scalelab(&[
+        "chaos",
+        "tests/chaos/spike-stays-degraded.toml",
+        "--runs",
+        "30",
+        "--jobs",
+        "2",
+        "--out",
+        out.to_str().unwrap(),
+        "--shrink",
+        "--json",
+    ]);
+    let stderr = common::stderr(&o);
+    assert_eq!(o.status.code(), Some(5), "{stderr}");
+    let s: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let failures = s["failures"].as_u64().unwrap();
+    assert!(failures >= 5, "{failures} of 30 runs stay degraded");
+    assert_eq!(s["by_invariant"]["recovers"].as_u64(), Some(failures), "every failure is `recovers`: {stderr}");
+    assert!(stderr.contains("degraded after the last fault ended at") || stderr.contains("healthy again only"));
+    assert!(stderr.contains("(recover_within 30 s)"), "{stderr}");
+    assert!(stderr.contains("shrunk from 2 faults to 1") || stderr.contains("shrunk from 3 faults to 1"), "{stderr}");
+    let shrunk: Vec<PathBuf> = std::fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.to_str().unwrap().ends_with("-shrunk.toml"))
+        .collect();
+    assert_eq!(shrunk.len() as u64, failures);
+    for f in &shrunk {
+        let text = std::fs::read_to_string(f).unwrap();
+        assert_eq!(text.matches("start_ms").count(), 1, "the trigger alone: {}", f.display());
+        let r = common::scalelab(&["replay", f.to_str().unwrap()]);
+        let replayed = String::from_utf8_lossy(&r.stdout);
+        assert!(replayed.contains("recovers failed") && replayed.contains("reproduced"), "{replayed}");
+    }
+}
+
+/// The same spikes against the same server (at 60%) with a short queue and a timeout:
+/// what a spike brings beyond capacity is refused or times out, no backlog outlives it,
+/// and every run is healthy again within 30 s of its last spike.
+#[test]
+fn a_run_that_sheds_its_spike_recovers() {
+    let o = common::scalelab(&["chaos", "tests/chaos/spike-sheds-and-recovers.toml", "--runs", "100", "--json"]);
+    let s: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(s["failures"], 0, "{}", common::stderr(&o));
+    assert_eq!(o.status.code(), Some(0));
+}

@@ -263,6 +263,10 @@ fn each_kind_of_bad_scenario_gets_a_located_error() {
         ("breaker_rate_above_one", "41:16", "failure_rate is 1.5, outside the accepted range 0 to 1"),
         ("retry_attempts_huge", "23:22", "retry attempts is 1000, outside the accepted range 1 to 10"),
         ("retry_unknown_jitter", "23:34", "did you mean `full`?"),
+        ("fanout_too_wide", "30:11", "a fan-out of 20000 calls; a caller makes at most 10000 at once"),
+        ("fanout_behind_balancer", "29:15", "`lb` is a load_balancer, which forwards each request once"),
+        ("choices_too_many", "16:11", "choices is 5, outside the accepted range 1 to 3"),
+        ("recover_within_huge", "25:18", "recover_within is 8.640e9s (about 274 years), longer than the limit"),
     ];
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/bad_scenarios");
     let on_disk = std::fs::read_dir(&dir).unwrap().count();

@@ -179,3 +179,72 @@ fn sweep_and_compare_exit_130_on_ctrl_c() {
         assert!(stderr.contains("stopped by SIGINT"), "{args:?}: {stderr}");
     }
 }
+
+#[test]
+fn sweep_with_two_varies_prints_a_map_of_rate_by_servers() {
+    let args = ["sweep", "stage-03", "--vary", "rate=300,550", "--vary", "web_servers=3,5", "--duration", "3m"];
+    let text = common::ok(&args);
+    assert!(text.contains("p99_ms over rate (rows) x web_servers (columns)"), "{text}");
+    let json: serde_json::Value = serde_json::from_str(&common::ok(&[&args[..], &["--json"]].concat())).unwrap();
+    assert_eq!(json["rows"]["key"], "rate");
+    assert_eq!(json["columns"]["values"], serde_json::json!(["3", "5"]));
+    let p99 = |r: usize, c: usize| json["grid"][r][c]["metric"].as_f64().expect("a p99");
+    // Three servers carry 300 a second but not 550 (p99 in seconds); five carry both.
+    assert!(p99(0, 0) < 1000.0 && p99(1, 0) > 5000.0, "{json}");
+    assert!(p99(0, 1) < 250.0 && p99(1, 1) < 250.0, "{json}");
+    assert!(p99(1, 1) >= p99(0, 1), "more load, no faster: {json}");
+    // The text map is the same grid: the row for 550 reads seconds, then milliseconds.
+    let row = text.lines().find(|l| l.starts_with("550")).expect("a row for rate 550");
+    assert_eq!(row.split_whitespace().count(), 3, "{row}");
+}
+
+#[test]
+fn sweep_map_of_recovery_marks_the_cells_that_stay_down() {
+    let path = "tests/sweep/backlog-spike.toml";
+    let args = ["sweep", path, "--vary", "rate=50,90", "--vary", "spike=1.5,3", "--map", "recovery"];
+    let json: serde_json::Value = serde_json::from_str(&common::ok(&[&args[..], &["--json"]].concat())).unwrap();
+    let cell = |r: usize, c: usize| &json["grid"][r][c];
+    // At 50/s the spike to 75/s leaves no backlog; to 150/s a backlog of about 500 that
+    // drains at 50/s, about 10 s. At 90/s the backlog drains at 10/s: still there at 60 s.
+    assert_eq!(cell(0, 0)["recovered_after_s"], 0.0, "{json}");
+    let after = cell(0, 1)["recovered_after_s"].as_f64().expect("recovered");
+    assert!((5.0..=15.0).contains(&after), "{json}");
+    for c in 0..2 {
+        assert_eq!(cell(1, c)["recovered"], false, "{json}");
+    }
+    let text = common::ok(&args);
+    let rows: Vec<&str> = text.lines().filter(|l| l.starts_with("50 ") || l.starts_with("90 ")).collect();
+    assert!(rows[0].contains("ok 0s") && rows[0].contains(&format!("ok {after:.0}s")), "{text}");
+    assert_eq!(rows[1].matches("DOWN").count(), 2, "{text}");
+    // A map needs two settings.
+    let o = common::scalelab(&["sweep", path, "--vary", "rate=50,90", "--map", "recovery"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(common::stderr(&o).contains("give two --vary"), "{}", common::stderr(&o));
+}
+
+/// An expectation on the recovery figure makes `run` track it (and only then does the
+/// report carry it): at 50/s the spike's backlog drains in about 10 s; at 90/s the run
+/// ends degraded, the figure is null and the expectation fails with no value.
+#[test]
+fn an_expectation_on_recovery_makes_the_run_track_it() {
+    let plain = common::report("tests/sweep/backlog-spike.toml", &[]);
+    assert!(plain.get("recovery").is_none(), "not asked for: no figure");
+    let text = std::fs::read_to_string("tests/sweep/backlog-spike.toml").unwrap().replacen(
+        "\n\n[params.rate]",
+        "\nexpect = [\"recovery.recovered_after_s in [5, 15]\", \"recovery.trigger_end_s == 30\"]\n\n[params.rate]",
+        1,
+    );
+    let file = common::scratch("backlog-spike-expect.toml");
+    std::fs::write(&file, text).unwrap();
+    let file = file.to_str().unwrap();
+    let at_50 = common::report(file, &[]);
+    let after = at_50["recovery"]["recovered_after_s"].as_f64().expect("recovered");
+    assert!((5.0..=15.0).contains(&after), "{}", at_50["recovery"]);
+    assert!(at_50["expectations"].as_array().unwrap().iter().all(|v| v["passed"] == true), "{}", at_50["expectations"]);
+    let o = common::scalelab(&["run", file, "--set", "rate=90"]);
+    assert_eq!(o.status.code(), Some(3), "an expectation failed: {}", common::stdout(&o));
+    let at_90 = common::report(file, &["--set", "rate=90"]);
+    assert_eq!(at_90["recovery"]["recovered_after_s"], serde_json::Value::Null);
+    assert_eq!(at_90["expectations"][0]["actual"], serde_json::Value::Null);
+    assert_eq!(at_90["expectations"][0]["passed"], false);
+}

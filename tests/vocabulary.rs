@@ -82,3 +82,23 @@ fn every_name_in_the_vocabulary_is_a_field_some_report_can_carry() {
         assert_eq!(keys, listed, "{kind}: the vocabulary and the report's fields differ");
     }
 }
+
+/// `recovery.KEY` expectations name exactly the recovery figure's numeric fields.
+#[test]
+fn the_recovery_names_are_the_recovery_figure_s_fields() {
+    let r = sim_core::report::Recovery {
+        trigger_end_s: 30.0,
+        baseline_error_share: 0.0,
+        baseline_p99_ms: 20.0,
+        recovered_after_s: Some(1.0),
+        degraded_s: 1.0,
+    };
+    let v = serde_json::to_value(&r).unwrap();
+    for name in figures::RECOVERY_NAMES {
+        assert!(v[name].is_f64(), "{name} in {v}");
+    }
+    let names: BTreeSet<&str> = figures::RECOVERY_NAMES.into_iter().collect();
+    let baseline: BTreeSet<&str> =
+        v.as_object().unwrap().keys().map(String::as_str).filter(|k| !k.starts_with("baseline_")).collect();
+    assert_eq!(names, baseline, "every figure but the baseline's, which are the judge's inputs");
+}

@@ -6,7 +6,7 @@
 //! is an upper bound (every call of a class timed, overlapping surges at their product's peak), so a
 //! refusal names the largest part and its size.
 
-use crate::limits::MAX_EXPECTED_REQUESTS;
+use crate::limits::{MAX_EXPECTED_CALLS, MAX_EXPECTED_REQUESTS};
 use sim_core::Model;
 use sim_core::model::{Arrival, ComponentModel, FaultAction};
 
@@ -60,6 +60,8 @@ fn surge_factors(model: &Model, i: usize, surges: &[sim_core::model::Surge], bas
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Estimate {
     pub requests: f64,
+    /// Calls the requests make, fan-outs multiplied (each is events and a slab slot).
+    pub calls: f64,
     pub pending_timeouts: f64,
     pub history_ops: f64,
     pub users: f64,
@@ -90,7 +92,8 @@ impl Estimate {
                         let (rate, peak) = (rate * w / total, peak * w / total);
                         e.requests += rate * secs;
                         let class = &model.classes[class.index()];
-                        let calls = class.flow.len() as f64;
+                        let calls = class.calls_per_request() as f64;
+                        e.calls += rate * secs * calls;
                         if let Some(t) = class.timeout {
                             // Each call's timeout waits in the queue for its whole length.
                             e.pending_timeouts += peak * calls * t.as_secs_f64().min(secs);
@@ -164,6 +167,15 @@ impl Estimate {
                     self.requests
                 ),
                 "shorten the run (--duration), lower the load or the surges' factors".into(),
+            ));
+        }
+        if self.calls.is_nan() || self.calls > MAX_EXPECTED_CALLS {
+            return Err((
+                format!(
+                    "this run would make about {:.3e} calls (fan-outs multiplied); the limit is {MAX_EXPECTED_CALLS:.0e}",
+                    self.calls
+                ),
+                "shorten the run (--duration), lower the load or the fan-outs".into(),
             ));
         }
         let (bytes, largest, help) = self.bytes();

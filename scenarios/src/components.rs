@@ -66,7 +66,7 @@ macro_rules! kind_tables {
 
 kind_tables! {
     "server" => ServerTable { workers, queue_capacity, service, call_mode, error_rate, sessions }
-    "load_balancer" => LoadBalancerTable { backends, policy, weights, health_check, max_connections, autoscale }
+    "load_balancer" => LoadBalancerTable { backends, policy, choices, weights, health_check, max_connections, autoscale }
     "cache" => CacheTable { capacity, ttl, latency, write_policy, single_flight, flush_interval, sharding }
     "database" => DatabaseTable { replicas, max_connections, pool_queue, read_time, write_time, replication, lag, reads_from_replicas, reads_nearest, read_your_writes, failover, shards, sharding, range_keys }
     "queue" => QueueTable { consumers, capacity, latency, visibility_timeout, max_receives, backoff, autoscale }
@@ -696,13 +696,31 @@ fn health_check(t: &LoadBalancerTable, v: &Values, e: &mut Errors) -> Option<Opt
     }))
 }
 
-/// The balancing policy; weights go with weighted round robin only, one per backend.
+/// The balancing policy; weights go with weighted round robin only, one per backend, and
+/// `choices` with power_of_d only, from 1 to the backends' count.
 fn lb_policy(
     t: &LoadBalancerTable,
+    v: &Values,
     policy: &str,
     weights: Option<Weights>,
     backends: u32,
 ) -> Result<Policy, Diagnostic> {
+    match (policy, t.choices) {
+        ("power_of_d", None) => {
+            return Err(Diagnostic::at("power_of_d needs `choices`, the backends drawn per request", t.span.clone())
+                .help("add choices = 2 (from 1 to the backends' count)"));
+        }
+        ("power_of_d", Some(c)) => {
+            let d = v
+                .count(c, "choices", 1, u64::from(backends))
+                .map_err(|e| e.help(format!("choices is from 1 to the backends' count ({backends})")))?;
+            return Ok(Policy::PowerOfD(d as u32));
+        }
+        (_, Some(c)) => {
+            return Err(Diagnostic::at("`choices` applies only to policy = \"power_of_d\"", c.span()));
+        }
+        _ => {}
+    }
     Ok(match (policy, weights) {
         ("weighted_round_robin", Some((w, span))) => {
             if w.len() != backends as usize {
@@ -721,6 +739,7 @@ fn lb_policy(
         ("least_connections", None) => Policy::LeastConnections,
         ("client_hash", None) => Policy::ClientHash,
         ("power_of_two", None) => Policy::PowerOfTwo,
+        ("random", None) => Policy::Random,
         _ => Policy::RoundRobin,
     })
 }
@@ -756,7 +775,15 @@ fn load_balancer(t: &LoadBalancerTable, v: &Values, r: &Resolver, e: &mut Errors
     let policy = e.take(choice(
         t.policy,
         "policy",
-        &["round_robin", "least_connections", "client_hash", "weighted_round_robin", "power_of_two"],
+        &[
+            "round_robin",
+            "least_connections",
+            "client_hash",
+            "weighted_round_robin",
+            "power_of_two",
+            "random",
+            "power_of_d",
+        ],
         "round_robin",
     ));
     let weights = e.take(lb_weights(t))?;
@@ -765,7 +792,7 @@ fn load_balancer(t: &LoadBalancerTable, v: &Values, r: &Resolver, e: &mut Errors
         e.take(t.max_connections.map_or(Ok(50_000), |x| v.count(x, "max_connections", 1, 100_000_000)));
     let backends = backends?;
     let backend_count = r.counts[backends.index()];
-    let policy = e.take(lb_policy(t, policy?, weights, backend_count))?;
+    let policy = e.take(lb_policy(t, v, policy?, weights, backend_count))?;
     let autoscale = match t.autoscale {
         None => None,
         Some(x) => Some(e.take(lb_autoscale(x, v, backend_count))?),

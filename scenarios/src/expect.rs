@@ -179,6 +179,12 @@ pub fn parse(text: &str, at: usize, classes: &[String], components: &[Component]
     Ok(Expectation { text: text.trim().to_string(), metric, check })
 }
 
+/// Whether an expectation reads the recovery figure (`recovery.KEY`), which a run must
+/// then track (`Simulation::track_recovery`): only those runs carry it.
+pub fn needs_recovery(expectations: &[Expectation]) -> bool {
+    expectations.iter().any(|e| matches!(&e.metric, Metric::Run(path) if path[0] == "recovery"))
+}
+
 /// The component an expectation's metric names (`component.ID.KEY ...`), if any.
 pub fn component_of(text: &str) -> Option<&str> {
     let rest = text.trim().strip_prefix("component.")?;
@@ -216,6 +222,13 @@ pub fn metric(
                 }
             }
         }
+        ["recovery", key] => {
+            use sim_core::report::figures::RECOVERY_NAMES;
+            if !RECOVERY_NAMES.contains(key) {
+                return Err(unknown("recovery figure", key, RECOVERY_NAMES.to_vec()));
+            }
+            Ok(Metric::Run(vec!["recovery".into(), key.to_string()]))
+        }
         ["cost", line] => Ok(Metric::Run(vec!["cost".into(), "by_component".into(), line.to_string()])),
         ["consistency", data, key] => Ok(Metric::Run(vec!["consistency".into(), data.to_string(), key.to_string()])),
         ["component", id, key] => {
@@ -230,7 +243,8 @@ pub fn metric(
             Ok(Metric::Component { id: id.to_string(), key: key.to_string() })
         }
         _ => Err(Diagnostic::at(format!("`{name}` is not a metric"), span).help(
-            "write a run metric (p99_ms), class.NAME.METRIC, component.ID.KEY, cost.LINE or consistency.DATA.KEY",
+            "write a run metric (p99_ms), class.NAME.METRIC, component.ID.KEY, cost.LINE, consistency.DATA.KEY \
+             or recovery.KEY",
         )),
     }
 }
@@ -263,6 +277,9 @@ mod tests {
         let cost = p("cost.cdn ~ 850 +- 5%").unwrap().metric;
         assert_eq!(cost, Metric::Run(vec!["cost".into(), "by_component".into(), "cdn".into()]));
         assert!(!Check::Within { low: 150.0, high: 200.0 }.holds(149.9));
+        let r = p("recovery.recovered_after_s < 30").unwrap();
+        assert_eq!(r.metric, Metric::Run(vec!["recovery".into(), "recovered_after_s".into()]));
+        assert!(needs_recovery(&[r]) && !needs_recovery(&[p("p99_ms < 1").unwrap()]));
     }
 
     #[test]
@@ -280,6 +297,11 @@ mod tests {
         assert!(p("p99_ms in 1..2").unwrap_err().message.contains("not a range"));
         assert!(p("p99_ms in [2, 1]").unwrap_err().message.contains("empty"));
         assert!(p("p99_ms in [1, x]").unwrap_err().message.contains("`x` is not a finite number"));
+        let e = p("recovery.degraded < 30").unwrap_err();
+        assert_eq!(e.message, "unknown recovery figure `degraded`");
+        assert_eq!(e.help.as_deref(), Some("did you mean `degraded_s`?"));
+        let e = p("recovery.healed_s < 30").unwrap_err();
+        assert_eq!(e.help.as_deref(), Some("known: recovered_after_s, degraded_s, trigger_end_s"));
     }
 }
 

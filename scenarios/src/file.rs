@@ -83,6 +83,9 @@ pub struct ChaosFile {
     /// How long a backlog the faults leave may take to drain.
     #[serde(default)]
     pub drain_within: Option<Spanned<Value>>,
+    /// How soon after the last fault the run must be healthy again (the `recovers` invariant).
+    #[serde(default)]
+    pub recover_within: Option<Spanned<Value>>,
 }
 
 /// Prices for the monthly cost report (defaults: the seeds' tables).

@@ -120,6 +120,11 @@ pub struct ChaosLimits {
     /// A backlog the faults leave (a surge's queue with no timeout) must drain within
     /// this long of the settling time after the last fault.
     pub drain_within: SimDuration,
+    /// When set, every run must be healthy again (the recovery figure, `view::recovery`)
+    /// within this long of its last fault's end: the `recovers` invariant. Unset by default,
+    /// since a run that loses capacity for good (a crash with no restart in the window, a
+    /// slower replica set) is degraded by design and `liveness` judges it more loosely.
+    pub recover_within: Option<SimDuration>,
 }
 
 /// Fault kinds a chaos schedule can draw.
@@ -134,6 +139,7 @@ impl Default for ChaosLimits {
             kinds: CHAOS_KINDS.iter().map(|k| k.to_string()).collect(),
             converge_within: SimDuration::from_secs(60),
             drain_within: SimDuration::from_secs(1_800),
+            recover_within: None,
         }
     }
 }

@@ -5,6 +5,10 @@ pub const MAX_COMPONENTS: usize = 10_000;
 pub const MAX_LINKS: usize = 100_000;
 pub const MAX_CLASSES: usize = 1_000;
 pub const MAX_PATH_LEN: usize = 64;
+/// A caller makes at most this many calls at once (its fan-outs and scans together).
+pub const MAX_CALLS_AT_ONCE: u64 = 10_000;
+/// Calls one request may make in all, its fan-outs multiplied down the tree.
+pub const MAX_CALLS_PER_REQUEST: u64 = 1_000_000;
 pub const MAX_PARAMS: usize = 1_000;
 pub const MAX_KEYSPACES: usize = 1_000;
 /// Keys in one keyspace (data keys keep 48 bits for the rank).
@@ -16,6 +20,9 @@ pub const MAX_USERS: u64 = 10_000_000;
 pub const MAX_RATE: f64 = 1e8;
 /// Requests a run may be expected to issue (rate x duration): about a few minutes of CPU.
 pub const MAX_EXPECTED_REQUESTS: f64 = 1e9;
+/// Calls a run may be expected to make, every fan-out multiplied: a call costs a few
+/// events, so this is about the same CPU as the requests' cap.
+pub const MAX_EXPECTED_CALLS: f64 = 1e10;
 /// A guard against runaway models: the run stops, flagged as truncated, past this.
 pub const EVENTS_MAX: u64 = 20_000_000_000;
 /// Entries one cache instance may hold (each costs memory in the simulator too).

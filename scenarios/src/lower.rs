@@ -644,6 +644,12 @@ fn chaos_limits(c: Option<&crate::file::ChaosFile>, v: &Values) -> Result<crate:
             Err(e) => errors.push(e),
         }
     }
+    if let Some(d) = &c.recover_within {
+        match v.duration(d, "recover_within") {
+            Ok(d) => limits.recover_within = Some(d),
+            Err(e) => errors.push(e),
+        }
+    }
     if errors.is_empty() { Ok(limits) } else { Err(errors) }
 }
 
@@ -908,20 +914,56 @@ fn op_named(name: &str, span: Range<usize>, errors: &mut Vec<Diagnostic>) -> Opt
 }
 
 /// The steps of one entry of a class's `calls`: `"jobs>thumbnailer>s3:write"` is three
-/// nested calls, each `SERVICE[:OP]` with its span in the source (inside the quotes).
+/// nested calls, each `SERVICE[*N][:OP]` with its span in the source (inside the quotes).
 fn call_steps(call: &Spanned<String>) -> Vec<(&str, Option<&str>, Range<usize>)> {
+    call_steps_fanned(call).into_iter().map(|(n, o, span, _)| (n, o, span)).collect()
+}
+
+/// One step of a calls chain: service, operation, span, multiplicity text.
+type FannedStep<'a> = (&'a str, Option<&'a str>, Range<usize>, Option<&'a str>);
+
+/// `call_steps` with each step's multiplicity text (`100` or `all` in `leaf*100`).
+fn call_steps_fanned(call: &Spanned<String>) -> Vec<FannedStep<'_>> {
     let mut at = call.span().start + 1;
     call.get_ref()
         .split('>')
         .map(|step| {
             let span = at..at + step.len();
             at += step.len() + 1;
-            match step.split_once(':') {
-                Some((n, o)) => (n.trim(), Some(o.trim()), span),
-                None => (step.trim(), None, span),
-            }
+            let (step, op) = match step.split_once(':') {
+                Some((n, o)) => (n, Some(o.trim())),
+                None => (step, None),
+            };
+            let (name, times) = step_name(step);
+            (name, op, span, times)
         })
         .collect()
+}
+
+/// A step's service name and its multiplicity text: `leaf*100` is (`leaf`, `100`).
+fn step_name(step: &str) -> (&str, Option<&str>) {
+    match step.split_once('*') {
+        Some((n, t)) => (n.trim(), Some(t.trim())),
+        None => (step.trim(), None),
+    }
+}
+
+/// A step's multiplicity (`*100`, or `*all` for one call to each of `instances`).
+fn fanout_of(times: Option<&str>, instances: u32, span: Range<usize>) -> Result<(u32, bool), Diagnostic> {
+    let Some(t) = times else { return Ok((1, false)) };
+    if t == "all" {
+        return Ok((instances, true));
+    }
+    match t.parse::<u64>() {
+        Ok(n) if (1..=MAX_CALLS_AT_ONCE).contains(&n) => Ok((n as u32, false)),
+        Ok(n) if n > MAX_CALLS_AT_ONCE => Err(Diagnostic::at(
+            format!("a fan-out of {n} calls; a caller makes at most {MAX_CALLS_AT_ONCE} at once"),
+            span,
+        )
+        .help("use a smaller count, or an aggregation tree such as \"agg*100>leaf*100\"")),
+        _ => Err(Diagnostic::at(format!("`*{t}` is not a fan-out"), span)
+            .help("write the calls made at once as `leaf*100` (1 to 10000), or `leaf*all` for one to each instance")),
+    }
 }
 
 /// A class's flow: the path as nested calls, the last service making the `calls`.
@@ -944,8 +986,7 @@ fn class(c: &ClassFile, r: &Resolver, v: &Values, errors: &mut Vec<Diagnostic>) 
         Some(o) => op(o, errors)?,
         None => Op::Read,
     };
-    let mut flow = flow(c, r, class_op, errors)?;
-    flow[steps.len() - 1].parallel = c.parallel;
+    let flow = flow(c, r, class_op, errors)?;
     let keyspace = match &c.keyspace {
         Some(k) => Some(keyspace_of(k, r, errors)?),
         None => None,
@@ -984,11 +1025,16 @@ fn flow(c: &ClassFile, r: &Resolver, class_op: Op, errors: &mut Vec<Diagnostic>)
         }
         true
     };
+    // Each node's span and multiplicity text, for the fan-out checks once all are known.
+    let mut fans: Vec<(Range<usize>, Option<&str>)> = Vec::new();
     for (i, step) in steps.iter().enumerate() {
-        match resolve(r.names, step, errors) {
+        let (name, times) = step_name(step.get_ref());
+        let named = Spanned::new(step.span(), name.to_string());
+        match resolve(r.names, &named, errors) {
             Some(si) if serving(si, step.span(), errors) => {
                 let next = if i + 1 < steps.len() { vec![(i + 1) as u16] } else { vec![] };
-                flow.push(FlowNode { service: ServiceId(si as u32), op: class_op, calls: next, parallel: false });
+                flow.push(FlowNode::call(ServiceId(si as u32), class_op, next));
+                fans.push((step.span(), times));
             }
             _ => ok = false,
         }
@@ -996,16 +1042,17 @@ fn flow(c: &ClassFile, r: &Resolver, class_op: Op, errors: &mut Vec<Diagnostic>)
     for call in calls {
         // `a>b>c:op`: the path's last service calls a, which calls b, which calls c.
         let mut caller = steps.len() - 1;
-        for (name, op_text, span) in call_steps(call) {
+        for (name, op_text, span, times) in call_steps_fanned(call) {
             let named = Spanned::new(span.clone(), name.to_string());
             let call_op = match op_text {
                 Some(o) => op_named(o, span.clone(), errors),
                 None => Some(class_op),
             };
             match (resolve(r.names, &named, errors), call_op) {
-                (Some(si), Some(o)) if serving(si, span, errors) => {
+                (Some(si), Some(o)) if serving(si, span.clone(), errors) => {
                     let id = flow.len() as u16;
-                    flow.push(FlowNode { service: ServiceId(si as u32), op: o, calls: vec![], parallel: false });
+                    flow.push(FlowNode::call(ServiceId(si as u32), o, vec![]));
+                    fans.push((span, times));
                     if ok {
                         flow[caller].calls.push(id);
                     }
@@ -1018,7 +1065,106 @@ fn flow(c: &ClassFile, r: &Resolver, class_op: Op, errors: &mut Vec<Diagnostic>)
             }
         }
     }
-    ok.then_some(flow)
+    if !ok {
+        return None;
+    }
+    flow[steps.len() - 1].parallel = c.parallel;
+    fan_outs(&mut flow, &fans, r, errors).then_some(flow)
+}
+
+/// Sets each node's multiplicity and checks the fan-out limits: only a server fans out
+/// (a balancer, cache or queue forwards each request once), never the client's own call
+/// or a scan (it already calls every shard), at most `MAX_CALLS_AT_ONCE` calls at once
+/// from one node and `MAX_CALLS_PER_REQUEST` in all. Returns false after an error.
+fn fan_outs(
+    flow: &mut [FlowNode],
+    fans: &[(Range<usize>, Option<&str>)],
+    r: &Resolver,
+    errors: &mut Vec<Diagnostic>,
+) -> bool {
+    let before = errors.len();
+    let mut parent = vec![None; flow.len()];
+    for (i, n) in flow.iter().enumerate() {
+        for &c in &n.calls {
+            parent[c as usize] = Some(i);
+        }
+    }
+    for (i, (span, times)) in fans.iter().enumerate() {
+        if times.is_none() {
+            continue;
+        }
+        let si = flow[i].service.index();
+        let refuse = match parent[i] {
+            None => Some((
+                "a request starts with one call from its population".to_string(),
+                "put the fan-out on a later step, such as path = [\"front\", \"leaf*100\"]",
+            )),
+            Some(p) if r.kinds[flow[p].service.index()] != "server" => Some((
+                format!(
+                    "`{}` is a {}, which forwards each request once",
+                    r.names[flow[p].service.index()],
+                    r.kinds[flow[p].service.index()]
+                ),
+                "only a server fans out: put the fan-out on the step that calls this one",
+            )),
+            Some(_) if flow[i].op == Op::Scan => {
+                Some(("a scan already calls every shard".to_string(), "drop the `*`, or make the step a read"))
+            }
+            Some(_) => None,
+        };
+        if let Some((what, help)) = refuse {
+            errors.push(
+                Diagnostic::at(format!("`{}` cannot fan out here: {what}", r.names[si]), span.clone()).help(help),
+            );
+            continue;
+        }
+        match fanout_of(*times, r.counts[si], span.clone()) {
+            Ok((n, each)) => (flow[i].fanout, flow[i].to_each) = (n, each),
+            Err(e) => errors.push(e),
+        }
+    }
+    if errors.len() > before {
+        return false;
+    }
+    // A scan counts its shards (at most the service's instances).
+    let at_once = |c: usize| {
+        u64::from(flow[c].fanout)
+            * if flow[c].op == Op::Scan { u64::from(r.counts[flow[c].service.index()]) } else { 1 }
+    };
+    let mut total = vec![0u64; flow.len()];
+    for i in 0..flow.len() {
+        let n = &flow[i];
+        let each = n.calls.iter().map(|&c| at_once(c as usize));
+        let most = if n.parallel { each.sum::<u64>() } else { each.max().unwrap_or(0) };
+        if most > MAX_CALLS_AT_ONCE {
+            let span = fans[i].0.clone();
+            errors.push(
+                Diagnostic::at(
+                    format!(
+                        "`{}` makes {most} calls at once; the limit is {MAX_CALLS_AT_ONCE}",
+                        r.names[n.service.index()]
+                    ),
+                    span,
+                )
+                .help("fan out less, or through an aggregation tier such as \"agg*100>leaf*100\""),
+            );
+            return false;
+        }
+        // Nodes come after their callers, so a caller's count is known first.
+        total[i] = parent[i].map_or(1, |p| total[p]) * u64::from(n.fanout);
+    }
+    let calls: u64 = total.iter().sum();
+    if calls > MAX_CALLS_PER_REQUEST {
+        errors.push(
+            Diagnostic::at(
+                format!("one request makes {calls} calls in all; the limit is {MAX_CALLS_PER_REQUEST}"),
+                fans.last().map_or(0..0, |f| f.0.clone()),
+            )
+            .help("the fan-outs multiply down the tree: make one of them smaller"),
+        );
+        return false;
+    }
+    true
 }
 
 /// The keyspace a class names.
@@ -1048,7 +1194,7 @@ fn class_services(
             .path
             .get_ref()
             .iter()
-            .map(|s| s.get_ref().as_str())
+            .map(|s| step_name(s.get_ref()).0)
             .chain(c.calls.iter().flat_map(|x| x.get_ref()).flat_map(|c| call_steps(c).into_iter().map(|s| s.0)))
             .any(|s| s == target.get_ref());
         let Some(i) = names.iter().position(|n| n == target.get_ref()).filter(|_| on_flow) else {
@@ -1155,7 +1301,7 @@ fn empty_caches(file: &ScenarioFile, classes: &[ClassSpec], decls: &[Decl]) -> V
     let store = stores.first().copied().unwrap_or("db");
     let mut warnings = Vec::new();
     for (class, cf) in classes.iter().zip(&file.classes) {
-        let steps = cf.path.get_ref().iter().map(|s| (s.get_ref().as_str(), s.span(), None));
+        let steps = cf.path.get_ref().iter().map(|s| (step_name(s.get_ref()).0, s.span(), None));
         let calls = cf.calls.iter().flat_map(|x| x.get_ref()).flat_map(|call| {
             call_steps(call).into_iter().map(move |(name, _, span)| (name, span, Some(call.get_ref().as_str())))
         });

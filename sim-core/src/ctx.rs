@@ -375,18 +375,43 @@ impl Ctx<'_> {
             self.respond(req, Outcome::Ok);
             return true;
         } else if node.parallel {
-            let calls = node.calls.clone();
-            self.requests.get_mut(req).expect("live").next_call = calls.len() as u16;
-            for c in calls {
-                let child = self.new_child(req, c, true);
-                self.route_call(child);
+            // By index, not a clone of the list: the hot path allocates nothing.
+            let (class, at, count) = (r.class.index(), r.node as usize, node.calls.len());
+            self.requests.get_mut(req).expect("live").next_call = count as u16;
+            for k in 0..count {
+                let c = self.world.flows[class][at].calls[k];
+                self.fan_out(req, c, true);
             }
         } else {
             let c = node.calls[next];
             self.requests.get_mut(req).expect("live").next_call += 1;
-            self.call(req, c);
+            self.fan_out(req, c, false);
         }
         false
+    }
+
+    /// Makes flow node `node`'s call on behalf of `parent`: once, or `fanout` copies at
+    /// once, each booking into its own ledger as parallel calls do (the one answering
+    /// last is the critical path).
+    #[inline]
+    fn fan_out(&mut self, parent: RequestId, node: u16, parallel: bool) {
+        let class = self.requests.get(parent).expect("live").class;
+        let n = &self.world.flows[class.index()][node as usize];
+        let (fanout, to_each, service) = (n.fanout, n.to_each, n.service);
+        if fanout == 1 && !to_each {
+            let child = self.new_child(parent, node, parallel);
+            self.route_call(child);
+            return;
+        }
+        for k in 0..fanout as usize {
+            let child = self.new_child(parent, node, true);
+            if to_each {
+                let instance = self.world.services[service.index()].instances[k];
+                self.dispatch(child, instance);
+            } else {
+                self.route_call(child);
+            }
+        }
     }
 
     /// Takes the next call of `req`'s flow node, if any is left, and returns its node.

@@ -212,6 +212,71 @@ fn power_of_two_picks_the_less_loaded_of_two() {
     assert!((170..=230).contains(&to_3), "web-3 got {to_3} of 300");
 }
 
+/// Sends 300 requests, answering at once every one that reaches web-3 (web-1 and web-2
+/// keep theirs); returns how many reached web-3 and the backends in order.
+fn route_answering_web3(h: &mut Harness) -> (u32, Vec<String>) {
+    let mut order = Vec::new();
+    for i in 0..300u32 {
+        let (b, req) = calls(&h.arrive("page", Op::Read, u64::from(i), i).1)[0].clone();
+        if b == "web-3" {
+            h.answer(req, Outcome::Ok, 0);
+        }
+        order.push(b);
+    }
+    (order.iter().filter(|b| *b == "web-3").count() as u32, order)
+}
+
+#[test]
+fn random_spreads_uniformly_by_chi_square() {
+    let mut h = Harness::new(&balancer("random", ""), 1, "lb");
+    h.input(Input::Start);
+    let n = 3_000u32;
+    let mut counts = std::collections::BTreeMap::<String, f64>::new();
+    for i in 0..n {
+        let (b, req) = calls(&h.arrive("page", Op::Read, u64::from(i), i).1)[0].clone();
+        h.answer(req, Outcome::Ok, 0);
+        *counts.entry(b).or_default() += 1.0;
+    }
+    assert_eq!(counts.len(), 3);
+    let expected = f64::from(n) / 3.0;
+    let chi2: f64 = counts.values().map(|c| (c - expected).powi(2) / expected).sum();
+    // Two degrees of freedom: 13.8 is the 99.9th percentile of the chi-square law.
+    assert!(chi2 < 13.8, "chi-square {chi2:.2} for {counts:?}");
+    // Random ignores load: not round robin's exact thirds either.
+    assert!(counts.values().any(|&c| c != expected), "{counts:?}");
+}
+
+#[test]
+fn power_of_d_with_every_backend_acts_as_least_connections() {
+    let mut h = Harness::new(&balancer("power_of_d", "choices = 3"), 1, "lb");
+    h.input(Input::Start);
+    let (to_3, order) = route_answering_web3(&mut h);
+    // Once web-1 and web-2 hold one each, the idle web-3 wins every draw of all three.
+    assert!(to_3 >= 298, "web-3 got {to_3} of 300: {:?}", &order[..5]);
+}
+
+#[test]
+fn power_of_d_with_one_choice_is_random() {
+    let mut one = Harness::new(&balancer("power_of_d", "choices = 1"), 1, "lb");
+    let mut random = Harness::new(&balancer("random", ""), 1, "lb");
+    one.input(Input::Start);
+    random.input(Input::Start);
+    let ((a, order_one), (b, order_random)) = (route_answering_web3(&mut one), route_answering_web3(&mut random));
+    assert_eq!(order_one, order_random, "one choice draws exactly as random does");
+    // Blind to load: about a third, not the two thirds power_of_two gives web-3.
+    assert!((70..=130).contains(&a), "web-3 got {a} of 300");
+    assert_eq!(a, b);
+}
+
+#[test]
+fn power_of_d_with_two_choices_favours_the_idle_backend() {
+    let mut h = Harness::new(&balancer("power_of_d", "choices = 2"), 1, "lb");
+    h.input(Input::Start);
+    let (to_3, _) = route_answering_web3(&mut h);
+    // web-3 is in 2 of every 3 pairs and then always wins: about two thirds.
+    assert!((170..=230).contains(&to_3), "web-3 got {to_3} of 300");
+}
+
 #[test]
 fn health_checks_mark_a_silent_backend_down_after_three_failures_and_up_after_two() {
     let hc = r#"health_check = { interval = "1s", timeout = "100ms", unhealthy_threshold = 3, healthy_threshold = 2 }"#;

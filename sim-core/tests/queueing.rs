@@ -53,7 +53,7 @@ fn mmc(lambda: f64, mu: f64, c: u32, customers: f64) -> Model {
         classes: vec![ClassSpec {
             name: "job".into(),
             origin: ComponentId(0),
-            flow: vec![FlowNode { service: ServiceId(1), op: Op::Read, calls: vec![], parallel: false }],
+            flow: vec![FlowNode::call(ServiceId(1), Op::Read, vec![])],
             keyspace: None,
             timeout: None,
             retry: None,

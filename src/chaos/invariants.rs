@@ -18,16 +18,22 @@ pub struct Bounds {
     pub settle_s: f64,
     /// A backlog left after the settling time must drain within this long, in seconds.
     pub drain_s: f64,
+    /// When set, the run must be healthy again within this long of its last fault, in
+    /// seconds (`[chaos] recover_within`): the `recovers` invariant, on the report's
+    /// recovery figure.
+    pub recover_s: Option<f64>,
 }
 
 impl Default for Bounds {
     fn default() -> Self {
-        Bounds { converge_ms: 60_000.0, settle_s: 30.0, drain_s: 1_800.0 }
+        Bounds { converge_ms: 60_000.0, settle_s: 30.0, drain_s: 1_800.0, recover_s: None }
     }
 }
 
-/// Checks a run's report: conservation, CP guarantees, AP convergence, and liveness
-/// against the fault-free `baseline` after `last_fault_end_s`.
+/// Checks a run's report: conservation, CP guarantees, AP convergence, recovery within
+/// its bound (when set) and liveness against the fault-free `baseline` after
+/// `last_fault_end_s`. Recovery comes before liveness: it is the sharper verdict on the
+/// same symptom (a run that stays degraded), so a run that fails both is named by it.
 pub fn check(report: &Report, baseline: &Report, last_fault_end_s: f64, bounds: &Bounds) -> Option<Violation> {
     let fail = |invariant, detail: String| Some(Violation { invariant, detail });
     for (name, c) in &report.classes {
@@ -63,7 +69,33 @@ pub fn check(report: &Report, baseline: &Report, last_fault_end_s: f64, bounds: 
             }
         }
     }
+    if let Some(within_s) = bounds.recover_s
+        && let Some(v) = recovers(report, within_s)
+    {
+        return Some(v);
+    }
     liveness(report, baseline, last_fault_end_s + bounds.settle_s, bounds.settle_s, bounds.drain_s)
+}
+
+/// The run is healthy again, for good, within `within_s` of its last fault or surge (the
+/// report's recovery figure, which the run must have tracked). A run with no figure (no
+/// trigger, or no healthy baseline second before the first) has nothing to judge.
+fn recovers(report: &Report, within_s: f64) -> Option<Violation> {
+    let r = report.recovery.as_ref()?;
+    let detail = match r.recovered_after_s {
+        Some(after) if after <= within_s => return None,
+        Some(after) => format!(
+            "healthy again only {after:.0} s after the last fault ended at {:.0} s, {:.0} s of them degraded \
+             (recover_within {within_s:.0} s)",
+            r.trigger_end_s, r.degraded_s
+        ),
+        None => format!(
+            "still degraded at the end: {:.0} s degraded after the last fault ended at {:.0} s \
+             (recover_within {within_s:.0} s)",
+            r.degraded_s, r.trigger_end_s
+        ),
+    };
+    Some(Violation { invariant: "recovers", detail })
 }
 
 /// After `from_s`: completions within 70% of the fault-free run's over the same stretch

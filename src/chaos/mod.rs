@@ -52,9 +52,13 @@ pub fn last_end_s(ends_ms: impl Iterator<Item = u64>) -> f64 {
 pub fn judge(base: &Scenario, faulted: &Scenario, seed: u64, last_end_s: f64) -> (Option<Violation>, String) {
     let attempt = std::panic::catch_unwind(|| -> Result<(Option<Violation>, String), String> {
         // A run the engine stopped because its clock stood still has no end to judge.
+        let recover_s = faulted.chaos.recover_within.map(|d| d.as_secs_f64());
         let simulate = |scenario: &Scenario| -> (Report, Option<String>) {
             let mut sim = Simulation::new(&scenario.model, seed);
             sim.collect_series_percentiles();
+            if recover_s.is_some() {
+                sim.track_recovery();
+            }
             sim.run();
             let stall = sim.stall().map(|s| sim.describe_stall(s));
             (sim.report(true), stall)
@@ -69,6 +73,7 @@ pub fn judge(base: &Scenario, faulted: &Scenario, seed: u64, last_end_s: f64) ->
         let bounds = Bounds {
             converge_ms: faulted.chaos.converge_within.as_secs_f64() * 1e3,
             drain_s: faulted.chaos.drain_within.as_secs_f64(),
+            recover_s,
             ..Bounds::default()
         };
         Ok((invariants::check(&report, &baseline, last_end_s, &bounds), report.trace_hash))
@@ -361,7 +366,8 @@ pub fn print_summary(s: &Summary) {
 
 /// Delta debugging over the faults: the smallest subset found that still fails the same
 /// invariant (each removal is kept only if the run still fails it), starting with none at
-/// all (a run that fails without faults is the scenario's own failure).
+/// all (a run that fails without faults is the scenario's own failure). A single fault
+/// left is then made as short and as mild as still fails (`weakest`): the trigger alone.
 pub fn shrink(base: &Scenario, seed: u64, faults: &[Fault], invariant: &str) -> Vec<Fault> {
     let fails = |fs: &[Fault]| run_once(base, seed, fs).0.is_some_and(|v| v.invariant == invariant);
     if !faults.is_empty() && fails(&[]) {
@@ -393,7 +399,29 @@ pub fn shrink(base: &Scenario, seed: u64, faults: &[Fault], invariant: &str) -> 
             chunk = chunk.div_ceil(2);
         }
     }
-    current
+    match current.as_slice() {
+        [one] => vec![weakest(one, |f| fails(std::slice::from_ref(f)))],
+        _ => current,
+    }
+}
+
+/// The shortest and mildest version of `fault` that still `fails`: its length halved
+/// while it fails (down to a second), then its factor halved towards 1 while it fails.
+/// At most a few dozen runs: each step halves a length under a run's or a factor's excess.
+fn weakest(fault: &Fault, fails: impl Fn(&Fault) -> bool) -> Fault {
+    let mut current = fault.clone();
+    loop {
+        let length_ms = current.end_ms - current.start_ms;
+        let shorter = (length_ms >= 2_000).then(|| current.ending_at(current.start_ms + length_ms / 2));
+        if let Some(f) = shorter.filter(&fails) {
+            current = f;
+            continue;
+        }
+        match current.milder().filter(&fails) {
+            Some(f) => current = f,
+            None => return current,
+        }
+    }
 }
 
 #[cfg(test)]
@@ -413,5 +441,49 @@ mod tests {
         let invariant = violation.expect("the scenario fails on its own").invariant;
         assert_eq!(run_once(&base, seed, &[]).0.map(|v| v.invariant), Some(invariant));
         assert!(shrink(&base, seed, &faults, invariant).is_empty());
+    }
+
+    fn surge(start_ms: u64, end_ms: u64, factor: f64) -> Fault {
+        let at = sim_core::SimDuration::from_millis(start_ms);
+        let lasting = Some(sim_core::SimDuration::from_millis(end_ms - start_ms));
+        let kind = scenarios::fault::FaultKind::Surge { population: "clients".into(), factor };
+        Fault { start_ms, end_ms, faults: vec![scenarios::fault::Fault { at, kind, lasting }] }
+    }
+
+    /// A lone trigger is halved in length while it fails, then in strength, then in
+    /// length again: here it fails from 10 s at a factor of 2 or more.
+    #[test]
+    fn a_lone_trigger_is_made_as_short_and_mild_as_still_fails() {
+        let factor = |f: &Fault| match &f.faults[0].kind {
+            scenarios::fault::FaultKind::Surge { factor, .. } => *factor,
+            other => panic!("{other:?}"),
+        };
+        let fails = |f: &Fault| f.end_ms - f.start_ms >= 10_000 && factor(f) >= 2.0;
+        let weak = weakest(&surge(20_000, 80_000, 3.0), fails);
+        assert_eq!((weak.start_ms, weak.end_ms), (20_000, 35_000), "60 s, 30 s, 15 s; not 7.5 s");
+        assert_eq!(factor(&weak), 2.0, "3.0, 2.0; not 1.5");
+        assert_eq!(weak.faults[0].lasting, Some(sim_core::SimDuration::from_secs(15)), "the table says the same");
+        // A factor of 1.1 has nothing left to halve; a crash is cut short by its restart.
+        assert!(surge(0, 1_000, 1.1).milder().is_none());
+        let crash = Fault {
+            start_ms: 1_000,
+            end_ms: 9_000,
+            faults: ["crash", "restart"]
+                .iter()
+                .map(|verb| scenarios::fault::Fault {
+                    at: sim_core::SimDuration::from_millis(if *verb == "crash" { 1_000 } else { 9_000 }),
+                    kind: if *verb == "crash" {
+                        scenarios::fault::FaultKind::Crash("web".into())
+                    } else {
+                        scenarios::fault::FaultKind::Restart("web".into())
+                    },
+                    lasting: None,
+                })
+                .collect(),
+        };
+        let short = crash.ending_at(5_000);
+        assert_eq!(short.faults[1].at, sim_core::SimDuration::from_millis(5_000));
+        assert_eq!((short.faults[0].at, short.faults[0].lasting), (crash.faults[0].at, None));
+        assert!(crash.milder().is_none());
     }
 }

@@ -25,6 +25,47 @@ impl Fault {
     pub fn toml(&self) -> String {
         self.faults.iter().map(ScenarioFault::to_toml).collect()
     }
+
+    /// The same fault ending at `end_ms` instead (after its start): what lasts is cut
+    /// short, and a crash's restart comes then.
+    pub fn ending_at(&self, end_ms: u64) -> Fault {
+        assert!(end_ms > self.start_ms, "a fault ends after it starts");
+        let lasting = SimDuration::from_millis(end_ms - self.start_ms);
+        let faults = self
+            .faults
+            .iter()
+            .map(|f| match &f.kind {
+                FaultKind::Restart(_) => ScenarioFault { at: SimDuration::from_millis(end_ms), ..f.clone() },
+                _ => ScenarioFault { lasting: f.lasting.map(|_| lasting), ..f.clone() },
+            })
+            .collect();
+        Fault { start_ms: self.start_ms, end_ms, faults }
+    }
+
+    /// The same fault at half its strength, if it has one to halve: a surge's or a
+    /// slowdown's factor halfway to 1 (to a tenth), while it is at least 1.2.
+    pub fn milder(&self) -> Option<Fault> {
+        let halve = |factor: f64| (factor >= 1.2).then(|| (10.0 * (1.0 + factor) / 2.0).floor() / 10.0);
+        let mut changed = false;
+        let faults = self
+            .faults
+            .iter()
+            .map(|f| {
+                let kind = match &f.kind {
+                    FaultKind::Surge { population, factor } => {
+                        halve(*factor).map(|factor| FaultKind::Surge { population: population.clone(), factor })
+                    }
+                    FaultKind::Slow { instance, factor } => {
+                        halve(*factor).map(|factor| FaultKind::Slow { instance: instance.clone(), factor })
+                    }
+                    _ => None,
+                };
+                changed |= kind.is_some();
+                ScenarioFault { kind: kind.unwrap_or_else(|| f.kind.clone()), ..f.clone() }
+            })
+            .collect();
+        changed.then_some(Fault { faults, ..self.clone() })
+    }
 }
 
 /// Every scenario fault of a schedule, in order.
@@ -47,7 +88,11 @@ pub fn draw(model: &Model, seed: u64, limits: &ChaosLimits) -> Vec<Fault> {
     let replicated: Vec<usize> = (0..model.services.len()).filter(|&s| model.services[s].instances.len() > 1).collect();
     let clocks: Vec<usize> =
         targets.iter().copied().filter(|&i| matches!(model.components[i].model, ComponentModel::Store(_))).collect();
-    let open_loop = matches!(&model.components[0].model, ComponentModel::Clients(c) if matches!(c.arrival, sim_core::model::Arrival::Poisson { .. }));
+    // Surges hit an open-loop population (one drawn only when there are several, so a
+    // scenario with one draws what it always drew).
+    let open_loop: Vec<usize> = (0..model.components.len())
+        .filter(|&i| matches!(&model.components[i].model, ComponentModel::Clients(c) if matches!(c.arrival, sim_core::model::Arrival::Poisson { .. })))
+        .collect();
     let name = |i: usize| model.components[i].name.clone();
     let count = rng.random_range(1..=limits.max_faults as usize);
     let mut faults = Vec::new();
@@ -58,9 +103,13 @@ pub fn draw(model: &Model, seed: u64, limits: &ChaosLimits) -> Vec<Fault> {
         let (at, lasting) = (SimDuration::from_millis(start), Some(SimDuration::from_millis(lasting)));
         let one = |kind: FaultKind| vec![ScenarioFault { at, kind, lasting }];
         let tables = match rng.random_range(0..6u8) {
-            4 if open_loop && allowed("surge") => {
+            4 if !open_loop.is_empty() && allowed("surge") => {
                 let factor = f64::from(rng.random_range(15..=30u32)) / 10.0;
-                one(FaultKind::Surge { population: "clients".into(), factor })
+                let population = match open_loop.as_slice() {
+                    [only] => name(*only),
+                    many => name(many[rng.random_range(0..many.len())]),
+                };
+                one(FaultKind::Surge { population, factor })
             }
             5 if !clocks.is_empty() && allowed("skew") => {
                 let instance = name(clocks[rng.random_range(0..clocks.len())]);

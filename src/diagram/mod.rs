@@ -45,7 +45,8 @@ pub enum Shape {
 pub struct Call {
     pub from: usize,
     pub to: usize,
-    /// The classes that make this call ("upload:write" when not a read).
+    /// The classes that make this call ("upload:write" when not a read, "search ×100"
+    /// for a fan-out of 100 copies at once).
     pub classes: Vec<String>,
     /// The latencies of the links between the two services ("~30ms"), if they are linked.
     pub latency: Vec<String>,
@@ -108,6 +109,8 @@ fn policy(p: &Policy) -> &'static str {
         Policy::ClientHash => "client_hash",
         Policy::WeightedRoundRobin(_) => "weighted_round_robin",
         Policy::PowerOfTwo => "power_of_two",
+        Policy::Random => "random",
+        Policy::PowerOfD(_) => "power_of_d",
     }
 }
 
@@ -232,7 +235,12 @@ impl Architecture {
             for node in &class.flow {
                 for &c in &node.calls {
                     let next = &class.flow[usize::from(c)];
-                    call(node.service.index(), next.service.index(), name(next.op));
+                    let label = match (next.fanout, next.to_each) {
+                        (_, true) => format!("{} ×all", name(next.op)),
+                        (1, false) => name(next.op),
+                        (n, false) => format!("{} ×{n}", name(next.op)),
+                    };
+                    call(node.service.index(), next.service.index(), label);
                 }
             }
         }

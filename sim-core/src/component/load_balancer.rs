@@ -1,5 +1,5 @@
 //! Load balancer: spreads the requests that reach it over the instances of its backend
-//! service, by one of five policies, and stops sending to a backend only once its health
+//! service, by one of seven policies, and stops sending to a backend only once its health
 //! checks say it is down. That delay is the lesson: with the ALB defaults (a probe every
 //! 30 s, 3 failures to mark down) a crashed server keeps getting traffic, which fails, for
 //! 60 to 90 s.
@@ -348,7 +348,7 @@ impl LoadBalancer {
 
     /// The backend for a request, among those marked up.
     fn choose(&mut self, r: &Request, ctx: &mut Ctx) -> Option<usize> {
-        let up: Vec<usize> = (0..self.active).filter(|&i| self.backends[i].up).collect();
+        let mut up: Vec<usize> = (0..self.active).filter(|&i| self.backends[i].up).collect();
         if up.is_empty() {
             return None;
         }
@@ -390,6 +390,21 @@ impl LoadBalancer {
                     let (a, b) = (up[a], up[b]);
                     if self.backends[b].in_flight < self.backends[a].in_flight { b } else { a }
                 }
+            }
+            Policy::Random => up[ctx.below(up.len() as u64) as usize],
+            Policy::PowerOfD(d) => {
+                // A partial Fisher-Yates shuffle of `up` draws d distinct backends.
+                let d = (*d as usize).min(up.len());
+                let mut best = None::<usize>;
+                for k in 0..d {
+                    let j = k + ctx.below((up.len() - k) as u64) as usize;
+                    up.swap(k, j);
+                    let i = up[k];
+                    if best.is_none_or(|b| self.backends[i].in_flight < self.backends[b].in_flight) {
+                        best = Some(i);
+                    }
+                }
+                best.expect("d >= 1")
             }
         };
         Some(pick)

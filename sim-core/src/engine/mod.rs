@@ -45,6 +45,8 @@ pub struct Simulation {
     stall: Option<Stall>,
     /// The analytic twin of the model, compiled when a report first needs it.
     pub(crate) twin: std::sync::OnceLock<crate::theory::Twin>,
+    /// The report carries the recovery figure (`track_recovery`).
+    pub(crate) recovery: bool,
 }
 
 /// Requests in flight up to which a timeout looks through them all for a parallel call's
@@ -92,6 +94,7 @@ impl Simulation {
             stall_watch: stall::StallWatch::new(crowd(model)),
             stall: None,
             twin: std::sync::OnceLock::new(),
+            recovery: false,
             model: model.clone(),
         }
     }
@@ -99,6 +102,14 @@ impl Simulation {
     /// Collects per-interval latency percentiles for the time series (for charts). Off by
     /// default: it costs time and changes nothing else about the run.
     pub fn collect_series_percentiles(&mut self) {
+        self.metrics.series.with_percentiles();
+    }
+
+    /// Puts the recovery figure (`view::recovery`) in the report: it needs each second's
+    /// p99, so the series' percentiles are collected too. Off by default; it changes
+    /// nothing about the run itself.
+    pub fn track_recovery(&mut self) {
+        self.recovery = true;
         self.metrics.series.with_percentiles();
     }
 

@@ -14,6 +14,12 @@ pub enum Policy {
     WeightedRoundRobin(Vec<u32>),
     /// Two backends drawn at random; the one with fewer requests in flight wins.
     PowerOfTwo,
+    /// One backend drawn uniformly at random for each request.
+    Random,
+    /// `d` distinct backends drawn at random (d ≥ 1, at most the backends); the one with
+    /// the fewest requests in flight wins, the first drawn on a tie. d = 1 is `Random`,
+    /// d = all is least connections with random tie-breaks (Mitzenmacher's power of d).
+    PowerOfD(u32),
 }
 
 #[derive(Clone, Debug, PartialEq)]

@@ -265,6 +265,20 @@ pub struct ClassSpec {
     pub retry: Option<retry::RetrySpec>,
 }
 
+impl ClassSpec {
+    /// Calls one request makes in all (its own included), each fan-out multiplying the
+    /// calls below it: `front>agg*10>leaf*100` makes 1 + 10 + 1,000.
+    pub fn calls_per_request(&self) -> u64 {
+        let mut copies = vec![1u64; self.flow.len()];
+        for (i, n) in self.flow.iter().enumerate() {
+            for &c in &n.calls {
+                copies[c as usize] = copies[i] * u64::from(self.flow[c as usize].fanout);
+            }
+        }
+        copies.iter().sum()
+    }
+}
+
 /// One call in a class's flow: the service it goes to, its operation, and the calls the
 /// serving instance makes in turn, in order (or all at once when `parallel`).
 #[derive(Clone, Debug)]
@@ -273,6 +287,19 @@ pub struct FlowNode {
     pub op: Op,
     pub calls: Vec<u16>,
     pub parallel: bool,
+    /// How many copies of this call its caller makes at once (`leaf*100`; 1 for a plain
+    /// call): one flow node stands for them all, and the caller waits for every one.
+    pub fanout: u32,
+    /// `leaf*all`: copy k goes to the service's instance k (`fanout` is the instance
+    /// count), whatever its routing.
+    pub to_each: bool,
+}
+
+impl FlowNode {
+    /// A single call (no fan-out).
+    pub fn call(service: ServiceId, op: Op, calls: Vec<u16>) -> FlowNode {
+        FlowNode { service, op, calls, parallel: false, fanout: 1, to_each: false }
+    }
 }
 
 /// A population of keys whose popularity follows Zipf's law with exponent `zipf_s`

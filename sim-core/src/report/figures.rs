@@ -121,6 +121,10 @@ pub fn names(kind: &str) -> &'static [&'static str] {
     }
 }
 
+/// The recovery figure's names (`report::Recovery`), as expectations spell them after
+/// `recovery.`: naming one makes `scalelab run` track the figure.
+pub const RECOVERY_NAMES: [&str; 3] = ["recovered_after_s", "degraded_s", "trigger_end_s"];
+
 /// Whether `key` names a figure a component of `kind` may report: its kind's, a common
 /// one, or a CDN's per-region `hit_ratio_REGION` and `requests_REGION`.
 pub fn is_figure(kind: &str, key: &str) -> bool {

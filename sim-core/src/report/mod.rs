@@ -213,6 +213,28 @@ pub struct Report {
     /// Per-interval series over simulated time; empty unless asked for.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub series: Vec<SeriesPoint>,
+    /// How soon the run was healthy again after its last fault or surge: only when asked
+    /// for (`Simulation::track_recovery`) and the model has a trigger and a baseline.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub recovery: Option<Recovery>,
+}
+
+/// The recovery figure (`view::recovery` defines it precisely): healthy seconds have a
+/// failure share at most max(1%, 2x the baseline's) and a p99 at most 2x the baseline's
+/// + 10 ms; recovered at the start of the healthy stretch that lasts to the run's end.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Recovery {
+    /// When the last fault or surge ended, simulated seconds from the start.
+    pub trigger_end_s: f64,
+    /// Failed / answered over the baseline seconds (the window before the first trigger).
+    pub baseline_error_share: f64,
+    /// The median of the baseline seconds' p99 latencies.
+    pub baseline_p99_ms: f64,
+    /// Seconds from the trigger's end to the healthy stretch lasting to the end; null
+    /// ("never") when the run ends degraded.
+    pub recovered_after_s: Option<f64>,
+    /// Degraded seconds from the trigger's end on.
+    pub degraded_s: f64,
 }
 
 /// Half-widths of 95% confidence intervals, from batch means: the window's per-second

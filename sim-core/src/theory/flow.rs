@@ -65,6 +65,8 @@ pub struct Node {
     pub calls_answer: bool,
     pub calls: Vec<usize>,
     pub parallel: bool,
+    /// Copies of this call made at once (`leaf*100`): its visits count them all.
+    pub fanout: u32,
     /// Mean round trip between the caller and this node's instances.
     pub rtt_s: f64,
     /// Why the twin cannot say what happens at this node or below it: (part, why).
@@ -303,7 +305,7 @@ pub fn nodes(model: &Model, ci: usize, routes: &mut Routes) -> Vec<Node> {
         let mut unknown = parent[i].and_then(|p| out[p].unknown.clone().or(out[p].pass_unknown.clone()));
         let visits = match parent[i] {
             None => 1.0,
-            Some(p) => out[p].visits * out[p].pass,
+            Some(p) => out[p].visits * out[p].pass * f64::from(fnode.fanout),
         };
         let callers: Vec<(usize, f64)> = match parent[i] {
             None => vec![(class.origin.index(), 1.0)],
@@ -334,6 +336,7 @@ pub fn nodes(model: &Model, ci: usize, routes: &mut Routes) -> Vec<Node> {
             calls_answer: true,
             calls: fnode.calls.iter().map(|&c| c as usize).collect(),
             parallel: fnode.parallel,
+            fanout: fnode.fanout,
             rtt_s,
             unknown,
             pass_unknown: None,

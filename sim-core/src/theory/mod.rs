@@ -403,6 +403,11 @@ impl Twin {
                     Some("no population sends it".to_string())
                 } else if let Some(u) = latency_unknown(&nodes[c], 0) {
                     Some(format!("`{}`: {}", u.0, u.1))
+                } else if let Some(n) = nodes[c].iter().find(|n| n.fanout > 1) {
+                    Some(format!(
+                        "it waits for the slowest of {} calls to `{}`: the mean of a maximum is not the maximum of the means",
+                        n.fanout, model.services[n.service].name
+                    ))
                 } else if let Some(s) = path[c].iter().find_map(|&i| {
                     let n = &nodes[c][i];
                     refused_service[n.service].as_ref().map(|w| (n.service, w))
@@ -466,7 +471,7 @@ fn closed_refusal(model: &Model, nodes: &[Vec<Node>], p: &Population) -> Option<
             if let Some(u) = n.unknown.as_ref().or(n.pass_unknown.as_ref().filter(|_| !n.calls.is_empty())) {
                 return Some(format!("class `{class}` reaches `{}`: {}", u.0, u.1));
             }
-            if n.parallel && n.calls.len() > 1 || n.share.iter().sum::<f64>() > 1.0 + 1e-9 {
+            if n.parallel && n.calls.len() > 1 || n.fanout > 1 || n.share.iter().sum::<f64>() > 1.0 + 1e-9 {
                 return Some(format!(
                     "class `{class}` makes parallel calls at `{name}`; MVA adds times, it has no maximum"
                 ));
@@ -681,12 +686,12 @@ fn caveats_for(
             ComponentModel::LoadBalancer(lb) => {
                 let backends = &model.services[lb.backends.index()].name;
                 match lb.policy {
-                    Policy::LeastConnections | Policy::PowerOfTwo => out.push(format!(
+                    Policy::LeastConnections | Policy::PowerOfTwo | Policy::PowerOfD(2..) => out.push(format!(
                         "`{}` sends each request to a less busy backend, which beats an even split: `{backends}`'s figures are an upper bound",
                         s.name
                     )),
                     Policy::ClientHash => out.push(format!("`{}` hashes users to backends; the twin splits `{backends}`'s load evenly", s.name)),
-                    Policy::RoundRobin | Policy::WeightedRoundRobin(_) => {}
+                    Policy::RoundRobin | Policy::WeightedRoundRobin(_) | Policy::Random | Policy::PowerOfD(_) => {}
                 }
                 if let Some(a) = &lb.autoscale {
                     out.push(format!(

@@ -6,5 +6,6 @@ pub mod event_text;
 mod explain;
 pub mod lockstep;
 mod observe;
+pub mod recovery;
 mod report_builder;
 mod tracing;

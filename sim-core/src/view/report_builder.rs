@@ -438,7 +438,16 @@ impl Simulation {
             intervals: self.intervals(end),
             explain: Default::default(),
             series: if with_series { self.metrics.series.points(end) } else { Vec::new() },
+            recovery: None,
         };
+        if self.recovery
+            && let Some(triggers) = crate::view::recovery::triggers(&self.model)
+        {
+            let bucket_s = self.metrics.series.bucket().as_secs_f64();
+            let warmup_s = self.metrics.warmup_end().since(SimTime::ZERO).as_secs_f64();
+            let points = self.metrics.series.points(end);
+            report.recovery = crate::view::recovery::recovery(&points, bucket_s, warmup_s, triggers);
+        }
         report.explain = self.explain(&report);
         report
     }
