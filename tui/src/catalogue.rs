@@ -8,9 +8,8 @@ pub const GROUPS: [(&str, &str); 6] = [
     ("pixelcraft", "PixelCraft: 100 users to 1 million"),
     ("zero to millions", "Zero to millions: twelve stages"),
     ("lessons", "Focused lessons"),
-    ("resilience", "Resilience: overload and the tail"),
     ("cap", "CAP: partitions and consistency"),
-    ("resilience", "Resilience: overload, retries, breakers"),
+    ("resilience", "Resilience: overload, retries, breakers, the tail"),
     ("queueing", "Queueing theory"),
 ];
 
