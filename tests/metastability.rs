@@ -63,3 +63,55 @@ fn the_plain_storm_has_a_sharp_boundary_and_every_mitigation_shrinks_its_region(
     let jitter = down_cells(&variant("retry-storm-jitter.toml"));
     assert!(jitter.is_subset(&plain) && jitter.len() < plain.len(), "jitter {jitter:?} vs plain {plain:?}");
 }
+
+/// Must-show 5: chaos draws triggers (load spikes, web slowing down) against the storm
+/// without its own trigger. With the budget, 1,000 runs all recover within 30 s of their last
+/// fault; without it, runs stay degraded, and each shrinks to one short, mild trigger (about
+/// a second of a 2x slowdown or spike is enough) that replays to the same failure.
+#[test]
+fn chaos_finds_storms_only_without_the_budget_and_shrinks_each_to_its_trigger_alone() {
+    let o = common::scalelab(&[
+        "chaos",
+        &variant("retry-storm-budget-chaos.toml"),
+        "--runs",
+        "1000",
+        "--jobs",
+        "2",
+        "--json",
+    ]);
+    let s: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", common::stderr(&o));
+    assert_eq!((s["runs"].as_u64(), s["failures"].as_u64()), (Some(1000), Some(0)), "{s}");
+
+    let out = common::fresh_dir("storm-chaos");
+    let o = common::scalelab(&[
+        "chaos",
+        &variant("retry-storm-chaos.toml"),
+        "--runs",
+        "20",
+        "--jobs",
+        "2",
+        "--shrink",
+        "--out",
+        out.to_str().unwrap(),
+        "--json",
+    ]);
+    assert_eq!(o.status.code(), Some(5), "{}", common::stderr(&o));
+    let s: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let failures = s["failures"].as_u64().unwrap();
+    assert!(failures >= 5, "{failures} of 20 runs stay degraded");
+    assert_eq!(s["by_invariant"]["recovers"].as_u64(), Some(failures));
+    let shrunk: Vec<_> = std::fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.to_str().unwrap().ends_with("-shrunk.toml"))
+        .collect();
+    assert_eq!(shrunk.len() as u64, failures);
+    for f in &shrunk {
+        let text = std::fs::read_to_string(f).unwrap();
+        assert_eq!(text.matches("start_ms").count(), 1, "the trigger alone: {text}");
+        let r = common::scalelab(&["replay", f.to_str().unwrap()]);
+        let replayed = String::from_utf8_lossy(&r.stdout);
+        assert!(replayed.contains("recovers failed") && replayed.contains("reproduced"), "{replayed}");
+    }
+}
