@@ -952,7 +952,21 @@ fn class(c: &ClassFile, r: &Resolver, v: &Values, errors: &mut Vec<Diagnostic>) 
         Some(t) => Some(v.duration(t, "timeout").map_err(|e| errors.push(e)).ok()?),
         None => Some(DEFAULT_TIMEOUT),
     };
-    Some(ClassSpec { name: c.name.get_ref().clone(), origin: ComponentId(0), flow, keyspace, timeout })
+    let low_priority = match &c.priority {
+        None => false,
+        Some(p) => match p.get_ref().as_str() {
+            "high" => false,
+            "low" => true,
+            other => {
+                errors.push(
+                    Diagnostic::at(format!("unknown priority `{other}`"), p.span())
+                        .help("priority is \"high\" (the default) or \"low\" (shed first)"),
+                );
+                return None;
+            }
+        },
+    };
+    Some(ClassSpec { name: c.name.get_ref().clone(), origin: ComponentId(0), flow, keyspace, timeout, low_priority })
 }
 
 /// A class's flow: its path, each step calling the next, then its `calls` chains

@@ -544,6 +544,19 @@ impl Ctx<'_> {
         self.send(self.me, caller, EventKind::Response(req));
     }
 
+    /// Answers `req` with a failure that arose here, saying what it was doing
+    /// (`world::metrics::failure`), as load shedding tells its refusals from a full queue.
+    pub fn respond_because(&mut self, req: RequestId, outcome: Outcome, detail: u8) {
+        debug_assert_ne!(outcome, Outcome::Ok);
+        if let Some(r) = self.requests.get_mut(req)
+            && r.origin == crate::world::request::NO_NODE
+        {
+            r.origin = r.node;
+            r.detail = detail;
+        }
+        self.respond(req, outcome);
+    }
+
     /// Answers `req` with the outcome of another call (`result`, which it waited on): a
     /// failure keeps the place where that call's failure arose.
     pub fn respond_with(&mut self, req: RequestId, result: &ChildResult) {

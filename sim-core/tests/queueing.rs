@@ -56,6 +56,7 @@ fn mmc(lambda: f64, mu: f64, c: u32, customers: f64) -> Model {
             flow: vec![FlowNode { service: ServiceId(1), op: Op::Read, calls: vec![], parallel: false }],
             keyspace: None,
             timeout: None,
+            low_priority: false,
         }],
         keyspaces: vec![],
         faults: vec![],

@@ -3,6 +3,7 @@
 //! pings and messages). Components never call each other. Each file states its model and
 //! its assumptions in its doc comment.
 
+pub mod admission;
 pub mod cache;
 pub mod cdn;
 pub mod clients;
@@ -11,6 +12,7 @@ pub mod load_balancer;
 mod lru;
 pub mod object_store;
 pub mod queue;
+pub mod rate_limiter;
 pub mod server;
 pub mod store;
 mod token_slab;

@@ -9,7 +9,14 @@
 //! Failure modes: `error_rate` answers a share of requests with an error; a crash loses
 //! the queue, the requests in service and local sessions; a drain refuses new requests
 //! and reports unhealthy to probes while the ones in hand finish.
+//!
+//! Admission control, when the spec asks for it (`component::admission`): a rate limit
+//! answers 429 (`Limited`) before a request queues; shedding answers 503 (`Rejected`, its
+//! detail saying "shed") to an arrival that finds the queue at the shedding length, or to
+//! a waiter CoDel judges too old when a worker takes it; adaptive LIFO takes the newest
+//! waiter while the oldest has waited too long.
 
+use crate::component::admission::Admission;
 use crate::ctx::Ctx;
 use crate::event::Input;
 use crate::event::Outcome;
@@ -19,7 +26,7 @@ use crate::kernel::time::{SimDuration, SimTime};
 use crate::model::{CallMode, Model, ServerSpec, Sessions};
 use crate::report::ComponentReport;
 use crate::report::figures::{Capacity, Figures, ServerFigures};
-use crate::world::metrics::TimeWeighted;
+use crate::world::metrics::{TimeWeighted, failure};
 use std::collections::VecDeque;
 
 #[derive(Clone)]
@@ -46,6 +53,7 @@ pub struct Server {
     rejected: u64,
     errors: u64,
     session_misses: u64,
+    admission: Option<Box<Admission>>,
 }
 
 impl Server {
@@ -75,6 +83,10 @@ impl Server {
             rejected: 0,
             errors: 0,
             session_misses: 0,
+            admission: spec
+                .admission
+                .as_ref()
+                .map(|a| Box::new(Admission::new(a, model.classes.iter().map(|c| c.low_priority).collect()))),
         }
     }
 
@@ -117,6 +129,8 @@ impl Server {
         if self.draining {
             self.rejected += 1;
             ctx.respond(req, Outcome::Rejected);
+        } else if self.admission.is_some() {
+            self.on_request_admitting(req, ctx);
         } else if self.busy < self.workers {
             self.busy += 1;
             self.busy_avg.set(ctx.now(), u64::from(self.busy));
@@ -125,6 +139,35 @@ impl Server {
             self.queue.push_back(req);
             ctx.queued(req);
             self.queue_avg.set(ctx.now(), self.queue.len() as u64);
+        } else {
+            self.rejected += 1;
+            ctx.respond(req, Outcome::Rejected);
+        }
+    }
+
+    /// `on_request` past the rate limit and the shedding rule.
+    #[inline(never)]
+    fn on_request_admitting(&mut self, req: RequestId, ctx: &mut Ctx) {
+        let now = ctx.now();
+        let r = ctx.request(req);
+        let (class, user, key) = (r.class.index(), r.user, r.key);
+        let a = self.admission.as_mut().expect("admitting");
+        if !a.within_limit(user, key, now) {
+            ctx.respond(req, Outcome::Limited);
+        } else if self.busy < self.workers {
+            // Taken at once: a wait of zero, which tells CoDel the queue drained.
+            a.sheds_taken(now, SimDuration::ZERO, class);
+            self.busy += 1;
+            self.busy_avg.set(now, u64::from(self.busy));
+            self.start(req, ctx);
+        } else if a.sheds_arrival(class, self.queue.len()) {
+            self.rejected += 1;
+            ctx.respond_because(req, Outcome::Rejected, failure::SHED_LENGTH);
+        } else if self.queue.len() < self.queue_capacity as usize {
+            a.on_queued(now);
+            self.queue.push_back(req);
+            ctx.queued(req);
+            self.queue_avg.set(now, self.queue.len() as u64);
         } else {
             self.rejected += 1;
             ctx.respond(req, Outcome::Rejected);
@@ -164,6 +207,9 @@ impl Server {
     /// Frees a worker and gives it the next waiting request.
     #[inline]
     fn release(&mut self, ctx: &mut Ctx) {
+        if self.admission.is_some() {
+            return self.release_admitting(ctx);
+        }
         if let Some(next) = self.queue.pop_front() {
             self.queue_avg.set(ctx.now(), self.queue.len() as u64);
             self.start(next, ctx);
@@ -172,6 +218,27 @@ impl Server {
             self.busy_avg.set(ctx.now(), u64::from(self.busy));
         }
         debug_assert!(self.busy <= self.workers);
+    }
+
+    /// `release` in the admission's order, shedding the waiters CoDel judges too old.
+    #[inline(never)]
+    fn release_admitting(&mut self, ctx: &mut Ctx) {
+        let now = ctx.now();
+        while !self.queue.is_empty() {
+            let a = self.admission.as_mut().expect("admitting");
+            let (newest, at) = a.take(now);
+            let next = if newest { self.queue.pop_back() } else { self.queue.pop_front() }.expect("not empty");
+            self.queue_avg.set(now, self.queue.len() as u64);
+            if a.sheds_taken(now, now.since(at), ctx.request(next).class.index()) {
+                self.rejected += 1;
+                ctx.respond_because(next, Outcome::Rejected, failure::SHED_DELAY);
+            } else {
+                self.start(next, ctx);
+                return;
+            }
+        }
+        self.busy -= 1;
+        self.busy_avg.set(now, u64::from(self.busy));
     }
 
     /// A user without a session here has to log in again: counted, then remembered.
@@ -194,6 +261,9 @@ impl Server {
         self.slowdown = 1.0;
         self.busy_avg.set(now, 0);
         self.queue_avg.set(now, 0);
+        if let Some(a) = &mut self.admission {
+            a.on_crash(now);
+        }
     }
 
     pub fn report(&self, end: SimTime) -> ComponentReport {
@@ -206,6 +276,7 @@ impl Server {
             rejected: self.rejected,
             errors: (self.error_rate > 0.0).then_some(self.errors),
             session_misses: (self.sessions == Sessions::Local).then_some(self.session_misses),
+            admission: self.admission.as_ref().map(|a| a.figures()),
             capacity: Capacity::measured(self.measured, end.since(self.warmup_end).as_secs_f64(), utilization, busy),
         }));
         r.utilization = Some(utilization);

@@ -36,10 +36,14 @@ pub enum Outcome {
     Error,
     /// No healthy instance was available to serve it.
     Unavailable,
+    /// A rate limiter refused it (an HTTP 429): the caller asked too often. Counted among
+    /// the failures (requests stay conserved) but apart from errors (`error_rate` leaves
+    /// it out: the system refused on purpose, it did not break).
+    Limited,
 }
 
 impl Outcome {
-    pub const FAILURES: [Outcome; 7] = [
+    pub const FAILURES: [Outcome; 8] = [
         Outcome::Rejected,
         Outcome::Shed,
         Outcome::Refused,
@@ -47,6 +51,7 @@ impl Outcome {
         Outcome::Error,
         Outcome::Unavailable,
         Outcome::Pending,
+        Outcome::Limited,
     ];
 
     pub fn name(self) -> &'static str {
@@ -59,6 +64,7 @@ impl Outcome {
             Outcome::TimedOut => "timed_out",
             Outcome::Error => "error",
             Outcome::Unavailable => "unavailable",
+            Outcome::Limited => "limited",
         }
     }
 

@@ -297,6 +297,7 @@ impl Simulation {
         let mut all_latency = LatencyStats::default();
         let mut totals = RequestCounts::default();
         let (mut window_completed, mut window_failed) = (0, 0);
+        let limiting = self.model.has_rate_limits();
         let in_system = self.in_system(end);
         let mut classes = BTreeMap::new();
         for (ci, (spec, m)) in self.model.classes.iter().zip(&self.metrics.classes).enumerate() {
@@ -315,10 +316,19 @@ impl Simulation {
             if !connections {
                 all_latency.merge(&m.latency);
                 window_completed += m.window_completed;
-                window_failed += m.window_failed;
+                window_failed += m.window_failed - m.window_limited;
             }
-            let failed_by_reason =
-                Outcome::FAILURES.iter().zip(m.failed_by_reason).map(|(o, n)| (o.name(), n)).collect();
+            // A model with no rate limiter has no `limited` reason to list.
+            let failed_by_reason = Outcome::FAILURES
+                .iter()
+                .zip(m.failed_by_reason)
+                .filter(|(o, _)| limiting || **o != Outcome::Limited)
+                .map(|(o, n)| (o.name(), n))
+                .collect();
+            let limited = limiting.then(|| crate::report::Limited {
+                count: m.failed_by_reason[Outcome::Limited.failure_index()],
+                rate: error_rate(m.window_completed + m.window_failed - m.window_limited, m.window_limited),
+            });
             classes.insert(
                 spec.name.clone(),
                 ClassReport {
@@ -327,7 +337,8 @@ impl Simulation {
                     read_your_writes_violations: m.read_your_writes_violations,
                     latency_ms: m.latency.summary(),
                     throughput_rps: rate(m.window_completed, window_s),
-                    error_rate: error_rate(m.window_completed, m.window_failed),
+                    error_rate: error_rate(m.window_completed, m.window_failed - m.window_limited),
+                    limited,
                     failed_by_reason,
                     connections,
                     in_system_mean: in_system[ci],

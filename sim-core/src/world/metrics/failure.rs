@@ -17,6 +17,10 @@ pub const WAITING: u8 = 4;
 pub const IN_TRANSIT: u8 = 5;
 /// Refused: the instance was down (crashed).
 pub const CRASHED: u8 = 6;
+/// Rejected by load shedding: the queue was longer than the server's `shed` limit.
+pub const SHED_LENGTH: u8 = 7;
+/// Rejected by load shedding: it had waited past CoDel's target in a standing queue.
+pub const SHED_DELAY: u8 = 8;
 
 /// The detail in words, for reports ("" for `NONE`).
 pub fn detail_name(detail: u8) -> &'static str {
@@ -27,6 +31,8 @@ pub fn detail_name(detail: u8) -> &'static str {
         WAITING => "waiting on a call",
         IN_TRANSIT => "on the wire",
         CRASHED => "instance down",
+        SHED_LENGTH => "shed: queue too long",
+        SHED_DELAY => "shed: waited too long",
         _ => "",
     }
 }
