@@ -258,6 +258,10 @@ fn each_kind_of_bad_scenario_gets_a_located_error() {
         ("scale_huge", "41:13", "instances is 100000, outside the accepted range 1 to 1000"),
         ("scale_not_balanced", "40:9", "`db` is not behind a load balancer"),
         ("rate_on_closed_loop", "41:8", "`clients` is a closed loop"),
+        ("rate_limit_huge_burst", "16:14", "burst is 1000000000, outside the accepted range 1 to 1000000"),
+        ("shed_two_ways", "16:8", "`shed` takes one of `queue_length` or `queue_delay`"),
+        ("lifo_after_without_order", "16:14", "`lifo_after` needs order = \"lifo_when_old\""),
+        ("unknown_priority", "24:12", "unknown priority `urgent`"),
     ];
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/bad_scenarios");
     let on_disk = std::fs::read_dir(&dir).unwrap().count();

@@ -2,7 +2,7 @@
 //! binary so `scalelab run mm1` works anywhere, and printable with `scalelab show`.
 
 /// (name, file text) of every built-in scenario, in the order `scalelab list` shows them.
-pub const BUILTIN: [(&str, &str); 30] = [
+pub const BUILTIN: [(&str, &str); 32] = [
     ("mm1", include_str!("../builtin/mm1.toml")),
     ("mmc", include_str!("../builtin/mmc.toml")),
     ("pixelcraft-100", include_str!("../builtin/pixelcraft-100.toml")),
@@ -33,6 +33,8 @@ pub const BUILTIN: [(&str, &str); 30] = [
     ("cap-weak-quorum", include_str!("../builtin/cap-weak-quorum.toml")),
     ("failover-async", include_str!("../builtin/failover-async.toml")),
     ("failover-sync", include_str!("../builtin/failover-sync.toml")),
+    ("gateway-rate-limit", include_str!("../builtin/gateway-rate-limit.toml")),
+    ("lifo-vs-fifo", include_str!("../builtin/lifo-vs-fifo.toml")),
 ];
 
 /// The scenario `scalelab run` uses when none is named: the question scalelab exists to

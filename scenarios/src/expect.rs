@@ -93,6 +93,11 @@ const ALIASES: [(&str, &[&str]); 16] = [
     ("cost_usd_month", &["cost", "total_usd_month"]),
 ];
 
+/// Names valid for a class only: the run has no 429 figures of its own (its `error_rate`
+/// leaves them out; each class says how many it got).
+const CLASS_ALIASES: [(&str, &[&str]); 2] =
+    [("limited", &["limited", "count"]), ("limited_rate", &["limited", "rate"])];
+
 fn alias(name: &str) -> Option<Vec<String>> {
     ALIASES.iter().find(|(a, _)| *a == name).map(|(_, p)| p.iter().map(|s| s.to_string()).collect())
 }
@@ -195,7 +200,9 @@ pub fn metric(
             if !classes.iter().any(|x| x == c) {
                 return Err(unknown("class", c, classes.iter().map(String::as_str).collect()));
             }
-            match alias(m).filter(|_| *m != "cost_usd_month") {
+            let class_alias =
+                || CLASS_ALIASES.iter().find(|(a, _)| a == m).map(|(_, p)| p.iter().map(|s| s.to_string()).collect());
+            match alias(m).filter(|_| *m != "cost_usd_month").or_else(class_alias) {
                 Some(path) => Ok(Metric::Class { class: c.to_string(), path }),
                 None => Err(unknown("metric", m, known().filter(|k| *k != "cost_usd_month").collect())),
             }

@@ -4,12 +4,13 @@
 use scenarios::{Overrides, Source, builtin};
 
 /// Groups in the order the picker shows them, with their headings.
-pub const GROUPS: [(&str, &str); 5] = [
+pub const GROUPS: [(&str, &str); 6] = [
     ("pixelcraft", "PixelCraft: 100 users to 1 million"),
     ("zero to millions", "Zero to millions: twelve stages"),
     ("lessons", "Focused lessons"),
     ("cap", "CAP: partitions and consistency"),
     ("queueing", "Queueing theory"),
+    ("resilience", "Overload and resilience"),
 ];
 
 #[derive(Clone, Debug, PartialEq)]

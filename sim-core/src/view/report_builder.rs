@@ -279,7 +279,8 @@ impl Simulation {
         let per = points.len() / k;
         let (mut rates, mut errors) = (Vec::new(), Vec::new());
         for batch in points.chunks_exact(per).take(k) {
-            let (done, failed): (u64, u64) = batch.iter().fold((0, 0), |(d, f), p| (d + p.completed, f + p.failed));
+            let (done, failed): (u64, u64) =
+                batch.iter().fold((0, 0), |(d, f), p| (d + p.completed, f + p.failed - p.limited));
             rates.push(done as f64 / (per as f64 * bucket_s));
             errors.push(error_rate(done, failed));
         }

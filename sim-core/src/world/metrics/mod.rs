@@ -170,7 +170,9 @@ impl Metrics {
             }
         } else {
             c.on_failed(outcome, origin, detail, in_window);
-            if series {
+            if series && outcome == Outcome::Limited {
+                self.series.on_limited(now);
+            } else if series {
                 self.series.on_failed(now);
             }
         }
