@@ -736,4 +736,43 @@ lifo_after = "15ms""#,
         assert_eq!(timers(&asked), [(ms(50), late.slot)], "an arrival that finds a free worker is served");
         assert_eq!(admission(&h).shed_queue_delay, Some(3));
     }
+
+    #[test]
+    fn through_the_engine_a_token_bucket_passes_its_rate_and_the_rest_get_429s() {
+        let m = model(
+            r#"
+[workload]
+arrival = "poisson"
+rate = 1000
+[[components]]
+id = "gateway"
+kind = "server"
+workers = 64
+call_mode = "async"
+service = "exp(1ms)"
+rate_limit = { algorithm = "token_bucket", rate = 200, burst = 50 }
+[[links]]
+between = ["clients", "gateway"]
+[[classes]]
+name = "api"
+path = ["gateway"]
+"#,
+        );
+        let mut sim = sim_core::Simulation::new(&m, 3);
+        sim.run();
+        let r = sim.report(false);
+        let Figures::Server(s) = &r.components["gateway"].figures else { panic!() };
+        let a = s.admission.as_ref().expect("a limiter");
+        let (admitted, limited) = (a.admitted.unwrap(), a.limited.unwrap());
+        // 10 s at r = 200 with a burst of 50: at most b + r t = 2,050, and nearly that
+        // under five times the rate.
+        assert!((2_000..=2_050).contains(&admitted), "{admitted} admitted");
+        let c = &r.classes["api"];
+        let l = c.limited.as_ref().expect("429s reported");
+        assert_eq!(l.count, limited);
+        assert_eq!(c.requests.generated, c.requests.completed + c.requests.failed + c.requests.in_flight);
+        assert_eq!(c.failed_by_reason["limited"], limited, "429s are failures, by their own reason");
+        assert!((l.rate - 0.8).abs() < 0.02, "four in five are limited: {}", l.rate);
+        assert_eq!(c.error_rate, 0.0, "and none of them is an error");
+    }
 }
