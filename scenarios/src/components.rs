@@ -16,7 +16,7 @@ use sim_core::model::database::{DatabaseSpec, Failover, Replication};
 use sim_core::model::load_balancer::{Autoscale as LbAutoscale, HealthCheck, LoadBalancerSpec, Policy};
 use sim_core::model::object_store::ObjectStoreSpec;
 use sim_core::model::queue::{Autoscale, QueueSpec};
-use sim_core::model::rate_limit::{Algorithm, RateLimitSpec, Scope};
+use sim_core::model::rate_limit::{Algorithm, RateLimitSpec, Scope, SharedStore};
 use sim_core::model::store::{Data, StoreSpec};
 use sim_core::model::websocket::{PubSubSpec, WebSocketSpec};
 use sim_core::model::{CallMode, ComponentModel, KeyspaceSpec, Routing, ServerSpec, Sessions};
@@ -286,7 +286,7 @@ pub fn lower(
     let lowered = match kind {
         "server" => {
             let n = instance_count("server", f, v).unwrap_or(1);
-            server(&ServerTable::read(f), n, v, &mut e).map(|m| (m, Routing::RoundRobin))
+            server(&ServerTable::read(f), n, v, r, &mut e).map(|m| (m, Routing::RoundRobin))
         }
         "load_balancer" => load_balancer(&LoadBalancerTable::read(f), v, r, &mut e).map(|m| (m, Routing::RoundRobin)),
         "cache" => {
@@ -311,7 +311,7 @@ pub fn lower(
     }
 }
 
-fn server(t: &ServerTable, instances: u32, v: &Values, e: &mut Errors) -> Option<ComponentModel> {
+fn server(t: &ServerTable, instances: u32, v: &Values, r: &Resolver, e: &mut Errors) -> Option<ComponentModel> {
     let workers = e.take(t.workers.map_or(Ok(1), |x| v.count(x, "workers", 1, MAX_WORKERS)));
     let queue_capacity =
         e.take(t.queue_capacity.map_or(Ok(1000), |x| v.count(x, "queue_capacity", 0, MAX_QUEUE_CAPACITY)));
@@ -323,7 +323,7 @@ fn server(t: &ServerTable, instances: u32, v: &Values, e: &mut Errors) -> Option
     let call_mode = e.take(choice(t.call_mode, "call_mode", &["blocking", "async"], "blocking"));
     let error_rate = e.take(t.error_rate.map_or(Ok(0.0), |x| v.number_in(x, Dim::Number, "error_rate", 0.0, 1.0)));
     let sessions = e.take(choice(t.sessions, "sessions", &["none", "local"], "none"));
-    let admission = e.take(admission(t, instances, v));
+    let admission = e.take(admission(t, instances, v, r));
     Some(ComponentModel::Server(ServerSpec {
         workers: workers? as u32,
         queue_capacity: queue_capacity? as u32,
@@ -337,8 +337,13 @@ fn server(t: &ServerTable, instances: u32, v: &Values, e: &mut Errors) -> Option
 }
 
 /// A server's `rate_limit`, `shed`, `order` and `lifo_after`; `None` if it sets none.
-fn admission(t: &ServerTable, instances: u32, v: &Values) -> Result<Option<Box<AdmissionSpec>>, Diagnostic> {
-    let rate_limit = t.rate_limit.map(|x| rate_limit(x, instances, v)).transpose()?;
+fn admission(
+    t: &ServerTable,
+    instances: u32,
+    v: &Values,
+    r: &Resolver,
+) -> Result<Option<Box<AdmissionSpec>>, Diagnostic> {
+    let rate_limit = t.rate_limit.map(|x| rate_limit(x, instances, v, r)).transpose()?;
     let shed = t.shed.map(|x| shed(x, v)).transpose()?;
     let order = match (choice(t.order, "order", &["fifo", "lifo_when_old"], "fifo")?, t.lifo_after) {
         ("lifo_when_old", Some(x)) => Order::LifoWhenOld { after: positive_duration(v, x, "lifo_after")? },
@@ -367,9 +372,10 @@ fn positive_duration(v: &Values, x: &Spanned<Value>, what: &str) -> Result<SimDu
 
 /// `rate_limit = { algorithm = "token_bucket", rate = 100, burst = 200, per = "service" }` or
 /// `{ algorithm = "sliding_window", limit = 1000, window = "1m", per = "user" }`. A
-/// service-wide limit is split evenly over the service's instances (`Scope::Service`).
-fn rate_limit(x: &Spanned<Value>, instances: u32, v: &Values) -> Result<RateLimitSpec, Diagnostic> {
-    let keys = ["algorithm", "rate", "burst", "limit", "window", "per"];
+/// service-wide limit is split evenly over the service's instances (`Scope::Service`),
+/// unless `store` names the cache or store that keeps one count for them all.
+fn rate_limit(x: &Spanned<Value>, instances: u32, v: &Values, r: &Resolver) -> Result<RateLimitSpec, Diagnostic> {
+    let keys = ["algorithm", "rate", "burst", "limit", "window", "per", "store", "on_store_down", "store_timeout"];
     let sub = Sub::new(x, "rate_limit", &keys)?;
     let algorithm = sub.get("algorithm").ok_or_else(|| {
         Diagnostic::at("`rate_limit` has no `algorithm`", x.span())
@@ -383,7 +389,8 @@ fn rate_limit(x: &Spanned<Value>, instances: u32, v: &Values) -> Result<RateLimi
         "key" => Scope::Key,
         _ => Scope::Instance,
     };
-    let share = if per == Scope::Service { u64::from(instances.max(1)) } else { 1 };
+    let store = shared_store(&sub, x, per, v, r)?;
+    let share = if per == Scope::Service && store.is_none() { u64::from(instances.max(1)) } else { 1 };
     let need = |k: &str, example: &str| {
         sub.get(k).ok_or_else(|| {
             Diagnostic::at(format!("this {algorithm} rate limit has no `{k}`"), x.span())
@@ -410,7 +417,42 @@ fn rate_limit(x: &Spanned<Value>, instances: u32, v: &Values) -> Result<RateLimi
         let window = positive_duration(v, &need("window", "\"1m\"")?, "window")?;
         Algorithm::SlidingWindow { limit: (limit / share).max(1), window }
     };
-    Ok(RateLimitSpec { algorithm, per })
+    Ok(RateLimitSpec { algorithm, per, store })
+}
+
+/// `store = "redis"`, `on_store_down = "open" | "closed"` (default open), `store_timeout`
+/// (default 50ms): where a shared count lives and what the limiter does without it.
+fn shared_store(
+    sub: &Sub,
+    x: &Spanned<Value>,
+    per: Scope,
+    v: &Values,
+    r: &Resolver,
+) -> Result<Option<SharedStore>, Diagnostic> {
+    let Some(name) = sub.get("store") else {
+        for k in ["on_store_down", "store_timeout"] {
+            if let Some(y) = sub.get(k) {
+                return Err(Diagnostic::at(format!("`{k}` needs a `store` to keep the count in"), y.span())
+                    .help("add store = \"NAME\" (a cache or store component, like Redis), or remove it"));
+            }
+        }
+        return Ok(None);
+    };
+    let service = r.service(&name, "store")?;
+    let kind = r.kinds[service.index()].as_str();
+    if kind != "cache" && kind != "store" {
+        return Err(Diagnostic::at(format!("`store` must name a cache or store component, found a {kind}"), name.span())
+            .help("name the cache or store (the Redis) that keeps the limiter's counts"));
+    }
+    if per == Scope::Instance {
+        return Err(Diagnostic::at("a count per instance is not shared: it needs no `store`", x.span())
+            .help("use per = \"service\", \"user\" or \"key\" with a store, or remove store"));
+    }
+    let down = choice(sub.get("on_store_down").as_ref(), "on_store_down", &["open", "closed"], "open")?;
+    let timeout = sub
+        .get("store_timeout")
+        .map_or(Ok(SimDuration::from_millis(50)), |t| positive_duration(v, &t, "store_timeout"))?;
+    Ok(Some(SharedStore { service, timeout, fail_open: down == "open" }))
 }
 
 /// `shed = { queue_length = 100 }` or `shed = { queue_delay = "5ms", interval = "100ms" }`.

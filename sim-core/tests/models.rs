@@ -502,7 +502,7 @@ fn a_replica_that_stops_hearing_the_primary_promotes_itself_and_dns_follows() {
 mod admission {
     use super::*;
     use sim_core::component::admission::Codel;
-    use sim_core::component::rate_limiter::{RateLimiter, SlidingWindow, TokenBucket};
+    use sim_core::world::rate_limiter::{RateLimiter, SlidingWindow, TokenBucket};
     use sim_core::model::rate_limit::{Algorithm, RateLimitSpec, Scope};
 
     fn ns(n: u64) -> SimTime {
@@ -586,7 +586,7 @@ mod admission {
 
     #[test]
     fn a_per_user_limiter_counts_users_apart_and_forgets_idle_ones() {
-        let spec = RateLimitSpec { algorithm: Algorithm::TokenBucket { rate_milli: 1000, burst: 2 }, per: Scope::User };
+        let spec = RateLimitSpec { algorithm: Algorithm::TokenBucket { rate_milli: 1000, burst: 2 }, per: Scope::User, store: None };
         let mut l = RateLimiter::new(spec);
         let t = ns(1_000);
         assert_eq!((0..3).map(|_| l.admit(7, 0, t)).collect::<Vec<_>>(), [true, true, false]);

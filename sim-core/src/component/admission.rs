@@ -3,9 +3,12 @@
 //! first. The server asks it two questions: may this arrival wait (`on_arrival`), and which
 //! waiter goes next and is it still worth serving (`next`).
 
-use crate::component::rate_limiter::RateLimiter;
+use crate::kernel::hash::mix64;
 use crate::kernel::time::{SimDuration, SimTime};
+use crate::model::FlowNode;
 use crate::model::admission::{AdmissionSpec, Order, Shed};
+use crate::model::rate_limit::{Scope, SharedStore};
+use crate::world::rate_limiter::RateLimiter;
 use crate::report::figures::AdmissionFigures;
 use std::collections::VecDeque;
 
@@ -46,10 +49,79 @@ impl Codel {
     }
 }
 
+/// A rate limit whose count lives in a shared store: where each class's check goes, and
+/// the server's own tally of the verdicts (the count itself is the world's).
+#[derive(Clone, Debug)]
+pub struct SharedCheck {
+    store: SharedStore,
+    per: Scope,
+    /// Per class: the flow node of its check (lowering appends one to each class that
+    /// visits the server), `u16::MAX` if the class never comes here.
+    nodes: Vec<u16>,
+    limited: u64,
+    admitted: u64,
+    failed_open: u64,
+    failed_closed: u64,
+}
+
+/// A check node: a call to the store that no node of the flow makes (appended to it).
+pub fn check_node(flow: &[FlowNode], store: &SharedStore) -> u16 {
+    (1..flow.len())
+        .find(|&i| flow[i].service == store.service && !flow.iter().any(|n| n.calls.contains(&(i as u16))))
+        .map_or(u16::MAX, |i| i as u16)
+}
+
+impl SharedCheck {
+    pub fn new(store: SharedStore, per: Scope, nodes: Vec<u16>) -> SharedCheck {
+        SharedCheck { store, per, nodes, limited: 0, admitted: 0, failed_open: 0, failed_closed: 0 }
+    }
+
+    /// The call to make before admitting a request of `class`: its flow node, the key the
+    /// store counts under (one per user, per data key, or one for the service), and how
+    /// long to wait. `None` if the class has no check here.
+    pub fn call(&self, class: usize, user: u32, key: u64) -> Option<(u16, u64, SimDuration)> {
+        let node = *self.nodes.get(class)?;
+        let counted = match self.per {
+            Scope::User => mix64(u64::from(user) ^ 0x7261_7465_6c69_6d74),
+            Scope::Key => mix64(key ^ 0x7261_7465_6c69_6d74),
+            Scope::Instance | Scope::Service => 0x7261_7465_6c69_6d74,
+        };
+        (node != u16::MAX).then_some((node, counted, self.store.timeout))
+    }
+
+    pub fn is_check(&self, class: usize, node: u16) -> bool {
+        self.nodes.get(class) == Some(&node)
+    }
+
+    /// The store answered with the shared count's verdict (`Some(admit)`), or could not
+    /// answer (`None`: then the configured side). Returns whether to admit.
+    pub fn on_answer(&mut self, verdict: Option<bool>) -> bool {
+        let admit = match verdict {
+            Some(v) => v,
+            None if self.store.fail_open => {
+                self.failed_open += 1;
+                true
+            }
+            None => {
+                self.failed_closed += 1;
+                false
+            }
+        };
+        if admit {
+            self.admitted += 1;
+        } else {
+            self.limited += 1;
+        }
+        admit
+    }
+}
+
 /// What the server decides about its waiters, and the enqueue times it needs for that.
 #[derive(Clone)]
 pub struct Admission {
     limiter: Option<RateLimiter>,
+    /// A limit kept in a shared store instead of `limiter`.
+    shared: Option<SharedCheck>,
     shed_length: Option<u32>,
     codel: Option<Codel>,
     lifo_after: Option<SimDuration>,
@@ -63,14 +135,16 @@ pub struct Admission {
 }
 
 impl Admission {
-    pub fn new(spec: &AdmissionSpec, low: Vec<bool>) -> Admission {
+    /// `check_nodes`: per class, its check's flow node when the limit is kept in a store.
+    pub fn new(spec: &AdmissionSpec, low: Vec<bool>, check_nodes: Vec<u16>) -> Admission {
         let (shed_length, codel) = match spec.shed {
             Some(Shed::QueueLength(n)) => (Some(n), None),
             Some(Shed::QueueDelay { target, interval }) => (None, Some(Codel::new(target, interval))),
             None => (None, None),
         };
         Admission {
-            limiter: spec.rate_limit.map(RateLimiter::new),
+            limiter: spec.rate_limit.filter(|r| r.store.is_none()).map(RateLimiter::new),
+            shared: spec.rate_limit.and_then(|r| Some(SharedCheck::new(r.store?, r.per, check_nodes))),
             shed_length,
             codel,
             lifo_after: match spec.order {
@@ -88,6 +162,11 @@ impl Admission {
     /// Whether the rate limit lets a request of `user` for `key` through at `now`.
     pub fn within_limit(&mut self, user: u32, key: u64, now: SimTime) -> bool {
         self.limiter.as_mut().is_none_or(|l| l.admit(user, key, now))
+    }
+
+    /// The limit kept in a shared store, if that is how this server limits.
+    pub fn shared(&mut self) -> Option<&mut SharedCheck> {
+        self.shared.as_mut()
     }
 
     /// Whether a request of `class` that must wait behind `waiting` others is shed.
@@ -135,8 +214,10 @@ impl Admission {
 
     pub fn figures(&self) -> AdmissionFigures {
         AdmissionFigures {
-            limited: self.limiter.as_ref().map(RateLimiter::limited),
-            admitted: self.limiter.as_ref().map(RateLimiter::admitted),
+            limited: self.limiter.as_ref().map(RateLimiter::limited).or(self.shared.as_ref().map(|s| s.limited)),
+            admitted: self.limiter.as_ref().map(RateLimiter::admitted).or(self.shared.as_ref().map(|s| s.admitted)),
+            store_failed_open: self.shared.as_ref().map(|s| s.failed_open),
+            store_failed_closed: self.shared.as_ref().map(|s| s.failed_closed),
             shed_queue_length: self.shed_length.map(|_| self.shed_queue_length),
             shed_queue_delay: self.codel.as_ref().map(|_| self.shed_queue_delay),
             lifo_taken: self.lifo_after.map(|_| self.lifo_taken),

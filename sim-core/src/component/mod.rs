@@ -12,7 +12,6 @@ pub mod load_balancer;
 mod lru;
 pub mod object_store;
 pub mod queue;
-pub mod rate_limiter;
 pub mod server;
 pub mod store;
 mod token_slab;
@@ -46,7 +45,7 @@ impl Component {
     pub fn new(id: ComponentId, spec: &ComponentSpec, model: &Model) -> Component {
         match &spec.model {
             ComponentModel::Clients(s) => Component::Clients(clients::Clients::new(s, model)),
-            ComponentModel::Server(s) => Component::Server(server::Server::new(s, model)),
+            ComponentModel::Server(s) => Component::Server(server::Server::new(s, spec.service, model)),
             ComponentModel::LoadBalancer(s) => Component::LoadBalancer(load_balancer::LoadBalancer::new(s, model)),
             ComponentModel::Cache(s) => Component::Cache(Box::new(cache::Cache::new(s, model))),
             ComponentModel::Database(s) => Component::Database(Box::new(database::Database::new(id, s, model))),

@@ -21,7 +21,7 @@ use crate::ctx::Ctx;
 use crate::event::Input;
 use crate::event::Outcome;
 use crate::kernel::distribution::Delay;
-use crate::kernel::ids::RequestId;
+use crate::kernel::ids::{RequestId, ServiceId};
 use crate::kernel::time::{SimDuration, SimTime};
 use crate::model::{CallMode, Model, ServerSpec, Sessions};
 use crate::report::ComponentReport;
@@ -54,10 +54,12 @@ pub struct Server {
     errors: u64,
     session_misses: u64,
     admission: Option<Box<Admission>>,
+    /// Its own service, whose shared rate-limit count (if any) it consults.
+    own_service: ServiceId,
 }
 
 impl Server {
-    pub fn new(spec: &ServerSpec, model: &Model) -> Server {
+    pub fn new(spec: &ServerSpec, me: ServiceId, model: &Model) -> Server {
         let mut service = vec![spec.service.clone(); model.classes.len()];
         for (class, d) in &spec.service_by_class {
             service[class.index()] = d.clone();
@@ -83,10 +85,14 @@ impl Server {
             rejected: 0,
             errors: 0,
             session_misses: 0,
-            admission: spec
-                .admission
-                .as_ref()
-                .map(|a| Box::new(Admission::new(a, model.classes.iter().map(|c| c.low_priority).collect()))),
+            admission: spec.admission.as_ref().map(|a| {
+                let low = model.classes.iter().map(|c| c.low_priority).collect();
+                let checks = a.rate_limit.and_then(|r| r.store).map_or(Vec::new(), |s| {
+                    model.classes.iter().map(|c| crate::component::admission::check_node(&c.flow, &s)).collect()
+                });
+                Box::new(Admission::new(a, low, checks))
+            }),
+            own_service: me,
         }
     }
 
@@ -104,6 +110,7 @@ impl Server {
             Input::Request(req) => self.on_request(req, ctx),
             // The timer token is the slot of the request whose service ended.
             Input::Timer(slot) => self.on_service_done(ctx.request_in_slot(slot), ctx),
+            Input::ChildDone(result) if self.is_check(&result) => self.on_checked(&result, ctx),
             Input::ChildDone(result) => {
                 let parent = result.parent.expect("a server's calls have a parent");
                 let waiting = ctx.holds(parent);
@@ -152,9 +159,49 @@ impl Server {
         let r = ctx.request(req);
         let (class, user, key) = (r.class.index(), r.user, r.key);
         let a = self.admission.as_mut().expect("admitting");
-        if !a.within_limit(user, key, now) {
+        if let Some((node, counted, timeout)) = a.shared().and_then(|s| s.call(class, user, key)) {
+            // The verdict waits for the store's answer (`on_checked`).
+            ctx.call_aside(req, node, counted, timeout);
+        } else if !a.within_limit(user, key, now) {
             ctx.respond(req, Outcome::Limited);
-        } else if self.busy < self.workers {
+        } else {
+            self.admit(req, class, ctx);
+        }
+    }
+
+    /// Whether `result` answers a rate-limit check made to the shared store.
+    #[inline]
+    fn is_check(&mut self, result: &crate::event::ChildResult) -> bool {
+        self.admission
+            .as_mut()
+            .and_then(|a| a.shared())
+            .is_some_and(|s| s.is_check(result.class.index(), result.node))
+    }
+
+    /// The store answered a check (or could not): the shared count decides, or, with the
+    /// store unreachable, the limiter's side (open: admit; closed: 429).
+    fn on_checked(&mut self, result: &crate::event::ChildResult, ctx: &mut Ctx) {
+        let parent = result.parent.expect("a check has a parent");
+        if !ctx.settle(result) {
+            return;
+        }
+        let now = ctx.now();
+        let verdict =
+            (result.outcome == Outcome::Ok).then(|| ctx.shared_limiter(self.own_service).admit(result.user, result.key, now));
+        let a = self.admission.as_mut().expect("admitting");
+        let shared = a.shared().expect("checks are shared limits");
+        match (verdict, shared.on_answer(verdict)) {
+            (_, true) => self.admit(parent, result.class.index(), ctx),
+            (Some(_), false) => ctx.respond(parent, Outcome::Limited),
+            (None, false) => ctx.respond_because(parent, Outcome::Limited, failure::STORE_DOWN),
+        }
+    }
+
+    /// A request past the rate limit: served at once, shed, queued or rejected.
+    fn admit(&mut self, req: RequestId, class: usize, ctx: &mut Ctx) {
+        let now = ctx.now();
+        let a = self.admission.as_mut().expect("admitting");
+        if self.busy < self.workers {
             // Taken at once: a wait of zero, which tells CoDel the queue drained.
             a.sheds_taken(now, SimDuration::ZERO, class);
             self.busy += 1;

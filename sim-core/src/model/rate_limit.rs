@@ -1,6 +1,7 @@
 //! A rate limiter's spec: which algorithm counts requests and whose requests share a count.
 //! A request over the limit is answered `Outcome::Limited` (an HTTP 429) before it queues.
 
+use crate::kernel::ids::ServiceId;
 use crate::kernel::time::SimDuration;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -36,6 +37,22 @@ pub struct RateLimitSpec {
     /// The limit one count enforces (for `Scope::Service`, already this instance's share).
     pub algorithm: Algorithm,
     pub per: Scope,
+    /// `store = "redis"`: the count lives in one place shared by every instance of the
+    /// service, checked by a call to that store before each admission.
+    pub store: Option<SharedStore>,
+}
+
+/// A limiter whose count is kept in a shared store (Redis `INCR` or a Lua script, as Kong's
+/// `redis` policy and Envoy's global rate limit service do): each admission first calls
+/// the store, so it pays the store's latency and load and fails with it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SharedStore {
+    /// The cache or store service that holds the counts.
+    pub service: ServiceId,
+    /// How long the limiter waits for the store before judging it down.
+    pub timeout: SimDuration,
+    /// When the store cannot answer: admit (true) or answer 429 (false).
+    pub fail_open: bool,
 }
 
 impl Algorithm {

@@ -54,6 +54,8 @@ pub fn names(kind: &str) -> &'static [&'static str] {
             "shed_queue_length",
             "shed_queue_delay",
             "lifo_taken",
+            "store_failed_open",
+            "store_failed_closed",
             CAPACITY[0],
             CAPACITY[1],
             CAPACITY[2],
@@ -211,6 +213,12 @@ pub struct AdmissionFigures {
     /// Waiters taken newest first by adaptive LIFO.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub lifo_taken: Option<u64>,
+    /// Admitted because the limiter's shared store could not answer (`on_store_down = "open"`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub store_failed_open: Option<u64>,
+    /// Answered 429 because the limiter's shared store could not answer (`"closed"`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub store_failed_closed: Option<u64>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]

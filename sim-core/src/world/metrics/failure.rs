@@ -21,6 +21,8 @@ pub const CRASHED: u8 = 6;
 pub const SHED_LENGTH: u8 = 7;
 /// Rejected by load shedding: it had waited past CoDel's target in a standing queue.
 pub const SHED_DELAY: u8 = 8;
+/// Limited: the rate limiter's shared store could not answer, and it fails closed.
+pub const STORE_DOWN: u8 = 9;
 
 /// The detail in words, for reports ("" for `NONE`).
 pub fn detail_name(detail: u8) -> &'static str {
@@ -33,6 +35,7 @@ pub fn detail_name(detail: u8) -> &'static str {
         CRASHED => "instance down",
         SHED_LENGTH => "shed: queue too long",
         SHED_DELAY => "shed: waited too long",
+        STORE_DOWN => "limiter's store down",
         _ => "",
     }
 }
