@@ -262,6 +262,8 @@ fn each_kind_of_bad_scenario_gets_a_located_error() {
         ("shed_two_ways", "16:8", "`shed` takes one of `queue_length` or `queue_delay`"),
         ("lifo_after_without_order", "16:14", "`lifo_after` needs order = \"lifo_when_old\""),
         ("unknown_priority", "24:12", "unknown priority `urgent`"),
+        ("rate_limit_store_not_a_cache", "16:14", "`store` must name a cache or store component, found a server"),
+        ("store_timeout_huge", "16:14", "store_timeout is 172800s, outside the accepted range 1ns to 1 day"),
     ];
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/bad_scenarios");
     let on_disk = std::fs::read_dir(&dir).unwrap().count();

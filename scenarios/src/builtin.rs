@@ -35,6 +35,8 @@ pub const BUILTIN: [(&str, &str); 32] = [
     ("failover-sync", include_str!("../builtin/failover-sync.toml")),
     ("gateway-rate-limit", include_str!("../builtin/gateway-rate-limit.toml")),
     ("lifo-vs-fifo", include_str!("../builtin/lifo-vs-fifo.toml")),
+    ("gateway-shared-limiter", include_str!("../builtin/gateway-shared-limiter.toml")),
+    ("gateway-shared-limiter-closed", include_str!("../builtin/gateway-shared-limiter-closed.toml")),
 ];
 
 /// The scenario `scalelab run` uses when none is named: the question scalelab exists to

@@ -737,6 +737,72 @@ lifo_after = "15ms""#,
         assert_eq!(admission(&h).shed_queue_delay, Some(3));
     }
 
+    const SHARED: &str = r#"
+[workload]
+arrival = "poisson"
+rate = 1
+[[components]]
+id = "gateway"
+kind = "server"
+count = 2
+workers = 4
+service = "1ms"
+call_mode = "async"
+rate_limit = { algorithm = "token_bucket", rate = 1, burst = 2, per = "service", store = "redis", on_store_down = "DOWN", store_timeout = "20ms" }
+[[components]]
+id = "redis"
+kind = "cache"
+latency = "1ms"
+[[links]]
+between = ["clients", "gateway"]
+[[links]]
+between = ["gateway", "redis"]
+[[classes]]
+name = "api"
+path = ["gateway"]
+"#;
+
+    fn shared(down: &str) -> Harness {
+        Harness::new(&model(&SHARED.replace("DOWN", down)), 1, "gateway-1")
+    }
+
+    #[test]
+    fn a_shared_limit_asks_its_store_first_and_the_shared_count_decides_on_the_answer() {
+        let mut h = shared("open");
+        let (a, asked) = h.arrive("api", Op::Read, 9, 0);
+        let check = calls(&asked);
+        assert_eq!(check.len(), 1, "one call to the store before anything else");
+        assert_eq!(check[0].0, "redis");
+        assert!(timers(&asked).is_empty(), "not served before the store answers");
+        let patience: Vec<_> = asked.iter().filter(|x| matches!(x.what, Ask::Timeout(_))).map(|x| x.at).collect();
+        assert_eq!(patience, [ms(20)], "the store_timeout, not the class's");
+        assert_eq!(timers(&h.answer(check[0].1, Outcome::Ok, 0)).len(), 1, "admitted: served");
+        let (_, asked) = h.arrive("api", Op::Read, 9, 0);
+        assert_eq!(timers(&h.answer(calls(&asked)[0].1, Outcome::Ok, 0)).len(), 1, "the burst's second token");
+        let (c, asked) = h.arrive("api", Op::Read, 9, 0);
+        assert_eq!(answers(&h.answer(calls(&asked)[0].1, Outcome::Ok, 0)), [(c, Outcome::Limited)], "no token left");
+        // Redis times out: failing open admits without counting.
+        let (_, asked) = h.arrive("api", Op::Read, 9, 0);
+        assert_eq!(timers(&h.answer(calls(&asked)[0].1, Outcome::TimedOut, 0)).len(), 1, "fail open: served");
+        let f = admission(&h);
+        assert_eq!((f.admitted, f.limited), (Some(3), Some(1)));
+        assert_eq!((f.store_failed_open, f.store_failed_closed), (Some(1), Some(0)));
+        assert!(h.outcome(a).is_some());
+    }
+
+    #[test]
+    fn a_shared_limit_failing_closed_answers_429_while_its_store_is_unreachable() {
+        let mut h = shared("closed");
+        for outcome in [Outcome::TimedOut, Outcome::Refused, Outcome::Error] {
+            let (r, asked) = h.arrive("api", Op::Read, 1, 0);
+            let asked = h.answer(calls(&asked)[0].1, outcome, 0);
+            assert_eq!(answers(&asked), [(r, Outcome::Limited)], "{outcome:?}: closed");
+            assert!(timers(&asked).is_empty());
+        }
+        let f = admission(&h);
+        assert_eq!((f.admitted, f.limited, f.store_failed_open, f.store_failed_closed), (Some(0), Some(3), Some(0), Some(3)));
+    }
+
     #[test]
     fn through_the_engine_a_token_bucket_passes_its_rate_and_the_rest_get_429s() {
         let m = model(
@@ -774,5 +840,57 @@ path = ["gateway"]
         assert_eq!(c.failed_by_reason["limited"], limited, "429s are failures, by their own reason");
         assert!((l.rate - 0.8).abs() < 0.02, "four in five are limited: {}", l.rate);
         assert_eq!(c.error_rate, 0.0, "and none of them is an error");
+    }
+
+    #[test]
+    fn through_the_engine_a_limit_kept_in_redis_is_one_count_for_every_instance() {
+        let text = r#"
+[workload]
+arrival = "poisson"
+rate = 1000
+[[components]]
+id = "gateway"
+kind = "server"
+count = 4
+workers = 64
+call_mode = "async"
+service = "exp(1ms)"
+rate_limit = { algorithm = "token_bucket", rate = 200, burst = 50, per = "service", store = "redis" }
+[[components]]
+id = "redis"
+kind = "cache"
+latency = "exp(300us)"
+[[links]]
+between = ["clients", "gateway"]
+[[links]]
+between = ["gateway", "redis"]
+latency = "500us"
+[[classes]]
+name = "api"
+path = ["gateway"]
+"#;
+        let run = |text: &str| {
+            let mut sim = sim_core::Simulation::new(&model(text), 3);
+            sim.run();
+            sim.report(false)
+        };
+        let r = run(text);
+        let figures = |r: &sim_core::report::Report, i: usize| {
+            let Figures::Server(s) = &r.components[&format!("gateway-{i}")].figures else { panic!() };
+            s.admission.clone().expect("a limiter")
+        };
+        let admitted: u64 = (1..=4).map(|i| figures(&r, i).admitted.unwrap()).sum();
+        // One bucket for the four: b + r t = 2,050 in 10 s, as one instance would pass.
+        assert!((2_000..=2_050).contains(&admitted), "{admitted} admitted by the four");
+        assert!((1..=4).all(|i| figures(&r, i).store_failed_open == Some(0)));
+        let c = &r.classes["api"];
+        assert_eq!(c.requests.generated, c.requests.completed + c.requests.failed + c.requests.in_flight);
+        // Each admission waits for Redis: two 0.5 ms hops and its 0.3 ms on top of 1 ms.
+        assert!((2.1..2.5).contains(&c.latency_ms.mean), "mean {} ms", c.latency_ms.mean);
+        // Redis crashed for the last 5 s: failing open admits them all, after the timeout.
+        let crashed = format!("{text}[[faults]]\nat = \"5s\"\ncrash = \"redis\"\n");
+        let r = run(&crashed);
+        let open: u64 = (1..=4).map(|i| figures(&r, i).store_failed_open.unwrap()).sum();
+        assert!((4_800..5_200).contains(&open), "{open} admitted open in 5 s at 1,000 a second");
     }
 }

@@ -9,6 +9,10 @@ use crate::model::FlowNode;
 use crate::model::admission::{AdmissionSpec, Order, Shed};
 use crate::model::rate_limit::{Scope, SharedStore};
 use crate::world::rate_limiter::RateLimiter;
+use crate::world::sharding::{RANK_MASK, data_key};
+
+/// The keyspace number of rate-limit counts in a shared store.
+const COUNTS_KEYSPACE: u16 = u16::MAX;
 use crate::report::figures::AdmissionFigures;
 use std::collections::VecDeque;
 
@@ -58,6 +62,9 @@ pub struct SharedCheck {
     /// Per class: the flow node of its check (lowering appends one to each class that
     /// visits the server), `u16::MAX` if the class never comes here.
     nodes: Vec<u16>,
+    /// Per class: its population, whose user ids are its own (user 0 of the scrapers is
+    /// not user 0 of the customers).
+    origins: Vec<u32>,
     limited: u64,
     admitted: u64,
     failed_open: u64,
@@ -72,8 +79,8 @@ pub fn check_node(flow: &[FlowNode], store: &SharedStore) -> u16 {
 }
 
 impl SharedCheck {
-    pub fn new(store: SharedStore, per: Scope, nodes: Vec<u16>) -> SharedCheck {
-        SharedCheck { store, per, nodes, limited: 0, admitted: 0, failed_open: 0, failed_closed: 0 }
+    pub fn new(store: SharedStore, per: Scope, nodes: Vec<u16>, origins: Vec<u32>) -> SharedCheck {
+        SharedCheck { store, per, nodes, origins, limited: 0, admitted: 0, failed_open: 0, failed_closed: 0 }
     }
 
     /// The call to make before admitting a request of `class`: its flow node, the key the
@@ -81,11 +88,14 @@ impl SharedCheck {
     /// long to wait. `None` if the class has no check here.
     pub fn call(&self, class: usize, user: u32, key: u64) -> Option<(u16, u64, SimDuration)> {
         let node = *self.nodes.get(class)?;
-        let counted = match self.per {
-            Scope::User => mix64(u64::from(user) ^ 0x7261_7465_6c69_6d74),
-            Scope::Key => mix64(key ^ 0x7261_7465_6c69_6d74),
-            Scope::Instance | Scope::Service => 0x7261_7465_6c69_6d74,
+        let name = match self.per {
+            Scope::User => mix64(u64::from(self.origins[class]) << 32 | u64::from(user)),
+            Scope::Key => mix64(key),
+            Scope::Instance | Scope::Service => 0,
         };
+        // In a keyspace of its own, which no scenario declares: the store's data and the
+        // consistency checker never mistake a count for a data key.
+        let counted = data_key(COUNTS_KEYSPACE, name & RANK_MASK);
         (node != u16::MAX).then_some((node, counted, self.store.timeout))
     }
 
@@ -135,8 +145,9 @@ pub struct Admission {
 }
 
 impl Admission {
-    /// `check_nodes`: per class, its check's flow node when the limit is kept in a store.
-    pub fn new(spec: &AdmissionSpec, low: Vec<bool>, check_nodes: Vec<u16>) -> Admission {
+    /// `checks`: per class, its check's flow node and its population, when the limit is
+    /// kept in a store.
+    pub fn new(spec: &AdmissionSpec, low: Vec<bool>, checks: Vec<(u16, u32)>) -> Admission {
         let (shed_length, codel) = match spec.shed {
             Some(Shed::QueueLength(n)) => (Some(n), None),
             Some(Shed::QueueDelay { target, interval }) => (None, Some(Codel::new(target, interval))),
@@ -144,7 +155,10 @@ impl Admission {
         };
         Admission {
             limiter: spec.rate_limit.filter(|r| r.store.is_none()).map(RateLimiter::new),
-            shared: spec.rate_limit.and_then(|r| Some(SharedCheck::new(r.store?, r.per, check_nodes))),
+            shared: spec.rate_limit.and_then(|r| {
+                let (nodes, origins) = checks.into_iter().unzip();
+                Some(SharedCheck::new(r.store?, r.per, nodes, origins))
+            }),
             shed_length,
             codel,
             lifo_after: match spec.order {

@@ -88,7 +88,8 @@ impl Server {
             admission: spec.admission.as_ref().map(|a| {
                 let low = model.classes.iter().map(|c| c.low_priority).collect();
                 let checks = a.rate_limit.and_then(|r| r.store).map_or(Vec::new(), |s| {
-                    model.classes.iter().map(|c| crate::component::admission::check_node(&c.flow, &s)).collect()
+                    let check = |c: &crate::model::ClassSpec| crate::component::admission::check_node(&c.flow, &s);
+                    model.classes.iter().map(|c| (check(c), c.origin.index() as u32)).collect()
                 });
                 Box::new(Admission::new(a, low, checks))
             }),
@@ -187,7 +188,7 @@ impl Server {
         }
         let now = ctx.now();
         let verdict =
-            (result.outcome == Outcome::Ok).then(|| ctx.shared_limiter(self.own_service).admit(result.user, result.key, now));
+            (result.outcome == Outcome::Ok).then(|| ctx.shared_limiter(self.own_service).admit_counted(result.key, now));
         let a = self.admission.as_mut().expect("admitting");
         let shared = a.shared().expect("checks are shared limits");
         match (verdict, shared.on_answer(verdict)) {

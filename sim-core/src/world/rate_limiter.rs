@@ -130,11 +130,16 @@ impl RateLimiter {
 
     /// Whether a request from `user` for `key` may pass at `now`; counts the decision.
     pub fn admit(&mut self, user: u32, key: u64, now: SimTime) -> bool {
-        let algorithm = self.spec.algorithm;
+        let counted = if self.spec.per == Scope::User { u64::from(user) } else { key };
+        self.admit_counted(counted, now)
+    }
+
+    /// `admit` by the name of the count (`key`: the user or data key, as a shared store
+    /// keys it; ignored by an instance or service-wide count).
+    pub fn admit_counted(&mut self, key: u64, now: SimTime) -> bool {
         let ok = match self.spec.per {
-            Scope::Instance | Scope::Service => self.single.admit(algorithm, now),
-            Scope::User => self.admit_keyed(u64::from(user), now),
-            Scope::Key => self.admit_keyed(key, now),
+            Scope::Instance | Scope::Service => self.single.admit(self.spec.algorithm, now),
+            Scope::User | Scope::Key => self.admit_keyed(key, now),
         };
         if ok {
             self.admitted += 1;
