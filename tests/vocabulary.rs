@@ -46,6 +46,8 @@ fn every_name_in_the_vocabulary_is_a_field_some_report_can_carry() {
                 shed_queue_length: Some(1),
                 shed_queue_delay: Some(1),
                 lifo_taken: Some(1),
+                store_failed_open: Some(1),
+                store_failed_closed: Some(1),
             }),
             capacity: capacity.clone(),
             ..Default::default()

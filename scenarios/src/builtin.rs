@@ -2,7 +2,7 @@
 //! binary so `scalelab run mm1` works anywhere, and printable with `scalelab show`.
 
 /// (name, file text) of every built-in scenario, in the order `scalelab list` shows them.
-pub const BUILTIN: [(&str, &str); 32] = [
+pub const BUILTIN: [(&str, &str); 34] = [
     ("mm1", include_str!("../builtin/mm1.toml")),
     ("mmc", include_str!("../builtin/mmc.toml")),
     ("pixelcraft-100", include_str!("../builtin/pixelcraft-100.toml")),

@@ -441,8 +441,11 @@ fn shared_store(
     let service = r.service(&name, "store")?;
     let kind = r.kinds[service.index()].as_str();
     if kind != "cache" && kind != "store" {
-        return Err(Diagnostic::at(format!("`store` must name a cache or store component, found a {kind}"), name.span())
-            .help("name the cache or store (the Redis) that keeps the limiter's counts"));
+        return Err(Diagnostic::at(
+            format!("`store` must name a cache or store component, found a {kind}"),
+            name.span(),
+        )
+        .help("name the cache or store (the Redis) that keeps the limiter's counts"));
     }
     if per == Scope::Instance {
         return Err(Diagnostic::at("a count per instance is not shared: it needs no `store`", x.span())

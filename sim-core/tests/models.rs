@@ -502,8 +502,8 @@ fn a_replica_that_stops_hearing_the_primary_promotes_itself_and_dns_follows() {
 mod admission {
     use super::*;
     use sim_core::component::admission::Codel;
-    use sim_core::world::rate_limiter::{RateLimiter, SlidingWindow, TokenBucket};
     use sim_core::model::rate_limit::{Algorithm, RateLimitSpec, Scope};
+    use sim_core::world::rate_limiter::{RateLimiter, SlidingWindow, TokenBucket};
 
     fn ns(n: u64) -> SimTime {
         SimTime::ZERO + SimDuration::from_nanos(n)
@@ -586,7 +586,11 @@ mod admission {
 
     #[test]
     fn a_per_user_limiter_counts_users_apart_and_forgets_idle_ones() {
-        let spec = RateLimitSpec { algorithm: Algorithm::TokenBucket { rate_milli: 1000, burst: 2 }, per: Scope::User, store: None };
+        let spec = RateLimitSpec {
+            algorithm: Algorithm::TokenBucket { rate_milli: 1000, burst: 2 },
+            per: Scope::User,
+            store: None,
+        };
         let mut l = RateLimiter::new(spec);
         let t = ns(1_000);
         assert_eq!((0..3).map(|_| l.admit(7, 0, t)).collect::<Vec<_>>(), [true, true, false]);
@@ -752,6 +756,7 @@ rate_limit = { algorithm = "token_bucket", rate = 1, burst = 2, per = "service",
 [[components]]
 id = "redis"
 kind = "cache"
+capacity = 1000
 latency = "1ms"
 [[links]]
 between = ["clients", "gateway"]
@@ -800,7 +805,10 @@ path = ["gateway"]
             assert!(timers(&asked).is_empty());
         }
         let f = admission(&h);
-        assert_eq!((f.admitted, f.limited, f.store_failed_open, f.store_failed_closed), (Some(0), Some(3), Some(0), Some(3)));
+        assert_eq!(
+            (f.admitted, f.limited, f.store_failed_open, f.store_failed_closed),
+            (Some(0), Some(3), Some(0), Some(3))
+        );
     }
 
     #[test]
@@ -859,6 +867,7 @@ rate_limit = { algorithm = "token_bucket", rate = 200, burst = 50, per = "servic
 [[components]]
 id = "redis"
 kind = "cache"
+capacity = 1000
 latency = "exp(300us)"
 [[links]]
 between = ["clients", "gateway"]

@@ -173,10 +173,7 @@ impl Server {
     /// Whether `result` answers a rate-limit check made to the shared store.
     #[inline]
     fn is_check(&mut self, result: &crate::event::ChildResult) -> bool {
-        self.admission
-            .as_mut()
-            .and_then(|a| a.shared())
-            .is_some_and(|s| s.is_check(result.class.index(), result.node))
+        self.admission.as_mut().and_then(|a| a.shared()).is_some_and(|s| s.is_check(result.class.index(), result.node))
     }
 
     /// The store answered a check (or could not): the shared count decides, or, with the
@@ -187,8 +184,8 @@ impl Server {
             return;
         }
         let now = ctx.now();
-        let verdict =
-            (result.outcome == Outcome::Ok).then(|| ctx.shared_limiter(self.own_service).admit_counted(result.key, now));
+        let verdict = (result.outcome == Outcome::Ok)
+            .then(|| ctx.shared_limiter(self.own_service).admit_counted(result.key, now));
         let a = self.admission.as_mut().expect("admitting");
         let shared = a.shared().expect("checks are shared limits");
         match (verdict, shared.on_answer(verdict)) {
