@@ -138,6 +138,16 @@ pub fn render(s: &Scenario, r: &Report) -> String {
         i.error_rate.map_or(String::new(), |c| format!(" ± {:.2}", c * 100.0))
     );
     let _ = writeln!(o, "latency ms  {}{}", latency_line(&r.latency_ms), survivorship(r.error_rate));
+    let limited: u64 = r.classes.values().filter_map(|c| c.limited.as_ref()).map(|l| l.count).sum();
+    if r.classes.values().any(|c| c.limited.is_some()) {
+        let answered: u64 = r.classes.values().map(|c| c.requests.completed + c.requests.failed).sum();
+        let _ = writeln!(
+            o,
+            "limited     {} requests answered 429 ({:.1}% of those answered, warm-up included), not in the error rate",
+            thousands(limited),
+            limited as f64 / answered.max(1) as f64 * 100.0
+        );
+    }
     let l = &r.explain.little;
     if l.departures_rps > 0.0 {
         let _ = writeln!(

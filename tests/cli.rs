@@ -267,6 +267,12 @@ fn each_kind_of_bad_scenario_gets_a_located_error() {
         ("fanout_behind_balancer", "29:15", "`lb` is a load_balancer, which forwards each request once"),
         ("choices_too_many", "16:11", "choices is 5, outside the accepted range 1 to 3"),
         ("recover_within_huge", "25:18", "recover_within is 8.640e9s (about 274 years), longer than the limit"),
+        ("rate_limit_huge_burst", "16:14", "burst is 1000000000, outside the accepted range 1 to 1000000"),
+        ("shed_two_ways", "16:8", "`shed` takes one of `queue_length` or `queue_delay`"),
+        ("lifo_after_without_order", "16:14", "`lifo_after` needs order = \"lifo_when_old\""),
+        ("unknown_priority", "24:12", "unknown priority `urgent`"),
+        ("rate_limit_store_not_a_cache", "16:14", "`store` must name a cache or store component, found a server"),
+        ("store_timeout_huge", "16:14", "store_timeout is 172800s, outside the accepted range 1ns to 1 day"),
     ];
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/bad_scenarios");
     let on_disk = std::fs::read_dir(&dir).unwrap().count();

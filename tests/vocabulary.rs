@@ -40,6 +40,15 @@ fn every_name_in_the_vocabulary_is_a_field_some_report_can_carry() {
         Figures::Server(ServerFigures {
             errors: Some(1),
             session_misses: Some(1),
+            admission: Some(AdmissionFigures {
+                limited: Some(1),
+                admitted: Some(1),
+                shed_queue_length: Some(1),
+                shed_queue_delay: Some(1),
+                lifo_taken: Some(1),
+                store_failed_open: Some(1),
+                store_failed_closed: Some(1),
+            }),
             capacity: capacity.clone(),
             ..Default::default()
         }),

@@ -2,7 +2,7 @@
 //! binary so `scalelab run mm1` works anywhere, and printable with `scalelab show`.
 
 /// (name, file text) of every built-in scenario, in the order `scalelab list` shows them.
-pub const BUILTIN: [(&str, &str); 35] = [
+pub const BUILTIN: [(&str, &str); 39] = [
     ("mm1", include_str!("../builtin/mm1.toml")),
     ("mmc", include_str!("../builtin/mmc.toml")),
     ("pixelcraft-100", include_str!("../builtin/pixelcraft-100.toml")),
@@ -38,6 +38,10 @@ pub const BUILTIN: [(&str, &str); 35] = [
     ("failover-sync", include_str!("../builtin/failover-sync.toml")),
     ("slow-dependency", include_str!("../builtin/slow-dependency.toml")),
     ("slow-dependency-breaker", include_str!("../builtin/slow-dependency-breaker.toml")),
+    ("gateway-rate-limit", include_str!("../builtin/gateway-rate-limit.toml")),
+    ("lifo-vs-fifo", include_str!("../builtin/lifo-vs-fifo.toml")),
+    ("gateway-shared-limiter", include_str!("../builtin/gateway-shared-limiter.toml")),
+    ("gateway-shared-limiter-closed", include_str!("../builtin/gateway-shared-limiter-closed.toml")),
 ];
 
 /// The scenario `scalelab run` uses when none is named: the question scalelab exists to

@@ -5,16 +5,18 @@
 
 use crate::diagnostic::{Diagnostic, did_you_mean};
 use crate::expr::Dim;
-use crate::limits::{MAX_CACHE_ENTRIES, MAX_QUEUE_CAPACITY, MAX_WORKERS};
+use crate::limits::{MAX_CACHE_ENTRIES, MAX_LIMIT_COUNT, MAX_LIMIT_RATE, MAX_QUEUE_CAPACITY, MAX_WORKERS};
 use crate::values::Values;
 use sim_core::kernel::ids::ServiceId;
 use sim_core::model::Sharding;
+use sim_core::model::admission::{AdmissionSpec, Order, Shed};
 use sim_core::model::cache::{CacheSpec, WritePolicy};
 use sim_core::model::cdn::{CdnSpec, EdgeCache, Region};
 use sim_core::model::database::{DatabaseSpec, Failover, Replication};
 use sim_core::model::load_balancer::{Autoscale as LbAutoscale, HealthCheck, LoadBalancerSpec, Policy};
 use sim_core::model::object_store::ObjectStoreSpec;
 use sim_core::model::queue::{Autoscale, QueueSpec};
+use sim_core::model::rate_limit::{Algorithm, RateLimitSpec, Scope, SharedStore};
 use sim_core::model::store::{Data, StoreSpec};
 use sim_core::model::websocket::{PubSubSpec, WebSocketSpec};
 use sim_core::model::{CallMode, ComponentModel, KeyspaceSpec, Routing, ServerSpec, Sessions};
@@ -65,7 +67,7 @@ macro_rules! kind_tables {
 }
 
 kind_tables! {
-    "server" => ServerTable { workers, queue_capacity, service, call_mode, error_rate, sessions }
+    "server" => ServerTable { workers, queue_capacity, service, call_mode, error_rate, sessions, rate_limit, shed, order, lifo_after }
     "load_balancer" => LoadBalancerTable { backends, policy, choices, weights, health_check, max_connections, autoscale }
     "cache" => CacheTable { capacity, ttl, latency, write_policy, single_flight, flush_interval, sharding }
     "database" => DatabaseTable { replicas, max_connections, pool_queue, read_time, write_time, replication, lag, reads_from_replicas, reads_nearest, read_your_writes, failover, shards, sharding, range_keys }
@@ -282,7 +284,10 @@ pub fn lower(
     };
     let mut e = Errors(f.unknown_keys(kind, allowed));
     let lowered = match kind {
-        "server" => server(&ServerTable::read(f), v, &mut e).map(|m| (m, Routing::RoundRobin)),
+        "server" => {
+            let n = instance_count("server", f, v).unwrap_or(1);
+            server(&ServerTable::read(f), n, v, r, &mut e).map(|m| (m, Routing::RoundRobin))
+        }
         "load_balancer" => load_balancer(&LoadBalancerTable::read(f), v, r, &mut e).map(|m| (m, Routing::RoundRobin)),
         "cache" => {
             let t = CacheTable::read(f);
@@ -306,7 +311,7 @@ pub fn lower(
     }
 }
 
-fn server(t: &ServerTable, v: &Values, e: &mut Errors) -> Option<ComponentModel> {
+fn server(t: &ServerTable, instances: u32, v: &Values, r: &Resolver, e: &mut Errors) -> Option<ComponentModel> {
     let workers = e.take(t.workers.map_or(Ok(1), |x| v.count(x, "workers", 1, MAX_WORKERS)));
     let queue_capacity =
         e.take(t.queue_capacity.map_or(Ok(1000), |x| v.count(x, "queue_capacity", 0, MAX_QUEUE_CAPACITY)));
@@ -318,6 +323,7 @@ fn server(t: &ServerTable, v: &Values, e: &mut Errors) -> Option<ComponentModel>
     let call_mode = e.take(choice(t.call_mode, "call_mode", &["blocking", "async"], "blocking"));
     let error_rate = e.take(t.error_rate.map_or(Ok(0.0), |x| v.number_in(x, Dim::Number, "error_rate", 0.0, 1.0)));
     let sessions = e.take(choice(t.sessions, "sessions", &["none", "local"], "none"));
+    let admission = e.take(admission(t, instances, v, r));
     Some(ComponentModel::Server(ServerSpec {
         workers: workers? as u32,
         queue_capacity: queue_capacity? as u32,
@@ -326,7 +332,152 @@ fn server(t: &ServerTable, v: &Values, e: &mut Errors) -> Option<ComponentModel>
         call_mode: if call_mode? == "async" { CallMode::Async } else { CallMode::Blocking },
         error_rate: error_rate?,
         sessions: if sessions? == "local" { Sessions::Local } else { Sessions::None },
+        admission: admission?,
     }))
+}
+
+/// A server's `rate_limit`, `shed`, `order` and `lifo_after`; `None` if it sets none.
+fn admission(
+    t: &ServerTable,
+    instances: u32,
+    v: &Values,
+    r: &Resolver,
+) -> Result<Option<Box<AdmissionSpec>>, Diagnostic> {
+    let rate_limit = t.rate_limit.map(|x| rate_limit(x, instances, v, r)).transpose()?;
+    let shed = t.shed.map(|x| shed(x, v)).transpose()?;
+    let order = match (choice(t.order, "order", &["fifo", "lifo_when_old"], "fifo")?, t.lifo_after) {
+        ("lifo_when_old", Some(x)) => Order::LifoWhenOld { after: positive_duration(v, x, "lifo_after")? },
+        ("lifo_when_old", None) => Order::LifoWhenOld { after: SimDuration::from_millis(50) },
+        (_, Some(x)) => {
+            return Err(Diagnostic::at("`lifo_after` needs order = \"lifo_when_old\"", x.span())
+                .help("add order = \"lifo_when_old\", or remove lifo_after"));
+        }
+        _ => Order::Fifo,
+    };
+    if rate_limit.is_none() && shed.is_none() && order == Order::Fifo {
+        return Ok(None);
+    }
+    Ok(Some(Box::new(AdmissionSpec { rate_limit, shed, order })))
+}
+
+/// A duration above zero and at most a day (a limiter's window, a CoDel target).
+fn positive_duration(v: &Values, x: &Spanned<Value>, what: &str) -> Result<SimDuration, Diagnostic> {
+    let d = v.duration(x, what)?;
+    if d == SimDuration::ZERO || d > SimDuration::from_secs(86_400) {
+        return Err(Diagnostic::at(format!("{what} is {d}, outside the accepted range 1ns to 1 day"), x.span())
+            .help(format!("write {what} = \"50ms\"")));
+    }
+    Ok(d)
+}
+
+/// `rate_limit = { algorithm = "token_bucket", rate = 100, burst = 200, per = "service" }` or
+/// `{ algorithm = "sliding_window", limit = 1000, window = "1m", per = "user" }`. A
+/// service-wide limit is split evenly over the service's instances (`Scope::Service`),
+/// unless `store` names the cache or store that keeps one count for them all.
+fn rate_limit(x: &Spanned<Value>, instances: u32, v: &Values, r: &Resolver) -> Result<RateLimitSpec, Diagnostic> {
+    let keys = ["algorithm", "rate", "burst", "limit", "window", "per", "store", "on_store_down", "store_timeout"];
+    let sub = Sub::new(x, "rate_limit", &keys)?;
+    let algorithm = sub.get("algorithm").ok_or_else(|| {
+        Diagnostic::at("`rate_limit` has no `algorithm`", x.span())
+            .help("add algorithm = \"token_bucket\" (with rate, burst) or \"sliding_window\" (with limit, window)")
+    })?;
+    let algorithm = choice(Some(&algorithm), "algorithm", &["token_bucket", "sliding_window"], "token_bucket")?;
+    let per = choice(sub.get("per").as_ref(), "per", &["instance", "service", "user", "key"], "instance")?;
+    let per = match per {
+        "service" => Scope::Service,
+        "user" => Scope::User,
+        "key" => Scope::Key,
+        _ => Scope::Instance,
+    };
+    let store = shared_store(&sub, x, per, v, r)?;
+    let share = if per == Scope::Service && store.is_none() { u64::from(instances.max(1)) } else { 1 };
+    let need = |k: &str, example: &str| {
+        sub.get(k).ok_or_else(|| {
+            Diagnostic::at(format!("this {algorithm} rate limit has no `{k}`"), x.span())
+                .help(format!("add {k} = {example}"))
+        })
+    };
+    let wrong = |k: &str| {
+        sub.get(k).map_or(Ok(()), |_| {
+            Err(Diagnostic::at(format!("`{k}` is not a {algorithm} setting"), x.span())
+                .help("a token bucket takes rate and burst; a sliding window takes limit and window"))
+        })
+    };
+    let algorithm = if algorithm == "token_bucket" {
+        wrong("limit")?;
+        wrong("window")?;
+        let rate = v.positive(&need("rate", "100")?, Dim::Rate, "rate", MAX_LIMIT_RATE)?;
+        let burst = v.count(&need("burst", "200")?, "burst", 1, MAX_LIMIT_COUNT)?;
+        let rate_milli = ((rate * 1000.0).round() as u64 / share).max(1);
+        Algorithm::TokenBucket { rate_milli, burst: (burst / share).max(1) }
+    } else {
+        wrong("rate")?;
+        wrong("burst")?;
+        let limit = v.count(&need("limit", "1000")?, "limit", 1, MAX_LIMIT_COUNT)?;
+        let window = positive_duration(v, &need("window", "\"1m\"")?, "window")?;
+        Algorithm::SlidingWindow { limit: (limit / share).max(1), window }
+    };
+    Ok(RateLimitSpec { algorithm, per, store })
+}
+
+/// `store = "redis"`, `on_store_down = "open" | "closed"` (default open), `store_timeout`
+/// (default 50ms): where a shared count lives and what the limiter does without it.
+fn shared_store(
+    sub: &Sub,
+    x: &Spanned<Value>,
+    per: Scope,
+    v: &Values,
+    r: &Resolver,
+) -> Result<Option<SharedStore>, Diagnostic> {
+    let Some(name) = sub.get("store") else {
+        for k in ["on_store_down", "store_timeout"] {
+            if let Some(y) = sub.get(k) {
+                return Err(Diagnostic::at(format!("`{k}` needs a `store` to keep the count in"), y.span())
+                    .help("add store = \"NAME\" (a cache or store component, like Redis), or remove it"));
+            }
+        }
+        return Ok(None);
+    };
+    let service = r.service(&name, "store")?;
+    let kind = r.kinds[service.index()].as_str();
+    if kind != "cache" && kind != "store" {
+        return Err(Diagnostic::at(
+            format!("`store` must name a cache or store component, found a {kind}"),
+            name.span(),
+        )
+        .help("name the cache or store (the Redis) that keeps the limiter's counts"));
+    }
+    if per == Scope::Instance {
+        return Err(Diagnostic::at("a count per instance is not shared: it needs no `store`", x.span())
+            .help("use per = \"service\", \"user\" or \"key\" with a store, or remove store"));
+    }
+    let down = choice(sub.get("on_store_down").as_ref(), "on_store_down", &["open", "closed"], "open")?;
+    let timeout = sub
+        .get("store_timeout")
+        .map_or(Ok(SimDuration::from_millis(50)), |t| positive_duration(v, &t, "store_timeout"))?;
+    Ok(Some(SharedStore { service, timeout, fail_open: down == "open" }))
+}
+
+/// `shed = { queue_length = 100 }` or `shed = { queue_delay = "5ms", interval = "100ms" }`.
+fn shed(x: &Spanned<Value>, v: &Values) -> Result<Shed, Diagnostic> {
+    let sub = Sub::new(x, "shed", &["queue_length", "queue_delay", "interval"])?;
+    match (sub.get("queue_length"), sub.get("queue_delay")) {
+        (Some(n), None) => {
+            if sub.get("interval").is_some() {
+                return Err(Diagnostic::at("`interval` goes with `queue_delay`, not `queue_length`", x.span())
+                    .help("remove interval, or shed by queue_delay"));
+            }
+            Ok(Shed::QueueLength(v.count(&n, "queue_length", 1, MAX_QUEUE_CAPACITY)? as u32))
+        }
+        (None, Some(d)) => {
+            let target = positive_duration(v, &d, "queue_delay")?;
+            let interval =
+                sub.get("interval").map_or(Ok(SimDuration::from_millis(100)), |i| v.interval(&i, "interval"))?;
+            Ok(Shed::QueueDelay { target, interval })
+        }
+        _ => Err(Diagnostic::at("`shed` takes one of `queue_length` or `queue_delay`", x.span())
+            .help("write shed = { queue_length = 100 } or shed = { queue_delay = \"5ms\", interval = \"100ms\" }")),
+    }
 }
 
 /// How callers spread keys over a cache cluster's instances (`sharding`: hash mod N, the

@@ -93,12 +93,15 @@ const ALIASES: [(&str, &[&str]); 16] = [
     ("cost_usd_month", &["cost", "total_usd_month"]),
 ];
 
-/// A class's retry figures (`class.NAME.amplification`), present when it retries.
-const CLASS_ALIASES: [(&str, &[&str]); 4] = [
+/// Names valid for a class only: its retry figures (present when it retries) and its 429s
+/// (the run has none of its own: its `error_rate` leaves them out; each class says how many).
+const CLASS_ALIASES: [(&str, &[&str]); 6] = [
     ("attempts", &["retry", "attempts"]),
     ("retries", &["retry", "retries"]),
     ("retries_refused", &["retry", "refused_by_budget"]),
     ("amplification", &["retry", "amplification"]),
+    ("limited", &["limited", "count"]),
+    ("limited_rate", &["limited", "rate"]),
 ];
 
 fn class_alias(name: &str) -> Option<Vec<String>> {

@@ -283,6 +283,9 @@ pub struct ClassFile {
     /// Every call of the class gives up after this long (default 30s; "none" never).
     #[serde(default)]
     pub timeout: Option<Spanned<Value>>,
+    /// `high` (default) or `low`: a shedding server sheds low-priority requests first.
+    #[serde(default)]
+    pub priority: Option<Spanned<String>>,
     /// Per-component service-time overrides for this class: `{ web = "exp(30ms)" }`.
     #[serde(default)]
     pub service: BTreeMap<Spanned<String>, Spanned<Value>>,

@@ -29,3 +29,8 @@ pub const EVENTS_MAX: u64 = 20_000_000_000;
 /// A scale fault sets a service to at most this many instances.
 pub const MAX_SCALE_INSTANCES: u64 = 1_000;
 pub const MAX_CACHE_ENTRIES: u64 = 50_000_000;
+/// A rate limiter's burst or window limit (requests): a bucket's tokens are kept in units
+/// of 10^-12, so this keeps them within 64 bits.
+pub const MAX_LIMIT_COUNT: u64 = 1_000_000;
+/// A rate limiter's refill rate, per second.
+pub const MAX_LIMIT_RATE: f64 = 1e8;

@@ -80,7 +80,8 @@ fn lower_with(
     let Instances { names: instance_names, services: service_instances, .. } = &instances;
     let links = links(&file, &service_names, instance_names, service_instances, &v, &mut errors);
     let costs = costs(&file, &decls, &v, &mut errors);
-    let (classes, weights) = classes(&file, &decls, &resolver, &mut models, &v, &mut errors);
+    let (mut classes, weights) = classes(&file, &decls, &resolver, &mut models, &v, &mut errors);
+    append_limit_checks(&mut classes, &models);
     check_flows(&file, &classes, &decls, &models, &routings, &mut errors);
     let mut warnings = empty_caches(&file, &classes, &decls);
     field_override::relocate(&mut warnings, &overrides.set, source.len());
@@ -149,6 +150,27 @@ fn lower_with(
         warnings_text: String::new(),
         names,
     })
+}
+
+/// The store a server service's rate limit keeps its count in (`rate_limit.store`).
+fn limit_store(model: Option<&ComponentModel>) -> Option<ServiceId> {
+    match model? {
+        ComponentModel::Server(s) => Some(s.admission.as_ref()?.rate_limit?.store?.service),
+        _ => None,
+    }
+}
+
+/// A rate limit kept in a store checks each request with a call to it: one flow node a
+/// class and store, appended to each class that visits such a server and called by no
+/// other node (`component::admission::check_node` finds it so).
+fn append_limit_checks(classes: &mut [ClassSpec], models: &[Option<ComponentModel>]) {
+    for class in classes {
+        let stores: BTreeSet<ServiceId> =
+            class.flow.iter().filter_map(|n| limit_store(models.get(n.service.index())?.as_ref())).collect();
+        for store in stores {
+            class.flow.push(FlowNode::call(store, Op::Write, vec![]));
+        }
+    }
 }
 
 /// The services: the populations first (the clients are service 0, instance 0; then the
@@ -693,6 +715,16 @@ fn check_routes(model: &Model, file: &ScenarioFile) -> Result<(), Vec<Diagnostic
                 edges.push((model.services[node.service.index()].instances.clone(), c as usize));
             }
         }
+        // The nodes past the file's are rate-limit checks, made by the servers limiting.
+        for (check, node) in class.flow.iter().enumerate().skip(spans.len()) {
+            for n in &class.flow[..spans.len()] {
+                let limiting = &model.services[n.service.index()].instances;
+                let store = limit_store(limiting.first().map(|c| &model.components[c.index()].model));
+                if store == Some(node.service) {
+                    edges.push((limiting.clone(), check));
+                }
+            }
+        }
         'edges: for (callers, callee) in edges {
             for &a in &callers {
                 for &b in &model.services[class.flow[callee].service.index()].instances {
@@ -711,7 +743,7 @@ fn check_routes(model: &Model, file: &ScenarioFile) -> Result<(), Vec<Diagnostic
                         errors.push(
                             Diagnostic::at(
                                 format!("class `{}`: no link path from `{from}` to `{to}`", class.name),
-                                spans[callee].clone(),
+                                spans.get(callee).cloned().unwrap_or_else(|| cf.path.span()),
                             )
                             .help(format!("add [[links]] between = [\"{fs}\", \"{ts}\"]")),
                         );
@@ -1000,7 +1032,29 @@ fn class(c: &ClassFile, r: &Resolver, v: &Values, errors: &mut Vec<Diagnostic>) 
         Some(r) => Some(crate::retry::lower(r, v).map_err(|e| errors.push(e)).ok()?),
         None => None,
     };
-    Some(ClassSpec { name: c.name.get_ref().clone(), origin: ComponentId(0), flow, keyspace, timeout, retry })
+    let low_priority = match &c.priority {
+        None => false,
+        Some(p) => match p.get_ref().as_str() {
+            "high" => false,
+            "low" => true,
+            other => {
+                errors.push(
+                    Diagnostic::at(format!("unknown priority `{other}`"), p.span())
+                        .help("priority is \"high\" (the default) or \"low\" (shed first)"),
+                );
+                return None;
+            }
+        },
+    };
+    Some(ClassSpec {
+        name: c.name.get_ref().clone(),
+        origin: ComponentId(0),
+        flow,
+        keyspace,
+        timeout,
+        retry,
+        low_priority,
+    })
 }
 
 /// A class's flow: its path, each step calling the next, then its `calls` chains

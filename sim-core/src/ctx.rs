@@ -111,6 +111,12 @@ impl Ctx<'_> {
         self.world.stores[service.index()].as_mut().expect("stores have a group")
     }
 
+    /// The shared count of `service`'s rate limit kept in a store (this instance's own
+    /// service's, which only its servers touch, when the store's answer comes back).
+    pub fn shared_limiter(&mut self, service: ServiceId) -> &mut crate::world::rate_limiter::RateLimiter {
+        self.world.limits[service.index()].as_mut().expect("a shared limit has a count")
+    }
+
     /// The shared state of database cluster `service`.
     pub fn db_group(&mut self, service: ServiceId) -> &mut DbGroup {
         self.world.db_group(service)
@@ -479,6 +485,35 @@ impl Ctx<'_> {
         req
     }
 
+    /// A call aside from `parent`'s flow (a rate limiter asking its store): flow node
+    /// `node`, for `key` rather than the parent's, given up after `timeout` rather than the
+    /// class's. The parent waits for it as for any call; `settle` takes its answer.
+    pub fn call_aside(&mut self, parent: RequestId, node: u16, key: u64, timeout: SimDuration) {
+        let child = self.new_child(parent, node, false);
+        self.requests.get_mut(child).expect("live").key = key;
+        let (class, instance) = self.target(child).expect("a call aside is not a scan");
+        if self.metrics.spans.live() || self.metrics.log.on() {
+            self.on_send(child, class, instance);
+        }
+        self.world.queue.push(self.now + timeout, Event::new(self.me, EventKind::Timeout(child)));
+        self.send(self.me, instance, EventKind::Request(child));
+    }
+
+    /// The answer to a call aside (`call_aside`) arrived or timed out: the parent stops
+    /// waiting for it, and a failure of it is not the parent's (the caller decides what
+    /// it means). Returns whether this instance still holds the parent.
+    pub fn settle(&mut self, result: &ChildResult) -> bool {
+        let me = self.me;
+        let Some(p) = result.parent.and_then(|p| self.requests.get_mut(p)) else { return false };
+        if p.holder != Holder::At(me) {
+            return false;
+        }
+        p.pending -= 1;
+        p.origin = crate::world::request::NO_NODE;
+        p.detail = 0;
+        true
+    }
+
     /// Calls flow node `node` on `instance` (a load balancer's choice).
     pub fn call_to(&mut self, parent: RequestId, node: u16, instance: ComponentId) {
         let child = self.new_child(parent, node, false);
@@ -542,7 +577,17 @@ impl Ctx<'_> {
 
     /// Sends `req` to an instance of its flow node's service, chosen by the routing rule;
     /// a scan of a sharded service goes to every shard (the parent waits for all).
+    #[inline]
     fn route_call(&mut self, req: RequestId) {
+        if let Some((class, instance)) = self.target(req) {
+            self.dispatch_class(req, class, instance);
+        }
+    }
+
+    /// The instance `req` goes to by its service's routing (`None`: a scan, scattered to
+    /// every shard already).
+    #[inline]
+    fn target(&mut self, req: RequestId) -> Option<(ClassId, ComponentId)> {
         let r = self.requests.get(req).expect("live");
         let (class, op, key) = (r.class, r.op, r.key);
         let service = self.world.flows[class.index()][r.node as usize].service;
@@ -556,7 +601,7 @@ impl Ctx<'_> {
             }
             Routing::Sharded(_) if op == Op::Scan => {
                 self.scatter(req, service);
-                return;
+                return None;
             }
             Routing::Sharded(_) => {
                 let map = state.shard_map.as_ref().expect("sharded services have a map");
@@ -584,7 +629,7 @@ impl Ctx<'_> {
             let expected = self.metrics.acked_version(key);
             self.requests.get_mut(req).expect("live").expected_version = expected;
         }
-        self.dispatch_class(req, class, instance);
+        Some((class, instance))
     }
 
     /// Replaces a scan with one child per shard, all children of the scan's parent.
@@ -667,6 +712,19 @@ impl Ctx<'_> {
             self.metrics.log.effect(Effect::Answered { serial: r.serial, class: r.class, outcome, to: caller });
         }
         self.send(self.me, caller, EventKind::Response(req));
+    }
+
+    /// Answers `req` with a failure that arose here, saying what it was doing
+    /// (`world::metrics::failure`), as load shedding tells its refusals from a full queue.
+    pub fn respond_because(&mut self, req: RequestId, outcome: Outcome, detail: u8) {
+        debug_assert_ne!(outcome, Outcome::Ok);
+        if let Some(r) = self.requests.get_mut(req)
+            && r.origin == crate::world::request::NO_NODE
+        {
+            r.origin = r.node;
+            r.detail = detail;
+        }
+        self.respond(req, outcome);
     }
 
     /// Answers `req` with the outcome of another call (`result`, which it waited on): a

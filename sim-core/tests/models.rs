@@ -688,3 +688,410 @@ retry = { attempts = 3, backoff = "exponential", base = "50ms", jitter = "none" 
         assert!(h.answer(fresh[0].1, Outcome::Error, 0).is_empty());
     }
 }
+
+// ---- Admission control: rate limiters, shedding, CoDel, adaptive LIFO, priority ----
+
+mod admission {
+    use super::*;
+    use sim_core::component::admission::Codel;
+    use sim_core::model::rate_limit::{Algorithm, RateLimitSpec, Scope};
+    use sim_core::world::rate_limiter::{RateLimiter, SlidingWindow, TokenBucket};
+
+    fn ns(n: u64) -> SimTime {
+        SimTime::ZERO + SimDuration::from_nanos(n)
+    }
+
+    /// The admitted times of a token bucket (rate `r` a second, burst `b`) fed `arrivals`.
+    fn bucket_pass(r: u64, b: u64, arrivals: &[u64]) -> Vec<u64> {
+        let mut bucket = TokenBucket::full(b, SimTime::ZERO);
+        arrivals.iter().copied().filter(|&t| bucket.admit(r * 1000, b, ns(t))).collect()
+    }
+
+    /// The most admissions in any window of length `t` ns: a busiest window can always be
+    /// slid to start at an admission, so checking those starts checks every window.
+    fn busiest(passed: &[u64], t: u64) -> usize {
+        let mut end = 0;
+        let mut most = 0;
+        for (i, &start) in passed.iter().enumerate() {
+            while end < passed.len() && passed[end] <= start + t {
+                end += 1;
+            }
+            most = most.max(end - i);
+        }
+        most
+    }
+
+    /// Poisson arrivals at `rate` a second for `secs`, from a fixed SplitMix64 stream.
+    fn poisson(rate: f64, secs: u64, seed: u64) -> Vec<u64> {
+        let (mut t, mut x, mut out) = (0.0f64, seed, Vec::new());
+        loop {
+            x = sim_core::kernel::hash::splitmix64(x);
+            let u = ((x >> 11) as f64 + 0.5) / (1u64 << 53) as f64;
+            t += -u.ln() / rate * 1e9;
+            if t >= secs as f64 * 1e9 {
+                return out;
+            }
+            out.push(t as u64);
+        }
+    }
+
+    #[test]
+    fn a_token_bucket_passes_r_a_second_and_at_most_b_plus_r_t_in_any_window() {
+        let (r, b, secs) = (100u64, 20u64, 60u64);
+        // Deterministic arrivals at 3r, and Poisson arrivals at 2r.
+        let steady: Vec<u64> = (0..secs * 3 * r).map(|i| i * 1_000_000_000 / (3 * r)).collect();
+        for (name, arrivals) in [("steady 3r", steady), ("poisson 2r", poisson(2.0 * r as f64, secs, 7))] {
+            let passed = bucket_pass(r, b, &arrivals);
+            for t_ms in [0u64, 1, 5, 10, 50, 100, 250, 1000, 5000, 30_000] {
+                let t = t_ms * 1_000_000;
+                let bound = b as f64 + r as f64 * t as f64 / 1e9;
+                let most = busiest(&passed, t);
+                assert!(most as f64 <= bound + 1e-9, "{name}: {most} in a {t_ms} ms window, above b + r t = {bound}");
+            }
+            // The long run: r a second, the burst aside (the Poisson stream leaves the
+            // bucket full now and then, wasting a little refill).
+            let rate = passed.len() as f64 / secs as f64;
+            assert!(rate <= r as f64 + b as f64 / secs as f64, "{name}: {rate}/s");
+            assert!(rate >= 0.97 * r as f64, "{name}: {rate}/s, below r = {r}");
+        }
+        // The bound is tight: a full bucket passes its burst at once, then r a second.
+        let burst = bucket_pass(r, b, &vec![0; 50]);
+        assert_eq!(burst.len(), b as usize);
+    }
+
+    #[test]
+    fn a_sliding_window_weights_the_previous_window_by_what_is_left_of_it() {
+        let w = 1_000_000_000;
+        let mut s = SlidingWindow::empty(w, SimTime::ZERO);
+        let at = |s: &mut SlidingWindow, t: u64, n: usize| (0..n).filter(|_| s.admit(10, w, ns(t))).count();
+        assert_eq!(at(&mut s, w / 2, 12), 10, "10 in the first window, then 429s");
+        assert_eq!(at(&mut s, w + w / 2, 12), 5, "half the previous window still counts: 10 * 0.5 + 5 = 10");
+        assert_eq!(at(&mut s, 2 * w + w * 3 / 4, 12), 9, "a quarter of the 5 is left (1.25): 9 more fit");
+        assert_eq!(at(&mut s, 10 * w, 12), 10, "after an idle spell the window is empty");
+        // Under steady overload it passes the limit a window in the long run.
+        let mut s = SlidingWindow::empty(w, SimTime::ZERO);
+        let passed: Vec<u64> = (0..40_000u64).map(|i| i * w / 400).filter(|&t| s.admit(100, w, ns(t))).collect();
+        let rate = passed.len() as f64 / 100.0;
+        assert!((rate - 100.0).abs() <= 1.5, "{rate} a window");
+        assert!(busiest(&passed, w - 1) <= 101, "{} in one sliding window", busiest(&passed, w - 1));
+    }
+
+    #[test]
+    fn a_per_user_limiter_counts_users_apart_and_forgets_idle_ones() {
+        let spec = RateLimitSpec {
+            algorithm: Algorithm::TokenBucket { rate_milli: 1000, burst: 2 },
+            per: Scope::User,
+            store: None,
+        };
+        let mut l = RateLimiter::new(spec);
+        let t = ns(1_000);
+        assert_eq!((0..3).map(|_| l.admit(7, 0, t)).collect::<Vec<_>>(), [true, true, false]);
+        assert!(l.admit(8, 0, t), "another user has a bucket of his own");
+        for user in 100..1100 {
+            l.admit(user, 0, t);
+        }
+        assert_eq!(l.keys_held(), 1002);
+        // Buckets fill in 2 s; two generations later the idle users are gone.
+        l.admit(7, 0, ns(3_000_000_000));
+        l.admit(7, 0, ns(6_000_000_000));
+        assert_eq!(l.keys_held(), 1, "only the active user is held");
+        assert_eq!((l.admitted(), l.limited()), (1005, 1));
+    }
+
+    #[test]
+    fn codel_sheds_only_while_the_queue_stands() {
+        let (target, interval) = (SimDuration::from_millis(5), SimDuration::from_millis(100));
+        let mut c = Codel::new(target, interval);
+        let wait = SimDuration::from_millis;
+        assert!(!c.on_take(ms(10), wait(50), false), "not standing yet: a long wait alone is served");
+        assert!(!c.on_take(ms(90), wait(8), false));
+        // The first interval's shortest wait was 8 ms > 5 ms: the queue stands.
+        assert!(c.on_take(ms(100), wait(6), false), "standing: past the target, shed");
+        assert!(c.standing());
+        assert!(!c.on_take(ms(120), wait(4), false), "under the target: served");
+        assert!(c.on_take(ms(130), wait(3), true), "a low-priority waiter is held to half the target");
+        c.on_take(ms(150), SimDuration::ZERO, false);
+        // That interval saw a wait of zero: the queue drained, so no more shedding.
+        assert!(!c.on_take(ms(200), wait(50), false));
+        assert!(!c.standing());
+    }
+
+    const ADMITTING: &str = r#"
+[workload]
+arrival = "poisson"
+rate = 1
+[[components]]
+id = "web"
+kind = "server"
+workers = 1
+queue_capacity = 10
+service = "10ms"
+EXTRA
+[[links]]
+between = ["clients", "web"]
+[[classes]]
+name = "page"
+path = ["web"]
+[[classes]]
+name = "batch"
+path = ["web"]
+priority = "low"
+"#;
+
+    fn server(extra: &str) -> Harness {
+        Harness::new(&model(&ADMITTING.replace("EXTRA", extra)), 1, "web")
+    }
+
+    fn admission(h: &Harness) -> sim_core::report::figures::AdmissionFigures {
+        let Figures::Server(s) = h.report().figures else { panic!() };
+        s.admission.expect("admission figures")
+    }
+
+    #[test]
+    fn a_server_rate_limit_answers_429_before_queueing() {
+        let mut h = server(r#"rate_limit = { algorithm = "token_bucket", rate = 1, burst = 2 }"#);
+        let (_, asked) = h.arrive("page", Op::Read, 1, 0);
+        assert_eq!(timers(&asked).len(), 1);
+        let (_, asked) = h.arrive("page", Op::Read, 2, 0);
+        assert!(answers(&asked).is_empty(), "the second token: it queues");
+        let (c, asked) = h.arrive("page", Op::Read, 3, 0);
+        assert_eq!(answers(&asked), [(c, Outcome::Limited)], "no token left");
+        h.at(ms(1000));
+        let (_, asked) = h.arrive("page", Op::Read, 4, 0);
+        assert!(answers(&asked).is_empty(), "a second later one token is back");
+        let a = admission(&h);
+        assert_eq!((a.limited, a.admitted), (Some(1), Some(3)));
+    }
+
+    #[test]
+    fn shedding_by_queue_length_sheds_the_low_class_at_half_the_length() {
+        let mut h = server("shed = { queue_length = 4 }");
+        h.arrive("page", Op::Read, 0, 0);
+        for k in 1..=2 {
+            let (_, asked) = h.arrive("page", Op::Read, k, 0);
+            assert!(answers(&asked).is_empty());
+        }
+        let (low, asked) = h.arrive("batch", Op::Read, 3, 0);
+        assert_eq!(answers(&asked), [(low, Outcome::Rejected)], "two wait: a low one is shed at 4 / 2");
+        for k in 4..=5 {
+            let (_, asked) = h.arrive("page", Op::Read, k, 0);
+            assert!(answers(&asked).is_empty(), "a high one waits until four do");
+        }
+        let (high, asked) = h.arrive("page", Op::Read, 6, 0);
+        assert_eq!(answers(&asked), [(high, Outcome::Rejected)]);
+        assert_eq!(admission(&h).shed_queue_length, Some(2));
+        let Figures::Server(s) = h.report().figures else { panic!() };
+        assert_eq!(s.rejected, 2, "sheds are 503s");
+    }
+
+    #[test]
+    fn adaptive_lifo_serves_the_newest_once_the_oldest_is_old() {
+        let mut h = server(
+            r#"order = "lifo_when_old"
+lifo_after = "15ms""#,
+        );
+        let (a, _) = h.arrive("page", Op::Read, 0, 0);
+        let (b, _) = h.arrive("page", Op::Read, 1, 0);
+        h.at(ms(2));
+        let (c, _) = h.arrive("page", Op::Read, 2, 0);
+        h.at(ms(10));
+        let asked = h.fire(a.slot);
+        assert_eq!(timers(&asked), [(ms(20), b.slot)], "the oldest waited 10 ms < 15 ms: FIFO");
+        h.at(ms(12));
+        let (d, _) = h.arrive("page", Op::Read, 3, 0);
+        h.at(ms(20));
+        let asked = h.fire(b.slot);
+        assert_eq!(timers(&asked), [(ms(30), d.slot)], "the oldest waited 18 ms: the newest goes first");
+        h.at(ms(30));
+        let asked = h.fire(d.slot);
+        assert_eq!(timers(&asked), [(ms(40), c.slot)]);
+        assert_eq!(admission(&h).lifo_taken, Some(2), "the last waiter is both ends at once");
+    }
+
+    #[test]
+    fn codel_on_a_server_sheds_old_waiters_when_a_worker_takes_them() {
+        let mut h = server(r#"shed = { queue_delay = "5ms", interval = "20ms" }"#);
+        let (first, _) = h.arrive("page", Op::Read, 0, 0);
+        let w: Vec<RequestId> = (1..=6).map(|k| h.arrive("page", Op::Read, k, 0).0).collect();
+        // The first request started at once (a wait of zero): the first interval is not
+        // standing, whatever comes after in it.
+        for (i, prev) in [first, w[0], w[1]].into_iter().enumerate() {
+            let t = 10 * (i as u64 + 1);
+            h.at(ms(t));
+            let asked = h.fire(prev.slot);
+            assert_eq!(timers(&asked), [(ms(t + 10), w[i].slot)], "at {t} ms: served");
+        }
+        // From 20 ms to 40 ms the shortest wait was 20 ms: the queue stands, and every
+        // waiter past the 5 ms target is shed when the worker reaches it.
+        h.at(ms(40));
+        let asked = h.fire(w[2].slot);
+        let shed = [(w[3], Outcome::Rejected), (w[4], Outcome::Rejected), (w[5], Outcome::Rejected)];
+        assert_eq!(answers(&asked), [&[(w[2], Outcome::Ok)][..], &shed].concat());
+        assert!(timers(&asked).is_empty(), "the queue is empty: the worker is free");
+        let (late, asked) = h.arrive("page", Op::Read, 9, 0);
+        assert_eq!(timers(&asked), [(ms(50), late.slot)], "an arrival that finds a free worker is served");
+        assert_eq!(admission(&h).shed_queue_delay, Some(3));
+    }
+
+    const SHARED: &str = r#"
+[workload]
+arrival = "poisson"
+rate = 1
+[[components]]
+id = "gateway"
+kind = "server"
+count = 2
+workers = 4
+service = "1ms"
+call_mode = "async"
+rate_limit = { algorithm = "token_bucket", rate = 1, burst = 2, per = "service", store = "redis", on_store_down = "DOWN", store_timeout = "20ms" }
+[[components]]
+id = "redis"
+kind = "cache"
+capacity = 1000
+latency = "1ms"
+[[links]]
+between = ["clients", "gateway"]
+[[links]]
+between = ["gateway", "redis"]
+[[classes]]
+name = "api"
+path = ["gateway"]
+"#;
+
+    fn shared(down: &str) -> Harness {
+        Harness::new(&model(&SHARED.replace("DOWN", down)), 1, "gateway-1")
+    }
+
+    #[test]
+    fn a_shared_limit_asks_its_store_first_and_the_shared_count_decides_on_the_answer() {
+        let mut h = shared("open");
+        let (a, asked) = h.arrive("api", Op::Read, 9, 0);
+        let check = calls(&asked);
+        assert_eq!(check.len(), 1, "one call to the store before anything else");
+        assert_eq!(check[0].0, "redis");
+        assert!(timers(&asked).is_empty(), "not served before the store answers");
+        let patience: Vec<_> = asked.iter().filter(|x| matches!(x.what, Ask::Timeout(_))).map(|x| x.at).collect();
+        assert_eq!(patience, [ms(20)], "the store_timeout, not the class's");
+        assert_eq!(timers(&h.answer(check[0].1, Outcome::Ok, 0)).len(), 1, "admitted: served");
+        let (_, asked) = h.arrive("api", Op::Read, 9, 0);
+        assert_eq!(timers(&h.answer(calls(&asked)[0].1, Outcome::Ok, 0)).len(), 1, "the burst's second token");
+        let (c, asked) = h.arrive("api", Op::Read, 9, 0);
+        assert_eq!(answers(&h.answer(calls(&asked)[0].1, Outcome::Ok, 0)), [(c, Outcome::Limited)], "no token left");
+        // Redis times out: failing open admits without counting.
+        let (_, asked) = h.arrive("api", Op::Read, 9, 0);
+        assert_eq!(timers(&h.answer(calls(&asked)[0].1, Outcome::TimedOut, 0)).len(), 1, "fail open: served");
+        let f = admission(&h);
+        assert_eq!((f.admitted, f.limited), (Some(3), Some(1)));
+        assert_eq!((f.store_failed_open, f.store_failed_closed), (Some(1), Some(0)));
+        assert!(h.outcome(a).is_some());
+    }
+
+    #[test]
+    fn a_shared_limit_failing_closed_answers_429_while_its_store_is_unreachable() {
+        let mut h = shared("closed");
+        for outcome in [Outcome::TimedOut, Outcome::Refused, Outcome::Error] {
+            let (r, asked) = h.arrive("api", Op::Read, 1, 0);
+            let asked = h.answer(calls(&asked)[0].1, outcome, 0);
+            assert_eq!(answers(&asked), [(r, Outcome::Limited)], "{outcome:?}: closed");
+            assert!(timers(&asked).is_empty());
+        }
+        let f = admission(&h);
+        assert_eq!(
+            (f.admitted, f.limited, f.store_failed_open, f.store_failed_closed),
+            (Some(0), Some(3), Some(0), Some(3))
+        );
+    }
+
+    #[test]
+    fn through_the_engine_a_token_bucket_passes_its_rate_and_the_rest_get_429s() {
+        let m = model(
+            r#"
+[workload]
+arrival = "poisson"
+rate = 1000
+[[components]]
+id = "gateway"
+kind = "server"
+workers = 64
+call_mode = "async"
+service = "exp(1ms)"
+rate_limit = { algorithm = "token_bucket", rate = 200, burst = 50 }
+[[links]]
+between = ["clients", "gateway"]
+[[classes]]
+name = "api"
+path = ["gateway"]
+"#,
+        );
+        let mut sim = sim_core::Simulation::new(&m, 3);
+        sim.run();
+        let r = sim.report(false);
+        let Figures::Server(s) = &r.components["gateway"].figures else { panic!() };
+        let a = s.admission.as_ref().expect("a limiter");
+        let (admitted, limited) = (a.admitted.unwrap(), a.limited.unwrap());
+        // 10 s at r = 200 with a burst of 50: at most b + r t = 2,050, and nearly that
+        // under five times the rate.
+        assert!((2_000..=2_050).contains(&admitted), "{admitted} admitted");
+        let c = &r.classes["api"];
+        let l = c.limited.as_ref().expect("429s reported");
+        assert_eq!(l.count, limited);
+        assert_eq!(c.requests.generated, c.requests.completed + c.requests.failed + c.requests.in_flight);
+        assert_eq!(c.failed_by_reason["limited"], limited, "429s are failures, by their own reason");
+        assert!((l.rate - 0.8).abs() < 0.02, "four in five are limited: {}", l.rate);
+        assert_eq!(c.error_rate, 0.0, "and none of them is an error");
+    }
+
+    #[test]
+    fn through_the_engine_a_limit_kept_in_redis_is_one_count_for_every_instance() {
+        let text = r#"
+[workload]
+arrival = "poisson"
+rate = 1000
+[[components]]
+id = "gateway"
+kind = "server"
+count = 4
+workers = 64
+call_mode = "async"
+service = "exp(1ms)"
+rate_limit = { algorithm = "token_bucket", rate = 200, burst = 50, per = "service", store = "redis" }
+[[components]]
+id = "redis"
+kind = "cache"
+capacity = 1000
+latency = "exp(300us)"
+[[links]]
+between = ["clients", "gateway"]
+[[links]]
+between = ["gateway", "redis"]
+latency = "500us"
+[[classes]]
+name = "api"
+path = ["gateway"]
+"#;
+        let run = |text: &str| {
+            let mut sim = sim_core::Simulation::new(&model(text), 3);
+            sim.run();
+            sim.report(false)
+        };
+        let r = run(text);
+        let figures = |r: &sim_core::report::Report, i: usize| {
+            let Figures::Server(s) = &r.components[&format!("gateway-{i}")].figures else { panic!() };
+            s.admission.clone().expect("a limiter")
+        };
+        let admitted: u64 = (1..=4).map(|i| figures(&r, i).admitted.unwrap()).sum();
+        // One bucket for the four: b + r t = 2,050 in 10 s, as one instance would pass.
+        assert!((2_000..=2_050).contains(&admitted), "{admitted} admitted by the four");
+        assert!((1..=4).all(|i| figures(&r, i).store_failed_open == Some(0)));
+        let c = &r.classes["api"];
+        assert_eq!(c.requests.generated, c.requests.completed + c.requests.failed + c.requests.in_flight);
+        // Each admission waits for Redis: two 0.5 ms hops and its 0.3 ms on top of 1 ms.
+        assert!((2.1..2.5).contains(&c.latency_ms.mean), "mean {} ms", c.latency_ms.mean);
+        // Redis crashed for the last 5 s: failing open admits them all, after the timeout.
+        let crashed = format!("{text}[[faults]]\nat = \"5s\"\ncrash = \"redis\"\n");
+        let r = run(&crashed);
+        let open: u64 = (1..=4).map(|i| figures(&r, i).store_failed_open.unwrap()).sum();
+        assert!((4_800..5_200).contains(&open), "{open} admitted open in 5 s at 1,000 a second");
+    }
+}

@@ -3,6 +3,7 @@
 //! pings and messages). Components never call each other. Each file states its model and
 //! its assumptions in its doc comment.
 
+pub mod admission;
 pub mod cache;
 pub mod cdn;
 pub mod clients;
@@ -45,7 +46,7 @@ impl Component {
     pub fn new(id: ComponentId, spec: &ComponentSpec, model: &Model) -> Component {
         match &spec.model {
             ComponentModel::Clients(s) => Component::Clients(clients::Clients::new(s, model)),
-            ComponentModel::Server(s) => Component::Server(server::Server::new(s, model)),
+            ComponentModel::Server(s) => Component::Server(server::Server::new(s, spec.service, model)),
             ComponentModel::LoadBalancer(s) => Component::LoadBalancer(load_balancer::LoadBalancer::new(s, model)),
             ComponentModel::Cache(s) => Component::Cache(Box::new(cache::Cache::new(s, model))),
             ComponentModel::Database(s) => Component::Database(Box::new(database::Database::new(id, s, model))),

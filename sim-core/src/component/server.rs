@@ -9,17 +9,24 @@
 //! Failure modes: `error_rate` answers a share of requests with an error; a crash loses
 //! the queue, the requests in service and local sessions; a drain refuses new requests
 //! and reports unhealthy to probes while the ones in hand finish.
+//!
+//! Admission control, when the spec asks for it (`component::admission`): a rate limit
+//! answers 429 (`Limited`) before a request queues; shedding answers 503 (`Rejected`, its
+//! detail saying "shed") to an arrival that finds the queue at the shedding length, or to
+//! a waiter CoDel judges too old when a worker takes it; adaptive LIFO takes the newest
+//! waiter while the oldest has waited too long.
 
+use crate::component::admission::Admission;
 use crate::ctx::Ctx;
 use crate::event::Input;
 use crate::event::Outcome;
 use crate::kernel::distribution::Delay;
-use crate::kernel::ids::RequestId;
+use crate::kernel::ids::{RequestId, ServiceId};
 use crate::kernel::time::{SimDuration, SimTime};
 use crate::model::{CallMode, Model, ServerSpec, Sessions};
 use crate::report::ComponentReport;
 use crate::report::figures::{Capacity, Figures, ServerFigures};
-use crate::world::metrics::TimeWeighted;
+use crate::world::metrics::{TimeWeighted, failure};
 use std::collections::VecDeque;
 
 #[derive(Clone)]
@@ -46,10 +53,13 @@ pub struct Server {
     rejected: u64,
     errors: u64,
     session_misses: u64,
+    admission: Option<Box<Admission>>,
+    /// Its own service, whose shared rate-limit count (if any) it consults.
+    own_service: ServiceId,
 }
 
 impl Server {
-    pub fn new(spec: &ServerSpec, model: &Model) -> Server {
+    pub fn new(spec: &ServerSpec, me: ServiceId, model: &Model) -> Server {
         let mut service = vec![spec.service.clone(); model.classes.len()];
         for (class, d) in &spec.service_by_class {
             service[class.index()] = d.clone();
@@ -75,6 +85,15 @@ impl Server {
             rejected: 0,
             errors: 0,
             session_misses: 0,
+            admission: spec.admission.as_ref().map(|a| {
+                let low = model.classes.iter().map(|c| c.low_priority).collect();
+                let checks = a.rate_limit.and_then(|r| r.store).map_or(Vec::new(), |s| {
+                    let check = |c: &crate::model::ClassSpec| crate::component::admission::check_node(&c.flow, &s);
+                    model.classes.iter().map(|c| (check(c), c.origin.index() as u32)).collect()
+                });
+                Box::new(Admission::new(a, low, checks))
+            }),
+            own_service: me,
         }
     }
 
@@ -92,6 +111,7 @@ impl Server {
             Input::Request(req) => self.on_request(req, ctx),
             // The timer token is the slot of the request whose service ended.
             Input::Timer(slot) => self.on_service_done(ctx.request_in_slot(slot), ctx),
+            Input::ChildDone(result) if self.is_check(&result) => self.on_checked(&result, ctx),
             Input::ChildDone(result) => {
                 let parent = result.parent.expect("a server's calls have a parent");
                 let waiting = ctx.holds(parent);
@@ -117,6 +137,8 @@ impl Server {
         if self.draining {
             self.rejected += 1;
             ctx.respond(req, Outcome::Rejected);
+        } else if self.admission.is_some() {
+            self.on_request_admitting(req, ctx);
         } else if self.busy < self.workers {
             self.busy += 1;
             self.busy_avg.set(ctx.now(), u64::from(self.busy));
@@ -125,6 +147,72 @@ impl Server {
             self.queue.push_back(req);
             ctx.queued(req);
             self.queue_avg.set(ctx.now(), self.queue.len() as u64);
+        } else {
+            self.rejected += 1;
+            ctx.respond(req, Outcome::Rejected);
+        }
+    }
+
+    /// `on_request` past the rate limit and the shedding rule.
+    #[inline(never)]
+    fn on_request_admitting(&mut self, req: RequestId, ctx: &mut Ctx) {
+        let now = ctx.now();
+        let r = ctx.request(req);
+        let (class, user, key) = (r.class.index(), r.user, r.key);
+        let a = self.admission.as_mut().expect("admitting");
+        if let Some((node, counted, timeout)) = a.shared().and_then(|s| s.call(class, user, key)) {
+            // The verdict waits for the store's answer (`on_checked`).
+            ctx.call_aside(req, node, counted, timeout);
+        } else if !a.within_limit(user, key, now) {
+            ctx.respond(req, Outcome::Limited);
+        } else {
+            self.admit(req, class, ctx);
+        }
+    }
+
+    /// Whether `result` answers a rate-limit check made to the shared store.
+    #[inline]
+    fn is_check(&mut self, result: &crate::event::ChildResult) -> bool {
+        self.admission.as_mut().and_then(|a| a.shared()).is_some_and(|s| s.is_check(result.class.index(), result.node))
+    }
+
+    /// The store answered a check (or could not): the shared count decides, or, with the
+    /// store unreachable, the limiter's side (open: admit; closed: 429).
+    fn on_checked(&mut self, result: &crate::event::ChildResult, ctx: &mut Ctx) {
+        let parent = result.parent.expect("a check has a parent");
+        if !ctx.settle(result) {
+            return;
+        }
+        let now = ctx.now();
+        let verdict = (result.outcome == Outcome::Ok)
+            .then(|| ctx.shared_limiter(self.own_service).admit_counted(result.key, now));
+        let a = self.admission.as_mut().expect("admitting");
+        let shared = a.shared().expect("checks are shared limits");
+        match (verdict, shared.on_answer(verdict)) {
+            (_, true) => self.admit(parent, result.class.index(), ctx),
+            (Some(_), false) => ctx.respond(parent, Outcome::Limited),
+            (None, false) => ctx.respond_because(parent, Outcome::Limited, failure::STORE_DOWN),
+        }
+    }
+
+    /// A request past the rate limit: served at once, shed, queued or rejected.
+    fn admit(&mut self, req: RequestId, class: usize, ctx: &mut Ctx) {
+        let now = ctx.now();
+        let a = self.admission.as_mut().expect("admitting");
+        if self.busy < self.workers {
+            // Taken at once: a wait of zero, which tells CoDel the queue drained.
+            a.sheds_taken(now, SimDuration::ZERO, class);
+            self.busy += 1;
+            self.busy_avg.set(now, u64::from(self.busy));
+            self.start(req, ctx);
+        } else if a.sheds_arrival(class, self.queue.len()) {
+            self.rejected += 1;
+            ctx.respond_because(req, Outcome::Rejected, failure::SHED_LENGTH);
+        } else if self.queue.len() < self.queue_capacity as usize {
+            a.on_queued(now);
+            self.queue.push_back(req);
+            ctx.queued(req);
+            self.queue_avg.set(now, self.queue.len() as u64);
         } else {
             self.rejected += 1;
             ctx.respond(req, Outcome::Rejected);
@@ -165,6 +253,9 @@ impl Server {
     /// Frees a worker and gives it the next waiting request.
     #[inline]
     fn release(&mut self, ctx: &mut Ctx) {
+        if self.admission.is_some() {
+            return self.release_admitting(ctx);
+        }
         if let Some(next) = self.queue.pop_front() {
             self.queue_avg.set(ctx.now(), self.queue.len() as u64);
             self.start(next, ctx);
@@ -173,6 +264,27 @@ impl Server {
             self.busy_avg.set(ctx.now(), u64::from(self.busy));
         }
         debug_assert!(self.busy <= self.workers);
+    }
+
+    /// `release` in the admission's order, shedding the waiters CoDel judges too old.
+    #[inline(never)]
+    fn release_admitting(&mut self, ctx: &mut Ctx) {
+        let now = ctx.now();
+        while !self.queue.is_empty() {
+            let a = self.admission.as_mut().expect("admitting");
+            let (newest, at) = a.take(now);
+            let next = if newest { self.queue.pop_back() } else { self.queue.pop_front() }.expect("not empty");
+            self.queue_avg.set(now, self.queue.len() as u64);
+            if a.sheds_taken(now, now.since(at), ctx.request(next).class.index()) {
+                self.rejected += 1;
+                ctx.respond_because(next, Outcome::Rejected, failure::SHED_DELAY);
+            } else {
+                self.start(next, ctx);
+                return;
+            }
+        }
+        self.busy -= 1;
+        self.busy_avg.set(now, u64::from(self.busy));
     }
 
     /// A user without a session here has to log in again: counted, then remembered.
@@ -195,6 +307,9 @@ impl Server {
         self.slowdown = 1.0;
         self.busy_avg.set(now, 0);
         self.queue_avg.set(now, 0);
+        if let Some(a) = &mut self.admission {
+            a.on_crash(now);
+        }
     }
 
     pub fn report(&self, end: SimTime) -> ComponentReport {
@@ -207,6 +322,7 @@ impl Server {
             rejected: self.rejected,
             errors: (self.error_rate > 0.0).then_some(self.errors),
             session_misses: (self.sessions == Sessions::Local).then_some(self.session_misses),
+            admission: self.admission.as_ref().map(|a| a.figures()),
             capacity: Capacity::measured(self.measured, end.since(self.warmup_end).as_secs_f64(), utilization, busy),
         }));
         r.utilization = Some(utilization);

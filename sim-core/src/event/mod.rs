@@ -38,10 +38,14 @@ pub enum Outcome {
     Unavailable,
     /// The caller's circuit breaker to that service was open: failed fast, never sent.
     CircuitOpen,
+    /// A rate limiter refused it (an HTTP 429): the caller asked too often. Counted among
+    /// the failures (requests stay conserved) but apart from errors (`error_rate` leaves
+    /// it out: the system refused on purpose, it did not break).
+    Limited,
 }
 
 impl Outcome {
-    pub const FAILURES: [Outcome; 8] = [
+    pub const FAILURES: [Outcome; 9] = [
         Outcome::Rejected,
         Outcome::Shed,
         Outcome::Refused,
@@ -50,6 +54,7 @@ impl Outcome {
         Outcome::Unavailable,
         Outcome::Pending,
         Outcome::CircuitOpen,
+        Outcome::Limited,
     ];
 
     pub fn name(self) -> &'static str {
@@ -63,6 +68,7 @@ impl Outcome {
             Outcome::Error => "error",
             Outcome::Unavailable => "unavailable",
             Outcome::CircuitOpen => "circuit_open",
+            Outcome::Limited => "limited",
         }
     }
 

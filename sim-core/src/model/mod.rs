@@ -1,6 +1,7 @@
 //! The validated model the engine runs: what the `scenarios` crate lowers a scenario file
 //! into. Every value here has been checked, so the engine only asserts invariants.
 
+pub mod admission;
 pub mod breaker;
 pub mod cache;
 pub mod cdn;
@@ -10,6 +11,7 @@ pub mod fault_span;
 pub mod load_balancer;
 pub mod object_store;
 pub mod queue;
+pub mod rate_limit;
 pub mod retry;
 pub mod store;
 pub mod websocket;
@@ -171,6 +173,14 @@ impl Model {
         self.components.iter().any(|c| c.model.stores_data())
     }
 
+    /// Whether any instance answers 429s (a server's `rate_limit`).
+    pub fn has_rate_limits(&self) -> bool {
+        self.components.iter().any(|c| match &c.model {
+            ComponentModel::Server(s) => s.admission.as_ref().is_some_and(|a| a.rate_limit.is_some()),
+            _ => false,
+        })
+    }
+
     /// Whether anything in the model tells users apart (client-hash balancing, local
     /// sessions, each user's own writes). If nothing does, clients skip drawing a user id.
     /// Whether any caller retries: the report then counts attempts and wasted work.
@@ -182,7 +192,13 @@ impl Model {
         self.has_versioned_data()
             || self.components.iter().any(|c| match &c.model {
                 ComponentModel::Clients(_) => false,
-                ComponentModel::Server(s) => s.sessions == Sessions::Local,
+                ComponentModel::Server(s) => {
+                    s.sessions == Sessions::Local
+                        || s.admission
+                            .as_ref()
+                            .and_then(|a| a.rate_limit)
+                            .is_some_and(|r| r.per == crate::model::rate_limit::Scope::User)
+                }
                 ComponentModel::LoadBalancer(lb) => lb.policy == crate::model::load_balancer::Policy::ClientHash,
                 ComponentModel::Cdn(_) | ComponentModel::WebSocket(_) => true,
                 ComponentModel::Cache(_)
@@ -234,6 +250,9 @@ pub struct ServerSpec {
     /// Share of requests answered with an error after service (a failing job, a bug).
     pub error_rate: f64,
     pub sessions: Sessions,
+    /// Rate limit, shedding and queue order; `None` is the plain FIFO station, whose hot
+    /// path pays one branch for this.
+    pub admission: Option<Box<crate::model::admission::AdmissionSpec>>,
 }
 
 impl ServerSpec {
@@ -247,6 +266,7 @@ impl ServerSpec {
             call_mode: CallMode::Blocking,
             error_rate: 0.0,
             sessions: Sessions::None,
+            admission: None,
         }
     }
 }
@@ -263,6 +283,8 @@ pub struct ClassSpec {
     pub timeout: Option<SimDuration>,
     /// The client re-sends a root call that failed so (`None`: it never does).
     pub retry: Option<retry::RetrySpec>,
+    /// `priority = "low"`: shed before the other classes when a server sheds load.
+    pub low_priority: bool,
 }
 
 impl ClassSpec {

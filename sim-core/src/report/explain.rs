@@ -92,7 +92,12 @@ pub struct Little {
 /// A failure line in words: "rejected at web (full queue)".
 pub fn describe_failure(reason: &str, at: &str, detail: &str) -> String {
     match (reason, detail) {
+        ("rejected", "shed: queue too long") => format!("shed by {at} (its queue was at the shedding length)"),
+        ("rejected", "shed: waited too long") => {
+            format!("shed by {at} (waited past CoDel's target in a standing queue)")
+        }
         ("rejected", _) => format!("rejected by {at} (its queue or connection limit was full)"),
+        ("limited", _) => format!("answered 429 by {at}'s rate limiter"),
         ("shed", _) => "shed before sending (the run's in-flight limit)".to_string(),
         ("refused", _) => format!("refused by a crashed {at} instance"),
         ("timed_out", "lost in a partition") => format!("lost in a partition on the way to or from {at}"),

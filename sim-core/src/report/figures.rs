@@ -61,6 +61,13 @@ pub fn names(kind: &str) -> &'static [&'static str] {
             "rejected",
             "errors",
             "session_misses",
+            "limited",
+            "admitted",
+            "shed_queue_length",
+            "shed_queue_delay",
+            "lifo_taken",
+            "store_failed_open",
+            "store_failed_closed",
             CAPACITY[0],
             CAPACITY[1],
             CAPACITY[2],
@@ -197,8 +204,37 @@ pub struct ServerFigures {
     pub errors: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub session_misses: Option<u64>,
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub admission: Option<AdmissionFigures>,
     #[serde(flatten)]
     pub capacity: Capacity,
+}
+
+/// A server's admission control (`rate_limit`, `shed`, `order`): each figure is present
+/// when its mechanism is.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct AdmissionFigures {
+    /// Answered 429 by the rate limiter.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub limited: Option<u64>,
+    /// Let through by the rate limiter.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub admitted: Option<u64>,
+    /// Refused on arrival: the queue was at the shedding length.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub shed_queue_length: Option<u64>,
+    /// Dropped by CoDel when a worker took them: they had waited too long.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub shed_queue_delay: Option<u64>,
+    /// Waiters taken newest first by adaptive LIFO.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lifo_taken: Option<u64>,
+    /// Admitted because the limiter's shared store could not answer (`on_store_down = "open"`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub store_failed_open: Option<u64>,
+    /// Answered 429 because the limiter's shared store could not answer (`"closed"`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub store_failed_closed: Option<u64>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]

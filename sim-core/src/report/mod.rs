@@ -28,7 +28,14 @@ pub struct ClassReport {
     pub read_your_writes_violations: u64,
     pub latency_ms: LatencySummary,
     pub throughput_rps: f64,
+    /// Failed / (completed + failed) after warm-up, 429s left out of both: the share of
+    /// the requests the system took on that it failed.
     pub error_rate: f64,
+    /// Requests a rate limiter answered 429, over the run and as a share of the finished
+    /// requests after warm-up; present when the model has a rate limiter. They are among
+    /// `requests.failed` (generated = completed + failed + in flight still holds).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub limited: Option<Limited>,
     pub failed_by_reason: BTreeMap<&'static str, u64>,
     /// The class opens long-lived connections (WebSockets): its requests are connection
     /// attempts, its failures refused connects, and the run's throughput, error rate and
@@ -58,6 +65,14 @@ pub struct RetryCounts {
     pub refused_by_budget: u64,
     /// Calls reaching the callee per first attempt (1 = retries added nothing).
     pub amplification: f64,
+}
+
+/// A class's 429s.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct Limited {
+    pub count: u64,
+    /// Limited / (completed + failed), after warm-up.
+    pub rate: f64,
 }
 
 /// The latency of successful requests split along their critical path (a parallel
@@ -191,7 +206,7 @@ pub struct Report {
     pub latency_ms: LatencySummary,
     /// Successful completions per simulated second after warm-up.
     pub throughput_rps: f64,
-    /// Failed / (completed + failed), after warm-up.
+    /// Failed / (completed + failed), after warm-up, 429s left out of both.
     pub error_rate: f64,
     pub classes: BTreeMap<String, ClassReport>,
     pub components: BTreeMap<String, ComponentReport>,

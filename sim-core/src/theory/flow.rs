@@ -352,6 +352,12 @@ pub fn nodes(model: &Model, ci: usize, routes: &mut Routes) -> Vec<Node> {
                     blocking: s.call_mode == CallMode::Blocking,
                 };
                 node.pass = 1.0 - s.error_rate;
+                if s.admission.is_some() {
+                    node.unknown.get_or_insert((
+                        sname.clone(),
+                        "its admission control (rate limit, shedding or LIFO) decides by its state: what it admits is not a queueing formula".into(),
+                    ));
+                }
             }
             ComponentModel::Database(d) => {
                 node.own = Moments::of(if fnode.op == Op::Write { &d.write_time } else { &d.read_time });

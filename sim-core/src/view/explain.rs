@@ -197,6 +197,9 @@ impl Simulation {
         if let Some(s) = self.retry_sentence(r) {
             out.push(s);
         }
+        if let Some(s) = self.limiter_sentence(r, e) {
+            out.push(s);
+        }
         if let Some(s) = self.partition_sentence(r, e) {
             out.push(s);
         }
@@ -252,6 +255,38 @@ impl Simulation {
             })
             .collect();
         (!parts.is_empty()).then(|| parts.join("; ") + ".")
+    }
+
+    /// The service whose rate limiters refused the most, what share of its requests they
+    /// refused, and how busy the busiest other service stayed behind them.
+    fn limiter_sentence(&self, r: &Report, e: &Explanation) -> Option<String> {
+        let mut by_service: Vec<(&str, u64, u64)> = Vec::new();
+        for c in &self.model.components {
+            let Some(Figures::Server(f)) = r.components.get(&c.name).map(|x| &x.figures) else {
+                continue;
+            };
+            let Some((limited, admitted)) = f.admission.as_ref().and_then(|a| a.limited.zip(a.admitted)) else {
+                continue;
+            };
+            let service = self.model.services[c.service.index()].name.as_str();
+            match by_service.iter_mut().find(|(s, _, _)| *s == service) {
+                Some((_, l, a)) => (*l, *a) = (*l + limited, *a + admitted),
+                None => by_service.push((service, limited, admitted)),
+            }
+        }
+        let &(service, limited, admitted) = by_service.iter().filter(|x| x.1 > 0).max_by_key(|x| x.1)?;
+        let share = limited as f64 / (limited + admitted) as f64 * 100.0;
+        let mut s = format!(
+            "{service}'s rate limiter answered 429 to {share:.0}% of the requests it saw ({} of {}), counted apart from errors",
+            thousands(limited),
+            thousands(limited + admitted)
+        );
+        let behind =
+            e.services.iter().filter(|x| x.service != service).max_by(|a, b| a.utilization.total_cmp(&b.utilization));
+        if let Some(b) = behind {
+            s += &format!("; {} stayed at {:.0}% utilization", b.service, b.utilization * 100.0);
+        }
+        Some(s + ".")
     }
 
     /// The bottleneck and what to change, or the headroom and the next wall.

@@ -332,7 +332,8 @@ impl Simulation {
         let per = points.len() / k;
         let (mut rates, mut errors) = (Vec::new(), Vec::new());
         for batch in points.chunks_exact(per).take(k) {
-            let (done, failed): (u64, u64) = batch.iter().fold((0, 0), |(d, f), p| (d + p.completed, f + p.failed));
+            let (done, failed): (u64, u64) =
+                batch.iter().fold((0, 0), |(d, f), p| (d + p.completed, f + p.failed - p.limited));
             rates.push(done as f64 / (per as f64 * bucket_s));
             errors.push(error_rate(done, failed));
         }
@@ -350,6 +351,7 @@ impl Simulation {
         let mut all_latency = LatencyStats::default();
         let mut totals = RequestCounts::default();
         let (mut window_completed, mut window_failed) = (0, 0);
+        let limiting = self.model.has_rate_limits();
         let in_system = self.in_system(end);
         let mut classes = BTreeMap::new();
         for (ci, (spec, m)) in self.model.classes.iter().zip(&self.metrics.classes).enumerate() {
@@ -368,15 +370,20 @@ impl Simulation {
             if !connections {
                 all_latency.merge(&m.latency);
                 window_completed += m.window_completed;
-                window_failed += m.window_failed;
+                window_failed += m.window_failed - m.window_limited;
             }
-            // A reason of a mechanism the model may lack (a breaker) is listed only if it happened.
+            // A reason of a mechanism the model may lack (a breaker, a rate limiter) is listed only
+            // if it happened, or (429s) if the model limits at all.
             let failed_by_reason = Outcome::FAILURES
                 .iter()
                 .zip(m.failed_by_reason)
-                .filter(|(o, n)| **o != Outcome::CircuitOpen || *n > 0)
+                .filter(|(o, n)| (**o != Outcome::CircuitOpen || *n > 0) && (limiting || **o != Outcome::Limited))
                 .map(|(o, n)| (o.name(), n))
                 .collect();
+            let limited = limiting.then(|| crate::report::Limited {
+                count: m.failed_by_reason[Outcome::Limited.failure_index()],
+                rate: error_rate(m.window_completed + m.window_failed - m.window_limited, m.window_limited),
+            });
             classes.insert(
                 spec.name.clone(),
                 ClassReport {
@@ -385,7 +392,8 @@ impl Simulation {
                     read_your_writes_violations: m.read_your_writes_violations,
                     latency_ms: m.latency.summary(),
                     throughput_rps: rate(m.window_completed, window_s),
-                    error_rate: error_rate(m.window_completed, m.window_failed),
+                    error_rate: error_rate(m.window_completed, m.window_failed - m.window_limited),
+                    limited,
                     failed_by_reason,
                     connections,
                     in_system_mean: in_system[ci],

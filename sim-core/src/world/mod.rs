@@ -11,6 +11,7 @@ pub mod metrics;
 pub mod network;
 pub mod notes;
 pub mod partition;
+pub mod rate_limiter;
 pub mod request;
 pub mod sharding;
 pub mod store_group;
@@ -22,6 +23,7 @@ use crate::kernel::time::{SimDuration, SimTime};
 use crate::model::{ComponentModel, FlowNode, Model, Routing, ServiceSpec};
 use db_group::DbGroup;
 use network::{Network, Route};
+use rate_limiter::RateLimiter;
 use sharding::ShardMap;
 
 /// Run-time state of a service: its routing and what DNS says about it.
@@ -72,6 +74,9 @@ pub struct World {
     pub crashes: Vec<u64>,
     /// Per service: the shared state of a database cluster.
     pub db: Vec<Option<DbGroup>>,
+    /// Per service: the one count of a rate limit kept in a shared store (`store = ...`),
+    /// which every instance of that service consults.
+    pub(crate) limits: Vec<Option<RateLimiter>>,
     /// Network partitions and flaky links in force.
     pub partitions: crate::world::partition::Partitions,
     /// Per service: the replicas' shared data of a replicated store.
@@ -116,6 +121,17 @@ fn start_of_run(model: &Model) -> EventQueue<Event> {
 }
 
 /// The shared state of a database cluster, for a service of databases.
+/// The shared count of a service whose servers keep their rate limit in a store.
+fn shared_limit(model: &Model, service: &ServiceSpec) -> Option<RateLimiter> {
+    let first = service.instances.first()?;
+    match &model.components[first.index()].model {
+        ComponentModel::Server(s) => {
+            s.admission.as_ref().and_then(|a| a.rate_limit).filter(|r| r.store.is_some()).map(RateLimiter::new)
+        }
+        _ => None,
+    }
+}
+
 fn db_group(model: &Model, service: ServiceId) -> Option<DbGroup> {
     let s = &model.services[service.index()];
     matches!(model.components[s.instances[0].index()].model, ComponentModel::Database(_))
@@ -168,6 +184,7 @@ impl World {
             notes: Default::default(),
             breakers: breaker::Breakers::new(model),
             stores: model.services.iter().map(|s| store_group(model, s)).collect(),
+            limits: model.services.iter().map(|s| shared_limit(model, s)).collect(),
         }
     }
 

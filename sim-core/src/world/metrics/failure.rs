@@ -19,6 +19,12 @@ pub const IN_TRANSIT: u8 = 5;
 pub const CRASHED: u8 = 6;
 /// Circuit open: the caller's breaker refused to send it.
 pub const FAILED_FAST: u8 = 7;
+/// Rejected by load shedding: the queue was longer than the server's `shed` limit.
+pub const SHED_LENGTH: u8 = 8;
+/// Rejected by load shedding: it had waited past CoDel's target in a standing queue.
+pub const SHED_DELAY: u8 = 9;
+/// Limited: the rate limiter's shared store could not answer, and it fails closed.
+pub const STORE_DOWN: u8 = 10;
 
 /// The detail in words, for reports ("" for `NONE`).
 pub fn detail_name(detail: u8) -> &'static str {
@@ -30,6 +36,9 @@ pub fn detail_name(detail: u8) -> &'static str {
         IN_TRANSIT => "on the wire",
         CRASHED => "instance down",
         FAILED_FAST => "failed fast at the caller",
+        SHED_LENGTH => "shed: queue too long",
+        SHED_DELAY => "shed: waited too long",
+        STORE_DOWN => "limiter's store down",
         _ => "",
     }
 }

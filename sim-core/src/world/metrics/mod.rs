@@ -35,6 +35,8 @@ pub struct ClassMetrics {
     pub window_completed: u64,
     /// Failures inside the measurement window.
     pub window_failed: u64,
+    /// Of those, answered 429 by a rate limiter (`Outcome::Limited`).
+    pub window_limited: u64,
     /// Latency of successful requests that completed inside the window.
     pub latency: LatencyStats,
     /// Reads that returned a version older than one already acknowledged when they began.
@@ -68,6 +70,7 @@ impl ClassMetrics {
         *self.failures.entry((reason as u8, origin, detail)).or_default() += 1;
         if in_window {
             self.window_failed += 1;
+            self.window_limited += u64::from(outcome == Outcome::Limited);
         }
     }
 }
@@ -176,7 +179,9 @@ impl Metrics {
             }
         } else {
             c.on_failed(outcome, origin, detail, in_window);
-            if series {
+            if series && outcome == Outcome::Limited {
+                self.series.on_limited(now);
+            } else if series {
                 self.series.on_failed(now);
             }
         }

@@ -24,6 +24,9 @@ pub struct SeriesPoint {
     pub generated: u64,
     pub completed: u64,
     pub failed: u64,
+    /// Of the failed, answered 429 by a rate limiter (left out of error rates).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub limited: u64,
     pub latency_mean_ms: f64,
     /// Null unless percentiles were collected.
     pub latency_p50_ms: Option<f64>,
@@ -154,6 +157,12 @@ impl Series {
         self.live -= 1;
     }
 
+    /// A failure that was a 429 (`Outcome::Limited`).
+    pub fn on_limited(&mut self, now: SimTime) {
+        self.on_failed(now);
+        self.point.limited += 1;
+    }
+
     /// The closed buckets up to `end` (a partly filled last bucket is included).
     pub fn points(&self, end: SimTime) -> Vec<SeriesPoint> {
         let mut copy = Series {
@@ -186,6 +195,10 @@ fn quantile(values: &mut [u64], q: f64) -> u64 {
     }
     let rank = ((q * values.len() as f64).ceil() as usize).clamp(1, values.len()) - 1;
     *values.select_nth_unstable(rank).1
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 #[cfg(test)]
