@@ -260,6 +260,9 @@ fn each_kind_of_bad_scenario_gets_a_located_error() {
         ("rate_on_closed_loop", "41:8", "`clients` is a closed loop"),
         ("retry_attempts_huge", "23:22", "retry attempts is 1000, outside the accepted range 1 to 10"),
         ("retry_unknown_jitter", "23:34", "did you mean `full`?"),
+        ("hedge_max_huge", "31:32", "hedge max is 10, outside the accepted range 1 to 3"),
+        ("hedge_unknown_percentile", "31:19", "use p50, p90, p95 or p99"),
+        ("hedge_after_huge", "31:19", "hedge after is 7200s, outside 1ns to 60s"),
     ];
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/bad_scenarios");
     let on_disk = std::fs::read_dir(&dir).unwrap().count();

@@ -93,12 +93,16 @@ const ALIASES: [(&str, &[&str]); 16] = [
     ("cost_usd_month", &["cost", "total_usd_month"]),
 ];
 
-/// A class's retry figures (`class.NAME.amplification`), present when it retries.
-const CLASS_ALIASES: [(&str, &[&str]); 4] = [
+/// A class's retry and hedging figures (`class.NAME.amplification`), present when it
+/// retries or hedges.
+const CLASS_ALIASES: [(&str, &[&str]); 7] = [
     ("attempts", &["retry", "attempts"]),
     ("retries", &["retry", "retries"]),
     ("retries_refused", &["retry", "refused_by_budget"]),
     ("amplification", &["retry", "amplification"]),
+    ("hedges_sent", &["hedge", "sent"]),
+    ("hedges_won", &["hedge", "won"]),
+    ("hedge_extra_load", &["hedge", "extra_load"]),
 ];
 
 fn class_alias(name: &str) -> Option<Vec<String>> {

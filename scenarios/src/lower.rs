@@ -956,7 +956,8 @@ fn class(c: &ClassFile, r: &Resolver, v: &Values, errors: &mut Vec<Diagnostic>) 
         Some(r) => Some(crate::retry::lower(r, v).map_err(|e| errors.push(e)).ok()?),
         None => None,
     };
-    Some(ClassSpec { name: c.name.get_ref().clone(), origin: ComponentId(0), flow, keyspace, timeout, retry })
+    let hedges = crate::hedge::lower(c, &flow, r.names, v).map_err(|e| errors.push(e)).ok()?;
+    Some(ClassSpec { name: c.name.get_ref().clone(), origin: ComponentId(0), flow, keyspace, timeout, retry, hedges })
 }
 
 /// A class's flow: its path, each step calling the next, then its `calls` chains

@@ -57,6 +57,7 @@ fn mmc(lambda: f64, mu: f64, c: u32, customers: f64) -> Model {
             keyspace: None,
             timeout: None,
             retry: None,
+            hedges: vec![],
         }],
         keyspaces: vec![],
         faults: vec![],
