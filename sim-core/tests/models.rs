@@ -654,7 +654,7 @@ mod hedging {
     #[test]
     fn the_first_answer_takes_the_ring_and_names_the_other_copies() {
         let model = super::model(
-            "[[components]]\nid = \"api\"\nkind = \"server\"\n[[components]]\nid = \"leaf\"\nkind = \"server\"\n\
+            "[workload]\narrival = \"poisson\"\nrate = 10\n[[components]]\nid = \"api\"\nkind = \"server\"\nservice = \"1ms\"\n[[components]]\nid = \"leaf\"\nkind = \"server\"\nservice = \"1ms\"\n[[links]]\nbetween = [\"clients\", \"api\"]\n[[links]]\nbetween = [\"api\", \"leaf\"]\n\
              [[classes]]\nname = \"c\"\npath = [\"api\", \"leaf\"]\n[classes.hops.leaf]\nhedge = { after = \"5ms\", max = 2 }\n",
         );
         let mut h = Hedges::new(&model);
