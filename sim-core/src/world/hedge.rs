@@ -52,7 +52,7 @@ impl LatencyHistogram {
     pub fn record(&mut self, latency: SimDuration, p: u8) {
         self.counts[bucket(latency.as_nanos())] += 1;
         self.total = self.total.saturating_add(1);
-        if self.total >= SAMPLES_MIN && (self.total - SAMPLES_MIN) % RECOMPUTE_EVERY == 0 {
+        if self.total >= SAMPLES_MIN && (self.total - SAMPLES_MIN).is_multiple_of(RECOMPUTE_EVERY) {
             self.cached = Some(self.percentile(p));
         }
     }
