@@ -193,6 +193,7 @@ pub fn render(s: &Scenario, r: &Report) -> String {
     time_split(&mut o, r);
     failures(&mut o, r);
     retries(&mut o, r);
+    hedges(&mut o, r);
     headroom(&mut o, r);
     if !r.consistency.is_empty() {
         let w = r.consistency.keys().map(String::len).max().unwrap_or(0).max(4);
@@ -383,6 +384,22 @@ fn retries(o: &mut String, r: &Report) {
             thousands(x.retries),
             thousands(x.refused_by_budget),
             x.amplification
+        );
+    }
+}
+
+/// What each hedging class's copies did: sent, won, the extra load on its callees.
+fn hedges(o: &mut String, r: &Report) {
+    for (name, c) in &r.classes {
+        let Some(h) = &c.hedge else { continue };
+        let _ = writeln!(
+            o,
+            "hedges      {name} to {}: {} copies for {} calls, {} answered first, {:.3} calls per call",
+            h.hops.join(", "),
+            thousands(h.sent),
+            thousands(h.calls),
+            thousands(h.won),
+            h.extra_load
         );
     }
 }

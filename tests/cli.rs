@@ -273,6 +273,9 @@ fn each_kind_of_bad_scenario_gets_a_located_error() {
         ("unknown_priority", "24:12", "unknown priority `urgent`"),
         ("rate_limit_store_not_a_cache", "16:14", "`store` must name a cache or store component, found a server"),
         ("store_timeout_huge", "16:14", "store_timeout is 172800s, outside the accepted range 1ns to 1 day"),
+        ("hedge_max_huge", "31:32", "hedge max is 10, outside the accepted range 1 to 3"),
+        ("hedge_unknown_percentile", "31:19", "use p50, p90, p95 or p99"),
+        ("hedge_after_huge", "31:19", "hedge after is 7200s, outside 1ns to 60s"),
     ];
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/bad_scenarios");
     let on_disk = std::fs::read_dir(&dir).unwrap().count();

@@ -176,6 +176,9 @@ fn the_readme_figures_are_what_the_built_ins_print() {
         claim("retry-storm-budget", "1.02 calls per request", 1.02, 0.005, |r| {
             at(r, "/classes/view/retry/amplification")
         }),
+        claim("tail-hedging", "p99.9 80 ms against 355 ms", 80.0, 0.05, |r| at(r, "/classes/hedged/latency_ms/p999")),
+        claim("tail-hedging", "p99 52 ms against 110 ms", 110.0, 0.05, |r| at(r, "/classes/plain/latency_ms/p99")),
+        claim("tail-hedging", "1.046 calls per call", 1.046, 0.005, |r| at(r, "/classes/hedged/hedge/extra_load")),
         claim("thundering-herd", "sends ~50 queries per expiry to the database", 50.0, 0.05, |r| {
             at(r, "/components/cache-herd/fetches") / at(r, "/components/cache-guarded/fetches")
         }),

@@ -93,15 +93,18 @@ const ALIASES: [(&str, &[&str]); 16] = [
     ("cost_usd_month", &["cost", "total_usd_month"]),
 ];
 
-/// Names valid for a class only: its retry figures (present when it retries) and its 429s
-/// (the run has none of its own: its `error_rate` leaves them out; each class says how many).
-const CLASS_ALIASES: [(&str, &[&str]); 6] = [
+/// Names valid for a class only: its retry and hedging figures (present when it retries or
+/// hedges) and its 429s (the run has none of its own: its `error_rate` leaves them out).
+const CLASS_ALIASES: [(&str, &[&str]); 9] = [
     ("attempts", &["retry", "attempts"]),
     ("retries", &["retry", "retries"]),
     ("retries_refused", &["retry", "refused_by_budget"]),
     ("amplification", &["retry", "amplification"]),
     ("limited", &["limited", "count"]),
     ("limited_rate", &["limited", "rate"]),
+    ("hedges_sent", &["hedge", "sent"]),
+    ("hedges_won", &["hedge", "won"]),
+    ("hedge_extra_load", &["hedge", "extra_load"]),
 ];
 
 fn class_alias(name: &str) -> Option<Vec<String>> {

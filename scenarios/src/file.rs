@@ -292,6 +292,26 @@ pub struct ClassFile {
     /// The client re-sends a failed request: `{ attempts = 3, backoff = "exponential" }`.
     #[serde(default)]
     pub retry: Option<Spanned<RetryFile>>,
+    /// Per callee, how this class's calls to it behave: `[classes.hops.leaf] hedge = {...}`.
+    #[serde(default)]
+    pub hops: BTreeMap<Spanned<String>, Spanned<HopFile>>,
+}
+
+/// A class's calls to one service (`scenarios::hedge` lowers its `hedge`).
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+pub struct HopFile {
+    #[serde(default)]
+    pub hedge: Option<Spanned<HedgeFile>>,
+}
+
+/// A hedging policy as written: `{ after = "p95", max = 1 }`.
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+pub struct HedgeFile {
+    pub after: Spanned<Value>,
+    #[serde(default)]
+    pub max: Option<Spanned<Value>>,
 }
 
 /// A retry policy as written (`scenarios::retry` lowers it).

@@ -17,6 +17,7 @@ pub mod fault;
 mod fault_file;
 mod field_override;
 mod file;
+mod hedge;
 pub mod limits;
 mod lower;
 mod retry;

@@ -1046,6 +1046,7 @@ fn class(c: &ClassFile, r: &Resolver, v: &Values, errors: &mut Vec<Diagnostic>) 
             }
         },
     };
+    let hedges = crate::hedge::lower(c, &flow, r.names, v).map_err(|e| errors.push(e)).ok()?;
     Some(ClassSpec {
         name: c.name.get_ref().clone(),
         origin: ComponentId(0),
@@ -1054,6 +1055,7 @@ fn class(c: &ClassFile, r: &Resolver, v: &Values, errors: &mut Vec<Diagnostic>) 
         timeout,
         retry,
         low_priority,
+        hedges,
     })
 }
 

@@ -660,6 +660,9 @@ impl Ctx<'_> {
         if let Some(t) = self.world.timeouts[class.index()] {
             self.world.queue.push(self.now + t, Event::new(self.me, EventKind::Timeout(req)));
         }
+        if self.world.hedges.on {
+            self.on_hedged_send(req, class);
+        }
         self.send(self.me, instance, EventKind::Request(req));
     }
 
@@ -682,6 +685,57 @@ impl Ctx<'_> {
         (r.origin, r.detail) = (node, crate::world::metrics::failure::FAILED_FAST);
         self.world.queue.push(self.now, Event::new(self.me, EventKind::Response(req)));
         false
+    }
+
+    /// A call leaves while some hop is hedged: if its hop is, count it and, unless it is
+    /// its hop's last copy, wake its caller after the hop's `after` to send another.
+    #[cold]
+    fn on_hedged_send(&mut self, req: RequestId, class: ClassId) {
+        let r = self.requests.get(req).expect("live");
+        let hedges = &mut self.world.hedges;
+        let Some(hop) = hedges.hop(class.index(), r.node).filter(|_| r.parent.is_some()) else { return };
+        let rank = hedges.rank(req);
+        let h = &mut hedges.hops[hop];
+        if rank == 0 {
+            h.calls += 1;
+        } else {
+            h.sent += 1;
+        }
+        if rank < h.max
+            && let Some(after) = hedges.after(hop, self.me)
+        {
+            self.world.queue.push(self.now + after, Event::new(self.me, EventKind::Hedge(req)));
+        }
+    }
+
+    /// Sends a copy of `call`, which has waited its hop's `after` unanswered, through the
+    /// service's routing (round robin moves on to another instance). The copy is the
+    /// same call to the parent, which still waits for one answer; the first answer wins
+    /// (the engine abandons the others). Each copy books into a ledger of its own that
+    /// starts with what the call had booked, so the winner's is the critical path.
+    pub(crate) fn hedge(&mut self, call: RequestId) {
+        let now = self.now;
+        let o = self.requests.get_mut(call).expect("a hedged call is live");
+        let phase = o.phase;
+        book(self.metrics, call, o, now, phase);
+        let o = *o;
+        let mut copy = self.new_call(o.class, o.node, o.op, o.key, o.user, o.parent);
+        copy.min_version = o.min_version;
+        copy.serial = o.serial;
+        let id = self.requests.insert(copy);
+        if o.ledger != NO_LEDGER {
+            self.metrics.attribution.open(id, o.class);
+            if o.ledger == call {
+                self.metrics.attribution.merge(call, id);
+            } else {
+                // The call's time so far is in its parent's ledger already.
+                self.metrics.attribution.open(call, o.class);
+                self.requests.get_mut(call).expect("live").ledger = call;
+            }
+            self.requests.get_mut(id).expect("live").ledger = id;
+        }
+        self.world.hedges.pair(call, id);
+        self.route_call(id);
     }
 
     /// A call leaves for `instance` while it may be traced or recorded.

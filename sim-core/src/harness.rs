@@ -230,7 +230,10 @@ impl Harness {
                     EventKind::Ping { token, .. } => Ask::Ping { token },
                     EventKind::Pong { token, healthy } => Ask::Pong { token, healthy },
                     EventKind::Message { token, .. } => Ask::Message { token },
-                    EventKind::Start | EventKind::Fault(_) => unreachable!("only the engine schedules these"),
+                    // A harness drives models whose hops are not hedged.
+                    EventKind::Start | EventKind::Fault(_) | EventKind::Hedge(_) => {
+                        unreachable!("only the engine schedules these")
+                    }
                 };
                 Asked { at: s.time, to: self.name(s.event.target()).to_string(), what }
             })

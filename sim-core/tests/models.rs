@@ -1095,3 +1095,57 @@ path = ["gateway"]
         assert!((4_800..5_200).contains(&open), "{open} admitted open in 5 s at 1,000 a second");
     }
 }
+/// A hedging caller's state, with no engine: its percentile of a hop's latency, and the
+/// ring of a call's copies that the first answer breaks.
+mod hedging {
+    use sim_core::kernel::ids::{ComponentId, RequestId};
+    use sim_core::world::hedge::{Hedges, LatencyHistogram, SAMPLES_MIN};
+    use sim_core::{Model, SimDuration};
+
+    fn id(slot: u32) -> RequestId {
+        RequestId { slot, generation: 7 }
+    }
+
+    #[test]
+    fn the_percentile_comes_after_enough_samples_and_is_within_an_eighth() {
+        let mut h = LatencyHistogram::default();
+        // 1..=1000 ms, each once: p95 is 950 ms, p50 500 ms.
+        for ms in 1..=1000u64 {
+            assert_eq!(h.after().is_some(), ms > u64::from(SAMPLES_MIN), "after {} samples", ms - 1);
+            h.record(SimDuration::from_millis(ms), 95);
+        }
+        for (p, want) in [(95u8, 950.0), (50, 500.0), (99, 990.0)] {
+            let got = h.percentile(p).as_secs_f64() * 1e3;
+            assert!(got >= want && got <= want * 1.125, "p{p}: {got} ms, want {want} ms");
+        }
+        let cached = h.after().unwrap().as_secs_f64() * 1e3;
+        assert!((950.0..=950.0 * 1.125).contains(&cached), "{cached}");
+    }
+
+    #[test]
+    fn the_first_answer_takes_the_ring_and_names_the_other_copies() {
+        let model = super::model(
+            "[workload]\narrival = \"poisson\"\nrate = 10\n[[components]]\nid = \"api\"\nkind = \"server\"\nservice = \"1ms\"\n[[components]]\nid = \"leaf\"\nkind = \"server\"\nservice = \"1ms\"\n[[links]]\nbetween = [\"clients\", \"api\"]\n[[links]]\nbetween = [\"api\", \"leaf\"]\n\
+             [[classes]]\nname = \"c\"\npath = [\"api\", \"leaf\"]\n[classes.hops.leaf]\nhedge = { after = \"5ms\", max = 2 }\n",
+        );
+        let mut h = Hedges::new(&model);
+        assert!(h.on);
+        assert_eq!(h.hop(0, 0), None, "the client's call to api is not hedged");
+        let hop = h.hop(0, 1).expect("api's call to leaf is");
+        assert_eq!(h.after(hop, ComponentId(1)), Some(SimDuration::from_millis(5)));
+        h.pair(id(1), id(2));
+        h.pair(id(2), id(3));
+        assert_eq!([h.rank(id(1)), h.rank(id(2)), h.rank(id(3))], [0, 1, 2]);
+        let (others, was_copy) = h.take(id(2));
+        assert!(was_copy);
+        let mut others: Vec<u32> = others.iter().flatten().map(|r| r.slot).collect();
+        others.sort();
+        assert_eq!(others, [1, 3]);
+        assert_eq!(h.take(id(1)), ([None; 3], false), "the ring is gone");
+        // A slot reused by another request (another generation) is not linked.
+        h.pair(id(4), id(5));
+        assert_eq!(h.rank(RequestId { slot: 5, generation: 8 }), 0);
+        let plain = Model { classes: Vec::new(), ..model };
+        assert!(!Hedges::new(&plain).on);
+    }
+}

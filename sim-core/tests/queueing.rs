@@ -58,6 +58,7 @@ fn mmc(lambda: f64, mu: f64, c: u32, customers: f64) -> Model {
             timeout: None,
             retry: None,
             low_priority: false,
+            hedges: vec![],
         }],
         keyspaces: vec![],
         breakers: vec![],

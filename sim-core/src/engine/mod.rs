@@ -303,6 +303,9 @@ impl Simulation {
                 if self.world.breakers.any() {
                     self.on_breaker_result(now, t, &c, c.outcome);
                 }
+                if self.world.hedges.on {
+                    self.on_hedged_answer(now, t, id, &c);
+                }
                 if let Some(parent) = c.parent {
                     self.on_call_answered(now, t, id, &c, parent);
                 }
@@ -324,6 +327,9 @@ impl Simulation {
                     self.metrics.spans.on_end(id, now, Outcome::TimedOut.name());
                 }
                 let timed_out = *c;
+                if self.world.hedges.on {
+                    let _ = self.abandon_copies(now, id, None);
+                }
                 let mut result = timed_out.ended(id, Outcome::TimedOut);
                 (result.origin, result.detail) = (origin, detail);
                 if timed_out.holder == Holder::Lost {
@@ -347,6 +353,16 @@ impl Simulation {
                     return;
                 }
                 Input::ChildDone(result)
+            }
+            EventKind::Hedge(id) => {
+                let Some(c) = self.requests.get(id) else { return };
+                let unanswered = c.outcome == Outcome::Pending && !c.abandoned;
+                let waits = c.parent.and_then(|p| self.requests.get(p)).is_some_and(|p| p.holder == Holder::At(t));
+                if down || !unanswered || !waits || c.caller != t || c.caller_epoch != self.world.epoch[i] {
+                    return;
+                }
+                Ctx::new(now, t, &mut self.rngs[i], &mut self.requests, &mut self.metrics, &mut self.world).hedge(id);
+                return;
             }
             EventKind::Ping { from, token } => {
                 // A crashed process's host refuses the connection: the probe fails at once.
@@ -432,6 +448,49 @@ impl Simulation {
         if let Some(state) = self.world.breakers.on_result(caller, service, now, c.created, failed) {
             self.world.notes.push(Note { time: now, component: caller, kind: NoteKind::Breaker(service, state) });
         }
+    }
+
+    /// `caller` heard the answer to call `id` while some hop is hedged: if its hop is, the
+    /// caller abandons the call's other copies and measures the hop's latency from the
+    /// first copy's send. When a copy won, that is less than the first copy's own latency,
+    /// but more than `after`, so the percentile `after` is drawn from stays the hop's own,
+    /// not the lower one hedging gives (which would hedge more and more calls).
+    #[cold]
+    fn on_hedged_answer(&mut self, now: SimTime, caller: ComponentId, id: RequestId, c: &Request) {
+        let Some(hop) = self.world.hedges.hop(c.class.index(), c.node).filter(|_| c.parent.is_some()) else { return };
+        let first = self.abandon_copies(now, id, Some(hop)).min(c.created);
+        self.world.hedges.record(hop, caller, now - first);
+    }
+
+    /// Call `id` ended first among its copies (answered on `hop`, or timed out): the others
+    /// are abandoned, and whoever answers them frees them (one the network lost, now).
+    /// Their time no longer counts for the root. Returns when the earliest of them was
+    /// sent (`now` if none is left).
+    #[cold]
+    fn abandon_copies(&mut self, now: SimTime, id: RequestId, answered_on: Option<usize>) -> SimTime {
+        let (others, was_copy) = self.world.hedges.take(id);
+        if let Some(hop) = answered_on {
+            self.world.hedges.hops[hop].won += u64::from(was_copy);
+        }
+        let mut first = now;
+        for other in others.into_iter().flatten() {
+            let Some(r) = self.requests.get_mut(other) else { continue };
+            first = first.min(r.created);
+            if r.abandoned {
+                continue;
+            }
+            r.ledger = crate::world::metrics::attribution::NO_LEDGER;
+            if self.metrics.spans.live() {
+                self.metrics.spans.on_end(other, now, "abandoned");
+            }
+            if r.holder == Holder::Lost {
+                self.requests.remove(other);
+            } else {
+                self.requests.get_mut(other).expect("live").abandoned = true;
+                self.metrics.series.abandoned += 1;
+            }
+        }
+        first
     }
 
     /// Where a timed-out call `id` was stuck: following each waiting call to the call it

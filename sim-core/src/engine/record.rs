@@ -24,7 +24,7 @@ impl Simulation {
         let down = self.world.down[i];
         let kind = event.kind();
         let facts = match kind {
-            EventKind::Request(id) | EventKind::Response(id) | EventKind::Timeout(id) => {
+            EventKind::Request(id) | EventKind::Response(id) | EventKind::Timeout(id) | EventKind::Hedge(id) => {
                 self.requests.get(id).map(|r| Facts {
                     serial: u64::from(r.serial),
                     class: r.class,

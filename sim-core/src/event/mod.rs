@@ -94,6 +94,8 @@ pub enum EventKind {
     Response(RequestId),
     /// The caller's patience for this call ran out.
     Timeout(RequestId),
+    /// A hedged call has waited its hop's `after`: the caller may send a copy.
+    Hedge(RequestId),
     /// A health probe; the engine answers it for a live target.
     Ping {
         from: ComponentId,
@@ -164,6 +166,7 @@ impl Event {
             EventKind::Request(r) => (EventTag::Request, r.slot, r.generation),
             EventKind::Response(r) => (EventTag::Response, r.slot, r.generation),
             EventKind::Timeout(r) => (EventTag::Timeout, r.slot, r.generation),
+            EventKind::Hedge(r) => (EventTag::Hedge, r.slot, r.generation),
             EventKind::Ping { from, token } => (EventTag::Ping, token, from.0),
             EventKind::Pong { token, healthy } => (EventTag::Pong, token, u32::from(healthy)),
             EventKind::Message { from, token } => (EventTag::Message, token, from.0),
@@ -202,6 +205,7 @@ impl Event {
             EventTag::Pong => EventKind::Pong { token: payload, healthy: extra != 0 },
             EventTag::Message => EventKind::Message { from: ComponentId(extra), token: payload },
             EventTag::Fault => EventKind::Fault(payload),
+            EventTag::Hedge => EventKind::Hedge(request),
         }
     }
 }

@@ -31,6 +31,7 @@ pub enum EventTag {
     Pong,
     Message,
     Fault,
+    Hedge,
 }
 
 impl EventTag {
@@ -47,6 +48,7 @@ impl EventTag {
             6 => EventTag::Pong,
             7 => EventTag::Message,
             8 => EventTag::Fault,
+            9 => EventTag::Hedge,
             _ => unreachable!("event tag {i} out of range"),
         }
     }
@@ -62,6 +64,7 @@ impl EventTag {
             EventTag::Pong => "pong",
             EventTag::Message => "message",
             EventTag::Fault => "fault",
+            EventTag::Hedge => "hedge",
         }
     }
 }

@@ -8,6 +8,7 @@ pub mod cdn;
 pub mod cost;
 pub mod database;
 pub mod fault_span;
+pub mod hedge;
 pub mod load_balancer;
 pub mod object_store;
 pub mod queue;
@@ -181,13 +182,18 @@ impl Model {
         })
     }
 
-    /// Whether anything in the model tells users apart (client-hash balancing, local
-    /// sessions, each user's own writes). If nothing does, clients skip drawing a user id.
     /// Whether any caller retries: the report then counts attempts and wasted work.
     pub fn uses_retries(&self) -> bool {
         self.classes.iter().any(|c| c.retry.is_some())
     }
 
+    /// Whether any hop is hedged: the report then counts hedges and wasted work.
+    pub fn uses_hedges(&self) -> bool {
+        self.classes.iter().any(|c| !c.hedges.is_empty())
+    }
+
+    /// Whether anything in the model tells users apart (client-hash balancing, local
+    /// sessions, each user's own writes). If nothing does, clients skip drawing a user id.
     pub fn uses_user_ids(&self) -> bool {
         self.has_versioned_data()
             || self.components.iter().any(|c| match &c.model {
@@ -285,6 +291,8 @@ pub struct ClassSpec {
     pub retry: Option<retry::RetrySpec>,
     /// `priority = "low"`: shed before the other classes when a server sheds load.
     pub low_priority: bool,
+    /// Hops whose calls are hedged (empty: none are).
+    pub hedges: Vec<hedge::HedgeSpec>,
 }
 
 impl ClassSpec {

@@ -53,6 +53,22 @@ pub struct ClassReport {
     /// The client's retries of this class's calls (absent without a retry policy).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub retry: Option<RetryCounts>,
+    /// What hedging this class's calls did, over its hedged hops (absent if none is).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hedge: Option<HedgeCounts>,
+}
+
+/// What a class's hedged hops did, over the whole run.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct HedgeCounts {
+    /// The callees whose calls are hedged.
+    pub hops: Vec<String>,
+    /// Calls made (not copies), copies sent, and copies whose answer came first.
+    pub calls: u64,
+    pub sent: u64,
+    pub won: u64,
+    /// Calls reaching the callees per call made (1.05: hedging added 5% load).
+    pub extra_load: f64,
 }
 
 /// What a retry policy did, over the whole run.

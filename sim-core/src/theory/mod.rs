@@ -132,6 +132,15 @@ fn populations(model: &Model) -> Vec<Population> {
                                 model.classes[k.index()].name
                             )
                         })
+                    })
+                    .or_else(|| {
+                        let hedging = spec.class_weights.iter().find(|(k, _)| !model.classes[k.index()].hedges.is_empty());
+                        hedging.map(|(k, _)| {
+                            format!(
+                                "class `{}` hedges its calls: a copy goes out once a call is slower than a wait, and the first answer wins, a minimum the twin does not predict",
+                                model.classes[k.index()].name
+                            )
+                        })
                     });
                 Some(Population {
                     name: model.services[c.service.index()].name.clone(),

@@ -133,6 +133,14 @@ impl Simulation {
             (EventKind::Timeout(_), ..) => {
                 format!("{me}: a call's timeout passed after the call had ended: nothing to do")
             }
+            (EventKind::Hedge(_), Some(f), _) => format!(
+                "{my} call to {} for {} has waited its hedge delay: a copy may go out",
+                self.node_service(f.class, f.node),
+                req(&f)
+            ),
+            (EventKind::Hedge(_), None, _) => {
+                format!("{me}: a hedge delay passed after the call had ended: nothing to do")
+            }
             (EventKind::Ping { from, .. }, _, Fate::TargetDown) => {
                 format!("{} health probe found {me} down: it fails", possessive(name(from)))
             }

@@ -233,6 +233,28 @@ impl Simulation {
     }
 
     /// A class's latency split by service and phase, for the mean and for the tail.
+    /// Class `ci`'s hedged hops summed: calls, copies, copies that won, the extra load.
+    fn hedge_counts(&self, ci: usize, spec: &crate::model::ClassSpec) -> Option<crate::report::HedgeCounts> {
+        if spec.hedges.is_empty() {
+            return None;
+        }
+        let h = &self.world.hedges;
+        let mut seen = Vec::new();
+        let mut counts = crate::report::HedgeCounts::default();
+        for (n, node) in spec.flow.iter().enumerate() {
+            if let Some(hop) = h.hop(ci, n as u16).filter(|hop| !seen.contains(hop)) {
+                seen.push(hop);
+                counts.hops.push(self.model.services[node.service.index()].name.clone());
+                counts.calls += h.hops[hop].calls;
+                counts.sent += h.hops[hop].sent;
+                counts.won += h.hops[hop].won;
+            }
+        }
+        counts.extra_load =
+            if counts.calls > 0 { (counts.calls + counts.sent) as f64 / counts.calls as f64 } else { 0.0 };
+        Some(counts)
+    }
+
     fn time_split(&self, class: ClassId, m: &crate::world::metrics::ClassMetrics) -> TimeSplit {
         let flow = &self.model.classes[class.index()].flow;
         let by_service = |split: &crate::world::metrics::attribution::Split| -> Vec<HopTime> {
@@ -409,6 +431,7 @@ impl Simulation {
                             0.0
                         },
                     }),
+                    hedge: self.hedge_counts(ci, spec),
                 },
             );
         }

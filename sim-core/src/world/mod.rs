@@ -7,6 +7,7 @@
 pub mod breaker;
 pub mod consistency;
 pub mod db_group;
+pub mod hedge;
 pub mod metrics;
 pub mod network;
 pub mod notes;
@@ -58,6 +59,8 @@ pub struct World {
     pub services: Vec<ServiceState>,
     pub(crate) flows: Vec<Vec<FlowNode>>,
     pub(crate) timeouts: Vec<Option<SimDuration>>,
+    /// Hedged hops and their callers' state (off unless a hop is hedged).
+    pub(crate) hedges: hedge::Hedges,
     /// Services that store versioned data (databases, caches): reads from them are judged
     /// for staleness, writes acknowledged by them update the oracle.
     pub versioned: Vec<bool>,
@@ -166,6 +169,7 @@ impl World {
             services: model.services.iter().map(ServiceState::new).collect(),
             flows: model.classes.iter().map(|c| c.flow.clone()).collect(),
             timeouts: model.classes.iter().map(|c| c.timeout).collect(),
+            hedges: hedge::Hedges::new(model),
             versioned: model
                 .services
                 .iter()

@@ -100,7 +100,7 @@ pub struct Metrics {
     /// The last events processed, for the event inspector (off unless asked for).
     pub log: event_log::EventLog,
     /// Per instance, after the warm-up: ns spent serving calls whose callers had already
-    /// given up (kept only when some caller retries; empty otherwise).
+    /// given up (kept only when some caller retries or hedges; empty otherwise).
     pub wasted_ns: Vec<u64>,
 }
 
@@ -118,7 +118,11 @@ impl Metrics {
             connection: (0..model.classes.len()).map(|c| model.is_connection_class(ClassId(c as u16))).collect(),
             spans: spans::Tracer::default(),
             log: event_log::EventLog::default(),
-            wasted_ns: if model.uses_retries() { vec![0; model.components.len()] } else { Vec::new() },
+            wasted_ns: if model.uses_retries() || model.uses_hedges() {
+                vec![0; model.components.len()]
+            } else {
+                Vec::new()
+            },
         }
     }
 
