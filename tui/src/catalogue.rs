@@ -9,7 +9,7 @@ pub const GROUPS: [(&str, &str); 6] = [
     ("zero to millions", "Zero to millions: twelve stages"),
     ("lessons", "Focused lessons"),
     ("cap", "CAP: partitions and consistency"),
-    ("resilience", "Resilience: overload, retries, breakers, limits, the tail"),
+    ("resilience", "Resilience under overload"),
     ("queueing", "Queueing theory"),
 ];
 
