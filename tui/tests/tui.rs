@@ -781,3 +781,27 @@ fn the_topology_and_the_instance_detail_show_slow_dependency_breaker_s_breakers_
     let detail = h.render(160, 48).backend().to_string();
     assert!(detail.contains("circuit breakers") && detail.contains("⚡ open"), "{detail}");
 }
+
+/// The retry storm on screen: before the trigger the clients' retries add nothing to web
+/// ("1.0x", dim); after it, each user request makes about three calls ("↻ 3.", red), and
+/// the why panel says a budget, not only more instances, lets web drain.
+#[test]
+fn the_topology_shows_the_load_a_retry_storm_adds_and_the_why_panel_names_the_cure() {
+    let mut h = Harness::new();
+    h.open("retry-storm");
+    h.keys(" ");
+    h.play_for(20);
+    h.keys(" ");
+    let before = h.render(160, 48).backend().to_string();
+    assert!(before.contains("↻ 1.0x calls (retries)"), "{before}");
+    h.keys(" ");
+    h.play_for(40);
+    h.keys(" ");
+    let after = h.render(160, 48).backend().to_string();
+    let x: f64 = after.split("↻ ").nth(1).and_then(|s| s.split('x').next()).unwrap().parse().unwrap();
+    assert!(x > 2.5, "web gets {x} calls a request in the storm: {after}");
+    insta::assert_snapshot!("retry_storm_160x48", h.render(160, 48).backend());
+    h.keys("5");
+    let why = h.render(160, 48).backend().to_string();
+    assert!(why.contains("Most of that load is retries"), "{why}");
+}
