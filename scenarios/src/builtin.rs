@@ -2,7 +2,7 @@
 //! binary so `scalelab run mm1` works anywhere, and printable with `scalelab show`.
 
 /// (name, file text) of every built-in scenario, in the order `scalelab list` shows them.
-pub const BUILTIN: [(&str, &str); 40] = [
+pub const BUILTIN: [(&str, &str); 41] = [
     ("mm1", include_str!("../builtin/mm1.toml")),
     ("mmc", include_str!("../builtin/mmc.toml")),
     ("pixelcraft-100", include_str!("../builtin/pixelcraft-100.toml")),
@@ -43,6 +43,7 @@ pub const BUILTIN: [(&str, &str); 40] = [
     ("lifo-vs-fifo", include_str!("../builtin/lifo-vs-fifo.toml")),
     ("gateway-shared-limiter", include_str!("../builtin/gateway-shared-limiter.toml")),
     ("gateway-shared-limiter-closed", include_str!("../builtin/gateway-shared-limiter-closed.toml")),
+    ("pixelcraft-1m-limits", include_str!("../builtin/pixelcraft-1m-limits.toml")),
 ];
 
 /// The scenario `scalelab run` uses when none is named: the question scalelab exists to
