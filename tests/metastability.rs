@@ -1,7 +1,7 @@
 //! Issue #18's metastability maps: `retry-storm` swept over load and trigger length, with
 //! and without each mitigation. The plain storm's map has a sharp boundary (a cell is DOWN
 //! and every cell with more load or a longer trigger is too); a retry budget recovers in every
-//! cell; a breaker and LIFO shedding shrink the vulnerable region; jittered backoff alone
+//! cell, and so do a breaker and adaptive LIFO; jittered backoff alone
 //! barely does (jitter breaks up synchronized waves; this storm is sustained by the load the
 //! retries add, which jitter does not remove).
 
@@ -60,6 +60,9 @@ fn the_plain_storm_has_a_sharp_boundary_and_every_mitigation_shrinks_its_region(
     // region by little (measured: one cell of 29).
     let breaker = down_cells(&variant("retry-storm-breaker.toml"));
     assert!(breaker.is_empty(), "with a breaker: {breaker:?}");
+    // Adaptive LIFO serves the newest calls, whose callers still wait, so goodput returns.
+    let lifo = down_cells(&variant("retry-storm-lifo.toml"));
+    assert!(lifo.is_empty(), "with adaptive LIFO: {lifo:?}");
     let jitter = down_cells(&variant("retry-storm-jitter.toml"));
     assert!(jitter.is_subset(&plain) && jitter.len() < plain.len(), "jitter {jitter:?} vs plain {plain:?}");
 }
