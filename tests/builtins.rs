@@ -4,42 +4,42 @@
 mod common;
 use std::process::Command;
 
+/// Read from the seed-1 golden reports, which tests/golden.rs keeps equal to fresh runs
+/// (the next test checks that a default run is that run).
 #[test]
 fn every_builtin_meets_its_expectations() {
     for (name, _) in scenarios::builtin::BUILTIN {
-        let o = Command::new(env!("CARGO_BIN_EXE_scalelab")).args(["run", name, "--json"]).output().expect("runs");
-        let report: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let report = common::golden(name);
         let verdicts = report["expectations"].as_array().expect("an expectations list");
         assert!(!verdicts.is_empty(), "{name} states what its lesson predicts");
         for v in verdicts {
             assert_eq!(v["passed"], true, "{name}: {} (actual {})", v["expr"], v["actual"]);
         }
-        assert_eq!(o.status.code(), Some(0), "{name}");
     }
 }
 
-/// `scalelab show NAME` prints a file that runs to the same report as the built-in.
+/// `scalelab show NAME` prints a file that validates and runs, with no flags, to the
+/// built-in's seed-1 report, exiting 0 (its expectations hold).
 #[test]
 fn every_builtin_shown_as_a_file_runs_to_the_same_report() {
-    let dir = std::env::temp_dir().join(format!("scalelab-show-{}", std::process::id()));
+    let dir = common::fresh_dir("show");
     std::fs::create_dir_all(&dir).unwrap();
-    let run = |target: &str| {
-        let o = Command::new(env!("CARGO_BIN_EXE_scalelab")).args(["run", target, "--json"]).output().expect("runs");
-        let mut v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("JSON");
-        let obj = v.as_object_mut().unwrap();
-        obj.remove("wall_seconds");
-        obj.remove("events_per_second");
-        v
-    };
-    for (name, _) in scenarios::builtin::BUILTIN {
+    let names: Vec<&str> = scenarios::builtin::BUILTIN.iter().map(|(name, _)| *name).collect();
+    common::on_two_threads(&names, |&name| {
         let shown = Command::new(env!("CARGO_BIN_EXE_scalelab")).args(["show", name]).output().expect("shows");
         let path = dir.join(format!("{name}.toml"));
         std::fs::write(&path, &shown.stdout).unwrap();
         let path = path.to_str().unwrap();
         let validated = Command::new(env!("CARGO_BIN_EXE_scalelab")).args(["validate", path]).output().unwrap();
         assert_eq!(String::from_utf8_lossy(&validated.stdout), "ok\n", "{name}");
-        assert_eq!(run(name), run(path), "{name}: the file and the built-in differ");
-    }
+        let o = Command::new(env!("CARGO_BIN_EXE_scalelab")).args(["run", path, "--json"]).output().expect("runs");
+        assert_eq!(o.status.code(), Some(0), "{name}: {}", String::from_utf8_lossy(&o.stderr));
+        let mut run: serde_json::Value = serde_json::from_slice(&o.stdout).expect("JSON");
+        let obj = run.as_object_mut().unwrap();
+        obj.remove("wall_seconds");
+        obj.remove("events_per_second");
+        assert!(run == common::golden(name), "{name}: the file's run differs from the built-in's");
+    });
 }
 
 /// Item 3: today's PixelCraft under the 1M-user load fails where the seed says (the one
@@ -47,7 +47,7 @@ fn every_builtin_shown_as_a_file_runs_to_the_same_report() {
 /// the scaled design under the same load.
 #[test]
 fn pixelcraft_at_1m_breaks_at_the_web_server_and_the_scaled_design_holds() {
-    let (small, scaled) = (common::report("pixelcraft-100-at-1m", &[]), common::report("pixelcraft-1m", &[]));
+    let (small, scaled) = (common::golden("pixelcraft-100-at-1m"), common::golden("pixelcraft-1m"));
     let util = |r: &serde_json::Value, id: &str| r["components"][id]["utilization"].as_f64().unwrap();
     assert!(util(&small, "web") > 0.99, "the web server saturates");
     let others = ["mongo"].map(|id| util(&small, id));
@@ -70,7 +70,7 @@ fn pixelcraft_at_1m_breaks_at_the_web_server_and_the_scaled_design_holds() {
 /// Item 3: the scaled design's bill, line by line against the seed's table (~$2,100).
 #[test]
 fn pixelcraft_1m_costs_the_seeds_table_line_by_line() {
-    let cost = &common::report("pixelcraft-1m", &[])["cost"];
+    let cost = &common::golden("pixelcraft-1m")["cost"];
     let seed = [
         ("web", 200.0),
         ("ws", 120.0),
@@ -98,7 +98,7 @@ fn pixelcraft_1m_costs_the_seeds_table_line_by_line() {
 /// whose writes are slower.
 #[test]
 fn the_checker_finds_writes_lost_in_an_async_failover_and_none_in_a_sync_one() {
-    let (a, s) = (common::report("failover-async", &[]), common::report("failover-sync", &[]));
+    let (a, s) = (common::golden("failover-async"), common::golden("failover-sync"));
     let lost = |r: &serde_json::Value| r["consistency"]["orders"]["lost_writes"].as_u64().unwrap();
     let db_count = a["components"]["db-1"]["lost_writes"].as_f64().unwrap() as u64;
     assert!(lost(&a) > 10 && lost(&a) <= db_count, "checker {} vs the database's own {db_count}", lost(&a));
@@ -164,11 +164,7 @@ fn every_builtin_guided_step_fires_in_order_before_its_run_ends() {
 /// web one Redis round trip (0.6 ms on the wire, 0.5 ms in Redis) and nothing on the bill.
 #[test]
 fn pixelcraft_1m_limits_stops_the_scrapers_for_one_redis_round_trip_a_request() {
-    let golden = |name: &str| -> serde_json::Value {
-        let path = format!("{}/tests/golden/{name}-1.json", env!("CARGO_MANIFEST_DIR"));
-        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
-    };
-    let (plain, limited) = (golden("pixelcraft-1m"), golden("pixelcraft-1m-limits"));
+    let (plain, limited) = (common::golden("pixelcraft-1m"), common::golden("pixelcraft-1m-limits"));
     let class = |r: &serde_json::Value, c: &str, field: &str| r["classes"][c].pointer(field).unwrap().as_f64().unwrap();
     let redis_ms = |r: &serde_json::Value, c: &str| -> f64 {
         let hops = r["classes"][c]["time_split"]["mean"].as_array().unwrap();

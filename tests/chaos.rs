@@ -279,19 +279,7 @@ fn a_run_that_stays_degraded_fails_recovers_and_shrinks_to_one_trigger() {
     assert!(stderr.contains("degraded after the last fault ended at") || stderr.contains("healthy again only"));
     assert!(stderr.contains("(recover_within 30 s)"), "{stderr}");
     assert!(stderr.contains("shrunk from 2 faults to 1") || stderr.contains("shrunk from 3 faults to 1"), "{stderr}");
-    let shrunk: Vec<PathBuf> = std::fs::read_dir(&out)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.to_str().unwrap().ends_with("-shrunk.toml"))
-        .collect();
-    assert_eq!(shrunk.len() as u64, failures);
-    for f in &shrunk {
-        let text = std::fs::read_to_string(f).unwrap();
-        assert_eq!(text.matches("start_ms").count(), 1, "the trigger alone: {}", f.display());
-        let r = common::scalelab(&["replay", f.to_str().unwrap()]);
-        let replayed = String::from_utf8_lossy(&r.stdout);
-        assert!(replayed.contains("recovers failed") && replayed.contains("reproduced"), "{replayed}");
-    }
+    common::assert_each_failure_shrunk_to_one_fault(&out, failures, "recovers");
 }
 
 /// The same spikes against the same server (at 60%) with a short queue and a timeout:

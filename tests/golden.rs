@@ -3,6 +3,7 @@
 //! fields. A change that moves a run must say so: re-bless with `SCALELAB_BLESS=1 cargo
 //! test --release --test golden` and name the change and why in the commit.
 
+mod common;
 use serde_json::Value;
 use std::path::PathBuf;
 use std::process::Command;
@@ -65,23 +66,7 @@ fn every_builtin_report_matches_the_committed_one_at_seeds_1_and_2() {
     let bless = std::env::var_os("SCALELAB_BLESS").is_some();
     let jobs: Vec<(&str, u64)> =
         scenarios::builtin::BUILTIN.iter().flat_map(|(name, _)| SEEDS.map(|s| (*name, s))).collect();
-    // Two threads: the runs are separate processes, and CI has two cores.
-    let next = std::sync::atomic::AtomicUsize::new(0);
-    let results = std::sync::Mutex::new(Vec::new());
-    std::thread::scope(|s| {
-        for _ in 0..2 {
-            s.spawn(|| {
-                loop {
-                    let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                    let Some(&(name, seed)) = jobs.get(i) else { break };
-                    let r = report(name, seed);
-                    results.lock().unwrap().push((name, seed, r));
-                }
-            });
-        }
-    });
-    let mut results = results.into_inner().unwrap();
-    results.sort_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
+    let results = common::on_two_threads(&jobs, |&(name, seed)| (name, seed, report(name, seed)));
     let mut failures = Vec::new();
     for (name, seed, now) in results {
         let path = golden_dir().join(format!("{name}-{seed}.json"));

@@ -104,17 +104,5 @@ fn chaos_finds_storms_only_without_the_budget_and_shrinks_each_to_its_trigger_al
     let failures = s["failures"].as_u64().unwrap();
     assert!(failures >= 5, "{failures} of 20 runs stay degraded");
     assert_eq!(s["by_invariant"]["recovers"].as_u64(), Some(failures));
-    let shrunk: Vec<_> = std::fs::read_dir(&out)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.to_str().unwrap().ends_with("-shrunk.toml"))
-        .collect();
-    assert_eq!(shrunk.len() as u64, failures);
-    for f in &shrunk {
-        let text = std::fs::read_to_string(f).unwrap();
-        assert_eq!(text.matches("start_ms").count(), 1, "the trigger alone: {text}");
-        let r = common::scalelab(&["replay", f.to_str().unwrap()]);
-        let replayed = String::from_utf8_lossy(&r.stdout);
-        assert!(replayed.contains("recovers failed") && replayed.contains("reproduced"), "{replayed}");
-    }
+    common::assert_each_failure_shrunk_to_one_fault(&out, failures, "recovers");
 }
