@@ -240,6 +240,18 @@ pub fn render(s: &Scenario, r: &Report) -> String {
         num(c.total_usd_month),
         lines.join(", "),
     );
+    if let Some(wasted) = c.wasted_usd_month.filter(|&w| w >= 0.5) {
+        let by: Vec<String> = (c.wasted_by_component.iter())
+            .filter(|(_, v)| **v >= 0.5)
+            .map(|(k, v)| format!("{k} ${}", num(*v)))
+            .collect();
+        let _ = writeln!(
+            o,
+            "            ${} of it paid for work whose callers had given up ({})",
+            num(wasted),
+            by.join(", ")
+        );
+    }
     let _ = writeln!(
         o,
         "revenue     break even at {} paying users at $1/month or {} at $10; under 20% of revenue: {} or {}",

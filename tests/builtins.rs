@@ -191,3 +191,24 @@ fn pixelcraft_1m_limits_stops_the_scrapers_for_one_redis_round_trip_a_request() 
     assert!((decided / 300.0 - 850.0).abs() < 20.0, "{decided} counts");
     assert_eq!(plain["cost"]["total_usd_month"], limited["cost"]["total_usd_month"]);
 }
+
+/// Issue #18: the bill shows what wasted work costs: each line times the mean wasted share
+/// of its instances' busy time (retry-storm's abandoned attempts, tail-hedging's losing
+/// copies), and nothing for a design where no caller retries or hedges.
+#[test]
+fn wasted_work_is_priced_as_its_share_of_each_line() {
+    for (name, service) in [("retry-storm", "web"), ("retry-storm-budget", "web"), ("tail-hedging", "leaf")] {
+        let r = common::golden(name);
+        let shares: Vec<f64> = (r["components"].as_object().unwrap().iter())
+            .filter(|(n, _)| *n == service || n.strip_prefix(service).is_some_and(|s| s.starts_with('-')))
+            .map(|(_, c)| c["wasted_share"].as_f64().unwrap_or(0.0))
+            .collect();
+        let share = shares.iter().sum::<f64>() / shares.len() as f64;
+        let line = r["cost"]["by_component"][service].as_f64().unwrap();
+        let wasted = r["cost"]["wasted_by_component"][service].as_f64().unwrap();
+        assert!(share > 0.1 && (wasted - line * share).abs() < 1e-9, "{name}: ${wasted} of ${line} at {share}");
+    }
+    let storm = common::golden("retry-storm");
+    assert!(storm["cost"]["wasted_usd_month"].as_f64().unwrap() > 0.75 * 20.0, "the storm wastes most of web");
+    assert!(common::golden("pixelcraft-1m")["cost"].get("wasted_usd_month").is_none());
+}

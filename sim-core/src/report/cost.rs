@@ -30,6 +30,14 @@ pub struct CostReport {
     pub paying_users_needed: Users,
     /// Paying users to cover the infrastructure at all.
     pub break_even_users: Users,
+    /// Per service, the part of its line that paid for work whose caller had already given
+    /// up (a retried call's abandoned attempt, a hedge's losing copy): the line times the
+    /// wasted share of its busy time, the instances a fleet sized to its load needs for it.
+    /// Absent when no caller retries or hedges.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub wasted_by_component: BTreeMap<String, f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub wasted_usd_month: Option<f64>,
 }
 
 impl CostReport {
@@ -42,7 +50,15 @@ impl CostReport {
             usd_per_million_requests: if per_month > 0.0 { total / per_month } else { 0.0 },
             paying_users_needed: Users { usd_1: (total / 0.2).ceil(), usd_10: (total / 0.2 / 10.0).ceil() },
             break_even_users: Users { usd_1: total.ceil(), usd_10: (total / 10.0).ceil() },
+            wasted_by_component: BTreeMap::new(),
+            wasted_usd_month: None,
         }
+    }
+
+    /// Records `usd` of `service`'s line as paying for wasted work.
+    pub fn add_wasted(&mut self, service: &str, usd: f64) {
+        self.wasted_by_component.insert(service.to_string(), usd);
+        *self.wasted_usd_month.get_or_insert(0.0) += usd;
     }
 }
 

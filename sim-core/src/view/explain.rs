@@ -197,6 +197,9 @@ impl Simulation {
         if let Some(s) = self.retry_sentence(r) {
             out.push(s);
         }
+        if let Some(s) = hedge_sentence(r) {
+            out.push(s);
+        }
         if let Some(s) = self.limiter_sentence(r, e) {
             out.push(s);
         }
@@ -409,9 +412,6 @@ impl Simulation {
         }
     }
 
-    /// The first fault that touches `class`, in words, if any: one on a service of its
-    /// path, or on a service that a class sharing one of its services goes through (a
-    /// slow dependency holds the workers both classes share).
     /// What retries cost, for the class that retried most: calls per request at its first
     /// service, retries refused by a budget, and that service's work for callers who had
     /// given up. Silent when retries added under 5% to the load.
@@ -443,6 +443,7 @@ impl Simulation {
         let share = shares.iter().sum::<f64>() / shares.len().max(1) as f64;
         if share > 0.0 {
             out += &format!("; {:.0}% of {first}'s work was for callers that had given up", 100.0 * share);
+            out += &wasted_usd(r, first);
         }
         out.push('.');
         if c.amplification >= 1.5 && c.refused_by_budget == 0 {
@@ -457,6 +458,9 @@ impl Simulation {
         Some(out)
     }
 
+    /// The first fault that touches `class`, in words, if any: one on a service of its
+    /// path, or on a service that a class sharing one of its services goes through (a
+    /// slow dependency holds the workers both classes share).
     fn fault_on_path(&self, class: &str) -> Option<String> {
         let spec = self.model.classes.iter().find(|c| c.name == class)?;
         let touches =
@@ -751,4 +755,36 @@ fn ms_fmt(ms: f64) -> String {
     } else {
         format!("{ms:.2}")
     }
+}
+
+/// " (about $X of its $Y a month)": the part of `service`'s line that paid for wasted work.
+fn wasted_usd(r: &Report, service: &str) -> String {
+    match (r.cost.wasted_by_component.get(service), r.cost.by_component.get(service)) {
+        (Some(&wasted), Some(&line)) if wasted >= 0.5 => format!(" (about ${wasted:.0} of its ${line:.0} a month)"),
+        _ => String::new(),
+    }
+}
+
+/// What hedging cost, for the class that hedged most: copies sent and won, the extra load,
+/// and the callees' work on losing copies. Silent when no class hedges.
+fn hedge_sentence(r: &Report) -> Option<String> {
+    let (name, h) = (r.classes.iter())
+        .filter_map(|(n, c)| Some((n, c.hedge.as_ref()?)))
+        .max_by(|a, b| a.1.extra_load.total_cmp(&b.1.extra_load))?;
+    let hops = h.hops.join(", ");
+    let mut out = format!(
+        "Hedging sent {} copies of {} {name} calls to {hops} ({:.3}x the calls); {} answered first",
+        thousands(h.sent),
+        thousands(h.calls),
+        h.extra_load,
+        thousands(h.won)
+    );
+    if let [hop] = h.hops.as_slice()
+        && let (Some(&wasted), Some(&line)) = (r.cost.wasted_by_component.get(hop), r.cost.by_component.get(hop))
+        && wasted >= 0.5
+    {
+        out += &format!("; the losing copies' work costs about ${wasted:.0} of {hop}'s ${line:.0} a month");
+    }
+    out.push('.');
+    Some(out)
 }

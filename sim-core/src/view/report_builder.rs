@@ -50,7 +50,24 @@ impl Simulation {
         for (name, usd) in &c.extras {
             lines.insert(name.clone(), *usd);
         }
-        CostReport::from_lines(lines, requests_per_second)
+        // Each instance's wasted share of its busy time, averaged over the service's
+        // instances (an instance that wasted nothing counts as 0).
+        let wasted: Vec<(String, f64)> = (self.model.services.iter())
+            .filter_map(|service| {
+                let shares: Vec<Option<f64>> = (service.instances.iter())
+                    .map(|i| components.get(&self.model.components[i.index()].name)?.wasted_share)
+                    .collect();
+                shares.iter().any(Option::is_some).then(|| {
+                    let mean = shares.iter().flatten().sum::<f64>() / shares.len() as f64;
+                    (service.name.clone(), lines.get(&service.name).copied().unwrap_or(0.0) * mean)
+                })
+            })
+            .collect();
+        let mut report = CostReport::from_lines(lines, requests_per_second);
+        for (service, usd) in wasted {
+            report.add_wasted(&service, usd);
+        }
+        report
     }
 
     /// Instances of service `si` to bill: its count, or the mean number in service when a
