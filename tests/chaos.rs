@@ -279,6 +279,9 @@ fn a_run_that_stays_degraded_fails_recovers_and_shrinks_to_one_trigger() {
     assert!(stderr.contains("degraded after the last fault ended at") || stderr.contains("healthy again only"));
     assert!(stderr.contains("(recover_within 30 s)"), "{stderr}");
     assert!(stderr.contains("shrunk from 2 faults to 1") || stderr.contains("shrunk from 3 faults to 1"), "{stderr}");
+    // A lone spike is shrunk too, in length and size; the message says so, not "1 faults to 1".
+    assert!(stderr.contains("shrunk to the same 1 fault, shorter or milder"), "{stderr}");
+    assert!(!stderr.contains("1 faults"), "{stderr}");
     common::assert_each_failure_shrunk_to_one_fault(&out, failures, "recovers");
 }
 

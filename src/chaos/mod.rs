@@ -338,12 +338,15 @@ impl Saver<'_> {
                     small.display()
                 );
             } else {
-                eprintln!(
-                    "  shrunk from {} faults to {}: scalelab replay {}",
-                    o.faults.len(),
-                    shrunk.faults.len(),
-                    small.display()
-                );
+                let faults = |n: usize| if n == 1 { "1 fault".to_string() } else { format!("{n} faults") };
+                let how = match (o.faults.len(), shrunk.faults.len()) {
+                    _ if shrunk.faults == o.faults => {
+                        format!("no further: {} is the least that fails", faults(o.faults.len()))
+                    }
+                    (a, b) if a == b => format!("to the same {}, shorter or milder", faults(b)),
+                    (a, b) => format!("from {} to {}", faults(a), b),
+                };
+                eprintln!("  shrunk {how}: scalelab replay {}", small.display());
             }
             written.insert(0, small.display().to_string());
         }
