@@ -273,24 +273,7 @@ impl Ctx<'_> {
     #[inline]
     pub fn issue(&mut self, class: ClassId, user: u32, key: u64, min_version: u64) -> Option<RequestId> {
         self.metrics.on_generated(self.now, class);
-        if self.requests.live() >= self.world.in_flight_max as usize {
-            let none = crate::world::request::NO_NODE;
-            self.metrics.on_finished(self.now, class, self.now, Outcome::Shed, none, 0);
-            return None;
-        }
-        let op = self.world.flows[class.index()][0].op;
-        let mut call = self.new_call(class, 0, op, key, user, None);
-        call.min_version = min_version;
-        let serial = self.metrics.spans.next_serial();
-        call.serial = serial as u32;
-        let root = self.requests.insert(call);
-        if self.metrics.spans.armed() {
-            self.metrics.spans.on_root(root, serial, class, self.now);
-        }
-        self.requests.get_mut(root).expect("live").ledger = root;
-        self.metrics.attribution.open(root, class);
-        self.route_call(root);
-        Some(root)
+        self.send_root(class, user, key, min_version, None)
     }
 
     /// Re-sends a root request of `class` that failed (a client's retry): the same user
@@ -307,15 +290,30 @@ impl Ctx<'_> {
         min_version: u64,
         first: SimTime,
     ) -> Option<RequestId> {
+        self.send_root(class, user, key, min_version, Some(first))
+    }
+
+    /// Stores a root call of `class` and sends it to its first service: created now, or at
+    /// `first` for a retry (whose time since then is booked as waiting in that queue).
+    #[inline(always)]
+    fn send_root(
+        &mut self,
+        class: ClassId,
+        user: u32,
+        key: u64,
+        min_version: u64,
+        first: Option<SimTime>,
+    ) -> Option<RequestId> {
+        let created = first.unwrap_or(self.now);
         if self.requests.live() >= self.world.in_flight_max as usize {
             let none = crate::world::request::NO_NODE;
-            self.metrics.on_finished(self.now, class, first, Outcome::Shed, none, 0);
+            self.metrics.on_finished(self.now, class, created, Outcome::Shed, none, 0);
             return None;
         }
         let op = self.world.flows[class.index()][0].op;
         let mut call = self.new_call(class, 0, op, key, user, None);
         call.min_version = min_version;
-        call.created = first;
+        call.created = created;
         let serial = self.metrics.spans.next_serial();
         call.serial = serial as u32;
         let root = self.requests.insert(call);
@@ -324,7 +322,9 @@ impl Ctx<'_> {
         }
         self.requests.get_mut(root).expect("live").ledger = root;
         self.metrics.attribution.open(root, class);
-        self.metrics.attribution.book(root, 0, QUEUE, self.now - first);
+        if let Some(first) = first {
+            self.metrics.attribution.book(root, 0, QUEUE, self.now - first);
+        }
         self.route_call(root);
         Some(root)
     }
