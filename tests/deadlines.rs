@@ -8,16 +8,16 @@ use scenarios::Overrides;
 use sim_core::{SimDuration, Simulation};
 use std::collections::BTreeMap;
 
-const PLAIN: &str = "tests/deadlines/deep-chain.toml";
-const PROPAGATE: &str = "tests/deadlines/deep-chain-propagate.toml";
+const PLAIN: &str = "deep-chain";
+const PROPAGATE: &str = "deep-chain-deadline";
 /// The class's timeout: its root's deadline.
 const DEADLINE_NS: u64 = 300_000_000;
 
-/// Every event of 4 s of `file` about a request: (calls sent, and timeouts fired, that
+/// Every event of 4 s of built-in `file` about a request: (calls sent, and timeouts fired, that
 /// came after their request's deadline, the root's issue plus 300 ms; all of them).
 fn after_deadline(file: &str) -> (usize, usize) {
     let o = Overrides { duration: Some(SimDuration::from_secs(4)), ..Overrides::default() };
-    let s = scenarios::load(&format!("{}/{file}", env!("CARGO_MANIFEST_DIR")), &o).unwrap();
+    let s = scenarios::load(file, &o).unwrap();
     let mut sim = Simulation::new(&s.model, s.seed);
     sim.record_events(usize::MAX >> 8);
     sim.run();
@@ -74,7 +74,7 @@ fn thousands(n: u64) -> String {
     let s = n.to_string();
     let mut out = String::new();
     for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
