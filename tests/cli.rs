@@ -276,6 +276,8 @@ fn each_kind_of_bad_scenario_gets_a_located_error() {
         ("hedge_max_huge", "31:32", "hedge max is 10, outside the accepted range 1 to 3"),
         ("hedge_unknown_percentile", "31:19", "use p50, p90, p95 or p99"),
         ("hedge_after_huge", "31:19", "hedge after is 7200s, outside 1ns to 60s"),
+        ("hop_timeout_huge", "31:11", "hop timeout is 7200s, outside 1ns to 3600s"),
+        ("deadline_unknown", "29:12", "unknown deadline `propagated`"),
     ];
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/bad_scenarios");
     let on_disk = std::fs::read_dir(&dir).unwrap().count();

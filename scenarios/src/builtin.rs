@@ -2,7 +2,7 @@
 //! binary so `scalelab run mm1` works anywhere, and printable with `scalelab show`.
 
 /// (name, file text) of every built-in scenario, in the order `scalelab list` shows them.
-pub const BUILTIN: [(&str, &str); 41] = [
+pub const BUILTIN: [(&str, &str); 43] = [
     ("mm1", include_str!("../builtin/mm1.toml")),
     ("mmc", include_str!("../builtin/mmc.toml")),
     ("pixelcraft-100", include_str!("../builtin/pixelcraft-100.toml")),
@@ -27,6 +27,8 @@ pub const BUILTIN: [(&str, &str); 41] = [
     ("retry-storm-budget", include_str!("../builtin/retry-storm-budget.toml")),
     ("tail-at-scale", include_str!("../builtin/tail-at-scale.toml")),
     ("tail-hedging", include_str!("../builtin/tail-hedging.toml")),
+    ("deep-chain", include_str!("../builtin/deep-chain.toml")),
+    ("deep-chain-deadline", include_str!("../builtin/deep-chain-deadline.toml")),
     ("read-your-writes", include_str!("../builtin/read-your-writes.toml")),
     ("hot-shard", include_str!("../builtin/hot-shard.toml")),
     ("reshard-mod-vs-consistent", include_str!("../builtin/reshard-mod-vs-consistent.toml")),

@@ -93,9 +93,10 @@ const ALIASES: [(&str, &[&str]); 16] = [
     ("cost_usd_month", &["cost", "total_usd_month"]),
 ];
 
-/// Names valid for a class only: its retry and hedging figures (present when it retries or
-/// hedges) and its 429s (the run has none of its own: its `error_rate` leaves them out).
-const CLASS_ALIASES: [(&str, &[&str]); 9] = [
+/// Names valid for a class only: its retry, hedging and deadline figures (present when it
+/// retries, hedges or propagates its deadline) and its 429s (the run has none of its own:
+/// its `error_rate` leaves them out).
+const CLASS_ALIASES: [(&str, &[&str]); 10] = [
     ("attempts", &["retry", "attempts"]),
     ("retries", &["retry", "retries"]),
     ("retries_refused", &["retry", "refused_by_budget"]),
@@ -105,6 +106,7 @@ const CLASS_ALIASES: [(&str, &[&str]); 9] = [
     ("hedges_sent", &["hedge", "sent"]),
     ("hedges_won", &["hedge", "won"]),
     ("hedge_extra_load", &["hedge", "extra_load"]),
+    ("deadline_not_sent", &["deadline", "not_sent"]),
 ];
 
 fn class_alias(name: &str) -> Option<Vec<String>> {

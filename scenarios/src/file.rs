@@ -295,14 +295,21 @@ pub struct ClassFile {
     /// Per callee, how this class's calls to it behave: `[classes.hops.leaf] hedge = {...}`.
     #[serde(default)]
     pub hops: BTreeMap<Spanned<String>, Spanned<HopFile>>,
+    /// `"propagate"`: a call waits at most what its caller has left (default `"none"`).
+    #[serde(default)]
+    pub deadline: Option<Spanned<String>>,
 }
 
-/// A class's calls to one service (`scenarios::hedge` lowers its `hedge`).
+/// A class's calls to one service (`scenarios::hedge` lowers its `hedge`, `scenarios::hop`
+/// its `timeout`).
 #[derive(Deserialize, Debug)]
 #[serde(deny_unknown_fields)]
 pub struct HopFile {
     #[serde(default)]
     pub hedge: Option<Spanned<HedgeFile>>,
+    /// This hop's calls give up after this long instead of the class's timeout.
+    #[serde(default)]
+    pub timeout: Option<Spanned<Value>>,
 }
 
 /// A hedging policy as written: `{ after = "p95", max = 1 }`.

@@ -18,6 +18,7 @@ mod fault_file;
 mod field_override;
 mod file;
 mod hedge;
+mod hop;
 pub mod limits;
 mod lower;
 mod retry;

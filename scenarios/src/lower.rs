@@ -1047,6 +1047,8 @@ fn class(c: &ClassFile, r: &Resolver, v: &Values, errors: &mut Vec<Diagnostic>) 
         },
     };
     let hedges = crate::hedge::lower(c, &flow, r.names, v).map_err(|e| errors.push(e)).ok()?;
+    let hops = crate::hop::lower(c, r.names, v).map_err(|e| errors.push(e)).ok()?;
+    let propagate_deadline = crate::hop::propagates(c).map_err(|e| errors.push(e)).ok()?;
     Some(ClassSpec {
         name: c.name.get_ref().clone(),
         origin: ComponentId(0),
@@ -1056,6 +1058,8 @@ fn class(c: &ClassFile, r: &Resolver, v: &Values, errors: &mut Vec<Diagnostic>) 
         retry,
         low_priority,
         hedges,
+        hops,
+        propagate_deadline,
     })
 }
 

@@ -273,24 +273,7 @@ impl Ctx<'_> {
     #[inline]
     pub fn issue(&mut self, class: ClassId, user: u32, key: u64, min_version: u64) -> Option<RequestId> {
         self.metrics.on_generated(self.now, class);
-        if self.requests.live() >= self.world.in_flight_max as usize {
-            let none = crate::world::request::NO_NODE;
-            self.metrics.on_finished(self.now, class, self.now, Outcome::Shed, none, 0);
-            return None;
-        }
-        let op = self.world.flows[class.index()][0].op;
-        let mut call = self.new_call(class, 0, op, key, user, None);
-        call.min_version = min_version;
-        let serial = self.metrics.spans.next_serial();
-        call.serial = serial as u32;
-        let root = self.requests.insert(call);
-        if self.metrics.spans.armed() {
-            self.metrics.spans.on_root(root, serial, class, self.now);
-        }
-        self.requests.get_mut(root).expect("live").ledger = root;
-        self.metrics.attribution.open(root, class);
-        self.route_call(root);
-        Some(root)
+        self.send_root(class, user, key, min_version, None)
     }
 
     /// Re-sends a root request of `class` that failed (a client's retry): the same user
@@ -307,15 +290,30 @@ impl Ctx<'_> {
         min_version: u64,
         first: SimTime,
     ) -> Option<RequestId> {
+        self.send_root(class, user, key, min_version, Some(first))
+    }
+
+    /// Stores a root call of `class` and sends it to its first service: created now, or at
+    /// `first` for a retry (whose time since then is booked as waiting in that queue).
+    #[inline(always)]
+    fn send_root(
+        &mut self,
+        class: ClassId,
+        user: u32,
+        key: u64,
+        min_version: u64,
+        first: Option<SimTime>,
+    ) -> Option<RequestId> {
+        let created = first.unwrap_or(self.now);
         if self.requests.live() >= self.world.in_flight_max as usize {
             let none = crate::world::request::NO_NODE;
-            self.metrics.on_finished(self.now, class, first, Outcome::Shed, none, 0);
+            self.metrics.on_finished(self.now, class, created, Outcome::Shed, none, 0);
             return None;
         }
         let op = self.world.flows[class.index()][0].op;
         let mut call = self.new_call(class, 0, op, key, user, None);
         call.min_version = min_version;
-        call.created = first;
+        call.created = created;
         let serial = self.metrics.spans.next_serial();
         call.serial = serial as u32;
         let root = self.requests.insert(call);
@@ -324,7 +322,9 @@ impl Ctx<'_> {
         }
         self.requests.get_mut(root).expect("live").ledger = root;
         self.metrics.attribution.open(root, class);
-        self.metrics.attribution.book(root, 0, QUEUE, self.now - first);
+        if let Some(first) = first {
+            self.metrics.attribution.book(root, 0, QUEUE, self.now - first);
+        }
         self.route_call(root);
         Some(root)
     }
@@ -478,6 +478,9 @@ impl Ctx<'_> {
                 if let Some(t) = timeout {
                     self.world.queue.push(self.now + t, Event::new(self.me, EventKind::Timeout(req)));
                 }
+                if self.world.deadlines.on {
+                    self.world.deadlines.set(req, timeout.map_or(SimTime::MAX, |t| self.now + t));
+                }
                 self.send(self.me, i, EventKind::Request(req));
             }
             None => self.route_call(req),
@@ -496,6 +499,9 @@ impl Ctx<'_> {
             self.on_send(child, class, instance);
         }
         self.world.queue.push(self.now + timeout, Event::new(self.me, EventKind::Timeout(child)));
+        if self.world.deadlines.on {
+            self.world.deadlines.set(child, self.now + timeout);
+        }
         self.send(self.me, instance, EventKind::Request(child));
     }
 
@@ -651,14 +657,23 @@ impl Ctx<'_> {
 
     #[inline]
     fn dispatch_class(&mut self, req: RequestId, class: ClassId, instance: ComponentId) {
+        // A call not sent, its deadline passed, is neither traced nor recorded as sent.
+        let give_up = if self.world.deadlines.on {
+            match self.deadline_of(req, class) {
+                Some(at) => at,
+                None => return,
+            }
+        } else {
+            self.world.timeouts[class.index()].map(|t| self.now + t)
+        };
         if self.metrics.spans.live() || self.metrics.log.on() {
             self.on_send(req, class, instance);
         }
         if self.world.breakers.any() && !self.breaker_admits(req, class) {
             return;
         }
-        if let Some(t) = self.world.timeouts[class.index()] {
-            self.world.queue.push(self.now + t, Event::new(self.me, EventKind::Timeout(req)));
+        if let Some(at) = give_up {
+            self.world.queue.push(at, Event::new(self.me, EventKind::Timeout(req)));
         }
         if self.world.hedges.on {
             self.on_hedged_send(req, class);
@@ -685,6 +700,27 @@ impl Ctx<'_> {
         (r.origin, r.detail) = (node, crate::world::metrics::failure::FAILED_FAST);
         self.world.queue.push(self.now, Event::new(self.me, EventKind::Response(req)));
         false
+    }
+
+    /// A call leaves while some class keeps deadlines: when its caller gives up on it
+    /// (`Some(None)`: never), the least of its own timeout and its parent's deadline. A
+    /// call whose parent's deadline has passed (its caller gave up, and this instance
+    /// worked on regardless) is not sent (`None`): it times out here now, at no cost to
+    /// the callee.
+    #[inline(never)]
+    fn deadline_of(&mut self, req: RequestId, class: ClassId) -> Option<Option<SimTime>> {
+        let r = self.requests.get(req).expect("live");
+        let (node, parent) = (r.node, r.parent);
+        match self.world.deadlines.on_send(req, class.index(), node, parent, self.now) {
+            crate::world::deadline::Send::GiveUpAt(at) => Some(at),
+            crate::world::deadline::Send::Passed => {
+                let r = self.requests.get_mut(req).expect("live");
+                r.outcome = Outcome::TimedOut;
+                (r.origin, r.detail) = (node, crate::world::metrics::failure::DEADLINE_PASSED);
+                self.world.queue.push(self.now, Event::new(self.me, EventKind::Response(req)));
+                None
+            }
+        }
     }
 
     /// A call leaves while some hop is hedged: if its hop is, count it and, unless it is

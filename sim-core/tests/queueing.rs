@@ -59,6 +59,8 @@ fn mmc(lambda: f64, mu: f64, c: u32, customers: f64) -> Model {
             retry: None,
             low_priority: false,
             hedges: vec![],
+            hops: vec![],
+            propagate_deadline: false,
         }],
         keyspaces: vec![],
         breakers: vec![],

@@ -440,7 +440,9 @@ impl Simulation {
     /// it (a call failed fast by the breaker itself does not count).
     #[inline(never)]
     fn on_breaker_result(&mut self, now: SimTime, caller: ComponentId, c: &Request, outcome: Outcome) {
-        if outcome == Outcome::CircuitOpen {
+        // Neither a call its breaker refused nor one never sent (its deadline had passed)
+        // says anything about the callee.
+        if outcome == Outcome::CircuitOpen || c.detail == failure::DEADLINE_PASSED {
             return;
         }
         let service = self.world.flows[c.class.index()][c.node as usize].service;

@@ -9,6 +9,7 @@ pub mod cost;
 pub mod database;
 pub mod fault_span;
 pub mod hedge;
+pub mod hop;
 pub mod load_balancer;
 pub mod object_store;
 pub mod queue;
@@ -187,6 +188,12 @@ impl Model {
         self.classes.iter().any(|c| c.retry.is_some())
     }
 
+    /// Whether any class propagates its deadline or times a hop apart: the engine then
+    /// keeps each call's deadline, and the report counts wasted work.
+    pub fn uses_deadlines(&self) -> bool {
+        self.classes.iter().any(|c| c.propagate_deadline || !c.hops.is_empty())
+    }
+
     /// Whether any hop is hedged: the report then counts hedges and wasted work.
     pub fn uses_hedges(&self) -> bool {
         self.classes.iter().any(|c| !c.hedges.is_empty())
@@ -293,6 +300,11 @@ pub struct ClassSpec {
     pub low_priority: bool,
     /// Hops whose calls are hedged (empty: none are).
     pub hedges: Vec<hedge::HedgeSpec>,
+    /// Hops with a timeout of their own (empty: every call has the class's).
+    pub hops: Vec<hop::HopSpec>,
+    /// `deadline = "propagate"`: a call's timeout is at most what its caller has left,
+    /// and a call whose deadline has passed is not sent.
+    pub propagate_deadline: bool,
 }
 
 impl ClassSpec {

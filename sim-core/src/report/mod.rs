@@ -56,6 +56,17 @@ pub struct ClassReport {
     /// What hedging this class's calls did, over its hedged hops (absent if none is).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub hedge: Option<HedgeCounts>,
+    /// What propagating its deadline did (absent unless the class propagates it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub deadline: Option<DeadlineCounts>,
+}
+
+/// What a propagated deadline did, over the whole run.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct DeadlineCounts {
+    /// Calls not sent because the request they served had already run out of time
+    /// (each counted among the timeouts where it would have gone).
+    pub not_sent: u64,
 }
 
 /// What a class's hedged hops did, over the whole run.

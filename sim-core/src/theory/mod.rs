@@ -141,6 +141,15 @@ fn populations(model: &Model) -> Vec<Population> {
                                 model.classes[k.index()].name
                             )
                         })
+                    })
+                    .or_else(|| {
+                        let propagating = spec.class_weights.iter().find(|(k, _)| model.classes[k.index()].propagate_deadline);
+                        propagating.map(|(k, _)| {
+                            format!(
+                                "class `{}` propagates its deadline: calls are cut short, or not sent, once its requests' time runs out, which the twin does not predict",
+                                model.classes[k.index()].name
+                            )
+                        })
                     });
                 Some(Population {
                     name: model.services[c.service.index()].name.clone(),
@@ -667,7 +676,7 @@ fn caveats_for(
     if !model.faults.is_empty() || !model.partitions.is_empty() {
         out.push("faults/partitions in this run: the twin predicts the run without them".into());
     }
-    if model.classes.iter().any(|c| c.timeout.is_some()) {
+    if model.classes.iter().any(|c| c.timeout.is_some() || !c.hops.is_empty()) {
         out.push("requests that time out leave the system early; the twin ignores timeouts".into());
     }
     let used = |s: usize| nodes.iter().enumerate().any(|(c, ns)| active[c] && ns.iter().any(|n| n.service == s));

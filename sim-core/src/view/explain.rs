@@ -200,6 +200,9 @@ impl Simulation {
         if let Some(s) = hedge_sentence(r) {
             out.push(s);
         }
+        if let Some(s) = deadline_sentence(r) {
+            out.push(s);
+        }
         if let Some(s) = self.limiter_sentence(r, e) {
             out.push(s);
         }
@@ -787,4 +790,16 @@ fn hedge_sentence(r: &Report) -> Option<String> {
     }
     out.push('.');
     Some(out)
+}
+
+/// What propagated deadlines spared the callees: the calls not sent because the request
+/// they served had already run out of time. Silent when none was held back.
+fn deadline_sentence(r: &Report) -> Option<String> {
+    let not_sent: u64 = r.classes.values().filter_map(|c| c.deadline.as_ref()).map(|d| d.not_sent).sum();
+    (not_sent > 0).then(|| {
+        format!(
+            "{} calls were not sent: the deadline of the request they served had passed (`deadline = \"propagate\"`): their callees were spared that work.",
+            thousands(not_sent)
+        )
+    })
 }

@@ -449,6 +449,9 @@ impl Simulation {
                         },
                     }),
                     hedge: self.hedge_counts(ci, spec),
+                    deadline: spec
+                        .propagate_deadline
+                        .then(|| crate::report::DeadlineCounts { not_sent: self.world.deadlines.not_sent[ci] }),
                 },
             );
         }

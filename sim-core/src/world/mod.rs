@@ -7,6 +7,7 @@
 pub mod breaker;
 pub mod consistency;
 pub mod db_group;
+pub mod deadline;
 pub mod hedge;
 pub mod metrics;
 pub mod network;
@@ -59,6 +60,8 @@ pub struct World {
     pub services: Vec<ServiceState>,
     pub(crate) flows: Vec<Vec<FlowNode>>,
     pub(crate) timeouts: Vec<Option<SimDuration>>,
+    /// Each call's deadline (off unless a class propagates it or times a hop apart).
+    pub(crate) deadlines: deadline::Deadlines,
     /// Hedged hops and their callers' state (off unless a hop is hedged).
     pub(crate) hedges: hedge::Hedges,
     /// Services that store versioned data (databases, caches): reads from them are judged
@@ -169,6 +172,7 @@ impl World {
             services: model.services.iter().map(ServiceState::new).collect(),
             flows: model.classes.iter().map(|c| c.flow.clone()).collect(),
             timeouts: model.classes.iter().map(|c| c.timeout).collect(),
+            deadlines: deadline::Deadlines::new(model),
             hedges: hedge::Hedges::new(model),
             versioned: model
                 .services

@@ -25,6 +25,8 @@ pub const SHED_LENGTH: u8 = 8;
 pub const SHED_DELAY: u8 = 9;
 /// Limited: the rate limiter's shared store could not answer, and it fails closed.
 pub const STORE_DOWN: u8 = 10;
+/// Timed out before it was sent: its caller's deadline had passed (`deadline = "propagate"`).
+pub const DEADLINE_PASSED: u8 = 11;
 
 /// The detail in words, for reports ("" for `NONE`).
 pub fn detail_name(detail: u8) -> &'static str {
@@ -39,6 +41,7 @@ pub fn detail_name(detail: u8) -> &'static str {
         SHED_LENGTH => "shed: queue too long",
         SHED_DELAY => "shed: waited too long",
         STORE_DOWN => "limiter's store down",
+        DEADLINE_PASSED => "not sent: deadline passed",
         _ => "",
     }
 }

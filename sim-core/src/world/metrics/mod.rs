@@ -100,7 +100,8 @@ pub struct Metrics {
     /// The last events processed, for the event inspector (off unless asked for).
     pub log: event_log::EventLog,
     /// Per instance, after the warm-up: ns spent serving calls whose callers had already
-    /// given up (kept only when some caller retries or hedges; empty otherwise).
+    /// given up (kept only when some caller retries, hedges or keeps deadlines; empty
+    /// otherwise).
     pub wasted_ns: Vec<u64>,
 }
 
@@ -118,7 +119,7 @@ impl Metrics {
             connection: (0..model.classes.len()).map(|c| model.is_connection_class(ClassId(c as u16))).collect(),
             spans: spans::Tracer::default(),
             log: event_log::EventLog::default(),
-            wasted_ns: if model.uses_retries() || model.uses_hedges() {
+            wasted_ns: if model.uses_retries() || model.uses_hedges() || model.uses_deadlines() {
                 vec![0; model.components.len()]
             } else {
                 Vec::new()
