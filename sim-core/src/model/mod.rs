@@ -8,6 +8,7 @@ pub mod cdn;
 pub mod cost;
 pub mod database;
 pub mod fault_span;
+pub mod gateway;
 pub mod hedge;
 pub mod load_balancer;
 pub mod object_store;
@@ -21,6 +22,7 @@ use crate::event::Op;
 use crate::kernel::distribution::Delay;
 use crate::kernel::ids::{ClassId, ComponentId, KeyspaceId, ServiceId};
 use crate::kernel::time::SimDuration;
+use crate::model::gateway::GatewaySpec;
 
 #[derive(Clone, Debug)]
 pub struct Model {
@@ -96,6 +98,7 @@ pub enum ComponentModel {
     Clients(ClientsSpec),
     Server(ServerSpec),
     LoadBalancer(crate::model::load_balancer::LoadBalancerSpec),
+    Gateway(crate::model::gateway::GatewaySpec),
     Cache(crate::model::cache::CacheSpec),
     Database(crate::model::database::DatabaseSpec),
     Queue(crate::model::queue::QueueSpec),
@@ -117,6 +120,7 @@ impl ComponentModel {
             ComponentModel::Clients(_) => "clients",
             ComponentModel::Server(_) => "server",
             ComponentModel::LoadBalancer(_) => "load_balancer",
+            ComponentModel::Gateway(_) => "gateway",
             ComponentModel::Cache(_) => "cache",
             ComponentModel::Database(_) => "database",
             ComponentModel::Queue(_) => "queue",
@@ -177,7 +181,9 @@ impl Model {
     /// Whether any instance answers 429s (a server's `rate_limit`).
     pub fn has_rate_limits(&self) -> bool {
         self.components.iter().any(|c| match &c.model {
-            ComponentModel::Server(s) => s.admission.as_ref().is_some_and(|a| a.rate_limit.is_some()),
+            ComponentModel::Server(s) | ComponentModel::Gateway(GatewaySpec { station: s, .. }) => {
+                s.admission.as_ref().is_some_and(|a| a.rate_limit.is_some())
+            }
             _ => false,
         })
     }
@@ -198,12 +204,9 @@ impl Model {
         self.has_versioned_data()
             || self.components.iter().any(|c| match &c.model {
                 ComponentModel::Clients(_) => false,
-                ComponentModel::Server(s) => {
-                    s.sessions == Sessions::Local
-                        || s.admission
-                            .as_ref()
-                            .and_then(|a| a.rate_limit)
-                            .is_some_and(|r| r.per == crate::model::rate_limit::Scope::User)
+                ComponentModel::Server(s) => s.tells_users_apart(),
+                ComponentModel::Gateway(g) => {
+                    g.station.tells_users_apart() || g.policy == crate::model::load_balancer::Policy::ClientHash
                 }
                 ComponentModel::LoadBalancer(lb) => lb.policy == crate::model::load_balancer::Policy::ClientHash,
                 ComponentModel::Cdn(_) | ComponentModel::WebSocket(_) => true,
@@ -262,6 +265,16 @@ pub struct ServerSpec {
 }
 
 impl ServerSpec {
+    /// Whether it keeps anything per user: local sessions or a per-user rate limit.
+    fn tells_users_apart(&self) -> bool {
+        self.sessions == Sessions::Local
+            || self
+                .admission
+                .as_ref()
+                .and_then(|a| a.rate_limit)
+                .is_some_and(|r| r.per == crate::model::rate_limit::Scope::User)
+    }
+
     /// A plain FIFO pool with the given service time, for tests and simple models.
     pub fn pool(workers: u32, queue_capacity: u32, service: Delay) -> ServerSpec {
         ServerSpec {
