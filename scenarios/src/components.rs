@@ -345,6 +345,9 @@ fn server(t: &ServerTable, instances: u32, v: &Values, r: &Resolver, e: &mut Err
 /// The most instances a gateway's `power_of_d` draws (`choices`); a route with fewer
 /// instances draws all of them.
 const MAX_GATEWAY_CHOICES: u64 = 64;
+/// The longest mean authentication a gateway takes: beyond it a scenario means something
+/// else (a slow upstream is a service of its own).
+const MAX_AUTH: SimDuration = SimDuration::from_secs(10);
 
 /// An API gateway: a server station whose service time is `auth`, asynchronous (a worker
 /// is free once the request is routed), limited by `rate_limit`, balancing by `policy`.
@@ -353,7 +356,13 @@ fn gateway(t: &GatewayTable, instances: u32, v: &Values, r: &Resolver, e: &mut E
     let queue_capacity =
         e.take(t.queue_capacity.map_or(Ok(1000), |x| v.count(x, "queue_capacity", 0, MAX_QUEUE_CAPACITY)));
     let auth = e.take(match t.auth {
-        Some(x) => v.delay(x, "auth"),
+        Some(x) => v.delay(x, "auth").and_then(|d| {
+            if d.mean() > MAX_AUTH {
+                return Err(Diagnostic::at(format!("auth takes {} on average, longer than {MAX_AUTH}", d.mean()), x.span())
+                    .help("authentication costs about a millisecond (a key lookup or a JWT check): write auth = \"exp(1ms)\""));
+            }
+            Ok(d)
+        }),
         None => Err(Diagnostic::at("this gateway has no `auth` time", t.span.clone())
             .help("add auth = \"exp(1ms)\" (the time to check a request's key or token)")),
     });
