@@ -358,8 +358,13 @@ fn gateway(t: &GatewayTable, instances: u32, v: &Values, r: &Resolver, e: &mut E
     let auth = e.take(match t.auth {
         Some(x) => v.delay(x, "auth").and_then(|d| {
             if d.mean() > MAX_AUTH {
-                return Err(Diagnostic::at(format!("auth takes {} on average, longer than {MAX_AUTH}", d.mean()), x.span())
-                    .help("authentication costs about a millisecond (a key lookup or a JWT check): write auth = \"exp(1ms)\""));
+                return Err(Diagnostic::at(
+                    format!("auth takes {} on average, longer than {MAX_AUTH}", d.mean()),
+                    x.span(),
+                )
+                .help(
+                    "authentication costs about a millisecond (a key lookup or a JWT check): write auth = \"exp(1ms)\"",
+                ));
             }
             Ok(d)
         }),
