@@ -393,16 +393,10 @@ fn gateway(t: &GatewayTable, instances: u32, v: &Values, r: &Resolver, e: &mut E
         None => None,
     };
     Some(ComponentModel::Gateway(GatewaySpec {
-        station: ServerSpec {
-            workers: workers? as u32,
-            queue_capacity: queue_capacity? as u32,
-            service: auth?,
-            service_by_class: Vec::new(),
-            call_mode: CallMode::Async,
-            error_rate: 0.0,
-            sessions: Sessions::None,
-            admission,
-        },
+        workers: workers? as u32,
+        queue_capacity: queue_capacity? as u32,
+        auth: auth?,
+        admission,
         policy: policy?,
     }))
 }

@@ -21,7 +21,7 @@ use sim_core::model::cost::CostSpec;
 use sim_core::model::gateway::GatewaySpec;
 use sim_core::model::{
     Arrival, ClassSpec, ClientsSpec, ComponentModel, ComponentSpec, FlowNode, KeyspaceSpec, Limits, Model, Routing,
-    ServiceSpec, Surge,
+    ServerSpec, ServiceSpec, Surge,
 };
 use sim_core::{Delay, SimDuration};
 use std::collections::{BTreeMap, BTreeSet};
@@ -156,8 +156,9 @@ fn lower_with(
 /// The store a server service's rate limit keeps its count in (`rate_limit.store`).
 fn limit_store(model: Option<&ComponentModel>) -> Option<ServiceId> {
     match model? {
-        ComponentModel::Server(s) | ComponentModel::Gateway(GatewaySpec { station: s, .. }) => {
-            Some(s.admission.as_ref()?.rate_limit?.store?.service)
+        ComponentModel::Server(ServerSpec { admission, .. })
+        | ComponentModel::Gateway(GatewaySpec { admission, .. }) => {
+            Some(admission.as_ref()?.rate_limit?.store?.service)
         }
         _ => None,
     }

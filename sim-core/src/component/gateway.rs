@@ -17,9 +17,9 @@ use crate::ctx::Ctx;
 use crate::event::{Input, Outcome};
 use crate::kernel::ids::{ComponentId, RequestId, ServiceId};
 use crate::kernel::time::SimTime;
-use crate::model::Model;
 use crate::model::gateway::GatewaySpec;
 use crate::model::load_balancer::Policy;
+use crate::model::{CallMode, Model, ServerSpec, Sessions};
 use crate::report::ComponentReport;
 use crate::report::figures::{Figures, GatewayFigures, ROUTED_PREFIX};
 
@@ -84,8 +84,20 @@ impl Gateway {
             }
             node_route.push(nodes);
         }
+        // The station: the authentication as its service time, asynchronous (a worker is
+        // free once the request is routed), the rate limit as its admission.
+        let station = ServerSpec {
+            workers: spec.workers,
+            queue_capacity: spec.queue_capacity,
+            service: spec.auth.clone(),
+            service_by_class: Vec::new(),
+            call_mode: CallMode::Async,
+            error_rate: 0.0,
+            sessions: Sessions::None,
+            admission: spec.admission.clone(),
+        };
         Gateway {
-            station: Server::new(&spec.station, me, model),
+            station: Server::new(&station, me, model),
             router: Router {
                 policy: spec.policy.clone(),
                 node_route,

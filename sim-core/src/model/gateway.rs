@@ -2,15 +2,19 @@
 //! 004 draw it): a worker pool that authenticates each request, a rate limit, and routing
 //! to the service each class's flow names next, balanced over its instances.
 
-use crate::model::ServerSpec;
+use crate::kernel::distribution::Delay;
+use crate::model::admission::AdmissionSpec;
 use crate::model::load_balancer::Policy;
 
 #[derive(Clone, Debug)]
 pub struct GatewaySpec {
-    /// The gateway's own station: `workers`, `queue_capacity`, the authentication as its
-    /// service time, asynchronous calls (a worker is free once a request is routed), and
-    /// the rate limit as its admission.
-    pub station: ServerSpec,
+    pub workers: u32,
+    pub queue_capacity: u32,
+    /// The time a worker spends authenticating a request (its station's service time);
+    /// the worker is free once the request is routed.
+    pub auth: Delay,
+    /// The rate limit (a server's admission, with only `rate_limit` set); `None`: none.
+    pub admission: Option<Box<AdmissionSpec>>,
     /// How it balances over the instances of the service a request is routed to (never
     /// weighted round robin: routes lead to services of different sizes).
     pub policy: Policy,

@@ -22,7 +22,6 @@ use crate::event::Op;
 use crate::kernel::distribution::Delay;
 use crate::kernel::ids::{ClassId, ComponentId, KeyspaceId, ServiceId};
 use crate::kernel::time::SimDuration;
-use crate::model::gateway::GatewaySpec;
 
 #[derive(Clone, Debug)]
 pub struct Model {
@@ -181,8 +180,9 @@ impl Model {
     /// Whether any instance answers 429s (a server's `rate_limit`).
     pub fn has_rate_limits(&self) -> bool {
         self.components.iter().any(|c| match &c.model {
-            ComponentModel::Server(s) | ComponentModel::Gateway(GatewaySpec { station: s, .. }) => {
-                s.admission.as_ref().is_some_and(|a| a.rate_limit.is_some())
+            ComponentModel::Server(ServerSpec { admission, .. })
+            | ComponentModel::Gateway(crate::model::gateway::GatewaySpec { admission, .. }) => {
+                admission.as_ref().is_some_and(|a| a.rate_limit.is_some())
             }
             _ => false,
         })
@@ -204,9 +204,9 @@ impl Model {
         self.has_versioned_data()
             || self.components.iter().any(|c| match &c.model {
                 ComponentModel::Clients(_) => false,
-                ComponentModel::Server(s) => s.tells_users_apart(),
+                ComponentModel::Server(s) => s.sessions == Sessions::Local || limits_per_user(&s.admission),
                 ComponentModel::Gateway(g) => {
-                    g.station.tells_users_apart() || g.policy == crate::model::load_balancer::Policy::ClientHash
+                    limits_per_user(&g.admission) || g.policy == crate::model::load_balancer::Policy::ClientHash
                 }
                 ComponentModel::LoadBalancer(lb) => lb.policy == crate::model::load_balancer::Policy::ClientHash,
                 ComponentModel::Cdn(_) | ComponentModel::WebSocket(_) => true,
@@ -264,17 +264,12 @@ pub struct ServerSpec {
     pub admission: Option<Box<crate::model::admission::AdmissionSpec>>,
 }
 
-impl ServerSpec {
-    /// Whether it keeps anything per user: local sessions or a per-user rate limit.
-    fn tells_users_apart(&self) -> bool {
-        self.sessions == Sessions::Local
-            || self
-                .admission
-                .as_ref()
-                .and_then(|a| a.rate_limit)
-                .is_some_and(|r| r.per == crate::model::rate_limit::Scope::User)
-    }
+/// Whether a server's or gateway's admission keeps a count per user.
+fn limits_per_user(admission: &Option<Box<crate::model::admission::AdmissionSpec>>) -> bool {
+    admission.as_ref().and_then(|a| a.rate_limit).is_some_and(|r| r.per == crate::model::rate_limit::Scope::User)
+}
 
+impl ServerSpec {
     /// A plain FIFO pool with the given service time, for tests and simple models.
     pub fn pool(workers: u32, queue_capacity: u32, service: Delay) -> ServerSpec {
         ServerSpec {
