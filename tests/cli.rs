@@ -278,6 +278,10 @@ fn each_kind_of_bad_scenario_gets_a_located_error() {
         ("hedge_after_huge", "31:19", "hedge after is 7200s, outside 1ns to 60s"),
         ("hop_timeout_huge", "31:11", "hop timeout is 7200s, outside 1ns to 3600s"),
         ("deadline_unknown", "29:12", "unknown deadline `propagated`"),
+        ("gateway_auth_huge", "16:8", "auth takes 3600000s on average, longer than 10s"),
+        ("gateway_unknown_policy", "17:10", "did you mean `least_connections`?"),
+        ("gateway_choices_too_many", "18:11", "choices is 100, outside the accepted range 1 to 64"),
+        ("gateway_two_calls", "41:8", "gateway `api` routes each request to one service, but this flow calls 2"),
     ];
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/bad_scenarios");
     let on_disk = std::fs::read_dir(&dir).unwrap().count();

@@ -1216,3 +1216,54 @@ fn a_sync_replica_that_crashes_and_restarts_catches_up_and_writes_continue() {
     assert!(before > 1000, "the run does work: {before}");
     assert!(after as f64 > 0.9 * before as f64, "writes continue after the restart: {after} vs {before} before");
 }
+
+/// An API gateway through the engine: 300 requests a second for 20 s, authenticated in a
+/// constant 2 ms, limited by a token bucket of 100 a second (burst 10), routed round
+/// robin to three web servers.
+#[test]
+fn gateway_admits_its_bucket_s_rate_and_routes_each_admitted_request_once() {
+    let r = run_toml(
+        r#"
+name = "gw"
+title = "gw"
+[run]
+duration = "20s"
+warmup = "0s"
+[workload]
+arrival = "poisson"
+rate = 300
+[[components]]
+id = "api"
+kind = "gateway"
+workers = 16
+auth = "2ms"
+rate_limit = { algorithm = "token_bucket", rate = 100, burst = 10 }
+[[components]]
+id = "web"
+kind = "server"
+count = 3
+workers = 4
+service = "exp(10ms)"
+[[links]]
+between = ["clients", "api"]
+[[links]]
+between = ["api", "web"]
+[[classes]]
+name = "read"
+path = ["api", "web"]
+"#,
+        1,
+    );
+    // A bucket of rate r and burst b passes at most b + r t in a window t: 10 + 2,000.
+    let admitted = extra(&r, "api", "admitted");
+    assert!((1_990.0..=2_010.0).contains(&admitted), "admitted {admitted}");
+    assert!(extra(&r, "api", "limited") > 3_500.0, "about two thirds of ~6,000 limited");
+    assert_eq!(extra(&r, "api", "routed_web"), admitted, "every admitted request routed once");
+    let served: f64 = (1..=3).map(|i| extra(&r, &format!("web-{i}"), "served")).sum();
+    assert!((admitted - served).abs() <= 3.0, "web served {served} of {admitted} routed (a few in flight)");
+    for i in 1..=3 {
+        let n = extra(&r, &format!("web-{i}"), "served");
+        assert!((n - admitted / 3.0).abs() <= 2.0, "round robin: web-{i} served {n}");
+    }
+    assert!((extra(&r, "api", "auth_ms_mean") - 2.0).abs() < 1e-9, "auth is the only time a worker holds");
+}

@@ -56,6 +56,19 @@ fn every_name_in_the_vocabulary_is_a_field_some_report_can_carry() {
             autoscaling: Some(AutoscaleFigures::default()),
             ..Default::default()
         }),
+        // Its per-route `routed_SERVICE` are named by the scenario's services.
+        Figures::Gateway(GatewayFigures {
+            auth_ms_mean: Some(1.0),
+            admission: Some(AdmissionFigures {
+                limited: Some(1),
+                admitted: Some(1),
+                store_failed_open: Some(1),
+                store_failed_closed: Some(1),
+                ..Default::default()
+            }),
+            capacity: capacity.clone(),
+            ..Default::default()
+        }),
         Figures::Cache(CacheFigures { write_behind: Some(WriteBehindFigures::default()), ..Default::default() }),
         Figures::Database(DatabaseFigures {
             role_primary: Some(1),

@@ -13,6 +13,7 @@ use sim_core::model::admission::{AdmissionSpec, Order, Shed};
 use sim_core::model::cache::{CacheSpec, WritePolicy};
 use sim_core::model::cdn::{CdnSpec, EdgeCache, Region};
 use sim_core::model::database::{DatabaseSpec, Failover, Replication};
+use sim_core::model::gateway::GatewaySpec;
 use sim_core::model::load_balancer::{Autoscale as LbAutoscale, HealthCheck, LoadBalancerSpec, Policy};
 use sim_core::model::object_store::ObjectStoreSpec;
 use sim_core::model::queue::{Autoscale, QueueSpec};
@@ -69,6 +70,7 @@ macro_rules! kind_tables {
 kind_tables! {
     "server" => ServerTable { workers, queue_capacity, service, call_mode, error_rate, sessions, rate_limit, shed, order, lifo_after }
     "load_balancer" => LoadBalancerTable { backends, policy, choices, weights, health_check, max_connections, autoscale }
+    "gateway" => GatewayTable { workers, queue_capacity, auth, rate_limit, policy, choices }
     "cache" => CacheTable { capacity, ttl, latency, write_policy, single_flight, flush_interval, sharding }
     "database" => DatabaseTable { replicas, max_connections, pool_queue, read_time, write_time, replication, lag, reads_from_replicas, reads_nearest, read_your_writes, failover, shards, sharding, range_keys }
     "queue" => QueueTable { consumers, capacity, latency, visibility_timeout, max_receives, backoff, autoscale }
@@ -289,6 +291,10 @@ pub fn lower(
             server(&ServerTable::read(f), n, v, r, &mut e).map(|m| (m, Routing::RoundRobin))
         }
         "load_balancer" => load_balancer(&LoadBalancerTable::read(f), v, r, &mut e).map(|m| (m, Routing::RoundRobin)),
+        "gateway" => {
+            let n = instance_count("gateway", f, v).unwrap_or(1);
+            gateway(&GatewayTable::read(f), n, v, r, &mut e).map(|m| (m, Routing::RoundRobin))
+        }
         "cache" => {
             let t = CacheTable::read(f);
             cache(&t, v, &mut e).and_then(|m| Some((m, sharding(&t, &mut e)?)))
@@ -333,6 +339,65 @@ fn server(t: &ServerTable, instances: u32, v: &Values, r: &Resolver, e: &mut Err
         error_rate: error_rate?,
         sessions: if sessions? == "local" { Sessions::Local } else { Sessions::None },
         admission: admission?,
+    }))
+}
+
+/// The most instances a gateway's `power_of_d` draws (`choices`); a route with fewer
+/// instances draws all of them.
+const MAX_GATEWAY_CHOICES: u64 = 64;
+/// The longest mean authentication a gateway takes: beyond it a scenario means something
+/// else (a slow upstream is a service of its own).
+const MAX_AUTH: SimDuration = SimDuration::from_secs(10);
+
+/// An API gateway: a server station whose service time is `auth`, asynchronous (a worker
+/// is free once the request is routed), limited by `rate_limit`, balancing by `policy`.
+fn gateway(t: &GatewayTable, instances: u32, v: &Values, r: &Resolver, e: &mut Errors) -> Option<ComponentModel> {
+    let workers = e.take(t.workers.map_or(Ok(1), |x| v.count(x, "workers", 1, MAX_WORKERS)));
+    let queue_capacity =
+        e.take(t.queue_capacity.map_or(Ok(1000), |x| v.count(x, "queue_capacity", 0, MAX_QUEUE_CAPACITY)));
+    let auth = e.take(match t.auth {
+        Some(x) => v.delay(x, "auth").and_then(|d| {
+            if d.mean() > MAX_AUTH {
+                return Err(Diagnostic::at(
+                    format!("auth takes {} on average, longer than {MAX_AUTH}", d.mean()),
+                    x.span(),
+                )
+                .help(
+                    "authentication costs about a millisecond (a key lookup or a JWT check): write auth = \"exp(1ms)\"",
+                ));
+            }
+            Ok(d)
+        }),
+        None => Err(Diagnostic::at("this gateway has no `auth` time", t.span.clone())
+            .help("add auth = \"exp(1ms)\" (the time to check a request's key or token)")),
+    });
+    let rate_limit = t.rate_limit.map(|x| e.take(rate_limit(x, instances, v, r)));
+    let names = ["round_robin", "least_connections", "client_hash", "power_of_two", "random", "power_of_d"];
+    let policy = e.take(choice(t.policy, "policy", &names, "round_robin").and_then(|p| {
+        match (p, t.choices) {
+            ("power_of_d", None) => {
+                Err(Diagnostic::at("power_of_d needs `choices`, the instances drawn per request", t.span.clone())
+                    .help(format!("add choices = 2 (from 1 to {MAX_GATEWAY_CHOICES})")))
+            }
+            ("power_of_d", Some(c)) => Ok(Policy::PowerOfD(v.count(c, "choices", 1, MAX_GATEWAY_CHOICES)? as u32)),
+            (_, Some(c)) => Err(Diagnostic::at("`choices` applies only to policy = \"power_of_d\"", c.span())),
+            ("least_connections", None) => Ok(Policy::LeastConnections),
+            ("client_hash", None) => Ok(Policy::ClientHash),
+            ("power_of_two", None) => Ok(Policy::PowerOfTwo),
+            ("random", None) => Ok(Policy::Random),
+            _ => Ok(Policy::RoundRobin),
+        }
+    }));
+    let admission = match rate_limit {
+        Some(r) => Some(Box::new(AdmissionSpec { rate_limit: Some(r?), shed: None, order: Order::Fifo })),
+        None => None,
+    };
+    Some(ComponentModel::Gateway(GatewaySpec {
+        workers: workers? as u32,
+        queue_capacity: queue_capacity? as u32,
+        auth: auth?,
+        admission,
+        policy: policy?,
     }))
 }
 

@@ -18,9 +18,10 @@ use sim_core::event::Op;
 use sim_core::kernel::ids::{ClassId, ComponentId, KeyspaceId, ServiceId};
 use sim_core::model::LinkSpec;
 use sim_core::model::cost::CostSpec;
+use sim_core::model::gateway::GatewaySpec;
 use sim_core::model::{
     Arrival, ClassSpec, ClientsSpec, ComponentModel, ComponentSpec, FlowNode, KeyspaceSpec, Limits, Model, Routing,
-    ServiceSpec, Surge,
+    ServerSpec, ServiceSpec, Surge,
 };
 use sim_core::{Delay, SimDuration};
 use std::collections::{BTreeMap, BTreeSet};
@@ -155,7 +156,10 @@ fn lower_with(
 /// The store a server service's rate limit keeps its count in (`rate_limit.store`).
 fn limit_store(model: Option<&ComponentModel>) -> Option<ServiceId> {
     match model? {
-        ComponentModel::Server(s) => Some(s.admission.as_ref()?.rate_limit?.store?.service),
+        ComponentModel::Server(ServerSpec { admission, .. })
+        | ComponentModel::Gateway(GatewaySpec { admission, .. }) => {
+            Some(admission.as_ref()?.rate_limit?.store?.service)
+        }
         _ => None,
     }
 }
@@ -1291,6 +1295,20 @@ fn check_flows(
     for (class, cf) in classes.iter().zip(&file.classes) {
         for node in &class.flow {
             let si = node.service.index();
+            if matches!(&models[si], Some(ComponentModel::Gateway(_))) && node.calls.len() > 1 {
+                errors.push(
+                    Diagnostic::at(
+                        format!(
+                            "class `{}`: gateway `{}` routes each request to one service, but this flow calls {} from it",
+                            class.name,
+                            decls[si].name,
+                            node.calls.len()
+                        ),
+                        cf.path.span(),
+                    )
+                    .help("put one service after the gateway, and make the other calls from that service"),
+                );
+            }
             if let Some(ComponentModel::LoadBalancer(lb)) = &models[si] {
                 let next: Vec<usize> = node.calls.iter().map(|&c| class.flow[c as usize].service.index()).collect();
                 if next != [lb.backends.index()] {

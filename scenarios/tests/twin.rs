@@ -165,3 +165,41 @@ fn exact_predictions_match_the_golden_runs() {
     }
     assert!(checked >= 6, "the exact cases were checked: {checked}");
 }
+
+/// A gateway's station, limiter and routing by policy are not in the twin: even without
+/// a rate limit it refuses the gateway by name and reason, and predicts no latency for a
+/// class that passes through it.
+#[test]
+fn a_gateway_is_refused_by_name_and_reason() {
+    let text = r#"
+name = "gw"
+title = "gw"
+[run]
+duration = "10s"
+[workload]
+arrival = "poisson"
+rate = 100
+[[components]]
+id = "api"
+kind = "gateway"
+workers = 8
+auth = "exp(1ms)"
+[[components]]
+id = "web"
+kind = "server"
+count = 2
+service = "exp(10ms)"
+[[links]]
+between = ["clients", "api"]
+[[links]]
+between = ["api", "web"]
+[[classes]]
+name = "read"
+path = ["api", "web"]
+"#;
+    let source = scenarios::Source { origin: "gw.toml".into(), text: text.into() };
+    let s = scenarios::parse(&source, &Overrides::default()).unwrap_or_else(|e| panic!("{e}"));
+    let t = Twin::compile(&s.model);
+    assert!(t.refusals.iter().any(|r| r.part == "api" && r.why.contains("API gateway")), "refusals: {:?}", t.refusals);
+    assert!(t.classes.iter().all(|c| c.mean_latency_ms.is_none() && c.why_not.is_some()), "{:?}", t.classes);
+}

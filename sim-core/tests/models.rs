@@ -1149,3 +1149,132 @@ mod hedging {
         assert!(!Hedges::new(&plain).on);
     }
 }
+
+/// An API gateway `api` in front of `users` (2 instances) and `posts` (3), with `extra`
+/// keys, one class routed to each.
+fn gateway(extra: &str) -> Model {
+    model(&format!(
+        r#"
+[workload]
+arrival = "poisson"
+rate = 1
+[[components]]
+id = "api"
+kind = "gateway"
+workers = 4
+auth = "2ms"
+{extra}
+[[components]]
+id = "users"
+kind = "server"
+count = 2
+service = "10ms"
+[[components]]
+id = "posts"
+kind = "server"
+count = 3
+service = "10ms"
+[[links]]
+between = ["clients", "api"]
+[[links]]
+between = ["api", "users"]
+[[links]]
+between = ["api", "posts"]
+[[classes]]
+name = "profile"
+path = ["api", "users"]
+[[classes]]
+name = "feed"
+path = ["api", "posts"]
+"#
+    ))
+}
+
+/// A request of `class` reaches the gateway now and is authenticated: the auth timer
+/// fires when it asked. Returns the request and the instance it was routed to.
+fn through_gateway(h: &mut Harness, class: &str, user: u32) -> (RequestId, String, RequestId) {
+    let (req, asked) = h.arrive(class, Op::Read, u64::from(user), user);
+    let [(at, slot)] = timers(&asked)[..] else { panic!("one auth timer: {asked:?}") };
+    h.at(at);
+    let routed = calls(&h.fire(slot));
+    assert_eq!(routed.len(), 1, "one call after auth: {routed:?}");
+    (req, routed[0].0.clone(), routed[0].1)
+}
+
+#[test]
+fn gateway_routes_each_class_to_its_next_service_in_turn() {
+    let mut h = Harness::new(&gateway(""), 1, "api");
+    let to: Vec<String> = ["profile", "feed", "feed", "profile", "feed", "feed", "profile"]
+        .iter()
+        .enumerate()
+        .map(|(i, c)| through_gateway(&mut h, c, i as u32).1)
+        .collect();
+    // Round robin per service: users-1, users-2, users-1; posts-1, posts-2, posts-3, posts-1.
+    assert_eq!(to, ["users-1", "posts-1", "posts-2", "users-2", "posts-3", "posts-1", "users-1"]);
+    let r = h.report();
+    let Figures::Gateway(f) = &r.figures else { panic!("a gateway's figures: {:?}", r.figures) };
+    assert_eq!((f.routed["routed_users"], f.routed["routed_posts"]), (3, 4));
+    assert_eq!(f.served, 7, "seven authenticated");
+}
+
+#[test]
+fn gateway_auth_takes_its_time_and_the_answer_goes_back() {
+    let mut h = Harness::new(&gateway(""), 1, "api");
+    h.at(ms(100));
+    let (req, asked) = h.arrive("profile", Op::Read, 0, 0);
+    assert!(calls(&asked).is_empty(), "nothing routed before auth: {asked:?}");
+    let [(at, slot)] = timers(&asked)[..] else { panic!("one auth timer: {asked:?}") };
+    assert_eq!(at, ms(102), "auth = 2ms from the arrival");
+    h.at(at);
+    let routed = calls(&h.fire(slot));
+    assert_eq!(routed[0].0, "users-1");
+    h.at(ms(115));
+    let back = answers(&h.answer(routed[0].1, Outcome::Ok, 0));
+    assert_eq!(back, [(req, Outcome::Ok)], "the upstream's answer goes back to the caller");
+    let r = h.report();
+    let Figures::Gateway(f) = &r.figures else { panic!("a gateway's figures") };
+    assert_eq!(f.auth_ms_mean, Some(2.0), "authentication held a worker 2 ms, not the 13 ms upstream");
+}
+
+#[test]
+fn gateway_least_connections_avoids_the_instance_still_busy() {
+    let mut h = Harness::new(&gateway(r#"policy = "least_connections""#), 1, "api");
+    let first: Vec<(String, RequestId)> =
+        (0..3).map(|u| through_gateway(&mut h, "feed", u)).map(|(_, to, call)| (to, call)).collect();
+    assert_eq!(first.iter().map(|(b, _)| b.as_str()).collect::<Vec<_>>(), ["posts-1", "posts-2", "posts-3"]);
+    // posts-2 answers; posts-1 and posts-3 still hold one each.
+    h.answer(first[1].1, Outcome::Ok, 0);
+    assert_eq!(through_gateway(&mut h, "feed", 3).1, "posts-2", "the only instance with nothing in flight");
+}
+
+#[test]
+fn gateway_power_of_two_favours_the_idle_instance() {
+    let mut h = Harness::new(&gateway(r#"policy = "power_of_two""#), 1, "api");
+    let mut to_3 = 0;
+    for u in 0..300 {
+        let (_, to, call) = through_gateway(&mut h, "feed", u);
+        if to == "posts-3" {
+            to_3 += 1;
+            h.answer(call, Outcome::Ok, 0);
+        }
+    }
+    // posts-3 is in 2 of every 3 pairs and then always wins: about two thirds.
+    assert!((170..=230).contains(&to_3), "posts-3 got {to_3} of 300");
+}
+
+#[test]
+fn gateway_rate_limit_answers_429_before_auth() {
+    let limit = r#"rate_limit = { algorithm = "token_bucket", rate = 1, burst = 2 }"#;
+    let mut h = Harness::new(&gateway(limit), 1, "api");
+    let (first, a) = h.arrive("profile", Op::Read, 0, 0);
+    let (second, b) = h.arrive("profile", Op::Read, 1, 1);
+    assert_eq!((timers(&a).len(), timers(&b).len()), (1, 1), "the burst of two is authenticated");
+    let (third, c) = h.arrive("feed", Op::Read, 2, 2);
+    assert_eq!(answers(&c), [(third, Outcome::Limited)], "the third is answered 429 at once");
+    assert!(timers(&c).is_empty(), "a limited request costs no authentication");
+    assert_ne!(first, second);
+    let r = h.report();
+    let Figures::Gateway(f) = &r.figures else { panic!("a gateway's figures") };
+    let a = f.admission.as_ref().expect("a rate limit's figures");
+    assert_eq!((a.admitted, a.limited), (Some(2), Some(1)));
+}

@@ -133,6 +133,7 @@ fn detail(model: &ComponentModel, routing: &Routing, n: usize, self_links: &[Str
             s
         }
         ComponentModel::LoadBalancer(lb) => format!("load balancer · {}", policy(&lb.policy)),
+        ComponentModel::Gateway(g) => format!("{} · auth, limit, {}", plural(n, "API gateway"), policy(&g.policy)),
         _ if n > 1 => format!("×{n} {kind}"),
         _ => kind.to_string(),
     };
@@ -167,7 +168,7 @@ fn detail(model: &ComponentModel, routing: &Routing, n: usize, self_links: &[Str
 fn shape(model: &ComponentModel) -> Shape {
     match model {
         ComponentModel::Clients(_) => Shape::Population,
-        ComponentModel::LoadBalancer(_) => Shape::Balancer,
+        ComponentModel::LoadBalancer(_) | ComponentModel::Gateway(_) => Shape::Balancer,
         ComponentModel::Database(_) | ComponentModel::Store(_) | ComponentModel::ObjectStore(_) => Shape::Storage,
         ComponentModel::Queue(_) | ComponentModel::PubSub(_) => Shape::Queue,
         _ => Shape::Box,

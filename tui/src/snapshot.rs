@@ -534,6 +534,10 @@ fn instance_note(r: &sim_core::report::ComponentReport, in_window: bool) -> Stri
         Figures::Server(s) if s.rejected > 0 => format!("{} rejected", thousands(s.rejected)),
         Figures::Server(s) => format!("{:.1}/{} busy", s.busy_mean, s.workers),
         Figures::LoadBalancer(b) => format!("{} backends up", b.backends_up),
+        Figures::Gateway(g) => match g.admission.as_ref().and_then(|a| a.limited) {
+            Some(limited) if limited > 0 => format!("{} limited (429)", thousands(limited)),
+            _ => format!("{} routed", thousands(g.served)),
+        },
         Figures::Store(s) if s.unavailable > 0 => format!("{} unavailable", thousands(s.unavailable)),
         _ => String::new(),
     }

@@ -23,14 +23,14 @@
 //! leave rotation and finish what they hold. The bill and the in-service figures then
 //! count the mean number in service, as with autoscaling.
 
+use crate::component::picker::Picker;
 use crate::ctx::Ctx;
 use crate::event::Input;
 use crate::event::Outcome;
-use crate::kernel::hash::splitmix64;
 use crate::kernel::ids::ComponentId;
 use crate::kernel::time::{SimDuration, SimTime};
 use crate::model::Model;
-use crate::model::load_balancer::{Autoscale, LoadBalancerSpec, Policy};
+use crate::model::load_balancer::{Autoscale, LoadBalancerSpec};
 use crate::report::ComponentReport;
 use crate::report::figures::{AutoscaleFigures, Figures, LoadBalancerFigures};
 use crate::world::metrics::TimeWeighted;
@@ -92,8 +92,6 @@ struct Backend {
     awaiting: Option<u32>,
     probe_seq: u32,
     sent: u64,
-    /// Weighted round robin's running score.
-    current_weight: i64,
 }
 
 #[derive(Clone)]
@@ -106,7 +104,7 @@ pub struct LoadBalancer {
     manual: Option<Box<Manual>>,
     window_start: SimTime,
     in_flight: u32,
-    next: usize,
+    picker: Picker,
     rejected: u64,
     unavailable: u64,
     marked_down: u64,
@@ -127,7 +125,6 @@ impl LoadBalancer {
                 awaiting: None,
                 probe_seq: 0,
                 sent: 0,
-                current_weight: 0,
             })
             .collect();
         let workers = |id: ComponentId| match &model.components[id.index()].model {
@@ -160,7 +157,7 @@ impl LoadBalancer {
             manual: spec.start_in_service.map(|_| Manual::new(window_start, active)),
             window_start,
             in_flight: 0,
-            next: 0,
+            picker: Picker::new(instances.len()),
             rejected: 0,
             unavailable: 0,
             marked_down: 0,
@@ -352,62 +349,8 @@ impl LoadBalancer {
         if up.is_empty() {
             return None;
         }
-        let pick = match &self.spec.policy {
-            Policy::RoundRobin => {
-                let i = up[self.next % up.len()];
-                self.next += 1;
-                i
-            }
-            Policy::LeastConnections => {
-                // Ties go round robin, so an idle pool still spreads evenly.
-                let start = self.next % up.len();
-                self.next += 1;
-                let order = up[start..].iter().chain(&up[..start]);
-                *order.min_by_key(|&&i| self.backends[i].in_flight).expect("non-empty")
-            }
-            Policy::ClientHash => up[(splitmix64(u64::from(r.user)) % up.len() as u64) as usize],
-            Policy::WeightedRoundRobin(weights) => {
-                let total: i64 = up.iter().map(|&i| i64::from(weights[i])).sum();
-                for &i in &up {
-                    self.backends[i].current_weight += i64::from(weights[i]);
-                }
-                let best = *up
-                    .iter()
-                    .max_by_key(|&&i| (self.backends[i].current_weight, std::cmp::Reverse(i)))
-                    .expect("non-empty");
-                self.backends[best].current_weight -= total;
-                best
-            }
-            Policy::PowerOfTwo => {
-                if up.len() == 1 {
-                    up[0]
-                } else {
-                    let a = ctx.below(up.len() as u64) as usize;
-                    let mut b = ctx.below(up.len() as u64 - 1) as usize;
-                    if b >= a {
-                        b += 1;
-                    }
-                    let (a, b) = (up[a], up[b]);
-                    if self.backends[b].in_flight < self.backends[a].in_flight { b } else { a }
-                }
-            }
-            Policy::Random => up[ctx.below(up.len() as u64) as usize],
-            Policy::PowerOfD(d) => {
-                // A partial Fisher-Yates shuffle of `up` draws d distinct backends.
-                let d = (*d as usize).min(up.len());
-                let mut best = None::<usize>;
-                for k in 0..d {
-                    let j = k + ctx.below((up.len() - k) as u64) as usize;
-                    up.swap(k, j);
-                    let i = up[k];
-                    if best.is_none_or(|b| self.backends[i].in_flight < self.backends[b].in_flight) {
-                        best = Some(i);
-                    }
-                }
-                best.expect("d >= 1")
-            }
-        };
-        Some(pick)
+        let backends = &self.backends;
+        Some(self.picker.choose(&self.spec.policy, &mut up, |i| backends[i].in_flight, r.user, ctx))
     }
 
     /// The backends its health checks currently hold down.

@@ -8,9 +8,11 @@ pub mod cache;
 pub mod cdn;
 pub mod clients;
 pub mod database;
+pub mod gateway;
 pub mod load_balancer;
 mod lru;
 pub mod object_store;
+pub mod picker;
 pub mod queue;
 pub mod retry_budget;
 pub mod server;
@@ -31,6 +33,7 @@ pub enum Component {
     Clients(clients::Clients),
     Server(server::Server),
     LoadBalancer(load_balancer::LoadBalancer),
+    Gateway(Box<gateway::Gateway>),
     /// Boxed: its tables are large and the component table stays compact.
     Cache(Box<cache::Cache>),
     Database(Box<database::Database>),
@@ -48,6 +51,7 @@ impl Component {
             ComponentModel::Clients(s) => Component::Clients(clients::Clients::new(s, model)),
             ComponentModel::Server(s) => Component::Server(server::Server::new(s, spec.service, model)),
             ComponentModel::LoadBalancer(s) => Component::LoadBalancer(load_balancer::LoadBalancer::new(s, model)),
+            ComponentModel::Gateway(s) => Component::Gateway(Box::new(gateway::Gateway::new(s, spec.service, model))),
             ComponentModel::Cache(s) => Component::Cache(Box::new(cache::Cache::new(s, model))),
             ComponentModel::Database(s) => Component::Database(Box::new(database::Database::new(id, s, model))),
             ComponentModel::Queue(s) => Component::Queue(Box::new(queue::Queue::new(s, model))),
@@ -65,6 +69,7 @@ impl Component {
             Component::Clients(c) => c.on_input(input, ctx),
             Component::Server(c) => c.on_input(input, ctx),
             Component::LoadBalancer(c) => c.on_input(input, ctx),
+            Component::Gateway(c) => c.on_input(input, ctx),
             Component::Cache(c) => c.on_input(input, ctx),
             Component::Database(c) => c.on_input(input, ctx),
             Component::Queue(c) => c.on_input(input, ctx),
@@ -83,6 +88,7 @@ impl Component {
             Component::Clients(_) => {}
             Component::Server(c) => c.on_crash(now),
             Component::LoadBalancer(c) => c.on_crash(),
+            Component::Gateway(c) => c.on_crash(now),
             Component::Cache(c) => c.on_crash(),
             Component::Database(c) => c.on_crash(now, world),
             Component::Queue(c) => c.on_crash(now),
@@ -98,6 +104,7 @@ impl Component {
     pub fn healthy(&self) -> bool {
         match self {
             Component::Server(c) => c.healthy(),
+            Component::Gateway(c) => c.healthy(),
             _ => true,
         }
     }
@@ -106,6 +113,7 @@ impl Component {
     pub fn slowdown(&self) -> f64 {
         match self {
             Component::Server(c) => c.slowdown(),
+            Component::Gateway(c) => c.slowdown(),
             _ => 1.0,
         }
     }
@@ -123,6 +131,7 @@ impl Component {
             Component::Clients(c) => c.report(),
             Component::Server(c) => c.report(end),
             Component::LoadBalancer(c) => c.report(end),
+            Component::Gateway(c) => c.report(end),
             Component::Cache(c) => c.report(),
             Component::Database(c) => {
                 let service = c.service().index();

@@ -106,11 +106,24 @@ impl Server {
         !self.draining
     }
 
+    #[inline]
     pub fn on_input(&mut self, input: Input, ctx: &mut Ctx) {
+        self.on_input_with(input, ctx, Ctx::proceed);
+    }
+
+    /// `on_input`, moving a served request on with `proceed`, which makes its flow's calls
+    /// or answers it and says whether it answered (an API gateway routes instead).
+    #[inline]
+    pub fn on_input_with<'c>(
+        &mut self,
+        input: Input,
+        ctx: &mut Ctx<'c>,
+        proceed: impl FnOnce(&mut Ctx<'c>, RequestId) -> bool,
+    ) {
         match input {
             Input::Request(req) => self.on_request(req, ctx),
             // The timer token is the slot of the request whose service ended.
-            Input::Timer(slot) => self.on_service_done(ctx.request_in_slot(slot), ctx),
+            Input::Timer(slot) => self.on_service_done(ctx.request_in_slot(slot), ctx, proceed),
             Input::ChildDone(result) if self.is_check(&result) => self.on_checked(&result, ctx),
             Input::ChildDone(result) => {
                 let parent = result.parent.expect("a server's calls have a parent");
@@ -231,7 +244,12 @@ impl Server {
     }
 
     #[inline]
-    fn on_service_done(&mut self, req: RequestId, ctx: &mut Ctx) {
+    fn on_service_done<'c>(
+        &mut self,
+        req: RequestId,
+        ctx: &mut Ctx<'c>,
+        proceed: impl FnOnce(&mut Ctx<'c>, RequestId) -> bool,
+    ) {
         self.served += 1;
         self.measured += u64::from(ctx.now() >= self.warmup_end);
         ctx.count_if_wasted(req);
@@ -243,7 +261,7 @@ impl Server {
             if self.sessions == Sessions::Local {
                 self.touch_session(req, ctx);
             }
-            ctx.proceed(req)
+            proceed(ctx, req)
         };
         if answered || self.call_mode == CallMode::Async {
             self.release(ctx);

@@ -23,12 +23,15 @@ impl CostSpec {
     /// (RDS) $200, Redis (ElastiCache) $150, Cloudflare Pro $25, S3 $23/TB-month and
     /// $0.09/GB out. A load balancer (an Nginx box) and a queue host cost a server's $20;
     /// a pub/sub adapter rides on the Redis already paid for; a replicated store is priced
-    /// per replica like a managed database.
+    /// per replica like a managed database. An API gateway instance is priced as the
+    /// DigitalOcean droplet seed 004 runs Kong or Nginx on, $40 (4 GB, 2 vCPU): a gateway
+    /// does TLS and authentication for every request, twice the $20 web server's box.
     pub fn seed_defaults(service_count: usize) -> CostSpec {
         let unit_prices = [
             ("clients", 0.0),
             ("server", 20.0),
             ("load_balancer", 20.0),
+            ("gateway", 40.0),
             ("websocket", 40.0),
             ("cache", 150.0),
             ("database", 200.0),

@@ -8,6 +8,7 @@ pub mod cdn;
 pub mod cost;
 pub mod database;
 pub mod fault_span;
+pub mod gateway;
 pub mod hedge;
 pub mod hop;
 pub mod load_balancer;
@@ -97,6 +98,7 @@ pub enum ComponentModel {
     Clients(ClientsSpec),
     Server(ServerSpec),
     LoadBalancer(crate::model::load_balancer::LoadBalancerSpec),
+    Gateway(crate::model::gateway::GatewaySpec),
     Cache(crate::model::cache::CacheSpec),
     Database(crate::model::database::DatabaseSpec),
     Queue(crate::model::queue::QueueSpec),
@@ -118,6 +120,7 @@ impl ComponentModel {
             ComponentModel::Clients(_) => "clients",
             ComponentModel::Server(_) => "server",
             ComponentModel::LoadBalancer(_) => "load_balancer",
+            ComponentModel::Gateway(_) => "gateway",
             ComponentModel::Cache(_) => "cache",
             ComponentModel::Database(_) => "database",
             ComponentModel::Queue(_) => "queue",
@@ -178,7 +181,10 @@ impl Model {
     /// Whether any instance answers 429s (a server's `rate_limit`).
     pub fn has_rate_limits(&self) -> bool {
         self.components.iter().any(|c| match &c.model {
-            ComponentModel::Server(s) => s.admission.as_ref().is_some_and(|a| a.rate_limit.is_some()),
+            ComponentModel::Server(ServerSpec { admission, .. })
+            | ComponentModel::Gateway(crate::model::gateway::GatewaySpec { admission, .. }) => {
+                admission.as_ref().is_some_and(|a| a.rate_limit.is_some())
+            }
             _ => false,
         })
     }
@@ -205,12 +211,9 @@ impl Model {
         self.has_versioned_data()
             || self.components.iter().any(|c| match &c.model {
                 ComponentModel::Clients(_) => false,
-                ComponentModel::Server(s) => {
-                    s.sessions == Sessions::Local
-                        || s.admission
-                            .as_ref()
-                            .and_then(|a| a.rate_limit)
-                            .is_some_and(|r| r.per == crate::model::rate_limit::Scope::User)
+                ComponentModel::Server(s) => s.sessions == Sessions::Local || limits_per_user(&s.admission),
+                ComponentModel::Gateway(g) => {
+                    limits_per_user(&g.admission) || g.policy == crate::model::load_balancer::Policy::ClientHash
                 }
                 ComponentModel::LoadBalancer(lb) => lb.policy == crate::model::load_balancer::Policy::ClientHash,
                 ComponentModel::Cdn(_) | ComponentModel::WebSocket(_) => true,
@@ -266,6 +269,11 @@ pub struct ServerSpec {
     /// Rate limit, shedding and queue order; `None` is the plain FIFO station, whose hot
     /// path pays one branch for this.
     pub admission: Option<Box<crate::model::admission::AdmissionSpec>>,
+}
+
+/// Whether a server's or gateway's admission keeps a count per user.
+fn limits_per_user(admission: &Option<Box<crate::model::admission::AdmissionSpec>>) -> bool {
+    admission.as_ref().and_then(|a| a.rate_limit).is_some_and(|r| r.per == crate::model::rate_limit::Scope::User)
 }
 
 impl ServerSpec {

@@ -3,6 +3,7 @@
 //! a figure that does not apply to an instance is left out, not written as zero.
 
 use serde::Serialize;
+use std::collections::BTreeMap;
 
 /// The kind-specific figures of one instance, tagged by its kind in the report.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -14,6 +15,8 @@ pub enum Figures {
     Server(ServerFigures),
     #[serde(rename = "load_balancer")]
     LoadBalancer(LoadBalancerFigures),
+    #[serde(rename = "gateway")]
+    Gateway(GatewayFigures),
     #[serde(rename = "cache")]
     Cache(CacheFigures),
     #[serde(rename = "database")]
@@ -83,6 +86,20 @@ pub fn names(kind: &str) -> &'static [&'static str] {
             "scale_outs",
             "scale_ins",
         ],
+        "gateway" => &[
+            "workers",
+            "busy_mean",
+            "served",
+            "rejected",
+            "auth_ms_mean",
+            "limited",
+            "admitted",
+            "store_failed_open",
+            "store_failed_closed",
+            CAPACITY[0],
+            CAPACITY[1],
+            CAPACITY[2],
+        ],
         "cache" => {
             &["hit_ratio", "hits", "misses", "fetches", "coalesced", "evictions", "entries", "flushed", "dirty_lost"]
         }
@@ -133,10 +150,12 @@ pub fn names(kind: &str) -> &'static [&'static str] {
 pub const RECOVERY_NAMES: [&str; 3] = ["recovered_after_s", "degraded_s", "trigger_end_s"];
 
 /// Whether `key` names a figure a component of `kind` may report: its kind's, a common
-/// one, or a CDN's per-region `hit_ratio_REGION` and `requests_REGION`.
+/// one, a CDN's per-region `hit_ratio_REGION` and `requests_REGION`, or a gateway's
+/// per-route `routed_SERVICE`.
 pub fn is_figure(kind: &str, key: &str) -> bool {
     let per_region = kind == "cdn" && (key.starts_with("hit_ratio_") || key.starts_with("requests_"));
-    names(kind).contains(&key) || COMMON_NAMES.contains(&key) || per_region
+    let per_route = kind == "gateway" && key.starts_with(ROUTED_PREFIX);
+    names(kind).contains(&key) || COMMON_NAMES.contains(&key) || per_region || per_route
 }
 
 impl Figures {
@@ -146,6 +165,7 @@ impl Figures {
             Figures::Clients(_) => "clients",
             Figures::Server(_) => "server",
             Figures::LoadBalancer(_) => "load_balancer",
+            Figures::Gateway(_) => "gateway",
             Figures::Cache(_) => "cache",
             Figures::Database(_) => "database",
             Figures::Queue(_) => "queue",
@@ -246,6 +266,31 @@ pub struct LoadBalancerFigures {
     pub backends_up: u64,
     #[serde(flatten, skip_serializing_if = "Option::is_none")]
     pub autoscaling: Option<AutoscaleFigures>,
+}
+
+/// What a gateway's per-route figure names start with: `routed_web` counts the requests
+/// it routed to service `web`.
+pub const ROUTED_PREFIX: &str = "routed_";
+
+/// An API gateway: its station's figures (`served` counts authenticated requests), the
+/// rate limit's, and the requests it routed to each service.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct GatewayFigures {
+    pub workers: u32,
+    pub busy_mean: f64,
+    pub served: u64,
+    pub rejected: u64,
+    /// The mean time authentication held a worker (busy workers over throughput: a
+    /// worker is free once it routes the request).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub auth_ms_mean: Option<f64>,
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub admission: Option<AdmissionFigures>,
+    /// `routed_SERVICE`: requests routed to each service, by the service's name.
+    #[serde(flatten)]
+    pub routed: BTreeMap<String, u64>,
+    #[serde(flatten)]
+    pub capacity: Capacity,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]

@@ -368,6 +368,12 @@ pub fn nodes(model: &Model, ci: usize, routes: &mut Routes) -> Vec<Node> {
                 }
             }
             ComponentModel::LoadBalancer(_) => {}
+            ComponentModel::Gateway(_) => {
+                node.unknown.get_or_insert((
+                    sname.clone(),
+                    "an API gateway: the twin has no station for its authentication, rate limit and routing by policy yet".into(),
+                ));
+            }
             ComponentModel::Cache(c) => {
                 node.own = Moments::of(&c.latency);
                 match (fnode.op, c.write_policy) {

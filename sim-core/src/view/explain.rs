@@ -91,6 +91,11 @@ impl Simulation {
                         arrivals += f.served + f.rejected;
                         capacity += f.capacity.capacity_rps.unwrap_or(0.0);
                     }
+                    Figures::Gateway(f) => {
+                        rejected += f.rejected;
+                        arrivals += f.served + f.rejected;
+                        capacity += f.capacity.capacity_rps.unwrap_or(0.0);
+                    }
                     Figures::Database(f) => {
                         rejected += f.rejected;
                         arrivals += f.reads + f.writes + f.rejected;
@@ -268,10 +273,12 @@ impl Simulation {
     fn limiter_sentence(&self, r: &Report, e: &Explanation) -> Option<String> {
         let mut by_service: Vec<(&str, u64, u64)> = Vec::new();
         for c in &self.model.components {
-            let Some(Figures::Server(f)) = r.components.get(&c.name).map(|x| &x.figures) else {
-                continue;
+            let admission = match r.components.get(&c.name).map(|x| &x.figures) {
+                Some(Figures::Server(f)) => f.admission.as_ref(),
+                Some(Figures::Gateway(f)) => f.admission.as_ref(),
+                _ => continue,
             };
-            let Some((limited, admitted)) = f.admission.as_ref().and_then(|a| a.limited.zip(a.admitted)) else {
+            let Some((limited, admitted)) = admission.and_then(|a| a.limited.zip(a.admitted)) else {
                 continue;
             };
             let service = self.model.services[c.service.index()].name.as_str();

@@ -241,9 +241,14 @@ impl Simulation {
 
     /// A server's wasted work: seconds, and their share of its busy workers' time.
     fn wasted(&self, r: &mut ComponentReport, ns: u64, end: SimTime) {
-        if let Figures::Server(f) = &r.figures {
+        let busy_mean = match &r.figures {
+            Figures::Server(f) => Some(f.busy_mean),
+            Figures::Gateway(f) => Some(f.busy_mean),
+            _ => None,
+        };
+        if let Some(busy_mean) = busy_mean {
             let wasted_s = ns as f64 / 1e9;
-            let busy_s = f.busy_mean * end.since(self.metrics.warmup_end()).as_secs_f64();
+            let busy_s = busy_mean * end.since(self.metrics.warmup_end()).as_secs_f64();
             r.wasted_s = Some(wasted_s);
             r.wasted_share = Some(if busy_s > 0.0 { (wasted_s / busy_s).min(1.0) } else { 0.0 });
         }

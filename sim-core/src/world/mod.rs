@@ -131,8 +131,9 @@ fn start_of_run(model: &Model) -> EventQueue<Event> {
 fn shared_limit(model: &Model, service: &ServiceSpec) -> Option<RateLimiter> {
     let first = service.instances.first()?;
     match &model.components[first.index()].model {
-        ComponentModel::Server(s) => {
-            s.admission.as_ref().and_then(|a| a.rate_limit).filter(|r| r.store.is_some()).map(RateLimiter::new)
+        ComponentModel::Server(crate::model::ServerSpec { admission, .. })
+        | ComponentModel::Gateway(crate::model::gateway::GatewaySpec { admission, .. }) => {
+            admission.as_ref().and_then(|a| a.rate_limit).filter(|r| r.store.is_some()).map(RateLimiter::new)
         }
         _ => None,
     }
