@@ -637,7 +637,6 @@ fn describe(
     }
 }
 
-/// The charts: throughput, p50 and p99, error rate (from the series); hit ratio,
 /// The retry amplification at service `s` over the last simulated second: root calls sent
 /// to it per first attempt, over the classes with a retry policy whose flow starts there.
 fn retry_load(model: &Model, s: usize, prev: Option<&GaugeSample>, last: Option<&GaugeSample>) -> Option<f64> {
@@ -659,7 +658,9 @@ fn retry_load(model: &Model, s: usize, prev: Option<&GaugeSample>, last: Option<
     Some(if first == 0 { if sent == 0 { 1.0 } else { sent as f64 } } else { sent as f64 / first as f64 })
 }
 
-/// replication lag and waiting requests (from the gauges).
+/// The charts: throughput, p50 and p99, error rate (from the series); hit ratio,
+/// replication lag and waiting requests (from the gauges); and, where a rate limit stands,
+/// the share answered 429, which the error rate leaves out as the report does.
 fn charts(sim: &Simulation, gauges: &[GaugeSample]) -> Vec<Chart> {
     let series = sim.series_so_far();
     let from = series.len().saturating_sub(CHART_POINTS);
@@ -686,13 +687,14 @@ fn charts(sim: &Simulation, gauges: &[GaugeSample]) -> Vec<Chart> {
         .filter(|(_, c)| !matches!(c.model, ComponentModel::Clients(_)))
         .map(|(i, _)| i)
         .collect();
-    vec![
+    let mut charts = vec![
         chart("throughput", "req/s", &|p| Some(per_s(p.completed))),
         chart("p50 latency", "ms", &|p| p.latency_p50_ms),
         chart("p99 latency", "ms", &|p| p.latency_p99_ms),
         chart("error rate", "%", &|p| {
-            let n = p.completed + p.failed;
-            (n > 0).then(|| 100.0 * p.failed as f64 / n as f64)
+            let errors = p.failed - p.limited;
+            let n = p.completed + errors;
+            (n > 0).then(|| 100.0 * errors as f64 / n as f64)
         }),
         gchart("cache hit ratio", "%", &|a, b| {
             let (h, m) = (b.hits - a.hits, b.misses - a.misses);
@@ -703,5 +705,12 @@ fn charts(sim: &Simulation, gauges: &[GaugeSample]) -> Vec<Chart> {
             let v: Vec<f64> = queues.iter().filter_map(|&i| interval_mean(a, b, |g| g.load.get(i)?.1)).collect();
             (!v.is_empty()).then(|| v.iter().sum())
         }),
-    ]
+    ];
+    if sim.model().has_rate_limits() {
+        charts.push(chart("limited (429)", "%", &|p| {
+            let n = p.completed + p.failed;
+            (n > 0).then(|| 100.0 * p.limited as f64 / n as f64)
+        }));
+    }
+    charts
 }

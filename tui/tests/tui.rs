@@ -810,3 +810,27 @@ fn the_topology_shows_the_load_a_retry_storm_adds_and_the_why_panel_names_the_cu
     assert!(text.contains("Most of that load is retries, not users"), "{why}");
     assert!(text.contains("of web's work was for callers that had given up (about $13 of its $20 a month)"), "{why}");
 }
+
+/// 429s are not errors on screen either: during gateway-rate-limit's spike the error-rate
+/// chart stays at 0% and the `limited (429)` row, shown only where a rate limit stands,
+/// carries the ~60% the token bucket refuses.
+#[test]
+fn the_charts_count_429s_apart_from_errors() {
+    let mut h = Harness::new();
+    h.open("gateway-rate-limit");
+    h.keys(" ");
+    h.play_for(45);
+    h.keys(" ");
+    let screen = h.render(160, 48).backend().to_string();
+    let figure = |row: &str| -> f64 {
+        let line = screen.lines().find(|l| l.contains(row)).unwrap_or_else(|| panic!("no {row} row: {screen}"));
+        let after = line.split(row).nth(1).unwrap().trim_start();
+        after.split_whitespace().next().unwrap().parse().unwrap()
+    };
+    assert_eq!(figure("error rate"), 0.0, "{screen}");
+    let limited = figure("limited (429)");
+    assert!((50.0..70.0).contains(&limited), "{limited}% limited: {screen}");
+    let mut plain = Harness::new();
+    plain.open("retry-storm");
+    assert!(!plain.render(160, 48).backend().to_string().contains("limited (429)"), "no limiter, no row");
+}
