@@ -352,4 +352,8 @@ retry = { attempts = 5, backoff = "constant", base = "30ms", jitter = "none", on
     assert!(calls >= failed && calls - failed <= in_flight, "{calls} first calls");
     assert!((leaf.amplification - 2.0).abs() < 0.02, "{} calls per first call", leaf.amplification);
     assert_eq!(c.failed_by_reason.get("error").copied(), Some(c.requests.failed));
+    let said =
+        r.explain.what_happened.iter().find(|s| s.starts_with("Hop retries made")).expect("a hop retry sentence");
+    let want = format!("Hop retries made {:.2} calls to leaf per first call of call (", leaf.amplification);
+    assert!(said.starts_with(&want) && said.contains(" would have ended after the deadline"), "{said}");
 }
