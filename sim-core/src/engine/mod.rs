@@ -470,7 +470,7 @@ impl Simulation {
         let jitter = self.world.hop_retries.hops[hop].spec.jitter != crate::model::retry::Jitter::None;
         let u = if jitter { crate::ctx::uniform(&mut self.rngs[i]) } else { 0.0 };
         let deadline = self.world.deadlines.inherited(c.class.index(), parent);
-        let Some(backoff) = self.world.hop_retries.admit(hop, caller, attempt, waited, u, now, deadline) else {
+        let Some(backoff) = self.world.hop_retries.admit(hop, caller, (attempt, waited), u, now, deadline) else {
             return false;
         };
         Ctx::new(now, caller, &mut self.rngs[i], &mut self.requests, &mut self.metrics, &mut self.world).retry_call(

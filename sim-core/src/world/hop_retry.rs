@@ -121,15 +121,15 @@ impl HopRetries {
         spec.retries(outcome, attempt).then_some((attempt, waited))
     }
 
-    /// `caller` would retry after attempt `attempt` (which waited `waited`) at `now`, with
-    /// `u` a uniform draw in [0, 1), for a parent that gives up at `deadline`: the backoff,
-    /// if the retry ends before the deadline and the budget allows it (counted either way).
+    /// `caller` would retry at `now` after `(attempt, waited)` (as `retriable` gave them),
+    /// with `u` a uniform draw in [0, 1), for a parent that gives up at `deadline`: the
+    /// backoff, if the retry ends before the deadline and the budget allows it (counted
+    /// either way).
     pub fn admit(
         &mut self,
         hop: usize,
         caller: ComponentId,
-        attempt: u32,
-        waited: SimDuration,
+        (attempt, waited): (u32, SimDuration),
         u: f64,
         now: SimTime,
         deadline: SimTime,
@@ -214,12 +214,12 @@ mod tests {
         r.on_send(0, ME, id(0), at_ms(0));
         assert_eq!(r.retriable(0, id(0), Outcome::Error), None, "Error is not in the default `on`");
         let (a, w) = r.retriable(0, id(0), Outcome::TimedOut).expect("attempt 1 of 3");
-        assert_eq!(r.admit(0, ME, a, w, 0.5, at_ms(5), SimTime::MAX), Some(SimDuration::from_millis(10)));
+        assert_eq!(r.admit(0, ME, (a, w), 0.5, at_ms(5), SimTime::MAX), Some(SimDuration::from_millis(10)));
         r.mark(id(1), a + 1, SimDuration::from_millis(10));
         r.on_send(0, ME, id(1), at_ms(15));
         let (a, w) = r.retriable(0, id(1), Outcome::Refused).expect("attempt 2 of 3");
         assert_eq!(a, 2);
-        assert_eq!(r.admit(0, ME, a, w, 0.5, at_ms(20), SimTime::MAX), Some(SimDuration::from_millis(20)));
+        assert_eq!(r.admit(0, ME, (a, w), 0.5, at_ms(20), SimTime::MAX), Some(SimDuration::from_millis(20)));
         r.mark(id(2), a + 1, SimDuration::from_millis(20));
         r.on_send(0, ME, id(2), at_ms(40));
         assert_eq!(r.retriable(0, id(2), Outcome::Refused), None, "the third attempt was the last");
@@ -234,8 +234,8 @@ mod tests {
         let mut r = table(3, None);
         r.on_send(0, ME, id(0), at_ms(0));
         let (a, w) = r.retriable(0, id(0), Outcome::TimedOut).unwrap();
-        assert_eq!(r.admit(0, ME, a, w, 0.5, at_ms(95), at_ms(105)), None);
-        assert_eq!(r.admit(0, ME, a, w, 0.5, at_ms(90), at_ms(105)), Some(SimDuration::from_millis(10)));
+        assert_eq!(r.admit(0, ME, (a, w), 0.5, at_ms(95), at_ms(105)), None);
+        assert_eq!(r.admit(0, ME, (a, w), 0.5, at_ms(90), at_ms(105)), Some(SimDuration::from_millis(10)));
         assert_eq!((r.hops[0].retries, r.hops[0].past_deadline), (1, 1));
     }
 
@@ -248,7 +248,7 @@ mod tests {
         let allowed = (0..10)
             .filter(|k| {
                 let (a, w) = r.retriable(0, id(*k), Outcome::TimedOut).unwrap();
-                r.admit(0, ME, a, w, 0.5, at_ms(20), SimTime::MAX).is_some()
+                r.admit(0, ME, (a, w), 0.5, at_ms(20), SimTime::MAX).is_some()
             })
             .count();
         assert_eq!(allowed, 2);
