@@ -695,11 +695,19 @@ impl Ctx<'_> {
         self.world.hop_retries.on_send(hop, self.me, req, self.now);
     }
 
-    /// Makes attempt `attempt` of `failed`'s call (which failed, so `parent` still waits
-    /// for one answer of it) and sends it after `backoff`. The wait is booked as queueing
-    /// at the callee's node; a call with a ledger of its own (parallel) starts it with all
-    /// the time since the first attempt, so a successful root's bookings still add up.
-    pub(crate) fn retry_call(&mut self, parent: RequestId, failed: &Request, backoff: SimDuration, attempt: u32) {
+    /// Makes attempt `attempt` of `failed`'s call, first made at `first` (it failed, so
+    /// `parent` still waits for one answer of it), and sends it after `backoff`. The wait
+    /// is booked as queueing at the callee's node; a call with a ledger of its own
+    /// (parallel) starts it with all the time since the first attempt, so a successful
+    /// root's bookings still add up.
+    pub(crate) fn retry_call(
+        &mut self,
+        parent: RequestId,
+        failed: &Request,
+        backoff: SimDuration,
+        attempt: u32,
+        first: SimTime,
+    ) {
         let p = self.requests.get_mut(parent).expect("a retried call's parent is live");
         p.pending -= 1;
         (p.origin, p.detail) = (crate::world::request::NO_NODE, 0);
@@ -710,11 +718,11 @@ impl Ctx<'_> {
         let child = self.new_child(parent, failed.node, parallel);
         let now = self.now;
         let r = self.requests.get_mut(child).expect("live");
-        (r.key, r.created, r.phase) = (failed.key, failed.created, QUEUE);
+        (r.key, r.phase) = (failed.key, QUEUE);
         if r.ledger == child {
-            self.metrics.attribution.book(child, failed.node, QUEUE, now - failed.created);
+            self.metrics.attribution.book(child, failed.node, QUEUE, now - first);
         }
-        self.world.hop_retries.mark(child, attempt, backoff);
+        self.world.hop_retries.mark(child, attempt, backoff, first);
         self.world.queue.push(now + backoff, Event::new(self.me, EventKind::Retry(child)));
     }
 
@@ -723,6 +731,8 @@ impl Ctx<'_> {
         let now = self.now;
         let r = self.requests.get_mut(call).expect("a retried call is live");
         book(self.metrics, call, r, now, NETWORK);
+        // Its own latency (a breaker's slow calls, a hedge's percentile) runs from now.
+        r.created = now;
         self.route_call(call);
     }
 

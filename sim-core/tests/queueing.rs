@@ -292,6 +292,9 @@ path = ["a", "b", "leaf"]
             "p={p}: success {measured} vs 1 - p^9 = {success} (se {success_se})"
         );
         assert!(leaf_per_request <= 9.0);
+        let parts: f64 = c.time_split.mean.iter().map(|h| h.total_ms).sum();
+        let mean = c.latency_ms.mean;
+        assert!((parts - mean).abs() <= 0.01 * mean, "p={p}: the time split adds up to {parts}, the mean is {mean}");
         assert_eq!((to_b.refused_by_budget, to_leaf.refused_by_budget, to_leaf.past_deadline), (0, 0, 0));
         assert!(n > 35_000.0, "{n} requests");
     }
@@ -356,4 +359,65 @@ retry = { attempts = 5, backoff = "constant", base = "30ms", jitter = "none", on
         r.explain.what_happened.iter().find(|s| s.starts_with("Hop retries made")).expect("a hop retry sentence");
     let want = format!("Hop retries made {:.2} calls to leaf per first call of call (", leaf.amplification);
     assert!(said.starts_with(&want) && said.contains(" would have ended after the deadline"), "{said}");
+}
+
+/// A retried call made beside another (`parallel`) books into a ledger of its own: the
+/// retry's starts with all the time since the first attempt, so a request whose slower
+/// call needed retries still splits its latency into parts that add up.
+#[test]
+fn a_retried_parallel_call_keeps_the_time_split_adding_up() {
+    let text = r#"name = "hop-retry-parallel"
+title = "hop retry parallel"
+[run]
+duration = "10s"
+warmup = "0s"
+[workload]
+arrival = "poisson"
+rate = 500
+[[components]]
+id = "a"
+kind = "server"
+workers = 100
+service = "0.5ms"
+[[components]]
+id = "x"
+kind = "server"
+workers = 100
+service = "2ms"
+error_rate = 0.5
+[[components]]
+id = "y"
+kind = "server"
+workers = 100
+service = "1ms"
+[[links]]
+between = ["clients", "a"]
+latency = "1ms"
+[[links]]
+between = ["a", "x"]
+latency = "1ms"
+[[links]]
+between = ["a", "y"]
+latency = "1ms"
+[[classes]]
+name = "call"
+path = ["a"]
+calls = ["x", "y"]
+parallel = true
+[classes.hops.x]
+retry = { attempts = 4, backoff = "constant", base = "5ms", jitter = "none", on = ["error"] }
+"#;
+    let source = scenarios::Source { origin: "parallel.toml".into(), text: text.into() };
+    let model = scenarios::parse(&source, &scenarios::Overrides::default()).unwrap_or_else(|e| panic!("{e}")).model;
+    let mut sim = Simulation::new(&model, 2);
+    sim.run();
+    let r = sim.report(false);
+    let c = &r.classes["call"];
+    let x = &c.hop_retry["x"];
+    assert!((x.amplification - 1.875).abs() < 0.05, "(1 - 0.5^4)/(1 - 0.5) = 1.875 calls, got {}", x.amplification);
+    let parts: f64 = c.time_split.mean.iter().map(|h| h.total_ms).sum();
+    let mean = c.latency_ms.mean;
+    // A retried request waits at least 5 ms more than one that was not.
+    assert!(mean > 10.0, "mean {mean} ms");
+    assert!((parts - mean).abs() <= 0.01 * mean, "the time split adds up to {parts}, the mean is {mean}");
 }

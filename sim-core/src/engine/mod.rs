@@ -473,12 +473,9 @@ impl Simulation {
         let Some(backoff) = self.world.hop_retries.admit(hop, caller, (attempt, waited), u, now, deadline) else {
             return false;
         };
-        Ctx::new(now, caller, &mut self.rngs[i], &mut self.requests, &mut self.metrics, &mut self.world).retry_call(
-            parent,
-            c,
-            backoff,
-            attempt + 1,
-        );
+        let first = self.world.hop_retries.first_of(id, c.created);
+        let mut ctx = Ctx::new(now, caller, &mut self.rngs[i], &mut self.requests, &mut self.metrics, &mut self.world);
+        ctx.retry_call(parent, c, backoff, attempt + 1, first);
         true
     }
 

@@ -28,12 +28,14 @@ pub struct RetriedHop {
     pub past_deadline: u64,
 }
 
-/// A call's attempt and the backoff waited before it (for decorrelated jitter).
+/// A call's attempt, the backoff waited before it (for decorrelated jitter), and when
+/// its first attempt was sent.
 #[derive(Clone, Copy)]
 struct Attempt {
     generation: u32,
     attempt: u32,
     waited: SimDuration,
+    first: SimTime,
 }
 
 #[derive(Clone, Default)]
@@ -151,13 +153,19 @@ impl HopRetries {
         Some(backoff)
     }
 
-    /// Call `id` is attempt `attempt` of its call, sent after waiting `waited`.
-    pub fn mark(&mut self, id: RequestId, attempt: u32, waited: SimDuration) {
+    /// When the first attempt of call `id` (created at `created`) was made.
+    pub fn first_of(&self, id: RequestId, created: SimTime) -> SimTime {
+        self.attempt(id).map_or(created, |a| a.first)
+    }
+
+    /// Call `id` is attempt `attempt` of a call first made at `first`, sent after
+    /// waiting `waited`.
+    pub fn mark(&mut self, id: RequestId, attempt: u32, waited: SimDuration, first: SimTime) {
         let slot = id.slot as usize;
         if slot >= self.attempts.len() {
             self.attempts.resize(slot + 1, None);
         }
-        self.attempts[slot] = Some(Attempt { generation: id.generation, attempt, waited });
+        self.attempts[slot] = Some(Attempt { generation: id.generation, attempt, waited, first });
     }
 }
 
@@ -215,12 +223,14 @@ mod tests {
         assert_eq!(r.retriable(0, id(0), Outcome::Error), None, "Error is not in the default `on`");
         let (a, w) = r.retriable(0, id(0), Outcome::TimedOut).expect("attempt 1 of 3");
         assert_eq!(r.admit(0, ME, (a, w), 0.5, at_ms(5), SimTime::MAX), Some(SimDuration::from_millis(10)));
-        r.mark(id(1), a + 1, SimDuration::from_millis(10));
+        r.mark(id(1), a + 1, SimDuration::from_millis(10), at_ms(0));
+        assert_eq!(r.first_of(id(1), at_ms(5)), at_ms(0), "a retry remembers its first attempt");
+        assert_eq!(r.first_of(id(0), at_ms(0)), at_ms(0));
         r.on_send(0, ME, id(1), at_ms(15));
         let (a, w) = r.retriable(0, id(1), Outcome::Refused).expect("attempt 2 of 3");
         assert_eq!(a, 2);
         assert_eq!(r.admit(0, ME, (a, w), 0.5, at_ms(20), SimTime::MAX), Some(SimDuration::from_millis(20)));
-        r.mark(id(2), a + 1, SimDuration::from_millis(20));
+        r.mark(id(2), a + 1, SimDuration::from_millis(20), at_ms(0));
         r.on_send(0, ME, id(2), at_ms(40));
         assert_eq!(r.retriable(0, id(2), Outcome::Refused), None, "the third attempt was the last");
         // A slot reused by another request (a new generation) is a first attempt again.
