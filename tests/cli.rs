@@ -277,6 +277,7 @@ fn each_kind_of_bad_scenario_gets_a_located_error() {
         ("hedge_unknown_percentile", "31:19", "use p50, p90, p95 or p99"),
         ("hedge_after_huge", "31:19", "hedge after is 7200s, outside 1ns to 60s"),
         ("hop_timeout_huge", "31:11", "hop timeout is 7200s, outside 1ns to 3600s"),
+        ("hop_retry_attempts_huge", "31:22", "retry attempts is 50, outside the accepted range 1 to 10"),
         ("deadline_unknown", "29:12", "unknown deadline `propagated`"),
         ("gateway_auth_huge", "16:8", "auth takes 3600000s on average, longer than 10s"),
         ("gateway_unknown_policy", "17:10", "did you mean `least_connections`?"),

@@ -109,6 +109,10 @@ const CLASS_ALIASES: [(&str, &[&str]); 10] = [
     ("deadline_not_sent", &["deadline", "not_sent"]),
 ];
 
+/// A retried hop's figures, `class.CLASS.hop.SERVICE.KEY` (present when the class's calls
+/// to SERVICE retry).
+pub const HOP_RETRY_NAMES: [&str; 5] = ["attempts", "retries", "refused_by_budget", "past_deadline", "amplification"];
+
 fn class_alias(name: &str) -> Option<Vec<String>> {
     let own = CLASS_ALIASES.iter().find(|(a, _)| *a == name).map(|(_, p)| p.iter().map(|s| s.to_string()).collect());
     own.or_else(|| alias(name).filter(|_| name != "cost_usd_month"))
@@ -230,6 +234,16 @@ pub fn metric(
                 }
             }
         }
+        ["class", c, "hop", service, key] => {
+            if !classes.iter().any(|x| x == c) {
+                return Err(unknown("class", c, classes.iter().map(String::as_str).collect()));
+            }
+            if !HOP_RETRY_NAMES.contains(key) {
+                return Err(unknown("hop retry figure", key, HOP_RETRY_NAMES.to_vec()));
+            }
+            let path = vec!["hop_retry".into(), service.to_string(), key.to_string()];
+            Ok(Metric::Class { class: c.to_string(), path })
+        }
         ["recovery", key] => {
             use sim_core::report::figures::RECOVERY_NAMES;
             if !RECOVERY_NAMES.contains(key) {
@@ -288,6 +302,12 @@ mod tests {
         let r = p("recovery.recovered_after_s < 30").unwrap();
         assert_eq!(r.metric, Metric::Run(vec!["recovery".into(), "recovered_after_s".into()]));
         assert!(needs_recovery(&[r]) && !needs_recovery(&[p("p99_ms < 1").unwrap()]));
+        let h = p("class.upload.hop.db.amplification < 2").unwrap();
+        let path = ["hop_retry", "db", "amplification"].map(String::from).to_vec();
+        assert_eq!(h.metric, Metric::Class { class: "upload".into(), path });
+        let e = p("class.upload.hop.db.retrys > 0").unwrap_err();
+        assert_eq!(e.message, "unknown hop retry figure `retrys`");
+        assert_eq!(e.help.as_deref(), Some("did you mean `retries`?"));
     }
 
     #[test]

@@ -301,7 +301,7 @@ pub struct ClassFile {
 }
 
 /// A class's calls to one service (`scenarios::hedge` lowers its `hedge`, `scenarios::hop`
-/// its `timeout`).
+/// its `timeout` and `retry`).
 #[derive(Deserialize, Debug)]
 #[serde(deny_unknown_fields)]
 pub struct HopFile {
@@ -310,6 +310,9 @@ pub struct HopFile {
     /// This hop's calls give up after this long instead of the class's timeout.
     #[serde(default)]
     pub timeout: Option<Spanned<Value>>,
+    /// A failed call is made again by its caller, with the class `retry`'s keys.
+    #[serde(default)]
+    pub retry: Option<Spanned<RetryFile>>,
 }
 
 /// A hedging policy as written: `{ after = "p95", max = 1 }`.

@@ -1,4 +1,5 @@
-//! A class's `deadline` and its `[classes.hops.SERVICE] timeout`s lowered into `HopSpec`s
+//! A class's `deadline` and its `[classes.hops.SERVICE] timeout`s and `retry` tables (the
+//! class `retry`'s keys and limits, `scenarios::retry`) lowered into `HopSpec`s
 //! (the hop's service is resolved and checked against the flow by `scenarios::hedge`,
 //! which runs first).
 
@@ -16,16 +17,26 @@ const MAX_TIMEOUT: SimDuration = SimDuration::from_secs(3600);
 pub fn lower(c: &ClassFile, names: &[String], v: &Values) -> Result<Vec<HopSpec>, Diagnostic> {
     let mut out = Vec::new();
     for (service, hop) in &c.hops {
-        let Some(t) = &hop.get_ref().timeout else { continue };
-        let Some(si) = names.iter().position(|n| n == service.get_ref()) else { continue };
-        let timeout = v.duration(t, "hop timeout")?;
-        if timeout == SimDuration::ZERO || timeout > MAX_TIMEOUT {
-            return Err(Diagnostic::at(format!("hop timeout is {timeout}, outside 1ns to {MAX_TIMEOUT}"), t.span())
-                .help(
-                    "a hop's calls give up after a wait a little over the callee's slowest answers, such as \"100ms\"",
-                ));
+        let h = hop.get_ref();
+        if h.timeout.is_none() && h.retry.is_none() {
+            continue;
         }
-        out.push(HopSpec { service: ServiceId(si as u32), timeout: Some(timeout) });
+        let Some(si) = names.iter().position(|n| n == service.get_ref()) else { continue };
+        let timeout = match &h.timeout {
+            None => None,
+            Some(t) => {
+                let timeout = v.duration(t, "hop timeout")?;
+                if timeout == SimDuration::ZERO || timeout > MAX_TIMEOUT {
+                    return Err(Diagnostic::at(format!("hop timeout is {timeout}, outside 1ns to {MAX_TIMEOUT}"), t.span())
+                        .help(
+                            "a hop's calls give up after a wait a little over the callee's slowest answers, such as \"100ms\"",
+                        ));
+                }
+                Some(timeout)
+            }
+        };
+        let retry = h.retry.as_ref().map(|r| crate::retry::lower(r, v)).transpose()?;
+        out.push(HopSpec { service: ServiceId(si as u32), timeout, retry });
     }
     Ok(out)
 }

@@ -203,3 +203,43 @@ path = ["api", "web"]
     assert!(t.refusals.iter().any(|r| r.part == "api" && r.why.contains("API gateway")), "refusals: {:?}", t.refusals);
     assert!(t.classes.iter().all(|c| c.mean_latency_ms.is_none() && c.why_not.is_some()), "{:?}", t.classes);
 }
+
+/// A hop's retries multiply the load on it and below by a factor that depends on how
+/// many calls fail: the twin refuses the class's population, naming the class and the hop.
+#[test]
+fn a_retried_hop_is_refused_with_its_class_and_callee() {
+    let text = r#"
+name = "hop-retry"
+title = "hop retry"
+[run]
+duration = "10s"
+[workload]
+arrival = "poisson"
+rate = 100
+[[components]]
+id = "api"
+kind = "server"
+workers = 8
+service = "exp(1ms)"
+[[components]]
+id = "db"
+kind = "server"
+workers = 8
+service = "exp(2ms)"
+[[links]]
+between = ["clients", "api"]
+[[links]]
+between = ["api", "db"]
+[[classes]]
+name = "read"
+path = ["api", "db"]
+[classes.hops.db]
+retry = { attempts = 3 }
+"#;
+    let source = scenarios::Source { origin: "hop-retry.toml".into(), text: text.into() };
+    let s = scenarios::parse(&source, &Overrides::default()).unwrap_or_else(|e| panic!("{e}"));
+    let t = Twin::compile(&s.model);
+    let why = "class `read` retries its failed calls to `db`";
+    assert!(t.refusals.iter().any(|r| r.why.starts_with(why)), "refusals: {:?}", t.refusals);
+    assert!(t.classes.iter().all(|c| c.mean_latency_ms.is_none() && c.why_not.is_some()), "{:?}", t.classes);
+}

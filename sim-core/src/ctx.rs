@@ -678,7 +678,62 @@ impl Ctx<'_> {
         if self.world.hedges.on {
             self.on_hedged_send(req, class);
         }
+        if self.world.hop_retries.on {
+            self.on_retried_send(req, class);
+        }
         self.send(self.me, instance, EventKind::Request(req));
+    }
+
+    /// A call leaves while some hop retries: if its hop does, count it (a first attempt
+    /// also in its caller's budget).
+    #[cold]
+    fn on_retried_send(&mut self, req: RequestId, class: ClassId) {
+        let r = self.requests.get(req).expect("live");
+        let Some(hop) = self.world.hop_retries.hop(class.index(), r.node).filter(|_| r.parent.is_some()) else {
+            return;
+        };
+        self.world.hop_retries.on_send(hop, self.me, req, self.now);
+    }
+
+    /// Makes attempt `attempt` of `failed`'s call, first made at `first` (it failed, so
+    /// `parent` still waits for one answer of it), and sends it after `backoff`. The wait
+    /// is booked as queueing at the callee's node; a call with a ledger of its own
+    /// (parallel) starts it with all the time since the first attempt, so a successful
+    /// root's bookings still add up.
+    pub(crate) fn retry_call(
+        &mut self,
+        parent: RequestId,
+        failed: &Request,
+        backoff: SimDuration,
+        attempt: u32,
+        first: SimTime,
+    ) {
+        let p = self.requests.get_mut(parent).expect("a retried call's parent is live");
+        p.pending -= 1;
+        (p.origin, p.detail) = (crate::world::request::NO_NODE, 0);
+        let class = p.class.index();
+        let at = &self.world.flows[class];
+        let node = &at[failed.node as usize];
+        let parallel = at[p.node as usize].parallel || node.fanout > 1 || node.to_each;
+        let child = self.new_child(parent, failed.node, parallel);
+        let now = self.now;
+        let r = self.requests.get_mut(child).expect("live");
+        (r.key, r.phase) = (failed.key, QUEUE);
+        if r.ledger == child {
+            self.metrics.attribution.book(child, failed.node, QUEUE, now - first);
+        }
+        self.world.hop_retries.mark(child, attempt, backoff, first);
+        self.world.queue.push(now + backoff, Event::new(self.me, EventKind::Retry(child)));
+    }
+
+    /// A retried call has waited its backoff: it leaves by its service's routing.
+    pub(crate) fn send_retry(&mut self, call: RequestId) {
+        let now = self.now;
+        let r = self.requests.get_mut(call).expect("a retried call is live");
+        book(self.metrics, call, r, now, NETWORK);
+        // Its own latency (a breaker's slow calls, a hedge's percentile) runs from now.
+        r.created = now;
+        self.route_call(call);
     }
 
     /// Asks this instance's breaker for the called service, if it has one. A refused call
@@ -867,6 +922,12 @@ impl Ctx<'_> {
 #[inline]
 pub(crate) fn chance(rng: &mut SimRng, p: f64) -> bool {
     p > 0.0 && (rng.next_u64() >> 11) as f64 * (1.0 / (1u64 << 53) as f64) < p
+}
+
+/// A uniform draw in [0, 1), from 53 random bits (as `Ctx::below(1 << 53)` draws them).
+#[inline]
+pub(crate) fn uniform(rng: &mut SimRng) -> f64 {
+    (rng.next_u64() >> 11) as f64 * (1.0 / (1u64 << 53) as f64)
 }
 
 /// Books `r`'s time since its mark in its current phase, and starts `next` now. A traced

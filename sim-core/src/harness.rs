@@ -230,8 +230,8 @@ impl Harness {
                     EventKind::Ping { token, .. } => Ask::Ping { token },
                     EventKind::Pong { token, healthy } => Ask::Pong { token, healthy },
                     EventKind::Message { token, .. } => Ask::Message { token },
-                    // A harness drives models whose hops are not hedged.
-                    EventKind::Start | EventKind::Fault(_) | EventKind::Hedge(_) => {
+                    // A harness drives models whose hops are not hedged or retried.
+                    EventKind::Start | EventKind::Fault(_) | EventKind::Hedge(_) | EventKind::Retry(_) => {
                         unreachable!("only the engine schedules these")
                     }
                 };

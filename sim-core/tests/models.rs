@@ -564,8 +564,8 @@ fn a_replica_that_stops_hearing_the_primary_promotes_itself_and_dns_follows() {
 
 mod retry {
     use super::*;
-    use sim_core::component::retry_budget::RetryBudget;
     use sim_core::model::retry::{Backoff, Jitter, RetrySpec, outcome_bits};
+    use sim_core::world::retry_budget::RetryBudget;
 
     fn spec(backoff: Backoff, jitter: Jitter) -> RetrySpec {
         RetrySpec {

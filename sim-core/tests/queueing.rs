@@ -184,3 +184,240 @@ retry = {{ attempts = {k}, backoff = "constant", base = "1ms", jitter = "none", 
         assert!(n > 70_000.0, "{n} requests");
     }
 }
+
+/// Per-hop retries compose: in a → b → leaf, a retries its call to b and b its call to
+/// the leaf, k = 3 attempts each, against a leaf that fails each call with probability p.
+/// A call to b fails with probability q = p³ after (1 − p³)/(1 − p) leaf calls on average,
+/// so a request makes the product of the two layers' geometric sums of leaf calls (at
+/// most 9) and succeeds with probability 1 − q³ = 1 − p⁹. The mean and variance come from
+/// enumerating every path of attempts; tolerances are four standard errors.
+#[test]
+fn hop_retries_in_two_layers_multiply_leaf_calls_by_both_layers_factors() {
+    for p in [0.5f64, 0.7] {
+        let retry = r#"retry = { attempts = 3, backoff = "constant", base = "1ms", jitter = "none", on = ["error"] }"#;
+        let text = format!(
+            r#"name = "hop-retry-theory"
+title = "hop retry theory"
+[run]
+duration = "20s"
+warmup = "0s"
+[workload]
+arrival = "poisson"
+rate = 2000
+[[components]]
+id = "a"
+kind = "server"
+workers = 400
+service = "0.1ms"
+[[components]]
+id = "b"
+kind = "server"
+workers = 400
+service = "0.1ms"
+[[components]]
+id = "leaf"
+kind = "server"
+workers = 400
+service = "1ms"
+error_rate = {p}
+[[links]]
+between = ["clients", "a"]
+latency = "0ms"
+[[links]]
+between = ["a", "b"]
+latency = "0ms"
+[[links]]
+between = ["b", "leaf"]
+latency = "0ms"
+[[classes]]
+name = "call"
+path = ["a", "b", "leaf"]
+[classes.hops.b]
+{retry}
+[classes.hops.leaf]
+{retry}
+"#
+        );
+        let source = scenarios::Source { origin: "theory.toml".into(), text };
+        let model = scenarios::parse(&source, &scenarios::Overrides::default()).unwrap_or_else(|e| panic!("{e}")).model;
+        let mut sim = Simulation::new(&model, 5);
+        sim.run();
+        let r = sim.report(false);
+        let c = &r.classes["call"];
+        assert!(c.retry.is_none(), "the client itself does not retry");
+        let (to_b, to_leaf) = (&c.hop_retry["b"], &c.hop_retry["leaf"]);
+        let n = to_b.attempts as f64 / to_b.amplification;
+        // One call to b: (leaf calls, probability, whether it failed).
+        let b_call: Vec<(f64, f64, bool)> = vec![
+            (1.0, 1.0 - p, false),
+            (2.0, p * (1.0 - p), false),
+            (3.0, p * p * (1.0 - p), false),
+            (3.0, p.powi(3), true),
+        ];
+        // Every path of up to 3 calls to b, stopping at the first success.
+        let mut paths = vec![(0.0f64, 1.0f64, true)];
+        let (mut mean, mut second, mut success) = (0.0, 0.0, 0.0);
+        for _ in 0..3 {
+            let mut next = Vec::new();
+            for &(calls, prob, _) in &paths {
+                for &(y, py, failed) in &b_call {
+                    let (x, px) = (calls + y, prob * py);
+                    if failed {
+                        next.push((x, px, true));
+                    } else {
+                        (mean, second, success) = (mean + x * px, second + x * x * px, success + px);
+                    }
+                }
+            }
+            paths = next;
+        }
+        for &(x, px, _) in &paths {
+            (mean, second) = (mean + x * px, second + x * x * px);
+        }
+        let q = p.powi(3);
+        let product = (1.0 - q.powi(3)) / (1.0 - q) * (1.0 - q) / (1.0 - p);
+        assert!((mean - product).abs() < 1e-12, "the enumeration agrees with the product: {mean} vs {product}");
+        assert!((success - (1.0 - p.powi(9))).abs() < 1e-12);
+        let leaf_per_request = to_leaf.attempts as f64 / n;
+        let se = ((second - mean * mean) / n).sqrt();
+        assert!(
+            (leaf_per_request - mean).abs() <= 4.0 * se,
+            "p={p}: {leaf_per_request} leaf calls per request vs {mean} (se {se})"
+        );
+        let finished = (c.requests.completed + c.requests.failed) as f64;
+        let measured = c.requests.completed as f64 / finished;
+        let success_se = (success * (1.0 - success) / finished).sqrt();
+        assert!(
+            (measured - success).abs() <= 4.0 * success_se,
+            "p={p}: success {measured} vs 1 - p^9 = {success} (se {success_se})"
+        );
+        assert!(leaf_per_request <= 9.0);
+        let parts: f64 = c.time_split.mean.iter().map(|h| h.total_ms).sum();
+        let mean = c.latency_ms.mean;
+        assert!((parts - mean).abs() <= 0.01 * mean, "p={p}: the time split adds up to {parts}, the mean is {mean}");
+        assert_eq!((to_b.refused_by_budget, to_leaf.refused_by_budget, to_leaf.past_deadline), (0, 0, 0));
+        assert!(n > 35_000.0, "{n} requests");
+    }
+}
+
+/// A propagated deadline caps hop retries: with 50 ms for the request and a leaf that
+/// always fails at once, the first retry (after 30 ms) ends in time and the second (at
+/// 60 ms) would not, so each finished request made exactly 2 leaf calls, none after its deadline.
+#[test]
+fn a_propagated_deadline_refuses_a_hop_retry_whose_backoff_ends_after_it() {
+    let text = r#"name = "hop-retry-deadline"
+title = "hop retry deadline"
+[run]
+duration = "5s"
+warmup = "0s"
+[workload]
+arrival = "poisson"
+rate = 200
+[[components]]
+id = "a"
+kind = "server"
+workers = 100
+service = "0.1ms"
+[[components]]
+id = "leaf"
+kind = "server"
+workers = 100
+service = "0.1ms"
+error_rate = 1
+[[links]]
+between = ["clients", "a"]
+latency = "0ms"
+[[links]]
+between = ["a", "leaf"]
+latency = "0ms"
+[[classes]]
+name = "call"
+path = ["a", "leaf"]
+timeout = "50ms"
+deadline = "propagate"
+[classes.hops.leaf]
+retry = { attempts = 5, backoff = "constant", base = "30ms", jitter = "none", on = ["error"] }
+"#;
+    let source = scenarios::Source { origin: "deadline.toml".into(), text: text.into() };
+    let model = scenarios::parse(&source, &scenarios::Overrides::default()).unwrap_or_else(|e| panic!("{e}")).model;
+    let mut sim = Simulation::new(&model, 1);
+    sim.run();
+    let r = sim.report(false);
+    let c = &r.classes["call"];
+    let leaf = &c.hop_retry["leaf"];
+    let calls = leaf.attempts - leaf.retries;
+    let (failed, in_flight) = (c.requests.failed, c.requests.in_flight);
+    assert!(failed > 800, "{failed} requests failed");
+    assert_eq!(c.requests.completed, 0);
+    // Each finished request: one retry, then the second refused; the rest are in flight.
+    assert_eq!(leaf.past_deadline, failed, "the second retry would end after the deadline");
+    assert!(leaf.retries >= failed && leaf.retries - failed <= in_flight, "{} retries", leaf.retries);
+    assert!(calls >= failed && calls - failed <= in_flight, "{calls} first calls");
+    assert!((leaf.amplification - 2.0).abs() < 0.02, "{} calls per first call", leaf.amplification);
+    assert_eq!(c.failed_by_reason.get("error").copied(), Some(c.requests.failed));
+    let said =
+        r.explain.what_happened.iter().find(|s| s.starts_with("Hop retries made")).expect("a hop retry sentence");
+    let want = format!("Hop retries made {:.2} calls to leaf per first call of call (", leaf.amplification);
+    assert!(said.starts_with(&want) && said.contains(" would have ended after the deadline"), "{said}");
+}
+
+/// A retried call made beside another (`parallel`) books into a ledger of its own: the
+/// retry's starts with all the time since the first attempt, so a request whose slower
+/// call needed retries still splits its latency into parts that add up.
+#[test]
+fn a_retried_parallel_call_keeps_the_time_split_adding_up() {
+    let text = r#"name = "hop-retry-parallel"
+title = "hop retry parallel"
+[run]
+duration = "10s"
+warmup = "0s"
+[workload]
+arrival = "poisson"
+rate = 500
+[[components]]
+id = "a"
+kind = "server"
+workers = 100
+service = "0.5ms"
+[[components]]
+id = "x"
+kind = "server"
+workers = 100
+service = "2ms"
+error_rate = 0.5
+[[components]]
+id = "y"
+kind = "server"
+workers = 100
+service = "1ms"
+[[links]]
+between = ["clients", "a"]
+latency = "1ms"
+[[links]]
+between = ["a", "x"]
+latency = "1ms"
+[[links]]
+between = ["a", "y"]
+latency = "1ms"
+[[classes]]
+name = "call"
+path = ["a"]
+calls = ["x", "y"]
+parallel = true
+[classes.hops.x]
+retry = { attempts = 4, backoff = "constant", base = "5ms", jitter = "none", on = ["error"] }
+"#;
+    let source = scenarios::Source { origin: "parallel.toml".into(), text: text.into() };
+    let model = scenarios::parse(&source, &scenarios::Overrides::default()).unwrap_or_else(|e| panic!("{e}")).model;
+    let mut sim = Simulation::new(&model, 2);
+    sim.run();
+    let r = sim.report(false);
+    let c = &r.classes["call"];
+    let x = &c.hop_retry["x"];
+    assert!((x.amplification - 1.875).abs() < 0.05, "(1 - 0.5^4)/(1 - 0.5) = 1.875 calls, got {}", x.amplification);
+    let parts: f64 = c.time_split.mean.iter().map(|h| h.total_ms).sum();
+    let mean = c.latency_ms.mean;
+    // A retried request waits at least 5 ms more than one that was not.
+    assert!(mean > 10.0, "mean {mean} ms");
+    assert!((parts - mean).abs() <= 0.01 * mean, "the time split adds up to {parts}, the mean is {mean}");
+}

@@ -12,7 +12,6 @@
 //! this population's stream, as the same user request (counted once, with its final
 //! outcome and its latency from the first attempt), within the class's retry budget.
 
-use crate::component::retry_budget::RetryBudget;
 use crate::component::token_slab::TokenSlab;
 use crate::ctx::Ctx;
 use crate::event::Input;
@@ -26,6 +25,7 @@ use crate::model::retry::{Jitter, RetrySpec};
 use crate::model::{Arrival, ClientsSpec, Model};
 use crate::report::ComponentReport;
 use crate::report::figures::{ClientsFigures, Figures};
+use crate::world::retry_budget::RetryBudget;
 use crate::world::sharding::{data_key, keyspace_of};
 use rand_distr::Zipf;
 

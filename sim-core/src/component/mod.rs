@@ -14,7 +14,6 @@ mod lru;
 pub mod object_store;
 pub mod picker;
 pub mod queue;
-pub mod retry_budget;
 pub mod server;
 pub mod store;
 mod token_slab;

@@ -310,6 +310,9 @@ impl Simulation {
                     self.on_call_answered(now, t, id, &c, parent);
                 }
                 self.judge(&c, now, c.outcome);
+                if self.world.hop_retries.on && c.outcome != Outcome::Ok && self.retry_hop(now, t, id, &c, c.outcome) {
+                    return;
+                }
                 Input::ChildDone(result)
             }
             EventKind::Timeout(id) => {
@@ -352,6 +355,9 @@ impl Simulation {
                 if down {
                     return;
                 }
+                if self.world.hop_retries.on && self.retry_hop(now, t, id, &timed_out, Outcome::TimedOut) {
+                    return;
+                }
                 Input::ChildDone(result)
             }
             EventKind::Hedge(id) => {
@@ -362,6 +368,18 @@ impl Simulation {
                     return;
                 }
                 Ctx::new(now, t, &mut self.rngs[i], &mut self.requests, &mut self.metrics, &mut self.world).hedge(id);
+                return;
+            }
+            EventKind::Retry(id) => {
+                let Some(c) = self.requests.get(id) else { return };
+                let waits = c.parent.and_then(|p| self.requests.get(p)).is_some_and(|p| p.holder == Holder::At(t));
+                if down || !waits || c.caller_epoch != self.world.epoch[i] {
+                    // Its caller crashed, or its parent was answered meanwhile: it never goes.
+                    self.requests.remove(id);
+                    return;
+                }
+                Ctx::new(now, t, &mut self.rngs[i], &mut self.requests, &mut self.metrics, &mut self.world)
+                    .send_retry(id);
                 return;
             }
             EventKind::Ping { from, token } => {
@@ -434,6 +452,31 @@ impl Simulation {
             let into = p.ledger;
             self.metrics.attribution.merge(id, into);
         }
+    }
+
+    /// `caller`'s call `id` (`c`) failed with `outcome` while some hop retries: if its hop
+    /// does, and its policy, its caller's budget and its parent's propagated deadline
+    /// allow, the caller makes the call again after a backoff instead of hearing the
+    /// failure (true). The parent still waits, for the new attempt.
+    #[cold]
+    fn retry_hop(&mut self, now: SimTime, caller: ComponentId, id: RequestId, c: &Request, outcome: Outcome) -> bool {
+        let Some(parent) = c.parent else { return false };
+        let Some(hop) = self.world.hop_retries.hop(c.class.index(), c.node) else { return false };
+        if self.requests.get(parent).is_none_or(|p| p.holder != Holder::At(caller)) {
+            return false;
+        }
+        let Some((attempt, waited)) = self.world.hop_retries.retriable(hop, id, outcome) else { return false };
+        let i = caller.index();
+        let jitter = self.world.hop_retries.hops[hop].spec.jitter != crate::model::retry::Jitter::None;
+        let u = if jitter { crate::ctx::uniform(&mut self.rngs[i]) } else { 0.0 };
+        let deadline = self.world.deadlines.inherited(c.class.index(), parent);
+        let Some(backoff) = self.world.hop_retries.admit(hop, caller, (attempt, waited), u, now, deadline) else {
+            return false;
+        };
+        let first = self.world.hop_retries.first_of(id, c.created);
+        let mut ctx = Ctx::new(now, caller, &mut self.rngs[i], &mut self.requests, &mut self.metrics, &mut self.world);
+        ctx.retry_call(parent, c, backoff, attempt + 1, first);
+        true
     }
 
     /// A call of `caller`'s ended with `outcome`: its breaker for the callee (if any) counts

@@ -24,17 +24,19 @@ impl Simulation {
         let down = self.world.down[i];
         let kind = event.kind();
         let facts = match kind {
-            EventKind::Request(id) | EventKind::Response(id) | EventKind::Timeout(id) | EventKind::Hedge(id) => {
-                self.requests.get(id).map(|r| Facts {
-                    serial: u64::from(r.serial),
-                    class: r.class,
-                    node: r.node,
-                    caller: r.caller,
-                    created: r.created,
-                    outcome: r.outcome,
-                    root: r.parent.is_none(),
-                })
-            }
+            EventKind::Request(id)
+            | EventKind::Response(id)
+            | EventKind::Timeout(id)
+            | EventKind::Hedge(id)
+            | EventKind::Retry(id) => self.requests.get(id).map(|r| Facts {
+                serial: u64::from(r.serial),
+                class: r.class,
+                node: r.node,
+                caller: r.caller,
+                created: r.created,
+                outcome: r.outcome,
+                root: r.parent.is_none(),
+            }),
             _ => None,
         };
         let fate = match kind {

@@ -96,6 +96,8 @@ pub enum EventKind {
     Timeout(RequestId),
     /// A hedged call has waited its hop's `after`: the caller may send a copy.
     Hedge(RequestId),
+    /// A retried call has waited its backoff: its caller sends it.
+    Retry(RequestId),
     /// A health probe; the engine answers it for a live target.
     Ping {
         from: ComponentId,
@@ -167,6 +169,7 @@ impl Event {
             EventKind::Response(r) => (EventTag::Response, r.slot, r.generation),
             EventKind::Timeout(r) => (EventTag::Timeout, r.slot, r.generation),
             EventKind::Hedge(r) => (EventTag::Hedge, r.slot, r.generation),
+            EventKind::Retry(r) => (EventTag::Retry, r.slot, r.generation),
             EventKind::Ping { from, token } => (EventTag::Ping, token, from.0),
             EventKind::Pong { token, healthy } => (EventTag::Pong, token, u32::from(healthy)),
             EventKind::Message { from, token } => (EventTag::Message, token, from.0),
@@ -206,6 +209,7 @@ impl Event {
             EventTag::Message => EventKind::Message { from: ComponentId(extra), token: payload },
             EventTag::Fault => EventKind::Fault(payload),
             EventTag::Hedge => EventKind::Hedge(request),
+            EventTag::Retry => EventKind::Retry(request),
         }
     }
 }

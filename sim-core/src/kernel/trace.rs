@@ -32,6 +32,7 @@ pub enum EventTag {
     Message,
     Fault,
     Hedge,
+    Retry,
 }
 
 impl EventTag {
@@ -49,6 +50,7 @@ impl EventTag {
             7 => EventTag::Message,
             8 => EventTag::Fault,
             9 => EventTag::Hedge,
+            10 => EventTag::Retry,
             _ => unreachable!("event tag {i} out of range"),
         }
     }
@@ -65,6 +67,7 @@ impl EventTag {
             EventTag::Message => "message",
             EventTag::Fault => "fault",
             EventTag::Hedge => "hedge",
+            EventTag::Retry => "retry",
         }
     }
 }

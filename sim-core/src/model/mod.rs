@@ -194,10 +194,16 @@ impl Model {
         self.classes.iter().any(|c| c.retry.is_some())
     }
 
+    /// Whether any hop is retried by its callers: the engine then keeps each call's
+    /// attempt, and the report counts them and wasted work.
+    pub fn uses_hop_retries(&self) -> bool {
+        self.classes.iter().any(|c| c.hops.iter().any(|h| h.retry.is_some()))
+    }
+
     /// Whether any class propagates its deadline or times a hop apart: the engine then
     /// keeps each call's deadline, and the report counts wasted work.
     pub fn uses_deadlines(&self) -> bool {
-        self.classes.iter().any(|c| c.propagate_deadline || !c.hops.is_empty())
+        self.classes.iter().any(|c| c.propagate_deadline || c.hops.iter().any(|h| h.timeout.is_some()))
     }
 
     /// Whether any hop is hedged: the report then counts hedges and wasted work.
@@ -308,7 +314,8 @@ pub struct ClassSpec {
     pub low_priority: bool,
     /// Hops whose calls are hedged (empty: none are).
     pub hedges: Vec<hedge::HedgeSpec>,
-    /// Hops with a timeout of their own (empty: every call has the class's).
+    /// Hops with a timeout or a retry policy of their own (empty: every call has the
+    /// class's timeout, and a failed call fails its parent).
     pub hops: Vec<hop::HopSpec>,
     /// `deadline = "propagate"`: a call's timeout is at most what its caller has left,
     /// and a call whose deadline has passed is not sent.

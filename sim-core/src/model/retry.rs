@@ -38,7 +38,7 @@ pub struct RetrySpec {
     /// Which outcomes are retried: bit `Outcome as u8`.
     pub on: u16,
     /// At most this share of the caller's calls (first attempts) may be retries, over the
-    /// last `component::retry_budget::WINDOW`; `None`: no budget.
+    /// last `world::retry_budget::WINDOW`; `None`: no budget.
     pub budget: Option<f64>,
 }
 

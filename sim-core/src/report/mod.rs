@@ -59,6 +59,25 @@ pub struct ClassReport {
     /// What propagating its deadline did (absent unless the class propagates it).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub deadline: Option<DeadlineCounts>,
+    /// What its callers' retries of each retried hop did, by callee (absent if no hop of
+    /// the class retries).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub hop_retry: BTreeMap<String, HopRetryCounts>,
+}
+
+/// What the callers of one retried hop did, over the whole run.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct HopRetryCounts {
+    /// Calls sent, first attempts and retries.
+    pub attempts: u64,
+    pub retries: u64,
+    /// Retries a caller's budget refused: those calls failed their parent.
+    pub refused_by_budget: u64,
+    /// Retries not made because their backoff would end after the parent's propagated
+    /// deadline.
+    pub past_deadline: u64,
+    /// Calls reaching the callee per first call (1 = retries added nothing).
+    pub amplification: f64,
 }
 
 /// What a propagated deadline did, over the whole run.

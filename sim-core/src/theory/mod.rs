@@ -143,6 +143,19 @@ fn populations(model: &Model) -> Vec<Population> {
                         })
                     })
                     .or_else(|| {
+                        let retrying = spec.class_weights.iter().find_map(|(k, _)| {
+                            let c = &model.classes[k.index()];
+                            c.hops.iter().find(|h| h.retry.is_some()).map(|h| (c, h.service))
+                        });
+                        retrying.map(|(c, service)| {
+                            format!(
+                                "class `{}` retries its failed calls to `{}`: the load on it and below depends on how many fail, which the twin does not predict",
+                                c.name,
+                                model.services[service.index()].name
+                            )
+                        })
+                    })
+                    .or_else(|| {
                         let propagating = spec.class_weights.iter().find(|(k, _)| model.classes[k.index()].propagate_deadline);
                         propagating.map(|(k, _)| {
                             format!(

@@ -141,6 +141,14 @@ impl Simulation {
             (EventKind::Hedge(_), None, _) => {
                 format!("{me}: a hedge delay passed after the call had ended: nothing to do")
             }
+            (EventKind::Retry(_), Some(f), _) => format!(
+                "{my} retry of its call to {} for {} has waited its backoff: it goes out",
+                self.node_service(f.class, f.node),
+                req(&f)
+            ),
+            (EventKind::Retry(_), None, _) => {
+                format!("{me}: a retry's backoff passed after its request had ended: nothing to do")
+            }
             (EventKind::Ping { from, .. }, _, Fate::TargetDown) => {
                 format!("{} health probe found {me} down: it fails", possessive(name(from)))
             }

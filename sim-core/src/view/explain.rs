@@ -202,6 +202,9 @@ impl Simulation {
         if let Some(s) = self.retry_sentence(r) {
             out.push(s);
         }
+        if let Some(s) = self.hop_retry_sentence(r) {
+            out.push(s);
+        }
         if let Some(s) = hedge_sentence(r) {
             out.push(s);
         }
@@ -465,6 +468,43 @@ impl Simulation {
                 100.0 / c.amplification
             );
         }
+        Some(out)
+    }
+
+    /// What hop retries cost, for the retried hop that retried most: calls reaching its
+    /// callee per first call, retries refused by a budget or cut by the deadline, and the
+    /// callee's work for callers that had given up. Silent when they added under 5%.
+    fn hop_retry_sentence(&self, r: &Report) -> Option<String> {
+        let (name, callee, c) = (r.classes.iter())
+            .flat_map(|(n, c)| c.hop_retry.iter().map(move |(s, h)| (n, s, h)))
+            .max_by(|a, b| a.2.amplification.total_cmp(&b.2.amplification))?;
+        if c.amplification < 1.05 && c.refused_by_budget == 0 && c.past_deadline == 0 {
+            return None;
+        }
+        let mut refused = Vec::new();
+        if c.refused_by_budget > 0 {
+            refused.push(format!("its callers' budgets refused {} more", thousands(c.refused_by_budget)));
+        }
+        if c.past_deadline > 0 {
+            refused.push(format!("{} would have ended after the deadline", thousands(c.past_deadline)));
+        }
+        let refused = if refused.is_empty() { String::new() } else { format!(", and {}", refused.join(" and ")) };
+        let mut out = format!(
+            "Hop retries made {:.2} calls to {callee} per first call of {name} ({} retries{refused})",
+            c.amplification,
+            thousands(c.retries)
+        );
+        let service = self.model.services.iter().position(|s| &s.name == callee)?;
+        let shares: Vec<f64> = (self.model.components.iter())
+            .filter(|m| m.service.index() == service)
+            .filter_map(|m| r.components.get(&m.name)?.wasted_share)
+            .collect();
+        let share = shares.iter().sum::<f64>() / shares.len().max(1) as f64;
+        if share > 0.0 {
+            out += &format!("; {:.0}% of {callee}'s work was for callers that had given up", 100.0 * share);
+            out += &wasted_usd(r, callee);
+        }
+        out.push('.');
         Some(out)
     }
 

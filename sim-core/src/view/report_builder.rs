@@ -277,6 +277,25 @@ impl Simulation {
         Some(counts)
     }
 
+    /// Class `ci`'s retried hops, by callee.
+    fn hop_retry_counts(&self, ci: usize) -> BTreeMap<String, crate::report::HopRetryCounts> {
+        let r = &self.world.hop_retries;
+        r.hops
+            .iter()
+            .filter(|h| h.class == ci)
+            .map(|h| {
+                let counts = crate::report::HopRetryCounts {
+                    attempts: h.attempts,
+                    retries: h.retries,
+                    refused_by_budget: h.refused_by_budget,
+                    past_deadline: h.past_deadline,
+                    amplification: if h.calls > 0 { h.attempts as f64 / h.calls as f64 } else { 0.0 },
+                };
+                (self.model.services[h.service.index()].name.clone(), counts)
+            })
+            .collect()
+    }
+
     fn time_split(&self, class: ClassId, m: &crate::world::metrics::ClassMetrics) -> TimeSplit {
         let flow = &self.model.classes[class.index()].flow;
         let by_service = |split: &crate::world::metrics::attribution::Split| -> Vec<HopTime> {
@@ -454,6 +473,7 @@ impl Simulation {
                         },
                     }),
                     hedge: self.hedge_counts(ci, spec),
+                    hop_retry: self.hop_retry_counts(ci),
                     deadline: spec
                         .propagate_deadline
                         .then(|| crate::report::DeadlineCounts { not_sent: self.world.deadlines.not_sent[ci] }),

@@ -79,6 +79,15 @@ impl Deadlines {
         Send::GiveUpAt((at != SimTime::MAX).then_some(at))
     }
 
+    /// When `parent`'s caller gives up on it, if `class` propagates deadlines (a
+    /// retry for it must end before); `SimTime::MAX` otherwise.
+    pub fn inherited(&self, class: usize, parent: RequestId) -> SimTime {
+        if !self.on || !self.propagate[class] {
+            return SimTime::MAX;
+        }
+        self.at.get(parent.slot as usize).copied().unwrap_or(SimTime::MAX)
+    }
+
     /// A call sent outside a flow's routing (a job handed to a worker, a rate limiter's
     /// check) gives up at `at`, or never.
     pub fn set(&mut self, req: RequestId, at: SimTime) {

@@ -9,12 +9,14 @@ pub mod consistency;
 pub mod db_group;
 pub mod deadline;
 pub mod hedge;
+pub mod hop_retry;
 pub mod metrics;
 pub mod network;
 pub mod notes;
 pub mod partition;
 pub mod rate_limiter;
 pub mod request;
+pub mod retry_budget;
 pub mod sharding;
 pub mod store_group;
 
@@ -64,6 +66,8 @@ pub struct World {
     pub(crate) deadlines: deadline::Deadlines,
     /// Hedged hops and their callers' state (off unless a hop is hedged).
     pub(crate) hedges: hedge::Hedges,
+    /// Retried hops and their callers' state (off unless a hop retries).
+    pub(crate) hop_retries: hop_retry::HopRetries,
     /// Services that store versioned data (databases, caches): reads from them are judged
     /// for staleness, writes acknowledged by them update the oracle.
     pub versioned: Vec<bool>,
@@ -175,6 +179,7 @@ impl World {
             timeouts: model.classes.iter().map(|c| c.timeout).collect(),
             deadlines: deadline::Deadlines::new(model),
             hedges: hedge::Hedges::new(model),
+            hop_retries: hop_retry::HopRetries::new(model),
             versioned: model
                 .services
                 .iter()

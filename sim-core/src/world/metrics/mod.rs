@@ -119,7 +119,11 @@ impl Metrics {
             connection: (0..model.classes.len()).map(|c| model.is_connection_class(ClassId(c as u16))).collect(),
             spans: spans::Tracer::default(),
             log: event_log::EventLog::default(),
-            wasted_ns: if model.uses_retries() || model.uses_hedges() || model.uses_deadlines() {
+            wasted_ns: if model.uses_retries()
+                || model.uses_hedges()
+                || model.uses_deadlines()
+                || model.uses_hop_retries()
+            {
                 vec![0; model.components.len()]
             } else {
                 Vec::new()
