@@ -1,13 +1,18 @@
-//! Engine speed on M/M/1 at rho 0.9, beside a minimal hand-written BinaryHeap loop of the
-//! same model measured in the same run (issue #2, item 5). Both are compared in simulated
-//! customers per wall-clock second, so that counting events differently flatters neither.
+//! Engine speed on M/M/1 at rho 0.9, beside two hand-written loops of the same model
+//! measured in the same run, compared in simulated customers per wall-clock second so that
+//! counting events differently flatters none:
+//! - `hand_written_binaryheap` (issue #2): tuple keys, ChaCha8 draws;
+//! - `plain_loop_pcg64` (issue #19): the peers' `rust-heap` loop (../shared/peers): one
+//!   plain-data event struct ordered by (time, seq) in a std `BinaryHeap`, `rand_pcg::Pcg64`,
+//!   `rand_distr::Exp`, the stronger baseline.
 //!
 //! Run: `cargo bench --bench engine`. Criterion's "thrpt" lines are customers/s.
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
-use rand_distr::Exp1;
+use rand_distr::{Distribution, Exp, Exp1};
+use rand_pcg::Pcg64;
 use scenarios::{Overrides, Scenario};
 use sim_core::Simulation;
 use std::cmp::Reverse;
@@ -73,16 +78,87 @@ fn hand_written(lambda: f64, mu: f64, end_ns: u64) -> (u64, f64) {
     (completed, latency_sum / completed as f64)
 }
 
+/// One event of the plain loop: plain data, no payload beyond what M/M/1 needs.
+#[derive(Clone, Copy)]
+struct Ev {
+    t: u64,
+    seq: u64,
+    departure: bool,
+    /// The customer's arrival time (departures only).
+    arrived: u64,
+}
+
+impl PartialEq for Ev {
+    fn eq(&self, o: &Self) -> bool {
+        self.cmp(o) == std::cmp::Ordering::Equal
+    }
+}
+impl Eq for Ev {}
+impl PartialOrd for Ev {
+    fn partial_cmp(&self, o: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(o))
+    }
+}
+impl Ord for Ev {
+    /// Reversed: the max-heap pops the earliest event, ties in insertion order.
+    fn cmp(&self, o: &Self) -> std::cmp::Ordering {
+        o.t.cmp(&self.t).then_with(|| o.seq.cmp(&self.seq))
+    }
+}
+
+/// The stronger baseline: the peers' `rust-heap` M/M/1 with integer nanoseconds (as the
+/// engine keeps time). One Pcg64 stream, the service demand drawn at arrival.
+fn plain_loop(lambda: f64, mu: f64, end_ns: u64) -> (u64, f64) {
+    let mut rng = Pcg64::seed_from_u64(1);
+    let (ia, sv) = (Exp::new(lambda).expect("a rate"), Exp::new(mu).expect("a rate"));
+    let ns = |x: f64| (x * 1e9).round() as u64;
+    let mut heap = BinaryHeap::with_capacity(4);
+    let mut seq = 0u64;
+    let mut push = |heap: &mut BinaryHeap<Ev>, t: u64, departure: bool, arrived: u64| {
+        seq += 1;
+        heap.push(Ev { t, seq, departure, arrived });
+    };
+    push(&mut heap, ns(ia.sample(&mut rng)), false, 0);
+    let (mut waiting, mut busy) = (VecDeque::<(u64, u64)>::new(), false);
+    let (mut completed, mut latency_sum) = (0u64, 0f64);
+    while let Some(ev) = heap.pop() {
+        if ev.t > end_ns {
+            break;
+        }
+        if ev.departure {
+            completed += 1;
+            latency_sum += (ev.t - ev.arrived) as f64;
+            match waiting.pop_front() {
+                Some((arrived, service)) => push(&mut heap, ev.t + service, true, arrived),
+                None => busy = false,
+            }
+        } else {
+            let service = ns(sv.sample(&mut rng));
+            push(&mut heap, ev.t + ns(ia.sample(&mut rng)), false, 0);
+            if busy {
+                waiting.push_back((ev.t, service));
+            } else {
+                busy = true;
+                push(&mut heap, ev.t + service, true, ev.t);
+            }
+        }
+    }
+    (completed, latency_sum / completed as f64)
+}
+
 fn mm1(c: &mut Criterion) {
     let s = scenario("mm1", &[("arrival_rate", "9"), ("service_rate", "10"), ("customers", CUSTOMERS)]);
     let end_ns = s.model.duration.as_nanos();
     let (engine_customers, engine_events) = engine(&s);
     let (base_customers, base_mean_ns) = hand_written(9.0, 10.0, end_ns);
+    let (plain_customers, plain_mean_ns) = plain_loop(9.0, 10.0, end_ns);
     eprintln!(
         "mm1 rho 0.9: engine {engine_customers} customers, {engine_events} events ({:.1} events/customer); \
-         baseline {base_customers} customers, mean {:.0} ms (theory 1000)",
+         baselines: binaryheap {base_customers} customers, mean {:.0} ms; plain loop {plain_customers}, \
+         mean {:.0} ms (theory 1000)",
         engine_events as f64 / engine_customers as f64,
-        base_mean_ns / 1e6
+        base_mean_ns / 1e6,
+        plain_mean_ns / 1e6
     );
     let mut g = c.benchmark_group("mm1_rho0.9_customers");
     g.sample_size(20).measurement_time(Duration::from_secs(8));
@@ -91,6 +167,10 @@ fn mm1(c: &mut Criterion) {
     g.throughput(Throughput::Elements(base_customers));
     g.bench_function(BenchmarkId::new("hand_written_binaryheap", CUSTOMERS), |b| {
         b.iter(|| black_box(hand_written(9.0, 10.0, end_ns)))
+    });
+    g.throughput(Throughput::Elements(plain_customers));
+    g.bench_function(BenchmarkId::new("plain_loop_pcg64", CUSTOMERS), |b| {
+        b.iter(|| black_box(plain_loop(9.0, 10.0, end_ns)))
     });
     g.finish();
 
