@@ -157,11 +157,7 @@ path = ["api"]
 retry = {{ attempts = {k}, backoff = "constant", base = "1ms", jitter = "none", on = ["error"] }}
 "#
         );
-        let source = scenarios::Source { origin: "theory.toml".into(), text };
-        let model = scenarios::parse(&source, &scenarios::Overrides::default()).unwrap_or_else(|e| panic!("{e}")).model;
-        let mut sim = Simulation::new(&model, 3);
-        sim.run();
-        let r = sim.report(false);
+        let r = run_file("theory.toml", &text, 3);
         let c = &r.classes["call"];
         let retry = c.retry.as_ref().expect("a retrying class reports its retries");
         let n = (c.requests.completed + c.requests.failed) as f64;
@@ -238,11 +234,7 @@ path = ["a", "b", "leaf"]
 {retry}
 "#
         );
-        let source = scenarios::Source { origin: "theory.toml".into(), text };
-        let model = scenarios::parse(&source, &scenarios::Overrides::default()).unwrap_or_else(|e| panic!("{e}")).model;
-        let mut sim = Simulation::new(&model, 5);
-        sim.run();
-        let r = sim.report(false);
+        let r = run_file("theory.toml", &text, 5);
         let c = &r.classes["call"];
         assert!(c.retry.is_none(), "the client itself does not retry");
         let (to_b, to_leaf) = (&c.hop_retry["b"], &c.hop_retry["leaf"]);
@@ -338,11 +330,7 @@ deadline = "propagate"
 [classes.hops.leaf]
 retry = { attempts = 5, backoff = "constant", base = "30ms", jitter = "none", on = ["error"] }
 "#;
-    let source = scenarios::Source { origin: "deadline.toml".into(), text: text.into() };
-    let model = scenarios::parse(&source, &scenarios::Overrides::default()).unwrap_or_else(|e| panic!("{e}")).model;
-    let mut sim = Simulation::new(&model, 1);
-    sim.run();
-    let r = sim.report(false);
+    let r = run_file("deadline.toml", text, 1);
     let c = &r.classes["call"];
     let leaf = &c.hop_retry["leaf"];
     let calls = leaf.attempts - leaf.retries;
@@ -407,11 +395,7 @@ parallel = true
 [classes.hops.x]
 retry = { attempts = 4, backoff = "constant", base = "5ms", jitter = "none", on = ["error"] }
 "#;
-    let source = scenarios::Source { origin: "parallel.toml".into(), text: text.into() };
-    let model = scenarios::parse(&source, &scenarios::Overrides::default()).unwrap_or_else(|e| panic!("{e}")).model;
-    let mut sim = Simulation::new(&model, 2);
-    sim.run();
-    let r = sim.report(false);
+    let r = run_file("parallel.toml", text, 2);
     let c = &r.classes["call"];
     let x = &c.hop_retry["x"];
     assert!((x.amplification - 1.875).abs() < 0.05, "(1 - 0.5^4)/(1 - 0.5) = 1.875 calls, got {}", x.amplification);
@@ -420,4 +404,13 @@ retry = { attempts = 4, backoff = "constant", base = "5ms", jitter = "none", on 
     // A retried request waits at least 5 ms more than one that was not.
     assert!(mean > 10.0, "mean {mean} ms");
     assert!((parts - mean).abs() <= 0.01 * mean, "the time split adds up to {parts}, the mean is {mean}");
+}
+
+/// The report of scenario text `text` (named `origin` in errors) run with `seed`.
+fn run_file(origin: &str, text: &str, seed: u64) -> sim_core::Report {
+    let source = scenarios::Source { origin: origin.into(), text: text.into() };
+    let model = scenarios::parse(&source, &scenarios::Overrides::default()).unwrap_or_else(|e| panic!("{e}")).model;
+    let mut sim = Simulation::new(&model, seed);
+    sim.run();
+    sim.report(false)
 }
