@@ -476,7 +476,7 @@ impl Ctx<'_> {
         match instance {
             Some(i) => {
                 if let Some(t) = timeout {
-                    self.world.queue.push(self.now + t, Event::new(self.me, EventKind::Timeout(req)));
+                    self.world.queue.push_fixed_delay(self.now + t, Event::new(self.me, EventKind::Timeout(req)));
                 }
                 if self.world.deadlines.on {
                     self.world.deadlines.set(req, timeout.map_or(SimTime::MAX, |t| self.now + t));
@@ -498,7 +498,7 @@ impl Ctx<'_> {
         if self.metrics.spans.live() || self.metrics.log.on() {
             self.on_send(child, class, instance);
         }
-        self.world.queue.push(self.now + timeout, Event::new(self.me, EventKind::Timeout(child)));
+        self.world.queue.push_fixed_delay(self.now + timeout, Event::new(self.me, EventKind::Timeout(child)));
         if self.world.deadlines.on {
             self.world.deadlines.set(child, self.now + timeout);
         }
@@ -673,7 +673,12 @@ impl Ctx<'_> {
             return;
         }
         if let Some(at) = give_up {
-            self.world.queue.push(at, Event::new(self.me, EventKind::Timeout(req)));
+            let timeout = Event::new(self.me, EventKind::Timeout(req));
+            if self.world.deadlines.on {
+                self.world.queue.push(at, timeout);
+            } else {
+                self.world.queue.push_fixed_delay(at, timeout);
+            }
         }
         if self.world.hedges.on {
             self.on_hedged_send(req, class);
