@@ -30,7 +30,7 @@ use crate::event::Outcome;
 use crate::kernel::ids::ComponentId;
 use crate::kernel::time::{SimDuration, SimTime};
 use crate::model::Model;
-use crate::model::load_balancer::{Autoscale, LoadBalancerSpec};
+use crate::model::load_balancer::{Autoscale, LoadBalancerSpec, Policy};
 use crate::report::ComponentReport;
 use crate::report::figures::{AutoscaleFigures, Figures, LoadBalancerFigures};
 use crate::world::metrics::TimeWeighted;
@@ -105,6 +105,9 @@ pub struct LoadBalancer {
     window_start: SimTime,
     in_flight: u32,
     picker: Picker,
+    /// Positions of the backends in service and marked up, in order: the picker's
+    /// candidates, rebuilt only when `active` or a mark changes (`None` then), not per request.
+    candidates: Option<Vec<usize>>,
     rejected: u64,
     unavailable: u64,
     marked_down: u64,
@@ -158,6 +161,7 @@ impl LoadBalancer {
             window_start,
             in_flight: 0,
             picker: Picker::new(instances.len()),
+            candidates: None,
             rejected: 0,
             unavailable: 0,
             marked_down: 0,
@@ -201,6 +205,7 @@ impl LoadBalancer {
                 let s = self.scaler.as_mut().expect("boots only with autoscaling");
                 s.booting -= n;
                 self.active = (self.active + n).min(self.backends.len());
+                self.candidates = None;
                 s.in_service.set(ctx.now(), self.active as u64);
                 ctx.note(NoteKind::Scaled(self.active as u32));
             }
@@ -228,6 +233,7 @@ impl LoadBalancer {
             std::cmp::Ordering::Equal => return,
         }
         self.active = n;
+        self.candidates = None;
         m.in_service.set(ctx.now(), n as u64);
         ctx.note(NoteKind::Scaled(n as u32));
     }
@@ -263,6 +269,7 @@ impl LoadBalancer {
         } else if wanted < active && s.booting == 0 && since(s.last_change, s.spec.scale_in_cooldown) {
             // Out of rotation: the requests they hold finish, new ones go elsewhere.
             self.active = wanted;
+            self.candidates = None;
             s.scale_ins += 1;
             ctx.note(NoteKind::Scaled(wanted as u32));
             s.last_change = Some(ctx.now());
@@ -306,6 +313,7 @@ impl LoadBalancer {
             backend.successes += 1;
             if !backend.up && backend.successes >= h.healthy_threshold {
                 backend.up = true;
+                self.candidates = None;
                 self.marked_up += 1;
                 ctx.note(NoteKind::MarkedUp(backend.id));
             }
@@ -314,6 +322,7 @@ impl LoadBalancer {
             backend.failures += 1;
             if backend.up && backend.failures >= h.unhealthy_threshold {
                 backend.up = false;
+                self.candidates = None;
                 self.marked_down += 1;
                 ctx.note(NoteKind::MarkedDown(backend.id));
             }
@@ -345,12 +354,17 @@ impl LoadBalancer {
 
     /// The backend for a request, among those marked up.
     fn choose(&mut self, r: &Request, ctx: &mut Ctx) -> Option<usize> {
-        let mut up: Vec<usize> = (0..self.active).filter(|&i| self.backends[i].up).collect();
+        let (active, backends) = (self.active, &self.backends);
+        let up = self.candidates.get_or_insert_with(|| (0..active).filter(|&i| backends[i].up).collect());
         if up.is_empty() {
             return None;
         }
-        let backends = &self.backends;
-        Some(self.picker.choose(&self.spec.policy, &mut up, |i| backends[i].in_flight, r.user, ctx))
+        let pick = self.picker.choose(&self.spec.policy, up, |i| backends[i].in_flight, r.user, ctx);
+        if matches!(self.spec.policy, Policy::PowerOfD(_)) {
+            // Its draw reorders the candidates; the next pick starts from them in order.
+            self.candidates = None;
+        }
+        Some(pick)
     }
 
     /// The backends its health checks currently hold down.

@@ -19,10 +19,6 @@ impl<E: Copy> QuadHeap<E> {
         self.keys.len()
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.keys.is_empty()
-    }
-
     /// The smallest key, if any.
     #[inline]
     pub fn peek_key(&self) -> Option<u128> {
