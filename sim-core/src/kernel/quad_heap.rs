@@ -1,36 +1,50 @@
 //! A 4-ary min-heap keyed by `u128`, with keys and payloads in separate arrays: sifting
 //! compares and moves only the 16-byte keys' slots, and a 4-ary tree is half as deep as a
 //! binary one, so both push and pop touch fewer cache lines than std's `BinaryHeap`.
+//!
+//! The keys array runs `PAD` empty keys past the last entry, so that a node's four
+//! children are always four readable keys: the pop's sift takes the least of a fixed
+//! four without bounds checks or a loop (a quarter of pixelcraft-1m's instructions went
+//! to the variable-length loop it replaces).
+
+/// A key no entry has (a real key's sequence half never reaches `u64::MAX`): it loses
+/// every comparison, so it stands for a missing child.
+const EMPTY: u128 = u128::MAX;
+/// Empty keys kept past the last entry: a last node's group of children reaches three
+/// slots beyond it.
+const PAD: usize = 3;
 
 #[derive(Clone)]
 pub struct QuadHeap<E> {
+    /// `items.len() + PAD` keys, the last `PAD` of them `EMPTY`.
     keys: Vec<u128>,
     items: Vec<E>,
 }
 
 impl<E> Default for QuadHeap<E> {
     fn default() -> Self {
-        QuadHeap { keys: Vec::new(), items: Vec::new() }
+        QuadHeap { keys: vec![EMPTY; PAD], items: Vec::new() }
     }
 }
 
 impl<E: Copy> QuadHeap<E> {
     pub fn len(&self) -> usize {
-        self.keys.len()
+        self.items.len()
     }
 
     /// The smallest key, if any.
     #[inline]
     pub fn peek_key(&self) -> Option<u128> {
-        self.keys.first().copied()
+        (!self.items.is_empty()).then(|| self.keys[0])
     }
 
     /// Adds an entry: parents larger than `key` move down into the hole, then the entry
     /// lands where the hole stops (one write per level instead of a swap).
     #[inline]
     pub fn push(&mut self, key: u128, item: E) {
-        let mut i = self.keys.len();
-        self.keys.push(key);
+        debug_assert!(key != EMPTY, "no entry has the empty key");
+        let mut i = self.items.len();
+        self.keys.push(EMPTY);
         self.items.push(item);
         while i > 0 {
             let parent = (i - 1) / 4;
@@ -50,9 +64,10 @@ impl<E: Copy> QuadHeap<E> {
     /// hole, which sinks towards the smallest child.
     #[inline]
     pub fn pop(&mut self) -> Option<(u128, E)> {
-        let last_key = self.keys.pop()?;
-        let last_item = self.items.pop().expect("keys and items match");
-        let n = self.keys.len();
+        let last_item = self.items.pop()?;
+        let n = self.items.len();
+        let last_key = std::mem::replace(&mut self.keys[n], EMPTY);
+        self.keys.pop();
         if n == 0 {
             return Some((last_key, last_item));
         }
@@ -63,27 +78,28 @@ impl<E: Copy> QuadHeap<E> {
             if first >= n {
                 break;
             }
-            let end = (first + 4).min(n);
-            let mut best = first;
-            let mut best_key = self.keys[first];
-            for c in first + 1..end {
-                let k = self.keys[c];
-                if k < best_key {
-                    best = c;
-                    best_key = k;
-                }
-            }
+            let (best, best_key) = least_of_four(&self.keys[first..first + 4]);
             if last_key <= best_key {
                 break;
             }
             self.keys[i] = best_key;
-            self.items[i] = self.items[best];
-            i = best;
+            self.items[i] = self.items[first + best];
+            i = first + best;
         }
         self.keys[i] = last_key;
         self.items[i] = last_item;
         Some(top)
     }
+}
+
+/// The position and value of the least of four keys, in three comparisons that compile to
+/// conditional moves.
+#[inline(always)]
+fn least_of_four(g: &[u128]) -> (usize, u128) {
+    let &[k0, k1, k2, k3] = g else { unreachable!("a group of children is four keys") };
+    let (a, ka) = if k1 < k0 { (1, k1) } else { (0, k0) };
+    let (b, kb) = if k3 < k2 { (3, k3) } else { (2, k2) };
+    if kb < ka { (b, kb) } else { (a, ka) }
 }
 
 #[cfg(test)]

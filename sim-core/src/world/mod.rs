@@ -26,7 +26,7 @@ use crate::kernel::ids::{ComponentId, ServiceId};
 use crate::kernel::time::{SimDuration, SimTime};
 use crate::model::{ComponentModel, FlowNode, Model, Routing, ServiceSpec};
 use db_group::DbGroup;
-use network::{Network, Route};
+use network::{Network, Route, RouteTree};
 use rate_limiter::RateLimiter;
 use sharding::ShardMap;
 
@@ -52,13 +52,18 @@ pub struct ServiceState {
 pub struct World {
     pub(crate) queue: EventQueue<Event>,
     pub(crate) network: Network,
-    /// Routes found so far, per source instance: (destination, route), sorted.
-    routes: Vec<Vec<(u32, Route)>>,
+    /// Per source instance, for each destination, 1 + the index of its route in `routes`
+    /// (0: not used yet); empty until the source first sends. A send looks up its route
+    /// in two loads.
+    route_of: Vec<Box<[u32]>>,
+    /// The routes in use.
+    routes: Vec<Route>,
+    /// Per source instance, every route from it, searched at its first send: a balancer
+    /// or a web tier reaching hundreds of instances searches the network once, not once
+    /// a destination.
+    trees: Vec<Option<RouteTree>>,
     /// True when no link has any latency (queueing models): every send is instant.
     no_latency: bool,
-    /// Per source instance, the destination it sent to last and that route's index in
-    /// `routes`: most instances talk to one or two others, so this usually hits.
-    last_route: Vec<(u32, u32)>,
     pub services: Vec<ServiceState>,
     pub(crate) flows: Vec<Vec<FlowNode>>,
     pub(crate) timeouts: Vec<Option<SimDuration>>,
@@ -171,8 +176,9 @@ impl World {
         World {
             queue: start_of_run(model),
             network,
-            routes: vec![Vec::new(); n],
-            last_route: vec![(u32::MAX, 0); n],
+            route_of: vec![Box::default(); n],
+            routes: Vec::new(),
+            trees: vec![None; n],
             no_latency: model.links.iter().all(|l| l.latency.is_zero()),
             services: model.services.iter().map(ServiceState::new).collect(),
             flows: model.classes.iter().map(|c| c.flow.clone()).collect(),
@@ -248,23 +254,27 @@ impl World {
 
     #[inline(never)]
     fn route_latency(&mut self, from: ComponentId, to: ComponentId) -> SimDuration {
-        let (last, at) = self.last_route[from.index()];
-        let i = if last == to.0 {
-            at as usize
-        } else {
-            let list = &mut self.routes[from.index()];
-            let i = match list.binary_search_by_key(&to.0, |(d, _)| *d) {
-                Ok(i) => i,
-                Err(i) => {
-                    let route = self.network.route(from, to).expect("validated: every used pair is connected");
-                    list.insert(i, (to.0, route));
-                    i
-                }
-            };
-            self.last_route[from.index()] = (to.0, i as u32);
-            i
+        let i = match self.route_of[from.index()].get(to.index()) {
+            Some(&i) if i != 0 => i - 1,
+            _ => self.find_route(from, to),
         };
-        let route = &self.routes[from.index()][i].1;
+        let route = &self.routes[i as usize];
         if route.instant { SimDuration::ZERO } else { self.network.sample(route) }
+    }
+
+    /// A pair's first message: its route, from the sender's tree (searched now if this is
+    /// its first send).
+    #[cold]
+    fn find_route(&mut self, from: ComponentId, to: ComponentId) -> u32 {
+        let row = &mut self.route_of[from.index()];
+        if row.is_empty() {
+            *row = vec![0; self.trees.len()].into_boxed_slice();
+        }
+        let tree = self.trees[from.index()].get_or_insert_with(|| self.network.tree(from));
+        let route = self.network.route_in(tree, to).expect("validated: every used pair is connected");
+        let i = u32::try_from(self.routes.len()).expect("fewer routes than 2^32");
+        self.routes.push(route);
+        self.route_of[from.index()][to.index()] = i + 1;
+        i
     }
 }

@@ -20,6 +20,18 @@ pub struct Route {
     pub instant: bool,
 }
 
+/// A node's predecessor on its route and the link from it.
+type Hop = (u32, u32);
+/// The predecessor of a node no route reaches (or of the source itself).
+const NO_HOP: Hop = (u32::MAX, u32::MAX);
+
+/// Every route from one source: each node's predecessor (`Network::tree`).
+#[derive(Clone, Debug)]
+pub struct RouteTree {
+    from: usize,
+    via: Box<[Hop]>,
+}
+
 #[derive(Clone)]
 pub struct Network {
     graph: UnGraph<ComponentId, LinkId, u32>,
@@ -59,46 +71,69 @@ impl Network {
     /// The lowest-mean-latency route from `from` to `to`, or `None` if they are not
     /// connected. A component reaches itself with an empty route.
     pub fn route(&self, from: ComponentId, to: ComponentId) -> Option<Route> {
-        let (src, dst) = (NodeIndex::new(from.index()), NodeIndex::new(to.index()));
+        let via = self.search(from.index(), Some(to.index()));
+        self.walk(&via, from.index(), to.index())
+    }
+
+    /// Every lowest-mean-latency route from `from` at once: one search, the same rules and
+    /// ties as `route` (the search stops early only once `to` is settled, and a settled
+    /// node's predecessor never changes), for a sender that talks to many destinations.
+    pub fn tree(&self, from: ComponentId) -> RouteTree {
+        RouteTree { from: from.index(), via: self.search(from.index(), None) }
+    }
+
+    /// The route to `to` in `tree`, if connected.
+    pub fn route_in(&self, tree: &RouteTree, to: ComponentId) -> Option<Route> {
+        self.walk(&tree.via, tree.from, to.index())
+    }
+
+    /// Dijkstra from `src` by mean latency (+1 a hop, so that among zero-latency routes
+    /// the shortest wins; ties to the lower-numbered predecessor), never through an
+    /// endpoint, until `stop` is settled or every node is: each node's predecessor and the
+    /// link from it.
+    fn search(&self, src: usize, stop: Option<usize>) -> Box<[Hop]> {
         let n = self.graph.node_count();
         let mut dist = vec![u64::MAX; n];
-        let mut via: Vec<Option<(NodeIndex, LinkId)>> = vec![None; n];
+        let mut via = vec![NO_HOP; n].into_boxed_slice();
         let mut heap = BinaryHeap::new();
-        dist[src.index()] = 0;
-        heap.push(Reverse((0u64, src.index())));
+        dist[src] = 0;
+        heap.push(Reverse((0u64, src)));
         while let Some(Reverse((d, u))) = heap.pop() {
             if d > dist[u] {
                 continue;
             }
-            if u == dst.index() {
+            if Some(u) == stop {
                 break;
             }
-            if u != src.index() && self.endpoint[u] {
+            if u != src && self.endpoint[u] {
                 continue;
             }
             for e in self.graph.edges(NodeIndex::new(u)) {
                 let link = *e.weight();
-                let v = if e.source().index() == u { e.target() } else { e.source() };
-                // +1 per hop so that among zero-latency routes the shortest wins.
+                let v = if e.source().index() == u { e.target() } else { e.source() }.index();
                 let nd = d + self.links[link.index()].latency.mean().as_nanos() + 1;
-                let better = nd < dist[v.index()]
-                    || (nd == dist[v.index()] && via[v.index()].is_some_and(|(p, _)| u < p.index()));
+                let better = nd < dist[v] || (nd == dist[v] && via[v] != NO_HOP && (u as u32) < via[v].0);
                 if better {
-                    dist[v.index()] = nd;
-                    via[v.index()] = Some((NodeIndex::new(u), link));
-                    heap.push(Reverse((nd, v.index())));
+                    dist[v] = nd;
+                    via[v] = (u as u32, link.0);
+                    heap.push(Reverse((nd, v)));
                 }
             }
         }
-        if dist[dst.index()] == u64::MAX {
+        via
+    }
+
+    /// The route to `dst` that `via` (from a search from `src`) records, if it reached it.
+    fn walk(&self, via: &[Hop], src: usize, dst: usize) -> Option<Route> {
+        if dst != src && via[dst] == NO_HOP {
             return None;
         }
         let mut links = Vec::new();
         let mut at = dst;
         while at != src {
-            let (prev, link) = via[at.index()].expect("a reached node has a predecessor");
-            links.push(link);
-            at = prev;
+            let (prev, link) = via[at];
+            links.push(LinkId(link));
+            at = prev as usize;
         }
         links.reverse();
         let instant = links.iter().all(|l| self.links[l.index()].latency.is_zero());
@@ -151,6 +186,33 @@ mod tests {
             Network::new(3, vec![link("a", 0, 1, 1), link("b", 0, 2, 1), link("c", 1, 2, 20)], 1, &[ComponentId(0)]);
         assert_eq!(net.route(ComponentId(1), ComponentId(2)).unwrap().links, vec![LinkId(2)]);
         assert_eq!(net.route(ComponentId(0), ComponentId(2)).unwrap().links, vec![LinkId(1)]);
+    }
+
+    proptest::proptest! {
+        /// One search from a source gives, for every destination, exactly the route that
+        /// a search for that destination alone gives: same links, same ties.
+        #[test]
+        fn a_tree_holds_each_destinations_own_route(
+            edges in proptest::collection::vec((0u32..8, 0u32..8, 0u64..3), 1..20),
+            endpoint in proptest::option::of(0u32..8),
+        ) {
+            let links: Vec<LinkSpec> = edges
+                .iter()
+                .enumerate()
+                .filter(|(_, (a, b, _))| a != b)
+                .map(|(i, &(a, b, ms))| link(&format!("l{i}"), a, b, ms))
+                .collect();
+            let ends: Vec<ComponentId> = endpoint.map(ComponentId).into_iter().collect();
+            let net = Network::new(8, links, 1, &ends);
+            for from in 0..8 {
+                let tree = net.tree(ComponentId(from));
+                for to in 0..8 {
+                    let alone = net.route(ComponentId(from), ComponentId(to)).map(|r| r.links);
+                    let in_tree = net.route_in(&tree, ComponentId(to)).map(|r| r.links);
+                    proptest::prop_assert_eq!(alone, in_tree, "from {} to {}", from, to);
+                }
+            }
+        }
     }
 
     #[test]
