@@ -63,7 +63,8 @@ impl KeySampler {
 /// acknowledged before they began (`in_flight`, by request id).
 #[derive(Clone)]
 pub struct OwnWrites {
-    last: Vec<(u64, u64)>,
+    /// By user, for the users who have written (most of a large crowd never does).
+    last: KeyMap<(u64, u64)>,
     in_flight: KeyMap<u64>,
 }
 
@@ -169,7 +170,7 @@ impl Clients {
             users,
             own: model
                 .has_versioned_data()
-                .then(|| Box::new(OwnWrites { last: vec![(0, 0); users as usize], in_flight: KeyMap::new(0) })),
+                .then(|| Box::new(OwnWrites { last: KeyMap::new((0, 0)), in_flight: KeyMap::new(0) })),
             retries: spec.class_weights.iter().any(|&(c, _)| model.classes[c.index()].retry.is_some()).then(|| {
                 let classes = model
                     .classes
@@ -272,7 +273,7 @@ impl Clients {
             }
             return;
         };
-        let (written, version) = own.last[user as usize];
+        let (written, version) = own.last.get_or(u64::from(user));
         // Versions of different databases (keyspaces) are not comparable.
         let same_data = keyspace_of(written) == keyspace_of(key);
         let min_version = if version > 0 && same_data { version } else { 0 };
@@ -294,10 +295,12 @@ impl Clients {
         ctx.finish_root(result);
         if let Some(own) = &mut self.own {
             let before = own.in_flight.remove(request_key(result.child)).unwrap_or(0);
-            let last = &mut own.last[result.user as usize];
+            let last = own.last.get_or(u64::from(result.user));
             match result.op {
                 _ if result.outcome != Outcome::Ok => {}
-                Op::Write if result.version > last.1 => *last = (result.key, result.version),
+                Op::Write if result.version > last.1 => {
+                    own.last.insert(u64::from(result.user), (result.key, result.version));
+                }
                 Op::Read if result.version < before => {
                     ctx.count_read_your_writes_violation(result.class);
                 }
@@ -358,7 +361,7 @@ impl Clients {
         // The user's newest write as of now, as a real client's session token would carry.
         let min_version = match &self.own {
             Some(own) => {
-                let (written, version) = own.last[a.user as usize];
+                let (written, version) = own.last.get_or(u64::from(a.user));
                 if version > 0 && keyspace_of(written) == keyspace_of(a.key) { version } else { 0 }
             }
             None => 0,

@@ -233,17 +233,16 @@ impl Database {
                 let now = ctx.now();
                 let lsn = self.group(ctx).write(at, r.key, now);
                 ctx.set_version(req, lsn);
-                let g = self.group(ctx);
                 // Shards hold disjoint keys: none replicates another's writes.
-                let sharded = self.spec.sharded;
-                let replicas: Vec<(usize, ComponentId)> = g
-                    .instances
-                    .iter()
-                    .enumerate()
-                    .filter(|(i, _)| !sharded && *i != at && g.members[*i])
-                    .map(|(i, &c)| (i, c))
-                    .collect();
-                for &(i, replica) in &replicas {
+                let members = if self.spec.sharded { 0 } else { self.group(ctx).instances.len() };
+                let mut replicated = false;
+                for i in (0..members).filter(|&i| i != at) {
+                    let g = self.group(ctx);
+                    if !g.members[i] {
+                        continue;
+                    }
+                    let replica = g.instances[i];
+                    replicated = true;
                     match &self.spec.replication {
                         Replication::Sync => {
                             self.group(ctx).in_transit[i].push_back(lsn);
@@ -259,7 +258,7 @@ impl Database {
                         }
                     }
                 }
-                if self.spec.replication == Replication::Sync && !replicas.is_empty() {
+                if self.spec.replication == Replication::Sync && replicated {
                     self.waiting_sync.push_back((lsn, req));
                 } else {
                     self.group(ctx).acked.push_back(lsn);
