@@ -81,7 +81,9 @@ pub fn rank(figure: &Figure, estimates: &[Option<Estimate>], seeds: usize) -> Ro
 pub struct CompareRun {
     /// Each of `FIGURES`, in order (null where it does not apply).
     pub figures: Vec<Option<f64>>,
+    #[serde(with = "crate::merge::any_f64")]
     pub sim_seconds: f64,
+    #[serde(with = "crate::merge::any_f64")]
     pub warmup_seconds: f64,
     /// What limits the architecture: the explanation's bottleneck or next wall, in words.
     pub limit: String,
@@ -551,6 +553,25 @@ mod tests {
         assert_eq!(row.best, None, "one value has nothing to beat");
         let row = rank(p99, &[one, Some(Estimate { mean: 2.0, ci95: None })], 1);
         assert_eq!((row.best, row.significant), (Some(1), None), "one seed: untested");
+    }
+
+    /// The summary of a real run reads back from its JSON as it was, report and all, and
+    /// leaves out the wall-clock fields that would make merged output differ.
+    #[test]
+    fn a_compare_run_round_trips_through_json_exactly() {
+        let overrides = scenarios::Overrides {
+            duration: Some(sim_core::SimDuration::from_secs(20)),
+            ..scenarios::Overrides::default()
+        };
+        let scenario = scenarios::load("lb-algorithms", &overrides).unwrap();
+        let report = batch::run_one(&Job { scenario: &scenario, seed: 3, recovery: false }, false).unwrap();
+        let run = CompareRun::of(&report).unwrap();
+        assert_eq!(run.figures.len(), FIGURES.len());
+        assert!(run.report.get("wall_seconds").is_none() && run.report.get("events_per_second").is_none());
+        let back: CompareRun = serde_json::from_str(&serde_json::to_string(&run).unwrap()).unwrap();
+        assert_eq!(back, run);
+        let bits = |r: &CompareRun| r.figures.iter().map(|f| f.map(f64::to_bits)).collect::<Vec<_>>();
+        assert_eq!(bits(&back), bits(&run));
     }
 
     #[test]

@@ -113,10 +113,46 @@ pub fn write<T: Serialize>(
 }
 
 /// What the single-machine path renders from: the runs' summaries after the same trip
-/// through JSON that a slice's take, so that anything JSON cannot hold (a NaN reads back
-/// as null) reads the same on one machine as merged.
+/// through JSON that a slice's take, so that anything JSON cannot hold (a NaN in an
+/// optional figure reads back as null: "does not apply") reads the same on one machine as
+/// merged.
 pub fn through_json<T: Serialize + DeserializeOwned>(runs: Vec<T>) -> anyhow::Result<Vec<T>> {
     runs.iter().map(|r| Ok(serde_json::from_str(&serde_json::to_string(r)?)?)).collect()
+}
+
+/// A float field of a per-run summary that may be NaN or infinite, which JSON numbers
+/// cannot hold: written as a number when finite, else as `"NaN"`, `"inf"` or `"-inf"`,
+/// and read back to the same value (`#[serde(with = "crate::merge::any_f64")]`).
+pub mod any_f64 {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(x: &f64, s: S) -> Result<S::Ok, S::Error> {
+        match *x {
+            x if x.is_finite() => s.serialize_f64(x),
+            x if x.is_nan() => s.serialize_str("NaN"),
+            x if x > 0.0 => s.serialize_str("inf"),
+            _ => s.serialize_str("-inf"),
+        }
+    }
+
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Written {
+        Number(f64),
+        Text(String),
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+        match Written::deserialize(d)? {
+            Written::Number(x) => Ok(x),
+            Written::Text(t) => match t.as_str() {
+                "NaN" => Ok(f64::NAN),
+                "inf" => Ok(f64::INFINITY),
+                "-inf" => Ok(f64::NEG_INFINITY),
+                other => Err(serde::de::Error::custom(format!("expected a number, NaN, inf or -inf, found `{other}`"))),
+            },
+        }
+    }
 }
 
 /// The slices given to `merge`, checked to be the N slices of one job, in order of K.

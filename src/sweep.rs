@@ -93,9 +93,12 @@ pub struct SweepRun {
     pub metric: Option<f64>,
     /// Each target's metric, in the targets' order.
     pub targets: Vec<Option<f64>>,
+    #[serde(with = "crate::merge::any_f64")]
     pub error_rate: f64,
+    #[serde(with = "crate::merge::any_f64")]
     pub throughput_rps: f64,
     pub p99_ms: Option<f64>,
+    #[serde(with = "crate::merge::any_f64")]
     pub cost_usd_month: f64,
 }
 
@@ -542,6 +545,39 @@ mod tests {
                 cost_usd_month: 0.0,
             })
             .collect()
+    }
+
+    /// A slice carries the per-run figures as JSON: every float must read back to the same
+    /// bits, or a merged sweep would print other digits than one machine.
+    #[test]
+    fn a_sweep_run_round_trips_through_json_exactly() {
+        let awkward = [0.1 + 0.2, 1.0 / 3.0, 5e-324, 2.2250738585072014e-308, f64::MAX, -0.0, 943.718399, 1e21];
+        for x in awkward {
+            let run = SweepRun {
+                metric: Some(x),
+                targets: vec![Some(x / 7.0), None],
+                error_rate: x,
+                throughput_rps: x * 3.0,
+                p99_ms: None,
+                cost_usd_month: -x,
+            };
+            let back: SweepRun = serde_json::from_str(&serde_json::to_string(&run).unwrap()).unwrap();
+            assert_eq!(back, run);
+            assert_eq!(back.throughput_rps.to_bits(), run.throughput_rps.to_bits(), "{x:e} * 3");
+            assert_eq!(back.metric.unwrap().to_bits(), x.to_bits(), "{x:e}");
+            assert_eq!(crate::merge::through_json(vec![run.clone()]).unwrap(), vec![run]);
+        }
+        let nan = SweepRun {
+            metric: Some(f64::NAN),
+            targets: vec![],
+            error_rate: f64::NAN,
+            throughput_rps: f64::NEG_INFINITY,
+            p99_ms: None,
+            cost_usd_month: 0.0,
+        };
+        let back = crate::merge::through_json(vec![nan]).unwrap().remove(0);
+        assert!(back.error_rate.is_nan() && back.throughput_rps == f64::NEG_INFINITY);
+        assert_eq!(back.metric, None, "an optional NaN reads as does-not-apply, on one machine as merged");
     }
 
     #[test]
