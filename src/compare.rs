@@ -252,6 +252,9 @@ pub fn merged(args: &CompareArgs, slices: &crate::merge::Slices) -> anyhow::Resu
     slices.check_sources(&crate::merge::source_hashes(args.scenarios.iter())?)?;
     let seeds = args.runs.seeds(variants[0].scenario.seed);
     let runs: Vec<CompareRun> = slices.runs()?;
+    if let Some(i) = runs.iter().position(|r| !r.report.is_object()) {
+        anyhow::bail!("run {i} of the slices has a report that is not a JSON object: not written by scalelab");
+    }
     if runs.len() != variants.len() * seeds.len() {
         anyhow::bail!("the slices hold {} runs, their command line makes {}", runs.len(), variants.len() * seeds.len());
     }

@@ -53,9 +53,11 @@ struct Record<T> {
     run: T,
 }
 
-/// The command line of this process without `NOT_THE_JOB` and their values.
+/// The command line of this process without `NOT_THE_JOB` and their values. An argument
+/// that is not UTF-8 (only a path can be) is kept lossily: its slices still match each
+/// other, but `merge` then names another path.
 pub fn job_args() -> Vec<String> {
-    strip(std::env::args().skip(1))
+    strip(std::env::args_os().skip(1).map(|a| a.to_string_lossy().into_owned()))
 }
 
 fn strip(args: impl Iterator<Item = String>) -> Vec<String> {
