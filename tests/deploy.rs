@@ -300,7 +300,12 @@ fn the_kubernetes_manifests_are_an_indexed_job_whose_slices_merge_to_one_machine
     let merged = bash(&dir, &local(merge_script), &[]);
     let single = format!("scalelab chaos cap-weak-quorum --runs 24 --duration 2m --out {}/seeds", volume.display());
     let one = bash(&dir, &single, &[]);
-    assert_eq!(merged.status.code(), one.status.code());
+    assert_eq!(one.status.code(), Some(5), "failing runs: {}", text(&one.stderr));
+    assert!(
+        merged.status.success(),
+        "the merge Job succeeds with failing runs in its summary: {}",
+        text(&merged.stderr)
+    );
     assert_eq!(text(&merged.stdout), text(&one.stdout));
     assert_eq!(std::fs::read_to_string(volume.join("summary.txt")).unwrap(), text(&one.stdout));
 }
