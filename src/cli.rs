@@ -36,6 +36,9 @@ pub enum Command {
     /// Run many fault schedules drawn from seeds against a scenario and check invariants;
     /// exits 5 if a run fails one.
     Chaos(ChaosArgs),
+    /// Merge the slice files of `chaos`, `sweep` or `compare` run with `--shard`: prints what
+    /// the command prints on one machine, byte for byte, or says why the slices do not fit.
+    Merge(MergeArgs),
     /// Re-run a chaos seed file and say whether it reproduces the same failure and trace.
     Replay {
         /// A seed file written by `scalelab chaos --out DIR`.
@@ -52,6 +55,45 @@ pub enum Command {
         #[arg(long = "set", value_name = "NAME=VALUE", value_parser = parse_set)]
         set: Vec<(String, String)>,
     },
+}
+
+#[derive(Args, Debug)]
+pub struct MergeArgs {
+    /// The slices: each the standard output of one `--shard K/N` run, N files in any order.
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+    /// Print the JSON form, as the command's --json does [default: the slices' form].
+    #[arg(long, conflicts_with = "csv")]
+    pub json: bool,
+    /// Print the CSV form (sweep and compare), as the command's --csv does.
+    #[arg(long)]
+    pub csv: bool,
+}
+
+/// `--shard` and `--shards`, as `chaos`, `sweep` and `compare` take them.
+#[derive(Args, Debug, Clone, Copy)]
+pub struct ShardArgs {
+    /// Run only slice K of N of the independent runs and print it as JSON lines on stdout
+    /// for `scalelab merge`: 2/8, or `auto` for K and N from a Slurm job array
+    /// (SLURM_ARRAY_*), a Kubernetes Indexed Job (JOB_COMPLETION_INDEX) or GNU parallel
+    /// (PARALLEL_SEQ); see README's "Running on a cluster".
+    #[arg(long, value_name = "K/N|auto", value_parser = crate::shard::parse)]
+    pub shard: Option<crate::shard::ShardSpec>,
+    /// With --shard auto: how many slices, where the engine does not say (Kubernetes, GNU
+    /// parallel) [default: $SCALELAB_SHARDS].
+    #[arg(long, value_name = "N", requires = "shard", value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+    pub shards: Option<u64>,
+}
+
+impl ShardArgs {
+    /// The slice to run, resolved against the environment; `Err` is the exit status, the
+    /// error printed.
+    pub fn resolve(&self) -> Result<Option<crate::shard::Shard>, i32> {
+        crate::shard::from_args(self.shard, self.shards).map_err(|e| {
+            eprintln!("error: {e}");
+            crate::EXIT_USAGE
+        })
+    }
 }
 
 #[derive(Args, Debug)]
@@ -211,6 +253,8 @@ pub struct BatchArgs {
     /// Runs in parallel [default: one per core].
     #[arg(long, value_parser = clap::value_parser!(u16).range(1..=256))]
     pub jobs: Option<u16>,
+    #[command(flatten)]
+    pub shard: ShardArgs,
 }
 
 impl BatchArgs {
@@ -231,8 +275,8 @@ impl BatchArgs {
 
 #[derive(Args, Debug)]
 pub struct ChaosArgs {
-    /// A built-in scenario name or a scenario file path; or `merge` followed by the JSON
-    /// lines files of `--shard` slices.
+    /// A built-in scenario name or a scenario file path; or `merge` followed by the slice
+    /// files (the same as `scalelab merge`).
     pub scenario: String,
     /// With `merge`: the slices' files.
     pub files: Vec<PathBuf>,
@@ -257,19 +301,8 @@ pub struct ChaosArgs {
     /// Print the summary as JSON.
     #[arg(long)]
     pub json: bool,
-    /// Run only slice K of N of the run range (for sweeps over several machines): 2/8.
-    #[arg(long, value_parser = parse_shard)]
-    pub shard: Option<(u64, u64)>,
-}
-
-fn parse_shard(s: &str) -> Result<(u64, u64), String> {
-    let bad = || format!("expected K/N with 1 <= K <= N, such as 2/8, found `{s}`");
-    let (k, n) = s.split_once('/').ok_or_else(bad)?;
-    let (k, n): (u64, u64) = (k.trim().parse().map_err(|_| bad())?, n.trim().parse().map_err(|_| bad())?);
-    if k == 0 || k > n {
-        return Err(bad());
-    }
-    Ok((k, n))
+    #[command(flatten)]
+    pub shard: ShardArgs,
 }
 
 fn parse_set(s: &str) -> Result<(String, String), String> {

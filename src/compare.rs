@@ -9,7 +9,7 @@ use crate::confidence::{Estimate, estimate};
 use crate::figures::{Better, FIGURES, Figure};
 use crate::{EXIT_USAGE, charts, load_quietly, svg};
 use scenarios::Scenario;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use sim_core::Report;
 
 /// A compare table wider than this many columns does not read; `sweep` is for more.
@@ -73,16 +73,58 @@ pub fn rank(figure: &Figure, estimates: &[Option<Estimate>], seeds: usize) -> Ro
     }
 }
 
+/// What one (variant, seed) run gives the comparison: only what its output reads. The
+/// single-machine path and `merge` both render from these, so a merged comparison prints
+/// what one machine prints.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CompareRun {
+    /// Each of `FIGURES`, in order (null where it does not apply).
+    pub figures: Vec<Option<f64>>,
+    #[serde(with = "crate::merge::any_f64")]
+    pub sim_seconds: f64,
+    #[serde(with = "crate::merge::any_f64")]
+    pub warmup_seconds: f64,
+    /// What limits the architecture: the explanation's bottleneck or next wall, in words.
+    pub limit: String,
+    /// The report as `--json` prints it: without its series and the wall-clock fields
+    /// (`wall_seconds`, `events_per_second`), which differ from machine to machine.
+    pub report: serde_json::Value,
+}
+
+impl CompareRun {
+    fn of(r: &Report) -> anyhow::Result<CompareRun> {
+        let mut report = serde_json::to_value(r)?;
+        let object = report.as_object_mut().expect("an object");
+        for key in ["series", "wall_seconds", "events_per_second"] {
+            object.remove(key);
+        }
+        let limit = match (&r.explain.bottleneck, &r.explain.next_wall) {
+            (Some(w), _) => format!("bottleneck {} ({:.0}% busy)", w.service, w.utilization * 100.0),
+            (None, Some(w)) => format!("no bottleneck, next wall {} ({:.0}% busy)", w.service, w.utilization * 100.0),
+            (None, None) => "no bottleneck named".to_string(),
+        };
+        Ok(CompareRun {
+            figures: FIGURES.iter().map(|f| (f.get)(r)).collect(),
+            sim_seconds: r.sim_seconds,
+            warmup_seconds: r.warmup_seconds,
+            limit,
+            report,
+        })
+    }
+}
+
 /// The rows of the table: every figure that applies to at least one variant.
-/// `reports[v]` holds variant v's runs, one per seed.
-pub fn rows(reports: &[Vec<Report>], seeds: usize) -> Vec<Row> {
+/// `runs[v]` holds variant v's runs, one per seed.
+pub fn rows(runs: &[Vec<CompareRun>], seeds: usize) -> Vec<Row> {
     FIGURES
         .iter()
-        .map(|f| {
-            let estimates: Vec<Option<Estimate>> = reports
+        .enumerate()
+        .map(|(i, f)| {
+            let estimates: Vec<Option<Estimate>> = runs
                 .iter()
                 .map(|runs| {
-                    let xs: Vec<f64> = runs.iter().filter_map(|r| (f.get)(r)).collect();
+                    let xs: Vec<f64> = runs.iter().filter_map(|r| r.figures.get(i).copied().flatten()).collect();
                     (!xs.is_empty()).then(|| estimate(&xs))
                 })
                 .collect();
@@ -161,6 +203,17 @@ fn fault_markers(variants: &[Variant]) -> Vec<crate::svg::Marker> {
 }
 
 pub fn compare(args: &CompareArgs) -> anyhow::Result<i32> {
+    let shard = match args.runs.shard.resolve() {
+        Ok(s) => s,
+        Err(code) => return Ok(code),
+    };
+    if shard.is_some() && args.svg.is_some() {
+        eprintln!(
+            "error: --svg draws every run's series, which a slice does not keep: run the SVG on one machine \
+             (with --seeds 1 it is one run per variant), or drop --svg"
+        );
+        return Ok(EXIT_USAGE);
+    }
     let variants = match variants(args) {
         Ok(v) => v,
         Err(code) => return Ok(code),
@@ -171,37 +224,67 @@ pub fn compare(args: &CompareArgs) -> anyhow::Result<i32> {
         .iter()
         .flat_map(|v| seeds.iter().map(|&seed| Job { scenario: &v.scenario, seed, recovery: false }))
         .collect();
+    let units = jobs.len() as u64;
+    let range = shard.map_or(0..units, |s| s.range(units));
     let threads = args.runs.threads();
-    let reports = batch::run_all(&jobs, threads, args.svg.is_some())?;
-    let by_variant: Vec<Vec<Report>> = reports.chunks(seeds.len()).map(<[Report]>::to_vec).collect();
-    let rows = rows(&by_variant, seeds.len());
+    let reports = batch::run_all(&jobs[range.start as usize..range.end as usize], threads, args.svg.is_some())?;
+    let runs: Vec<CompareRun> = reports.iter().map(CompareRun::of).collect::<anyhow::Result<_>>()?;
+    if let Some(shard) = shard {
+        crate::merge::write("compare", crate::merge::source_hashes(args.scenarios.iter())?, shard, units, &runs)?;
+        return Ok(0);
+    }
     if let Some(path) = &args.svg {
+        let by_variant: Vec<&[Report]> = reports.chunks(seeds.len()).collect();
         let runs: Vec<(&str, &Report)> =
             variants.iter().zip(&by_variant).map(|(v, r)| (v.label.as_str(), &r[0])).collect();
         let heading = format!("scalelab compare, seed {seed}: {}", labels(&variants).join(" vs "));
         svg::write(path, &svg::page(&heading, &charts::over_time(&runs, &fault_markers(&variants))))?;
     }
+    render(args, &variants, &seeds, crate::merge::through_json(runs)?)
+}
+
+/// `scalelab merge` of compare slices: the comparison one machine prints.
+pub fn merged(args: &CompareArgs, slices: &crate::merge::Slices) -> anyhow::Result<i32> {
+    let variants = match variants(args) {
+        Ok(v) => v,
+        Err(code) => return Ok(code),
+    };
+    slices.check_sources(&crate::merge::source_hashes(args.scenarios.iter())?)?;
+    let seeds = args.runs.seeds(variants[0].scenario.seed);
+    let runs: Vec<CompareRun> = slices.runs()?;
+    if let Some(i) = runs.iter().position(|r| !r.report.is_object()) {
+        anyhow::bail!("run {i} of the slices has a report that is not a JSON object: not written by scalelab");
+    }
+    if runs.len() != variants.len() * seeds.len() {
+        anyhow::bail!("the slices hold {} runs, their command line makes {}", runs.len(), variants.len() * seeds.len());
+    }
+    render(args, &variants, &seeds, runs)
+}
+
+/// The comparison's output from every run's summary, variant-major, seed-minor.
+fn render(args: &CompareArgs, variants: &[Variant], seeds: &[u64], runs: Vec<CompareRun>) -> anyhow::Result<i32> {
+    let by_variant: Vec<Vec<CompareRun>> = runs.chunks(seeds.len()).map(<[CompareRun]>::to_vec).collect();
+    let rows = rows(&by_variant, seeds.len());
     if args.json {
         let mut runs = Vec::new();
-        for (v, reports) in variants.iter().zip(&by_variant) {
+        for (v, reports) in variants.iter().zip(by_variant) {
             for r in reports {
-                let mut json = serde_json::to_value(r)?;
+                let mut json = r.report;
                 json.as_object_mut().expect("an object").insert("label".into(), v.label.clone().into());
-                json.as_object_mut().expect("an object").remove("series");
                 runs.push(json);
             }
         }
         let out = serde_json::json!({
-            "labels": labels(&variants),
+            "labels": labels(variants),
             "seeds": seeds,
             "runs": runs,
             "rows": rows,
         });
         println!("{}", serde_json::to_string_pretty(&out)?);
     } else if args.csv {
-        print!("{}", csv(&variants, &rows, seeds.len()));
+        print!("{}", csv(variants, &rows, seeds.len()));
     } else {
-        print!("{}", table(&variants, &by_variant, &rows, &seeds));
+        print!("{}", table(variants, &by_variant, &rows, seeds));
     }
     Ok(0)
 }
@@ -299,7 +382,7 @@ fn ratio_digits(q: f64) -> String {
 
 /// One line per pair: what changed in throughput, p99, errors and cost, and what limits
 /// each architecture (the explanation's bottleneck or next wall).
-fn pair_verdict(base: &str, other: &str, rows: &[Row], i: usize, a: &Report, b: &Report) -> String {
+fn pair_verdict(base: &str, other: &str, rows: &[Row], i: usize, a: &CompareRun, b: &CompareRun) -> String {
     let value = |key: &str, k: usize| rows.iter().find(|r| r.metric == key).and_then(|r| r.values[k]);
     let mut parts = Vec::new();
     if let (Some(x), Some(y)) = (value("throughput_rps", 0), value("throughput_rps", i))
@@ -339,14 +422,9 @@ fn pair_verdict(base: &str, other: &str, rows: &[Row], i: usize, a: &Report, b: 
     {
         parts.push(format!("{}x the cost", ratio_digits(y / x)));
     }
-    let limit = |r: &Report| match (&r.explain.bottleneck, &r.explain.next_wall) {
-        (Some(w), _) => format!("bottleneck {} ({:.0}% busy)", w.service, w.utilization * 100.0),
-        (None, Some(w)) => format!("no bottleneck, next wall {} ({:.0}% busy)", w.service, w.utilization * 100.0),
-        (None, None) => "no bottleneck named".to_string(),
-    };
     let changes =
         if parts.is_empty() { "no headline figure to set side by side".to_string() } else { parts.join(", ") };
-    format!("{other} vs {base}: {changes}; {} -> {}", limit(a), limit(b))
+    format!("{other} vs {base}: {changes}; {} -> {}", a.limit, b.limit)
 }
 
 /// A confidence half-width to two significant digits.
@@ -361,7 +439,7 @@ fn format_ci(metric: &str, x: f64) -> String {
     format!("{x:.digits$}{unit}")
 }
 
-fn table(variants: &[Variant], reports: &[Vec<Report>], rows: &[Row], seeds: &[u64]) -> String {
+fn table(variants: &[Variant], reports: &[Vec<CompareRun>], rows: &[Row], seeds: &[u64]) -> String {
     let mut out = String::new();
     let first = &reports[0][0];
     let seed_text = match seeds {
@@ -478,6 +556,25 @@ mod tests {
         assert_eq!(row.best, None, "one value has nothing to beat");
         let row = rank(p99, &[one, Some(Estimate { mean: 2.0, ci95: None })], 1);
         assert_eq!((row.best, row.significant), (Some(1), None), "one seed: untested");
+    }
+
+    /// The summary of a real run reads back from its JSON as it was, report and all, and
+    /// leaves out the wall-clock fields that would make merged output differ.
+    #[test]
+    fn a_compare_run_round_trips_through_json_exactly() {
+        let overrides = scenarios::Overrides {
+            duration: Some(sim_core::SimDuration::from_secs(20)),
+            ..scenarios::Overrides::default()
+        };
+        let scenario = scenarios::load("lb-algorithms", &overrides).unwrap();
+        let report = batch::run_one(&Job { scenario: &scenario, seed: 3, recovery: false }, false).unwrap();
+        let run = CompareRun::of(&report).unwrap();
+        assert_eq!(run.figures.len(), FIGURES.len());
+        assert!(run.report.get("wall_seconds").is_none() && run.report.get("events_per_second").is_none());
+        let back: CompareRun = serde_json::from_str(&serde_json::to_string(&run).unwrap()).unwrap();
+        assert_eq!(back, run);
+        let bits = |r: &CompareRun| r.figures.iter().map(|f| f.map(f64::to_bits)).collect::<Vec<_>>();
+        assert_eq!(bits(&back), bits(&run));
     }
 
     #[test]

@@ -9,9 +9,11 @@ mod confidence;
 mod diagram;
 mod expectations;
 mod figures;
+mod merge;
 mod over_seeds;
 mod request_trace;
 mod run;
+mod shard;
 mod signals;
 mod svg;
 mod sweep;
@@ -129,6 +131,7 @@ fn main() -> ExitCode {
         }
         Some(Command::Chaos(args)) => chaos::chaos(args),
         Some(Command::Diagram(args)) => diagram::diagram(args),
+        Some(Command::Merge(args)) => merge::merge(&args.files, args.json, args.csv),
         Some(Command::Replay { file }) => chaos::seed_file::replay(file),
         Some(Command::List) => {
             let width = builtin::names().map(str::len).max().unwrap_or(0);

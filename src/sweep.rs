@@ -13,7 +13,7 @@ use crate::svg::{Chart, Line};
 use crate::{EXIT_INPUT, load_quietly, svg};
 use scenarios::Scenario;
 use scenarios::expect::{self, Expectation, Metric};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use sim_core::Report;
 
 /// What the sweep plots: one of the compare figures, or any metric an expectation can name.
@@ -83,19 +83,64 @@ fn mean(xs: impl Iterator<Item = f64>) -> f64 {
     v.iter().sum::<f64>() / v.len().max(1) as f64
 }
 
-pub fn sweep(args: &SweepArgs) -> anyhow::Result<i32> {
+/// What one (value, seed) run gives the sweep: only the figures its output reads. The
+/// single-machine path and `merge` both render from these (`render`), so a merged sweep
+/// prints what one machine prints.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SweepRun {
+    /// The swept figure (null where it does not apply).
+    pub metric: Option<f64>,
+    /// Each target's metric, in the targets' order.
+    pub targets: Vec<Option<f64>>,
+    #[serde(with = "crate::merge::any_f64")]
+    pub error_rate: f64,
+    #[serde(with = "crate::merge::any_f64")]
+    pub throughput_rps: f64,
+    pub p99_ms: Option<f64>,
+    #[serde(with = "crate::merge::any_f64")]
+    pub cost_usd_month: f64,
+}
+
+impl SweepRun {
+    fn of(report: &Report, measure: &Measure, targets: &[Expectation]) -> anyhow::Result<SweepRun> {
+        let json = serde_json::to_value(report)?;
+        Ok(SweepRun {
+            metric: measure.read(report, &json),
+            targets: targets.iter().map(|t| expect::value(&json, &t.metric)).collect(),
+            error_rate: report.error_rate,
+            throughput_rps: report.throughput_rps,
+            p99_ms: (figures::find("p99_ms").expect("a figure").get)(report),
+            cost_usd_month: report.cost.total_usd_month,
+        })
+    }
+}
+
+/// A one-setting sweep's loaded inputs: what the runs and the rendering both need.
+struct Plan {
+    /// One scenario per value of the setting.
+    scenarios: Vec<Scenario>,
+    seeds: Vec<u64>,
+    measure: Measure,
+    targets: Vec<Expectation>,
+    /// The swept metric as an expectation names it (none for figures only compare has).
+    swept: Option<Metric>,
+}
+
+/// Loads the scenario at each value and reads the metric and targets; `Err` is the exit
+/// status, the error printed.
+fn plan(args: &SweepArgs) -> Result<Plan, i32> {
     match (args.vary.len(), &args.map) {
-        (2, _) => return crate::sweep_map::sweep_map(args),
         (1, None) => {}
         (1, Some(_)) => {
             eprintln!(
                 "error: --map draws a grid: give two --vary, such as --vary rate=100..500:100 --vary trigger=1..5"
             );
-            return Ok(EXIT_INPUT);
+            return Err(EXIT_INPUT);
         }
         (n, _) => {
             eprintln!("error: {n} --vary settings; a sweep takes one (a curve) or two (a map)");
-            return Ok(EXIT_INPUT);
+            return Err(EXIT_INPUT);
         }
     }
     let vary = &args.vary[0];
@@ -104,40 +149,98 @@ pub fn sweep(args: &SweepArgs) -> anyhow::Result<i32> {
     for value in &vary.values {
         let mut overrides = base.clone();
         overrides.set.push((vary.key.clone(), value.clone()));
-        match load_quietly(&args.scenario, &overrides, &mut seen) {
-            Ok(s) => scenarios.push(s),
-            Err(code) => return Ok(code),
-        }
+        scenarios.push(load_quietly(&args.scenario, &overrides, &mut seen)?);
     }
     let first = &scenarios[0];
-    // The swept metric as an expectation names it (none for figures only compare has).
     let (classes, components) = names(first);
     let swept = expect::metric(&args.metric, 0..0, &classes, &components).ok();
     let (measure, targets) = match (measure(&args.metric, first), targets(args, first, swept.as_ref())) {
         (Ok(m), Ok(t)) => (m, t),
         (Err(e), _) | (_, Err(e)) => {
             eprintln!("error: {e}");
-            return Ok(EXIT_INPUT);
+            return Err(EXIT_INPUT);
         }
     };
     let seeds = args.runs.seeds(first.seed);
+    Ok(Plan { scenarios, seeds, measure, targets, swept })
+}
+
+pub fn sweep(args: &SweepArgs) -> anyhow::Result<i32> {
+    if args.vary.len() == 2 && args.runs.shard.shard.is_some() {
+        eprintln!(
+            "error: --shard slices a one-setting sweep; a map (two --vary) runs on one machine for now \
+             (or slice it by hand: one sweep per row value)"
+        );
+        return Ok(crate::EXIT_USAGE);
+    }
+    if args.vary.len() == 2 {
+        return crate::sweep_map::sweep_map(args);
+    }
+    let shard = match args.runs.shard.resolve() {
+        Ok(s) => s,
+        Err(code) => return Ok(code),
+    };
+    let plan = match plan(args) {
+        Ok(p) => p,
+        Err(code) => return Ok(code),
+    };
+    let jobs: Vec<Job> = plan
+        .scenarios
+        .iter()
+        .flat_map(|s| plan.seeds.iter().map(|&seed| Job { scenario: s, seed, recovery: false }))
+        .collect();
+    let units = jobs.len() as u64;
+    let range = shard.map_or(0..units, |s| s.range(units));
+    let reports = batch::run_all(&jobs[range.start as usize..range.end as usize], args.runs.threads(), false)?;
+    let runs: Vec<SweepRun> =
+        reports.iter().map(|r| SweepRun::of(r, &plan.measure, &plan.targets)).collect::<anyhow::Result<_>>()?;
+    match shard {
+        Some(shard) => {
+            crate::merge::write(
+                "sweep",
+                crate::merge::source_hashes([&args.scenario].into_iter())?,
+                shard,
+                units,
+                &runs,
+            )?;
+            Ok(0)
+        }
+        None => render(args, &plan, &crate::merge::through_json(runs)?),
+    }
+}
+
+/// `scalelab merge` of sweep slices: the sweep one machine prints.
+pub fn merged(args: &SweepArgs, slices: &crate::merge::Slices) -> anyhow::Result<i32> {
+    let plan = match plan(args) {
+        Ok(p) => p,
+        Err(code) => return Ok(code),
+    };
+    slices.check_sources(&crate::merge::source_hashes([&args.scenario].into_iter())?)?;
+    let runs: Vec<SweepRun> = slices.runs()?;
+    let units = plan.scenarios.len() * plan.seeds.len();
+    if runs.len() != units {
+        anyhow::bail!("the slices hold {} runs, their command line makes {units}", runs.len());
+    }
+    render(args, &plan, &runs)
+}
+
+/// The sweep's output (and its SVG) from every run's summary, value-major, seed-minor.
+fn render(args: &SweepArgs, plan: &Plan, runs: &[SweepRun]) -> anyhow::Result<i32> {
+    let vary = &args.vary[0];
+    let (seeds, targets) = (&plan.seeds, &plan.targets);
+    let first = &plan.scenarios[0];
     let seed = seeds[0];
-    let jobs: Vec<Job> =
-        scenarios.iter().flat_map(|s| seeds.iter().map(|&seed| Job { scenario: s, seed, recovery: false })).collect();
-    let threads = args.runs.threads();
-    let reports = batch::run_all(&jobs, threads, false)?;
     let mut points = Vec::new();
-    for (value, runs) in vary.values.iter().zip(reports.chunks(seeds.len())) {
-        let jsons: Vec<serde_json::Value> = runs.iter().map(serde_json::to_value).collect::<Result<_, _>>()?;
-        let xs: Vec<f64> = runs.iter().zip(&jsons).filter_map(|(r, j)| measure.read(r, j)).collect();
+    for (value, runs) in vary.values.iter().zip(runs.chunks(seeds.len())) {
+        let xs: Vec<f64> = runs.iter().filter_map(|r| r.metric).collect();
         let est = (!xs.is_empty()).then(|| estimate(&xs));
         let meets_target = (!targets.is_empty()).then(|| {
-            targets.iter().all(|t| {
-                let ys: Vec<f64> = jsons.iter().filter_map(|j| expect::value(j, &t.metric)).collect();
+            targets.iter().enumerate().all(|(i, t)| {
+                let ys: Vec<f64> = runs.iter().filter_map(|r| r.targets.get(i).copied().flatten()).collect();
                 !ys.is_empty() && t.check.holds(mean(ys.into_iter()))
             })
         });
-        let p99s: Vec<f64> = runs.iter().filter_map(|r| (figures::find("p99_ms").expect("a figure").get)(r)).collect();
+        let p99s: Vec<f64> = runs.iter().filter_map(|r| r.p99_ms).collect();
         points.push(Point {
             value: value.clone(),
             metric: est.map(|e: Estimate| e.mean),
@@ -146,11 +249,11 @@ pub fn sweep(args: &SweepArgs) -> anyhow::Result<i32> {
             error_rate: mean(runs.iter().map(|r| r.error_rate)),
             throughput_rps: mean(runs.iter().map(|r| r.throughput_rps)),
             p99_ms: (!p99s.is_empty()).then(|| mean(p99s.into_iter())),
-            cost_usd_month: mean(runs.iter().map(|r| r.cost.total_usd_month)),
+            cost_usd_month: mean(runs.iter().map(|r| r.cost_usd_month)),
         });
     }
     let knee = knee(&points);
-    let line = target_line(&targets, swept.as_ref());
+    let line = target_line(targets, plan.swept.as_ref());
     let target_text: Vec<String> = targets.iter().map(|t| t.text.clone()).collect();
     let target_text = target_text.join(" and ");
     if let Some(path) = &args.svg {
@@ -442,6 +545,39 @@ mod tests {
                 cost_usd_month: 0.0,
             })
             .collect()
+    }
+
+    /// A slice carries the per-run figures as JSON: every float must read back to the same
+    /// bits, or a merged sweep would print other digits than one machine.
+    #[test]
+    fn a_sweep_run_round_trips_through_json_exactly() {
+        let awkward = [0.1 + 0.2, 1.0 / 3.0, 5e-324, 2.2250738585072014e-308, f64::MAX, -0.0, 943.718399, 1e21];
+        for x in awkward {
+            let run = SweepRun {
+                metric: Some(x),
+                targets: vec![Some(x / 7.0), None],
+                error_rate: x,
+                throughput_rps: x * 3.0,
+                p99_ms: None,
+                cost_usd_month: -x,
+            };
+            let back: SweepRun = serde_json::from_str(&serde_json::to_string(&run).unwrap()).unwrap();
+            assert_eq!(back, run);
+            assert_eq!(back.throughput_rps.to_bits(), run.throughput_rps.to_bits(), "{x:e} * 3");
+            assert_eq!(back.metric.unwrap().to_bits(), x.to_bits(), "{x:e}");
+            assert_eq!(crate::merge::through_json(vec![run.clone()]).unwrap(), vec![run]);
+        }
+        let nan = SweepRun {
+            metric: Some(f64::NAN),
+            targets: vec![],
+            error_rate: f64::NAN,
+            throughput_rps: f64::NEG_INFINITY,
+            p99_ms: None,
+            cost_usd_month: 0.0,
+        };
+        let back = crate::merge::through_json(vec![nan]).unwrap().remove(0);
+        assert!(back.error_rate.is_nan() && back.throughput_rps == f64::NEG_INFINITY);
+        assert_eq!(back.metric, None, "an optional NaN reads as does-not-apply, on one machine as merged");
     }
 
     #[test]

@@ -239,10 +239,10 @@ fn merging_refuses_duplicated_missing_and_mismatched_slices() {
     let merge = |files: &[&str]| common::scalelab(&[&["chaos", "merge"][..], files].concat());
     assert_eq!(merge(&[&a, &b]).status.code(), Some(0));
     for (files, what) in [
-        (vec![a.as_str(), b.as_str(), b.as_str()], "appears twice"),
-        (vec![a.as_str()], "runs 2..4 of 4 are missing"),
-        (vec![b.as_str()], "runs 0..2 of 4 are missing"),
-        (vec![a.as_str(), c.as_str()], "different sweeps"),
+        (vec![a.as_str(), b.as_str(), b.as_str()], "slice 2/2 is given twice"),
+        (vec![a.as_str()], "slice 2 of 2 is missing (given: 1)"),
+        (vec![b.as_str()], "slice 1 of 2 is missing (given: 2)"),
+        (vec![a.as_str(), c.as_str()], "are slices of different runs"),
     ] {
         let o = merge(&files);
         assert_eq!(o.status.code(), Some(1), "{files:?}");

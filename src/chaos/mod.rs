@@ -92,7 +92,8 @@ pub fn judge(base: &Scenario, faulted: &Scenario, seed: u64, last_end_s: f64) ->
     }
 }
 
-/// The sweep's summary: identical for any number of jobs, and for merged shards.
+/// The sweep's summary: identical for any number of jobs, and for merged slices. The rate
+/// of runs a second, which depends on the machine, goes to stderr, never in here.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, serde::Deserialize)]
 pub struct Summary {
     pub scenario: String,
@@ -103,103 +104,95 @@ pub struct Summary {
     /// Failing runs: (index, run seed, invariant).
     pub failing: Vec<(u64, u64, String)>,
     pub seed_files: Vec<String>,
-    pub runs_per_second: f64,
 }
 
-/// One run's result as a `--shard` slice writes it: a JSON line.
-#[derive(Serialize, serde::Deserialize)]
-struct Line {
-    scenario: String,
-    sweep_seed: u64,
-    /// The sweep's `--runs`: what the slices together must cover.
-    runs: u64,
-    index: u64,
-    seed: u64,
-    invariant: Option<String>,
+/// What the summary needs of one run, as a `--shard` slice writes it (the unit is the run
+/// index).
+#[derive(Clone, Debug, PartialEq, Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChaosRun {
+    pub seed: u64,
+    /// The invariant it failed, if it failed one.
+    pub invariant: Option<String>,
+    /// The seed files it wrote (with `--out`), sorted.
+    pub seed_files: Vec<String>,
 }
 
-/// `scalelab chaos merge FILE...`: the summary of the slices' JSON lines, as one machine
-/// running the whole range would print it (without its wall-clock rate).
-fn merge(files: &[std::path::PathBuf], json: bool) -> anyhow::Result<i32> {
-    let mut lines = Vec::new();
-    for f in files {
-        let text = std::fs::read_to_string(f).with_context(|| format!("reading {}", f.display()))?;
-        for (n, l) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
-            let line: Line = serde_json::from_str(l)
-                .with_context(|| format!("{}:{}: not a line of `scalelab chaos --shard`", f.display(), n + 1))?;
-            lines.push(line);
+impl Summary {
+    fn new(scenario: &str, seed: u64) -> Summary {
+        Summary { scenario: scenario.to_string(), seed, ..Summary::default() }
+    }
+
+    /// Adds run `index`; runs are added in index order.
+    fn add(&mut self, index: u64, run: ChaosRun) {
+        self.runs += 1;
+        if let Some(inv) = run.invariant {
+            self.failures += 1;
+            *self.by_invariant.entry(inv.clone()).or_default() += 1;
+            self.failing.push((index, run.seed, inv));
+        }
+        self.seed_files.extend(run.seed_files);
+    }
+}
+
+/// The scenario `args` name, parsed once for every run.
+fn prepare(args: &ChaosArgs) -> Result<(scenarios::Source, Scenario), i32> {
+    let source = scenarios::resolve(&args.scenario).map_err(|e| {
+        eprintln!("error: {e}");
+        crate::EXIT_INPUT
+    })?;
+    let overrides = Overrides { duration: args.duration, ..Overrides::default() };
+    match scenarios::parse(&source, &overrides) {
+        Ok(s) => Ok((source, s)),
+        Err(d) => {
+            eprint!("{d}");
+            Err(crate::EXIT_INPUT)
         }
     }
-    lines.sort_by_key(|l| l.index);
-    let Some(first) = lines.first() else { anyhow::bail!("no runs in the files given") };
-    let mut summary = Summary { scenario: first.scenario.clone(), seed: first.sweep_seed, ..Summary::default() };
-    for l in &lines {
-        if l.scenario != summary.scenario || l.sweep_seed != summary.seed || l.runs != first.runs {
-            anyhow::bail!(
-                "the files come from different sweeps ({} seed {} --runs {} and {} seed {} --runs {})",
-                summary.scenario,
-                summary.seed,
-                first.runs,
-                l.scenario,
-                l.sweep_seed,
-                l.runs
-            );
-        }
-        if summary.runs != l.index {
-            if l.index < summary.runs {
-                anyhow::bail!("run {} appears twice: a slice was given twice, or two slices overlap", l.index);
-            }
-            anyhow::bail!(
-                "runs {}..{} of {} are missing: a slice was not given, or did not finish",
-                summary.runs,
-                l.index,
-                first.runs
-            );
-        }
-        summary.runs += 1;
-        if let Some(inv) = &l.invariant {
-            summary.failures += 1;
-            *summary.by_invariant.entry(inv.clone()).or_default() += 1;
-            summary.failing.push((l.index, l.seed, inv.clone()));
-        }
-    }
-    if summary.runs != first.runs {
-        anyhow::bail!(
-            "runs {}..{} of {} are missing: a slice was not given, or did not finish",
-            summary.runs,
-            first.runs,
-            first.runs
-        );
-    }
+}
+
+fn print(summary: &Summary, json: bool) -> anyhow::Result<i32> {
     if json {
-        println!("{}", serde_json::to_string_pretty(&summary)?);
+        println!("{}", serde_json::to_string_pretty(summary)?);
     } else {
-        print_summary(&summary);
+        print_summary(summary);
     }
     Ok(if summary.failures > 0 { 5 } else { 0 })
 }
 
+/// `scalelab merge` of chaos slices: the summary one machine running the whole range prints.
+pub fn merged(args: &ChaosArgs, slices: &crate::merge::Slices) -> anyhow::Result<i32> {
+    let (source, base) = match prepare(args) {
+        Ok(x) => x,
+        Err(code) => return Ok(code),
+    };
+    slices.check_sources(&[crate::merge::source_hash(&source.text)])?;
+    if slices.header.units != args.runs {
+        anyhow::bail!("the slices cover {} runs, their command line {}", slices.header.units, args.runs);
+    }
+    let mut summary = Summary::new(&base.name, args.seed);
+    slices.for_each(|index, run: ChaosRun| summary.add(index, run))?;
+    print(&summary, args.json)
+}
+
 pub fn chaos(args: &ChaosArgs) -> anyhow::Result<i32> {
     if args.scenario == "merge" {
-        return merge(&args.files, args.json);
+        return crate::merge::merge(&args.files, args.json, false);
     }
     if !args.files.is_empty() {
         anyhow::bail!("unexpected arguments after the scenario: {:?} (only `chaos merge` takes files)", args.files);
     }
-    let source = scenarios::resolve(&args.scenario).map_err(|e| anyhow::anyhow!(e))?;
-    let overrides = Overrides { duration: args.duration, ..Overrides::default() };
-    let base = match scenarios::parse(&source, &overrides) {
+    let shard = match args.shard.resolve() {
         Ok(s) => s,
-        Err(d) => {
-            eprint!("{d}");
-            return Ok(crate::EXIT_INPUT);
-        }
+        Err(code) => return Ok(code),
+    };
+    let (source, base) = match prepare(args) {
+        Ok(x) => x,
+        Err(code) => return Ok(code),
     };
     let limits = base.chaos.clone();
-    let (first, end) = match args.shard {
-        Some((k, n)) => (args.runs * (k - 1) / n, args.runs * k / n),
-        None => (0, args.runs),
-    };
+    let range = shard.map_or(0..args.runs, |s| s.range(args.runs));
+    let (first, end) = (range.start, range.end);
     let started = Instant::now();
     let bar = indicatif::ProgressBar::new(end - first);
     bar.set_style(
@@ -213,7 +206,7 @@ pub fn chaos(args: &ChaosArgs) -> anyhow::Result<i32> {
     drop(work_tx);
     let mut outcomes: Vec<Outcome> = Vec::with_capacity((end - first) as usize);
     // Seed files by run index, each written as soon as its run fails.
-    let mut seed_files: Vec<(u64, String)> = Vec::new();
+    let mut seed_files: BTreeMap<u64, Vec<String>> = BTreeMap::new();
     let saver = Saver { source: &source, base: &base, args };
     std::thread::scope(|scope| -> anyhow::Result<()> {
         for _ in 0..args.jobs {
@@ -236,8 +229,9 @@ pub fn chaos(args: &ChaosArgs) -> anyhow::Result<i32> {
         for o in &done_rx {
             if let Some(v) = &o.violation {
                 failures += 1;
-                let files = bar.suspend(|| saver.save(&o, v))?;
-                seed_files.extend(files.into_iter().map(|f| (o.index, f)));
+                let mut files = bar.suspend(|| saver.save(&o, v))?;
+                files.sort();
+                seed_files.insert(o.index, files);
             }
             bar.set_message(format!("{failures} failing"));
             bar.inc(1);
@@ -247,55 +241,48 @@ pub fn chaos(args: &ChaosArgs) -> anyhow::Result<i32> {
     })?;
     bar.finish_and_clear();
     outcomes.sort_by_key(|o| o.index);
-    seed_files.sort();
-    let mut summary = Summary {
-        scenario: base.name.clone(),
-        seed: args.seed,
-        runs: outcomes.len() as u64,
-        runs_per_second: outcomes.len() as f64 / started.elapsed().as_secs_f64().max(1e-9),
-        seed_files: seed_files.into_iter().map(|(_, f)| f).collect(),
-        ..Summary::default()
-    };
-    if args.shard.is_some() {
-        for o in &outcomes {
-            let invariant = o.violation.as_ref().map(|v| v.invariant.to_string());
-            let line = Line {
-                scenario: base.name.clone(),
-                sweep_seed: args.seed,
-                runs: args.runs,
-                index: o.index,
-                seed: o.seed,
-                invariant,
-            };
-            println!("{}", serde_json::to_string(&line)?);
-        }
+    let runs: Vec<ChaosRun> = outcomes
+        .iter()
+        .map(|o| ChaosRun {
+            seed: o.seed,
+            invariant: o.violation.as_ref().map(|v| v.invariant.to_string()),
+            seed_files: seed_files.remove(&o.index).unwrap_or_default(),
+        })
+        .collect();
+    let mut summary = Summary::new(&base.name, args.seed);
+    for (o, run) in outcomes.iter().zip(&runs) {
+        summary.add(o.index, run.clone());
     }
-    for o in &outcomes {
-        let Some(v) = &o.violation else { continue };
-        summary.failures += 1;
-        *summary.by_invariant.entry(v.invariant.to_string()).or_default() += 1;
-        summary.failing.push((o.index, o.seed, v.invariant.to_string()));
-    }
+    // The rate depends on the machine: stderr, so that stdout is the same on any machine
+    // and for merged slices.
+    let seconds = started.elapsed().as_secs_f64();
+    eprintln!("{} runs in {seconds:.1} s ({:.1} runs/s)", outcomes.len(), outcomes.len() as f64 / seconds.max(1e-9));
     if let Some(signal) = stop.signal() {
         eprintln!(
-            "stopped by {} after {} of {} runs; the summary below covers those",
+            "stopped by {} after {} of {} runs; the summary covers those",
             signals::name(signal),
             outcomes.len(),
             end - first
         );
     }
-    if args.shard.is_some() {
-        // Standard output holds the JSON lines; the summary of this slice goes to stderr.
-        eprintln!("{} runs of slice, {} failing", summary.runs, summary.failures);
-    } else if args.json {
-        println!("{}", serde_json::to_string_pretty(&summary)?);
-    } else {
-        print_summary(&summary);
-    }
+    let code = match shard {
+        Some(shard) => {
+            if stop.signal().is_none() {
+                crate::merge::write("chaos", vec![crate::merge::source_hash(&source.text)], shard, args.runs, &runs)?;
+            } else {
+                // An interrupted slice prints nothing: merge then names it as empty.
+                eprintln!("slice {}/{} not written: it was interrupted; run it again", shard.k, shard.n);
+            }
+            // Standard output holds the slice; its summary goes to stderr.
+            eprintln!("slice {}/{}: {} runs, {} failing", shard.k, shard.n, summary.runs, summary.failures);
+            if summary.failures > 0 { 5 } else { 0 }
+        }
+        None => print(&summary, args.json)?,
+    };
     if let Some(signal) = stop.signal() {
         return Ok(signals::exit_code(signal));
     }
-    Ok(if summary.failures > 0 { 5 } else { 0 })
+    Ok(code)
 }
 
 /// Writes a failing run's seed file (and its shrunk one) the moment the run fails, so an
@@ -355,10 +342,7 @@ impl Saver<'_> {
 }
 
 pub fn print_summary(s: &Summary) {
-    println!(
-        "chaos {}: {} runs from seed {}, {} failing ({:.1} runs/s)",
-        s.scenario, s.runs, s.seed, s.failures, s.runs_per_second
-    );
+    println!("chaos {}: {} runs from seed {}, {} failing", s.scenario, s.runs, s.seed, s.failures);
     for (invariant, n) in &s.by_invariant {
         println!("  {invariant}: {n}");
     }
