@@ -54,6 +54,12 @@ pub struct Simulation {
 /// partition over a huge fan-out cannot make timeouts quadratic.
 const SCAN_FOR_STUCK: usize = 1 << 16;
 
+/// Timeouts of ended calls the queue may hold beyond four per call in flight before the
+/// checkpoint sweeps them out: every call sets one, and at 80,000 requests a second a 30 s
+/// timeout would otherwise keep millions waiting to do nothing (most of scale-lab-100m's
+/// memory). The sweep costs one pass over them, a few times less often than they arrive.
+const ENDED_TIMEOUTS_KEPT: usize = 1 << 16;
+
 /// Closed-loop users and components: who may all act at one instant.
 fn crowd(model: &Model) -> u64 {
     let users: u64 = model
@@ -234,13 +240,34 @@ impl Simulation {
         } else {
             self.handle(s.time, s.event);
         }
+        self.drop_ended_timeouts();
         Some(trace_event)
+    }
+
+    /// A timeout whose call has ended does nothing: it is no event (neither counted nor
+    /// hashed). Dropped as soon as it is next, so that the queue's next event, which the
+    /// TUI reads to play up to a time, is always one that happens; `must_stop` sweeps the
+    /// rest out of the lanes.
+    #[inline(always)]
+    fn drop_ended_timeouts(&mut self) {
+        while let Some(EventKind::Timeout(id)) = self.world.queue.peek().map(Event::kind) {
+            if self.requests.get(id).is_some() {
+                break;
+            }
+            self.world.queue.discard_next();
+        }
     }
 
     /// The engine's checkpoint every `CHECK_EVERY` events, and at the event limit: stops a
     /// run that reached its limit or whose clock stood still (see `stall`).
     #[cold]
     fn must_stop(&mut self) -> bool {
+        if self.world.queue.in_lanes() > ENDED_TIMEOUTS_KEPT + 4 * self.requests.live() {
+            let requests = &self.requests;
+            self.world
+                .queue
+                .retain_in_lanes(|e| !matches!(e.kind(), EventKind::Timeout(id) if requests.get(id).is_none()));
+        }
         let limit = self.model.limits.events_max;
         if self.events < limit && self.stall.is_none() && !self.stall_watch.stalled(self.now(), self.events) {
             self.next_check = limit.min(self.events + stall::CHECK_EVERY);

@@ -34,6 +34,14 @@ fn key(time: SimTime, seq: u64) -> u128 {
 /// an event at a delay with no lane left goes to the heap.
 const MAX_LANES: usize = 8;
 
+/// Where the next event waits.
+#[derive(Clone, Copy)]
+enum Source {
+    Fifo,
+    Heap,
+    Lane,
+}
+
 /// Events at one fixed delay, in (time, seq) order.
 #[derive(Clone)]
 struct Lane<E> {
@@ -126,6 +134,67 @@ impl<E: Copy> EventQueue<E> {
         }
     }
 
+    /// The next event, without removing it.
+    pub fn peek(&self) -> Option<E> {
+        self.next_source().map(|(_, e, _)| e)
+    }
+
+    /// Removes the next event without moving the clock: it turned out to do nothing (a
+    /// timeout of a call that has ended), so time must not jump to it.
+    pub fn discard_next(&mut self) {
+        match self.next_source() {
+            Some((_, _, Source::Fifo)) => {
+                self.fifo_head += 1;
+                if self.fifo_head == self.now_fifo.len() {
+                    self.now_fifo.clear();
+                    self.fifo_head = 0;
+                }
+            }
+            Some((_, _, Source::Heap)) => {
+                self.heap.pop();
+            }
+            Some((_, _, Source::Lane)) => {
+                self.pop_lane();
+            }
+            None => {}
+        }
+    }
+
+    /// The next event's key, the event, and where it waits.
+    fn next_source(&self) -> Option<(u128, E, Source)> {
+        let fifo = self.now_fifo.get(self.fifo_head).map(|f| (key(f.time, f.seq), f.event, Source::Fifo));
+        let heap = self.heap.peek().map(|(k, e)| (k, e, Source::Heap));
+        let lane = self.first_lane.map(|f| {
+            let (k, e) = self.lanes[f].fifo[0];
+            (k, e, Source::Lane)
+        });
+        [fifo, heap, lane].into_iter().flatten().min_by_key(|&(k, _, _)| k)
+    }
+
+    /// Events waiting in the lanes.
+    pub fn in_lanes(&self) -> usize {
+        self.lanes.iter().map(|l| l.fifo.len()).sum()
+    }
+
+    /// Drops the lanes' events that `keep` refuses (timeouts of calls that have ended),
+    /// keeping the rest in order: the lanes then hold about what is still pending, not a
+    /// call rate times the timeout.
+    #[cold]
+    pub fn retain_in_lanes(&mut self, mut keep: impl FnMut(&E) -> bool) {
+        for lane in &mut self.lanes {
+            lane.fifo.retain(|(_, e)| keep(e));
+            if lane.fifo.capacity() > 4 * lane.fifo.len().max(1024) {
+                lane.fifo.shrink_to(2 * lane.fifo.len());
+            }
+        }
+        self.first_lane = self.first_of_lanes();
+    }
+
+    /// The lane whose head has the smallest key, if any lane holds an event.
+    fn first_of_lanes(&self) -> Option<usize> {
+        (0..self.lanes.len()).filter_map(|i| self.lanes[i].fifo.front().map(|&(k, _)| (k, i))).min().map(|(_, i)| i)
+    }
+
     /// The smallest key among the lanes' heads.
     #[inline]
     fn lane_key(&self) -> Option<u128> {
@@ -145,10 +214,7 @@ impl<E: Copy> EventQueue<E> {
     fn pop_lane(&mut self) -> (u128, E) {
         let f = self.first_lane.expect("a lane holds an event");
         let head = self.lanes[f].fifo.pop_front().expect("the first lane is not empty");
-        self.first_lane = (0..self.lanes.len())
-            .filter_map(|i| self.lanes[i].fifo.front().map(|&(k, _)| (k, i)))
-            .min()
-            .map(|(_, i)| i);
+        self.first_lane = self.first_of_lanes();
         head
     }
 

@@ -38,6 +38,12 @@ impl<E: Copy> QuadHeap<E> {
         (!self.items.is_empty()).then(|| self.keys[0])
     }
 
+    /// The entry with the smallest key, if any.
+    #[inline]
+    pub fn peek(&self) -> Option<(u128, E)> {
+        self.items.first().map(|&e| (self.keys[0], e))
+    }
+
     /// Adds an entry: parents larger than `key` move down into the hole, then the entry
     /// lands where the hole stops (one write per level instead of a swap).
     #[inline]

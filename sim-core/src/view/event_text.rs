@@ -130,8 +130,9 @@ impl Simulation {
                     self.node_service(f.class, node)
                 )
             }
+            // A timeout of a call that has ended is no event at all (the engine skips it).
             (EventKind::Timeout(_), ..) => {
-                format!("{me}: a call's timeout passed after the call had ended: nothing to do")
+                format!("{me}: a call's timeout passed, but {me} no longer waits for that call: nothing to do")
             }
             (EventKind::Hedge(_), Some(f), _) => format!(
                 "{my} call to {} for {} has waited its hedge delay: a copy may go out",
