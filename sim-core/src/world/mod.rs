@@ -52,16 +52,21 @@ pub struct ServiceState {
 pub struct World {
     pub(crate) queue: EventQueue<Event>,
     pub(crate) network: Network,
-    /// Per source instance, for each destination, 1 + the index of its route in `routes`
-    /// (0: not used yet); empty until the source first sends. A send looks up its route
-    /// in two loads.
-    route_of: Vec<Box<[u32]>>,
+    /// Per source instance, (destination, index in `routes`) for the destinations it has
+    /// sent to, sorted: only the pairs in use take memory.
+    route_of: Vec<Vec<(u32, u32)>>,
+    /// Per source instance, the destination it sent to last and that route's index in
+    /// `routes`: most instances talk to one or two others, so this usually hits.
+    last_route: Vec<(u32, u32)>,
     /// The routes in use.
     routes: Vec<Route>,
-    /// Per source instance, every route from it, searched at its first send: a balancer
-    /// or a web tier reaching hundreds of instances searches the network once, not once
-    /// a destination.
-    trees: Vec<Option<RouteTree>>,
+    /// The route trees of the senders that found a route last (`TREES_KEPT` at most,
+    /// replaced in turn): a balancer or a web tier reaching hundreds of instances searches
+    /// the network once, not once a destination, and a run of a thousand instances does
+    /// not keep a tree of every node for each. A dropped tree is searched again if needed
+    /// (the same tree: the search is a pure function of the topology).
+    trees: Vec<RouteTree>,
+    next_tree: usize,
     /// True when no link has any latency (queueing models): every send is instant.
     no_latency: bool,
     pub services: Vec<ServiceState>,
@@ -162,6 +167,9 @@ fn store_group(model: &Model, s: &ServiceSpec) -> Option<store_group::StoreGroup
     }
 }
 
+/// Route trees kept at once (`World::trees`).
+const TREES_KEPT: usize = 64;
+
 impl World {
     /// The world at time zero: every instance gets `Start`, and fault i is queued with
     /// sequence number n + i (n instances), below every event the run schedules.
@@ -176,9 +184,11 @@ impl World {
         World {
             queue: start_of_run(model),
             network,
-            route_of: vec![Box::default(); n],
+            route_of: vec![Vec::new(); n],
+            last_route: vec![(u32::MAX, 0); n],
             routes: Vec::new(),
-            trees: vec![None; n],
+            trees: Vec::new(),
+            next_tree: 0,
             no_latency: model.links.iter().all(|l| l.latency.is_zero()),
             services: model.services.iter().map(ServiceState::new).collect(),
             flows: model.classes.iter().map(|c| c.flow.clone()).collect(),
@@ -254,27 +264,42 @@ impl World {
 
     #[inline(never)]
     fn route_latency(&mut self, from: ComponentId, to: ComponentId) -> SimDuration {
-        let i = match self.route_of[from.index()].get(to.index()) {
-            Some(&i) if i != 0 => i - 1,
-            _ => self.find_route(from, to),
+        let (last, at) = self.last_route[from.index()];
+        let i = if last == to.0 {
+            at
+        } else {
+            let i = match self.route_of[from.index()].binary_search_by_key(&to.0, |&(d, _)| d) {
+                Ok(k) => self.route_of[from.index()][k].1,
+                Err(k) => self.find_route(from, to, k),
+            };
+            self.last_route[from.index()] = (to.0, i);
+            i
         };
         let route = &self.routes[i as usize];
         if route.instant { SimDuration::ZERO } else { self.network.sample(route) }
     }
 
-    /// A pair's first message: its route, from the sender's tree (searched now if this is
-    /// its first send).
+    /// A pair's first message: its route, from the sender's tree (searched now unless
+    /// kept), filed at position `k` of the sender's list.
     #[cold]
-    fn find_route(&mut self, from: ComponentId, to: ComponentId) -> u32 {
-        let row = &mut self.route_of[from.index()];
-        if row.is_empty() {
-            *row = vec![0; self.trees.len()].into_boxed_slice();
-        }
-        let tree = self.trees[from.index()].get_or_insert_with(|| self.network.tree(from));
-        let route = self.network.route_in(tree, to).expect("validated: every used pair is connected");
+    fn find_route(&mut self, from: ComponentId, to: ComponentId, k: usize) -> u32 {
+        let t = match self.trees.iter().position(|t| t.from() == from.index()) {
+            Some(t) => t,
+            None if self.trees.len() < TREES_KEPT => {
+                self.trees.push(self.network.tree(from));
+                self.trees.len() - 1
+            }
+            None => {
+                let t = self.next_tree;
+                self.next_tree = (t + 1) % TREES_KEPT;
+                self.trees[t] = self.network.tree(from);
+                t
+            }
+        };
+        let route = self.network.route_in(&self.trees[t], to).expect("validated: every used pair is connected");
         let i = u32::try_from(self.routes.len()).expect("fewer routes than 2^32");
         self.routes.push(route);
-        self.route_of[from.index()][to.index()] = i + 1;
+        self.route_of[from.index()].insert(k, (to.0, i));
         i
     }
 }

@@ -20,16 +20,23 @@ pub struct Route {
     pub instant: bool,
 }
 
-/// A node's predecessor on its route and the link from it.
-type Hop = (u32, u32);
-/// The predecessor of a node no route reaches (or of the source itself).
-const NO_HOP: Hop = (u32::MAX, u32::MAX);
+/// The link by which a node's route reaches it (its predecessor is the link's other end).
+type Hop = u32;
+/// The hop of a node no route reaches (or of the source itself).
+const NO_HOP: Hop = u32::MAX;
 
-/// Every route from one source: each node's predecessor (`Network::tree`).
+/// Every route from one source: the link by which each node is reached (`Network::tree`).
 #[derive(Clone, Debug)]
 pub struct RouteTree {
     from: usize,
     via: Box<[Hop]>,
+}
+
+impl RouteTree {
+    /// The source's index.
+    pub fn from(&self) -> usize {
+        self.from
+    }
 }
 
 #[derive(Clone)]
@@ -112,15 +119,21 @@ impl Network {
                 let link = *e.weight();
                 let v = if e.source().index() == u { e.target() } else { e.source() }.index();
                 let nd = d + self.links[link.index()].latency.mean().as_nanos() + 1;
-                let better = nd < dist[v] || (nd == dist[v] && via[v] != NO_HOP && (u as u32) < via[v].0);
+                let better = nd < dist[v] || (nd == dist[v] && via[v] != NO_HOP && u < self.other_end(via[v], v));
                 if better {
                     dist[v] = nd;
-                    via[v] = (u as u32, link.0);
+                    via[v] = link.0;
                     heap.push(Reverse((nd, v)));
                 }
             }
         }
         via
+    }
+
+    /// The end of `link` that is not `node`.
+    fn other_end(&self, link: Hop, node: usize) -> usize {
+        let l = &self.links[link as usize];
+        if l.a.index() == node { l.b.index() } else { l.a.index() }
     }
 
     /// The route to `dst` that `via` (from a search from `src`) records, if it reached it.
@@ -131,9 +144,9 @@ impl Network {
         let mut links = Vec::new();
         let mut at = dst;
         while at != src {
-            let (prev, link) = via[at];
+            let link = via[at];
             links.push(LinkId(link));
-            at = prev as usize;
+            at = self.other_end(link, at);
         }
         links.reverse();
         let instant = links.iter().all(|l| self.links[l.index()].latency.is_zero());
