@@ -675,7 +675,7 @@ impl Ctx<'_> {
         if let Some(at) = give_up {
             let timeout = Event::new(self.me, EventKind::Timeout(req));
             if self.world.deadlines.on {
-                self.world.queue.push(at, timeout);
+                self.world.queue.push_timeout_at(at, timeout);
             } else {
                 self.world.queue.push_fixed_delay(at, timeout);
             }

@@ -16,6 +16,7 @@ use crate::kernel::ids::ComponentId;
 use crate::kernel::ids::RequestId;
 use crate::kernel::rng::{SimRng, stream};
 use crate::kernel::time::SimTime;
+use crate::kernel::trace::EventTag;
 use crate::kernel::trace::{TraceEvent, TraceHash};
 use crate::model::{FaultAction, Model};
 use crate::world::World;
@@ -229,7 +230,12 @@ impl Simulation {
         if self.events >= self.next_check && self.must_stop() {
             return None;
         }
-        let s = self.world.queue.pop_until(self.end)?;
+        let s = loop {
+            let s = self.world.queue.pop_until(self.end)?;
+            if s.event.tag() != EventTag::Timeout || !self.ended(s.event) {
+                break s;
+            }
+        };
         let e = s.event;
         let trace_event =
             TraceEvent { index: self.events, time: s.time, component: e.target(), tag: e.tag(), payload: e.payload() };
@@ -245,17 +251,30 @@ impl Simulation {
     }
 
     /// A timeout whose call has ended does nothing: it is no event (neither counted nor
-    /// hashed). Dropped as soon as it is next, so that the queue's next event, which the
-    /// TUI reads to play up to a time, is always one that happens; `must_stop` sweeps the
-    /// rest out of the lanes.
+    /// hashed). Dropped as soon as it heads its lane or the heap, so that the queue's next
+    /// event, which the TUI reads to play up to a time, is one that happens (`step` skips
+    /// any other, a zero-delay timeout in the current instant's FIFO); `must_stop` sweeps
+    /// the rest out of the lanes.
     #[inline(always)]
     fn drop_ended_timeouts(&mut self) {
-        while let Some(EventKind::Timeout(id)) = self.world.queue.peek().map(Event::kind) {
-            if self.requests.get(id).is_some() {
+        let ended =
+            |e: Option<Event>, sim: &Simulation| e.is_some_and(|e| e.tag() == EventTag::Timeout && sim.ended(e));
+        loop {
+            let (lane, heap) = self.world.queue.lane_and_heap_heads();
+            if ended(lane, self) {
+                self.world.queue.drop_lane_head();
+            } else if ended(heap, self) {
+                self.world.queue.drop_heap_top();
+            } else {
                 break;
             }
-            self.world.queue.discard_next();
         }
+    }
+
+    /// Whether `timeout`'s call has ended (its slot freed since).
+    #[inline(always)]
+    fn ended(&self, timeout: Event) -> bool {
+        matches!(timeout.kind(), EventKind::Timeout(id) if self.requests.get(id).is_none())
     }
 
     /// The engine's checkpoint every `CHECK_EVERY` events, and at the event limit: stops a

@@ -34,14 +34,6 @@ fn key(time: SimTime, seq: u64) -> u128 {
 /// an event at a delay with no lane left goes to the heap.
 const MAX_LANES: usize = 8;
 
-/// Where the next event waits.
-#[derive(Clone, Copy)]
-enum Source {
-    Fifo,
-    Heap,
-    Lane,
-}
-
 /// Events at one fixed delay, in (time, seq) order.
 #[derive(Clone)]
 struct Lane<E> {
@@ -56,6 +48,9 @@ pub struct EventQueue<E> {
     lanes: Vec<Lane<E>>,
     /// The lane with the smallest head key, if any lane holds an event.
     first_lane: Option<usize>,
+    /// Some timeout went to the heap (no lane for its delay, or a deadline's): only then
+    /// may the heap's top be one that will do nothing.
+    timeouts_in_heap: bool,
     /// Events due at `now`, in order from `fifo_head` on (reset when drained).
     now_fifo: Vec<Scheduled<E>>,
     fifo_head: usize,
@@ -75,6 +70,7 @@ impl<E: Copy> EventQueue<E> {
             heap: QuadHeap::default(),
             lanes: Vec::new(),
             first_lane: None,
+            timeouts_in_heap: false,
             now_fifo: Vec::new(),
             fifo_head: 0,
             now: SimTime::ZERO,
@@ -121,7 +117,7 @@ impl<E: Copy> EventQueue<E> {
                 self.lanes.push(Lane { delay, fifo: VecDeque::new() });
                 self.lanes.len() - 1
             }
-            None => return self.push(time, event),
+            None => return self.push_timeout_at(time, event),
         };
         let seq = self.next_seq;
         self.next_seq += 1;
@@ -134,41 +130,30 @@ impl<E: Copy> EventQueue<E> {
         }
     }
 
-    /// The next event, without removing it.
-    pub fn peek(&self) -> Option<E> {
-        self.next_source().map(|(_, e, _)| e)
+    /// Schedules a timeout at a time of its own (a deadline), in the heap.
+    pub fn push_timeout_at(&mut self, time: SimTime, event: E) {
+        self.timeouts_in_heap = true;
+        self.push(time, event);
     }
 
-    /// Removes the next event without moving the clock: it turned out to do nothing (a
-    /// timeout of a call that has ended), so time must not jump to it.
-    pub fn discard_next(&mut self) {
-        match self.next_source() {
-            Some((_, _, Source::Fifo)) => {
-                self.fifo_head += 1;
-                if self.fifo_head == self.now_fifo.len() {
-                    self.now_fifo.clear();
-                    self.fifo_head = 0;
-                }
-            }
-            Some((_, _, Source::Heap)) => {
-                self.heap.pop();
-            }
-            Some((_, _, Source::Lane)) => {
-                self.pop_lane();
-            }
-            None => {}
-        }
+    /// The event that the lanes and the heap each hold first (either may come after
+    /// the current instant's FIFO), so the engine can drop one that will do nothing; the
+    /// heap's only if a timeout ever went there.
+    #[inline]
+    pub fn lane_and_heap_heads(&self) -> (Option<E>, Option<E>) {
+        let heap = if self.timeouts_in_heap { self.heap.peek().map(|(_, e)| e) } else { None };
+        (self.first_lane.map(|f| self.lanes[f].fifo[0].1), heap)
     }
 
-    /// The next event's key, the event, and where it waits.
-    fn next_source(&self) -> Option<(u128, E, Source)> {
-        let fifo = self.now_fifo.get(self.fifo_head).map(|f| (key(f.time, f.seq), f.event, Source::Fifo));
-        let heap = self.heap.peek().map(|(k, e)| (k, e, Source::Heap));
-        let lane = self.first_lane.map(|f| {
-            let (k, e) = self.lanes[f].fifo[0];
-            (k, e, Source::Lane)
-        });
-        [fifo, heap, lane].into_iter().flatten().min_by_key(|&(k, _, _)| k)
+    /// Removes the first lane's head without moving the clock: it turned out to do
+    /// nothing (a timeout of a call that has ended), so time must not jump to it.
+    pub fn drop_lane_head(&mut self) {
+        self.pop_lane();
+    }
+
+    /// Removes the heap's top without moving the clock (as `drop_lane_head`).
+    pub fn drop_heap_top(&mut self) {
+        self.heap.pop();
     }
 
     /// Events waiting in the lanes.

@@ -68,7 +68,7 @@ impl<E: Copy> QuadHeap<E> {
 
     /// Removes and returns the entry with the smallest key: the last entry fills the root's
     /// hole, which sinks towards the smallest child.
-    #[inline]
+    #[inline(always)]
     pub fn pop(&mut self) -> Option<(u128, E)> {
         let last_item = self.items.pop()?;
         let n = self.items.len();
