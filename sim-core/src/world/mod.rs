@@ -55,9 +55,10 @@ pub struct World {
     /// Per source instance, (destination, index in `routes`) for the destinations it has
     /// sent to, sorted: only the pairs in use take memory.
     route_of: Vec<Vec<(u32, u32)>>,
-    /// Per source instance, the destination it sent to last and that route's index in
-    /// `routes`: most instances talk to one or two others, so this usually hits.
-    last_route: Vec<(u32, u32)>,
+    /// Per source instance, the last destination it sent to in each of `RECENT` slots
+    /// (by destination id) and that route's index in `routes`: most instances talk to a
+    /// few others (an adapter to each of three servers in turn), so this usually hits.
+    last_route: Vec<[(u32, u32); RECENT]>,
     /// The routes in use.
     routes: Vec<Route>,
     /// The route trees of the senders that found a route last (`TREES_KEPT` at most,
@@ -167,6 +168,9 @@ fn store_group(model: &Model, s: &ServiceSpec) -> Option<store_group::StoreGroup
     }
 }
 
+/// Destinations a sender remembers the route of without a search (`World::last_route`).
+const RECENT: usize = 4;
+
 /// Route trees kept at once (`World::trees`).
 const TREES_KEPT: usize = 64;
 
@@ -185,7 +189,7 @@ impl World {
             queue: start_of_run(model),
             network,
             route_of: vec![Vec::new(); n],
-            last_route: vec![(u32::MAX, 0); n],
+            last_route: vec![[(u32::MAX, 0); RECENT]; n],
             routes: Vec::new(),
             trees: Vec::new(),
             next_tree: 0,
@@ -264,7 +268,8 @@ impl World {
 
     #[inline(never)]
     fn route_latency(&mut self, from: ComponentId, to: ComponentId) -> SimDuration {
-        let (last, at) = self.last_route[from.index()];
+        let slot = to.index() % RECENT;
+        let (last, at) = self.last_route[from.index()][slot];
         let i = if last == to.0 {
             at
         } else {
@@ -272,7 +277,7 @@ impl World {
                 Ok(k) => self.route_of[from.index()][k].1,
                 Err(k) => self.find_route(from, to, k),
             };
-            self.last_route[from.index()] = (to.0, i);
+            self.last_route[from.index()][slot] = (to.0, i);
             i
         };
         let route = &self.routes[i as usize];
