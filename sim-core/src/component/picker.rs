@@ -42,8 +42,15 @@ impl Picker {
                 // Ties go round robin, so an idle pool still spreads evenly.
                 let start = self.next % up.len();
                 self.next += 1;
-                let order = up[start..].iter().chain(&up[..start]);
-                *order.min_by_key(|&&i| in_flight(i)).expect("non-empty")
+                // The first least loaded from `start` on, wrapping: two plain scans.
+                let (mut best, mut least) = (up[start], in_flight(up[start]));
+                for &i in up[start + 1..].iter().chain(&up[..start]) {
+                    let n = in_flight(i);
+                    if n < least {
+                        (best, least) = (i, n);
+                    }
+                }
+                best
             }
             Policy::ClientHash => up[(splitmix64(u64::from(user)) % up.len() as u64) as usize],
             Policy::WeightedRoundRobin(weights) => {
