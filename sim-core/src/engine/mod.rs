@@ -61,6 +61,13 @@ const SCAN_FOR_STUCK: usize = 1 << 16;
 /// memory). The sweep costs one pass over them, a few times less often than they arrive.
 const ENDED_TIMEOUTS_KEPT: usize = 1 << 16;
 
+/// Whether `event` is a timeout whose call has ended (its slot freed since): it would do
+/// nothing, so it is no event.
+#[inline(always)]
+fn ended(requests: &Requests, event: Event) -> bool {
+    event.tag() == EventTag::Timeout && matches!(event.kind(), EventKind::Timeout(id) if requests.get(id).is_none())
+}
+
 /// Closed-loop users and components: who may all act at one instant.
 fn crowd(model: &Model) -> u64 {
     let users: u64 = model
@@ -232,7 +239,7 @@ impl Simulation {
         }
         let s = loop {
             let s = self.world.queue.pop_until(self.end)?;
-            if s.event.tag() != EventTag::Timeout || !self.ended(s.event) {
+            if !ended(&self.requests, s.event) {
                 break s;
             }
         };
@@ -257,24 +264,16 @@ impl Simulation {
     /// the rest out of the lanes.
     #[inline(always)]
     fn drop_ended_timeouts(&mut self) {
-        let ended =
-            |e: Option<Event>, sim: &Simulation| e.is_some_and(|e| e.tag() == EventTag::Timeout && sim.ended(e));
         loop {
             let (lane, heap) = self.world.queue.lane_and_heap_heads();
-            if ended(lane, self) {
+            if lane.is_some_and(|e| ended(&self.requests, e)) {
                 self.world.queue.drop_lane_head();
-            } else if ended(heap, self) {
+            } else if heap.is_some_and(|e| ended(&self.requests, e)) {
                 self.world.queue.drop_heap_top();
             } else {
                 break;
             }
         }
-    }
-
-    /// Whether `timeout`'s call has ended (its slot freed since).
-    #[inline(always)]
-    fn ended(&self, timeout: Event) -> bool {
-        matches!(timeout.kind(), EventKind::Timeout(id) if self.requests.get(id).is_none())
     }
 
     /// The engine's checkpoint every `CHECK_EVERY` events, and at the event limit: stops a
@@ -283,9 +282,7 @@ impl Simulation {
     fn must_stop(&mut self) -> bool {
         if self.world.queue.in_lanes() > ENDED_TIMEOUTS_KEPT + 4 * self.requests.live() {
             let requests = &self.requests;
-            self.world
-                .queue
-                .retain_in_lanes(|e| !matches!(e.kind(), EventKind::Timeout(id) if requests.get(id).is_none()));
+            self.world.queue.retain_in_lanes(|&e| !ended(requests, e));
         }
         let limit = self.model.limits.events_max;
         if self.events < limit && self.stall.is_none() && !self.stall_watch.stalled(self.now(), self.events) {

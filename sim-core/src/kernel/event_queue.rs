@@ -84,7 +84,7 @@ impl<E: Copy> EventQueue<E> {
     }
 
     pub fn len(&self) -> usize {
-        self.heap.len() + self.now_fifo.len() - self.fifo_head + self.lanes.iter().map(|l| l.fifo.len()).sum::<usize>()
+        self.heap.len() + self.now_fifo.len() - self.fifo_head + self.in_lanes()
     }
 
     pub fn is_empty(&self) -> bool {
